@@ -1,0 +1,38 @@
+"""cvcore: classical computer vision with compiled Cython kernels.
+
+Submodules are imported lazily (``cvcore.filters``, ``cvcore.edges``,
+``cvcore.integral``, ``cvcore.haar``, ``cvcore.boxes``, ``cvcore.boosting``,
+``cvcore.cascade``, ``cvcore.calibration``, ``cvcore.proposals``,
+``cvcore.segmentation``, ``cvcore.datasets``, ``cvcore.io``), so
+``import cvcore`` stays cheap.
+"""
+import importlib
+
+from ._version import __version__
+
+_SUBMODULES = (
+    "filters",
+    "edges",
+    "integral",
+    "haar",
+    "boxes",
+    "boosting",
+    "cascade",
+    "calibration",
+    "proposals",
+    "segmentation",
+    "datasets",
+    "io",
+)
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'cvcore' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

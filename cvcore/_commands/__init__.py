@@ -1,0 +1,1 @@
+"""Subcommands of the ``cvcore`` command line, one module each (see cvcore.cli)."""

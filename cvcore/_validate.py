@@ -1,0 +1,282 @@
+"""The one place that turns user input into kernel input.
+
+Every public function passes its arguments through these helpers before any
+kernel sees them. Each helper either returns exactly what the kernel needs
+(dtype, dimensionality, C-contiguity, value ranges) or raises ``TypeError`` /
+``ValueError`` whose message names the argument and what was expected.
+Kernels in :mod:`cvcore._ext` never check anything themselves.
+
+Sections below are grouped by the public module that uses them; generic
+helpers come first.
+"""
+from __future__ import annotations
+
+import numbers
+import operator
+
+import numpy as np
+
+__all__ = [
+    "BORDER_MODES",
+    "array",
+    "image",
+    "float_image",
+    "output_float_dtype",
+    "border_mode",
+    "real",
+    "positive",
+    "non_negative",
+    "integer",
+    "choice",
+    "boxes",
+    "vector",
+    "random_state",
+]
+
+# --------------------------------------------------------------------------
+# generic
+# --------------------------------------------------------------------------
+
+#: dtypes images may have. Everything else (bool, complex, object, strings,
+#: datetimes) is rejected with a TypeError naming the argument.
+_REAL_KINDS = "uif"
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"array of dtype {value.dtype} and shape {value.shape}"
+    return f"{type(value).__name__}"
+
+
+def array(value, name, *, ndim=None, kinds=_REAL_KINDS, allow_bool=False, allow_empty=False):
+    """Convert ``value`` to an ndarray and check its kind and dimensionality.
+
+    ``ndim`` may be an int or a tuple of allowed ints. Bool input is rejected
+    unless ``allow_bool`` (it is then returned as uint8). The result is *not*
+    copied or made contiguous; see :func:`image` / :func:`float_image` for that.
+    """
+    if value is None:
+        raise TypeError(f"{name} must be an array, got None")
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array ({exc})") from None
+    if arr.dtype == np.bool_:
+        if not allow_bool:
+            raise TypeError(f"{name} must be a numeric array, got a boolean array")
+        arr = arr.view(np.uint8)
+    elif arr.dtype.kind not in kinds:
+        raise TypeError(
+            f"{name} must be a real numeric array (integer or floating point), got dtype {arr.dtype}"
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}, got {arr.ndim}-D array of shape {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    return arr
+
+
+def image(value, name="image", *, ndim=(2, 3), dtypes=None, allow_bool=True, contiguous=True):
+    """Validate an ``H x W`` or ``H x W x C`` image.
+
+    With ``dtypes`` (a tuple of NumPy dtypes), input of another dtype raises
+    ``TypeError``. With ``contiguous`` the result is C-contiguous (copied only
+    when needed; read-only input is fine because kernels take ``const`` views).
+    """
+    arr = array(value, name, ndim=ndim, allow_bool=allow_bool)
+    if dtypes is not None and arr.dtype not in tuple(np.dtype(d) for d in dtypes):
+        names = ", ".join(str(np.dtype(d)) for d in dtypes)
+        raise TypeError(f"{name} must have dtype {names}; got {arr.dtype}")
+    if contiguous:
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
+def output_float_dtype(dtype):
+    """Output dtype of a filter for input ``dtype`` (the project's documented rule).
+
+    float32/float64 keep their dtype; float16 and integers up to 16 bits give
+    float32; wider integers (which float32 cannot hold exactly) give float64.
+    """
+    dtype = np.dtype(dtype)
+    if dtype in (np.float32, np.float64):
+        return dtype
+    if dtype.kind == "f":  # float16, longdouble
+        return np.dtype(np.float32) if dtype.itemsize < 4 else np.dtype(np.float64)
+    if dtype.kind in "ui" and dtype.itemsize <= 2:
+        return np.dtype(np.float32)
+    if dtype.kind in "uib":
+        return np.dtype(np.float64)
+    raise TypeError(f"unsupported dtype {dtype}")
+
+
+def float_image(value, name="image", *, ndim=(2, 3), dtype=None):
+    """Validate an image and return it C-contiguous as float32 or float64.
+
+    The float dtype follows :func:`output_float_dtype` unless ``dtype`` is given.
+    """
+    arr = image(value, name, ndim=ndim, contiguous=False)
+    target = output_float_dtype(arr.dtype) if dtype is None else np.dtype(dtype)
+    return np.ascontiguousarray(arr, dtype=target)
+
+
+#: Border modes and their OpenCV / SciPy names (documented in cvcore.filters).
+BORDER_MODES = ("reflect", "mirror", "nearest", "constant", "wrap")
+_MODE_ALIASES = {
+    "reflect": "reflect",
+    "symmetric": "reflect",
+    "grid-mirror": "reflect",
+    "mirror": "mirror",
+    "reflect101": "mirror",
+    "reflect_101": "mirror",
+    "nearest": "nearest",
+    "edge": "nearest",
+    "replicate": "nearest",
+    "constant": "constant",
+    "grid-constant": "constant",
+    "wrap": "wrap",
+    "grid-wrap": "wrap",
+}
+
+
+def border_mode(mode, name="mode"):
+    """Canonical border-mode name (accepts OpenCV/SciPy/NumPy aliases)."""
+    if not isinstance(mode, str):
+        raise TypeError(f"{name} must be a string, one of {', '.join(BORDER_MODES)}; got {_describe(mode)}")
+    key = mode.strip().lower()
+    if key not in _MODE_ALIASES:
+        raise ValueError(f"{name} must be one of {', '.join(BORDER_MODES)}; got {mode!r}")
+    return _MODE_ALIASES[key]
+
+
+def real(value, name, *, finite=True, low=None, high=None, low_inclusive=True, high_inclusive=True):
+    """A real scalar (Python or NumPy number, not bool) as float, with optional bounds."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "uif":
+            value = value.item()
+        else:
+            raise TypeError(f"{name} must be a real number, got {_describe(value)}")
+    value = float(value)
+    if finite and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if np.isnan(value):
+        raise ValueError(f"{name} must not be NaN")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        op = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {op} {low}, got {value}")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        op = "<=" if high_inclusive else "<"
+        raise ValueError(f"{name} must be {op} {high}, got {value}")
+    return value
+
+
+def positive(value, name, **kw):
+    """A finite real number > 0."""
+    return real(value, name, low=0.0, low_inclusive=False, **kw)
+
+
+def non_negative(value, name, **kw):
+    """A finite real number >= 0."""
+    return real(value, name, low=0.0, **kw)
+
+
+def integer(value, name, *, low=None, high=None):
+    """A Python int (from any integral type, not bool or float) within bounds."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got bool")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {_describe(value)}") from None
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def choice(value, name, options):
+    """One of ``options`` (strings compared case-insensitively)."""
+    if isinstance(value, str):
+        key = value.lower()
+        for opt in options:
+            if isinstance(opt, str) and opt.lower() == key:
+                return opt
+    elif value in options:
+        return value
+    raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+
+
+def vector(value, name, length=None, *, dtype=np.float64, finite=True):
+    """A 1-D array (of ``length`` if given) converted to ``dtype``, C-contiguous."""
+    arr = array(value, name, ndim=1, allow_empty=length == 0 or length is None)
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if finite and out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values")
+    return out
+
+
+def boxes(value, name="boxes", *, dtype=np.float64):
+    """An ``(N, 4)`` array of ``(x, y, w, h)`` boxes, finite, ``w, h >= 0``.
+
+    A single box of shape ``(4,)`` and an empty list are accepted.
+    """
+    arr = array(value, name, ndim=(1, 2), allow_empty=True)
+    if arr.ndim == 1:
+        if arr.size == 0:
+            arr = arr.reshape(0, 4)
+        elif arr.shape[0] == 4:
+            arr = arr.reshape(1, 4)
+        else:
+            raise ValueError(f"{name} must have shape (N, 4) as (x, y, w, h) rows, got shape {arr.shape}")
+    if arr.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (N, 4) as (x, y, w, h) rows, got shape {arr.shape}")
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values")
+    if np.any(out[:, 2:] < 0):
+        raise ValueError(f"{name} widths and heights (columns 2 and 3) must be >= 0")
+    return out
+
+
+def random_state(seed, name="random_state"):
+    """A ``numpy.random.Generator`` from None, an int, or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, np.random.RandomState):
+        return np.random.default_rng(seed.randint(0, 2**31 - 1))
+    return np.random.default_rng(integer(seed, name, low=0))
+
+
+# --------------------------------------------------------------------------
+# filters / edges (add helpers specific to cvcore.filters and cvcore.edges here)
+# --------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------
+# integral / haar / boxes / cascade (add helpers for those modules here)
+# --------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------
+# calibration (add helpers for cvcore.calibration here)
+# --------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------
+# proposals (add helpers for cvcore.proposals here)
+# --------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------
+# segmentation (add helpers for cvcore.segmentation here)
+# --------------------------------------------------------------------------
