@@ -10,7 +10,7 @@ from glob import glob
 
 import numpy as np
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
 DEBUG = os.environ.get("CVCORE_DEBUG", "0") not in ("", "0")
 
@@ -50,15 +50,7 @@ extensions = [
 ]
 
 setup(
-    packages=[
-        "cvcore",
-        "cvcore._ext",
-        "cvcore._commands",
-        "cvcore.calibration",
-        "cvcore.segmentation",
-        "cvcore.data",
-        "cvcore._benchmarks",
-    ],
+    packages=find_packages(include=["cvcore", "cvcore.*"]) + ["cvcore._benchmarks"],
     # The benchmark cases live in benchmarks/ and install as cvcore._benchmarks so that
     # `cvcore bench` works from an installed wheel.
     package_dir={"cvcore._benchmarks": "benchmarks"},
