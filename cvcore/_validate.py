@@ -280,3 +280,44 @@ def random_state(seed, name="random_state"):
 # --------------------------------------------------------------------------
 # segmentation (add helpers for cvcore.segmentation here)
 # --------------------------------------------------------------------------
+
+
+def feature_matrix(value, name="X", *, dtype=np.float64, n_features=None):
+    """An ``(n_samples, n_features)`` finite real matrix, C-contiguous in ``dtype``.
+
+    A 1-D input is rejected (ambiguous: one sample or one feature?).
+    ``n_features`` checks the column count against a fitted model.
+    """
+    arr = array(value, name, ndim=2, allow_bool=True)
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature column, got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}")
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return out
+
+
+def class_targets(value, n_samples, name="y"):
+    """Class labels for ``n_samples`` rows: returns ``(classes, codes)``.
+
+    ``classes`` are the sorted unique labels (any orderable dtype but object/complex
+    floats that are NaN); ``codes`` index into ``classes`` as ``intp``.
+    """
+    if value is None:
+        raise TypeError(f"{name} must be an array of class labels, got None")
+    arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"{name} has {arr.shape[0]} labels but X has {n_samples} samples")
+    if arr.dtype.kind not in "biuUS":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            pass
+        else:
+            raise TypeError(f"{name} must hold integer, boolean or string class labels, got dtype {arr.dtype}")
+    classes, codes = np.unique(arr, return_inverse=True)
+    return classes, np.ascontiguousarray(codes.reshape(-1), dtype=np.intp)
