@@ -261,6 +261,72 @@ def random_state(seed, name="random_state"):
 # filters / edges (add helpers specific to cvcore.filters and cvcore.edges here)
 # --------------------------------------------------------------------------
 
+#: Longest 1-D filter kernel (taps) accepted, and the largest amount of work
+#: (multiply-adds or window elements over the whole image) a filter call may do.
+#: Both keep a bad argument (a huge sigma, a huge kernel on a huge image) from
+#: allocating without bound or running for hours.
+MAX_KERNEL_TAPS = 1 << 22
+MAX_FILTER_WORK = 4e10
+
+
+def filter_kernel(value, name="kernel", *, ndim=2):
+    """A non-empty, finite real filter kernel of dimensionality ``ndim`` as float64."""
+    arr = array(value, name, ndim=ndim, allow_bool=True)
+    arr = np.asarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values")
+    if any(n > MAX_KERNEL_TAPS for n in arr.shape):
+        raise ValueError(f"{name} is too large: shape {arr.shape} (at most {MAX_KERNEL_TAPS} taps per axis)")
+    return arr
+
+
+def pair(value, name, convert):
+    """A scalar or a length-2 sequence ``(for axis 0, for axis 1)`` converted by ``convert``."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a number or a pair of numbers, got {type(value).__name__}")
+    if np.ndim(value) == 0:
+        v = convert(value, name)
+        return (v, v)
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a number or a pair of numbers, got {_describe(value)}") from None
+    if len(items) != 2:
+        raise ValueError(f"{name} must be a number or a pair (axis 0, axis 1), got {len(items)} values")
+    return (convert(items[0], name), convert(items[1], name))
+
+
+def sigma_pair(value, name="sigma", *, allow_zero=True):
+    """Gaussian ``sigma``: a scalar or ``(sigma_y, sigma_x)``, each finite and >= 0 (> 0)."""
+    conv = non_negative if allow_zero else positive
+    return pair(value, name, conv)
+
+
+def size_pair(value, name="size"):
+    """Window size: a positive int or ``(rows, cols)`` of positive ints."""
+    return pair(value, name, lambda v, n: integer(v, n, low=1, high=MAX_KERNEL_TAPS))
+
+
+def filter_cost(image_shape, taps, name="kernel"):
+    """Raise ValueError when ``taps`` work per pixel over ``image_shape`` is too much."""
+    pixels = float(np.prod(image_shape, dtype=np.float64))
+    if pixels * float(taps) > MAX_FILTER_WORK:
+        raise ValueError(
+            f"{name} is too large for this image: {taps} taps per pixel on shape {tuple(image_shape)} "
+            f"would take more than {MAX_FILTER_WORK:.0e} operations"
+        )
+
+
+def image_axis(axis, name="axis"):
+    """An image axis: 0 (rows, d/dy), 1 (columns, d/dx), -2, -1, or None."""
+    if axis is None:
+        return None
+    axis = integer(axis, name)
+    if axis not in (0, 1, -1, -2):
+        raise ValueError(f"{name} must be 0 (rows, d/dy), 1 (columns, d/dx) or None; got {axis}")
+    return axis % 2
+
+
 
 # --------------------------------------------------------------------------
 # integral / haar / boxes / cascade (add helpers for those modules here)
