@@ -342,7 +342,95 @@ def image_axis(axis, name="axis"):
 # proposals (add helpers for cvcore.proposals here)
 # --------------------------------------------------------------------------
 
+#: Largest image (in pixels) the graph-based kernels accept: edge ids are
+#: ``pixel * 4 + direction`` in uint32, and memory grows ~40 bytes per pixel.
+MAX_GRAPH_PIXELS = 2**28
+
+
+def proposal_image(value, name="image"):
+    """An ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` image as float32
+    ``(H, W, C)`` on a 0..255 scale (C is 1 or 3; an alpha channel is dropped).
+
+    uint8 is taken as is, uint16 is divided by 257, other integers must lie in
+    0..255, and floating-point input is read as 0..1 (scikit-image's
+    convention) and multiplied by 255. NaN and infinity are rejected.
+    """
+    arr = image(value, name, ndim=(2, 3), contiguous=False)
+    if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
+        raise ValueError(
+            f"{name} must be grey (H, W), (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4); "
+            f"got shape {arr.shape}")
+    if arr.shape[0] * arr.shape[1] > MAX_GRAPH_PIXELS:
+        raise ValueError(f"{name} is too large: {arr.shape[0]}x{arr.shape[1]} pixels exceeds "
+                         f"the limit of {MAX_GRAPH_PIXELS} pixels")
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    elif arr.shape[2] == 4:
+        arr = arr[:, :, :3]
+    if arr.dtype == np.uint8:
+        out = arr.astype(np.float32)
+    elif arr.dtype == np.uint16:
+        out = arr.astype(np.float32) * np.float32(1 / 257)
+    elif arr.dtype.kind in "ui":
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi > 255:
+            raise ValueError(f"{name} of dtype {arr.dtype} must have values in 0..255, "
+                             f"got {lo}..{hi}")
+        out = arr.astype(np.float32)
+    else:
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must contain only finite values")
+        out = arr.astype(np.float32) * np.float32(255)
+    return np.ascontiguousarray(out)
+
+
+def min_size(value, name="min_size"):
+    """A minimum component size in pixels (int >= 0)."""
+    return integer(value, name, low=0, high=MAX_GRAPH_PIXELS)
+
+
 
 # --------------------------------------------------------------------------
 # segmentation (add helpers for cvcore.segmentation here)
 # --------------------------------------------------------------------------
+
+
+def feature_matrix(value, name="X", *, dtype=np.float64, n_features=None):
+    """An ``(n_samples, n_features)`` finite real matrix, C-contiguous in ``dtype``.
+
+    A 1-D input is rejected (ambiguous: one sample or one feature?).
+    ``n_features`` checks the column count against a fitted model.
+    """
+    arr = array(value, name, ndim=2, allow_bool=True)
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature column, got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}")
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return out
+
+
+def class_targets(value, n_samples, name="y"):
+    """Class labels for ``n_samples`` rows: returns ``(classes, codes)``.
+
+    ``classes`` are the sorted unique labels (any orderable dtype but object/complex
+    floats that are NaN); ``codes`` index into ``classes`` as ``intp``.
+    """
+    if value is None:
+        raise TypeError(f"{name} must be an array of class labels, got None")
+    arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"{name} has {arr.shape[0]} labels but X has {n_samples} samples")
+    if arr.dtype.kind not in "biuUS":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            pass
+        else:
+            raise TypeError(f"{name} must hold integer, boolean or string class labels, got dtype {arr.dtype}")
+    classes, codes = np.unique(arr, return_inverse=True)
+    return classes, np.ascontiguousarray(codes.reshape(-1), dtype=np.intp)
