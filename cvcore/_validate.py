@@ -261,6 +261,72 @@ def random_state(seed, name="random_state"):
 # filters / edges (add helpers specific to cvcore.filters and cvcore.edges here)
 # --------------------------------------------------------------------------
 
+#: Longest 1-D filter kernel (taps) accepted, and the largest amount of work
+#: (multiply-adds or window elements over the whole image) a filter call may do.
+#: Both keep a bad argument (a huge sigma, a huge kernel on a huge image) from
+#: allocating without bound or running for hours.
+MAX_KERNEL_TAPS = 1 << 22
+MAX_FILTER_WORK = 4e10
+
+
+def filter_kernel(value, name="kernel", *, ndim=2):
+    """A non-empty, finite real filter kernel of dimensionality ``ndim`` as float64."""
+    arr = array(value, name, ndim=ndim, allow_bool=True)
+    arr = np.asarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values")
+    if any(n > MAX_KERNEL_TAPS for n in arr.shape):
+        raise ValueError(f"{name} is too large: shape {arr.shape} (at most {MAX_KERNEL_TAPS} taps per axis)")
+    return arr
+
+
+def pair(value, name, convert):
+    """A scalar or a length-2 sequence ``(for axis 0, for axis 1)`` converted by ``convert``."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a number or a pair of numbers, got {type(value).__name__}")
+    if np.ndim(value) == 0:
+        v = convert(value, name)
+        return (v, v)
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a number or a pair of numbers, got {_describe(value)}") from None
+    if len(items) != 2:
+        raise ValueError(f"{name} must be a number or a pair (axis 0, axis 1), got {len(items)} values")
+    return (convert(items[0], name), convert(items[1], name))
+
+
+def sigma_pair(value, name="sigma", *, allow_zero=True):
+    """Gaussian ``sigma``: a scalar or ``(sigma_y, sigma_x)``, each finite and >= 0 (> 0)."""
+    conv = non_negative if allow_zero else positive
+    return pair(value, name, conv)
+
+
+def size_pair(value, name="size"):
+    """Window size: a positive int or ``(rows, cols)`` of positive ints."""
+    return pair(value, name, lambda v, n: integer(v, n, low=1, high=MAX_KERNEL_TAPS))
+
+
+def filter_cost(image_shape, taps, name="kernel"):
+    """Raise ValueError when ``taps`` work per pixel over ``image_shape`` is too much."""
+    pixels = float(np.prod(image_shape, dtype=np.float64))
+    if pixels * float(taps) > MAX_FILTER_WORK:
+        raise ValueError(
+            f"{name} is too large for this image: {taps} taps per pixel on shape {tuple(image_shape)} "
+            f"would take more than {MAX_FILTER_WORK:.0e} operations"
+        )
+
+
+def image_axis(axis, name="axis"):
+    """An image axis: 0 (rows, d/dy), 1 (columns, d/dx), -2, -1, or None."""
+    if axis is None:
+        return None
+    axis = integer(axis, name)
+    if axis not in (0, 1, -1, -2):
+        raise ValueError(f"{name} must be 0 (rows, d/dy), 1 (columns, d/dx) or None; got {axis}")
+    return axis % 2
+
+
 
 # --------------------------------------------------------------------------
 # integral / haar / boxes / cascade (add helpers for those modules here)
@@ -377,7 +443,95 @@ def optional_count(value, name):
 # proposals (add helpers for cvcore.proposals here)
 # --------------------------------------------------------------------------
 
+#: Largest image (in pixels) the graph-based kernels accept: edge ids are
+#: ``pixel * 4 + direction`` in uint32, and memory grows ~40 bytes per pixel.
+MAX_GRAPH_PIXELS = 2**28
+
+
+def proposal_image(value, name="image"):
+    """An ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` image as float32
+    ``(H, W, C)`` on a 0..255 scale (C is 1 or 3; an alpha channel is dropped).
+
+    uint8 is taken as is, uint16 is divided by 257, other integers must lie in
+    0..255, and floating-point input is read as 0..1 (scikit-image's
+    convention) and multiplied by 255. NaN and infinity are rejected.
+    """
+    arr = image(value, name, ndim=(2, 3), contiguous=False)
+    if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
+        raise ValueError(
+            f"{name} must be grey (H, W), (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4); "
+            f"got shape {arr.shape}")
+    if arr.shape[0] * arr.shape[1] > MAX_GRAPH_PIXELS:
+        raise ValueError(f"{name} is too large: {arr.shape[0]}x{arr.shape[1]} pixels exceeds "
+                         f"the limit of {MAX_GRAPH_PIXELS} pixels")
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    elif arr.shape[2] == 4:
+        arr = arr[:, :, :3]
+    if arr.dtype == np.uint8:
+        out = arr.astype(np.float32)
+    elif arr.dtype == np.uint16:
+        out = arr.astype(np.float32) * np.float32(1 / 257)
+    elif arr.dtype.kind in "ui":
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi > 255:
+            raise ValueError(f"{name} of dtype {arr.dtype} must have values in 0..255, "
+                             f"got {lo}..{hi}")
+        out = arr.astype(np.float32)
+    else:
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must contain only finite values")
+        out = arr.astype(np.float32) * np.float32(255)
+    return np.ascontiguousarray(out)
+
+
+def min_size(value, name="min_size"):
+    """A minimum component size in pixels (int >= 0)."""
+    return integer(value, name, low=0, high=MAX_GRAPH_PIXELS)
+
+
 
 # --------------------------------------------------------------------------
 # segmentation (add helpers for cvcore.segmentation here)
 # --------------------------------------------------------------------------
+
+
+def feature_matrix(value, name="X", *, dtype=np.float64, n_features=None):
+    """An ``(n_samples, n_features)`` finite real matrix, C-contiguous in ``dtype``.
+
+    A 1-D input is rejected (ambiguous: one sample or one feature?).
+    ``n_features`` checks the column count against a fitted model.
+    """
+    arr = array(value, name, ndim=2, allow_bool=True)
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature column, got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}")
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return out
+
+
+def class_targets(value, n_samples, name="y"):
+    """Class labels for ``n_samples`` rows: returns ``(classes, codes)``.
+
+    ``classes`` are the sorted unique labels (any orderable dtype but object/complex
+    floats that are NaN); ``codes`` index into ``classes`` as ``intp``.
+    """
+    if value is None:
+        raise TypeError(f"{name} must be an array of class labels, got None")
+    arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"{name} has {arr.shape[0]} labels but X has {n_samples} samples")
+    if arr.dtype.kind not in "biuUS":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            pass
+        else:
+            raise TypeError(f"{name} must hold integer, boolean or string class labels, got dtype {arr.dtype}")
+    classes, codes = np.unique(arr, return_inverse=True)
+    return classes, np.ascontiguousarray(codes.reshape(-1), dtype=np.intp)
