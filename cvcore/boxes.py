@@ -331,7 +331,8 @@ def group_rectangles(boxes, min_neighbors, eps=0.2, scores=None):
         result = (r.copy(), np.ones(n, dtype=np.int64))
         return result + (sc.copy(),) if sc is not None else result
     labels = np.empty(n, dtype=np.intp)
-    ncls = _nms.similar_components(r, e, labels)
+    by_x = np.argsort(r[:, 0], kind="stable").astype(np.intp)
+    ncls = _nms.similar_components(r, by_x, e, labels)
     counts = np.bincount(labels, minlength=ncls).astype(np.int64)
     sums = np.zeros((ncls, 4), dtype=np.int64)
     np.add.at(sums, labels, r)

@@ -305,14 +305,18 @@ cdef inline int64_t _iabs(int64_t v) noexcept nogil:
     return -v if v < 0 else v
 
 
-def similar_components(const int64_t[:, ::1] r, double eps, Py_ssize_t[::1] labels):
+def similar_components(const int64_t[:, ::1] r, const Py_ssize_t[::1] by_x, double eps,
+                       Py_ssize_t[::1] labels):
     """Connected components of OpenCV's SimilarRects predicate.
 
-    Labels are numbered in order of each component's first member, as
-    cv::partition does. Returns the number of components.
+    ``by_x`` lists the rectangles sorted by x. Similar rectangles differ in x
+    by at most ``delta <= eps * (w_i + h_i) / 2``, so a sweep over that order
+    finds every similar pair without testing all N^2 pairs. Labels are
+    numbered in order of each component's first member, as cv::partition
+    does. Returns the number of components.
     """
-    cdef Py_ssize_t n = r.shape[0], i, j, a, b, ncls = 0
-    cdef double delta
+    cdef Py_ssize_t n = r.shape[0], i, j, a, b, s, t, ncls = 0
+    cdef double delta, reach
     cdef int64_t mw, mh
     cdef Py_ssize_t* parent = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
     if parent == NULL:
@@ -320,8 +324,13 @@ def similar_components(const int64_t[:, ::1] r, double eps, Py_ssize_t[::1] labe
     with nogil:
         for i in range(n):
             parent[i] = i
-        for i in range(n):
-            for j in range(i + 1, n):
+        for s in range(n):
+            i = by_x[s]
+            reach = eps * <double>(r[i, 2] + r[i, 3]) * 0.5
+            for t in range(s + 1, n):
+                j = by_x[t]
+                if <double>(r[j, 0] - r[i, 0]) > reach:
+                    break
                 mw = r[i, 2] if r[i, 2] < r[j, 2] else r[j, 2]
                 mh = r[i, 3] if r[i, 3] < r[j, 3] else r[j, 3]
                 delta = eps * <double>(mw + mh) * 0.5
