@@ -1,0 +1,263 @@
+# Kernels for cvcore.calibration: the pinhole + Brown-Conrady camera model with
+# its analytic Jacobian, accumulated straight into the blocks of the normal
+# equations of bundle-style calibration (shared intrinsics, one pose per view),
+# and a bilinear remap used by undistort_image.
+#
+# Intrinsics vector (10): fx, fy, cx, cy, skew, k1, k2, p1, p2, k3.
+# Pose vector (6 per view): Rodrigues rotation r (3), translation t (3).
+from libc.math cimport sqrt, sin, cos, floor
+from cvcore._ext._types cimport real_t
+
+DEF NI = 10
+
+
+cdef void _rodrigues(const double* r, double* R, double* dR, bint want_d) noexcept nogil:
+    """R (3x3, row-major) from the rotation vector r; dR[k*9 + ...] = dR/dr_k."""
+    cdef double th2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2]
+    cdef double th = sqrt(th2)
+    cdef double kx, ky, kz, c, s, c1
+    cdef double A[9]
+    cdef double B[9]
+    cdef double v[3]
+    cdef double IR[3]
+    cdef int i, j, k
+    if th < 1e-12:
+        # first order: R = I + [r]x
+        R[0] = 1.0; R[1] = -r[2]; R[2] = r[1]
+        R[3] = r[2]; R[4] = 1.0; R[5] = -r[0]
+        R[6] = -r[1]; R[7] = r[0]; R[8] = 1.0
+        if want_d:
+            for i in range(27):
+                dR[i] = 0.0
+            # d/dr0: [e0]x
+            dR[0 * 9 + 5] = -1.0; dR[0 * 9 + 7] = 1.0
+            dR[1 * 9 + 2] = 1.0; dR[1 * 9 + 6] = -1.0
+            dR[2 * 9 + 1] = -1.0; dR[2 * 9 + 3] = 1.0
+        return
+    kx = r[0] / th; ky = r[1] / th; kz = r[2] / th
+    c = cos(th); s = sin(th); c1 = 1.0 - c
+    R[0] = c + c1 * kx * kx
+    R[1] = c1 * kx * ky - s * kz
+    R[2] = c1 * kx * kz + s * ky
+    R[3] = c1 * kx * ky + s * kz
+    R[4] = c + c1 * ky * ky
+    R[5] = c1 * ky * kz - s * kx
+    R[6] = c1 * kx * kz - s * ky
+    R[7] = c1 * ky * kz + s * kx
+    R[8] = c + c1 * kz * kz
+    if not want_d:
+        return
+    # dR/dr_k = (r_k [r]x + [r x ((I - R) e_k)]x) R / th^2   (Gallego & Yezzi 2015)
+    for k in range(3):
+        # (I - R) e_k is column k of I - R
+        for i in range(3):
+            IR[i] = (1.0 if i == k else 0.0) - R[i * 3 + k]
+        v[0] = r[1] * IR[2] - r[2] * IR[1]
+        v[1] = r[2] * IR[0] - r[0] * IR[2]
+        v[2] = r[0] * IR[1] - r[1] * IR[0]
+        for i in range(3):
+            v[i] = (v[i] + r[k] * r[i]) / th2
+        # A = [v]x
+        A[0] = 0.0; A[1] = -v[2]; A[2] = v[1]
+        A[3] = v[2]; A[4] = 0.0; A[5] = -v[0]
+        A[6] = -v[1]; A[7] = v[0]; A[8] = 0.0
+        for i in range(3):
+            for j in range(3):
+                dR[k * 9 + i * 3 + j] = (A[i * 3 + 0] * R[0 * 3 + j] + A[i * 3 + 1] * R[1 * 3 + j]
+                                         + A[i * 3 + 2] * R[2 * 3 + j])
+
+
+def rodrigues(const double[::1] r, double[:, ::1] R, double[:, :, ::1] dR):
+    """Rotation matrix of a rotation vector and its derivative (dR[k] = dR/dr_k)."""
+    with nogil:
+        _rodrigues(&r[0], &R[0, 0], &dR[0, 0, 0], True)
+
+
+cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
+                        const Py_ssize_t[::1] starts, const double[::1] q,
+                        const double[:, ::1] poses, double[:, ::1] U, double[:, :, ::1] V,
+                        double[:, :, ::1] W, double[::1] gi, double[:, ::1] ge,
+                        double[:, ::1] res, double[::1] view_sq, bint want_j) noexcept nogil:
+    cdef Py_ssize_t nv = starts.shape[0] - 1
+    cdef Py_ssize_t v, p, a, b
+    cdef double R[9]
+    cdef double dR[27]
+    cdef double Ji[2 * NI]
+    cdef double Je[12]
+    cdef double fx = q[0], fy = q[1], cx = q[2], cy = q[3], sk = q[4]
+    cdef double k1 = q[5], k2 = q[6], p1 = q[7], p2 = q[8], k3 = q[9]
+    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, x2, y2, xy, r2, r4, r6, rad, D, xd, yd
+    cdef double dxdx, dxdy, dydx, dydy, eu, ev, total = 0.0, vs
+    cdef double dudx, dudy, dvdx, dvdy, dudX, dudY, dudZ, dvdX, dvdY, dvdZ
+    cdef double dXc[9]  # dXc[k*3 + i] = d(Xc_i)/dr_k
+    cdef double tx, ty, tz
+    cdef int k
+    if want_j:
+        for a in range(NI):
+            gi[a] = 0.0
+            for b in range(NI):
+                U[a, b] = 0.0
+    for v in range(nv):
+        _rodrigues(&poses[v, 0], R, dR, want_j)
+        tx = poses[v, 3]; ty = poses[v, 4]; tz = poses[v, 5]
+        vs = 0.0
+        if want_j:
+            for a in range(6):
+                ge[v, a] = 0.0
+                for b in range(6):
+                    V[v, a, b] = 0.0
+                for b in range(NI):
+                    W[v, b, a] = 0.0
+        for p in range(starts[v], starts[v + 1]):
+            X = obj[p, 0]; Y = obj[p, 1]; Z = obj[p, 2]
+            Xc = R[0] * X + R[1] * Y + R[2] * Z + tx
+            Yc = R[3] * X + R[4] * Y + R[5] * Z + ty
+            Zc = R[6] * X + R[7] * Y + R[8] * Z + tz
+            iz = 1.0 / Zc if Zc != 0.0 else 1.0
+            x = Xc * iz
+            y = Yc * iz
+            x2 = x * x; y2 = y * y; xy = x * y
+            r2 = x2 + y2; r4 = r2 * r2; r6 = r4 * r2
+            rad = 1.0 + k1 * r2 + k2 * r4 + k3 * r6
+            xd = x * rad + 2.0 * p1 * xy + p2 * (r2 + 2.0 * x2)
+            yd = y * rad + p1 * (r2 + 2.0 * y2) + 2.0 * p2 * xy
+            eu = fx * xd + sk * yd + cx - img[p, 0]
+            ev = fy * yd + cy - img[p, 1]
+            res[p, 0] = eu
+            res[p, 1] = ev
+            vs = vs + eu * eu + ev * ev
+            if not want_j:
+                continue
+            # intrinsics: u = fx xd + sk yd + cx ; v = fy yd + cy
+            Ji[0] = xd; Ji[1] = 0.0; Ji[2] = 1.0; Ji[3] = 0.0; Ji[4] = yd
+            Ji[NI + 0] = 0.0; Ji[NI + 1] = yd; Ji[NI + 2] = 0.0; Ji[NI + 3] = 1.0; Ji[NI + 4] = 0.0
+            # distortion: d(xd, yd)/d(k1, k2, p1, p2, k3)
+            Ji[5] = fx * x * r2 + sk * y * r2
+            Ji[6] = fx * x * r4 + sk * y * r4
+            Ji[7] = fx * 2.0 * xy + sk * (r2 + 2.0 * y2)
+            Ji[8] = fx * (r2 + 2.0 * x2) + sk * 2.0 * xy
+            Ji[9] = fx * x * r6 + sk * y * r6
+            Ji[NI + 5] = fy * y * r2
+            Ji[NI + 6] = fy * y * r4
+            Ji[NI + 7] = fy * (r2 + 2.0 * y2)
+            Ji[NI + 8] = fy * 2.0 * xy
+            Ji[NI + 9] = fy * y * r6
+            # d(xd, yd)/d(x, y)
+            D = 2.0 * (k1 + 2.0 * k2 * r2 + 3.0 * k3 * r4)
+            dxdx = rad + x2 * D + 2.0 * p1 * y + 6.0 * p2 * x
+            dxdy = xy * D + 2.0 * p1 * x + 2.0 * p2 * y
+            dydx = xy * D + 2.0 * p1 * x + 2.0 * p2 * y
+            dydy = rad + y2 * D + 6.0 * p1 * y + 2.0 * p2 * x
+            dudx = fx * dxdx + sk * dydx
+            dudy = fx * dxdy + sk * dydy
+            dvdx = fy * dydx
+            dvdy = fy * dydy
+            # through x = Xc/Zc, y = Yc/Zc
+            dudX = dudx * iz
+            dudY = dudy * iz
+            dudZ = -(dudx * x + dudy * y) * iz
+            dvdX = dvdx * iz
+            dvdY = dvdy * iz
+            dvdZ = -(dvdx * x + dvdy * y) * iz
+            for k in range(3):
+                dXc[k * 3 + 0] = dR[k * 9 + 0] * X + dR[k * 9 + 1] * Y + dR[k * 9 + 2] * Z
+                dXc[k * 3 + 1] = dR[k * 9 + 3] * X + dR[k * 9 + 4] * Y + dR[k * 9 + 5] * Z
+                dXc[k * 3 + 2] = dR[k * 9 + 6] * X + dR[k * 9 + 7] * Y + dR[k * 9 + 8] * Z
+                Je[k] = dudX * dXc[k * 3 + 0] + dudY * dXc[k * 3 + 1] + dudZ * dXc[k * 3 + 2]
+                Je[6 + k] = dvdX * dXc[k * 3 + 0] + dvdY * dXc[k * 3 + 1] + dvdZ * dXc[k * 3 + 2]
+            Je[3] = dudX; Je[4] = dudY; Je[5] = dudZ
+            Je[9] = dvdX; Je[10] = dvdY; Je[11] = dvdZ
+            # accumulate the blocks (upper triangles filled later for U and V)
+            for a in range(NI):
+                gi[a] += Ji[a] * eu + Ji[NI + a] * ev
+                for b in range(a, NI):
+                    U[a, b] += Ji[a] * Ji[b] + Ji[NI + a] * Ji[NI + b]
+                for b in range(6):
+                    W[v, a, b] += Ji[a] * Je[b] + Ji[NI + a] * Je[6 + b]
+            for a in range(6):
+                ge[v, a] += Je[a] * eu + Je[6 + a] * ev
+                for b in range(a, 6):
+                    V[v, a, b] += Je[a] * Je[b] + Je[6 + a] * Je[6 + b]
+        view_sq[v] = vs
+        total += vs
+        if want_j:
+            for a in range(6):
+                for b in range(a):
+                    V[v, a, b] = V[v, b, a]
+    if want_j:
+        for a in range(NI):
+            for b in range(a):
+                U[a, b] = U[b, a]
+    return total
+
+
+def normal_equations(const double[:, ::1] obj, const double[:, ::1] img,
+                     const Py_ssize_t[::1] starts, const double[::1] q,
+                     const double[:, ::1] poses, double[:, ::1] U, double[:, :, ::1] V,
+                     double[:, :, ::1] W, double[::1] gi, double[:, ::1] ge,
+                     double[:, ::1] res, double[::1] view_sq, bint want_j):
+    """Residuals (projection - observation) and the normal-equation blocks.
+
+    U = sum Ji^T Ji (10x10), V[v] = Je^T Je (6x6), W[v] = Ji^T Je (10x6),
+    gi = sum Ji^T e, ge[v] = Je^T e. Returns the total squared residual.
+    """
+    cdef double total
+    with nogil:
+        total = _accumulate(obj, img, starts, q, poses, U, V, W, gi, ge, res, view_sq, want_j)
+    return total
+
+
+def project(const double[:, ::1] obj, const double[::1] q, const double[::1] pose,
+            double[:, ::1] out):
+    """Project points of one view (no Jacobian)."""
+    cdef double R[9]
+    cdef double dR[27]
+    cdef Py_ssize_t p
+    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, x2, y2, xy, r2, rad, xd, yd
+    cdef double fx = q[0], fy = q[1], cx = q[2], cy = q[3], sk = q[4]
+    cdef double k1 = q[5], k2 = q[6], p1 = q[7], p2 = q[8], k3 = q[9]
+    with nogil:
+        _rodrigues(&pose[0], R, dR, False)
+        for p in range(obj.shape[0]):
+            X = obj[p, 0]; Y = obj[p, 1]; Z = obj[p, 2]
+            Xc = R[0] * X + R[1] * Y + R[2] * Z + pose[3]
+            Yc = R[3] * X + R[4] * Y + R[5] * Z + pose[4]
+            Zc = R[6] * X + R[7] * Y + R[8] * Z + pose[5]
+            iz = 1.0 / Zc if Zc != 0.0 else 1.0
+            x = Xc * iz
+            y = Yc * iz
+            x2 = x * x; xy = x * y
+            r2 = x2 + y * y
+            rad = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
+            xd = x * rad + 2.0 * p1 * xy + p2 * (r2 + 2.0 * x2)
+            yd = y * rad + p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * xy
+            out[p, 0] = fx * xd + sk * yd + cx
+            out[p, 1] = fy * yd + cy
+
+
+def remap_bilinear(const real_t[:, :, ::1] img, const float[:, ::1] mapx, const float[:, ::1] mapy,
+                   double cval, real_t[:, :, ::1] out):
+    """out[r, c] = img sampled bilinearly at (mapx[r, c], mapy[r, c]); outside -> cval."""
+    cdef Py_ssize_t H = img.shape[0], Wd = img.shape[1], C = img.shape[2]
+    cdef Py_ssize_t r, c, ch, x0, y0
+    cdef double fx, fy, ax, ay, v00, v01, v10, v11, val
+    with nogil:
+        for r in range(out.shape[0]):
+            for c in range(out.shape[1]):
+                fx = mapx[r, c]
+                fy = mapy[r, c]
+                if not (fx > -1.0 and fy > -1.0 and fx < Wd and fy < H):
+                    for ch in range(C):
+                        out[r, c, ch] = <real_t>cval
+                    continue
+                x0 = <Py_ssize_t>floor(fx)
+                y0 = <Py_ssize_t>floor(fy)
+                ax = fx - x0
+                ay = fy - y0
+                for ch in range(C):
+                    v00 = img[y0, x0, ch] if (x0 >= 0 and y0 >= 0) else cval
+                    v01 = img[y0, x0 + 1, ch] if (x0 + 1 < Wd and y0 >= 0) else cval
+                    v10 = img[y0 + 1, x0, ch] if (x0 >= 0 and y0 + 1 < H) else cval
+                    v11 = img[y0 + 1, x0 + 1, ch] if (x0 + 1 < Wd and y0 + 1 < H) else cval
+                    val = (1.0 - ay) * ((1.0 - ax) * v00 + ax * v01) + ay * ((1.0 - ax) * v10 + ax * v11)
+                    out[r, c, ch] = <real_t>val

@@ -1,0 +1,106 @@
+# Rank (order-statistic) filter kernels: median over a rectangular window.
+#
+# Same layout and border index maps as _convolve.pyx: the image is a
+# C-contiguous (H, W * C) array, ``ymap``/``xmap`` give the source row/column
+# of each padded position (-1 = outside, use ``cval``). Values are selected,
+# never computed, so the filter runs in the input dtype.
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport (uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t,
+                          uint64_t, int64_t)
+
+ctypedef fused rank_t:
+    uint8_t
+    int8_t
+    uint16_t
+    int16_t
+    uint32_t
+    int32_t
+    uint64_t
+    int64_t
+    float
+    double
+
+
+cdef inline rank_t _select(rank_t* a, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
+    """k-th smallest of a[0:n] (reorders a). Three-way quickselect.
+
+    Every element lands in exactly one of the <, ==, > regions (NaN compares
+    false both ways, so it joins the == region); the pivot is an element of
+    the range, so the range shrinks at each step and the loop terminates.
+    """
+    cdef Py_ssize_t lo = 0, hi = n, lt, gt, i, mid
+    cdef rank_t pivot, v, t, p0, p1, p2
+    while hi - lo > 1:
+        mid = lo + (hi - lo) // 2
+        p0 = a[lo]
+        p1 = a[mid]
+        p2 = a[hi - 1]
+        # median of three
+        if p0 < p1:
+            if p1 < p2:
+                pivot = p1
+            elif p0 < p2:
+                pivot = p2
+            else:
+                pivot = p0
+        else:
+            if p0 < p2:
+                pivot = p0
+            elif p1 < p2:
+                pivot = p2
+            else:
+                pivot = p1
+        lt = lo
+        i = lo
+        gt = hi
+        while i < gt:
+            v = a[i]
+            if v < pivot:
+                a[i] = a[lt]
+                a[lt] = v
+                lt += 1
+                i += 1
+            elif pivot < v:
+                gt -= 1
+                a[i] = a[gt]
+                a[gt] = v
+            else:
+                i += 1
+        if k < lt:
+            hi = lt
+        elif k >= gt:
+            lo = gt
+        else:
+            return a[k]
+    return a[lo]
+
+
+def median(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
+           Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t[::1] ymap,
+           const Py_ssize_t[::1] xmap, rank_t cval):
+    """Median (rank ``kh * kw // 2`` of the sorted window) of every window."""
+    cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
+    cdef Py_ssize_t width = n // nch
+    cdef Py_ssize_t size = kh * kw, rank = size // 2
+    cdef Py_ssize_t y, x, c, a, b, s, t, m
+    cdef rank_t* buf = <rank_t*>malloc(size * sizeof(rank_t) + 64)
+    if buf == NULL:
+        raise MemoryError("cannot allocate the median window buffer")
+    with nogil:
+        for y in range(h):
+            for x in range(width):
+                for c in range(nch):
+                    m = 0
+                    for a in range(kh):
+                        s = ymap[y + a]
+                        if s < 0:
+                            for b in range(kw):
+                                buf[m] = cval
+                                m += 1
+                            continue
+                        for b in range(kw):
+                            t = xmap[x + b]
+                            buf[m] = img[s, t * nch + c] if t >= 0 else cval
+                            m += 1
+                    out[y, x * nch + c] = _select(buf, size, rank)
+    free(buf)

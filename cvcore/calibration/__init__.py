@@ -1,0 +1,22 @@
+"""Camera calibration from views of a planar chessboard (Zhang's method).
+
+Pipeline: chessboard corners -> one homography per view -> Zhang's closed
+form -> Levenberg-Marquardt over intrinsics, distortion and poses with an
+analytic, block-structured Jacobian -> :class:`CameraCalibration` with
+standard deviations, saved as JSON or OpenCV-compatible YAML.
+"""
+from .calibrate import calibrate_camera, chessboard_points
+from .camera import project_points, rodrigues, undistort_image, undistort_points
+from .homography import find_homography
+from .model import CameraCalibration
+
+__all__ = [
+    "CameraCalibration",
+    "calibrate_camera",
+    "chessboard_points",
+    "find_homography",
+    "project_points",
+    "rodrigues",
+    "undistort_image",
+    "undistort_points",
+]

@@ -1,0 +1,260 @@
+"""Pinhole camera with OpenCV's Brown-Conrady distortion: project, undistort.
+
+Model (the one of ``cv2.projectPoints``): a board point ``X`` goes to the
+camera frame ``Xc = R X + t`` (``R`` from the Rodrigues vector ``rvec``), to
+normalised coordinates ``x = Xc / Zc, y = Yc / Zc``, is distorted with
+``r2 = x^2 + y^2``::
+
+    xd = x (1 + k1 r2 + k2 r2^2 + k3 r2^3) + 2 p1 x y + p2 (r2 + 2 x^2)
+    yd = y (1 + k1 r2 + k2 r2^2 + k3 r2^3) + p1 (r2 + 2 y^2) + 2 p2 x y
+
+and mapped to pixels by ``u = fx xd + s yd + cx, v = fy yd + cy`` (the skew
+``s = K[0, 1]`` is zero unless estimated, as in Zhang's paper).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate
+from .._ext import _calib
+
+__all__ = [
+    "rodrigues",
+    "project_points",
+    "distort_normalized",
+    "undistort_points",
+    "undistort_image",
+]
+
+
+def _q(camera_matrix, dist):
+    """The kernel's 10-vector of intrinsics (fx, fy, cx, cy, skew, k1, k2, p1, p2, k3)."""
+    K = camera_matrix
+    return np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist], dtype=np.float64)
+
+
+def rodrigues(rvec):
+    """Rotation matrix of a rotation vector (axis times angle in radians).
+
+    Parameters
+    ----------
+    rvec : (3,) array_like
+        Rotation vector, as ``cv2.Rodrigues`` takes it.
+
+    Returns
+    -------
+    (3, 3) ndarray
+        The rotation matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.round(rodrigues([0, 0, np.pi / 2]), 6).tolist()
+    [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    r = _validate.vector(np.ravel(_validate.array(rvec, "rvec")), "rvec", 3)
+    R = np.empty((3, 3))
+    _calib.rodrigues(r, R, np.empty((3, 3, 3)))
+    return R
+
+
+def rotation_to_rvec(R):
+    """Rotation vector of a rotation matrix (inverse of :func:`rodrigues`)."""
+    R = np.asarray(R, dtype=np.float64)
+    cos_t = np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)
+    theta = np.arccos(cos_t)
+    w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
+    if theta < 1e-12:
+        return w / 2.0
+    if np.pi - theta < 1e-6:
+        # near pi: axis from the symmetric part
+        B = (R + np.eye(3)) / 2.0
+        axis = np.sqrt(np.clip(np.diag(B), 0.0, None))
+        k = int(np.argmax(axis))
+        axis = B[:, k] / np.sqrt(max(B[k, k], 1e-300))
+        if axis @ w < 0:
+            axis = -axis
+        return axis / np.linalg.norm(axis) * theta
+    return w * (theta / (2.0 * np.sin(theta)))
+
+
+def project_points(object_points, rvec, tvec, camera_matrix, dist_coeffs=None):
+    """Project 3-D points of one view into the image (``cv2.projectPoints``).
+
+    Parameters
+    ----------
+    object_points : (N, 3) array_like
+        Points in the board (world) frame; ``(N, 2)`` means ``Z = 0``.
+    rvec, tvec : (3,) array_like
+        Pose: rotation vector and translation (board to camera).
+    camera_matrix : (3, 3) array_like
+        ``[[fx, s, cx], [0, fy, cy], [0, 0, 1]]``.
+    dist_coeffs : array_like of 4 or 5, optional
+        ``(k1, k2, p1, p2[, k3])``; None means no distortion.
+
+    Returns
+    -------
+    (N, 2) ndarray
+        Pixel coordinates.
+
+    Examples
+    --------
+    >>> K = [[100, 0, 50], [0, 100, 40], [0, 0, 1]]
+    >>> project_points([[0, 0, 0], [1, 0, 0]], [0, 0, 0], [0, 0, 10], K).tolist()
+    [[50.0, 40.0], [60.0, 40.0]]
+    """
+    obj = _validate.points(object_points, "object_points", dims=3, allow_2d_for_3d=True)
+    r = _validate.vector(np.ravel(_validate.array(rvec, "rvec")), "rvec", 3)
+    t = _validate.vector(np.ravel(_validate.array(tvec, "tvec")), "tvec", 3)
+    K = _validate.camera_matrix(camera_matrix)
+    d = _validate.dist_coeffs(dist_coeffs)
+    out = np.empty((obj.shape[0], 2))
+    _calib.project(obj, _q(K, d), np.concatenate([r, t]), out)
+    return out
+
+
+def distort_normalized(xy, dist_coeffs):
+    """Apply the distortion model to normalised coordinates ``(N, 2)``.
+
+    Examples
+    --------
+    >>> distort_normalized([[0.1, 0.0]], [-0.2, 0, 0, 0, 0]).round(6).tolist()
+    [[0.0998, 0.0]]
+    """
+    p = _validate.points(xy, "xy")
+    k1, k2, p1, p2, k3 = _validate.dist_coeffs(dist_coeffs)
+    x, y = p[:, 0], p[:, 1]
+    r2 = x * x + y * y
+    rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
+    xd = x * rad + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+    yd = y * rad + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    return np.stack([xd, yd], axis=1)
+
+
+def _undistort_normalized(xd, yd, dist, iterations=20):
+    """Invert the distortion by Newton's method (vectorised over points)."""
+    k1, k2, p1, p2, k3 = dist
+    x, y = xd.copy(), yd.copy()
+    if not np.any(dist):
+        return x, y
+    for _ in range(iterations):
+        x2, y2, xy = x * x, y * y, x * y
+        r2 = x2 + y2
+        rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
+        fx = x * rad + 2 * p1 * xy + p2 * (r2 + 2 * x2) - xd
+        fy = y * rad + p1 * (r2 + 2 * y2) + 2 * p2 * xy - yd
+        D = 2 * (k1 + 2 * k2 * r2 + 3 * k3 * r2 * r2)
+        a = rad + x2 * D + 2 * p1 * y + 6 * p2 * x
+        b = xy * D + 2 * p1 * x + 2 * p2 * y
+        d = rad + y2 * D + 6 * p1 * y + 2 * p2 * x
+        det = a * d - b * b
+        det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+        dx = (d * fx - b * fy) / det
+        dy = (a * fy - b * fx) / det
+        x -= dx
+        y -= dy
+        if np.max(np.abs(dx) + np.abs(dy), initial=0.0) < 1e-15:
+            break
+    return x, y
+
+
+def undistort_points(points, camera_matrix, dist_coeffs, *, new_camera_matrix=None):
+    """Remove lens distortion from pixel coordinates (``cv2.undistortPoints``).
+
+    The distortion is inverted with Newton's method to machine precision
+    (OpenCV's default stops after 5 fixed-point iterations).
+
+    Parameters
+    ----------
+    points : (N, 2) array_like
+        Distorted pixel coordinates.
+    camera_matrix : (3, 3) array_like
+    dist_coeffs : array_like of 4 or 5
+    new_camera_matrix : (3, 3) array_like, optional
+        Camera matrix of the output. None (the default, as OpenCV's ``P=None``)
+        returns normalised coordinates; pass ``camera_matrix`` to get pixels.
+
+    Returns
+    -------
+    (N, 2) ndarray
+
+    Examples
+    --------
+    >>> K = [[100, 0, 50], [0, 100, 40], [0, 0, 1]]
+    >>> undistort_points([[60, 40]], K, [0, 0, 0, 0]).tolist()
+    [[0.1, 0.0]]
+    """
+    pts = _validate.points(points, "points", min_count=0)
+    K = _validate.camera_matrix(camera_matrix)
+    d = _validate.dist_coeffs(dist_coeffs)
+    yd = (pts[:, 1] - K[1, 2]) / K[1, 1]
+    xd = (pts[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
+    x, y = _undistort_normalized(xd, yd, d)
+    if new_camera_matrix is None:
+        return np.stack([x, y], axis=1)
+    P = _validate.camera_matrix(new_camera_matrix, "new_camera_matrix")
+    return np.stack([P[0, 0] * x + P[0, 1] * y + P[0, 2], P[1, 1] * y + P[1, 2]], axis=1)
+
+
+def undistort_maps(image_size, camera_matrix, dist_coeffs, new_camera_matrix=None):
+    """Source coordinates ``(map_x, map_y)`` (float32) of every output pixel.
+
+    Equivalent to ``cv2.initUndistortRectifyMap`` with no rectification.
+    """
+    w, h = _validate.image_size(image_size)
+    if w * h > 1 << 28:
+        raise ValueError(f"image_size {w}x{h} is too large")
+    K = _validate.camera_matrix(camera_matrix)
+    d = _validate.dist_coeffs(dist_coeffs)
+    P = K if new_camera_matrix is None else _validate.camera_matrix(new_camera_matrix, "new_camera_matrix")
+    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+    y = (v - P[1, 2]) / P[1, 1]
+    x = (u - P[0, 2] - P[0, 1] * y) / P[0, 0]
+    r2 = x * x + y * y
+    k1, k2, p1, p2, k3 = d
+    rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
+    xd = x * rad + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+    yd = y * rad + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    map_x = (K[0, 0] * xd + K[0, 1] * yd + K[0, 2]).astype(np.float32)
+    map_y = (K[1, 1] * yd + K[1, 2]).astype(np.float32)
+    return map_x, map_y
+
+
+def undistort_image(image, camera_matrix, dist_coeffs, new_camera_matrix=None):
+    """Resample an image as the distortion-free camera would see it (``cv2.undistort``).
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) array_like
+    camera_matrix : (3, 3) array_like
+    dist_coeffs : array_like of 4 or 5
+    new_camera_matrix : (3, 3) array_like, optional
+        Camera matrix of the output image (default: ``camera_matrix``).
+
+    Returns
+    -------
+    ndarray
+        Same shape and dtype as ``image``; bilinear interpolation, pixels that
+        map outside the input are 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> K = [[100, 0, 15.5], [0, 100, 11.5], [0, 0, 1]]
+    >>> img = np.arange(24 * 32, dtype=np.uint8).reshape(24, 32)
+    >>> bool((undistort_image(img, K, None) == img).all())
+    True
+    """
+    img = _validate.image(image, "image")
+    h, w = img.shape[:2]
+    map_x, map_y = undistort_maps((w, h), camera_matrix, dist_coeffs, new_camera_matrix)
+    src = img if img.ndim == 3 else img[:, :, None]
+    work = np.float64 if img.dtype == np.float64 else np.float32
+    src = np.ascontiguousarray(src, dtype=work)
+    out = np.empty((h, w, src.shape[2]), work)
+    _calib.remap_bilinear(src, map_x, map_y, 0.0, out)
+    if img.dtype.kind in "ui":
+        info = np.iinfo(img.dtype)
+        out = np.clip(np.rint(out), info.min, info.max)
+    out = out.astype(img.dtype, copy=False)
+    return out if img.ndim == 3 else out[:, :, 0]

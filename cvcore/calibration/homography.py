@@ -1,0 +1,143 @@
+"""Plane-to-image homographies: Hartley-normalised DLT, optional geometric refinement."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate
+
+__all__ = ["find_homography"]
+
+
+def _normaliser(p):
+    """Similarity taking points to zero mean and mean distance sqrt(2) (Hartley)."""
+    c = p.mean(axis=0)
+    d = np.sqrt(((p - c) ** 2).sum(axis=1)).mean()
+    s = np.sqrt(2.0) / d if d > 0 else 1.0
+    return np.array([[s, 0, -s * c[0]], [0, s, -s * c[1]], [0, 0, 1.0]])
+
+
+def _dlt(src, dst):
+    Ts, Td = _normaliser(src), _normaliser(dst)
+    a = src @ Ts[:2, :2].T + Ts[:2, 2]
+    b = dst @ Td[:2, :2].T + Td[:2, 2]
+    n = a.shape[0]
+    A = np.zeros((2 * n, 9))
+    A[0::2, 0:2] = a
+    A[0::2, 2] = 1
+    A[0::2, 6:8] = -b[:, :1] * a
+    A[0::2, 8] = -b[:, 0]
+    A[1::2, 3:5] = a
+    A[1::2, 5] = 1
+    A[1::2, 6:8] = -b[:, 1:2] * a
+    A[1::2, 8] = -b[:, 1]
+    _, s, vt = np.linalg.svd(A, full_matrices=A.shape[0] < 9)
+    Hn = vt[-1].reshape(3, 3)
+    H = np.linalg.solve(Td, Hn @ Ts)
+    return H, s
+
+
+def _apply(H, p):
+    q = p @ H[:, :2].T + H[:, 2]
+    return q[:, :2] / q[:, 2:3]
+
+
+def _refine(H, src, dst, iterations=20):
+    """Gauss-Newton (Levenberg-Marquardt damped) on the reprojection error in ``dst``."""
+    h = (H / H[2, 2]).ravel()[:8].copy()
+
+    def residual(h):
+        Hm = np.append(h, 1.0).reshape(3, 3)
+        return (_apply(Hm, src) - dst).ravel()
+
+    lam = 1e-3
+    r = residual(h)
+    cost = r @ r
+    x, y = src[:, 0], src[:, 1]
+    for _ in range(iterations):
+        Hm = np.append(h, 1.0).reshape(3, 3)
+        w = Hm[2, 0] * x + Hm[2, 1] * y + 1.0
+        u = (Hm[0, 0] * x + Hm[0, 1] * y + Hm[0, 2]) / w
+        v = (Hm[1, 0] * x + Hm[1, 1] * y + Hm[1, 2]) / w
+        J = np.zeros((2 * x.size, 8))
+        J[0::2, 0] = x / w
+        J[0::2, 1] = y / w
+        J[0::2, 2] = 1 / w
+        J[0::2, 6] = -u * x / w
+        J[0::2, 7] = -u * y / w
+        J[1::2, 3] = x / w
+        J[1::2, 4] = y / w
+        J[1::2, 5] = 1 / w
+        J[1::2, 6] = -v * x / w
+        J[1::2, 7] = -v * y / w
+        A = J.T @ J
+        g = J.T @ r
+        improved = False
+        for _ in range(10):
+            step = np.linalg.solve(A + lam * np.diag(np.diag(A)), -g)
+            r_new = residual(h + step)
+            c_new = r_new @ r_new
+            if c_new <= cost:
+                h, r, improved = h + step, r_new, True
+                small = cost - c_new <= 1e-14 * cost
+                cost = c_new
+                lam = max(lam / 10, 1e-12)
+                break
+            lam *= 10
+        if not improved or small or np.linalg.norm(step) <= 1e-14 * np.linalg.norm(h):
+            break
+    return np.append(h, 1.0).reshape(3, 3)
+
+
+def find_homography(src, dst, *, refine=True):
+    """Homography ``H`` with ``dst ~ H @ src`` from point correspondences.
+
+    Hartley's normalised direct linear transform (each point set moved to zero
+    mean and mean distance sqrt(2) before the SVD), optionally followed by a
+    Levenberg-Marquardt refinement of the geometric error in ``dst``. All
+    points are used (no RANSAC): outliers are the caller's business.
+
+    Parameters
+    ----------
+    src, dst : (N, 2) array_like
+        Corresponding points, ``N >= 4``, not all collinear.
+    refine : bool
+        Minimise the reprojection error in ``dst`` after the DLT.
+
+    Returns
+    -------
+    (3, 3) ndarray
+        Normalised so that ``H[2, 2] == 1``.
+
+    Raises
+    ------
+    ValueError
+        On fewer than 4 points, or (nearly) collinear points.
+
+    Examples
+    --------
+    >>> src = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    >>> dst = [[10, 20], [12, 20], [12, 22], [10, 22]]
+    >>> (find_homography(src, dst).round(6) + 0.0).tolist()
+    [[2.0, 0.0, 10.0], [0.0, 2.0, 20.0], [0.0, 0.0, 1.0]]
+    """
+    s = _validate.points(src, "src", min_count=4)
+    d = _validate.points(dst, "dst", min_count=4)
+    if s.shape[0] != d.shape[0]:
+        raise ValueError(f"src and dst must hold the same number of points, got {s.shape[0]} and {d.shape[0]}")
+    H = _homography(s, d, refine)
+    return H
+
+
+def _homography(s, d, refine=True):
+    for name, p in (("src", s), ("dst", d)):
+        c = p - p.mean(axis=0)
+        sv = np.linalg.svd(c, compute_uv=False)
+        if sv[0] == 0 or sv[1] < 1e-9 * sv[0]:
+            raise ValueError(f"{name} points are (nearly) collinear: a homography is not determined")
+    H, sv = _dlt(s, d)
+    if abs(H[2, 2]) < 1e-300:
+        raise ValueError("degenerate correspondences: the homography maps a point to infinity")
+    H = H / H[2, 2]
+    if refine:
+        H = _refine(H, s, d)
+    return H

@@ -1,0 +1,169 @@
+"""Levenberg-Marquardt over shared intrinsics and per-view poses.
+
+The Jacobian is analytic (computed in the ``_calib`` kernel) and never formed
+as one matrix: the kernel accumulates the normal-equation blocks directly,
+
+    [ U    W_1 ... W_n ] [dq ]     [g_q ]
+    [ W_1' V_1         ] [dp1] = - [g_1 ]
+    [ ...       ...    ] [...]     [... ]
+    [ W_n'         V_n ] [dpn]     [g_n ]
+
+with ``U`` the intrinsics block, ``V_i`` the 6x6 pose block of view ``i`` and
+``W_i`` their coupling. Each damped step is solved exactly by eliminating the
+poses (Schur complement ``S = U - sum W_i V_i^-1 W_i'``), which costs
+O(views) small solves instead of one dense solve of size ``10 + 6 n``.
+
+Fixed intrinsics and a fixed aspect ratio are a linear reparametrisation
+``q = q_fixed + T z`` of the 10 intrinsics (fx, fy, cx, cy, skew, k1, k2, p1,
+p2, k3), so the blocks become ``T' U T``, ``T' W_i``, ``T' g_q``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._ext import _calib
+
+INTRINSIC_NAMES = ("fx", "fy", "cx", "cy", "skew", "k1", "k2", "p1", "p2", "k3")
+
+
+class Problem:
+    """Point data laid out for the kernel (all views concatenated)."""
+
+    def __init__(self, obj_views, img_views):
+        self.obj = np.ascontiguousarray(np.concatenate(obj_views), dtype=np.float64)
+        self.img = np.ascontiguousarray(np.concatenate(img_views), dtype=np.float64)
+        counts = [len(o) for o in obj_views]
+        self.starts = np.zeros(len(counts) + 1, dtype=np.intp)
+        self.starts[1:] = np.cumsum(counts)
+        self.n_views = len(counts)
+        self.n_points = int(self.starts[-1])
+        nv = self.n_views
+        self.U = np.empty((10, 10))
+        self.V = np.empty((nv, 6, 6))
+        self.W = np.empty((nv, 10, 6))
+        self.gi = np.empty(10)
+        self.ge = np.empty((nv, 6))
+        self.res = np.empty((self.n_points, 2))
+        self.view_sq = np.empty(nv)
+
+    def evaluate(self, q, poses, jacobian=True):
+        """Total squared residual; fills the blocks when ``jacobian``."""
+        return _calib.normal_equations(self.obj, self.img, self.starts, q, poses, self.U, self.V,
+                                       self.W, self.gi, self.ge, self.res, self.view_sq, jacobian)
+
+
+def parametrisation(free, q0, aspect_ratio=None):
+    """``T`` (10 x m) and ``q_fixed`` such that ``q = q_fixed + T z``; ``z0``.
+
+    ``free`` is a boolean mask over the 10 intrinsics. With ``aspect_ratio``
+    (fx / fy), fx is not free but follows fy.
+    """
+    free = np.asarray(free, bool).copy()
+    idx = [i for i in range(10) if free[i] and not (aspect_ratio is not None and i == 0)]
+    T = np.zeros((10, len(idx)))
+    for j, i in enumerate(idx):
+        T[i, j] = 1.0
+        if aspect_ratio is not None and i == 1:
+            T[0, j] = aspect_ratio
+    q_fixed = q0.copy()
+    q_fixed[idx] = 0.0
+    if aspect_ratio is not None and 1 in idx:
+        q_fixed[0] = 0.0
+    z0 = q0[idx].copy()
+    return T, q_fixed, z0, idx
+
+
+def _solve(A, Wt, Vb, g_z, g_e, lam):
+    """Damped normal equations solved through the Schur complement on the poses."""
+    m = A.shape[0]
+    Ad = A + lam * np.diag(np.diag(A)) if m else A
+    diagV = np.einsum("vii->vi", Vb)
+    Vd = Vb.copy()
+    idx = np.arange(6)
+    Vd[:, idx, idx] += lam * diagV
+    Vinv = np.linalg.inv(Vd)                                 # (n, 6, 6)
+    if m:
+        WVinv = Wt @ Vinv                                    # (n, m, 6)
+        S = Ad - np.einsum("vij,vkj->ik", WVinv, Wt)
+        rhs = -g_z + np.einsum("vij,vj->i", WVinv, g_e)
+        dz = np.linalg.solve(S, rhs)
+        dp = -np.einsum("vij,vj->vi", Vinv, g_e + np.einsum("vji,j->vi", Wt, dz))
+    else:
+        dz = np.zeros(0)
+        dp = -np.einsum("vij,vj->vi", Vinv, g_e)
+    return dz, dp
+
+
+def levenberg_marquardt(problem, q0, poses0, free, aspect_ratio=None, *, max_iterations=200,
+                        xtol=1e-15, ftol=1e-16):
+    """Minimise the squared reprojection error; returns ``(q, poses, info)``."""
+    T, q_fixed, z, idx = parametrisation(free, q0, aspect_ratio)
+    poses = np.ascontiguousarray(poses0, dtype=np.float64).copy()
+    q = q_fixed + T @ z
+    cost = problem.evaluate(q, poses, True)
+    lam = 1e-3
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):
+        A = T.T @ problem.U @ T
+        Wt = np.einsum("im,vij->vmj", T, problem.W)
+        g_z = T.T @ problem.gi
+        g_e = problem.ge
+        accepted = False
+        for _ in range(30):
+            try:
+                dz, dp = _solve(A, Wt, problem.V, g_z, g_e, lam)
+            except np.linalg.LinAlgError:
+                lam *= 10
+                continue
+            z_new = z + dz
+            poses_new = poses + dp
+            q_new = q_fixed + T @ z_new
+            cost_new = problem.evaluate(q_new, poses_new, False)
+            if np.isfinite(cost_new) and cost_new <= cost:
+                accepted = True
+                break
+            lam *= 10
+            if lam > 1e16:
+                break
+        if not accepted:
+            break
+        step = np.sqrt(dz @ dz + np.sum(dp * dp))
+        size = np.sqrt(z @ z + np.sum(poses * poses))
+        decrease = cost - cost_new
+        z, poses, q = z_new, poses_new, q_new
+        cost = problem.evaluate(q, poses, True)
+        lam = max(lam / 10, 1e-15)
+        if step <= xtol * (size + xtol) or decrease <= ftol * cost:
+            break
+    info = {"iterations": iterations, "cost": cost, "T": T, "idx": idx, "z": z}
+    return q, poses, info
+
+
+def covariance(problem, T, n_free_total):
+    """Standard deviations of the intrinsics (10) and poses (n, 6) at the optimum.
+
+    ``sigma^2 = sum of squared residuals / (2 N - p)`` with ``p`` free
+    parameters; covariance ``sigma^2 (J'J)^-1`` with the pose blocks
+    eliminated by the Schur complement (exact, no damping).
+    """
+    cost = float(problem.view_sq.sum())
+    dof = 2 * problem.n_points - n_free_total
+    sigma2 = cost / dof if dof > 0 else np.nan
+    A = T.T @ problem.U @ T
+    Wt = np.einsum("im,vij->vmj", T, problem.W)
+    Vinv = np.linalg.pinv(problem.V, hermitian=True)
+    m = A.shape[0]
+    if m:
+        WVinv = Wt @ Vinv
+        S = A - np.einsum("vij,vkj->ik", WVinv, Wt)
+        Sinv = np.linalg.pinv(S, hermitian=True)
+        cov_z = Sinv
+        # pose block: V^-1 + V^-1 W' S^-1 W V^-1
+        cov_p = Vinv + np.einsum("vji,jk,vkl->vil", WVinv, Sinv, WVinv)
+    else:
+        cov_z = np.zeros((0, 0))
+        cov_p = Vinv
+    cov_q = T @ cov_z @ T.T
+    std_q = np.sqrt(np.clip(np.diag(cov_q), 0, None) * sigma2)
+    std_p = np.sqrt(np.clip(np.einsum("vii->vi", cov_p), 0, None) * sigma2)
+    return std_q, std_p

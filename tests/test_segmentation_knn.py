@@ -1,0 +1,90 @@
+"""KNNClassifier against scikit-learn's KNeighborsClassifier."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from cvcore.segmentation import KNNClassifier
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
+
+
+@pytest.mark.parametrize("n_features", [2, 7, 24])
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+@pytest.mark.parametrize("k", [1, 5, 8])
+def test_knn_identical_to_sklearn_on_random_data(n_features, weights, k):
+    rng = np.random.default_rng(n_features * 100 + k)
+    X = rng.normal(size=(700, n_features))
+    y = rng.integers(0, 4, 700)
+    Q = rng.normal(size=(600, n_features))
+    ours = KNNClassifier(n_neighbors=k, weights=weights).fit(X, y)
+    ref = KNeighborsClassifier(n_neighbors=k, weights=weights).fit(X, y)
+    assert_array_equal(ours.predict(Q), ref.predict(Q))
+    assert_allclose(ours.predict_proba(Q), ref.predict_proba(Q), atol=1e-9)
+    d, i = ours.kneighbors(Q)
+    rd, ri = ref.kneighbors(Q)
+    assert_array_equal(i, ri)
+    assert_allclose(d, rd, rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("algorithm", ["kd_tree", "brute"])
+def test_kd_tree_and_brute_agree(algorithm):
+    rng = np.random.default_rng(3)
+    X = rng.random((500, 5))
+    y = rng.integers(0, 3, 500)
+    Q = rng.random((300, 5))
+    a = KNNClassifier(6, algorithm=algorithm).fit(X, y)
+    ref = KNeighborsClassifier(6, algorithm="brute").fit(X, y)
+    assert_array_equal(a.kneighbors(Q)[1], ref.kneighbors(Q)[1])
+
+
+def test_knn_classes_keep_label_values():
+    X = np.array([[0.0], [1.0], [5.0], [6.0]])
+    clf = KNNClassifier(1).fit(X, np.array(["cat", "cat", "dog", "dog"]))
+    assert clf.classes_.tolist() == ["cat", "dog"]
+    assert clf.predict([[5.5], [0.2]]).tolist() == ["dog", "cat"]
+
+
+def test_knn_read_only_and_float32_input():
+    rng = np.random.default_rng(1)
+    X = rng.random((200, 3)).astype(np.float32)
+    X.setflags(write=False)
+    y = rng.integers(0, 2, 200)
+    assert_array_equal(KNNClassifier(3).fit(X, y).predict(X), KNeighborsClassifier(3).fit(X, y).predict(X))
+
+
+def test_knn_works_with_clone_and_cross_val_score():
+    from sklearn.base import clone
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import cross_val_score
+
+    clf = KNNClassifier(n_neighbors=7, weights="distance")
+    c2 = clone(clf)
+    assert c2.get_params() == clf.get_params() and c2 is not clf
+    X, y = load_iris(return_X_y=True)
+    ours = cross_val_score(clf, X, y, cv=5)
+    ref = cross_val_score(KNeighborsClassifier(7, weights="distance"), X, y, cv=5)
+    assert_allclose(ours, ref)
+
+
+@pytest.mark.parametrize("kwargs, X, y, match", [
+    ({"n_neighbors": 0}, [[0.0], [1.0]], [0, 1], "n_neighbors must be >= 1"),
+    ({"n_neighbors": 3}, [[0.0], [1.0]], [0, 1], "n_neighbors must be <="),
+    ({"weights": "gauss"}, [[0.0], [1.0]], [0, 1], "weights must be one of"),
+    ({}, [0.0, 1.0], [0, 1], "X must be 2-D"),
+    ({}, [[np.nan], [1.0]], [0, 1], "finite"),
+    ({"n_neighbors": 1}, [[0.0], [1.0]], [0, 1, 1], "y has 3 labels"),
+])
+def test_knn_bad_input_raises_clear_errors(kwargs, X, y, match):
+    with pytest.raises(ValueError, match=match):
+        KNNClassifier(**kwargs).fit(X, y)
+
+
+def test_knn_predict_checks_fitted_and_width():
+    with pytest.raises(ValueError, match="not fitted"):
+        KNNClassifier().predict([[0.0]])
+    clf = KNNClassifier(1).fit([[0.0, 1.0]], [0])
+    with pytest.raises(ValueError, match="fitted with 2"):
+        clf.predict([[0.0]])
+    with pytest.raises(ValueError, match="invalid parameter"):
+        clf.set_params(k=3)
