@@ -338,6 +338,107 @@ def image_axis(axis, name="axis"):
 # integral / haar / boxes / cascade (add helpers for those modules here)
 # --------------------------------------------------------------------------
 
+#: int64 limit used by the integral-image overflow guards (a safety factor of 4
+#: covers the intermediate terms of the tilted recurrence).
+_INT64_GUARD = (2**63 - 1) // 4
+
+
+def integral_input(value, name="image"):
+    """Validate an image for :mod:`cvcore.integral`.
+
+    Returns ``(arr, kind, channels)``: ``arr`` is C-contiguous with shape
+    ``(H, W * C)`` and a dtype the integral kernels take (uint8, uint16, int16,
+    int64 for integers; float32, float64 for floats), ``kind`` is ``"int"`` or
+    ``"float"``. ``(H, W)`` input has ``C == 1``; ``(H, W, C)`` keeps its C.
+    Bool is summed as 0/1. Integer images whose values do not fit int64 raise.
+    """
+    arr = array(value, name, ndim=(2, 3), allow_bool=True)
+    if arr.shape[0] == 0 or arr.shape[1] == 0 or (arr.ndim == 3 and arr.shape[2] == 0):
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    channels = 1 if arr.ndim == 2 else arr.shape[2]
+    dt = arr.dtype
+    if dt.kind == "f":
+        kind = "float"
+        target = np.float64 if dt.itemsize > 4 else np.float32
+        if dt.itemsize > 8:
+            raise TypeError(f"{name} must have at most 64-bit floats, got dtype {dt}")
+    else:
+        kind = "int"
+        if dt in (np.uint8, np.uint16, np.int16):
+            target = dt
+        elif dt == np.int8:
+            target = np.int16
+        else:
+            if dt == np.uint64 and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+                raise ValueError(f"{name} has values above the int64 range; convert it to float64 first")
+            target = np.int64
+    out = np.ascontiguousarray(arr, dtype=target)
+    return out.reshape(out.shape[0], -1), kind, channels
+
+
+def integral_int_guard(arr, name="image", *, squared=False):
+    """Raise ValueError if int64 integral tables of ``arr`` could overflow."""
+    if arr.dtype in (np.uint8, np.uint16, np.int16):
+        info = np.iinfo(arr.dtype)
+        peak = max(int(info.max), -int(info.min))
+    else:
+        peak = max(int(arr.max()), -int(arr.min())) if arr.size else 0
+    bound = peak * peak if squared else peak
+    if bound * int(arr.size) > _INT64_GUARD:
+        what = "squared sums" if squared else "sums"
+        raise ValueError(
+            f"{name}: int64 {what} could overflow for values up to {peak} over {arr.size} pixels; "
+            "convert the image to float64 first"
+        )
+
+
+def int_boxes(value, name="boxes", *, limit=2**31 - 1):
+    """An ``(N, 4)`` int64 array of integer ``(x, y, w, h)`` boxes with ``w, h >= 0``.
+
+    Float input is accepted when every value is integral. Every value must lie
+    in ``[-limit, limit]``.
+    """
+    arr = boxes(value, name, dtype=np.float64) if np.asarray(value).dtype.kind == "f" else None
+    if arr is not None:
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} must contain integer values (round them first)")
+    else:
+        raw = array(value, name, ndim=(1, 2), kinds="ui", allow_empty=True)
+        if raw.ndim == 1:
+            if raw.size not in (0, 4):
+                raise ValueError(f"{name} must have shape (N, 4) as (x, y, w, h) rows, got shape {raw.shape}")
+            raw = raw.reshape(-1, 4)
+        if raw.shape[1] != 4:
+            raise ValueError(f"{name} must have shape (N, 4) as (x, y, w, h) rows, got shape {raw.shape}")
+        if raw.size and raw.dtype == np.uint64 and int(raw.max()) > limit:
+            raise ValueError(f"{name} values must lie within [-{limit}, {limit}]")
+        arr = raw
+    if arr.size and (arr.max() > limit or arr.min() < -limit):
+        raise ValueError(f"{name} values must lie within [-{limit}, {limit}]")
+    out = np.ascontiguousarray(arr, dtype=np.int64)
+    if np.any(out[:, 2:] < 0):
+        raise ValueError(f"{name} widths and heights (columns 2 and 3) must be >= 0")
+    return out
+
+
+def box_scores(value, n, name="scores"):
+    """A finite float64 vector of length ``n`` (one score per box)."""
+    arr = array(value, name, ndim=(0, 1), allow_empty=True)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be 1-D with one score per box, got a scalar")
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} must have one value per box ({n}), got {arr.shape[0]}")
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values")
+    return out
+
+
+def optional_count(value, name):
+    """None (no limit) or an integer >= 0."""
+    return None if value is None else integer(value, name, low=0)
+
+
 
 # --------------------------------------------------------------------------
 # calibration (add helpers for cvcore.calibration here)
@@ -530,9 +631,11 @@ def feature_matrix(value, name="X", *, dtype=np.float64, n_features=None):
         raise ValueError(f"{name} must have at least one feature column, got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}")
-    out = np.ascontiguousarray(arr, dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow in the cast is reported below
+        out = np.ascontiguousarray(arr, dtype=dtype)
     if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf) "
+                         f"representable in {np.dtype(dtype)}")
     return out
 
 

@@ -24,3 +24,164 @@ def test_gradient_with_sigma_is_sobel_of_gaussian(rng):
     smooth = ndi.gaussian_filter(img, 1.5, mode="nearest")
     assert_allclose(gx, ndi.sobel(smooth, 1, mode="nearest"), atol=1e-12)
     assert_allclose(gy, ndi.sobel(smooth, 0, mode="nearest"), atol=1e-12)
+
+
+# ---------------------------------------------------------------- canny
+
+
+@pytest.fixture(scope="module")
+def camera():
+    from skimage import data
+
+    return data.camera()
+
+
+@pytest.mark.parametrize("low, high", [(20, 60), (50, 150), (100, 200)])
+@pytest.mark.parametrize("l2", [True, False])
+def test_canny_matches_opencv_on_camera(camera, low, high, l2):
+    ours = E.canny(camera, low / 255, high / 255, sigma=0, l2_gradient=l2)
+    ref = cv2.Canny(camera, low, high, L2gradient=l2) > 0
+    assert ours.dtype == bool and ours.shape == camera.shape
+    agree = (ours & ref).sum() / ref.sum()
+    assert agree >= 0.95, agree
+    assert (ours & ~ref).sum() / ours.sum() <= 0.05
+
+
+def test_canny_thresholds_do_not_depend_on_dtype(camera):
+    img = camera[:200, :200]
+    a = E.canny(img, 0.1, 0.3, sigma=1.0)
+    b = E.canny(img.astype(np.float64) / 255, 0.1, 0.3, sigma=1.0)
+    c = E.canny(img.astype(np.uint16) * 257, 0.1, 0.3, sigma=1.0)
+    assert (a ^ b).sum() <= 0.01 * a.sum()
+    assert (a ^ c).sum() <= 0.01 * a.sum()
+
+
+@pytest.mark.parametrize("sigma", [1.0, 2.0])
+def test_canny_close_to_skimage_with_smoothing(camera, sigma):
+    from skimage.feature import canny as sk_canny
+
+    ours = E.canny(camera, 0.1, 0.2, sigma=sigma)
+    ref = sk_canny(camera, sigma, 0.1 * 255, 0.2 * 255)
+    near = cv2.dilate(ours.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert (near & ref).sum() / ref.sum() >= 0.95        # same edges, within one pixel
+    assert 0.9 <= ours.sum() / ref.sum() <= 1.1
+
+
+def test_canny_mask_and_flat_image():
+    img = np.zeros((20, 20), np.uint8)
+    img[:, 10:] = 200
+    full = E.canny(img, 0.1, 0.2, sigma=0)
+    assert full[:, 9].all() and full.sum() == 20
+    mask = np.ones_like(img, bool)
+    mask[:10] = False
+    masked = E.canny(img, 0.1, 0.2, sigma=0, mask=mask)
+    assert not masked[:10].any() and masked[10:, 9].all()
+    assert not E.canny(np.full((5, 5), 7.0), 0, 0).any()
+
+
+def test_canny_hysteresis_connects_weak_to_strong():
+    # a ramp edge whose contrast fades: weak part kept only when connected
+    img = np.zeros((30, 30))
+    img[:, 15:] = np.linspace(1.0, 0.1, 30)[:, None]
+    # Sobel magnitude along the edge falls from ~4 (top) to ~0.4 (bottom)
+    strong_only = E.canny(img, 3.0, 3.0, sigma=0).any(axis=1)
+    linked = E.canny(img, 0.6, 3.0, sigma=0).any(axis=1)
+    isolated = E.canny(img[10:], 0.6, 3.0, sigma=0)      # weak part alone: no strong seed
+    assert 5 <= strong_only.sum() <= 12
+    assert linked.sum() >= 27
+    assert not isolated.any()
+
+
+# ---------------------------------------------------------------- corners
+
+
+@pytest.fixture(scope="module")
+def corners_image():
+    from skimage import data
+
+    return data.checkerboard()[:120, :140]
+
+
+@pytest.mark.parametrize("sigma", [1.0, 2.0])
+def test_harris_and_shi_tomasi_match_skimage(corners_image, sigma):
+    from skimage.feature import corner_harris, corner_shi_tomasi
+
+    img = corners_image
+    assert_allclose(E.harris(img, sigma, k=0.05, mode="constant"),
+                    corner_harris(img, method="k", k=0.05, sigma=sigma), rtol=1e-4, atol=1e-6)
+    f = img.astype(np.float64) / 255
+    assert_allclose(E.harris(f, sigma, k=0.05, mode="constant"),
+                    corner_harris(f, method="k", k=0.05, sigma=sigma), rtol=1e-10, atol=1e-12)
+    assert_allclose(E.shi_tomasi(f, sigma, mode="constant"), corner_shi_tomasi(f, sigma),
+                    rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("block", [2, 3, 5])
+def test_harris_and_min_eig_match_opencv(block, rng):
+    img = cv2.GaussianBlur(rng.integers(0, 256, (60, 70), dtype=np.uint8), (5, 5), 1.5)
+    f = img.astype(np.float32) / 255
+    ref = cv2.cornerHarris(img, block, 3, 0.04)
+    got = E.harris(img, block_size=block, k=0.04, mode="mirror")
+    assert_allclose(got / 256, ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())
+    assert_allclose(E.harris(f, block_size=block, mode="mirror") / 256, cv2.cornerHarris(f, block, 3, 0.04),
+                    rtol=1e-3, atol=1e-4 * np.abs(ref).max())
+    ref = cv2.cornerMinEigenVal(f, block, 3)
+    assert_allclose(E.shi_tomasi(f, block_size=block, mode="mirror") / 16, ref,
+                    rtol=1e-3, atol=1e-4 * np.abs(ref).max())
+
+
+def test_corner_peaks_matches_skimage(rng):
+    from skimage.feature import corner_peaks as sk_peaks
+
+    for seed in range(5):
+        r = ndi.gaussian_filter(np.random.default_rng(seed).random((80, 90)), 2.0)
+        for d in (1, 3, 7):
+            ours = E.corner_peaks(r, min_distance=d)
+            ref = sk_peaks(r, min_distance=d)
+            assert ours.dtype == np.intp and ours.shape[1] == 2
+            assert_array_equal_sets(ours[:, ::-1], ref)
+    ours = E.corner_peaks(r, min_distance=2, num_peaks=3)
+    assert len(ours) == 3
+    assert np.all(np.diff(r[ours[:, 1], ours[:, 0]]) <= 0)       # strongest first
+
+
+def assert_array_equal_sets(a, b):
+    assert {tuple(p) for p in np.asarray(a).tolist()} == {tuple(p) for p in np.asarray(b).tolist()}
+
+
+def test_harris_finds_square_corners():
+    img = np.zeros((40, 50), np.uint8)
+    img[10:30, 15:40] = 255
+    pts = E.corner_peaks(E.harris(img, 1.0), min_distance=5)
+    assert len(pts) == 4
+    assert_array_equal_sets(pts, [(15, 10), (39, 10), (15, 29), (39, 29)])
+
+
+def test_corner_peaks_edge_cases():
+    assert E.corner_peaks(np.zeros((5, 5))).shape == (0, 2)
+    assert E.corner_peaks(np.full((4, 4), np.nan)).shape == (0, 2)
+    r = np.zeros((5, 5))
+    r[2, 2] = np.nan
+    r[1, 3] = 1
+    assert E.corner_peaks(r).tolist() == [[3, 1]]
+    assert E.corner_peaks(r, exclude_border=False, min_distance=0).tolist() == [[3, 1]]
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: E.canny(np.zeros((4, 4, 3)), 0.1, 0.2), ValueError, "image must be 2-D"),
+    (lambda: E.canny(np.zeros((4, 4)), 0.3, 0.2), ValueError, "low_threshold"),
+    (lambda: E.canny(np.zeros((4, 4)), -1, 0.2), ValueError, "low_threshold must be >= 0"),
+    (lambda: E.canny(np.zeros((4, 4)), 0.1, 0.2, mask=np.ones((3, 3), bool)), ValueError, "mask must have"),
+    (lambda: E.canny(np.zeros((4, 4)), 0.1, 0.2, mask=np.ones((4, 4))), TypeError, "mask must be a boolean"),
+    (lambda: E.canny(np.zeros((4, 4)), 0.1, 0.2, l2_gradient=None), TypeError, "l2_gradient"),
+    (lambda: E.harris(np.zeros((4, 4)), k="x"), TypeError, "k must be a real number"),
+    (lambda: E.harris(np.zeros((4, 4)), block_size=0), ValueError, "block_size must be >= 1"),
+    (lambda: E.shi_tomasi(np.zeros((4, 4)), sigma=-1), ValueError, "sigma must be >= 0"),
+    (lambda: E.corner_peaks(np.zeros((4, 4)), min_distance=-1), ValueError, "min_distance"),
+    (lambda: E.corner_peaks(np.zeros((4, 4)), threshold_rel=2), ValueError, "threshold_rel"),
+    (lambda: E.corner_peaks(np.zeros(4)), ValueError, "response must be 2-D"),
+    (lambda: E.gradient(np.zeros((4, 4)), sigma=-2), ValueError, "sigma must be >= 0"),
+])
+def test_clear_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

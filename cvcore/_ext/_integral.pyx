@@ -1,0 +1,132 @@
+# Summed-area tables: plain, squared and 45-degree tilted (OpenCV's conventions).
+#
+# Every kernel works on an image laid out as (H, W * C) with C interleaved
+# channels (a C-contiguous (H, W, C) array reshaped without a copy) and writes
+# an (H + 1, (W + 1) * C) table whose first row and first C columns stay zero.
+# Integer images accumulate in int64 (the caller guarantees no overflow),
+# floating-point images in double. No validation happens here.
+from libc.stdint cimport uint8_t, uint16_t, int16_t, int64_t
+from cvcore._ext._types cimport real_t
+
+ctypedef fused int_in_t:
+    uint8_t
+    uint16_t
+    int16_t
+    int64_t
+
+
+# ---------------------------------------------------------------- plain sums
+
+def sum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+    with nogil:
+        if channels == 1:
+            _sum1_int(img, out)
+        else:
+            _sumc_int(img, out, channels)
+
+
+cdef void _sum1_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out) noexcept nogil:
+    cdef Py_ssize_t r, c
+    cdef int64_t run
+    for r in range(img.shape[0]):
+        run = 0
+        for c in range(img.shape[1]):
+            run += img[r, c]
+            out[r + 1, c + 1] = out[r, c + 1] + run
+
+
+cdef void _sumc_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t r, c, k, W = img.shape[1] // C
+    cdef int64_t run
+    for r in range(img.shape[0]):
+        for k in range(C):
+            run = 0
+            for c in range(W):
+                run += img[r, c * C + k]
+                out[r + 1, (c + 1) * C + k] = out[r, (c + 1) * C + k] + run
+
+
+def sum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
+    with nogil:
+        _sumc_float(img, out, channels)
+
+
+cdef void _sumc_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t r, c, k, W = img.shape[1] // C
+    cdef double run
+    for r in range(img.shape[0]):
+        for k in range(C):
+            run = 0
+            for c in range(W):
+                run += <double>img[r, c * C + k]
+                out[r + 1, (c + 1) * C + k] = out[r, (c + 1) * C + k] + run
+
+
+# -------------------------------------------------------------- squared sums
+
+def sqsum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+    cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
+    cdef int64_t run, v
+    with nogil:
+        for r in range(img.shape[0]):
+            for k in range(C):
+                run = 0
+                for c in range(W):
+                    v = img[r, c * C + k]
+                    run += v * v
+                    out[r + 1, (c + 1) * C + k] = out[r, (c + 1) * C + k] + run
+
+
+def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
+    cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
+    cdef double run, v
+    with nogil:
+        for r in range(img.shape[0]):
+            for k in range(C):
+                run = 0
+                for c in range(W):
+                    v = img[r, c * C + k]
+                    run += v * v
+                    out[r + 1, (c + 1) * C + k] = out[r, (c + 1) * C + k] + run
+
+
+# -------------------------------------------------------------- tilted sums
+#
+# T[Y, X] = sum of I[y, x] over y < Y and |x - X + 1| <= Y - 1 - y, i.e. the
+# upward-opening triangle whose apex is the pixel (X - 1, Y - 1). Lienhart's
+# recurrence needs T at columns -1 and W + 1 of the previous row; both equal a
+# value already in the table (T[Y, -1] = T[Y - 1, 0], T[Y, W + 1] = T[Y - 1, W]),
+# which gives the closed forms used for the first and last column below.
+
+def tilted_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+    cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
+    with nogil:
+        for k in range(C):
+            for X in range(1, W + 1):
+                out[1, X * C + k] = img[0, (X - 1) * C + k]
+            for Y in range(2, H + 1):
+                out[Y, k] = out[Y - 1, C + k]
+                for X in range(1, W):
+                    out[Y, X * C + k] = (out[Y - 1, (X - 1) * C + k] + out[Y - 1, (X + 1) * C + k]
+                                         - out[Y - 2, X * C + k]
+                                         + img[Y - 1, (X - 1) * C + k] + img[Y - 2, (X - 1) * C + k])
+                out[Y, W * C + k] = (out[Y - 1, (W - 1) * C + k]
+                                     + img[Y - 1, (W - 1) * C + k] + img[Y - 2, (W - 1) * C + k])
+
+
+def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
+    cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
+    with nogil:
+        for k in range(C):
+            for X in range(1, W + 1):
+                out[1, X * C + k] = img[0, (X - 1) * C + k]
+            for Y in range(2, H + 1):
+                out[Y, k] = out[Y - 1, C + k]
+                for X in range(1, W):
+                    out[Y, X * C + k] = (out[Y - 1, (X - 1) * C + k] + out[Y - 1, (X + 1) * C + k]
+                                         - out[Y - 2, X * C + k]
+                                         + (<double>img[Y - 1, (X - 1) * C + k]
+                                            + <double>img[Y - 2, (X - 1) * C + k]))
+                out[Y, W * C + k] = (out[Y - 1, (W - 1) * C + k]
+                                     + (<double>img[Y - 1, (W - 1) * C + k]
+                                        + <double>img[Y - 2, (W - 1) * C + k]))

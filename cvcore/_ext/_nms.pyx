@@ -1,0 +1,237 @@
+# Box kernels: IoU matrix, greedy NMS (OpenCV-compatible overlap), soft-NMS and
+# OpenCV-style rectangle grouping. Boxes are (x, y, w, h) rows, already
+# validated (finite, w, h >= 0) and C-contiguous. No validation happens here.
+from libc.math cimport exp, lrint
+from libc.float cimport DBL_EPSILON
+from libc.stdint cimport int64_t, uint8_t
+from libc.stdlib cimport malloc, free
+
+
+# ------------------------------------------------------------------- IoU
+
+def iou_matrix(const double[:, ::1] a, const double[:, ::1] b, double[:, ::1] out):
+    """Plain IoU (intersection / union, 0 when the union is 0)."""
+    cdef Py_ssize_t i, j
+    cdef double ax1, ay1, ax2, ay2, aa, bx1, by1, bx2, by2, iw, ih, inter, union
+    with nogil:
+        for i in range(a.shape[0]):
+            ax1 = a[i, 0]
+            ay1 = a[i, 1]
+            ax2 = ax1 + a[i, 2]
+            ay2 = ay1 + a[i, 3]
+            aa = a[i, 2] * a[i, 3]
+            for j in range(b.shape[0]):
+                bx1 = b[j, 0]
+                by1 = b[j, 1]
+                bx2 = bx1 + b[j, 2]
+                by2 = by1 + b[j, 3]
+                iw = (ax2 if ax2 < bx2 else bx2) - (ax1 if ax1 > bx1 else bx1)
+                ih = (ay2 if ay2 < by2 else by2) - (ay1 if ay1 > by1 else by1)
+                if iw <= 0 or ih <= 0:
+                    out[i, j] = 0.0
+                    continue
+                inter = iw * ih
+                union = aa + b[j, 2] * b[j, 3] - inter
+                out[i, j] = inter / union if union > 0 else 0.0
+
+
+# ------------------------------------------------ OpenCV-compatible overlap
+
+cdef inline double _cv_side(double pa, double la, double pb, double lb) noexcept nogil:
+    """Length of the overlap of [pa, pa+la) and [pb, pb+lb) computed exactly as
+    OpenCV's Rect_ intersection does (<= 0 means empty)."""
+    cdef double pmin, lmin, pmax, lmax, d
+    if pa < pb:
+        pmin = pa; lmin = la; pmax = pb; lmax = lb
+    else:
+        pmin = pb; lmin = lb; pmax = pa; lmax = la
+    if pmin < 0 and pmin + lmin < pmax:
+        return 0.0
+    d = lmin - (pmax - pmin)
+    return d if d < lmax else lmax
+
+
+cdef inline float _cv_overlap(const double[:, ::1] boxes, const double[::1] areas,
+                              Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    """``1 - (float)jaccardDistance`` as in cv::dnn::NMSBoxes (Rect2d)."""
+    cdef double s = areas[i] + areas[j]
+    cdef double iw, ih, inter
+    if s <= DBL_EPSILON:
+        return 1.0
+    if areas[i] == 0 and (boxes[i, 2] <= 0 or boxes[i, 3] <= 0):
+        return 0.0
+    if areas[j] == 0 and (boxes[j, 2] <= 0 or boxes[j, 3] <= 0):
+        return 0.0
+    iw = _cv_side(boxes[i, 0], boxes[i, 2], boxes[j, 0], boxes[j, 2])
+    if iw <= 0:
+        return 0.0
+    ih = _cv_side(boxes[i, 1], boxes[i, 3], boxes[j, 1], boxes[j, 3])
+    if ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return 1.0 - <float>(1.0 - inter / (s - inter))
+
+
+def nms_sorted(const double[:, ::1] boxes, const double[::1] areas, const Py_ssize_t[::1] order,
+               const int64_t[::1] classes, bint use_classes, float threshold,
+               Py_ssize_t limit, Py_ssize_t[::1] kept):
+    """Greedy NMS over candidates ``order`` (already in descending score order).
+
+    Writes kept indices to ``kept`` and returns how many. With ``use_classes``
+    only boxes of the same class suppress each other.
+    """
+    cdef Py_ssize_t n = order.shape[0], nk = 0, t, k, i, j
+    cdef bint keep
+    with nogil:
+        for t in range(n):
+            if nk >= limit:
+                break
+            i = order[t]
+            keep = True
+            for k in range(nk):
+                j = kept[k]
+                if use_classes and classes[i] != classes[j]:
+                    continue
+                if _cv_overlap(boxes, areas, i, j) > threshold:
+                    keep = False
+                    break
+            if keep:
+                kept[nk] = i
+                nk += 1
+    return nk
+
+
+# --------------------------------------------------------------- soft-NMS
+
+def soft_nms(const double[:, ::1] boxes, const double[::1] areas, double[::1] scores,
+             int linear, double sigma, float threshold, double score_threshold,
+             Py_ssize_t limit, Py_ssize_t[::1] kept, double[::1] kept_scores):
+    """Soft-NMS (Bodla et al. 2017). ``scores`` is modified in place."""
+    cdef Py_ssize_t n = scores.shape[0], nk = 0, m, t, i, best, nrem
+    cdef double bs, ov
+    cdef Py_ssize_t* rem = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    if rem == NULL:
+        raise MemoryError()
+    with nogil:
+        nrem = 0
+        for i in range(n):
+            if scores[i] >= score_threshold:
+                rem[nrem] = i
+                nrem += 1
+        while nrem > 0 and nk < limit:
+            best = 0
+            for t in range(1, nrem):
+                i = rem[t]
+                if scores[i] > scores[rem[best]] or (scores[i] == scores[rem[best]] and i < rem[best]):
+                    best = t
+            m = rem[best]
+            bs = scores[m]
+            if bs < score_threshold:
+                break
+            kept[nk] = m
+            kept_scores[nk] = bs
+            nk += 1
+            nrem -= 1
+            rem[best] = rem[nrem]
+            t = 0
+            while t < nrem:
+                i = rem[t]
+                ov = _cv_overlap(boxes, areas, m, i)
+                if linear:
+                    if ov > threshold:
+                        scores[i] *= 1.0 - ov
+                else:
+                    scores[i] *= exp(-(ov * ov) / sigma)
+                if scores[i] < score_threshold:  # can never be selected again
+                    nrem -= 1
+                    rem[t] = rem[nrem]
+                else:
+                    t += 1
+    free(rem)
+    return nk
+
+
+# ------------------------------------------------- OpenCV groupRectangles
+
+cdef inline Py_ssize_t _find(Py_ssize_t* parent, Py_ssize_t i) noexcept nogil:
+    cdef Py_ssize_t root = i, nxt
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        nxt = parent[i]
+        parent[i] = root
+        i = nxt
+    return root
+
+
+cdef inline int64_t _iabs(int64_t v) noexcept nogil:
+    return -v if v < 0 else v
+
+
+def similar_components(const int64_t[:, ::1] r, double eps, Py_ssize_t[::1] labels):
+    """Connected components of OpenCV's SimilarRects predicate.
+
+    Labels are numbered in order of each component's first member, as
+    cv::partition does. Returns the number of components.
+    """
+    cdef Py_ssize_t n = r.shape[0], i, j, a, b, ncls = 0
+    cdef double delta
+    cdef int64_t mw, mh
+    cdef Py_ssize_t* parent = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    if parent == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            parent[i] = i
+        for i in range(n):
+            for j in range(i + 1, n):
+                mw = r[i, 2] if r[i, 2] < r[j, 2] else r[j, 2]
+                mh = r[i, 3] if r[i, 3] < r[j, 3] else r[j, 3]
+                delta = eps * <double>(mw + mh) * 0.5
+                if (_iabs(r[i, 0] - r[j, 0]) <= delta and _iabs(r[i, 1] - r[j, 1]) <= delta
+                        and _iabs(r[i, 0] + r[i, 2] - r[j, 0] - r[j, 2]) <= delta
+                        and _iabs(r[i, 1] + r[i, 3] - r[j, 1] - r[j, 3]) <= delta):
+                    a = _find(parent, i)
+                    b = _find(parent, j)
+                    if a != b:
+                        if a < b:
+                            parent[b] = a
+                        else:
+                            parent[a] = b
+        for i in range(n):
+            labels[i] = -1
+        for i in range(n):
+            a = _find(parent, i)
+            if labels[a] < 0:
+                labels[a] = ncls
+                ncls += 1
+            labels[i] = labels[a]
+    free(parent)
+    return ncls
+
+
+def nested_filter(const int64_t[:, ::1] r, const int64_t[::1] counts, int64_t threshold,
+                  double eps, uint8_t[::1] keep):
+    """OpenCV's final groupRectangles pass: drop weak clusters and small
+    clusters nested inside a stronger one."""
+    cdef Py_ssize_t n = r.shape[0], i, j
+    cdef int64_t n1, n2, dx, dy
+    with nogil:
+        for i in range(n):
+            keep[i] = 0
+            n1 = counts[i]
+            if n1 <= threshold:
+                continue
+            keep[i] = 1
+            for j in range(n):
+                n2 = counts[j]
+                if j == i or n2 <= threshold:
+                    continue
+                dx = lrint(<double>r[j, 2] * eps)
+                dy = lrint(<double>r[j, 3] * eps)
+                if (r[i, 0] >= r[j, 0] - dx and r[i, 1] >= r[j, 1] - dy
+                        and r[i, 0] + r[i, 2] <= r[j, 0] + r[j, 2] + dx
+                        and r[i, 1] + r[i, 3] <= r[j, 1] + r[j, 3] + dy
+                        and (n2 > (3 if n1 < 3 else n1) or n1 < 3)):
+                    keep[i] = 0
+                    break

@@ -1,0 +1,216 @@
+"""cvcore.integral against cv2.integral3 and brute-force NumPy sums."""
+import cv2
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal, assert_allclose
+
+from cvcore.integral import integral_image, integral_images, rect_sum
+
+SHAPES = [(1, 1), (1, 7), (7, 1), (2, 2), (5, 3), (33, 64), (64, 33), (6, 5, 3), (9, 4, 2), (3, 3, 4)]
+
+
+def _brute_tilted(img):
+    """T[Y, X] = sum over y < Y, |x - X + 1| <= Y - 1 - y (OpenCV's definition)."""
+    img = img.astype(np.float64)
+    H, W = img.shape[:2]
+    out = np.zeros((H + 1, W + 1) + img.shape[2:])
+    for Y in range(H + 1):
+        for X in range(W + 1):
+            for y in range(Y):
+                r = Y - 1 - y
+                lo, hi = max(X - 1 - r, 0), min(X - 1 + r, W - 1)
+                if lo <= hi:
+                    out[Y, X] += img[y, lo:hi + 1].sum(axis=0)
+    return out
+
+
+def _image(rng, shape, dtype):
+    if np.dtype(dtype).kind == "f":
+        # dyadic values: every partial sum is exact, whatever the summation order
+        return (np.round(rng.uniform(-100, 100, shape) * 8) / 8).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, int(info.max) + 1, shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_integral_images_equal_opencv_integral3(dtype, shape, rng):
+    img = _image(rng, shape, dtype)
+    s, sq, t = integral_images(img)
+    es, esq, et = cv2.integral3(img, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    es, esq, et = (e.reshape(s.shape) for e in (es, esq, et))
+    acc = np.int64 if np.dtype(dtype).kind in "ui" else np.float64
+    assert s.dtype == sq.dtype == t.dtype == acc
+    assert s.shape == (shape[0] + 1, shape[1] + 1) + shape[2:]
+    assert_array_equal(s, es)
+    assert_array_equal(sq, esq)
+    assert_array_equal(t, et)
+    assert_array_equal(integral_image(img), s)
+
+
+def test_uint8_matches_opencv_default_depths(rng):
+    img = rng.integers(0, 256, (40, 50), dtype=np.uint8)
+    s, sq, t = cv2.integral3(img)  # int32, float64, int32
+    ours = integral_images(img)
+    for a, b in zip(ours, (s, sq, t)):
+        assert_array_equal(a, b)
+
+
+def test_random_float32_matches_opencv_to_the_bit(rng):
+    img = rng.random((40, 45)).astype(np.float32)
+    for a, b in zip(integral_images(img), cv2.integral3(img, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)):
+        assert_allclose(a, b, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (4, 1), (1, 4), (6, 7), (7, 6), (5, 5, 2)])
+def test_tilted_matches_definition(shape, rng):
+    img = rng.integers(0, 50, shape).astype(np.int64)
+    assert_array_equal(integral_images(img)[2], _brute_tilted(img))
+
+
+def test_sum_matches_cumsum_for_other_integer_types(rng):
+    for dtype in (np.int8, np.int32, np.uint32, np.int64, np.uint64, bool):
+        img = rng.integers(0, 100, (9, 11)).astype(dtype)
+        ref = np.zeros((10, 12), np.int64)
+        ref[1:, 1:] = img.astype(np.int64).cumsum(0).cumsum(1)
+        ii = integral_image(img)
+        assert ii.dtype == np.int64
+        assert_array_equal(ii, ref)
+        assert_array_equal(integral_images(img)[1][1:, 1:], (img.astype(np.int64) ** 2).cumsum(0).cumsum(1))
+
+
+def test_float16_is_widened(rng):
+    img = (rng.integers(0, 20, (5, 6)) / 4).astype(np.float16)
+    ii = integral_image(img)
+    assert ii.dtype == np.float64
+    assert_array_equal(ii[1:, 1:], img.astype(np.float64).cumsum(0).cumsum(1))
+
+
+def test_noncontiguous_and_readonly_input(rng):
+    base = rng.integers(0, 256, (20, 30), dtype=np.uint8)
+    view = base[::2, ::3]
+    view2 = view.copy()
+    view2.flags.writeable = False
+    assert_array_equal(integral_image(view), integral_image(np.ascontiguousarray(view)))
+    for a, b in zip(integral_images(view2), cv2.integral3(np.ascontiguousarray(view))):
+        assert_array_equal(a, b)
+
+
+def test_overflow_guard_raises_instead_of_wrapping():
+    big = np.full((4, 4), 2**62, dtype=np.int64)
+    with pytest.raises(ValueError, match="overflow"):
+        integral_image(big)
+    mid = np.full((4, 4), 2**30, dtype=np.int64)
+    integral_image(mid)  # plain sums fit
+    with pytest.raises(ValueError, match="squared sums could overflow"):
+        integral_images(mid)
+    with pytest.raises(ValueError, match="int64 range"):
+        integral_image(np.full((2, 2), 2**63, dtype=np.uint64))
+
+
+def test_uint16_squared_sums_exact_where_float64_would_round():
+    img = np.full((1200, 1500), 65535, dtype=np.uint16)  # 1.8M px: sum of squares > 2**53
+    sq = integral_images(img)[1]
+    assert int(sq[-1, -1]) == 65535**2 * img.size
+
+
+@pytest.mark.parametrize(
+    "bad, exc, match",
+    [
+        (np.zeros((2, 2), complex), TypeError, "image"),
+        (np.zeros((2, 2), object), TypeError, "image"),
+        (np.zeros(5), ValueError, "2-D or 3-D"),
+        (np.zeros((2, 2, 2, 2)), ValueError, "2-D or 3-D"),
+        (np.zeros((0, 3)), ValueError, "empty"),
+        (np.zeros((3, 0)), ValueError, "empty"),
+        ("abc", TypeError, "image"),
+        (None, TypeError, "image"),
+    ],
+)
+def test_bad_images_raise_clear_errors(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        integral_image(bad)
+    with pytest.raises(exc, match=match):
+        integral_images(bad)
+
+
+def test_rect_sum_against_brute_force(rng):
+    img = rng.integers(0, 256, (37, 41), dtype=np.uint8)
+    ii = integral_image(img)
+    n = 500
+    x = rng.integers(0, 42, n)
+    y = rng.integers(0, 38, n)
+    w = rng.integers(0, 42 - x)
+    h = rng.integers(0, 38 - y)
+    boxes = np.stack([x, y, w, h], 1)
+    expected = np.array([img[b[1]:b[1] + b[3], b[0]:b[0] + b[2]].astype(np.int64).sum() for b in boxes])
+    got = rect_sum(ii, boxes)
+    assert got.dtype == np.int64
+    assert_array_equal(got, expected)
+    assert_array_equal(rect_sum(ii, boxes.astype(np.float64)), expected)
+    assert_array_equal(rect_sum(ii, boxes[0]), expected[:1])
+    # squared table too
+    sq = integral_images(img)[1]
+    expected_sq = np.array([(img[b[1]:b[1] + b[3], b[0]:b[0] + b[2]].astype(np.int64) ** 2).sum() for b in boxes])
+    assert_array_equal(rect_sum(sq, boxes), expected_sq)
+
+
+def test_rect_sum_multichannel_and_float(rng):
+    img = rng.random((12, 10, 3))
+    ii = integral_image(img)
+    boxes = np.array([[0, 0, 10, 12], [2, 3, 4, 5], [9, 11, 1, 1], [5, 5, 0, 3]])
+    got = rect_sum(ii, boxes)
+    assert got.shape == (4, 3) and got.dtype == np.float64
+    expected = np.array([img[b[1]:b[1] + b[3], b[0]:b[0] + b[2]].sum(axis=(0, 1)) for b in boxes])
+    assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_rect_sum_rejects_bad_boxes():
+    ii = integral_image(np.ones((4, 5), np.uint8))
+    with pytest.raises(ValueError, match="inside the table"):
+        rect_sum(ii, [[1, 1, 5, 1]])
+    with pytest.raises(ValueError, match="inside the table"):
+        rect_sum(ii, [[-1, 0, 1, 1]])
+    with pytest.raises(ValueError, match=">= 0"):
+        rect_sum(ii, [[1, 1, -1, 1]])
+    with pytest.raises(ValueError, match="integer values"):
+        rect_sum(ii, [[0.5, 0, 1, 1]])
+    with pytest.raises(ValueError, match=r"\(N, 4\)"):
+        rect_sum(ii, [[0, 0, 1]])
+    with pytest.raises(TypeError, match="ii"):
+        rect_sum(np.ones((3, 3), bool), [[0, 0, 1, 1]])
+    assert rect_sum(ii, np.zeros((0, 4), int)).shape == (0,)
+
+
+def test_rect_sum_guards_int64_overflow():
+    table = np.zeros((3, 3), np.int64)
+    table[2, 2] = 2**62
+    table[0, 0] = -(2**62)
+    with pytest.raises(ValueError, match="overflow"):
+        rect_sum(table, [[0, 0, 2, 2]])
+
+
+@pytest.mark.slow
+def test_uint8_16k_exact():
+    n = 16384
+    img = np.full((n, n), 255, dtype=np.uint8)
+    img[::7, ::3] = 254
+    ii = integral_image(img)
+    expected = 255 * n * n - len(range(0, n, 7)) * len(range(0, n, 3))
+    assert int(ii[-1, -1]) == expected
+    assert int(rect_sum(ii, [0, 0, n, n])[0]) == expected
+    del ii
+    sq = integral_images(img[:8192])[1]
+    assert int(sq[-1, -1]) == 255**2 * 8192 * n - (255**2 - 254**2) * len(range(0, 8192, 7)) * len(range(0, n, 3))
+
+
+def test_uint8_16k_design_has_no_overflow():
+    """The bound that 16k x 16k uint8 needs, without allocating it."""
+    from cvcore import _validate
+
+    class Fake:
+        dtype = np.dtype(np.uint8)
+        size = 16384 * 16384
+
+    _validate.integral_int_guard(Fake(), squared=False)
+    _validate.integral_int_guard(Fake(), squared=True)
