@@ -39,7 +39,7 @@ def _tables(image, which):
             _validate.integral_int_guard(arr, "image", squared=True)
     out = []
     for name in which:
-        table = np.zeros(shape3, dtype=acc)
+        table = np.empty(shape3, dtype=acc)  # the kernels write every element
         flat = table.reshape(shape3[0], -1)
         kernel = getattr(_integral, f"{name}_table_{kind}")
         kernel(arr, flat, channels)

@@ -1,8 +1,9 @@
 # Summed-area tables: plain, squared and 45-degree tilted (OpenCV's conventions).
 #
 # Every kernel works on an image laid out as (H, W * C) with C interleaved
-# channels (a C-contiguous (H, W, C) array reshaped without a copy) and writes
-# an (H + 1, (W + 1) * C) table whose first row and first C columns stay zero.
+# channels (a C-contiguous (H, W, C) array reshaped without a copy) and fills
+# an (H + 1, (W + 1) * C) table (which may be uninitialised) including its zero
+# first row and first C columns.
 # Integer images accumulate in int64 (the caller guarantees no overflow),
 # floating-point images in double. No validation happens here.
 from libc.stdint cimport uint8_t, uint16_t, int16_t, int64_t
@@ -15,10 +16,29 @@ ctypedef fused int_in_t:
     int64_t
 
 
+cdef void _zero_border_i(int64_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t r, c
+    for c in range(out.shape[1]):
+        out[0, c] = 0
+    for r in range(1, out.shape[0]):
+        for c in range(C):
+            out[r, c] = 0
+
+
+cdef void _zero_border_f(double[:, ::1] out, Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t r, c
+    for c in range(out.shape[1]):
+        out[0, c] = 0
+    for r in range(1, out.shape[0]):
+        for c in range(C):
+            out[r, c] = 0
+
+
 # ---------------------------------------------------------------- plain sums
 
 def sum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
     with nogil:
+        _zero_border_i(out, channels)
         if channels == 1:
             _sum1_int(img, out)
         else:
@@ -48,6 +68,7 @@ cdef void _sumc_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t 
 
 def sum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
     with nogil:
+        _zero_border_f(out, channels)
         _sumc_float(img, out, channels)
 
 
@@ -68,6 +89,7 @@ def sqsum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t 
     cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
     cdef int64_t run, v
     with nogil:
+        _zero_border_i(out, channels)
         for r in range(img.shape[0]):
             for k in range(C):
                 run = 0
@@ -81,6 +103,7 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
     cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
     cdef double run, v
     with nogil:
+        _zero_border_f(out, channels)
         for r in range(img.shape[0]):
             for k in range(C):
                 run = 0
@@ -101,6 +124,7 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
 def tilted_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
     with nogil:
+        _zero_border_i(out, channels)
         for k in range(C):
             for X in range(1, W + 1):
                 out[1, X * C + k] = img[0, (X - 1) * C + k]
@@ -117,6 +141,7 @@ def tilted_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t
 def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
     with nogil:
+        _zero_border_f(out, channels)
         for k in range(C):
             for X in range(1, W + 1):
                 out[1, X * C + k] = img[0, (X - 1) * C + k]
