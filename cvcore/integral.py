@@ -125,7 +125,7 @@ def integral_images(image):
     >>> int(s[-1, -1]), int(sq[-1, -1])
     (15, 55)
     >>> t[2]
-    array([ 0,  3,  7, 11,  7])
+    array([0, 4, 7, 8])
     """
     return tuple(_tables(image, ("sum", "sqsum", "tilted")))
 
