@@ -631,9 +631,11 @@ def feature_matrix(value, name="X", *, dtype=np.float64, n_features=None):
         raise ValueError(f"{name} must have at least one feature column, got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}")
-    out = np.ascontiguousarray(arr, dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow in the cast is reported below
+        out = np.ascontiguousarray(arr, dtype=dtype)
     if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf) "
+                         f"representable in {np.dtype(dtype)}")
     return out
 
 

@@ -1,0 +1,64 @@
+"""Proposals: Felzenszwalb segmentation and selective search vs OpenCV and scikit-image.
+
+Inputs are scikit-image sample photos resized to 640x480 (320x240 with
+``--quick``), so the suite runs anywhere without the shared data.
+"""
+import cv2
+import numpy as np
+import skimage.data
+import skimage.segmentation
+
+from ._harness import Case
+from cvcore.proposals import felzenszwalb, selective_search
+
+
+def _photo(name, size):
+    return cv2.resize(getattr(skimage.data, name)(), size, interpolation=cv2.INTER_AREA)
+
+
+def _similar_counts(ours, peer):
+    n_ours, n_peer = int(ours.max()) + 1, int(peer.max()) + 1
+    if not 0.8 * n_peer <= n_ours <= 1.25 * n_peer:
+        raise AssertionError(f"segment counts differ: ours {n_ours}, peer {n_peer}")
+
+
+def _both_cover_image(ours, peer):
+    for boxes in (ours, np.asarray(peer)):
+        if len(boxes) == 0 or not (boxes[:, 2] * boxes[:, 3]).max() > 0:
+            raise AssertionError("no proposals")
+
+
+def cases(quick):
+    size = (320, 240) if quick else (640, 480)
+    label = f"{size[0]}x{size[1]}"
+    astronaut = _photo("astronaut", size)
+    coffee = _photo("coffee", size)
+    coffee_bgr = np.ascontiguousarray(coffee[:, :, ::-1])
+    astronaut_bgr = np.ascontiguousarray(astronaut[:, :, ::-1])
+    graph = cv2.ximgproc.segmentation.createGraphSegmentation(sigma=0.8, k=100, min_size=20)
+
+    def opencv_fast(bgr):
+        ss = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
+        ss.setBaseImage(bgr)
+        ss.switchToSelectiveSearchFast()
+        return ss.process()
+
+    return [
+        Case(f"felzenszwalb k=100 {label} coffee", lambda: felzenszwalb(coffee, 100, 0.8, 20),
+             lambda: graph.processImage(coffee_bgr), "OpenCV ximgproc GraphSegmentation",
+             min_speedup=1.0, check=_similar_counts),
+        Case(f"felzenszwalb k=100 {label} coffee", lambda: felzenszwalb(coffee, 100, 0.8, 20),
+             lambda: skimage.segmentation.felzenszwalb(coffee, 100, 0.8, 20),
+             "skimage felzenszwalb", min_speedup=2.0, check=_similar_counts),
+        Case(f"felzenszwalb k=300 {label} astronaut",
+             lambda: felzenszwalb(astronaut, 300, 0.8, 50),
+             lambda: skimage.segmentation.felzenszwalb(astronaut, 300, 0.8, 50),
+             "skimage felzenszwalb", min_speedup=2.0, check=_similar_counts),
+        Case(f"selective_search fast {label} coffee", lambda: selective_search(coffee, "fast"),
+             lambda: opencv_fast(coffee_bgr), "OpenCV SelectiveSearch fast",
+             min_speedup=5.0, check=_both_cover_image),
+        Case(f"selective_search fast {label} astronaut",
+             lambda: selective_search(astronaut, "fast"),
+             lambda: opencv_fast(astronaut_bgr), "OpenCV SelectiveSearch fast",
+             min_speedup=5.0, check=_both_cover_image),
+    ]

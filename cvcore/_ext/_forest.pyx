@@ -1,0 +1,496 @@
+# CART classification trees (Gini impurity) for the random forest, and
+# prediction over a forest stored as flat arrays.
+#
+# Training layout: features are given transposed, XT[f, i], so that gathering
+# one feature over a node's samples reads a single contiguous row. Sample
+# weights carry the bootstrap counts (weight 0 = sample not drawn; such samples
+# are never passed in). At each node a random subset of features is tried
+# (Fisher-Yates draws without replacement; features constant in the node count
+# towards max_features, but at least one non-constant feature is always tried),
+# each by sorting the node's samples on it and scanning all split positions
+# between distinct values.
+#
+# Flat tree arrays (one tree; the Python layer concatenates trees):
+#   feature[i]   split feature, -1 for a leaf
+#   threshold[i] go left when x[feature] <= threshold
+#   left[i], right[i] child node indices (-1 for a leaf)
+#   value[i, :]  class probabilities of the node's (weighted) samples
+#   gain[i]      weighted impurity decrease of the split (for importances)
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memset
+from libc.math cimport INFINITY
+from libc.stdint cimport int32_t, uint64_t
+
+import numpy as np
+
+ctypedef Py_ssize_t intp
+
+cdef double FEATURE_EPS = 1e-7
+cdef double IMPURITY_EPS = 1e-7
+
+
+# ---------------------------------------------------------------------------
+# random numbers: splitmix64
+# ---------------------------------------------------------------------------
+
+cdef inline uint64_t _next(uint64_t* state) noexcept nogil:
+    cdef uint64_t z
+    state[0] += <uint64_t>0x9E3779B97F4A7C15
+    z = state[0]
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef inline intp _rand_below(uint64_t* state, intp bound) noexcept nogil:
+    return <intp>(_next(state) % <uint64_t>bound)
+
+
+# ---------------------------------------------------------------------------
+# introsort of (value, sample) pairs by value
+# ---------------------------------------------------------------------------
+
+cdef inline void _swap(float* v, intp* s, intp i, intp j) noexcept nogil:
+    cdef float tv = v[i]
+    cdef intp ts = s[i]
+    v[i] = v[j]
+    s[i] = s[j]
+    v[j] = tv
+    s[j] = ts
+
+
+cdef inline float _median3(float* v, intp n) noexcept nogil:
+    cdef float a = v[0], b = v[n // 2], c = v[n - 1]
+    if a < b:
+        if b < c:
+            return b
+        elif a < c:
+            return c
+        return a
+    elif b < c:
+        if a < c:
+            return a
+        return c
+    return b
+
+
+cdef void _sift_down(float* v, intp* s, intp start, intp end) noexcept nogil:
+    cdef intp child, maxind, root = start
+    while True:
+        child = root * 2 + 1
+        maxind = root
+        if child < end and v[maxind] < v[child]:
+            maxind = child
+        if child + 1 < end and v[maxind] < v[child + 1]:
+            maxind = child + 1
+        if maxind == root:
+            break
+        _swap(v, s, root, maxind)
+        root = maxind
+
+
+cdef void _heapsort(float* v, intp* s, intp n) noexcept nogil:
+    cdef intp start = (n - 2) // 2, end = n
+    while start >= 0:
+        _sift_down(v, s, start, n)
+        start -= 1
+    end = n - 1
+    while end > 0:
+        _swap(v, s, 0, end)
+        _sift_down(v, s, 0, end)
+        end -= 1
+
+
+cdef void _introsort(float* v, intp* s, intp n, int maxd) noexcept nogil:
+    cdef float pivot, t
+    cdef intp i, l, r, j
+    cdef intp ts
+    while n > 1:
+        if n <= 16:
+            # insertion sort
+            for i in range(1, n):
+                t = v[i]
+                ts = s[i]
+                j = i
+                while j > 0 and v[j - 1] > t:
+                    v[j] = v[j - 1]
+                    s[j] = s[j - 1]
+                    j -= 1
+                v[j] = t
+                s[j] = ts
+            return
+        if maxd <= 0:
+            _heapsort(v, s, n)
+            return
+        maxd -= 1
+        pivot = _median3(v, n)
+        # three-way partition: [< pivot | == pivot | > pivot]
+        i = 0
+        l = 0
+        r = n
+        while i < r:
+            if v[i] < pivot:
+                _swap(v, s, i, l)
+                i += 1
+                l += 1
+            elif v[i] > pivot:
+                r -= 1
+                _swap(v, s, i, r)
+            else:
+                i += 1
+        _introsort(v, s, l, maxd)
+        v += r
+        s += r
+        n -= r
+
+
+cdef inline void _sort(float* v, intp* s, intp n) noexcept nogil:
+    cdef int maxd = 0
+    cdef intp m = n
+    while m > 1:
+        m >>= 1
+        maxd += 1
+    _introsort(v, s, n, 2 * maxd)
+
+
+# ---------------------------------------------------------------------------
+# growable node storage
+# ---------------------------------------------------------------------------
+
+cdef struct Nodes:
+    intp count
+    intp capacity
+    intp n_classes
+    int32_t* feature
+    double* threshold
+    int32_t* left
+    int32_t* right
+    double* value
+    double* gain
+    double* weight
+
+
+cdef int _nodes_reserve(Nodes* t, intp need) noexcept nogil:
+    cdef intp cap = t.capacity
+    if need <= cap:
+        return 0
+    while cap < need:
+        cap = cap * 2 if cap > 0 else 64
+    t.feature = <int32_t*>realloc(t.feature, cap * sizeof(int32_t))
+    t.threshold = <double*>realloc(t.threshold, cap * sizeof(double))
+    t.left = <int32_t*>realloc(t.left, cap * sizeof(int32_t))
+    t.right = <int32_t*>realloc(t.right, cap * sizeof(int32_t))
+    t.value = <double*>realloc(t.value, cap * t.n_classes * sizeof(double))
+    t.gain = <double*>realloc(t.gain, cap * sizeof(double))
+    t.weight = <double*>realloc(t.weight, cap * sizeof(double))
+    if (t.feature == NULL or t.threshold == NULL or t.left == NULL or t.right == NULL
+            or t.value == NULL or t.gain == NULL or t.weight == NULL):
+        return -1
+    t.capacity = cap
+    return 0
+
+
+cdef void _nodes_free(Nodes* t) noexcept nogil:
+    free(t.feature)
+    free(t.threshold)
+    free(t.left)
+    free(t.right)
+    free(t.value)
+    free(t.gain)
+    free(t.weight)
+
+
+cdef struct StackItem:
+    intp start
+    intp end
+    intp depth
+    intp node
+
+
+# ---------------------------------------------------------------------------
+# tree growth
+# ---------------------------------------------------------------------------
+
+cdef int _grow(const float[:, ::1] XT, const intp[::1] y, const double[::1] w,
+               intp* samples, intp n_samples, intp n_classes, intp max_depth,
+               intp min_samples_leaf, intp max_features, uint64_t seed,
+               Nodes* t) noexcept nogil:
+    """Grow one tree into ``t``. Returns 0, or -1 when out of memory."""
+    cdef intp n_features = XT.shape[0]
+    cdef intp K = n_classes
+    cdef float* Xf = <float*>malloc(n_samples * sizeof(float))
+    cdef intp* feats = <intp*>malloc(n_features * sizeof(intp))
+    cdef double* counts = <double*>malloc(3 * K * sizeof(double))
+    cdef double* lc = counts + K
+    cdef double* rc = counts + 2 * K
+    cdef StackItem* stack = <StackItem*>malloc((n_samples + 2) * sizeof(StackItem))
+    cdef intp n_const, top = 0, start, end, depth, node, i, p, c, f, j, n_node, visited, drawn, tmp
+    cdef intp best_f, best_pos, n_left, lpos
+    cdef double wn, imp, sq, wl, wr, proxy, best_proxy, best_thr, thr, imp_l, imp_r
+    cdef double sl, sr, wi
+    cdef uint64_t rng = seed
+    cdef float lo_v, hi_v
+    cdef int status = 0
+    cdef bint is_leaf
+    if Xf == NULL or feats == NULL or counts == NULL or stack == NULL:
+        status = -1
+        top = 0
+    else:
+        for f in range(n_features):
+            feats[f] = f
+        if _nodes_reserve(t, 1) != 0:
+            status = -1
+        else:
+            t.count = 1
+            stack[0].start = 0
+            stack[0].end = n_samples
+            stack[0].depth = 0
+            stack[0].node = 0
+            top = 1
+    while top > 0:
+        top -= 1
+        start = stack[top].start
+        end = stack[top].end
+        depth = stack[top].depth
+        node = stack[top].node
+        n_node = end - start
+        # class counts and impurity of the node
+        memset(counts, 0, K * sizeof(double))
+        wn = 0.0
+        for i in range(start, end):
+            wi = w[samples[i]]
+            counts[y[samples[i]]] += wi
+            wn += wi
+        sq = 0.0
+        for c in range(K):
+            t.value[node * K + c] = counts[c] / wn
+            sq += counts[c] * counts[c]
+        imp = 1.0 - sq / (wn * wn)
+        t.weight[node] = wn
+        t.feature[node] = -1
+        t.threshold[node] = 0.0
+        t.left[node] = -1
+        t.right[node] = -1
+        t.gain[node] = 0.0
+        is_leaf = (depth >= max_depth or n_node < 2 or n_node < 2 * min_samples_leaf
+                   or imp <= IMPURITY_EPS)
+        if is_leaf:
+            continue
+        best_f = -1
+        best_pos = -1
+        best_proxy = -INFINITY
+        best_thr = 0.0
+        visited = 0
+        drawn = 0
+        n_const = 0
+        while drawn < n_features and (visited < max_features or visited <= n_const):
+            j = drawn + _rand_below(&rng, n_features - drawn)
+            tmp = feats[drawn]
+            feats[drawn] = feats[j]
+            feats[j] = tmp
+            f = feats[drawn]
+            drawn += 1
+            for i in range(start, end):
+                Xf[i] = XT[f, samples[i]]
+            _sort(Xf + start, samples + start, n_node)
+            visited += 1
+            if Xf[end - 1] <= Xf[start] + FEATURE_EPS:
+                # constant in this node: counts as tried (as in scikit-learn), but the
+                # search goes on until at least one non-constant feature was tried
+                n_const += 1
+                continue
+            memset(lc, 0, K * sizeof(double))
+            for c in range(K):
+                rc[c] = counts[c]
+            wl = 0.0
+            wr = wn
+            sl = 0.0
+            sr = sq
+            for p in range(start, end - 1):
+                i = samples[p]
+                wi = w[i]
+                c = y[i]
+                # update sums of squares incrementally
+                sl += wi * (2.0 * lc[c] + wi)
+                sr += wi * (wi - 2.0 * rc[c])
+                lc[c] += wi
+                rc[c] -= wi
+                wl += wi
+                wr -= wi
+                if Xf[p + 1] <= Xf[p] + FEATURE_EPS:
+                    continue
+                if p + 1 - start < min_samples_leaf:
+                    continue
+                if end - p - 1 < min_samples_leaf:
+                    break
+                proxy = sl / wl + sr / wr
+                if proxy > best_proxy:
+                    best_proxy = proxy
+                    best_f = f
+                    best_pos = p + 1
+                    thr = Xf[p] / 2.0 + Xf[p + 1] / 2.0
+                    if thr == Xf[p + 1] or thr == INFINITY or thr == -INFINITY:
+                        thr = Xf[p]
+                    best_thr = thr
+        if best_f < 0:
+            continue
+        # partition samples[start:end] on the best split
+        lpos = start
+        for i in range(start, end):
+            if XT[best_f, samples[i]] <= best_thr:
+                tmp = samples[lpos]
+                samples[lpos] = samples[i]
+                samples[i] = tmp
+                lpos += 1
+        if lpos == start or lpos == end:
+            continue  # cannot happen with exact thresholds; keep the node a leaf
+        if _nodes_reserve(t, t.count + 2) != 0:
+            status = -1
+            break
+        t.feature[node] = <int32_t>best_f
+        t.threshold[node] = best_thr
+        t.left[node] = <int32_t>t.count
+        t.right[node] = <int32_t>(t.count + 1)
+        # impurity decrease (weighted), for feature importances
+        memset(lc, 0, K * sizeof(double))
+        wl = 0.0
+        for i in range(start, lpos):
+            lc[y[samples[i]]] += w[samples[i]]
+            wl += w[samples[i]]
+        wr = wn - wl
+        sl = 0.0
+        sr = 0.0
+        for c in range(K):
+            sl += lc[c] * lc[c]
+            sr += (counts[c] - lc[c]) * (counts[c] - lc[c])
+        imp_l = 1.0 - sl / (wl * wl)
+        imp_r = 1.0 - sr / (wr * wr) if wr > 0 else 0.0
+        t.gain[node] = wn * imp - wl * imp_l - wr * imp_r
+        # push right first so that the left subtree is grown first
+        stack[top].start = lpos
+        stack[top].end = end
+        stack[top].depth = depth + 1
+        stack[top].node = t.count + 1
+        top += 1
+        stack[top].start = start
+        stack[top].end = lpos
+        stack[top].depth = depth + 1
+        stack[top].node = t.count
+        top += 1
+        t.count += 2
+    free(Xf)
+    free(feats)
+    free(counts)
+    free(stack)
+    return status
+
+
+def grow_tree(const float[:, ::1] XT, const intp[::1] y, const double[::1] weight,
+              intp[::1] samples, intp n_classes, intp max_depth, intp min_samples_leaf,
+              intp max_features, uint64_t seed):
+    """Grow one tree on ``samples`` (indices with weight > 0; reordered in place).
+
+    Returns ``(feature, threshold, left, right, value, gain, node_weight)`` arrays.
+    """
+    cdef Nodes t
+    cdef int status
+    cdef intp n, K = n_classes
+    t.count = 0
+    t.capacity = 0
+    t.n_classes = K
+    t.feature = NULL
+    t.threshold = NULL
+    t.left = NULL
+    t.right = NULL
+    t.value = NULL
+    t.gain = NULL
+    t.weight = NULL
+    with nogil:
+        status = _grow(XT, y, weight, &samples[0], samples.shape[0], K, max_depth,
+                       min_samples_leaf, max_features, seed, &t)
+    if status != 0:
+        _nodes_free(&t)
+        raise MemoryError("out of memory while growing a tree")
+    n = t.count
+    feature = np.empty(n, np.int32)
+    threshold = np.empty(n, np.float64)
+    left = np.empty(n, np.int32)
+    right = np.empty(n, np.int32)
+    value = np.empty((n, K), np.float64)
+    gain = np.empty(n, np.float64)
+    node_weight = np.empty(n, np.float64)
+    cdef int32_t[::1] fv = feature, lv = left, rv = right
+    cdef double[::1] tv = threshold, gv = gain, wv = node_weight
+    cdef double[:, ::1] vv = value
+    cdef intp i, c
+    for i in range(n):
+        fv[i] = t.feature[i]
+        tv[i] = t.threshold[i]
+        lv[i] = t.left[i]
+        rv[i] = t.right[i]
+        gv[i] = t.gain[i]
+        wv[i] = t.weight[i]
+        for c in range(K):
+            vv[i, c] = t.value[i * K + c]
+    _nodes_free(&t)
+    return feature, threshold, left, right, value, gain, node_weight
+
+
+# ---------------------------------------------------------------------------
+# prediction over a flat forest
+# ---------------------------------------------------------------------------
+
+def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots,
+                         const int32_t[::1] feature, const double[::1] threshold,
+                         const int32_t[::1] left, const int32_t[::1] right,
+                         const double[:, ::1] value, double[:, ::1] out):
+    """Average of the trees' leaf class distributions for every row of X.
+
+    Node indices are global (all trees concatenated); ``roots[t]`` is tree
+    ``t``'s root. Processes samples in small blocks, tree by tree, so that a
+    tree's upper nodes stay in cache.
+    """
+    cdef intp n = X.shape[0], n_trees = roots.shape[0], K = value.shape[1]
+    cdef intp b0, b1, i, tr, c, node
+    cdef intp BLOCK = 128
+    cdef double scale = 1.0 / n_trees
+    with nogil:
+        for i in range(n):
+            for c in range(K):
+                out[i, c] = 0.0
+        b0 = 0
+        while b0 < n:
+            b1 = b0 + BLOCK
+            if b1 > n:
+                b1 = n
+            for tr in range(n_trees):
+                for i in range(b0, b1):
+                    node = roots[tr]
+                    while left[node] >= 0:
+                        if X[i, feature[node]] <= threshold[node]:
+                            node = left[node]
+                        else:
+                            node = right[node]
+                    for c in range(K):
+                        out[i, c] += value[node, c]
+            for i in range(b0, b1):
+                for c in range(K):
+                    out[i, c] *= scale
+            b0 = b1
+
+
+def forest_apply(const float[:, ::1] X, const int32_t[::1] roots, const int32_t[::1] feature,
+                 const double[::1] threshold, const int32_t[::1] left, const int32_t[::1] right,
+                 int32_t[:, ::1] out):
+    """Leaf node (global index) reached by every row of X in every tree."""
+    cdef intp n = X.shape[0], n_trees = roots.shape[0], i, tr, node
+    with nogil:
+        for i in range(n):
+            for tr in range(n_trees):
+                node = roots[tr]
+                while left[node] >= 0:
+                    if X[i, feature[node]] <= threshold[node]:
+                        node = left[node]
+                    else:
+                        node = right[node]
+                out[i, tr] = <int32_t>node

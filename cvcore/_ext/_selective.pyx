@@ -1,0 +1,296 @@
+# distutils: language = c++
+# Selective search (Uijlings et al., IJCV 2013): per-pixel feature codes, region
+# statistics and the hierarchical grouping loop.
+#
+# * texture_codes: per pixel and channel, the colour bin (25 bins over 0..255)
+#   and, for each of 8 orientations, the bin (10 bins) of the half-wave
+#   rectified Gaussian derivative (sigma 1) in that orientation.
+# * region_stats: sizes, bounding boxes, colour/texture histogram counts and
+#   the unique adjacent region pairs (8-connectivity) of a label image.
+# * group: greedy hierarchical grouping with a sparse adjacency graph and a
+#   lazy-deletion priority queue; merged histograms are size-weighted averages.
+#
+# No validation happens here: cvcore.proposals checks everything first.
+from libc.math cimport sqrt
+from libc.stdint cimport uint8_t, int32_t, int64_t
+from libcpp.vector cimport vector
+from libcpp.queue cimport priority_queue
+from libcpp.pair cimport pair
+from libcpp.algorithm cimport sort, unique
+
+import numpy as np
+
+ctypedef pair[int32_t, int32_t] ipair
+ctypedef pair[double, ipair] entry
+
+
+def texture_codes(const float[:, :, ::1] smooth, const uint8_t[:, :, ::1] img,
+                  uint8_t[:, :, ::1] codes):
+    """Fill codes (H, W, 9 * C): C colour bins, then 8 texture bins per channel.
+
+    ``smooth`` is the image smoothed with a Gaussian of sigma 1; its central
+    differences are the Gaussian derivatives. Responses are binned on
+    [0, max |response| of that channel over the image].
+    """
+    cdef Py_ssize_t C = img.shape[2]
+    rmax_a = np.zeros(C, np.float64)
+    cdef double[::1] rmax = rmax_a
+    with nogil:
+        _texture_codes(smooth, img, codes, &rmax[0], 0)
+        _texture_codes(smooth, img, codes, &rmax[0], 1)
+
+
+cdef inline void _derivs(const float[:, :, ::1] s, Py_ssize_t y, Py_ssize_t x, Py_ssize_t c,
+                         double* r) noexcept nogil:
+    # oriented first derivatives at 0, 45, 90, 135 degrees (x right, y down)
+    cdef Py_ssize_t H = s.shape[0], W = s.shape[1]
+    cdef Py_ssize_t xl = x - 1 if x > 0 else 0
+    cdef Py_ssize_t xr = x + 1 if x + 1 < W else W - 1
+    cdef Py_ssize_t yu = y - 1 if y > 0 else 0
+    cdef Py_ssize_t yd = y + 1 if y + 1 < H else H - 1
+    cdef double gx = 0.5 * (<double>s[y, xr, c] - <double>s[y, xl, c])
+    cdef double gy = 0.5 * (<double>s[yd, x, c] - <double>s[yu, x, c])
+    cdef double h = 0.7071067811865476
+    r[0] = gx
+    r[1] = h * (gx + gy)
+    r[2] = gy
+    r[3] = h * (gy - gx)
+
+
+cdef void _texture_codes(const float[:, :, ::1] s, const uint8_t[:, :, ::1] img,
+                         uint8_t[:, :, ::1] codes, double* rmax, int stage) noexcept nogil:
+    cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
+    cdef Py_ssize_t y, x, c, o
+    cdef double r[4]
+    cdef double v, scale
+    cdef int b
+    for y in range(H):
+        for x in range(W):
+            for c in range(C):
+                _derivs(s, y, x, c, r)
+                if stage == 0:
+                    for o in range(4):
+                        v = r[o] if r[o] >= 0 else -r[o]
+                        if v > rmax[c]:
+                            rmax[c] = v
+                    continue
+                codes[y, x, c] = <uint8_t>((<int>img[y, x, c] * 25) >> 8)
+                scale = 10.0 / rmax[c] if rmax[c] > 0 else 0.0
+                for o in range(4):
+                    v = r[o] * scale
+                    b = <int>v if v > 0 else 0
+                    codes[y, x, C + c * 8 + o] = <uint8_t>(b if b < 9 else 9)
+                    b = <int>(-v) if v < 0 else 0
+                    codes[y, x, C + c * 8 + 4 + o] = <uint8_t>(b if b < 9 else 9)
+
+
+def region_stats(const int32_t[:, ::1] labels, const uint8_t[:, :, ::1] codes, int nch,
+                 int64_t[::1] sizes, int32_t[:, ::1] bbox, int32_t[:, ::1] chist,
+                 int32_t[:, ::1] thist):
+    """Sizes, boxes (x0, y0, x1, y1 inclusive), histogram counts and adjacent pairs.
+
+    ``chist`` has 25 * nch columns, ``thist`` 80 * nch; either may have zero
+    rows to skip it. Returns the unique pairs (i < j) as an (m, 2) int32 array.
+    """
+    cdef Py_ssize_t n = sizes.shape[0]
+    cdef vector[vector[int32_t]] nbs
+    nbs.resize(n)
+    cdef Py_ssize_t m = 0, i, j
+    with nogil:
+        _region_stats(labels, codes, nch, sizes, bbox, chist, thist, nbs)
+        for i in range(n):
+            sort(nbs[i].begin(), nbs[i].end())
+            nbs[i].erase(unique(nbs[i].begin(), nbs[i].end()), nbs[i].end())
+            m += <Py_ssize_t>nbs[i].size()
+    pairs = np.empty((m, 2), np.int32)
+    cdef int32_t[:, ::1] pv = pairs
+    m = 0
+    with nogil:
+        for i in range(n):
+            for j in range(<Py_ssize_t>nbs[i].size()):
+                pv[m, 0] = <int32_t>i
+                pv[m, 1] = nbs[i][j]
+                m += 1
+    return pairs
+
+
+cdef inline void _link(vector[vector[int32_t]]& nbs, int32_t a, int32_t b) noexcept nogil:
+    if a == b:
+        return
+    if a > b:
+        a, b = b, a
+    if nbs[a].size() == 0 or nbs[a].back() != b:
+        nbs[a].push_back(b)
+
+
+cdef void _region_stats(const int32_t[:, ::1] lab, const uint8_t[:, :, ::1] codes, int nch,
+                        int64_t[::1] sizes, int32_t[:, ::1] bbox, int32_t[:, ::1] chist,
+                        int32_t[:, ::1] thist, vector[vector[int32_t]]& nbs) noexcept nogil:
+    cdef Py_ssize_t H = lab.shape[0], W = lab.shape[1], n = sizes.shape[0]
+    cdef Py_ssize_t y, x, c, o
+    cdef int32_t r
+    cdef bint do_c = chist.shape[0] > 0, do_t = thist.shape[0] > 0
+    for r in range(n):
+        sizes[r] = 0
+        bbox[r, 0] = <int32_t>W
+        bbox[r, 1] = <int32_t>H
+        bbox[r, 2] = -1
+        bbox[r, 3] = -1
+    for y in range(H):
+        for x in range(W):
+            r = lab[y, x]
+            sizes[r] += 1
+            if x < bbox[r, 0]:
+                bbox[r, 0] = <int32_t>x
+            if x > bbox[r, 2]:
+                bbox[r, 2] = <int32_t>x
+            if y < bbox[r, 1]:
+                bbox[r, 1] = <int32_t>y
+            bbox[r, 3] = <int32_t>y
+            if do_c:
+                for c in range(nch):
+                    chist[r, c * 25 + codes[y, x, c]] += 1
+            if do_t:
+                for c in range(nch):
+                    for o in range(8):
+                        thist[r, c * 80 + o * 10 + codes[y, x, nch + c * 8 + o]] += 1
+            if x + 1 < W:
+                _link(nbs, r, lab[y, x + 1])
+            if y + 1 < H:
+                _link(nbs, r, lab[y + 1, x])
+                if x + 1 < W:
+                    _link(nbs, r, lab[y + 1, x + 1])
+                if x > 0:
+                    _link(nbs, r, lab[y + 1, x - 1])
+
+
+cdef struct Params:
+    double wc, wt, ws, wf, im_size
+    Py_ssize_t nc, nt
+
+
+cdef inline double _similarity(Params* p, int32_t a, int32_t b, const int64_t* sizes,
+                               const int32_t[:, ::1] bb, const float[:, ::1] ch,
+                               const float[:, ::1] th) noexcept nogil:
+    cdef double s = 0, acc
+    cdef Py_ssize_t i
+    cdef float u, v
+    cdef double bw, bh
+    if p.wc != 0:
+        acc = 0
+        for i in range(p.nc):
+            u = ch[a, i]
+            v = ch[b, i]
+            acc += u if u < v else v
+        s += p.wc * acc
+    if p.wt != 0:
+        acc = 0
+        for i in range(p.nt):
+            u = th[a, i]
+            v = th[b, i]
+            acc += u if u < v else v
+        s += p.wt * acc
+    if p.ws != 0:
+        s += p.ws * (1.0 - (sizes[a] + sizes[b]) / p.im_size)
+    if p.wf != 0:
+        bw = <double>(max(bb[a, 2], bb[b, 2]) - min(bb[a, 0], bb[b, 0]) + 1)
+        bh = <double>(max(bb[a, 3], bb[b, 3]) - min(bb[a, 1], bb[b, 1]) + 1)
+        s += p.wf * (1.0 - (bw * bh - sizes[a] - sizes[b]) / p.im_size)
+    return s
+
+
+def group(const int32_t[:, ::1] pairs, int64_t[::1] sizes, int32_t[:, ::1] bbox,
+          float[:, ::1] chist, float[:, ::1] thist, double wc, double wt, double ws,
+          double wf, double im_size, int32_t[:, ::1] merges):
+    """Hierarchical grouping of n initial regions (rows 0..n-1 filled).
+
+    ``sizes``, ``bbox``, ``chist``, ``thist`` have 2n - 1 rows (histograms may
+    have zero columns when their weight is 0); merged regions are appended at
+    rows n, n + 1, ... and ``merges[t]`` holds the two regions that formed
+    region n + t. Returns the number of merges (n - 1 for a connected graph).
+    """
+    cdef Params p
+    p.wc = wc
+    p.wt = wt
+    p.ws = ws
+    p.wf = wf
+    p.im_size = im_size
+    p.nc = chist.shape[1]
+    p.nt = thist.shape[1]
+    cdef Py_ssize_t total = sizes.shape[0]
+    cdef Py_ssize_t count
+    with nogil:
+        count = _group(&p, pairs, &sizes[0], bbox, chist, thist, merges, total)
+    return count
+
+
+cdef Py_ssize_t _group(Params* p, const int32_t[:, ::1] pairs, int64_t* sizes,
+                       int32_t[:, ::1] bb, float[:, ::1] ch, float[:, ::1] th,
+                       int32_t[:, ::1] merges, Py_ssize_t total) noexcept nogil:
+    cdef Py_ssize_t n = (total + 1) // 2
+    cdef Py_ssize_t i, k, t = n, nmerge = 0
+    cdef int32_t a, b, q
+    cdef vector[vector[int32_t]] nbs
+    cdef vector[uint8_t] alive
+    cdef vector[int32_t] stamp
+    cdef priority_queue[entry] heap
+    cdef entry top
+    cdef double wa, wb, inv
+    nbs.resize(total)
+    alive.assign(total, 0)
+    stamp.assign(total, -1)
+    for i in range(n):
+        alive[i] = 1
+    for i in range(pairs.shape[0]):
+        a = pairs[i, 0]
+        b = pairs[i, 1]
+        nbs[a].push_back(b)
+        nbs[b].push_back(a)
+        heap.push(entry(_similarity(p, a, b, sizes, bb, ch, th), ipair(-a, -b)))
+    while not heap.empty() and t < total:
+        top = heap.top()
+        heap.pop()
+        a = -top.second.first
+        b = -top.second.second
+        if not alive[a] or not alive[b]:
+            continue
+        # new region t = a + b
+        alive[a] = 0
+        alive[b] = 0
+        alive[t] = 1
+        merges[nmerge, 0] = a
+        merges[nmerge, 1] = b
+        nmerge += 1
+        sizes[t] = sizes[a] + sizes[b]
+        bb[t, 0] = min(bb[a, 0], bb[b, 0])
+        bb[t, 1] = min(bb[a, 1], bb[b, 1])
+        bb[t, 2] = max(bb[a, 2], bb[b, 2])
+        bb[t, 3] = max(bb[a, 3], bb[b, 3])
+        inv = 1.0 / <double>sizes[t]
+        wa = sizes[a] * inv
+        wb = sizes[b] * inv
+        for k in range(p.nc):
+            ch[t, k] = <float>(wa * ch[a, k] + wb * ch[b, k])
+        for k in range(p.nt):
+            th[t, k] = <float>(wa * th[a, k] + wb * th[b, k])
+        stamp[a] = <int32_t>t
+        stamp[b] = <int32_t>t
+        for k in range(<Py_ssize_t>nbs[a].size()):
+            q = nbs[a][k]
+            if alive[q] and stamp[q] != t:
+                stamp[q] = <int32_t>t
+                nbs[t].push_back(q)
+        for k in range(<Py_ssize_t>nbs[b].size()):
+            q = nbs[b][k]
+            if alive[q] and stamp[q] != t:
+                stamp[q] = <int32_t>t
+                nbs[t].push_back(q)
+        vector[int32_t]().swap(nbs[a])
+        vector[int32_t]().swap(nbs[b])
+        for k in range(<Py_ssize_t>nbs[t].size()):
+            q = nbs[t][k]
+            nbs[q].push_back(<int32_t>t)
+            heap.push(entry(_similarity(p, <int32_t>t, q, sizes, bb, ch, th),
+                            ipair(-<int32_t>t if t < q else -q, -q if t < q else -<int32_t>t)))
+        t += 1
+    return nmerge

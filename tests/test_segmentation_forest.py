@@ -1,0 +1,138 @@
+"""RandomForestClassifier against scikit-learn's RandomForestClassifier."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from cvcore.segmentation import RandomForestClassifier
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.ensemble import RandomForestClassifier as SKForest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"max_depth": 8},
+    {"min_samples_leaf": 4, "max_features": "log2"},
+    {"bootstrap": False, "max_features": 0.2},
+])
+def test_forest_within_one_percent_of_sklearn_on_digits(digits_split, params):
+    Xa, Xb, ya, yb = digits_split
+    ours, ref = [], []
+    for seed in range(3):  # average over seeds: a single forest's accuracy is noisy
+        ours.append(RandomForestClassifier(n_estimators=60, random_state=seed, **params).fit(Xa, ya).score(Xb, yb))
+        ref.append(SKForest(n_estimators=60, random_state=seed, **params).fit(Xa, ya).score(Xb, yb))
+    assert np.mean(ours) >= np.mean(ref) - 0.01, (ours, ref)
+
+
+def test_forest_importances_agree_with_sklearn(digits_split):
+    Xa, _, ya, _ = digits_split
+    ours = RandomForestClassifier(n_estimators=100, random_state=0).fit(Xa, ya).feature_importances_
+    ref = SKForest(n_estimators=100, random_state=0).fit(Xa, ya).feature_importances_
+    assert_allclose(ours.sum(), 1.0)
+    assert np.corrcoef(ours, ref)[0, 1] > 0.95
+    assert_array_equal(ours[ref == 0], 0)  # features constant over the data never split
+
+
+def test_forest_deterministic_for_seed_and_threads():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
+    a = RandomForestClassifier(n_estimators=12, random_state=7).fit(X, y)
+    b = RandomForestClassifier(n_estimators=12, random_state=7, n_jobs=2).fit(X, y)
+    c = RandomForestClassifier(n_estimators=12, random_state=8).fit(X, y)
+    Q = rng.normal(size=(300, 6))
+    assert_array_equal(a.predict_proba(Q), b.predict_proba(Q))
+    assert not np.array_equal(a.predict_proba(Q), c.predict_proba(Q))
+    assert_allclose(a.predict_proba(Q).sum(axis=1), 1.0)
+
+
+def test_forest_respects_max_depth_and_min_samples_leaf():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 4))
+    y = rng.integers(0, 3, 500)  # noise: trees grow as deep as allowed
+    clf = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    assert clf.to_arrays()["roots"].shape == (5,)
+    assert clf.to_arrays()["feature"].shape[0] <= 5 * 15  # at most 2^4 - 1 nodes per tree
+    clf = RandomForestClassifier(n_estimators=5, min_samples_leaf=9, bootstrap=False, random_state=0).fit(X, y)
+    leaves = clf.apply(X)
+    for t in range(5):
+        assert np.bincount(leaves[:, t])[np.unique(leaves[:, t])].min() >= 9
+    # a fully grown tree on all samples fits the training data exactly
+    full = RandomForestClassifier(n_estimators=1, bootstrap=False, max_features=None, random_state=0).fit(X, y)
+    assert full.score(X, y) == 1.0
+
+
+def test_forest_single_class_and_string_labels():
+    X = np.arange(10.0).reshape(5, 2)
+    clf = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, ["a"] * 5)
+    assert clf.predict(X).tolist() == ["a"] * 5
+    clf = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, ["b", "b", "b", "a", "a"])
+    assert clf.classes_.tolist() == ["a", "b"]
+    assert clf.predict_proba(X).shape == (5, 2)
+
+
+def test_forest_arrays_roundtrip_and_validation():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 2] > 0).astype(int)
+    a = RandomForestClassifier(n_estimators=4, random_state=0).fit(X, y)
+    arrays = a.to_arrays()
+    b = RandomForestClassifier.from_arrays(arrays)
+    assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    bad = dict(arrays)
+    bad["left"] = arrays["left"].copy()
+    split = np.flatnonzero(bad["left"] >= 0)[0]
+    bad["left"][split] = split  # a cycle
+    with pytest.raises(ValueError, match="later nodes"):
+        RandomForestClassifier.from_arrays(bad)
+    bad = dict(arrays)
+    del bad["value"]
+    with pytest.raises(ValueError, match="missing 'value'"):
+        RandomForestClassifier.from_arrays(bad)
+
+
+def test_forest_works_with_clone_and_cross_val_score():
+    from sklearn.base import clone
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import cross_val_score
+
+    clf = RandomForestClassifier(n_estimators=20, max_depth=5, random_state=0)
+    c2 = clone(clf)
+    assert c2.get_params() == clf.get_params()
+    X, y = load_iris(return_X_y=True)
+    scores = cross_val_score(clf, X, y, cv=5)
+    ref = cross_val_score(SKForest(n_estimators=20, max_depth=5, random_state=0), X, y, cv=5)
+    assert scores.mean() >= ref.mean() - 0.02
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_estimators": 0}, "n_estimators must be >= 1"),
+    ({"max_depth": 0}, "max_depth must be >= 1"),
+    ({"min_samples_leaf": 0}, "min_samples_leaf must be >= 1"),
+    ({"max_features": "cube"}, "max_features must be one of"),
+    ({"max_features": 1.5}, "max_features must be <= 1"),
+])
+def test_forest_bad_params(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RandomForestClassifier(**kwargs).fit([[0.0], [1.0]], [0, 1])
+
+
+def test_forest_bad_input():
+    with pytest.raises(ValueError, match="not fitted"):
+        RandomForestClassifier().predict([[0.0]])
+    with pytest.raises(ValueError, match="finite"):
+        RandomForestClassifier().fit([[np.inf], [1.0]], [0, 1])
+    with pytest.raises(ValueError, match="finite"):
+        RandomForestClassifier().fit([[1e300], [1.0]], [0, 1])  # overflows float32
+    clf = RandomForestClassifier(n_estimators=2).fit([[0.0, 1.0], [1.0, 0.0]], [0, 1])
+    with pytest.raises(ValueError, match="fitted with 2"):
+        clf.predict([[0.0, 1.0, 2.0]])
