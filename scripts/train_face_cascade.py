@@ -25,10 +25,10 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from cvcore.cascade import train_cascade  # noqa: E402
 
-SETTINGS = dict(window=(24, 24), max_stages=20, min_hit_rate=0.996, max_false_alarm=0.5,
-                target_false_alarm=1e-6, negatives_per_stage=1500, positives_per_stage=2000,
-                validation_fraction=0.15, features_per_stage=6000, max_weak_per_stage=100,
-                random_state=0, time_budget=25 * 60)
+SETTINGS = dict(window=(24, 24), max_stages=25, min_hit_rate=0.996, max_false_alarm=0.5,
+                target_false_alarm=1e-6, negatives_per_stage=4000, positives_per_stage=1200,
+                validation_fraction=0.15, features_per_stage=6000, max_weak_per_stage=150,
+                random_state=0, time_budget=27 * 60)
 
 
 def load_data(root):
