@@ -330,6 +330,10 @@ class PixelSegmenter:
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"model file not found: {path}")
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic != b"PK\x03\x04":
+            raise ValueError(f"{path!r} is not a readable .npz model file (not a zip archive)")
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
