@@ -77,6 +77,46 @@ def _nms_inputs(boxes, scores, iou_threshold, score_threshold, max_output):
     return b, s, thr, sthr, limit
 
 
+def _grid_cells(b, order):
+    """Conservative grid cells for the NMS kernel: (cells (N, 4), gx, gy).
+
+    The grid spans the candidates with cells about the median box size. Each
+    box's range is widened by a relative 1e-9 so that rounding can never hide
+    an intersection that OpenCV's arithmetic would find; the cell index is a
+    monotonic function of the coordinate, so overlapping boxes share a cell.
+    """
+    n = b.shape[0]
+    cells = np.zeros((n, 4), dtype=np.intp)
+    if order.shape[0] == 0:
+        return cells, 1, 1
+    cand = b[order]
+    x1, y1 = cand[:, 0], cand[:, 1]
+    x2, y2 = x1 + cand[:, 2], y1 + cand[:, 3]
+    gx = gy = 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        span_x = float(x2.max() - x1.min())
+        span_y = float(y2.max() - y1.min())
+        med_w = float(np.median(cand[:, 2]))
+        med_h = float(np.median(cand[:, 3]))
+    if np.isfinite(span_x) and np.isfinite(span_y) and med_w > 0 and med_h > 0:
+        gx = int(np.clip(span_x / med_w, 1, 4096))
+        gy = int(np.clip(span_y / med_h, 1, 4096))
+        budget = 4 * order.shape[0] + 16
+        if gx * gy > budget:
+            f = np.sqrt(gx * gy / budget)
+            gx, gy = max(1, int(gx / f)), max(1, int(gy / f))
+    if gx * gy > 1:
+        for lo, hi, g, col in ((x1, x2, gx, 0), (y1, y2, gy, 2)):
+            origin = float(lo.min())
+            inv = g / float(hi.max() - origin)
+            tol = (np.abs(lo) + np.abs(hi)) * 1e-9 + 1e-300
+            c0 = np.floor(np.clip((lo - tol - origin) * inv, 0, g - 1))
+            c1 = np.floor(np.clip((hi + tol - origin) * inv, 0, g - 1))
+            cells[order, col] = c0.astype(np.intp)
+            cells[order, col + 1] = c1.astype(np.intp)
+    return cells, gx, gy
+
+
 def _greedy(b, s, thr, sthr, limit, classes):
     candidates = np.arange(s.shape[0]) if sthr is None else np.flatnonzero(s > sthr)
     # Stable sort on descending score: ties keep index order (std::stable_sort in OpenCV).
@@ -86,7 +126,10 @@ def _greedy(b, s, thr, sthr, limit, classes):
     use = classes is not None
     cls = classes if use else np.zeros(1, dtype=np.int64)
     limit = order.shape[0] if limit is None else limit
-    n = _nms.nms_sorted(b, areas, order, cls, use, np.float32(thr), limit, kept)
+    cells, gx, gy = _grid_cells(b, order)
+    n = _nms.nms_sorted(b, areas, order, cls, use, np.float32(thr), limit, cells, gx, gy, kept)
+    if n < 0:
+        raise MemoryError("nms: out of memory for the spatial grid")
     return kept[:n].copy()
 
 
@@ -288,7 +331,8 @@ def group_rectangles(boxes, min_neighbors, eps=0.2, scores=None):
         result = (r.copy(), np.ones(n, dtype=np.int64))
         return result + (sc.copy(),) if sc is not None else result
     labels = np.empty(n, dtype=np.intp)
-    ncls = _nms.similar_components(r, e, labels)
+    by_x = np.argsort(r[:, 0], kind="stable").astype(np.intp)
+    ncls = _nms.similar_components(r, by_x, e, labels)
     counts = np.bincount(labels, minlength=ncls).astype(np.int64)
     sums = np.zeros((ncls, 4), dtype=np.int64)
     np.add.at(sums, labels, r)

@@ -239,3 +239,12 @@ def test_iou_size_guard():
     b = np.zeros((2**14, 4))
     with pytest.raises(ValueError, match="chunks"):
         mod.iou(a, b)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import cvcore.boxes
+
+    result = doctest.testmod(cvcore.boxes, raise_on_error=False)
+    assert result.attempted > 0 and result.failed == 0

@@ -214,3 +214,12 @@ def test_uint8_16k_design_has_no_overflow():
 
     _validate.integral_int_guard(Fake(), squared=False)
     _validate.integral_int_guard(Fake(), squared=True)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import cvcore.integral
+
+    result = doctest.testmod(cvcore.integral, raise_on_error=False)
+    assert result.attempted > 0 and result.failed == 0

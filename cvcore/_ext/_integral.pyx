@@ -1,8 +1,9 @@
 # Summed-area tables: plain, squared and 45-degree tilted (OpenCV's conventions).
 #
 # Every kernel works on an image laid out as (H, W * C) with C interleaved
-# channels (a C-contiguous (H, W, C) array reshaped without a copy) and writes
-# an (H + 1, (W + 1) * C) table whose first row and first C columns stay zero.
+# channels (a C-contiguous (H, W, C) array reshaped without a copy) and fills
+# an (H + 1, (W + 1) * C) table (which may be uninitialised) including its zero
+# first row and first C columns.
 # Integer images accumulate in int64 (the caller guarantees no overflow),
 # floating-point images in double. No validation happens here.
 from libc.stdint cimport uint8_t, uint16_t, int16_t, int64_t
@@ -15,24 +16,40 @@ ctypedef fused int_in_t:
     int64_t
 
 
+cdef void _zero_row0_i(int64_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
+    """Zero the first row and the first C entries of row 1 (the kernels zero
+    the first column of the other rows as they go, row by row)."""
+    cdef Py_ssize_t c
+    for c in range(out.shape[1]):
+        out[0, c] = 0
+    for c in range(C):
+        out[1, c] = 0
+
+
+cdef void _zero_row0_f(double[:, ::1] out, Py_ssize_t C) noexcept nogil:
+    cdef Py_ssize_t c
+    for c in range(out.shape[1]):
+        out[0, c] = 0
+    for c in range(C):
+        out[1, c] = 0
+
+
 # ---------------------------------------------------------------- plain sums
 
 def sum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
-    with nogil:
-        if channels == 1:
-            _sum1_int(img, out)
-        else:
-            _sumc_int(img, out, channels)
-
-
-cdef void _sum1_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out) noexcept nogil:
     cdef Py_ssize_t r, c
     cdef int64_t run
-    for r in range(img.shape[0]):
-        run = 0
-        for c in range(img.shape[1]):
-            run += img[r, c]
-            out[r + 1, c + 1] = out[r, c + 1] + run
+    with nogil:
+        _zero_row0_i(out, channels)
+        if channels != 1:
+            _sumc_int(img, out, channels)
+        else:
+            for r in range(img.shape[0]):
+                out[r + 1, 0] = 0
+                run = 0
+                for c in range(img.shape[1]):
+                    run += img[r, c]
+                    out[r + 1, c + 1] = out[r, c + 1] + run
 
 
 cdef void _sumc_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
@@ -40,6 +57,7 @@ cdef void _sumc_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t 
     cdef int64_t run
     for r in range(img.shape[0]):
         for k in range(C):
+            out[r + 1, k] = 0
             run = 0
             for c in range(W):
                 run += img[r, c * C + k]
@@ -48,6 +66,7 @@ cdef void _sumc_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t 
 
 def sum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
     with nogil:
+        _zero_row0_f(out, channels)
         _sumc_float(img, out, channels)
 
 
@@ -56,6 +75,7 @@ cdef void _sumc_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t C
     cdef double run
     for r in range(img.shape[0]):
         for k in range(C):
+            out[r + 1, k] = 0
             run = 0
             for c in range(W):
                 run += <double>img[r, c * C + k]
@@ -68,8 +88,10 @@ def sqsum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t 
     cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
     cdef int64_t run, v
     with nogil:
+        _zero_row0_i(out, channels)
         for r in range(img.shape[0]):
             for k in range(C):
+                out[r + 1, k] = 0
                 run = 0
                 for c in range(W):
                     v = img[r, c * C + k]
@@ -81,8 +103,10 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
     cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
     cdef double run, v
     with nogil:
+        _zero_row0_f(out, channels)
         for r in range(img.shape[0]):
             for k in range(C):
+                out[r + 1, k] = 0
                 run = 0
                 for c in range(W):
                     v = img[r, c * C + k]
@@ -101,6 +125,7 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
 def tilted_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
     with nogil:
+        _zero_row0_i(out, channels)
         for k in range(C):
             for X in range(1, W + 1):
                 out[1, X * C + k] = img[0, (X - 1) * C + k]
@@ -117,6 +142,7 @@ def tilted_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t
 def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
     with nogil:
+        _zero_row0_f(out, channels)
         for k in range(C):
             for X in range(1, W + 1):
                 out[1, X * C + k] = img[0, (X - 1) * C + k]

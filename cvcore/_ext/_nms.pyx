@@ -1,10 +1,10 @@
 # Box kernels: IoU matrix, greedy NMS (OpenCV-compatible overlap), soft-NMS and
 # OpenCV-style rectangle grouping. Boxes are (x, y, w, h) rows, already
 # validated (finite, w, h >= 0) and C-contiguous. No validation happens here.
-from libc.math cimport exp, lrint
+from libc.math cimport exp, fabs, lrint
 from libc.float cimport DBL_EPSILON
 from libc.stdint cimport int64_t, uint8_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, free, realloc
 
 
 # ------------------------------------------------------------------- IoU
@@ -72,33 +72,170 @@ cdef inline float _cv_overlap(const double[:, ::1] boxes, const double[::1] area
     return 1.0 - <float>(1.0 - inter / (s - inter))
 
 
+cdef inline float _cv_overlap_s(double ax, double ay, double aw, double ah, double aa,
+                                double bx, double by, double bw, double bh, double ba) noexcept nogil:
+    """Scalar form of :func:`_cv_overlap`."""
+    cdef double s = aa + ba
+    cdef double iw, ih, inter
+    if s <= DBL_EPSILON:
+        return 1.0
+    if aw <= 0 or ah <= 0 or bw <= 0 or bh <= 0:
+        return 0.0
+    iw = _cv_side(ax, aw, bx, bw)
+    if iw <= 0:
+        return 0.0
+    ih = _cv_side(ay, ah, by, bh)
+    if ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return 1.0 - <float>(1.0 - inter / (s - inter))
+
+
+cdef inline double _margin(double p, double l) noexcept nogil:
+    """A slack far above rounding error (relative 1e-9) for the cheap prefilter."""
+    return (fabs(p) + l) * 1e-9 + 1e-300
+
+
+cdef inline bint _suppresses(const double* k, double ax, double ay, double aw, double ah, double aa,
+                             double ax2m, double ay2m, float threshold) noexcept nogil:
+    """Whether kept box ``k`` (x, y, w, h, area, x2+margin, y2+margin) suppresses box ``a``.
+
+    The prefilter only skips pairs separated by more than the margins, for
+    which OpenCV's intersection is certainly empty (overlap 0 <= threshold);
+    pairs whose areas sum to <= DBL_EPSILON are handled by the caller.
+    """
+    if k[0] > ax2m or ax > k[5] or k[1] > ay2m or ay > k[6]:
+        return False
+    return _cv_overlap_s(ax, ay, aw, ah, aa, k[0], k[1], k[2], k[3], k[4]) > threshold
+
+
+DEF MAX_CELLS = 16
+
+
 def nms_sorted(const double[:, ::1] boxes, const double[::1] areas, const Py_ssize_t[::1] order,
                const int64_t[::1] classes, bint use_classes, float threshold,
-               Py_ssize_t limit, Py_ssize_t[::1] kept):
+               Py_ssize_t limit, const Py_ssize_t[:, ::1] cells, Py_ssize_t gx, Py_ssize_t gy,
+               Py_ssize_t[::1] kept):
     """Greedy NMS over candidates ``order`` (already in descending score order).
 
-    Writes kept indices to ``kept`` and returns how many. With ``use_classes``
-    only boxes of the same class suppress each other.
+    ``cells[i] = (cx0, cx1, cy0, cy1)`` is the inclusive range of grid cells
+    (``gx`` x ``gy`` grid) that box ``i`` touches, computed conservatively by
+    the caller: two boxes whose OpenCV intersection is non-empty always share
+    a cell. Only such pairs can suppress each other, except pairs whose areas
+    sum to <= DBL_EPSILON (overlap 1 by OpenCV's rule), handled by a separate
+    list. Kept boxes touching more than MAX_CELLS cells are checked against
+    every candidate. The result is identical to comparing every candidate with
+    every kept box. With ``use_classes`` only boxes of the same class suppress
+    each other. Writes kept indices to ``kept``; returns how many, or -1 when
+    memory ran out.
     """
-    cdef Py_ssize_t n = order.shape[0], nk = 0, t, k, i, j
-    cdef bint keep
+    cdef Py_ssize_t n = order.shape[0], nk = 0, t, k, i, j, cx, cy, node, ncell
+    cdef Py_ssize_t nnodes = 0, cap = 0, nbig = 0, ntiny = 0
+    cdef bint keep, big, ok = True
+    cdef double ax, ay, aw, ah, aa, ax2m, ay2m
+    cdef int64_t ac = 0
+    cdef Py_ssize_t* head = <Py_ssize_t*>malloc(max(gx * gy, 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* nbox = NULL
+    cdef Py_ssize_t* nnext = NULL
+    cdef Py_ssize_t* tmp
+    cdef Py_ssize_t* bigs = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* tinys = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    # kept boxes, compact, in kept order
+    cdef double* kb = <double*>malloc(max(n, 1) * 8 * sizeof(double))
+    cdef int64_t* kc = <int64_t*>malloc(max(n, 1) * sizeof(int64_t))
+    if head == NULL or bigs == NULL or tinys == NULL or kb == NULL or kc == NULL:
+        free(head); free(bigs); free(tinys); free(kb); free(kc)
+        return -1
     with nogil:
+        for k in range(gx * gy):
+            head[k] = -1
         for t in range(n):
             if nk >= limit:
                 break
             i = order[t]
+            ax = boxes[i, 0]; ay = boxes[i, 1]; aw = boxes[i, 2]; ah = boxes[i, 3]; aa = areas[i]
+            ax2m = ax + aw + _margin(ax, aw)
+            ay2m = ay + ah + _margin(ay, ah)
+            if use_classes:
+                ac = classes[i]
             keep = True
-            for k in range(nk):
-                j = kept[k]
-                if use_classes and classes[i] != classes[j]:
-                    continue
-                if _cv_overlap(boxes, areas, i, j) > threshold:
-                    keep = False
-                    break
-            if keep:
-                kept[nk] = i
-                nk += 1
-    return nk
+            # pairs whose areas sum to <= DBL_EPSILON overlap fully (OpenCV's rule)
+            if aa <= DBL_EPSILON and not (threshold >= 1.0):
+                for k in range(ntiny):
+                    j = tinys[k]
+                    if use_classes and kc[j] != ac:
+                        continue
+                    if aa + kb[8 * j + 4] <= DBL_EPSILON:
+                        keep = False
+                        break
+            ncell = (cells[i, 1] - cells[i, 0] + 1) * (cells[i, 3] - cells[i, 2] + 1)
+            big = ncell > MAX_CELLS
+            if keep and aw > 0 and ah > 0:
+                if big:  # compare with every kept box
+                    for k in range(nk):
+                        if use_classes and kc[k] != ac:
+                            continue
+                        if _suppresses(kb + 8 * k, ax, ay, aw, ah, aa, ax2m, ay2m, threshold):
+                            keep = False
+                            break
+                else:
+                    for k in range(nbig):
+                        j = bigs[k]
+                        if use_classes and kc[j] != ac:
+                            continue
+                        if _suppresses(kb + 8 * j, ax, ay, aw, ah, aa, ax2m, ay2m, threshold):
+                            keep = False
+                            break
+                    cy = cells[i, 2]
+                    while keep and cy <= cells[i, 3]:
+                        cx = cells[i, 0]
+                        while keep and cx <= cells[i, 1]:
+                            node = head[cy * gx + cx]
+                            while node >= 0:
+                                j = nbox[node]
+                                node = nnext[node]
+                                if use_classes and kc[j] != ac:
+                                    continue
+                                if _suppresses(kb + 8 * j, ax, ay, aw, ah, aa, ax2m, ay2m, threshold):
+                                    keep = False
+                                    break
+                            cx += 1
+                        cy += 1
+            if not keep:
+                continue
+            kb[8 * nk] = ax; kb[8 * nk + 1] = ay; kb[8 * nk + 2] = aw; kb[8 * nk + 3] = ah
+            kb[8 * nk + 4] = aa; kb[8 * nk + 5] = ax2m; kb[8 * nk + 6] = ay2m; kb[8 * nk + 7] = 0
+            kc[nk] = ac
+            kept[nk] = i
+            if aa <= DBL_EPSILON:
+                tinys[ntiny] = nk
+                ntiny += 1
+            if aw > 0 and ah > 0:  # empty boxes never intersect anything
+                if big:
+                    bigs[nbig] = nk
+                    nbig += 1
+                else:
+                    if nnodes + ncell > cap:
+                        cap = 2 * cap + ncell + 64
+                        tmp = <Py_ssize_t*>realloc(nbox, cap * sizeof(Py_ssize_t))
+                        if tmp == NULL:
+                            ok = False
+                            break
+                        nbox = tmp
+                        tmp = <Py_ssize_t*>realloc(nnext, cap * sizeof(Py_ssize_t))
+                        if tmp == NULL:
+                            ok = False
+                            break
+                        nnext = tmp
+                    for cy in range(cells[i, 2], cells[i, 3] + 1):
+                        for cx in range(cells[i, 0], cells[i, 1] + 1):
+                            nbox[nnodes] = nk
+                            nnext[nnodes] = head[cy * gx + cx]
+                            head[cy * gx + cx] = nnodes
+                            nnodes += 1
+            nk += 1
+    free(head); free(bigs); free(tinys); free(kb); free(kc); free(nbox); free(nnext)
+    return nk if ok else -1
 
 
 # --------------------------------------------------------------- soft-NMS
@@ -168,14 +305,18 @@ cdef inline int64_t _iabs(int64_t v) noexcept nogil:
     return -v if v < 0 else v
 
 
-def similar_components(const int64_t[:, ::1] r, double eps, Py_ssize_t[::1] labels):
+def similar_components(const int64_t[:, ::1] r, const Py_ssize_t[::1] by_x, double eps,
+                       Py_ssize_t[::1] labels):
     """Connected components of OpenCV's SimilarRects predicate.
 
-    Labels are numbered in order of each component's first member, as
-    cv::partition does. Returns the number of components.
+    ``by_x`` lists the rectangles sorted by x. Similar rectangles differ in x
+    by at most ``delta <= eps * (w_i + h_i) / 2``, so a sweep over that order
+    finds every similar pair without testing all N^2 pairs. Labels are
+    numbered in order of each component's first member, as cv::partition
+    does. Returns the number of components.
     """
-    cdef Py_ssize_t n = r.shape[0], i, j, a, b, ncls = 0
-    cdef double delta
+    cdef Py_ssize_t n = r.shape[0], i, j, a, b, s, t, ncls = 0
+    cdef double delta, reach
     cdef int64_t mw, mh
     cdef Py_ssize_t* parent = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
     if parent == NULL:
@@ -183,8 +324,13 @@ def similar_components(const int64_t[:, ::1] r, double eps, Py_ssize_t[::1] labe
     with nogil:
         for i in range(n):
             parent[i] = i
-        for i in range(n):
-            for j in range(i + 1, n):
+        for s in range(n):
+            i = by_x[s]
+            reach = eps * <double>(r[i, 2] + r[i, 3]) * 0.5
+            for t in range(s + 1, n):
+                j = by_x[t]
+                if <double>(r[j, 0] - r[i, 0]) > reach:
+                    break
                 mw = r[i, 2] if r[i, 2] < r[j, 2] else r[j, 2]
                 mh = r[i, 3] if r[i, 3] < r[j, 3] else r[j, 3]
                 delta = eps * <double>(mw + mh) * 0.5

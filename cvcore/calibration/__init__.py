@@ -6,6 +6,7 @@ analytic, block-structured Jacobian -> :class:`CameraCalibration` with
 standard deviations, saved as JSON or OpenCV-compatible YAML.
 """
 from .calibrate import calibrate_camera, chessboard_points
+from .chessboard import find_chessboard_corners
 from .camera import project_points, rodrigues, undistort_image, undistort_points
 from .homography import find_homography
 from .model import CameraCalibration
@@ -14,6 +15,7 @@ __all__ = [
     "CameraCalibration",
     "calibrate_camera",
     "chessboard_points",
+    "find_chessboard_corners",
     "find_homography",
     "project_points",
     "rodrigues",

@@ -1,0 +1,62 @@
+"""cvcore.datasets: the synthetic chessboard renderer against its own truth and OpenCV's model."""
+import cv2
+import numpy as np
+import pytest
+
+from cvcore.datasets import synthetic_chessboard_views
+
+
+def test_deterministic_and_seed_dependent():
+    a = synthetic_chessboard_views(2, image_size=(320, 240), seed=11)
+    b = synthetic_chessboard_views(2, image_size=(320, 240), seed=11)
+    c = synthetic_chessboard_views(2, image_size=(320, 240), seed=12)
+    for x, y in zip(a.images, b.images):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a.images[0], c.images[0])
+    np.testing.assert_array_equal(a.rvecs, b.rvecs)
+
+
+def test_truth_is_consistent_with_opencv_projection():
+    v = synthetic_chessboard_views(3, image_size=(400, 300), seed=2)
+    assert v.object_points.shape == (54, 3) and len(v.images) == 3
+    for img, pts, r, t in zip(v.images, v.image_points, v.rvecs, v.tvecs):
+        assert img.shape == (300, 400) and img.dtype == np.uint8
+        ref = cv2.projectPoints(v.object_points, r, t, v.camera_matrix, v.dist_coeffs)[0].reshape(-1, 2)
+        np.testing.assert_allclose(pts, ref, atol=1e-9)
+        assert np.all((pts > 0) & (pts < [400, 300]))
+
+
+def test_rendered_corners_sit_at_the_true_positions():
+    # noise-free, blur-free rendering: OpenCV's own detector lands on the truth
+    v = synthetic_chessboard_views(3, seed=5, noise=0, blur=0, uneven_light=0, supersampling=6)
+    for img, pts in zip(v.images, v.image_points):
+        ok, c = cv2.findChessboardCorners(img, v.pattern_size)
+        assert ok
+        c = cv2.cornerSubPix(img, c, (5, 5), (-1, -1), (3, 50, 1e-4)).reshape(-1, 2)
+        assert np.sqrt(np.mean(np.sum((c - pts) ** 2, axis=1))) < 0.06
+
+
+def test_first_inner_square_is_dark():
+    v = synthetic_chessboard_views(1, seed=0, noise=0, blur=0, uneven_light=0)
+    p = v.image_points[0]
+    centre = (p[0] + p[1] + p[9] + p[10]) / 4
+    neighbour = (p[1] + p[2] + p[10] + p[11]) / 4
+    img = v.images[0].astype(float)
+    assert img[int(round(centre[1])), int(round(centre[0]))] < img[int(round(neighbour[1])), int(round(neighbour[0]))]
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n_views=0), "n_views"),
+    (dict(pattern_size=(1, 4)), "inner corners"),
+    (dict(square_size=0), "square_size"),
+    (dict(image_size=(20, 20)), "at least 64x64"),
+    (dict(max_tilt=85), "max_tilt"),
+    (dict(noise=-1), "noise"),
+    (dict(supersampling=0), "supersampling"),
+    (dict(dist_coeffs=[1, 2, 3]), "dist_coeffs"),
+])
+def test_validation(kw, match):
+    args = dict(n_views=1, image_size=(128, 96))
+    args.update(kw)
+    with pytest.raises((ValueError, TypeError), match=match):
+        synthetic_chessboard_views(**args)
