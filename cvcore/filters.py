@@ -399,6 +399,11 @@ def gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     return _sep(work, shape, nch, _gaussian_1d(sy, ry), _gaussian_1d(sx, rx), mode, cval)
 
 
+#: Below this the second-derivative kernel (which scales like 1 / sigma**2) is
+#: no longer a sampled Gaussian and soon overflows; such sigmas are refused.
+_LOG_MIN_SIGMA = 1e-3
+
+
 @_doc
 def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     """Laplacian of Gaussian (``scipy.ndimage.gaussian_laplace``).
@@ -412,7 +417,7 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     image : (H, W) or (H, W, C) array_like
         Image; channels are filtered independently.
     sigma : float or (float, float)
-        Standard deviation(s), > 0.
+        Standard deviation(s), >= 0.001.
     truncate : float, optional
         Kernel radius in standard deviations. Default 4.
     {mode}
@@ -432,6 +437,8 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     """
     mode, cval = _mode_cval(mode, cval)
     sy, sx = _validate.sigma_pair(sigma, "sigma", allow_zero=False)
+    if min(sy, sx) < _LOG_MIN_SIGMA:
+        raise ValueError(f"sigma must be >= {_LOG_MIN_SIGMA} for laplacian_of_gaussian, got {sigma}")
     truncate = _truncate(truncate)
     ry = _checked_radius(sy, truncate, "sigma")
     rx = _checked_radius(sx, truncate, "sigma")
