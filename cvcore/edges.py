@@ -81,15 +81,22 @@ def _unit_scale(dtype):
     return 1.0  # floats as they are; bool arrives as uint8 0/1 (handled by the caller)
 
 
-def _grey(image, name="image"):
-    """2-D validated image, its [0, 1] scale factor, and the float work array."""
+def _grey(image, name="image", as_float=True):
+    """2-D validated C-contiguous image (float if ``as_float``) and its [0, 1] scale factor."""
     raw = np.asarray(image) if not isinstance(image, np.ndarray) else image
     arr = _validate.image(image, name, ndim=2, contiguous=False)
     if arr.ndim != 2:  # pragma: no cover - image() already checks
         raise ValueError(f"{name} must be 2-D")
     scale = 1.0 if getattr(raw, "dtype", None) == np.bool_ else _unit_scale(arr.dtype)
-    work = np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
+    work = _as_float(arr) if as_float else np.ascontiguousarray(arr)
     return work, scale
+
+
+_CANNY_DTYPES = tuple(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
+
+
+def _as_float(arr):
+    return np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
 
 
 def _sobel_pair(work, mode, cval=0.0):
@@ -166,7 +173,7 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     >>> canny(img, 0.1, 0.3, sigma=0).any(axis=0).nonzero()[0]   # one-pixel-wide edge
     array([3])
     """
-    work, scale = _grey(image)
+    work, scale = _grey(image, as_float=False)
     low = _validate.non_negative(low_threshold, "low_threshold")
     high = _validate.non_negative(high_threshold, "high_threshold")
     if low > high:
@@ -189,15 +196,16 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
         r = _filters._checked_radius(sigma, 4.0, "sigma")
         _validate.filter_cost(work.shape, 4 * r + 2, "sigma")
         k = _filters._gaussian_1d(sigma, r)
-        work = _filters._sep(work, work.shape, 1, k, k, "nearest", 0.0)
-    gx, gy = _sobel_pair(work, "nearest")
-    # thresholds in raw units of the work array
+        work = _filters._sep(_as_float(work), work.shape, 1, k, k, "nearest", 0.0)
+    elif work.dtype not in _CANNY_DTYPES:
+        work = _as_float(work)
+    # thresholds in raw units of the image
     lo, hi = low / scale, high / scale
     if l2_gradient:
         lo, hi = lo * lo, hi * hi
     edges = np.empty((h, w), np.uint8)
     stack = np.empty(h * w, np.intp)
-    _edges.canny(gx, gy, m, mask is not None, bool(l2_gradient), lo, hi, edges, stack)
+    _edges.canny(work, m, mask is not None, bool(l2_gradient), lo, hi, edges, stack)
     return edges.view(bool)
 
 

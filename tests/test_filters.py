@@ -305,3 +305,20 @@ def test_integer_input_does_not_overflow():
 def test_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", MODES)
+def test_wide_rows_exercise_vector_blocks_and_tails(dtype, mode, rng):
+    # rows of 203 * 2 values: several full SIMD blocks plus a scalar tail
+    img = rng.random((37, 203, 2)).astype(dtype)
+    ref = img.astype(np.float64)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    k = rng.standard_normal((4, 5))
+    for c in range(2):
+        assert_allclose(F.correlate(img, k, mode=mode)[..., c], ndi.correlate(ref[..., c], k, mode=mode), **tol)
+        assert_allclose(F.gaussian(img, (1.5, 2.5), mode=mode)[..., c],
+                        ndi.gaussian_filter(ref[..., c], (1.5, 2.5), mode=mode), **tol)
+        assert_allclose(F.sobel(img, 0, mode=mode)[..., c], ndi.sobel(ref[..., c], 0, mode=mode), **tol)
+        sep = ndi.correlate(ref[..., c], np.outer([1, -2, 3], [0.5, 1, 2, -1]), mode=mode)
+        assert_allclose(F.sepfilter(img, [0.5, 1, 2, -1], [1, -2, 3], mode=mode)[..., c], sep, **tol)

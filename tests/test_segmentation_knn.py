@@ -38,6 +38,28 @@ def test_kd_tree_and_brute_agree(algorithm):
     assert_array_equal(a.kneighbors(Q)[1], ref.kneighbors(Q)[1])
 
 
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_on_pixel_features_matches_sklearn(weights):
+    from skimage import data
+
+    from cvcore.segmentation import pixel_features
+
+    img = data.astronaut()[::4, ::4]
+    feats = pixel_features(img, sigmas=(1.0, 4.0), features=("intensity", "gradient", "hessian"))
+    X = feats.reshape(-1, feats.shape[-1])  # 24 features: brute-force path
+    y = np.digitize(img.reshape(-1, 3)[:, 0], [85, 170])  # red-channel tertiles
+    rng = np.random.default_rng(0)
+    train = rng.choice(X.shape[0], 2000, replace=False)
+    ours = KNNClassifier(5, weights=weights).fit(X[train], y[train])
+    ref = KNeighborsClassifier(5, weights=weights).fit(X[train], y[train])
+    assert_array_equal(ours.predict(X), ref.predict(X))
+    # a low-dimensional subset goes through the k-d tree
+    ours = KNNClassifier(5, weights=weights).fit(X[train, :6], y[train])
+    ref = KNeighborsClassifier(5, weights=weights).fit(X[train, :6], y[train])
+    assert ours._method == "kd_tree" and ref._fit_method == "kd_tree"
+    assert_array_equal(ours.predict(X[:, :6]), ref.predict(X[:, :6]))
+
+
 def test_knn_classes_keep_label_values():
     X = np.array([[0.0], [1.0], [5.0], [6.0]])
     clf = KNNClassifier(1).fit(X, np.array(["cat", "cat", "dog", "dog"]))

@@ -8,9 +8,169 @@ from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 
-from cvcore._ext._types cimport real_t
+from libc.stdint cimport uint8_t, uint16_t, int16_t
+
+from cvcore._ext._types cimport real_t, pixel_t
 
 ctypedef unsigned char u8
+
+# Branch-free inner loops in C (see _convolve.pyx for the dispatch scheme:
+# AVX2+FMA clone picked at run time with GCC on x86-64 Linux).
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include <math.h>
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #if __GNUC__ >= 12
+    #define CVE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+    #else
+    #define CVE_CLONES __attribute__((target_clones("avx2", "default")))
+    #endif
+    #else
+    #define CVE_CLONES
+    #endif
+
+    /* Canny non-maximum suppression of one row with OpenCV's sector rule:
+       st[x] = 0 (suppressed or <= lo), 1 (weak), 2 (> hi). prev/cur/nxt are
+       magnitude rows with one zero element on each side. */
+    #define CVE_NMS(T, NAME, ABS)                                                           \\
+    static CVE_CLONES void NAME(const T *restrict gx, const T *restrict gy,                \\
+                                const T *restrict prev, const T *restrict cur,              \\
+                                const T *restrict nxt, unsigned char *restrict st,          \\
+                                ptrdiff_t w, T lo, T hi, T tg22)                            \\
+    {                                                                                       \\
+        for (ptrdiff_t x = 0; x < w; x++) {                                                 \\
+            T vx = gx[x], vy = gy[x];                                                       \\
+            T ax = ABS(vx), ay = ABS(vy);                                                   \\
+            T m = cur[x];                                                                   \\
+            T pl = prev[x - 1], pc = prev[x], pr = prev[x + 1];                             \\
+            T cl = cur[x - 1], cr = cur[x + 1];                                             \\
+            T nl = nxt[x - 1], nc = nxt[x], nr = nxt[x + 1];                                \\
+            T tg = ax * tg22;                                                               \\
+            int isH = ay < tg;                                                              \\
+            int isV = ay > tg + 2 * ax;                                                     \\
+            int same = (vx < 0) == (vy < 0);                                                \\
+            T dA = same ? pl : pr;                                                          \\
+            T dB = same ? nr : nl;                                                          \\
+            T a1 = isV ? pc : dA;                                                           \\
+            T b1 = isV ? nc : dB;                                                           \\
+            T a = isH ? cl : a1;                                                            \\
+            T b = isH ? cr : b1;                                                            \\
+            int cb = (m > b) | ((isH | isV) & (m >= b));                                    \\
+            int keep = (m > lo) & (m > a) & cb;                                             \\
+            int strong = m > hi;                                                            \\
+            st[x] = (unsigned char)(keep + (keep & strong));                                \\
+        }                                                                                   \\
+    }
+
+    #define CVE_MAG(T, NAME)                                                                \\
+    static CVE_CLONES void NAME(const T *restrict gx, const T *restrict gy, T *restrict mag, \\
+                                ptrdiff_t w, int l2)                                        \\
+    {                                                                                       \\
+        if (l2) for (ptrdiff_t i = 0; i < w; i++) mag[i] = gx[i] * gx[i] + gy[i] * gy[i];  \\
+        else for (ptrdiff_t i = 0; i < w; i++)                                              \\
+            mag[i] = (gx[i] < 0 ? -gx[i] : gx[i]) + (gy[i] < 0 ? -gy[i] : gy[i]);          \\
+    }
+
+    /* Sobel (replicated border) of one row y from rows a = y-1, b = y, c = y+1
+       (already clamped): sm and df need one spare element on each side. */
+    #define CVE_SOBEL(IN, T, NAME)                                                          \\
+    static CVE_CLONES void NAME(const IN *restrict a, const IN *restrict b,                \\
+                                const IN *restrict c, T *restrict sm, T *restrict df,       \\
+                                T *restrict gx, T *restrict gy, ptrdiff_t w)                \\
+    {                                                                                       \\
+        ptrdiff_t x;                                                                        \\
+        for (x = 0; x < w; x++) {                                                           \\
+            T va = (T)a[x], vb = (T)b[x], vc = (T)c[x];                                     \\
+            sm[x] = va + 2 * vb + vc;                                                       \\
+            df[x] = vc - va;                                                                \\
+        }                                                                                   \\
+        sm[-1] = sm[0]; sm[w] = sm[w - 1]; df[-1] = df[0]; df[w] = df[w - 1];               \\
+        for (x = 0; x < w; x++) {                                                           \\
+            gx[x] = sm[x + 1] - sm[x - 1];                                                  \\
+            gy[x] = df[x - 1] + 2 * df[x] + df[x + 1];                                      \\
+        }                                                                                   \\
+    }
+
+    /* Gradient, magnitude and non-maximum suppression over the whole image,
+       row by row with small ring buffers; state[] gets 0/1/2 (none, weak,
+       strong) and the strong pixels are pushed on stack. Returns the count.
+       buf needs 10 * (w + 2) elements of T. */
+    #define CVE_CANNY(IN, T, NAME, SOBEL, MAG, NMS)                                         \\
+    static ptrdiff_t NAME(const IN *img, ptrdiff_t h, ptrdiff_t w, const unsigned char *mask, \\
+                          int l2, T lo, T hi, T tg22, unsigned char *state,                 \\
+                          ptrdiff_t *stack, T *buf)                                         \\
+    {                                                                                       \\
+        ptrdiff_t s = w + 2, y, x, top = 0;                                                 \\
+        T *sm = buf + 1, *df = buf + s + 1;                                                 \\
+        T *gxr[2] = {buf + 2 * s + 1, buf + 3 * s + 1};                                     \\
+        T *gyr[2] = {buf + 4 * s + 1, buf + 5 * s + 1};                                     \\
+        T *mag[3] = {buf + 6 * s + 1, buf + 7 * s + 1, buf + 8 * s + 1};                    \\
+        T *zero = buf + 9 * s + 1;                                                          \\
+        for (x = -1; x <= w; x++) { mag[0][x] = mag[1][x] = mag[2][x] = zero[x] = 0; }      \\
+        /* row 0 */                                                                         \\
+        SOBEL(img, img, img + (h > 1 ? w : 0), sm, df, gxr[0], gyr[0], w);                  \\
+        MAG(gxr[0], gyr[0], mag[1], w, l2);                                                 \\
+        for (y = 0; y < h; y++) {                                                           \\
+            T *prev = y > 0 ? mag[y % 3] : zero;                                           \\
+            T *cur = mag[(y + 1) % 3];                                                      \\
+            T *nxt = mag[(y + 2) % 3];                                                      \\
+            T *gxc = gxr[y & 1], *gyc = gyr[y & 1];                                         \\
+            unsigned char *st = state + y * w;                                              \\
+            if (y + 1 < h) {                                                                \\
+                const IN *rb = img + (y + 1) * w;                                           \\
+                const IN *rc = y + 2 < h ? rb + w : rb;                                     \\
+                SOBEL(rb - w, rb, rc, sm, df, gxr[(y + 1) & 1], gyr[(y + 1) & 1], w);        \\
+                MAG(gxr[(y + 1) & 1], gyr[(y + 1) & 1], nxt, w, l2);                        \\
+            } else {                                                                        \\
+                nxt = zero;                                                                 \\
+            }                                                                               \\
+            NMS(gxc, gyc, prev, cur, nxt, st, w, lo, hi, tg22);                             \\
+            if (mask) for (x = 0; x < w; x++) st[x] = mask[y * w + x] ? st[x] : 0;          \\
+            for (x = 0; x < w; x++) if (st[x] == 2) stack[top++] = y * w + x;               \\
+        }                                                                                   \\
+        return top;                                                                         \\
+    }
+
+    CVE_NMS(float, cve_nms_f, __builtin_fabsf)
+    CVE_NMS(double, cve_nms_d, __builtin_fabs)
+    CVE_MAG(float, cve_mag_f)
+    CVE_MAG(double, cve_mag_d)
+    CVE_SOBEL(unsigned char, float, cve_sobel_u8)
+    CVE_SOBEL(unsigned short, float, cve_sobel_u16)
+    CVE_SOBEL(short, float, cve_sobel_s16)
+    CVE_SOBEL(float, float, cve_sobel_f)
+    CVE_SOBEL(double, double, cve_sobel_d)
+    CVE_CANNY(unsigned char, float, cve_canny_u8, cve_sobel_u8, cve_mag_f, cve_nms_f)
+    CVE_CANNY(unsigned short, float, cve_canny_u16, cve_sobel_u16, cve_mag_f, cve_nms_f)
+    CVE_CANNY(short, float, cve_canny_s16, cve_sobel_s16, cve_mag_f, cve_nms_f)
+    CVE_CANNY(float, float, cve_canny_f, cve_sobel_f, cve_mag_f, cve_nms_f)
+    CVE_CANNY(double, double, cve_canny_d, cve_sobel_d, cve_mag_d, cve_nms_d)
+    """
+    void cve_nms_f(const float* gx, const float* gy, const float* prev, const float* cur,
+                   const float* nxt, unsigned char* st, Py_ssize_t w, float lo, float hi,
+                   float tg22) noexcept nogil
+    void cve_nms_d(const double* gx, const double* gy, const double* prev, const double* cur,
+                   const double* nxt, unsigned char* st, Py_ssize_t w, double lo, double hi,
+                   double tg22) noexcept nogil
+    void cve_mag_f(const float* gx, const float* gy, float* mag, Py_ssize_t w, int l2) noexcept nogil
+    void cve_mag_d(const double* gx, const double* gy, double* mag, Py_ssize_t w, int l2) noexcept nogil
+    Py_ssize_t cve_canny_u8(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
+                            float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                            float* buf) noexcept nogil
+    Py_ssize_t cve_canny_u16(const uint16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
+                             float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                             float* buf) noexcept nogil
+    Py_ssize_t cve_canny_s16(const int16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
+                             float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                             float* buf) noexcept nogil
+    Py_ssize_t cve_canny_f(const float* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
+                           float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                           float* buf) noexcept nogil
+    Py_ssize_t cve_canny_d(const double* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
+                           double lo, double hi, double tg22, u8* state, Py_ssize_t* stack,
+                           double* buf) noexcept nogil
+
 
 
 # ---------------------------------------------------------------- Canny
@@ -20,107 +180,57 @@ ctypedef unsigned char u8
 cdef double TG22 = 13573.0 / 32768.0
 
 
-cdef inline void _mag_row(const real_t* gx, const real_t* gy, real_t* mag, Py_ssize_t w,
-                          bint l2) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef real_t a, b
-    if l2:
-        for i in range(w):
-            mag[i] = gx[i] * gx[i] + gy[i] * gy[i]
-    else:
-        for i in range(w):
-            a = gx[i]
-            b = gy[i]
-            mag[i] = (a if a >= 0 else -a) + (b if b >= 0 else -b)
+def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint l2,
+          double low, double high, u8[:, ::1] edges, Py_ssize_t[::1] stack):
+    """Canny from the image itself: Sobel (replicated border), magnitude,
+    non-maximum suppression with OpenCV's sector rule, 8-connected hysteresis.
 
-
-def canny(const real_t[:, ::1] gx, const real_t[:, ::1] gy, const u8[:, ::1] mask,
-          bint use_mask, bint l2, double low, double high, u8[:, ::1] edges,
-          Py_ssize_t[::1] stack):
-    """Non-maximum suppression (OpenCV's sector rule) and 8-connected hysteresis.
-
-    With ``l2`` the magnitude is ``gx**2 + gy**2`` and ``low``/``high`` must
-    already be squared. ``edges`` (H, W) receives 1 for edge pixels, 0
-    elsewhere; ``stack`` needs H * W entries.
+    Computed in float32 (double for double input) row by row. With ``l2`` the
+    magnitude is ``gx**2 + gy**2`` and ``low``/``high`` must already be
+    squared. ``edges`` (H, W) receives 1 for edge pixels, 0 elsewhere;
+    ``stack`` needs H * W entries.
     """
-    cdef Py_ssize_t h = gx.shape[0], w = gx.shape[1]
-    cdef Py_ssize_t y, x, s, top = 0, p, yy, xx, q
-    cdef Py_ssize_t stride = w + 2
-    cdef real_t m, ax, ay, tg, lo = <real_t>low, hi = <real_t>high
-    cdef real_t* ring = <real_t*>malloc(3 * stride * sizeof(real_t) + 64)
-    cdef real_t* prev
-    cdef real_t* cur
-    cdef real_t* nxt
-    cdef real_t* tmp
-    cdef u8* state = <u8*>malloc(h * w + 64)   # 0 none, 1 weak, 2 strong
-    cdef const real_t* rx
-    cdef const real_t* ry
-    cdef real_t tg22 = <real_t>TG22
-    if ring == NULL or state == NULL:
-        free(ring); free(state)
+    cdef Py_ssize_t h = img.shape[0], w = img.shape[1]
+    cdef Py_ssize_t top, p, y, x, yy, xx, q, x0, x1
+    cdef u8* state = &edges[0, 0]
+    cdef const u8* mk = &mask[0, 0] if use_mask else NULL
+    cdef void* buf = malloc(10 * (w + 2) * sizeof(double) + 64)
+    if buf == NULL:
         raise MemoryError("cannot allocate Canny buffers")
     with nogil:
-        memset(ring, 0, 3 * stride * sizeof(real_t))
-        prev = ring + 1
-        cur = ring + stride + 1
-        nxt = ring + 2 * stride + 1
-        _mag_row(&gx[0, 0], &gy[0, 0], cur, w, l2)
-        for y in range(h):
-            if y + 1 < h:
-                _mag_row(&gx[y + 1, 0], &gy[y + 1, 0], nxt, w, l2)
-            else:
-                for x in range(w):
-                    nxt[x] = 0
-            rx = &gx[y, 0]
-            ry = &gy[y, 0]
-            for x in range(w):
-                m = cur[x]
-                state[y * w + x] = 0
-                if not m > lo:
-                    continue
-                if use_mask and not mask[y, x]:
-                    continue
-                ax = rx[x] if rx[x] >= 0 else -rx[x]
-                ay = ry[x] if ry[x] >= 0 else -ry[x]
-                tg = ax * tg22
-                if ay < tg:
-                    if not (m > cur[x - 1] and m >= cur[x + 1]):
-                        continue
-                elif ay > tg + 2 * ax:
-                    if not (m > prev[x] and m >= nxt[x]):
-                        continue
-                else:
-                    s = -1 if (rx[x] < 0) != (ry[x] < 0) else 1
-                    if not (m > prev[x - s] and m > nxt[x + s]):
-                        continue
-                if m > hi:
-                    state[y * w + x] = 2
-                    stack[top] = y * w + x
-                    top += 1
-                else:
-                    state[y * w + x] = 1
-            tmp = prev
-            prev = cur
-            cur = nxt
-            nxt = tmp
+        if pixel_t is uint8_t:
+            top = cve_canny_u8(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
+                               state, &stack[0], <float*>buf)
+        elif pixel_t is uint16_t:
+            top = cve_canny_u16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
+                                state, &stack[0], <float*>buf)
+        elif pixel_t is int16_t:
+            top = cve_canny_s16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
+                                state, &stack[0], <float*>buf)
+        elif pixel_t is float:
+            top = cve_canny_f(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
+                              state, &stack[0], <float*>buf)
+        else:
+            top = cve_canny_d(&img[0, 0], h, w, mk, l2, low, high, TG22,
+                              state, &stack[0], <double*>buf)
         # hysteresis: grow strong edges through 8-connected weak pixels
         while top > 0:
             top -= 1
             p = stack[top]
             y = p // w
             x = p - y * w
+            x0 = x - 1 if x > 0 else 0
+            x1 = x + 2 if x + 1 < w else w
             for yy in range(y - 1 if y > 0 else 0, y + 2 if y + 1 < h else h):
-                for xx in range(x - 1 if x > 0 else 0, x + 2 if x + 1 < w else w):
+                for xx in range(x0, x1):
                     q = yy * w + xx
                     if state[q] == 1:
                         state[q] = 2
                         stack[top] = q
                         top += 1
-        for y in range(h):
-            for x in range(w):
-                edges[y, x] = state[y * w + x] == 2
-    free(ring)
-    free(state)
+        for p in range(h * w):
+            state[p] = state[p] >> 1
+    free(buf)
 
 
 # ---------------------------------------------------------------- corners

@@ -108,6 +108,16 @@ class KNNClassifier(ClassifierBase):
             self._tree = (np.ascontiguousarray(X[perm]), perm, start, end, lo, hi)
         return self
 
+    def _training_set(self):
+        """(X, y codes) in the original order (for model files)."""
+        self._check_fitted()
+        if self._method == "brute":
+            return self._X, self._y
+        Xt, perm = self._tree[0], self._tree[1]
+        X = np.empty_like(Xt)
+        X[perm] = Xt
+        return X, self._y
+
     def kneighbors(self, X):
         """Distances and training indices of the ``n_neighbors`` nearest points.
 

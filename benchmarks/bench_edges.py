@@ -1,0 +1,51 @@
+"""Edges and corners: cvcore vs OpenCV and scikit-image on the same image."""
+import cv2
+import numpy as np
+
+from ._harness import Case
+from cvcore import edges as E
+
+
+def _agree(min_fraction):
+    def check(a, b):
+        a, b = np.asarray(a) > 0, np.asarray(b) > 0
+        frac = (a & b).sum() / max(b.sum(), 1)
+        if frac < min_fraction:
+            raise AssertionError(f"only {frac:.3f} of the peer's edge pixels found")
+    return check
+
+
+def _close_scaled(factor, rtol=1e-3):
+    def check(a, b):
+        b = np.asarray(b, np.float64) * factor
+        if not np.allclose(a, b, rtol=rtol, atol=1e-4 * np.abs(b).max()):
+            raise AssertionError("responses differ")
+    return check
+
+
+def cases(quick):
+    from skimage import data, feature
+
+    n = 256 if quick else 1024
+    img = cv2.resize(data.camera(), (n, n), interpolation=cv2.INTER_LINEAR)
+    f32 = img.astype(np.float32) / 255
+    tag = f"{n}^2"
+    return [
+        Case(f"canny u8 {tag} sigma=0 L2", lambda: E.canny(img, 50 / 255, 150 / 255, sigma=0),
+             lambda: cv2.Canny(img, 50, 150, L2gradient=True), "OpenCV Canny",
+             min_speedup=0.5, check=_agree(0.95)),
+        Case(f"canny u8 {tag} sigma=1", lambda: E.canny(img, 0.1, 0.2, sigma=1.0),
+             lambda: feature.canny(img, 1.0, 0.1 * 255, 0.2 * 255), "skimage feature.canny",
+             min_speedup=10.0, check=_agree(0.9)),
+        Case(f"harris f32 {tag} block 3", lambda: E.harris(f32, block_size=3, k=0.04, mode="mirror"),
+             lambda: cv2.cornerHarris(f32, 3, 3, 0.04), "OpenCV cornerHarris",
+             min_speedup=1 / 1.5, check=_close_scaled(256)),
+        Case(f"harris f32 {tag} sigma=1", lambda: E.harris(f32, 1.0, k=0.04),
+             lambda: cv2.cornerHarris(f32, 3, 3, 0.04), "OpenCV cornerHarris (block 3)"),
+        Case(f"harris f32 {tag} sigma=1", lambda: E.harris(f32, 1.0, k=0.05, mode="constant"),
+             lambda: feature.corner_harris(f32, k=0.05, sigma=1.0), "skimage corner_harris",
+             check=_close_scaled(1.0)),
+        Case(f"shi_tomasi f32 {tag} block 3", lambda: E.shi_tomasi(f32, block_size=3, mode="mirror"),
+             lambda: cv2.cornerMinEigenVal(f32, 3, 3), "OpenCV cornerMinEigenVal",
+             check=_close_scaled(16)),
+    ]

@@ -1,0 +1,101 @@
+"""pixel_features / feature_names against SciPy/NumPy references."""
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from cvcore.segmentation import feature_names, pixel_features
+
+ndi = pytest.importorskip("scipy.ndimage")
+
+
+def _central(g):
+    """Central differences with clamped borders (the documented stencil)."""
+    p = np.pad(g, 1, mode="edge")
+    gx = 0.5 * (p[1:-1, 2:] - p[1:-1, :-2])
+    gy = 0.5 * (p[2:, 1:-1] - p[:-2, 1:-1])
+    gxx = p[1:-1, 2:] - 2 * g + p[1:-1, :-2]
+    gyy = p[2:, 1:-1] - 2 * g + p[:-2, 1:-1]
+    gxy = 0.25 * (p[2:, 2:] - p[2:, :-2] - p[:-2, 2:] + p[:-2, :-2])
+    return gx, gy, gxx, gyy, gxy
+
+
+def _eig(a, b, c):
+    vals = np.linalg.eigvalsh(np.stack([np.stack([a, b], -1), np.stack([b, c], -1)], -2))
+    return vals[..., 1], vals[..., 0]
+
+
+@pytest.mark.parametrize("sigma", [0.7, 1.6, 3.5])
+def test_pixel_features_match_scipy_reference(sigma):
+    rng = np.random.default_rng(0)
+    img = ndi.gaussian_filter(rng.random((48, 57)), 1.0)  # smooth-ish float64 image
+    f = pixel_features(img, sigmas=(sigma,))
+    names = feature_names(1, (sigma,))
+    col = {n.split("[")[0]: i for i, n in enumerate(names)}
+    g = ndi.gaussian_filter(img, sigma, mode="reflect", truncate=4.0)
+    gx, gy, gxx, gyy, gxy = _central(g)
+    s2 = sigma * sigma
+    assert_allclose(f[..., col["intensity"]], g, atol=2e-6)
+    assert_allclose(f[..., col["gradient"]], sigma * np.hypot(gx, gy), atol=2e-6)
+    assert_allclose(f[..., col["log"]], s2 * (gxx + gyy), atol=5e-6)
+    hmax, hmin = _eig(s2 * gxx, s2 * gxy, s2 * gyy)
+    assert_allclose(f[..., col["hessian_max"]], hmax, atol=5e-6)
+    assert_allclose(f[..., col["hessian_min"]], hmin, atol=5e-6)
+    wide = ndi.gaussian_filter(img, 1.6 * sigma, mode="reflect")
+    # the wide blur is built from G(s) by the complementary Gaussian: equal up to discretisation
+    assert_allclose(f[..., col["dog"]], g - wide, atol=2e-3 * np.abs(g - wide).max() + 1e-5)
+    t = [ndi.gaussian_filter(s2 * p, sigma, mode="reflect") for p in (gx * gx, gx * gy, gy * gy)]
+    smax, smin = _eig(*t)
+    assert_allclose(f[..., col["structure_max"]], smax, atol=1e-6)
+    assert_allclose(f[..., col["structure_min"]], smin, atol=1e-6)
+
+
+def test_pixel_features_rgb_layout_and_uint8_scaling():
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    f = pixel_features(img, sigmas=(1.0, 2.0), features=("intensity", "hessian"))
+    names = feature_names(3, (1.0, 2.0), ("intensity", "hessian"))
+    assert f.shape == (20, 30, len(names)) == (20, 30, 18)
+    assert names[:4] == ["intensity[s=1,c=0]", "intensity[s=1,c=1]", "intensity[s=1,c=2]",
+                         "hessian_max[s=1,c=0]"]
+    for c in range(3):
+        ref = ndi.gaussian_filter(img[..., c] / 255.0, 2.0)
+        assert_allclose(f[..., names.index(f"intensity[s=2,c={c}]")], ref, atol=1e-5)
+    # channel_axis moves the channels
+    g = pixel_features(np.moveaxis(img, -1, 0), sigmas=(1.0, 2.0), features=("intensity", "hessian"),
+                       channel_axis=0)
+    assert_allclose(f, g)
+
+
+def test_pixel_features_constant_image_has_zero_derivatives():
+    f = pixel_features(np.full((16, 16), 0.5), sigmas=(1.0, 3.0))
+    names = feature_names(1, (1.0, 3.0))
+    for i, n in enumerate(names):
+        expect = 0.5 if n.startswith("intensity") else 0.0
+        assert_allclose(f[..., i], expect, atol=1e-6, err_msg=n)
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"sigmas": ()}, ValueError, "at least one scale"),
+    ({"sigmas": (1.0, 1.0)}, ValueError, "repeat"),
+    ({"sigmas": (0.0,)}, ValueError, "sigmas must be >= 0.3"),
+    ({"sigmas": (100.0,)}, ValueError, "sigmas must be <= 64"),
+    ({"features": ("colour",)}, ValueError, "features must be one of"),
+    ({"features": ()}, ValueError, "at least one feature"),
+])
+def test_pixel_features_bad_config(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        pixel_features(np.zeros((8, 8)), **kwargs)
+
+
+def test_pixel_features_bad_images():
+    with pytest.raises(ValueError, match="channel_axis"):
+        pixel_features(np.zeros((8, 8, 3)), channel_axis=None)
+    with pytest.raises(ValueError, match="finite"):
+        pixel_features(np.full((8, 8), np.nan))
+    with pytest.raises(TypeError, match="image"):
+        pixel_features("img.png")
+    with pytest.raises(ValueError, match="GiB"):
+        pixel_features(np.broadcast_to(np.float32(0), (30000, 30000)))
+    assert math.isfinite(float(pixel_features(np.zeros((1, 1)), sigmas=(1.0,)).sum()))
