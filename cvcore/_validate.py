@@ -315,7 +315,9 @@ def size_pair(value, name="size"):
 
 def filter_cost(image_shape, taps, name="kernel"):
     """Raise ValueError when ``taps`` work per pixel over ``image_shape`` is too much."""
-    pixels = float(np.prod(image_shape, dtype=np.float64))
+    pixels = 1.0
+    for n in image_shape:
+        pixels *= n
     if pixels * float(taps) > MAX_FILTER_WORK:
         raise ValueError(
             f"{name} is too large for this image: {taps} taps per pixel on shape {tuple(image_shape)} "
@@ -438,6 +440,34 @@ def optional_count(value, name):
     """None (no limit) or an integer >= 0."""
     return None if value is None else integer(value, name, low=0)
 
+
+
+def window_size(value, name="window", *, low=1, high=64):
+    """A ``(width, height)`` pair of ints in ``[low, high]`` (Haar / cascade windows)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{name} must be a (width, height) pair of integers, got {value!r}")
+    w = integer(value[0], f"{name} width", low=low, high=high)
+    h = integer(value[1], f"{name} height", low=low, high=high)
+    return w, h
+
+
+def grey_uint8_image(value, name="image"):
+    """An ``H x W`` uint8 image; RGB/RGBA input is converted to grey (OpenCV's weights)."""
+    arr = image(value, name, ndim=(2, 3))
+    if arr.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8 (8-bit grey or RGB), got {arr.dtype}")
+    if arr.ndim == 3:
+        import cv2
+
+        if arr.shape[2] == 3:
+            arr = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
+        elif arr.shape[2] == 4:
+            arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2GRAY)
+        elif arr.shape[2] == 1:
+            arr = arr[:, :, 0]
+        else:
+            raise ValueError(f"{name} must be grey, RGB or RGBA, got {arr.shape[2]} channels")
+    return np.ascontiguousarray(arr)
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,386 @@
+# Attentional-cascade kernels: OpenCV-compatible Haar cascade evaluation over all
+# windows of one image scale (early rejection), per-window classification, and
+# the weighted decision-stump search over pre-sorted feature values.
+#
+# Cascade layout (arrays built by cvcore.cascade, never validated here):
+#   rects (nf, 12) int32   three (x, y, w, h) rectangles per feature
+#   rweights (nf, 3) f32   rectangle weights (0 = unused)
+#   tilted (nf,) uint8     1 for 45-degree features (OpenCV's tilted integral)
+#   node_feat/node_thr/node_left/node_right (nn,)   tree nodes; a child <= 0
+#                           is leaf -child of the tree, > 0 a node of the tree
+#   tree_node0/tree_leaf0 (nt,) int32   first node / leaf of each tree
+#   leaves (nl,) f32
+#   stage_tree0/stage_ntrees (ns,) int32, stage_thr (ns,) f32
+from libc.math cimport sqrt
+from libc.stdint cimport int32_t, uint32_t, uint8_t, uint16_t, int8_t
+from libc.stdlib cimport malloc, free
+
+
+cdef struct Model:
+    const int32_t* rects
+    const float* rweights
+    const uint8_t* tilted
+    Py_ssize_t nfeat
+    const int32_t* node_feat
+    const float* node_thr
+    const int32_t* node_left
+    const int32_t* node_right
+    const int32_t* tree_node0
+    const int32_t* tree_leaf0
+    const float* leaves
+    const int32_t* stage_tree0
+    const int32_t* stage_ntrees
+    const float* stage_thr
+    Py_ssize_t nstages
+    int win_w
+    int win_h
+
+
+cdef inline void _integrals(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t istride,
+                            uint32_t* s, uint32_t* sq, uint32_t* t) noexcept nogil:
+    """Sum, squared-sum (wrapping uint32, as OpenCV's CV_32S) and optional tilted tables."""
+    cdef Py_ssize_t r, c, st = w + 1
+    cdef uint32_t row, row2, v
+    for c in range(st):
+        s[c] = 0
+        sq[c] = 0
+    for r in range(h):
+        s[(r + 1) * st] = 0
+        sq[(r + 1) * st] = 0
+        row = 0
+        row2 = 0
+        for c in range(w):
+            v = img[r * istride + c]
+            row += v
+            row2 += v * v
+            s[(r + 1) * st + c + 1] = s[r * st + c + 1] + row
+            sq[(r + 1) * st + c + 1] = sq[r * st + c + 1] + row2
+    if t != NULL:
+        _tilted(img, h, w, istride, t)
+
+
+cdef void _tilted(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t istride,
+                  uint32_t* t) noexcept nogil:
+    """OpenCV's rotated (45 degree) summed-area table, (h+1) x (w+1).
+
+    ``T[Y][X]`` sums the pixels (x, y) with y < Y and |x - (X-1)| <= Y-1-y, by
+    the recurrence T[Y][X] = T[Y-1][X-1] + T[Y-1][X+1] - T[Y-2][X]
+    + I[Y-1][X-1] + I[Y-2][X-1], on a table padded by h+2 columns on both sides
+    (triangles whose apex lies outside the image still cover image pixels).
+    """
+    cdef Py_ssize_t pad = h + 2, pw = w + 1 + 2 * pad, r, c, x
+    cdef uint32_t* tt = <uint32_t*>malloc((h + 1) * pw * sizeof(uint32_t))
+    cdef uint32_t v
+    if tt == NULL:
+        return
+    for c in range(pw):
+        tt[c] = 0
+    for r in range(1, h + 1):
+        tt[r * pw] = 0
+        tt[r * pw + pw - 1] = 0
+        for c in range(1, pw - 1):
+            x = c - pad - 1             # image column of the apex
+            v = tt[(r - 1) * pw + c - 1] + tt[(r - 1) * pw + c + 1]
+            if r >= 2:
+                v -= tt[(r - 2) * pw + c]
+            if 0 <= x < w:
+                v += img[(r - 1) * istride + x]
+                if r >= 2:
+                    v += img[(r - 2) * istride + x]
+            tt[r * pw + c] = v
+    for r in range(h + 1):
+        for c in range(w + 1):
+            t[r * (w + 1) + c] = tt[r * pw + c + pad]
+    free(tt)
+
+
+cdef inline void _offsets(const Model* m, Py_ssize_t st, Py_ssize_t tofs, int32_t* ofs) noexcept nogil:
+    """Corner offsets (p0 - p1 - p2 + p3) of every rectangle for integral row stride st."""
+    cdef Py_ssize_t f, k
+    cdef int32_t x, y, w, h
+    cdef int32_t* o
+    for f in range(m.nfeat):
+        for k in range(3):
+            x = m.rects[f * 12 + k * 4]
+            y = m.rects[f * 12 + k * 4 + 1]
+            w = m.rects[f * 12 + k * 4 + 2]
+            h = m.rects[f * 12 + k * 4 + 3]
+            o = &ofs[f * 12 + k * 4]
+            if m.tilted[f]:
+                o[0] = <int32_t>(tofs + x + y * st)
+                o[1] = <int32_t>(tofs + x - h + (y + h) * st)
+                o[2] = <int32_t>(tofs + x + w + (y + w) * st)
+                o[3] = <int32_t>(tofs + x + w - h + (y + w + h) * st)
+            else:
+                o[0] = <int32_t>(x + y * st)
+                o[1] = <int32_t>(x + w + y * st)
+                o[2] = <int32_t>(x + (y + h) * st)
+                o[3] = <int32_t>(x + w + (y + h) * st)
+
+
+cdef inline float _feature(const uint32_t* p, const int32_t* o, const float* w) noexcept nogil:
+    cdef float v = w[0] * <float>(<int32_t>(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]]))
+    v = v + w[1] * <float>(<int32_t>(p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]]))
+    if w[2] != 0:
+        v = v + w[2] * <float>(<int32_t>(p[o[8]] - p[o[9]] - p[o[10]] + p[o[11]]))
+    return v
+
+
+cdef inline int _run(const Model* m, const uint32_t* p, const uint32_t* q, const int32_t* nofs,
+                     double area, const int32_t* ofs, float* margin) noexcept nogil:
+    """OpenCV's runAt: -1 flat window, -si rejected at stage si, 1 accepted."""
+    cdef int32_t vs = <int32_t>(p[nofs[0]] - p[nofs[1]] - p[nofs[2]] + p[nofs[3]])
+    cdef uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]]
+    cdef double nf = area * <double>vq - <double>vs * <double>vs
+    cdef float vnf
+    cdef Py_ssize_t si, ti, t, node, leaf0
+    cdef int idx
+    cdef double ssum
+    cdef float val
+    if nf <= 0:
+        return -1
+    vnf = <float>(1.0 / sqrt(nf))
+    if area * vnf >= 1e-1:
+        return -1
+    for si in range(m.nstages):
+        ssum = 0
+        for ti in range(m.stage_ntrees[si]):
+            t = m.stage_tree0[si] + ti
+            node = m.tree_node0[t]
+            leaf0 = m.tree_leaf0[t]
+            idx = 0
+            while True:
+                val = _feature(p, &ofs[m.node_feat[node + idx] * 12],
+                               &m.rweights[m.node_feat[node + idx] * 3]) * vnf
+                if val < m.node_thr[node + idx]:
+                    idx = m.node_left[node + idx]
+                else:
+                    idx = m.node_right[node + idx]
+                if idx <= 0:
+                    break
+            ssum += m.leaves[leaf0 - idx]
+        if ssum < m.stage_thr[si]:
+            return -<int>si
+        margin[0] = <float>(ssum - m.stage_thr[si])
+    return 1
+
+
+cdef class Engine:
+    """A cascade's arrays held for the kernels (built by cvcore.cascade only)."""
+    cdef Model m
+    cdef object keep
+    cdef bint has_tilted
+
+    def __init__(self, const int32_t[:, ::1] rects, const float[:, ::1] rweights,
+                 const uint8_t[::1] tilted, const int32_t[::1] node_feat, const float[::1] node_thr,
+                 const int32_t[::1] node_left, const int32_t[::1] node_right,
+                 const int32_t[::1] tree_node0, const int32_t[::1] tree_leaf0,
+                 const float[::1] leaves, const int32_t[::1] stage_tree0,
+                 const int32_t[::1] stage_ntrees, const float[::1] stage_thr, int win_w, int win_h):
+        self.keep = (rects, rweights, tilted, node_feat, node_thr, node_left, node_right,
+                     tree_node0, tree_leaf0, leaves, stage_tree0, stage_ntrees, stage_thr)
+        self.m.rects = &rects[0, 0]
+        self.m.rweights = &rweights[0, 0]
+        self.m.tilted = &tilted[0]
+        self.m.nfeat = rects.shape[0]
+        self.m.node_feat = &node_feat[0]
+        self.m.node_thr = &node_thr[0]
+        self.m.node_left = &node_left[0]
+        self.m.node_right = &node_right[0]
+        self.m.tree_node0 = &tree_node0[0]
+        self.m.tree_leaf0 = &tree_leaf0[0]
+        self.m.leaves = &leaves[0]
+        self.m.stage_tree0 = &stage_tree0[0]
+        self.m.stage_ntrees = &stage_ntrees[0]
+        self.m.stage_thr = &stage_thr[0]
+        self.m.nstages = stage_thr.shape[0]
+        self.m.win_w = win_w
+        self.m.win_h = win_h
+        self.has_tilted = False
+        for i in range(tilted.shape[0]):
+            if tilted[i]:
+                self.has_tilted = True
+
+    def scan(self, const uint8_t[:, ::1] img, int step, bint skip_rejected,
+             int32_t[:, ::1] out_xy, float[::1] out_margin):
+        """Run the cascade on every window of one (already resized) image.
+
+        Windows start at x, y = 0, step, 2*step, ...; with ``skip_rejected`` the
+        next x is skipped after a window rejected by the first stage (OpenCV's
+        detectMultiScale). Writes accepted top-left corners to ``out_xy`` and the
+        last stage's margin (sum - threshold) to ``out_margin``; returns the count
+        (at most ``out_xy.shape[0]``).
+        """
+        cdef Model* m = &self.m
+        cdef int win_w = m.win_w, win_h = m.win_h
+        cdef Py_ssize_t h = img.shape[0], w = img.shape[1], st = w + 1
+        cdef Py_ssize_t size = (h + 1) * (w + 1)
+        cdef Py_ssize_t n = 0, x, y, cap = out_xy.shape[0]
+        cdef uint32_t* buf
+        cdef int32_t* ofs
+        cdef int32_t nofs[4]
+        cdef int res
+        cdef float margin = 0
+        cdef double area = (win_w - 2) * (win_h - 2)
+        cdef bint tilt = self.has_tilted
+        if h < win_h or w < win_w:
+            return 0
+        buf = <uint32_t*>malloc((3 if tilt else 2) * size * sizeof(uint32_t))
+        ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
+        if buf == NULL or ofs == NULL:
+            free(buf)
+            free(ofs)
+            raise MemoryError()
+        with nogil:
+            _integrals(&img[0, 0], h, w, img.strides[0], buf, buf + size,
+                       buf + 2 * size if tilt else NULL)
+            _offsets(m, st, 2 * size, ofs)   # tilted table sits 2*size after the sums
+            nofs[0] = <int32_t>(1 + st)
+            nofs[1] = <int32_t>(1 + win_w - 2 + st)
+            nofs[2] = <int32_t>(1 + (1 + win_h - 2) * st)
+            nofs[3] = <int32_t>(1 + win_w - 2 + (1 + win_h - 2) * st)
+            y = 0
+            while y + win_h <= h:
+                x = 0
+                while x + win_w <= w:
+                    res = _run(m, buf + y * st + x, buf + size + y * st + x, nofs, area, ofs, &margin)
+                    if res > 0 and n < cap:
+                        out_xy[n, 0] = <int32_t>x
+                        out_xy[n, 1] = <int32_t>y
+                        out_margin[n] = margin
+                        n += 1
+                    if res == 0 and skip_rejected:
+                        x += step
+                    x += step
+                y += step
+        free(buf)
+        free(ofs)
+        return n
+
+    def classify(self, const uint8_t[:, :, ::1] windows, int32_t[::1] out_result):
+        """OpenCV's runAt result (1 accepted, -si rejected at stage si, -1 flat) per window."""
+        cdef Model* m = &self.m
+        cdef Py_ssize_t nwin = windows.shape[0], h = windows.shape[1], w = windows.shape[2]
+        cdef Py_ssize_t st = w + 1, size = (h + 1) * (w + 1), i
+        cdef uint32_t* buf
+        cdef int32_t* ofs
+        cdef int32_t nofs[4]
+        cdef float margin = 0
+        cdef double area = (w - 2) * (h - 2)
+        cdef bint tilt = self.has_tilted
+        buf = <uint32_t*>malloc(3 * size * sizeof(uint32_t))
+        ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
+        if buf == NULL or ofs == NULL:
+            free(buf)
+            free(ofs)
+            raise MemoryError()
+        with nogil:
+            _offsets(m, st, 2 * size, ofs)
+            nofs[0] = <int32_t>(1 + st)
+            nofs[1] = <int32_t>(1 + w - 2 + st)
+            nofs[2] = <int32_t>(1 + (1 + h - 2) * st)
+            nofs[3] = <int32_t>(1 + w - 2 + (1 + h - 2) * st)
+            for i in range(nwin):
+                _integrals(&windows[i, 0, 0], h, w, w, buf, buf + size,
+                           buf + 2 * size if tilt else NULL)
+                out_result[i] = _run(m, buf, buf + size, nofs, area, ofs, &margin)
+        free(buf)
+        free(ofs)
+
+
+def tilted_integral(const uint8_t[:, ::1] img, uint32_t[:, ::1] out):
+    """OpenCV's tilted (45 degree) integral of an 8-bit image (for tests)."""
+    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], size = (h + 1) * (w + 1)
+    cdef uint32_t* buf = <uint32_t*>malloc(3 * size * sizeof(uint32_t))
+    cdef Py_ssize_t r, c
+    if buf == NULL:
+        raise MemoryError()
+    with nogil:
+        _integrals(&img[0, 0], h, w, img.strides[0], buf, buf + size, buf + 2 * size)
+        for r in range(h + 1):
+            for c in range(w + 1):
+                out[r, c] = buf[2 * size + r * (w + 1) + c]
+    free(buf)
+
+
+# --------------------------------------------------------------------------
+# decision stumps over pre-sorted feature values
+# --------------------------------------------------------------------------
+
+def best_stump(const float[:, ::1] sorted_values, const uint16_t[:, ::1] order,
+               const double[::1] weights, const int8_t[::1] labels, double[::1] result):
+    """Weighted-error-optimal stump over all features (rows of ``sorted_values``).
+
+    ``order[f]`` sorts sample indices by feature f; ``sorted_values[f]`` are the
+    values in that order. A stump predicts face when ``value < threshold``
+    (polarity +1) or when ``value >= threshold`` (polarity -1). Writes
+    ``result = (feature, threshold, polarity, error)``.
+    """
+    with nogil:
+        _best_stump(sorted_values, order, weights, labels, result)
+
+
+cdef void _best_stump(const float[:, ::1] sv, const uint16_t[:, ::1] order,
+                      const double[::1] w, const int8_t[::1] y, double[::1] result) noexcept nogil:
+    cdef Py_ssize_t nf = sv.shape[0], n = sv.shape[1], f, k, j
+    cdef double tpos = 0, tneg = 0, spos, sneg, e1, e2
+    cdef double best = 1e300, best_pol = 1
+    cdef Py_ssize_t best_f = 0, best_k = 0
+    cdef float thr, lo, hi, prev
+    cdef const float* vals
+    cdef const uint16_t* idx
+    cdef double* pw = <double*>malloc(2 * n * sizeof(double))
+    cdef double* nw
+    if pw == NULL:
+        result[3] = -1
+        return
+    nw = pw + n
+    for k in range(n):
+        if y[k] > 0:
+            tpos += w[k]
+            pw[k] = w[k]
+            nw[k] = 0
+        else:
+            tneg += w[k]
+            pw[k] = 0
+            nw[k] = w[k]
+    for f in range(nf):
+        vals = &sv[f, 0]
+        idx = &order[f, 0]
+        spos = 0
+        sneg = 0
+        prev = vals[0]
+        for k in range(n + 1):
+            # threshold between sorted k-1 and k: the first k samples go left
+            if k == 0 or k == n or vals[k] != prev:
+                e1 = sneg + (tpos - spos)   # left = face
+                e2 = spos + (tneg - sneg)   # right = face
+                if e1 < best or e2 < best:
+                    best_f = f
+                    best_k = k
+                    if e1 <= e2:
+                        best = e1
+                        best_pol = 1
+                    else:
+                        best = e2
+                        best_pol = -1
+            if k < n:
+                prev = vals[k]
+                j = idx[k]
+                spos += pw[j]
+                sneg += nw[j]
+    free(pw)
+    if best_k == 0:
+        thr = sv[best_f, 0] - (1.0 + 0.5 * (sv[best_f, 0] if sv[best_f, 0] > 0 else -sv[best_f, 0]))
+    elif best_k == n:
+        thr = sv[best_f, n - 1] + (1.0 + 0.5 * (sv[best_f, n - 1] if sv[best_f, n - 1] > 0 else -sv[best_f, n - 1]))
+    else:
+        lo = sv[best_f, best_k - 1]
+        hi = sv[best_f, best_k]
+        thr = <float>(0.5 * (<double>lo + <double>hi))
+        if not (thr > lo):
+            thr = hi
+    result[0] = best_f
+    result[1] = thr
+    result[2] = best_pol
+    result[3] = best

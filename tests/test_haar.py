@@ -1,0 +1,106 @@
+"""cvcore.haar against scikit-image's haar_like_feature (same windows, same coordinates)."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from skimage.feature import haar_like_feature, haar_like_feature_coord
+from skimage.transform import integral_image
+
+from cvcore.haar import FEATURE_TYPES, FeatureTable, haar_feature_values, haar_features
+
+
+def test_count_24x24_all_types():
+    table = haar_features((24, 24))
+    assert len(table) == 162336
+    per_type = np.bincount(table.types, minlength=5)
+    expected = [haar_like_feature_coord(24, 24, t)[0].shape[0] for t in FEATURE_TYPES.values()]
+    assert per_type.tolist() == expected
+
+
+@pytest.mark.parametrize("kind", list(FEATURE_TYPES))
+def test_coordinates_match_skimage(kind):
+    """Each feature covers exactly scikit-image's rectangles (same order)."""
+    w, h = 9, 7
+    table = haar_features((w, h), types=[kind])
+    coords, _ = haar_like_feature_coord(w, h, FEATURE_TYPES[kind])
+    assert len(table) == len(coords)
+    for i in range(0, len(coords), 17):
+        rects = np.array(coords[i])            # (n_rects, 2, 2): [(r0, c0), (r1, c1)]
+        r0, c0 = rects[:, 0].min(0)
+        r1, c1 = rects[:, 1].max(0)
+        whole = table.rects[i][0] if kind in ("three_horizontal", "three_vertical", "four") else None
+        if whole is not None:   # compact form: first rectangle is the whole feature
+            assert whole.tolist() == [c0, r0, c1 - c0 + 1, r1 - r0 + 1]
+        else:
+            got = sorted(tuple(r) for r in table.rects[i][:2].tolist())
+            want = sorted((c[0][1], c[0][0], c[1][1] - c[0][1] + 1, c[1][0] - c[0][0] + 1) for c in coords[i])
+            assert got == want
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float64])
+def test_values_equal_skimage(rng, dtype):
+    windows = (rng.random((3, 24, 24)) * 255).astype(dtype)
+    table = haar_features((24, 24))
+    ours = haar_feature_values(windows, table)
+    assert ours.dtype == np.float32 and ours.shape == (3, 162336)
+    for k in range(3):
+        ref = haar_like_feature(integral_image(windows[k]), 0, 0, 24, 24)
+        if dtype == np.float64:
+            assert_allclose(ours[k], ref, rtol=1e-5, atol=1e-3)
+        else:
+            assert_array_equal(ours[k], ref.astype(np.float32))
+
+
+def test_integral_input_equals_image_input(rng):
+    windows = rng.integers(0, 256, (5, 12, 10)).astype(np.uint8)
+    table = haar_features((10, 12))
+    ii = np.zeros((5, 13, 11))
+    ii[:, 1:, 1:] = windows.cumsum(1).cumsum(2)
+    assert_array_equal(haar_feature_values(ii, table), haar_feature_values(windows, table))
+
+
+def test_chunking_is_invisible(rng):
+    windows = rng.integers(0, 256, (600, 8, 8)).astype(np.uint8)   # > one chunk of 256
+    table = haar_features((8, 8))
+    whole = haar_feature_values(windows, table)
+    parts = np.concatenate([haar_feature_values(windows[i:i + 7], table) for i in range(0, 600, 7)])
+    assert_array_equal(whole, parts)
+
+
+def test_normalisation_is_opencvs(rng):
+    windows = rng.integers(0, 256, (4, 24, 24)).astype(np.uint8)
+    table = haar_features((24, 24))[::997]
+    raw = haar_feature_values(windows, table).astype(np.float64)
+    inner = windows[:, 1:-1, 1:-1].astype(np.float64)
+    area = 22 * 22
+    nf = np.sqrt(area * (inner ** 2).sum((1, 2)) - inner.sum((1, 2)) ** 2)
+    assert_allclose(haar_feature_values(windows, table, normalize=True), raw / nf[:, None], rtol=1e-5)
+    flat = np.full((1, 24, 24), 7, np.uint8)
+    assert_array_equal(haar_feature_values(flat, table, normalize=True), haar_feature_values(flat, table))
+
+
+def test_subset_and_single_window():
+    table = haar_features((4, 4), types=["two_horizontal"])
+    window = np.tile(np.arange(4), (4, 1))
+    assert haar_feature_values(window, table)[0, 0] == 1.0
+    sub = table[[0, 3]]
+    assert isinstance(sub, FeatureTable) and len(sub) == 2
+
+
+def test_errors_are_clear():
+    table = haar_features((6, 6))
+    with pytest.raises(ValueError, match="6x6 windows"):
+        haar_feature_values(np.zeros((2, 5, 6)), table)
+    with pytest.raises(TypeError, match="FeatureTable"):
+        haar_feature_values(np.zeros((2, 6, 6)), "features")
+    with pytest.raises(ValueError, match="normalize=True needs"):
+        haar_feature_values(np.zeros((2, 7, 7)), table, normalize=True)
+    with pytest.raises(ValueError, match="finite"):
+        haar_feature_values(np.full((1, 6, 6), np.nan), table)
+    with pytest.raises(ValueError, match="types must be one of"):
+        haar_features((6, 6), types=["diagonal"])
+    with pytest.raises(ValueError, match="window width must be"):
+        haar_features((0, 6))
+    with pytest.raises(TypeError, match="window"):
+        haar_features(24)
+    with pytest.raises(ValueError, match="out must be"):
+        haar_feature_values(np.zeros((2, 6, 6)), table, out=np.empty((1, 1), np.float32))
