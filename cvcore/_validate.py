@@ -315,7 +315,9 @@ def size_pair(value, name="size"):
 
 def filter_cost(image_shape, taps, name="kernel"):
     """Raise ValueError when ``taps`` work per pixel over ``image_shape`` is too much."""
-    pixels = float(np.prod(image_shape, dtype=np.float64))
+    pixels = 1.0
+    for n in image_shape:
+        pixels *= n
     if pixels * float(taps) > MAX_FILTER_WORK:
         raise ValueError(
             f"{name} is too large for this image: {taps} taps per pixel on shape {tuple(image_shape)} "

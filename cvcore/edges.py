@@ -375,7 +375,7 @@ def corner_peaks(response, min_distance=1, threshold_rel=0.01, num_peaks=None, *
     array([[6, 2],
            [3, 4]])
     """
-    arr = _validate.array(response, "response", ndim=2, allow_empty=True)
+    arr = _validate.array(response, "response", ndim=2, allow_empty=True, allow_bool=True)
     d = _validate.integer(min_distance, "min_distance", low=0)
     rel = _validate.real(threshold_rel, "threshold_rel", low=0.0, high=1.0)
     if num_peaks is not None:

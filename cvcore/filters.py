@@ -47,6 +47,8 @@ corners when ``cval != 0``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _validate
@@ -73,25 +75,33 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
 def _index_map(n, klen, anchor, mode):
-    """Source index of each padded position ``p`` (coordinate ``p - anchor``); -1 = cval."""
+    """Source index of each padded position ``p`` (coordinate ``p - anchor``); -1 = cval.
+
+    Cached (the maps depend only on sizes and mode) and returned read-only.
+    """
     coord = np.arange(n + klen - 1, dtype=np.intp) - anchor
     if mode == "reflect":
         period = 2 * n
         p = np.mod(coord, period)
-        return np.where(p < n, p, period - 1 - p).astype(np.intp)
-    if mode == "mirror":
+        out = np.where(p < n, p, period - 1 - p)
+    elif mode == "mirror":
         if n == 1:
-            return np.zeros_like(coord)
-        period = 2 * n - 2
-        p = np.mod(coord, period)
-        return np.where(p < n, p, period - p).astype(np.intp)
-    if mode == "nearest":
-        return np.clip(coord, 0, n - 1).astype(np.intp)
-    if mode == "wrap":
-        return np.mod(coord, n).astype(np.intp)
-    # constant
-    return np.where((coord >= 0) & (coord < n), coord, -1).astype(np.intp)
+            out = np.zeros_like(coord)
+        else:
+            period = 2 * n - 2
+            p = np.mod(coord, period)
+            out = np.where(p < n, p, period - p)
+    elif mode == "nearest":
+        out = np.clip(coord, 0, n - 1)
+    elif mode == "wrap":
+        out = np.mod(coord, n)
+    else:  # constant
+        out = np.where((coord >= 0) & (coord < n), coord, -1)
+    out = np.ascontiguousarray(out, dtype=np.intp)
+    out.setflags(write=False)
+    return out
 
 
 def _prepare(image, name="image"):
@@ -105,11 +115,13 @@ def _prepare(image, name="image"):
 
 
 def _symmetry(k):
+    """1 for a symmetric, -1 for an antisymmetric odd-length kernel, else 0."""
     n = k.shape[0]
     if n % 2 == 1 and n > 1:
-        if np.array_equal(k, k[::-1]):
+        rev = k[::-1]
+        if (k == rev).all():
             return 1
-        if np.array_equal(k, -k[::-1]):
+        if (k == -rev).all():
             return -1
     return 0
 
@@ -178,11 +190,11 @@ def _correlate(image, kernel, mode, cval, flip):
         return _sep(work, shape, nch, np.ones(1), k[0], mode, cval, ay, ax)
     if kw == 1:
         return _sep(work, shape, nch, k[:, 0], np.ones(1), mode, cval, ay, ax)
-    if kh * kw > 9 and np.linalg.matrix_rank(k) == 1:
+    if kh * kw > 9:
         # rank-1 kernels run separably: kh + kw instead of kh * kw taps per pixel
-        u, s, vt = np.linalg.svd(k)
-        ky, kx = u[:, 0] * np.sqrt(s[0]), vt[0] * np.sqrt(s[0])
-        if np.allclose(np.outer(ky, kx), k, rtol=0, atol=1e-13 * np.abs(k).max()):
+        i, j = np.unravel_index(np.argmax(np.abs(k)), k.shape)
+        ky, kx = k[:, j] / k[i, j], k[i, :].copy()
+        if k[i, j] != 0 and np.abs(np.outer(ky, kx) - k).max() <= 1e-13 * abs(k[i, j]):
             return _sep(work, shape, nch, ky, kx, mode, cval, ay, ax)
     kk = np.ascontiguousarray(k, dtype=work.dtype)
     ymap = _index_map(shape[0], kh, ay, mode)
@@ -302,7 +314,21 @@ def _radius(sigma, truncate):
     return int(truncate * sigma + 0.5)
 
 
+@functools.lru_cache(maxsize=256)
+def _gaussian_1d_cached(sigma, radius, order):
+    k = _gaussian_1d_compute(sigma, radius, order)
+    k.setflags(write=False)
+    return k
+
+
 def _gaussian_1d(sigma, radius, order=0):
+    """Sampled Gaussian (or its derivative of ``order``) of ``2 * radius + 1`` taps (cached, read-only)."""
+    if radius > 4096:  # do not keep huge kernels alive in the cache
+        return _gaussian_1d_compute(sigma, radius, order)
+    return _gaussian_1d_cached(float(sigma), int(radius), int(order))
+
+
+def _gaussian_1d_compute(sigma, radius, order):
     if sigma == 0:
         return np.ones(1)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
@@ -354,7 +380,7 @@ def gaussian_kernel(sigma, truncate=4.0):
     """
     sigma = _validate.non_negative(sigma, "sigma")
     truncate = _truncate(truncate)
-    return _gaussian_1d(sigma, _checked_radius(sigma, truncate, "sigma"))
+    return _gaussian_1d(sigma, _checked_radius(sigma, truncate, "sigma")).copy()
 
 
 @_doc
@@ -399,6 +425,11 @@ def gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     return _sep(work, shape, nch, _gaussian_1d(sy, ry), _gaussian_1d(sx, rx), mode, cval)
 
 
+#: Below this the second-derivative kernel (which scales like 1 / sigma**2) is
+#: no longer a sampled Gaussian and soon overflows; such sigmas are refused.
+_LOG_MIN_SIGMA = 1e-3
+
+
 @_doc
 def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     """Laplacian of Gaussian (``scipy.ndimage.gaussian_laplace``).
@@ -412,7 +443,7 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     image : (H, W) or (H, W, C) array_like
         Image; channels are filtered independently.
     sigma : float or (float, float)
-        Standard deviation(s), > 0.
+        Standard deviation(s), >= 0.001.
     truncate : float, optional
         Kernel radius in standard deviations. Default 4.
     {mode}
@@ -432,6 +463,8 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     """
     mode, cval = _mode_cval(mode, cval)
     sy, sx = _validate.sigma_pair(sigma, "sigma", allow_zero=False)
+    if min(sy, sx) < _LOG_MIN_SIGMA:
+        raise ValueError(f"sigma must be >= {_LOG_MIN_SIGMA} for laplacian_of_gaussian, got {sigma}")
     truncate = _truncate(truncate)
     ry = _checked_radius(sy, truncate, "sigma")
     rx = _checked_radius(sx, truncate, "sigma")
@@ -588,7 +621,10 @@ def median(image, size, mode="reflect", cval=0.0):
     xmap = _index_map(w, sx, sx // 2, mode)
     out = np.empty_like(work)
     cv = np.array(cval if mode == "constant" else 0).astype(work_dtype)[()]
-    _rank.median(work, out, nch, sy, sx, ymap, xmap, cv)
+    if work.dtype == np.uint8:
+        _rank.median_u8(work, out, nch, sy, sx, ymap, xmap, cv)
+    else:
+        _rank.median(work, out, nch, sy, sx, ymap, xmap, cv)
     out = out.reshape(arr.shape)
     if in_dtype == np.bool_:
         return out.astype(bool)

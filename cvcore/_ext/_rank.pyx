@@ -104,3 +104,77 @@ def median(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
                             m += 1
                     out[y, x * nch + c] = _select(buf, size, rank)
     free(buf)
+
+
+def median_u8(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,
+              Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t[::1] ymap,
+              const Py_ssize_t[::1] xmap, uint8_t cval):
+    """Median of uint8 images with a sliding 256-bin histogram (Huang's algorithm).
+
+    Per output pixel the window's leaving column is subtracted and the
+    entering column added (2 * kh updates), and the median is found by moving
+    from the previous one while tracking how many values lie below it. Padded
+    rows (``W + kw - 1`` pixels) are kept in a ring of ``kh`` line buffers.
+    """
+    cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
+    cdef Py_ssize_t width = n // nch
+    cdef Py_ssize_t npad = width + kw - 1
+    cdef Py_ssize_t stride = npad * nch
+    cdef Py_ssize_t rank = (kh * kw) // 2
+    cdef Py_ssize_t y, x, c, a, b, p, s, t, lt, m
+    cdef uint8_t v
+    cdef uint8_t* line
+    cdef uint8_t* ring = <uint8_t*>malloc(kh * stride + 64)
+    cdef const uint8_t** rows = <const uint8_t**>malloc(kh * sizeof(uint8_t*) + 64)
+    cdef Py_ssize_t hist[256]
+    if ring == NULL or rows == NULL:
+        free(ring); free(rows)
+        raise MemoryError("cannot allocate the median buffers")
+    with nogil:
+        for y in range(h):
+            # padded rows y .. y + kh - 1 (each built once, slot p % kh)
+            for a in range(kh):
+                p = y + a
+                if y > 0 and a < kh - 1:
+                    continue
+                line = ring + (p % kh) * stride
+                s = ymap[p]
+                for t in range(npad):
+                    b = xmap[t]
+                    for c in range(nch):
+                        line[t * nch + c] = img[s, b * nch + c] if (s >= 0 and b >= 0) else cval
+            for a in range(kh):
+                rows[a] = ring + ((y + a) % kh) * stride
+            for c in range(nch):
+                for t in range(256):
+                    hist[t] = 0
+                for a in range(kh):
+                    for b in range(kw):
+                        hist[rows[a][b * nch + c]] += 1
+                m = 0
+                lt = 0
+                while lt + hist[m] <= rank:
+                    lt += hist[m]
+                    m += 1
+                out[y, c] = <uint8_t>m
+                for x in range(1, width):
+                    for a in range(kh):
+                        v = rows[a][(x - 1) * nch + c]
+                        hist[v] -= 1
+                        if v < m:
+                            lt -= 1
+                        v = rows[a][(x + kw - 1) * nch + c]
+                        hist[v] += 1
+                        if v < m:
+                            lt += 1
+                    if lt > rank:
+                        while lt > rank:
+                            m -= 1
+                            lt -= hist[m]
+                    else:
+                        while lt + hist[m] <= rank:
+                            lt += hist[m]
+                            m += 1
+                    out[y, x * nch + c] = <uint8_t>m
+    free(ring)
+    free(rows)

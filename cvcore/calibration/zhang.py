@@ -27,6 +27,10 @@ def _vij(H, i, j):
     ])
 
 
+_NO_CAMERA = ("the views give no valid camera: the boards are probably all nearly parallel (degenerate), "
+              "or the points do not match the board; tilt the board by 20-45 degrees in different directions")
+
+
 class DegenerateViewsError(ValueError):
     """The views do not determine the intrinsics (e.g. all boards nearly parallel)."""
 
@@ -108,11 +112,11 @@ def intrinsics_from_homographies(homographies, image_size, *, estimate_skew=Fals
     B11, B12, B22, B13, B23, B33 = b
     den = B11 * B22 - B12 * B12
     if B11 <= 0 or den <= 0:
-        raise DegenerateViewsError("the views give no valid camera (the conic is not positive definite)")
+        raise DegenerateViewsError(_NO_CAMERA + " (the conic is not positive definite)")
     v0 = (B12 * B13 - B11 * B23) / den
     lam = B33 - (B13 * B13 + v0 * (B12 * B13 - B11 * B23)) / B11
     if lam / B11 <= 0:
-        raise DegenerateViewsError("the views give no valid camera (negative focal length squared)")
+        raise DegenerateViewsError(_NO_CAMERA + " (negative focal length squared)")
     alpha = np.sqrt(lam / B11)
     beta = np.sqrt(lam * B11 / den)
     gamma = -B12 * alpha * alpha * beta / lam
