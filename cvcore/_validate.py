@@ -639,6 +639,20 @@ def proposal_image(value, name="image"):
     return np.ascontiguousarray(out)
 
 
+def proposal_image_uint8(value, name="image"):
+    """Like :func:`proposal_image` but returns uint8 ``(H, W, C)`` (C is 1 or 3),
+    rounding and clipping to 0..255; uint8 input is not copied more than needed."""
+    arr = np.asarray(value) if isinstance(value, np.ndarray) else None
+    if arr is not None and arr.dtype == np.uint8 and arr.ndim in (2, 3) and arr.size \
+            and (arr.ndim == 2 or arr.shape[2] in (1, 3, 4)):
+        if arr.shape[0] * arr.shape[1] > MAX_GRAPH_PIXELS:
+            return proposal_image(value, name)  # raises the size error
+        arr = arr[:, :, None] if arr.ndim == 2 else arr[:, :, :3]
+        return np.ascontiguousarray(arr)
+    out = proposal_image(value, name)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
 def min_size(value, name="min_size"):
     """A minimum component size in pixels (int >= 0)."""
     return integer(value, name, low=0, high=MAX_GRAPH_PIXELS)

@@ -121,8 +121,7 @@ _TEXTURE_SIGMA = 1.0  # Gaussian derivatives for the texture histograms
 
 def _rgb_uint8(image):
     """Validated image as (H, W, 3) uint8 RGB (grey replicated, alpha dropped)."""
-    img = _validate.proposal_image(image, "image")
-    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    img = _validate.proposal_image_uint8(image, "image")
     if img.shape[2] == 1:
         img = np.repeat(img, 3, axis=2)
     return np.ascontiguousarray(img)
@@ -312,8 +311,7 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
     need_colour = any("C" in s for s in strategies)
     for space in spaces:
         conv = _convert(rgb, space)
-        img = conv.astype(np.float32)
-        ids, weights = _graph.sorted_edges(_smooth(img, _SIGMA))
+        ids, weights = _graph.sorted_edges(_smooth(conv.astype(np.float32), _SIGMA))
         sizes_min = [int(round(k)) if min_size is None else min_size for k in ks]
         all_labels = np.empty((len(ks), height, width), np.int32)
         counts = _graph.segment_sorted(ids, weights, height, width, np.asarray(ks, np.float64),
@@ -323,8 +321,7 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
         nch = conv.shape[2]
         codes = np.zeros((height, width, 9 * nch), np.uint8)
         if need_texture or need_colour:
-            _selective.texture_codes(_smooth(img, _TEXTURE_SIGMA), conv, codes)
-        del img
+            _selective.texture_codes(_smooth(conv.astype(np.float32), _TEXTURE_SIGMA), conv, codes)
         for k, labels, n in segs:
             seg_index = len(labels_list)
             labels_list.append(labels)
