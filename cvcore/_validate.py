@@ -315,7 +315,9 @@ def size_pair(value, name="size"):
 
 def filter_cost(image_shape, taps, name="kernel"):
     """Raise ValueError when ``taps`` work per pixel over ``image_shape`` is too much."""
-    pixels = float(np.prod(image_shape, dtype=np.float64))
+    pixels = 1.0
+    for n in image_shape:
+        pixels *= n
     if pixels * float(taps) > MAX_FILTER_WORK:
         raise ValueError(
             f"{name} is too large for this image: {taps} taps per pixel on shape {tuple(image_shape)} "
@@ -398,12 +400,13 @@ def int_boxes(value, name="boxes", *, limit=2**31 - 1):
     Float input is accepted when every value is integral. Every value must lie
     in ``[-limit, limit]``.
     """
-    arr = boxes(value, name, dtype=np.float64) if np.asarray(value).dtype.kind == "f" else None
+    raw = array(value, name, ndim=None, kinds="uif", allow_empty=True)  # clear errors for ragged/None/str
+    arr = boxes(raw, name, dtype=np.float64) if raw.dtype.kind == "f" else None
     if arr is not None:
         if not np.all(arr == np.round(arr)):
             raise ValueError(f"{name} must contain integer values (round them first)")
     else:
-        raw = array(value, name, ndim=(1, 2), kinds="ui", allow_empty=True)
+        raw = array(raw, name, ndim=(1, 2), kinds="ui", allow_empty=True)
         if raw.ndim == 1:
             if raw.size not in (0, 4):
                 raise ValueError(f"{name} must have shape (N, 4) as (x, y, w, h) rows, got shape {raw.shape}")
@@ -635,6 +638,20 @@ def proposal_image(value, name="image"):
             raise ValueError(f"{name} must contain only finite values")
         out = arr.astype(np.float32) * np.float32(255)
     return np.ascontiguousarray(out)
+
+
+def proposal_image_uint8(value, name="image"):
+    """Like :func:`proposal_image` but returns uint8 ``(H, W, C)`` (C is 1 or 3),
+    rounding and clipping to 0..255; uint8 input is not copied more than needed."""
+    arr = np.asarray(value) if isinstance(value, np.ndarray) else None
+    if arr is not None and arr.dtype == np.uint8 and arr.ndim in (2, 3) and arr.size \
+            and (arr.ndim == 2 or arr.shape[2] in (1, 3, 4)):
+        if arr.shape[0] * arr.shape[1] > MAX_GRAPH_PIXELS:
+            return proposal_image(value, name)  # raises the size error
+        arr = arr[:, :, None] if arr.ndim == 2 else arr[:, :, :3]
+        return np.ascontiguousarray(arr)
+    out = proposal_image(value, name)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def min_size(value, name="min_size"):

@@ -61,8 +61,8 @@ def _look_at_pose(rng, board_centre, max_tilt, distance, K, image_size):
     R = R_tilt @ R_roll
     w, h = image_size
     # aim the board centre at a random point of the central image region
-    u = rng.uniform(0.35, 0.65) * w
-    v = rng.uniform(0.35, 0.65) * h
+    u = rng.uniform(0.22, 0.78) * w
+    v = rng.uniform(0.22, 0.78) * h
     ray = np.linalg.solve(K, [u, v, 1.0])
     centre_cam = ray / np.linalg.norm(ray) * distance
     t = centre_cam - R @ board_centre
@@ -144,9 +144,9 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
 
     board = chessboard_points((cols, rows), square)
     centre = np.array([(cols - 1) * square / 2, (rows - 1) * square / 2, 0.0])
-    # distance at which the board spans about 55 % of the image width
+    # distance at which the board's diagonal spans about 70 % of the image's smaller side
     extent = np.hypot((cols + 1) * square, (rows + 1) * square)
-    base_distance = K[0, 0] * extent / (0.6 * min(w, h) * (w / h if w > h else 1.0))
+    base_distance = K[0, 0] * extent / (0.7 * min(w, h))
     outline = np.array([[-1, -1, 0], [cols, -1, 0], [cols, rows, 0], [-1, rows, 0]], float) * square
 
     xn = np.empty((h * ss, w * ss))
@@ -156,7 +156,7 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for _ in range(n_views):
         for _attempt in range(200):
-            dist = base_distance * rng.uniform(0.8, 1.25)
+            dist = base_distance * rng.uniform(0.75, 1.2)
             rvec, tvec = _look_at_pose(rng, centre, max_tilt, dist, K, (w, h))
             corners = project_points(outline, rvec, tvec, K, d)
             if np.all(corners[:, 0] > 0.03 * w) and np.all(corners[:, 0] < 0.97 * w) and \

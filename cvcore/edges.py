@@ -52,7 +52,7 @@ def gradient(image, sigma=None, mode="reflect", cval=0.0):
     """
     mode = _validate.border_mode(mode)
     cval = _validate.real(cval, "cval")
-    work, shape, nch = _filters._prepare(image)
+    work, shape, nch = _filters._prepare(image, keep_int=True)
     if sigma is not None:
         sy, sx = _validate.sigma_pair(sigma, "sigma")
         if sy > 0 or sx > 0:
@@ -97,15 +97,6 @@ _CANNY_DTYPES = tuple(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.fl
 
 def _as_float(arr):
     return np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
-
-
-def _sobel_pair(work, mode, cval=0.0):
-    d = _filters._DERIV
-    s = np.array([1.0, 2.0, 1.0])
-    shape = work.shape
-    gx = _filters._sep(work, shape, 1, s, d, mode, cval)
-    gy = _filters._sep(work, shape, 1, d, s, mode, cval)
-    return gx, gy
 
 
 # --------------------------------------------------------------------------
@@ -196,7 +187,7 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
         r = _filters._checked_radius(sigma, 4.0, "sigma")
         _validate.filter_cost(work.shape, 4 * r + 2, "sigma")
         k = _filters._gaussian_1d(sigma, r)
-        work = _filters._sep(_as_float(work), work.shape, 1, k, k, "nearest", 0.0)
+        work = _filters._sep(work, work.shape, 1, k, k, "nearest", 0.0)
     elif work.dtype not in _CANNY_DTYPES:
         work = _as_float(work)
     # thresholds in raw units of the image
@@ -204,8 +195,7 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     if l2_gradient:
         lo, hi = lo * lo, hi * hi
     edges = np.empty((h, w), np.uint8)
-    stack = np.empty(h * w, np.intp)
-    _edges.canny(work, m, mask is not None, bool(l2_gradient), lo, hi, edges, stack)
+    _edges.canny(work, m, mask is not None, bool(l2_gradient), lo, hi, edges)
     return edges.view(bool)
 
 
@@ -227,9 +217,9 @@ def _structure_tensor(image, sigma, block_size, mode):
         b = _validate.integer(block_size, "block_size", low=1, high=_validate.MAX_KERNEL_TAPS)
         ky = kx = np.full(b, 1.0 / b)
     _validate.filter_cost((h, w, 3), ky.shape[0] + kx.shape[0] + 6, "sigma" if block_size is None else "block_size")
-    gx, gy = _sobel_pair(work, mode)
     prod = np.empty((h, 3 * w), work.dtype)
-    _edges.tensor_products(gx, gy, prod, scale * scale)
+    _edges.sobel_products(work, _filters._index_map(h, 3, 1, mode), _filters._index_map(w, 3, 1, mode),
+                          prod, scale * scale, 0.0)
     tensor = _filters._sep(prod, (h, w, 3), 3, ky, kx, mode, 0.0).reshape(h, 3 * w)
     return tensor, (h, w)
 
@@ -375,7 +365,7 @@ def corner_peaks(response, min_distance=1, threshold_rel=0.01, num_peaks=None, *
     array([[6, 2],
            [3, 4]])
     """
-    arr = _validate.array(response, "response", ndim=2, allow_empty=True)
+    arr = _validate.array(response, "response", ndim=2, allow_empty=True, allow_bool=True)
     d = _validate.integer(min_distance, "min_distance", low=0)
     rel = _validate.real(threshold_rel, "threshold_rel", low=0.0, high=1.0)
     if num_peaks is not None:

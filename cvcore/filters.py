@@ -47,6 +47,8 @@ corners when ``cval != 0``.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _validate
@@ -73,50 +75,73 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
 def _index_map(n, klen, anchor, mode):
-    """Source index of each padded position ``p`` (coordinate ``p - anchor``); -1 = cval."""
+    """Source index of each padded position ``p`` (coordinate ``p - anchor``); -1 = cval.
+
+    Cached (the maps depend only on sizes and mode) and returned read-only.
+    """
     coord = np.arange(n + klen - 1, dtype=np.intp) - anchor
     if mode == "reflect":
         period = 2 * n
         p = np.mod(coord, period)
-        return np.where(p < n, p, period - 1 - p).astype(np.intp)
-    if mode == "mirror":
+        out = np.where(p < n, p, period - 1 - p)
+    elif mode == "mirror":
         if n == 1:
-            return np.zeros_like(coord)
-        period = 2 * n - 2
-        p = np.mod(coord, period)
-        return np.where(p < n, p, period - p).astype(np.intp)
-    if mode == "nearest":
-        return np.clip(coord, 0, n - 1).astype(np.intp)
-    if mode == "wrap":
-        return np.mod(coord, n).astype(np.intp)
-    # constant
-    return np.where((coord >= 0) & (coord < n), coord, -1).astype(np.intp)
+            out = np.zeros_like(coord)
+        else:
+            period = 2 * n - 2
+            p = np.mod(coord, period)
+            out = np.where(p < n, p, period - p)
+    elif mode == "nearest":
+        out = np.clip(coord, 0, n - 1)
+    elif mode == "wrap":
+        out = np.mod(coord, n)
+    else:  # constant
+        out = np.where((coord >= 0) & (coord < n), coord, -1)
+    out = np.ascontiguousarray(out, dtype=np.intp)
+    out.setflags(write=False)
+    return out
 
 
-def _prepare(image, name="image"):
-    """Validated image -> (2-D C-contiguous work array (H, W*C), shape, channels, dtype)."""
+_INT_KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
+
+
+def _prepare(image, name="image", keep_int=False):
+    """Validated image -> (2-D C-contiguous work array (H, W*C), shape, channels).
+
+    The work array is float32/float64 by :func:`_validate.output_float_dtype`;
+    with ``keep_int`` uint8/uint16/int16 (and bool, as uint8) input is passed
+    through unconverted for the separable kernel, which converts rows itself.
+    """
     arr = _validate.image(image, name, contiguous=False)
-    dtype = _validate.output_float_dtype(arr.dtype)
-    work = np.ascontiguousarray(arr, dtype=dtype)
+    if keep_int and arr.dtype in _INT_KERNEL_DTYPES:
+        work = np.ascontiguousarray(arr)
+    else:
+        work = np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
     h, w = arr.shape[:2]
     nch = 1 if arr.ndim == 2 else arr.shape[2]
     return work.reshape(h, w * nch), arr.shape, nch
 
 
 def _symmetry(k):
+    """1 for a symmetric, -1 for an antisymmetric odd-length kernel, else 0."""
     n = k.shape[0]
     if n % 2 == 1 and n > 1:
-        if np.array_equal(k, k[::-1]):
+        rev = k[::-1]
+        if (k == rev).all():
             return 1
-        if np.array_equal(k, -k[::-1]):
+        if (k == -rev).all():
             return -1
     return 0
 
 
 def _sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
     """Run the separable kernel on a prepared work array; returns an array of ``shape``."""
-    dtype = work.dtype
+    integer = work.dtype in _INT_KERNEL_DTYPES
+    if not integer and work.dtype not in (np.float32, np.float64):
+        work = np.ascontiguousarray(work, dtype=_validate.output_float_dtype(work.dtype))
+    dtype = np.dtype(np.float32) if integer else work.dtype
     ky = np.ascontiguousarray(ky, dtype=dtype)
     kx = np.ascontiguousarray(kx, dtype=dtype)
     h, w = shape[0], shape[1]
@@ -124,15 +149,15 @@ def _sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
     ax = kx.shape[0] // 2 if anchor_x is None else anchor_x
     ymap = _index_map(h, ky.shape[0], ay, mode)
     xmap = _index_map(w, kx.shape[0], ax, mode)
-    out = np.empty_like(work)
+    out = np.empty(work.shape, dtype)
     # constant mode: image padded with cval, then filtered; the horizontal pass
     # therefore sees cval * sum(ky) (the vertical taps applied to the padding).
     if mode == "constant":
         row_cval, line_cval = cval, cval * float(np.sum(ky, dtype=np.float64))
     else:
         row_cval = line_cval = 0.0
-    _convolve.sepfilter(work, out, nch, ky, ymap, _symmetry(ky), kx, xmap, ax, _symmetry(kx),
-                        row_cval, line_cval)
+    run = _convolve.sepfilter_int if integer else _convolve.sepfilter
+    run(work, out, nch, ky, ymap, _symmetry(ky), kx, xmap, ax, _symmetry(kx), row_cval, line_cval)
     return out.reshape(shape)
 
 
@@ -178,11 +203,11 @@ def _correlate(image, kernel, mode, cval, flip):
         return _sep(work, shape, nch, np.ones(1), k[0], mode, cval, ay, ax)
     if kw == 1:
         return _sep(work, shape, nch, k[:, 0], np.ones(1), mode, cval, ay, ax)
-    if kh * kw > 9 and np.linalg.matrix_rank(k) == 1:
+    if kh * kw > 9:
         # rank-1 kernels run separably: kh + kw instead of kh * kw taps per pixel
-        u, s, vt = np.linalg.svd(k)
-        ky, kx = u[:, 0] * np.sqrt(s[0]), vt[0] * np.sqrt(s[0])
-        if np.allclose(np.outer(ky, kx), k, rtol=0, atol=1e-13 * np.abs(k).max()):
+        i, j = np.unravel_index(np.argmax(np.abs(k)), k.shape)
+        ky, kx = k[:, j] / k[i, j], k[i, :].copy()
+        if k[i, j] != 0 and np.abs(np.outer(ky, kx) - k).max() <= 1e-13 * abs(k[i, j]):
             return _sep(work, shape, nch, ky, kx, mode, cval, ay, ax)
     kk = np.ascontiguousarray(k, dtype=work.dtype)
     ymap = _index_map(shape[0], kh, ay, mode)
@@ -288,7 +313,7 @@ def sepfilter(image, kernel_x, kernel_y, mode="reflect", cval=0.0):
     mode, cval = _mode_cval(mode, cval)
     kx = _validate.filter_kernel(kernel_x, "kernel_x", ndim=1)
     ky = _validate.filter_kernel(kernel_y, "kernel_y", ndim=1)
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, kx.shape[0] + ky.shape[0], "kernel_x/kernel_y")
     return _sep(work, shape, nch, ky, kx, mode, cval)
 
@@ -302,7 +327,21 @@ def _radius(sigma, truncate):
     return int(truncate * sigma + 0.5)
 
 
+@functools.lru_cache(maxsize=256)
+def _gaussian_1d_cached(sigma, radius, order):
+    k = _gaussian_1d_compute(sigma, radius, order)
+    k.setflags(write=False)
+    return k
+
+
 def _gaussian_1d(sigma, radius, order=0):
+    """Sampled Gaussian (or its derivative of ``order``) of ``2 * radius + 1`` taps (cached, read-only)."""
+    if radius > 4096:  # do not keep huge kernels alive in the cache
+        return _gaussian_1d_compute(sigma, radius, order)
+    return _gaussian_1d_cached(float(sigma), int(radius), int(order))
+
+
+def _gaussian_1d_compute(sigma, radius, order):
     if sigma == 0:
         return np.ones(1)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
@@ -354,7 +393,7 @@ def gaussian_kernel(sigma, truncate=4.0):
     """
     sigma = _validate.non_negative(sigma, "sigma")
     truncate = _truncate(truncate)
-    return _gaussian_1d(sigma, _checked_radius(sigma, truncate, "sigma"))
+    return _gaussian_1d(sigma, _checked_radius(sigma, truncate, "sigma")).copy()
 
 
 @_doc
@@ -394,9 +433,14 @@ def gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     truncate = _truncate(truncate)
     ry = _checked_radius(sy, truncate, "sigma")
     rx = _checked_radius(sx, truncate, "sigma")
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, 2 * (ry + rx) + 2, "sigma")
     return _sep(work, shape, nch, _gaussian_1d(sy, ry), _gaussian_1d(sx, rx), mode, cval)
+
+
+#: Below this the second-derivative kernel (which scales like 1 / sigma**2) is
+#: no longer a sampled Gaussian and soon overflows; such sigmas are refused.
+_LOG_MIN_SIGMA = 1e-3
 
 
 @_doc
@@ -412,7 +456,7 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     image : (H, W) or (H, W, C) array_like
         Image; channels are filtered independently.
     sigma : float or (float, float)
-        Standard deviation(s), > 0.
+        Standard deviation(s), >= 0.001.
     truncate : float, optional
         Kernel radius in standard deviations. Default 4.
     {mode}
@@ -432,10 +476,12 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     """
     mode, cval = _mode_cval(mode, cval)
     sy, sx = _validate.sigma_pair(sigma, "sigma", allow_zero=False)
+    if min(sy, sx) < _LOG_MIN_SIGMA:
+        raise ValueError(f"sigma must be >= {_LOG_MIN_SIGMA} for laplacian_of_gaussian, got {sigma}")
     truncate = _truncate(truncate)
     ry = _checked_radius(sy, truncate, "sigma")
     rx = _checked_radius(sx, truncate, "sigma")
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, 4 * (ry + rx) + 4, "sigma")
     gy0, gy2 = _gaussian_1d(sy, ry), _gaussian_1d(sy, ry, 2)
     gx0, gx2 = _gaussian_1d(sx, rx), _gaussian_1d(sx, rx, 2)
@@ -486,7 +532,7 @@ def difference_of_gaussians(image, sigma_low, sigma_high=None, truncate=4.0, mod
         raise ValueError(f"sigma_high {hi} must be >= sigma_low {lo} on every axis")
     truncate = _truncate(truncate)
     radii = [_checked_radius(s, truncate, "sigma_high") for s in (*lo, *hi)]
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, 2 * sum(radii) + 4, "sigma_high")
     out = _sep(work, shape, nch, _gaussian_1d(lo[0], radii[0]), _gaussian_1d(lo[1], radii[1]), mode, cval)
     out -= _sep(work, shape, nch, _gaussian_1d(hi[0], radii[2]), _gaussian_1d(hi[1], radii[3]), mode, cval)
@@ -528,11 +574,70 @@ def box(image, size, normalize=True, mode="reflect", cval=0.0):
     sy, sx = _validate.size_pair(size, "size")
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, sy + sx, "size")
     ky = np.full(sy, 1.0 / sy if normalize else 1.0)
     kx = np.full(sx, 1.0 / sx if normalize else 1.0)
     return _sep(work, shape, nch, ky, kx, mode, cval)
+
+
+#: Windows of up to this many elements use a selection network (min/max
+#: operations vectorised across pixels); larger ones a sliding histogram
+#: (uint8) or quickselect.
+_NETWORK_MAX = 49
+
+
+def _batcher_pairs(n_wires):
+    """Comparators of Batcher's odd-even merge sort for a power-of-two size."""
+    pairs = []
+    p = 1
+    while p < n_wires:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n_wires - k, 2 * k):
+                for i in range(min(k, n_wires - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return pairs
+
+
+@functools.lru_cache(maxsize=64)
+def _median_network(n):
+    """Selection network for the median (rank n // 2) of n values.
+
+    Batcher's sorting network on the next power of two, with the padding
+    wires treated as +inf (comparators against them vanish) and every
+    comparator that cannot influence the median output pruned away (or cut
+    to a lone min / max). Returns ``(ops, out_slot)`` for the kernel.
+    """
+    size = 1
+    while size < n:
+        size *= 2
+    slot = [i if i < n else -1 for i in range(size)]   # -1: a +inf padding value
+    emitted = []
+    for i, j in _batcher_pairs(size):
+        a, b = slot[i], slot[j]
+        if b == -1:
+            continue
+        if a == -1:
+            slot[i], slot[j] = b, -1
+            continue
+        emitted.append((a, b))
+    out = slot[n // 2]
+    need = {out}
+    ops = []
+    for a, b in reversed(emitted):
+        kind = 0 if (a in need and b in need) else 1 if a in need else 2 if b in need else -1
+        if kind < 0:
+            continue
+        ops.append((kind, a, b))
+        need.update((a, b))
+    ops.reverse()
+    arr = np.array(ops, dtype=np.intc).reshape(-1, 3)
+    arr.setflags(write=False)
+    return arr, out
 
 
 @_doc
@@ -579,7 +684,11 @@ def median(image, size, mode="reflect", cval=0.0):
         if mode == "constant" and (cval != int(cval) or not info.min <= cval <= info.max):
             raise ValueError(f"cval must be an integer in [{info.min}, {info.max}] for a {work_dtype} image, "
                              f"got {cval}")
-    _check_cost(arr.shape, 2 * sy * sx, "size")
+    # small windows: a selection network (~5 ops per element); uint8: a
+    # sliding histogram (~4 * rows per pixel plus a full window per row);
+    # others: gather and quickselect the whole window (~8 * rows * cols).
+    u8_cost = 4 * sy + 256 + sy * (sx + arr.shape[1]) // arr.shape[1]
+    _check_cost(arr.shape, u8_cost if work_dtype == np.uint8 else 8 * sy * sx, "size")
     work = np.ascontiguousarray(arr, dtype=work_dtype)
     h, w = arr.shape[:2]
     nch = 1 if arr.ndim == 2 else arr.shape[2]
@@ -588,7 +697,13 @@ def median(image, size, mode="reflect", cval=0.0):
     xmap = _index_map(w, sx, sx // 2, mode)
     out = np.empty_like(work)
     cv = np.array(cval if mode == "constant" else 0).astype(work_dtype)[()]
-    _rank.median(work, out, nch, sy, sx, ymap, xmap, cv)
+    if sy * sx <= _NETWORK_MAX:
+        ops, slot = _median_network(sy * sx)
+        _rank.median_network(work, out, nch, sy, sx, ymap, xmap, cv, ops, slot)
+    elif work.dtype == np.uint8:
+        _rank.median_u8(work, out, nch, sy, sx, ymap, xmap, cv)
+    else:
+        _rank.median(work, out, nch, sy, sx, ymap, xmap, cv)
     out = out.reshape(arr.shape)
     if in_dtype == np.bool_:
         return out.astype(bool)
@@ -607,7 +722,7 @@ _DERIV = np.array([-1.0, 0.0, 1.0])
 def _derivative(image, axis, smooth, mode, cval):
     mode, cval = _mode_cval(mode, cval)
     axis = _validate.image_axis(axis)
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     if axis == 0:
         return _sep(work, shape, nch, _DERIV, smooth, mode, cval)
     if axis == 1:

@@ -94,9 +94,10 @@ def _felzenszwalb(img, k, sigma, min_size):
     """Kernel path for a validated float32 (H, W, C) image on a 0..255 scale."""
     height, width = img.shape[:2]
     ids, weights = _graph.sorted_edges(_smooth(img, sigma))
-    labels = np.empty((height, width), np.int32)
-    _graph.segment_sorted(ids, weights, height, width, k, min_size, labels)
-    return labels
+    labels = np.empty((1, height, width), np.int32)
+    _graph.segment_sorted(ids, weights, height, width, np.array([k], np.float64),
+                          np.array([min_size], np.int64), labels)
+    return labels[0]
 
 
 # --------------------------------------------------------------------------
@@ -120,8 +121,7 @@ _TEXTURE_SIGMA = 1.0  # Gaussian derivatives for the texture histograms
 
 def _rgb_uint8(image):
     """Validated image as (H, W, 3) uint8 RGB (grey replicated, alpha dropped)."""
-    img = _validate.proposal_image(image, "image")
-    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    img = _validate.proposal_image_uint8(image, "image")
     if img.shape[2] == 1:
         img = np.repeat(img, 3, axis=2)
     return np.ascontiguousarray(img)
@@ -311,20 +311,17 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
     need_colour = any("C" in s for s in strategies)
     for space in spaces:
         conv = _convert(rgb, space)
-        img = conv.astype(np.float32)
-        ids, weights = _graph.sorted_edges(_smooth(img, _SIGMA))
-        segs = []
-        for k in ks:
-            labels = np.empty((height, width), np.int32)
-            ms = int(round(k)) if min_size is None else min_size
-            n = _graph.segment_sorted(ids, weights, height, width, k, ms, labels)
-            segs.append((k, labels, n))
+        ids, weights = _graph.sorted_edges(_smooth(conv.astype(np.float32), _SIGMA))
+        sizes_min = [int(round(k)) if min_size is None else min_size for k in ks]
+        all_labels = np.empty((len(ks), height, width), np.int32)
+        counts = _graph.segment_sorted(ids, weights, height, width, np.asarray(ks, np.float64),
+                                       np.asarray(sizes_min, np.int64), all_labels)
+        segs = [(k, all_labels[j], int(counts[j])) for j, k in enumerate(ks)]
         del ids, weights
         nch = conv.shape[2]
         codes = np.zeros((height, width, 9 * nch), np.uint8)
         if need_texture or need_colour:
-            _selective.texture_codes(_smooth(img, _TEXTURE_SIGMA), conv, codes)
-        del img
+            _selective.texture_codes(_smooth(conv.astype(np.float32), _TEXTURE_SIGMA), conv, codes)
         for k, labels, n in segs:
             seg_index = len(labels_list)
             labels_list.append(labels)

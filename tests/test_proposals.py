@@ -377,3 +377,39 @@ def test_cli_propose_errors(tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().err
     assert main(["propose", str(bad), "--top", "-2"]) == 2
     assert "--top must be >= 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# large input: 4000x3000 in fast mode within 60 s and 2 GB
+# --------------------------------------------------------------------------
+
+_BIG_SCRIPT = r"""
+import resource, sys, time
+import cv2, numpy as np, skimage.data
+from cvcore.proposals import selective_search
+image = cv2.resize(skimage.data.astronaut(), (4000, 3000), interpolation=cv2.INTER_LINEAR)
+noise = np.random.default_rng(0).integers(0, 16, image.shape[:2], dtype=np.uint8)
+image = cv2.add(image, np.dstack([noise] * 3))
+t0, c0 = time.perf_counter(), time.process_time()
+boxes = selective_search(image, mode="fast")
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(len(boxes), wall, cpu, peak)
+"""
+
+
+@pytest.mark.slow
+def test_selective_search_4000x3000_time_and_memory():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _BIG_SCRIPT], capture_output=True, text=True,
+                         timeout=600, env={**__import__("os").environ})
+    assert out.returncode == 0, out.stderr
+    n, wall, cpu, peak_mb = out.stdout.split()
+    print(f"4000x3000 fast mode: {n} boxes, {float(wall):.1f} s wall, {float(cpu):.1f} s CPU, "
+          f"peak RSS {float(peak_mb):.0f} MB")
+    assert int(n) > 1000
+    assert float(peak_mb) < 2048
+    # CPU time, not wall time: on a shared machine the wall clock also counts waiting.
+    assert float(cpu) < 60

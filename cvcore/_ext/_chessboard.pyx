@@ -11,6 +11,19 @@ def downsample_area(const float[:, ::1] src, int f, float[:, ::1] dst):
     cdef double acc
     cdef double inv = 1.0 / (f * f)
     with nogil:
+        if f == 2:
+            for r in range(dst.shape[0]):
+                for c in range(dst.shape[1]):
+                    dst[r, c] = 0.25 * (src[2 * r, 2 * c] + src[2 * r, 2 * c + 1]
+                                        + src[2 * r + 1, 2 * c] + src[2 * r + 1, 2 * c + 1])
+        else:
+            _downsample(src, f, dst, inv)
+
+
+cdef void _downsample(const float[:, ::1] src, int f, float[:, ::1] dst, double inv) noexcept nogil:
+    cdef Py_ssize_t r, c, i, j
+    cdef double acc
+    if True:
         for r in range(dst.shape[0]):
             for c in range(dst.shape[1]):
                 acc = 0.0
@@ -187,6 +200,8 @@ def corner_subpix(const float[:, ::1] img, double[:, ::1] pts, int half_win, int
     cdef Py_ssize_t n = pts.shape[0], k, i, j
     cdef int it, w = half_win, side = 2 * half_win + 3
     cdef double cx, cy, x0, y0, a, b, c, bb1, bb2, gx, gy, m, det, nx, ny, px, py
+    cdef double fx0, fy0, ax, ay, w00, w01, w10, w11
+    cdef Py_ssize_t ix, iy
     cdef double buf[64 * 64]
     cdef double mask[64]
     if side > 64:
@@ -201,9 +216,28 @@ def corner_subpix(const float[:, ::1] img, double[:, ::1] pts, int half_win, int
             cx = x0
             cy = y0
             for it in range(max_iter):
-                for i in range(side):
-                    for j in range(side):
-                        buf[i * side + j] = _bilinear(&img[0, 0], img.shape[0], img.shape[1], cx + j - w - 1, cy + i - w - 1)
+                # the window is sampled at cx, cy + integer offsets: one set of
+                # bilinear weights serves every sample when it lies inside the image
+                fx0 = floor(cx) - w - 1
+                fy0 = floor(cy) - w - 1
+                if fx0 >= 0 and fy0 >= 0 and fx0 + side < img.shape[1] and fy0 + side < img.shape[0]:
+                    ix = <Py_ssize_t>fx0
+                    iy = <Py_ssize_t>fy0
+                    ax = cx - floor(cx)
+                    ay = cy - floor(cy)
+                    w00 = (1 - ax) * (1 - ay)
+                    w01 = ax * (1 - ay)
+                    w10 = (1 - ax) * ay
+                    w11 = ax * ay
+                    for i in range(side):
+                        for j in range(side):
+                            buf[i * side + j] = (w00 * img[iy + i, ix + j] + w01 * img[iy + i, ix + j + 1]
+                                                 + w10 * img[iy + i + 1, ix + j] + w11 * img[iy + i + 1, ix + j + 1])
+                else:
+                    for i in range(side):
+                        for j in range(side):
+                            buf[i * side + j] = _bilinear(&img[0, 0], img.shape[0], img.shape[1],
+                                                          cx + j - w - 1, cy + i - w - 1)
                 a = 0.0; b = 0.0; c = 0.0; bb1 = 0.0; bb2 = 0.0
                 for i in range(2 * w + 1):
                     py = i - w
@@ -237,8 +271,9 @@ def corner_subpix(const float[:, ::1] img, double[:, ::1] pts, int half_win, int
 def undistort_grid(const double[::1] q, int ss, double[:, ::1] xn, double[:, ::1] yn):
     """Normalised undistorted coordinates of every sub-pixel sample of an image.
 
-    ``xn``/``yn`` have shape (H * ss, W * ss); sample (R, C) sits at pixel
-    ``((C + 0.5) / ss - 0.5, (R + 0.5) / ss - 0.5)``. ``q`` = (fx, fy, cx, cy,
+    ``xn``/``yn`` have shape (H * ss, W * ss); sample (r * ss + a, c * ss + b)
+    belongs to pixel (r, c) at offset ``((b ss + a + 0.5) / ss^2 - 0.5,
+    (a ss + b + 0.5) / ss^2 - 0.5)``. ``q`` = (fx, fy, cx, cy,
     skew, k1, k2, p1, p2, k3). The distortion is inverted by Newton's method,
     warm-started from the previous sample of the row.
     """
@@ -249,9 +284,12 @@ def undistort_grid(const double[::1] q, int ss, double[:, ::1] xn, double[:, ::1
     cdef double u, v, xd, yd, x, y, x2, y2, xy, r2, rad, D, ex, ey, ja, jb, jd, det, pxd = 0, pyd = 0
     with nogil:
         for r in range(HH):
-            v = (r + 0.5) / ss - 0.5
             for c in range(WW):
-                u = (c + 0.5) / ss - 0.5
+                # n-rooks pattern: the ss * ss samples of a pixel all have distinct x
+                # and distinct y offsets, so edges of any direction are anti-aliased
+                # without a staircase bias
+                u = (c // ss) + ((c % ss) * ss + (r % ss) + 0.5) / (ss * ss) - 0.5
+                v = (r // ss) + ((r % ss) * ss + (c % ss) + 0.5) / (ss * ss) - 0.5
                 yd = (v - cy) / fy
                 xd = (u - cx - sk * yd) / fx
                 if c == 0:
@@ -327,3 +365,93 @@ def render_board(const double[:, ::1] xn, const double[:, ::1] yn, const double[
                                     val = 1.0
                         acc = acc + val
                 out[r, c] = <float>(acc / (ss * ss))
+
+
+def extend_grid(const double[:, ::1] pts, const Py_ssize_t[:, ::1] G, const unsigned char[::1] used,
+                Py_ssize_t[::1] row):
+    """Predict the row after the last row of grid ``G`` and match it to candidates.
+
+    Each column is extrapolated from its last two (damped second order from
+    three) points; the nearest unused candidate within 0.4 x the last spacing
+    is taken. Fails (returns False) when a column finds none, two columns take
+    the same candidate, or the spacing along the new row differs from the last
+    row's by more than 0.4-2.5x. On success ``row`` holds the candidates.
+    """
+    cdef Py_ssize_t nr = G.shape[0], nc = G.shape[1], n = pts.shape[0], k, j, best, q
+    cdef double ax, ay, bx, by, sx, sy, px, py, rad2, d2, bd, s_new, s_old, dx, dy
+    cdef bint ok = True
+    with nogil:
+        for k in range(nc):
+            ax = pts[G[nr - 1, k], 0]; ay = pts[G[nr - 1, k], 1]
+            bx = pts[G[nr - 2, k], 0]; by = pts[G[nr - 2, k], 1]
+            sx = ax - bx
+            sy = ay - by
+            rad2 = 0.16 * (sx * sx + sy * sy)
+            if nr >= 3:
+                sx = sx + 0.5 * (sx - (bx - pts[G[nr - 3, k], 0]))
+                sy = sy + 0.5 * (sy - (by - pts[G[nr - 3, k], 1]))
+            px = ax + sx
+            py = ay + sy
+            best = -1
+            bd = rad2
+            for j in range(n):
+                if used[j]:
+                    continue
+                dx = pts[j, 0] - px
+                dy = pts[j, 1] - py
+                d2 = dx * dx + dy * dy
+                if d2 <= bd:
+                    bd = d2
+                    best = j
+            if best < 0:
+                ok = False
+                break
+            for q in range(k):
+                if row[q] == best:
+                    ok = False
+                    break
+            if not ok:
+                break
+            row[k] = best
+        if ok:
+            for k in range(nc - 1):
+                dx = pts[row[k + 1], 0] - pts[row[k], 0]
+                dy = pts[row[k + 1], 1] - pts[row[k], 1]
+                s_new = sqrt(dx * dx + dy * dy)
+                dx = pts[G[nr - 1, k + 1], 0] - pts[G[nr - 1, k], 0]
+                dy = pts[G[nr - 1, k + 1], 1] - pts[G[nr - 1, k], 1]
+                s_old = sqrt(dx * dx + dy * dy)
+                if s_new < 0.4 * s_old or s_new > 2.5 * s_old:
+                    ok = False
+                    break
+    return ok
+
+
+def find_neighbour(const double[:, ::1] pts, const double[:, :, ::1] dirs, Py_ssize_t i, double ux,
+                   double uy, double cos_tol):
+    """Nearest candidate j from candidate i within the cone (ux, uy) +/- acos(cos_tol)
+    one of whose own four edge directions points back at i; -1 if none."""
+    cdef Py_ssize_t n = pts.shape[0], j, k, best = -1
+    cdef double dx, dy, dist, bd = 1e300, c
+    cdef bint back
+    with nogil:
+        for j in range(n):
+            if j == i:
+                continue
+            dx = pts[j, 0] - pts[i, 0]
+            dy = pts[j, 1] - pts[i, 1]
+            dist = sqrt(dx * dx + dy * dy)
+            if dist <= 2.0 or dist >= bd:
+                continue
+            if (dx * ux + dy * uy) <= cos_tol * dist:
+                continue
+            back = False
+            for k in range(4):
+                c = -(dirs[j, k, 0] * dx + dirs[j, k, 1] * dy) / dist
+                if c > cos_tol:
+                    back = True
+                    break
+            if back:
+                bd = dist
+                best = j
+    return best

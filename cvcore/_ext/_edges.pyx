@@ -5,7 +5,7 @@
 # All arrays arrive C-contiguous with the right dtype and shape (checked in
 # cvcore.edges); nothing here validates.
 from libc.math cimport sqrt
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
@@ -20,7 +20,12 @@ cdef extern from *:
     """
     #include <stddef.h>
     #include <math.h>
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #include <stdlib.h>  /* defines __GLIBC__ on glibc systems */
+    #if defined(_MSC_VER) && !defined(restrict)
+    #define restrict __restrict
+    #endif
+    /* ifunc-based dispatch needs GCC and glibc on x86-64 */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
     #if __GNUC__ >= 12
     #define CVE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
     #else
@@ -94,14 +99,13 @@ cdef extern from *:
 
     /* Gradient, magnitude and non-maximum suppression over the whole image,
        row by row with small ring buffers; state[] gets 0/1/2 (none, weak,
-       strong) and the strong pixels are pushed on stack. Returns the count.
+       strong).
        buf needs 10 * (w + 2) elements of T. */
     #define CVE_CANNY(IN, T, NAME, SOBEL, MAG, NMS)                                         \\
     static ptrdiff_t NAME(const IN *img, ptrdiff_t h, ptrdiff_t w, const unsigned char *mask, \\
-                          int l2, T lo, T hi, T tg22, unsigned char *state,                 \\
-                          ptrdiff_t *stack, T *buf)                                         \\
+                          int l2, T lo, T hi, T tg22, unsigned char *state, T *buf)         \\
     {                                                                                       \\
-        ptrdiff_t s = w + 2, y, x, top = 0;                                                 \\
+        ptrdiff_t s = w + 2, y, x;                                                          \\
         T *sm = buf + 1, *df = buf + s + 1;                                                 \\
         T *gxr[2] = {buf + 2 * s + 1, buf + 3 * s + 1};                                     \\
         T *gyr[2] = {buf + 4 * s + 1, buf + 5 * s + 1};                                     \\
@@ -127,13 +131,17 @@ cdef extern from *:
             }                                                                               \\
             NMS(gxc, gyc, prev, cur, nxt, st, w, lo, hi, tg22);                             \\
             if (mask) for (x = 0; x < w; x++) st[x] = mask[y * w + x] ? st[x] : 0;          \\
-            for (x = 0; x < w; x++) if (st[x] == 2) stack[top++] = y * w + x;               \\
         }                                                                                   \\
-        return top;                                                                         \\
+        return 0;                                                                           \\
     }
 
+    #if defined(__GNUC__)
     CVE_NMS(float, cve_nms_f, __builtin_fabsf)
     CVE_NMS(double, cve_nms_d, __builtin_fabs)
+    #else
+    CVE_NMS(float, cve_nms_f, fabsf)
+    CVE_NMS(double, cve_nms_d, fabs)
+    #endif
     CVE_MAG(float, cve_mag_f)
     CVE_MAG(double, cve_mag_d)
     CVE_SOBEL(unsigned char, float, cve_sobel_u8)
@@ -156,19 +164,19 @@ cdef extern from *:
     void cve_mag_f(const float* gx, const float* gy, float* mag, Py_ssize_t w, int l2) noexcept nogil
     void cve_mag_d(const double* gx, const double* gy, double* mag, Py_ssize_t w, int l2) noexcept nogil
     Py_ssize_t cve_canny_u8(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                            float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                            float lo, float hi, float tg22, u8* state,
                             float* buf) noexcept nogil
     Py_ssize_t cve_canny_u16(const uint16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                             float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                             float lo, float hi, float tg22, u8* state,
                              float* buf) noexcept nogil
     Py_ssize_t cve_canny_s16(const int16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                             float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                             float lo, float hi, float tg22, u8* state,
                              float* buf) noexcept nogil
     Py_ssize_t cve_canny_f(const float* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                           float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                           float lo, float hi, float tg22, u8* state,
                            float* buf) noexcept nogil
     Py_ssize_t cve_canny_d(const double* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                           double lo, double hi, double tg22, u8* state, Py_ssize_t* stack,
+                           double lo, double hi, double tg22, u8* state,
                            double* buf) noexcept nogil
 
 
@@ -181,77 +189,153 @@ cdef double TG22 = 13573.0 / 32768.0
 
 
 def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint l2,
-          double low, double high, u8[:, ::1] edges, Py_ssize_t[::1] stack):
+          double low, double high, u8[:, ::1] edges):
     """Canny from the image itself: Sobel (replicated border), magnitude,
     non-maximum suppression with OpenCV's sector rule, 8-connected hysteresis.
 
     Computed in float32 (double for double input) row by row. With ``l2`` the
     magnitude is ``gx**2 + gy**2`` and ``low``/``high`` must already be
     squared. ``edges`` (H, W) receives 1 for edge pixels, 0 elsewhere;
-    ``stack`` needs H * W entries.
+    The hysteresis stack grows on demand (it holds at most one connected
+    edge at a time), so memory stays proportional to the edges, not the image.
     """
     cdef Py_ssize_t h = img.shape[0], w = img.shape[1]
     cdef Py_ssize_t top, p, y, x, yy, xx, q, x0, x1
     cdef u8* state = &edges[0, 0]
     cdef const u8* mk = &mask[0, 0] if use_mask else NULL
     cdef void* buf = malloc(10 * (w + 2) * sizeof(double) + 64)
-    if buf == NULL:
+    cdef Py_ssize_t cap = 4096, seed
+    cdef Py_ssize_t* stack = <Py_ssize_t*>malloc(cap * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* grown
+    cdef bint failed = False
+    if buf == NULL or stack == NULL:
+        free(buf); free(stack)
         raise MemoryError("cannot allocate Canny buffers")
     with nogil:
         if pixel_t is uint8_t:
             top = cve_canny_u8(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                               state, &stack[0], <float*>buf)
+                               state, <float*>buf)
         elif pixel_t is uint16_t:
             top = cve_canny_u16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                                state, &stack[0], <float*>buf)
+                                state, <float*>buf)
         elif pixel_t is int16_t:
             top = cve_canny_s16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                                state, &stack[0], <float*>buf)
+                                state, <float*>buf)
         elif pixel_t is float:
             top = cve_canny_f(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                              state, &stack[0], <float*>buf)
+                              state, <float*>buf)
         else:
             top = cve_canny_d(&img[0, 0], h, w, mk, l2, low, high, TG22,
-                              state, &stack[0], <double*>buf)
-        # hysteresis: grow strong edges through 8-connected weak pixels
-        while top > 0:
-            top -= 1
-            p = stack[top]
-            y = p // w
-            x = p - y * w
-            x0 = x - 1 if x > 0 else 0
-            x1 = x + 2 if x + 1 < w else w
-            for yy in range(y - 1 if y > 0 else 0, y + 2 if y + 1 < h else h):
-                for xx in range(x0, x1):
-                    q = yy * w + xx
-                    if state[q] == 1:
-                        state[q] = 2
-                        stack[top] = q
-                        top += 1
+                              state, <double*>buf)
+        # hysteresis: from each strong pixel, grow through 8-connected weak ones
+        for seed in range(h * w):
+            if state[seed] != 2 or failed:
+                continue
+            stack[0] = seed
+            top = 1
+            while top > 0:
+                top -= 1
+                p = stack[top]
+                y = p // w
+                x = p - y * w
+                x0 = x - 1 if x > 0 else 0
+                x1 = x + 2 if x + 1 < w else w
+                for yy in range(y - 1 if y > 0 else 0, y + 2 if y + 1 < h else h):
+                    for xx in range(x0, x1):
+                        q = yy * w + xx
+                        if state[q] == 1:
+                            state[q] = 2
+                            if top == cap:
+                                grown = <Py_ssize_t*>realloc(stack, 2 * cap * sizeof(Py_ssize_t))
+                                if grown == NULL:
+                                    failed = True
+                                    break
+                                stack = grown
+                                cap *= 2
+                            stack[top] = q
+                            top += 1
+                    if failed:
+                        break
+                if failed:
+                    break
         for p in range(h * w):
             state[p] = state[p] >> 1
     free(buf)
+    free(stack)
+    if failed:
+        raise MemoryError("cannot grow the Canny hysteresis stack")
 
 
 # ---------------------------------------------------------------- corners
 
 
-def tensor_products(const real_t[:, ::1] gx, const real_t[:, ::1] gy, real_t[:, ::1] out,
-                    double scale):
-    """out[y, 3x:3x+3] = scale * (gx*gx, gx*gy, gy*gy): the structure tensor
-    entries interleaved as three channels, ready for one 3-channel smoothing pass."""
-    cdef Py_ssize_t h = gx.shape[0], w = gx.shape[1], y, x
-    cdef real_t a, b, sc = <real_t>scale
-    cdef real_t* o
+cdef void _products_row(const real_t* a, const real_t* b, const real_t* c, real_t* sm, real_t* df,
+                        real_t* gx, real_t* gy, const Py_ssize_t* xmap, Py_ssize_t w,
+                        real_t sm_cval, real_t* o, real_t sc) noexcept nogil:
+    """Sobel of one row from rows a (above), b, c (below) with the border
+    columns taken from ``xmap`` (length w + 2, -1 = constant), then the
+    interleaved products scale * (gx*gx, gx*gy, gy*gy) into ``o``."""
+    cdef Py_ssize_t x
+    cdef real_t u, v
+    for x in range(w):
+        sm[x] = a[x] + 2 * b[x] + c[x]
+        df[x] = c[x] - a[x]
+    # padded positions -1 and w (sm/df have one spare element on each side)
+    if xmap[0] >= 0:
+        sm[-1] = sm[xmap[0]]
+        df[-1] = df[xmap[0]]
+    else:
+        sm[-1] = sm_cval
+        df[-1] = 0
+    if xmap[w + 1] >= 0:
+        sm[w] = sm[xmap[w + 1]]
+        df[w] = df[xmap[w + 1]]
+    else:
+        sm[w] = sm_cval
+        df[w] = 0
+    for x in range(w):
+        gx[x] = sm[x + 1] - sm[x - 1]
+        gy[x] = df[x - 1] + 2 * df[x] + df[x + 1]
+    for x in range(w):
+        u = gx[x]
+        v = gy[x]
+        o[3 * x] = sc * u * u
+        o[3 * x + 1] = sc * u * v
+        o[3 * x + 2] = sc * v * v
+
+
+def sobel_products(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap,
+                   const Py_ssize_t[::1] xmap, real_t[:, ::1] out, double scale, double cval):
+    """Structure-tensor products from the image in one pass: 3x3 Sobel with the
+    border given by the maps (length H + 2 and W + 2, anchor 1; -1 = ``cval``),
+    then out[y, 3x:3x+3] = scale * (gx*gx, gx*gy, gy*gy), interleaved as three
+    channels ready for one 3-channel smoothing pass."""
+    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], y, x
+    cdef real_t sc = <real_t>scale, cv = <real_t>cval
+    cdef real_t* buf = <real_t*>malloc((5 * w + 8) * sizeof(real_t))
+    cdef real_t* sm
+    cdef real_t* df
+    cdef real_t* gx
+    cdef real_t* gy
+    cdef real_t* crow
+    cdef const real_t* r[3]
+    cdef Py_ssize_t s, j
+    if buf == NULL:
+        raise MemoryError("cannot allocate Sobel buffers")
+    sm = buf + 1
+    df = buf + w + 4
+    gx = buf + 2 * w + 8 - 1
+    gy = gx + w
+    crow = gy + w
     with nogil:
+        for x in range(w):
+            crow[x] = cv
         for y in range(h):
-            o = &out[y, 0]
-            for x in range(w):
-                a = gx[y, x]
-                b = gy[y, x]
-                o[3 * x] = sc * a * a
-                o[3 * x + 1] = sc * a * b
-                o[3 * x + 2] = sc * b * b
+            for j in range(3):
+                s = ymap[y + j]
+                r[j] = &img[s, 0] if s >= 0 else crow
+            _products_row(r[0], r[1], r[2], sm, df, gx, gy, &xmap[0], w, 4 * cv, &out[y, 0], sc)
+    free(buf)
 
 
 def harris_response(const real_t[:, ::1] tensor, real_t[:, ::1] out, double k):

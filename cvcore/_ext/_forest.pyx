@@ -17,9 +17,9 @@
 #   value[i, :]  class probabilities of the node's (weighted) samples
 #   gain[i]      weighted impurity decrease of the split (for importances)
 from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 from libc.math cimport INFINITY
-from libc.stdint cimport int32_t, uint64_t
+from libc.stdint cimport int32_t, uint32_t, uint64_t
 
 import numpy as np
 
@@ -27,6 +27,8 @@ ctypedef Py_ssize_t intp
 
 cdef double FEATURE_EPS = 1e-7
 cdef double IMPURITY_EPS = 1e-7
+#: nodes with at least this many samples are sorted by radix sort, smaller ones by introsort
+cdef intp RADIX_MIN = 256
 
 
 # ---------------------------------------------------------------------------
@@ -153,6 +155,91 @@ cdef inline void _sort(float* v, intp* s, intp n) noexcept nogil:
     _introsort(v, s, n, 2 * maxd)
 
 
+
+
+# ---------------------------------------------------------------------------
+# LSD radix sort of (value, sample) pairs for large nodes: float32 values are
+# mapped to order-preserving uint32 keys and sorted in three 11/11/10-bit passes
+# (a pass is skipped when all keys share that digit).
+# ---------------------------------------------------------------------------
+
+cdef inline uint32_t _float_key(float v) noexcept nogil:
+    cdef uint32_t b
+    memcpy(&b, &v, 4)  # bit cast without breaking strict aliasing
+    if b & <uint32_t>0x80000000:
+        return ~b
+    return b | <uint32_t>0x80000000
+
+
+cdef inline float _key_float(uint32_t k) noexcept nogil:
+    cdef uint32_t b
+    if k & <uint32_t>0x80000000:
+        b = k & <uint32_t>0x7FFFFFFF
+    else:
+        b = ~k
+    cdef float v
+    memcpy(&v, &b, 4)
+    return v
+
+
+cdef struct RadixBuffers:
+    uint32_t* k1
+    uint32_t* k2
+    intp* s2
+    uint32_t* hist      # 3 * 2048 counters
+
+
+cdef void _radix_sort(float* v, intp* s, intp n, RadixBuffers* rb) noexcept nogil:
+    cdef uint32_t* src_k = rb.k1
+    cdef uint32_t* dst_k = rb.k2
+    cdef intp* src_s = s
+    cdef intp* dst_s = rb.s2
+    cdef uint32_t* tk
+    cdef intp* ts
+    cdef uint32_t* h
+    cdef uint32_t key, total, cnt
+    cdef intp i, d, shift, nb, b
+    cdef bint trivial
+    memset(rb.hist, 0, 3 * 2048 * sizeof(uint32_t))
+    for i in range(n):
+        key = _float_key(v[i])
+        src_k[i] = key
+        rb.hist[key & 2047] += 1
+        rb.hist[2048 + ((key >> 11) & 2047)] += 1
+        rb.hist[4096 + (key >> 22)] += 1
+    for d in range(3):
+        h = rb.hist + 2048 * d
+        shift = 11 * d
+        nb = 2048 if d < 2 else 1024
+        trivial = False
+        total = 0
+        for b in range(nb):
+            cnt = h[b]
+            if cnt == <uint32_t>n:
+                trivial = True
+                break
+            h[b] = total
+            total += cnt
+        if trivial:
+            continue
+        for i in range(n):
+            key = src_k[i]
+            b = (key >> shift) & 2047
+            dst_k[h[b]] = key
+            dst_s[h[b]] = src_s[i]
+            h[b] += 1
+        tk = src_k
+        src_k = dst_k
+        dst_k = tk
+        ts = src_s
+        src_s = dst_s
+        dst_s = ts
+    if src_s != s:
+        for i in range(n):
+            s[i] = src_s[i]
+    for i in range(n):
+        v[i] = _key_float(src_k[i])
+
 # ---------------------------------------------------------------------------
 # growable node storage
 # ---------------------------------------------------------------------------
@@ -232,7 +319,13 @@ cdef int _grow(const float[:, ::1] XT, const intp[::1] y, const double[::1] w,
     cdef float lo_v, hi_v
     cdef int status = 0
     cdef bint is_leaf
-    if Xf == NULL or feats == NULL or counts == NULL or stack == NULL:
+    cdef RadixBuffers rb
+    rb.k1 = <uint32_t*>malloc(n_samples * sizeof(uint32_t))
+    rb.k2 = <uint32_t*>malloc(n_samples * sizeof(uint32_t))
+    rb.s2 = <intp*>malloc(n_samples * sizeof(intp))
+    rb.hist = <uint32_t*>malloc(3 * 2048 * sizeof(uint32_t))
+    if (Xf == NULL or feats == NULL or counts == NULL or stack == NULL or rb.k1 == NULL
+            or rb.k2 == NULL or rb.s2 == NULL or rb.hist == NULL):
         status = -1
         top = 0
     else:
@@ -292,7 +385,10 @@ cdef int _grow(const float[:, ::1] XT, const intp[::1] y, const double[::1] w,
             drawn += 1
             for i in range(start, end):
                 Xf[i] = XT[f, samples[i]]
-            _sort(Xf + start, samples + start, n_node)
+            if n_node >= RADIX_MIN:
+                _radix_sort(Xf + start, samples + start, n_node, &rb)
+            else:
+                _sort(Xf + start, samples + start, n_node)
             visited += 1
             if Xf[end - 1] <= Xf[start] + FEATURE_EPS:
                 # constant in this node: counts as tried (as in scikit-learn), but the
@@ -382,6 +478,10 @@ cdef int _grow(const float[:, ::1] XT, const intp[::1] y, const double[::1] w,
     free(feats)
     free(counts)
     free(stack)
+    free(rb.k1)
+    free(rb.k2)
+    free(rb.s2)
+    free(rb.hist)
     return status
 
 
@@ -440,20 +540,42 @@ def grow_tree(const float[:, ::1] XT, const intp[::1] y, const double[::1] weigh
 # prediction over a flat forest
 # ---------------------------------------------------------------------------
 
-def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots,
-                         const int32_t[::1] feature, const double[::1] threshold,
-                         const int32_t[::1] left, const int32_t[::1] right,
-                         const double[:, ::1] value, double[:, ::1] out):
+cdef packed struct Node:
+    double threshold
+    int32_t feature
+    int32_t left          # right child is left + 1; -1 marks a leaf (index into value)
+
+
+def pack_nodes(const int32_t[::1] feature, const double[::1] threshold, const int32_t[::1] left,
+               const int32_t[::1] right, Node[::1] out):
+    """Fill the packed node array used by :func:`forest_predict_proba`.
+
+    Children must be adjacent (``right == left + 1``), as :func:`grow_tree`
+    allocates them; returns False (and leaves ``out`` partly filled) otherwise.
+    """
+    cdef intp i
+    for i in range(feature.shape[0]):
+        if left[i] >= 0 and right[i] != left[i] + 1:
+            return False
+        out[i].threshold = threshold[i]
+        out[i].feature = feature[i] if left[i] >= 0 else 0
+        out[i].left = left[i]
+    return True
+
+
+def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots, const Node[::1] nodes,
+                         const double[:, ::1] value, double[:, ::1] out, intp block=4096):
     """Average of the trees' leaf class distributions for every row of X.
 
     Node indices are global (all trees concatenated); ``roots[t]`` is tree
-    ``t``'s root. Processes samples in small blocks, tree by tree, so that a
-    tree's upper nodes stay in cache.
+    ``t``'s root. Samples are processed in blocks of ``block`` rows, tree by
+    tree, so that a tree's nodes stay in cache while it handles the block.
     """
     cdef intp n = X.shape[0], n_trees = roots.shape[0], K = value.shape[1]
-    cdef intp b0, b1, i, tr, c, node
-    cdef intp BLOCK = 128
+    cdef intp b0, b1, i, j, tr, c, node
+    cdef intp BLOCK = block if block > 0 else 1
     cdef double scale = 1.0 / n_trees
+    cdef const Node* nd = &nodes[0]
     with nogil:
         for i in range(n):
             for c in range(K):
@@ -466,11 +588,11 @@ def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots,
             for tr in range(n_trees):
                 for i in range(b0, b1):
                     node = roots[tr]
-                    while left[node] >= 0:
-                        if X[i, feature[node]] <= threshold[node]:
-                            node = left[node]
+                    while nd[node].left >= 0:
+                        if X[i, nd[node].feature] <= nd[node].threshold:
+                            node = nd[node].left
                         else:
-                            node = right[node]
+                            node = nd[node].left + 1
                     for c in range(K):
                         out[i, c] += value[node, c]
             for i in range(b0, b1):

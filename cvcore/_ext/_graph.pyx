@@ -15,9 +15,24 @@
 from libc.math cimport exp, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
-from libc.stdint cimport uint32_t, int32_t
+from libc.stdint cimport uint8_t, uint32_t, int32_t, int64_t
 
 import numpy as np
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define CVCORE_PREFETCH(ptr) __builtin_prefetch(ptr)
+    #else
+    #define CVCORE_PREFETCH(ptr) ((void)0)
+    #endif
+    """
+    void CVCORE_PREFETCH(const void* ptr) noexcept nogil
+
+# How many edges ahead the union-find loops prefetch their nodes (they are
+# memory-latency bound: sorted edges visit pixels in random order).
+cdef enum:
+    AHEAD = 16
 
 
 cdef inline Py_ssize_t _reflect(Py_ssize_t i, Py_ssize_t n) noexcept nogil:
@@ -113,80 +128,104 @@ def sorted_edges(const float[:, :, ::1] img):
     return ids, weights
 
 
+cdef inline uint32_t _dist_bits(const float* a, const float* b, Py_ssize_t C) noexcept nogil:
+    cdef float s = 0, dlt
+    cdef Py_ssize_t c
+    cdef uint32_t bits
+    for c in range(C):
+        dlt = a[c] - b[c]
+        s += dlt * dlt
+    s = sqrt(s)
+    memcpy(&bits, &s, sizeof(float))  # non-negative floats sort like their bits
+    return bits
+
+
 cdef void _edge_weights(const float[:, :, ::1] img, uint32_t* ids, uint32_t* keys) noexcept nogil:
+    # Edges in the order (pixel, direction) so that ties keep a fixed order.
     cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
-    cdef Py_ssize_t y, x, c, m = 0
+    cdef Py_ssize_t y, x, m = 0
     cdef uint32_t p
-    cdef double s, dlt
-    cdef float wf
-    cdef const float* a
-    cdef const float* b
-    cdef int d
-    cdef Py_ssize_t dx[4]
-    cdef Py_ssize_t dy[4]
-    dx[0] = 1; dy[0] = 0
-    dx[1] = 0; dy[1] = 1
-    dx[2] = 1; dy[2] = 1
-    dx[3] = 1; dy[3] = -1
+    cdef const float* row
+    cdef const float* below
+    cdef const float* above
     for y in range(H):
+        row = &img[y, 0, 0]
+        below = &img[y + 1, 0, 0] if y + 1 < H else NULL
+        above = &img[y - 1, 0, 0] if y > 0 else NULL
         for x in range(W):
-            p = <uint32_t>(y * W + x)
-            a = &img[y, x, 0]
-            for d in range(4):
-                if x + dx[d] >= W or y + dy[d] >= H or y + dy[d] < 0:
-                    continue
-                b = &img[y + dy[d], x + dx[d], 0]
-                s = 0
-                for c in range(C):
-                    dlt = <double>a[c] - <double>b[c]
-                    s += dlt * dlt
-                wf = <float>sqrt(s)
-                ids[m] = p * 4 + <uint32_t>d
-                memcpy(&keys[m], &wf, sizeof(float))  # non-negative floats sort like their bits
+            p = <uint32_t>((y * W + x) * 4)
+            if x + 1 < W:
+                ids[m] = p
+                keys[m] = _dist_bits(row + x * C, row + (x + 1) * C, C)
+                m += 1
+            if below != NULL:
+                ids[m] = p + 1
+                keys[m] = _dist_bits(row + x * C, below + x * C, C)
+                m += 1
+                if x + 1 < W:
+                    ids[m] = p + 2
+                    keys[m] = _dist_bits(row + x * C, below + (x + 1) * C, C)
+                    m += 1
+            if above != NULL and x + 1 < W:
+                ids[m] = p + 3
+                keys[m] = _dist_bits(row + x * C, above + (x + 1) * C, C)
                 m += 1
 
 
 cdef void _radix_sort(uint32_t* keys, uint32_t* vals, uint32_t* tkeys, uint32_t* tvals,
                       Py_ssize_t n) noexcept nogil:
-    # Stable LSD radix sort of (keys, vals) by keys, 3 passes of 11 bits; a pass
-    # whose digit is the same for every key is skipped. Result ends in keys/vals.
-    cdef Py_ssize_t count[2048]
-    cdef Py_ssize_t i, total, cnt
+    # Stable LSD radix sort of (keys, vals) by keys, 3 passes of 11 bits (the
+    # three digit histograms come from one read); a pass whose digit is the same
+    # for every key is skipped. The result ends in keys/vals.
+    cdef Py_ssize_t* count = <Py_ssize_t*>malloc(3 * 2048 * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* cnt
+    cdef Py_ssize_t i, total, c
     cdef int shift, pass_
-    cdef uint32_t digit
+    cdef uint32_t digit, key
     cdef uint32_t* sk = keys
     cdef uint32_t* sv = vals
     cdef uint32_t* dk = tkeys
     cdef uint32_t* dv = tvals
     cdef uint32_t* swap
     cdef bint trivial
+    memset(count, 0, 3 * 2048 * sizeof(Py_ssize_t))
+    for i in range(n):
+        key = keys[i]
+        count[key & 2047] += 1
+        count[2048 + ((key >> 11) & 2047)] += 1
+        count[4096 + (key >> 22)] += 1
     for pass_ in range(3):
         shift = 11 * pass_
-        memset(count, 0, sizeof(count))
-        for i in range(n):
-            count[(sk[i] >> shift) & 2047] += 1
+        cnt = count + 2048 * pass_
         trivial = False
         for i in range(2048):
-            if count[i] == n:
+            if cnt[i] == n:
                 trivial = True
                 break
         if trivial:
             continue
         total = 0
         for i in range(2048):
-            cnt = count[i]
-            count[i] = total
-            total += cnt
+            c = cnt[i]
+            cnt[i] = total
+            total += c
         for i in range(n):
-            digit = (sk[i] >> shift) & 2047
-            dk[count[digit]] = sk[i]
-            dv[count[digit]] = sv[i]
-            count[digit] += 1
+            key = sk[i]
+            digit = (key >> shift) & 2047
+            dk[cnt[digit]] = key
+            dv[cnt[digit]] = sv[i]
+            cnt[digit] += 1
         swap = sk; sk = dk; dk = swap
         swap = sv; sv = dv; dv = swap
+    free(count)
     if sk != keys:
         memcpy(keys, sk, n * sizeof(uint32_t))
         memcpy(vals, sv, n * sizeof(uint32_t))
+
+
+cdef struct Info:
+    float thresh   # Int(C) + k / |C| of a root
+    int32_t size   # |C| of a root
 
 
 cdef inline int32_t _find(int32_t* parent, int32_t a) noexcept nogil:
@@ -198,25 +237,47 @@ cdef inline int32_t _find(int32_t* parent, int32_t a) noexcept nogil:
 
 
 def segment_sorted(const uint32_t[::1] ids, const float[::1] weights, Py_ssize_t height,
-                   Py_ssize_t width, double k, Py_ssize_t min_size, int32_t[:, ::1] labels):
-    """Union-find segmentation over pre-sorted edges; fills labels, returns the count."""
-    cdef Py_ssize_t n = height * width
-    parent_a = np.empty(n, np.int32)
-    size_a = np.empty(n, np.int32)
-    thresh_a = np.empty(n, np.float32)
-    cdef int32_t[::1] parent = parent_a
-    cdef int32_t[::1] size = size_a
-    cdef float[::1] thresh = thresh_a
-    cdef Py_ssize_t count
+                   Py_ssize_t width, const double[::1] ks, const int64_t[::1] min_sizes,
+                   int32_t[:, :, ::1] labels):
+    """Union-find segmentations over pre-sorted edges, one per k.
+
+    ``labels`` has shape (len(ks), H, W); returns the segment counts (int64 array).
+    """
+    cdef Py_ssize_t n = height * width, K = ks.shape[0], j
+    # the finds only touch `parent` (4 bytes per pixel, cache friendly); Info is
+    # read only for pairs of distinct roots
+    cdef int32_t* parent = <int32_t*>malloc(n * sizeof(int32_t))
+    cdef Info* info = <Info*>malloc(n * sizeof(Info))
+    cdef uint8_t* small = <uint8_t*>malloc(n * sizeof(uint8_t))
+    counts = np.zeros(K, np.int64)
+    cdef int64_t[::1] cv = counts
+    if parent == NULL or info == NULL or small == NULL:
+        free(parent)
+        free(info)
+        free(small)
+        raise MemoryError("not enough memory for the segmentation forest")
     with nogil:
-        count = _segment(ids, weights, width, <float>k, min_size, &parent[0], &size[0],
-                         &thresh[0], &labels[0, 0], n)
-    return count
+        for j in range(K):
+            cv[j] = _segment(ids, weights, width, <float>ks[j], min_sizes[j], parent, info,
+                             small, &labels[j, 0, 0], n)
+    free(parent)
+    free(info)
+    free(small)
+    return counts
+
+
+cdef inline void _union(int32_t* parent, Info* info, int32_t a, int32_t b) noexcept nogil:
+    # b joins a (the larger component becomes the root)
+    cdef int32_t t
+    if info[a].size < info[b].size:
+        t = a; a = b; b = t
+    parent[b] = a
+    info[a].size += info[b].size
 
 
 cdef Py_ssize_t _segment(const uint32_t[::1] ids, const float[::1] weights, Py_ssize_t W,
-                         float k, Py_ssize_t min_size, int32_t* parent, int32_t* size,
-                         float* thresh, int32_t* labels, Py_ssize_t n) noexcept nogil:
+                         float k, Py_ssize_t min_size, int32_t* parent, Info* info,
+                         uint8_t* small, int32_t* labels, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i, m = ids.shape[0], count = 0
     cdef int32_t a, b, p, q
     cdef uint32_t e
@@ -228,9 +289,20 @@ cdef Py_ssize_t _segment(const uint32_t[::1] ids, const float[::1] weights, Py_s
     off[3] = 1 - W
     for i in range(n):
         parent[i] = <int32_t>i
-        size[i] = 1
-        thresh[i] = k
+        info[i].size = 1
+        info[i].thresh = k
     for i in range(m):
+        if i + 2 * AHEAD < m:
+            # two-stage prefetch: the nodes 2 * AHEAD edges ahead, and the
+            # parents of the nodes AHEAD edges ahead (fetched by the first stage)
+            e = ids[i + 2 * AHEAD]
+            p = <int32_t>(e >> 2)
+            CVCORE_PREFETCH(&parent[p])
+            CVCORE_PREFETCH(&parent[p + off[e & 3]])
+            e = ids[i + AHEAD]
+            p = <int32_t>(e >> 2)
+            CVCORE_PREFETCH(&parent[parent[p]])
+            CVCORE_PREFETCH(&parent[parent[p + off[e & 3]]])
         e = ids[i]
         p = <int32_t>(e >> 2)
         q = <int32_t>(p + off[e & 3])
@@ -239,31 +311,34 @@ cdef Py_ssize_t _segment(const uint32_t[::1] ids, const float[::1] weights, Py_s
         if a == b:
             continue
         w = weights[i]
-        if w <= thresh[a] and w <= thresh[b]:
-            if size[a] < size[b]:
-                a, b = b, a
-            parent[b] = a
-            size[a] += size[b]
-            thresh[a] = w + k / size[a]
+        if w <= info[a].thresh and w <= info[b].thresh:
+            _union(parent, info, a, b)
+            a = parent[a]  # the new root (a or b)
+            info[a].thresh = w + k / info[a].size
     if min_size > 1:
+        # Components only grow, so an edge can matter here only if one of its
+        # ends lies in a component that is small now: flag those pixels and
+        # scan the sorted edges, doing finds only for flagged ones.
+        for i in range(n):
+            a = _find(parent, <int32_t>i)
+            small[i] = info[a].size < min_size
         for i in range(m):
             e = ids[i]
             p = <int32_t>(e >> 2)
             q = <int32_t>(p + off[e & 3])
+            if not (small[p] | small[q]):
+                continue
             a = _find(parent, p)
             b = _find(parent, q)
-            if a != b and (size[a] < min_size or size[b] < min_size):
-                if size[a] < size[b]:
-                    a, b = b, a
-                parent[b] = a
-                size[a] += size[b]
-    # labels numbered in raster order of first appearance; `size` is reused as map
+            if a != b and (info[a].size < min_size or info[b].size < min_size):
+                _union(parent, info, a, b)
+    # labels numbered in raster order of first appearance; `size` becomes the map
     for i in range(n):
-        size[i] = -1
+        info[i].size = -1
     for i in range(n):
         a = _find(parent, <int32_t>i)
-        if size[a] < 0:
-            size[a] = <int32_t>count
+        if info[a].size < 0:
+            info[a].size = <int32_t>count
             count += 1
-        labels[i] = size[a]
+        labels[i] = info[a].size
     return count

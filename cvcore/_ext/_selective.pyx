@@ -40,48 +40,82 @@ def texture_codes(const float[:, :, ::1] smooth, const uint8_t[:, :, ::1] img,
         _texture_codes(smooth, img, codes, &rmax[0], 1)
 
 
-cdef inline void _derivs(const float[:, :, ::1] s, Py_ssize_t y, Py_ssize_t x, Py_ssize_t c,
-                         double* r) noexcept nogil:
-    # oriented first derivatives at 0, 45, 90, 135 degrees (x right, y down)
-    cdef Py_ssize_t H = s.shape[0], W = s.shape[1]
-    cdef Py_ssize_t xl = x - 1 if x > 0 else 0
-    cdef Py_ssize_t xr = x + 1 if x + 1 < W else W - 1
-    cdef Py_ssize_t yu = y - 1 if y > 0 else 0
-    cdef Py_ssize_t yd = y + 1 if y + 1 < H else H - 1
-    cdef double gx = 0.5 * (<double>s[y, xr, c] - <double>s[y, xl, c])
-    cdef double gy = 0.5 * (<double>s[yd, x, c] - <double>s[yu, x, c])
-    cdef double h = 0.7071067811865476
-    r[0] = gx
-    r[1] = h * (gx + gy)
-    r[2] = gy
-    r[3] = h * (gy - gx)
+cdef inline uint8_t _bin(float v) noexcept nogil:
+    # bin of a response already scaled to 0..10; negative responses -> bin 0
+    if v <= 0:
+        return 0
+    if v >= 9:
+        return 9
+    return <uint8_t>v
 
 
 cdef void _texture_codes(const float[:, :, ::1] s, const uint8_t[:, :, ::1] img,
                          uint8_t[:, :, ::1] codes, double* rmax, int stage) noexcept nogil:
+    # Oriented first derivatives at 0, 45, 90, 135 degrees (x right, y down)
+    # and their negatives (180 .. 315 degrees), half-wave rectified.
     cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
-    cdef Py_ssize_t y, x, c, o
-    cdef double r[4]
-    cdef double v, scale
-    cdef int b
+    cdef Py_ssize_t y, x, c
+    cdef float gx, gy, d0, d1, d2, d3, m, sc
+    cdef float h = 0.70710678
+    cdef float mx[16]
+    cdef uint8_t* out
+    for c in range(C):
+        mx[c] = 0
+    cdef const float* rc
+    cdef const float* ru
+    cdef const float* rd
+    cdef Py_ssize_t xl, xr
     for y in range(H):
+        rc = &s[y, 0, 0]
+        ru = &s[y - 1 if y > 0 else 0, 0, 0]
+        rd = &s[y + 1 if y + 1 < H else H - 1, 0, 0]
         for x in range(W):
+            if stage == 1:
+                out = &codes[y, x, 0]
+            xl = (x - 1 if x > 0 else 0) * C
+            xr = (x + 1 if x + 1 < W else W - 1) * C
             for c in range(C):
-                _derivs(s, y, x, c, r)
+                gx = 0.5 * (rc[xr + c] - rc[xl + c])
+                gy = 0.5 * (rd[x * C + c] - ru[x * C + c])
+                d0 = gx
+                d1 = h * (gx + gy)
+                d2 = gy
+                d3 = h * (gy - gx)
                 if stage == 0:
-                    for o in range(4):
-                        v = r[o] if r[o] >= 0 else -r[o]
-                        if v > rmax[c]:
-                            rmax[c] = v
+                    m = d0 if d0 >= 0 else -d0
+                    if d1 > m:
+                        m = d1
+                    elif -d1 > m:
+                        m = -d1
+                    if d2 > m:
+                        m = d2
+                    elif -d2 > m:
+                        m = -d2
+                    if d3 > m:
+                        m = d3
+                    elif -d3 > m:
+                        m = -d3
+                    if m > mx[c]:
+                        mx[c] = m
                     continue
-                codes[y, x, c] = <uint8_t>((<int>img[y, x, c] * 25) >> 8)
-                scale = 10.0 / rmax[c] if rmax[c] > 0 else 0.0
-                for o in range(4):
-                    v = r[o] * scale
-                    b = <int>v if v > 0 else 0
-                    codes[y, x, C + c * 8 + o] = <uint8_t>(b if b < 9 else 9)
-                    b = <int>(-v) if v < 0 else 0
-                    codes[y, x, C + c * 8 + 4 + o] = <uint8_t>(b if b < 9 else 9)
+                out[c] = <uint8_t>((<int>img[y, x, c] * 25) >> 8)
+                sc = <float>rmax[c]
+                d0 = d0 * sc
+                d1 = d1 * sc
+                d2 = d2 * sc
+                d3 = d3 * sc
+                out[C + c * 8 + 0] = _bin(d0)
+                out[C + c * 8 + 1] = _bin(d1)
+                out[C + c * 8 + 2] = _bin(d2)
+                out[C + c * 8 + 3] = _bin(d3)
+                out[C + c * 8 + 4] = _bin(-d0)
+                out[C + c * 8 + 5] = _bin(-d1)
+                out[C + c * 8 + 6] = _bin(-d2)
+                out[C + c * 8 + 7] = _bin(-d3)
+    if stage == 0:
+        # rmax becomes the factor mapping a response to 0..10
+        for c in range(C):
+            rmax[c] = 10.0 / mx[c] if mx[c] > 0 else 0.0
 
 
 def region_stats(const int32_t[:, ::1] labels, const uint8_t[:, :, ::1] codes, int nch,

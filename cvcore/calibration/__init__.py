@@ -9,10 +9,13 @@ from .calibrate import calibrate_camera, chessboard_points
 from .chessboard import find_chessboard_corners
 from .camera import project_points, rodrigues, undistort_image, undistort_points
 from .homography import find_homography
+from .images import CalibrationError, calibrate_images
 from .model import CameraCalibration
 
 __all__ = [
+    "CalibrationError",
     "CameraCalibration",
+    "calibrate_images",
     "calibrate_camera",
     "chessboard_points",
     "find_chessboard_corners",

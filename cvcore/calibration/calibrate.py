@@ -5,10 +5,10 @@ import numpy as np
 
 from .. import _validate
 from . import lm
-from .homography import _homography
+from .homography import homographies
 from .model import CameraCalibration
 from .zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
-                    pose_from_homography)
+                    poses_from_homographies)
 
 __all__ = ["calibrate_camera", "chessboard_points"]
 
@@ -111,6 +111,10 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     [[800.0, 0.0, 320.0], [0.0, 800.0, 240.0], [0.0, 0.0, 1.0]]
     """
     objs, imgs = _validate.point_views(object_points, image_points)
+    for name, views in (("object_points", objs), ("image_points", imgs)):
+        big = max(float(np.abs(v).max()) for v in views)
+        if big > 1e8:
+            raise ValueError(f"{name} must be within +/-1e8 (got a coordinate of {big:.3g})")
     w, h = _validate.image_size(image_size)
     max_iterations = _validate.integer(max_iterations, "max_iterations", low=0, high=100000)
     for k, o in enumerate(objs):
@@ -150,8 +154,20 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
             "use more views or more points per view"
         )
 
+    with np.errstate(all="ignore"):
+        try:
+            return _calibrate(objs, imgs, w, h, n_views, total, free, n_free, aspect, guess_K, guess_d,
+                              fix_principal_point, fix_aspect_ratio, zero_tangent_dist, fix_k3, estimate_skew,
+                              max_iterations)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"the calibration is numerically degenerate ({exc}); check that the points are "
+                             "correct and the views are tilted differently") from None
+
+
+def _calibrate(objs, imgs, w, h, n_views, total, free, n_free, aspect, guess_K, guess_d, fix_principal_point,
+               fix_aspect_ratio, zero_tangent_dist, fix_k3, estimate_skew, max_iterations):
     # 1-2. homographies and the closed form
-    Hs = [_homography(o[:, :2], i, refine=False) for o, i in zip(objs, imgs)]
+    Hs = homographies([o[:, :2] for o in objs], imgs)
     if guess_K is None:
         pp = ((w - 1) / 2.0, (h - 1) / 2.0) if fix_principal_point else None
         if n_views < 3 and not fix_principal_point and estimate_skew:
@@ -167,10 +183,8 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     else:
         K = guess_K.copy()
         dist = guess_d.copy()
-    poses = np.empty((n_views, 6))
-    for v, H in enumerate(Hs):
-        r, t = pose_from_homography(H, K)
-        poses[v, :3], poses[v, 3:] = r, t
+    rv, tv = poses_from_homographies(Hs, K)
+    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
 
     # 3. linear radial distortion (only the free radial terms)
     if guess_K is None:

@@ -12,7 +12,8 @@
    row or column at a time by extrapolating every line of the grid and
    matching the nearest candidate; growth stops where a row is incomplete.
 5. Checks: the grid must have the requested size (either way round) and its
-   cells must alternate dark/bright; anything else is rejected, not guessed.
+   cells must alternate dark/bright; anything else (a partial board, a board
+   of another size, two boards of the requested size) is rejected, not guessed.
 6. Ordering as OpenCV's: ``rows`` rows of ``cols`` corners, row direction x
    column direction clockwise in the image, first inner square dark when the
    colours tell the ends apart, otherwise the first corner above the last row
@@ -95,32 +96,18 @@ class _Candidates:
         self.angles = angles[good]
         self.strength = strength[good]
         self.contrast = contrast[good]
-        self.dirs = np.stack([np.cos(self.angles), np.sin(self.angles)], axis=2)  # (n, 4, 2)
+        self.dirs = np.ascontiguousarray(np.stack([np.cos(self.angles), np.sin(self.angles)], axis=2))  # (n, 4, 2)
         self.n = len(self.pts)
 
 
-def _neighbour(c, i, u, used=None):
+def _neighbour(c, i, u):
     """Nearest candidate from ``i`` along unit direction ``u`` that points back at ``i``."""
-    d = c.pts - c.pts[i]
-    dist = np.hypot(d[:, 0], d[:, 1])
-    dist[i] = np.inf
-    cosang = (d @ u) / np.maximum(dist, 1e-12)
-    ok = (cosang > _COS_TOL) & (dist > 2.0)
-    if used is not None:
-        ok &= ~used
-    if not ok.any():
-        return -1
-    order = np.flatnonzero(ok)[np.argsort(dist[ok])]
-    for j in order[:3]:
-        back = -d[j] / dist[j]
-        if np.max(c.dirs[j] @ back) > _COS_TOL:
-            return int(j)
-    return -1
+    return _chessboard.find_neighbour(c.pts, c.dirs, i, float(u[0]), float(u[1]), float(_COS_TOL))
 
 
 def _nearest(c, p, radius, used):
     d = np.hypot(c.pts[:, 0] - p[0], c.pts[:, 1] - p[1])
-    d[used] = np.inf
+    d[used != 0] = np.inf
     j = int(np.argmin(d))
     return j if d[j] <= radius else -1
 
@@ -140,57 +127,42 @@ def _seed(c, i):
     G = -np.ones((3, 3), np.intp)
     G[1, 1] = i
     G[1, 2], G[2, 1], G[1, 0], G[0, 1] = nb
-    used = np.zeros(c.n, bool)
-    used[[i, *nb]] = True
+    used = np.zeros(c.n, np.uint8)
+    used[[i, *nb]] = 1
     for dr, dc in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
         pred = c.pts[G[1, 1 + dc]] + c.pts[G[1 + dr, 1]] - p
         j = _nearest(c, pred, 0.35 * min(lens), used)
         if j < 0:
             return None
         G[1 + dr, 1 + dc] = j
-        used[j] = True
+        used[j] = 1
     return G, used
 
 
 def _extend(c, G, used):
     """Try to add one full row below ``G`` (callers rotate ``G`` for other sides)."""
-    P = c.pts[G]                                        # (nr, nc, 2)
-    a, b = P[-1], P[-2]
-    step = a - b
-    if G.shape[0] >= 3:
-        prev = b - P[-3]
-        step = step + 0.5 * (step - prev)
-    pred = a + step
-    radius = 0.4 * np.hypot(*(a - b).T)
-    row = -np.ones(G.shape[1], np.intp)
-    taken = used.copy()
-    for k in range(G.shape[1]):
-        j = _nearest(c, pred[k], radius[k], taken)
-        if j < 0:
-            return None
-        row[k] = j
-        taken[j] = True
-    # the new row must be a row: spacing along it comparable to the last one
-    new = c.pts[row]
-    if G.shape[1] >= 2:
-        s_new = np.hypot(*np.diff(new, axis=0).T)
-        s_old = np.hypot(*np.diff(a, axis=0).T)
-        if np.any(s_new < 0.4 * s_old) or np.any(s_new > 2.5 * s_old):
-            return None
-    return np.vstack([G, row[None]]), taken
+    G = np.ascontiguousarray(G)
+    row = np.empty(G.shape[1], np.intp)
+    if not _chessboard.extend_grid(c.pts, G, used, row):
+        return None
+    used[row] = 1
+    return np.vstack([G, row[None]]), used
 
 
 def _grow(c, G, used, limit):
-    grew = True
-    while grew:
+    """Extend each side in turn as far as it goes; two rounds (a side may unblock)."""
+    for _ in range(2):
         grew = False
-        for _ in range(4):
-            if max(G.shape) <= limit:
+        for _side in range(4):
+            while max(G.shape) <= limit:
                 res = _extend(c, G, used)
-                if res is not None:
-                    G, used = res
-                    grew = True
-            G = np.rot90(G)  # visit the four sides; four rotations restore the layout
+                if res is None:
+                    break
+                G, used = res
+                grew = True
+            G = np.rot90(G)  # four rotations restore the layout
+        if not grew:
+            break
     return G
 
 
@@ -225,9 +197,26 @@ def detect_chessboard_grid(image, *, max_size=60):
     return _detect(grey, max_size)
 
 
+def _scales(shape):
+    """Downsampling factors to try, coarsest first (a coarse pass is 4x cheaper)."""
+    H, W = shape
+    f0 = max(1, int(np.ceil(max(H, W) / _WORK_MAX)))
+    return [2 * f0, f0] if min(H, W) >= 400 * f0 else [f0]
+
+
 def _detect(grey, limit, target=None):
+    best, best_info = None, {"candidates": 0}
+    for f in _scales(grey.shape):
+        P, info = _detect_at(grey, f, limit, target)
+        if P is not None and (best is None or P.shape[0] * P.shape[1] > best.shape[0] * best.shape[1]):
+            best, best_info = P, info
+        if best is not None and target is not None and sorted(best.shape[:2]) == sorted(target):
+            break
+    return best, best_info
+
+
+def _detect_at(grey, f, limit, target):
     H, W = grey.shape
-    f = max(1, int(np.ceil(max(H, W) / _WORK_MAX)))
     if f > 1:
         work = np.empty((H // f, W // f), np.float32)
         _chessboard.downsample_area(grey, f, work)
@@ -241,7 +230,7 @@ def _detect(grey, limit, target=None):
     if not c.ok or c.n < 9:
         return None, info
     order = np.argsort(-c.contrast)
-    best = None
+    best = match = None
     tried = np.zeros(c.n, bool)
     attempts = 0
     for i in order:
@@ -258,18 +247,28 @@ def _detect(grey, limit, target=None):
         agree, _ = _cells_alternate(smooth, c.pts[G])
         if agree < 0.9:
             continue
+        if target is not None and sorted(G.shape) == sorted(target):
+            if match is not None:
+                # two complete boards of the requested size: ambiguous, reject
+                info["ambiguous"] = True
+                return None, info
+            match = G
+            if np.count_nonzero(~tried) < G.size:
+                break          # too few candidates left for a second board
+            continue
         if best is None or G.size > best.size:
             best = G
-        if target is not None and sorted(G.shape) >= sorted(target):
+        if target is not None and sorted(G.shape) > sorted(target):
             break
-        if G.size >= 0.5 * c.n:
+        if target is None and G.size >= 0.5 * c.n:
             break
+    if match is not None:
+        best = match
     if best is None:
         return None, info
     P = c.pts[best]
     info["grid_shape"] = best.shape
     info["spacing"] = float(np.median(np.hypot(*np.diff(P, axis=1).reshape(-1, 2).T))) * f
-    info["_smooth"] = smooth
     P_full = (P + 0.5) * f - 0.5
     return P_full, info
 
@@ -279,23 +278,20 @@ def _orient(P, cols, rows, grey):
     cand = []
     for G in (P, np.swapaxes(P, 0, 1)):
         for k in range(4):
-            R = np.rot90(G, k)
-            if R.shape[:2] != (rows, cols):
+            if (G.shape[k % 2], G.shape[1 - k % 2]) != (rows, cols):
                 continue
+            R = np.rot90(G, k)
             dx = R[0, 1] - R[0, 0]
             dy = R[1, 0] - R[0, 0]
-            if dx[0] * dy[1] - dx[1] * dy[0] <= 0:
-                continue
-            cand.append(R)
-    if not cand:
-        return None
-    if len(cand) == 1:
-        return cand[0]
+            if dx[0] * dy[1] - dx[1] * dy[0] > 0:
+                cand.append(R)
+    if len(cand) <= 1:
+        return cand[0] if cand else None
     if (cols + rows) % 2 == 1:
         # the two ends differ in colour: first inner square dark
         def first_cell_dark(R):
-            centre = R[:2, :2].reshape(-1, 2).mean(axis=0)
-            other = R[:2, 1:3].reshape(-1, 2).mean(axis=0)
+            centre = (R[0, 0] + R[1, 1]) / 2.0
+            other = (R[0, 1] + R[1, 2]) / 2.0
             return _sample(grey, centre) < _sample(grey, other)
         dark = [R for R in cand if first_cell_dark(R)]
         if len(dark) == 1:

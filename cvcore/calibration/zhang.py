@@ -12,7 +12,8 @@ import numpy as np
 
 from .camera import rotation_to_rvec
 
-__all__ = ["intrinsics_from_homographies", "pose_from_homography", "initial_radial_distortion"]
+__all__ = ["intrinsics_from_homographies", "pose_from_homography", "poses_from_homographies",
+           "initial_radial_distortion"]
 
 
 def _vij(H, i, j):
@@ -25,6 +26,10 @@ def _vij(H, i, j):
         hi[2] * hj[1] + hi[1] * hj[2],
         hi[2] * hj[2],
     ])
+
+
+_NO_CAMERA = ("the views give no valid camera: the boards are probably all nearly parallel (degenerate), "
+              "or the points do not match the board; tilt the board by 20-45 degrees in different directions")
 
 
 class DegenerateViewsError(ValueError):
@@ -108,11 +113,11 @@ def intrinsics_from_homographies(homographies, image_size, *, estimate_skew=Fals
     B11, B12, B22, B13, B23, B33 = b
     den = B11 * B22 - B12 * B12
     if B11 <= 0 or den <= 0:
-        raise DegenerateViewsError("the views give no valid camera (the conic is not positive definite)")
+        raise DegenerateViewsError(_NO_CAMERA + " (the conic is not positive definite)")
     v0 = (B12 * B13 - B11 * B23) / den
     lam = B33 - (B13 * B13 + v0 * (B12 * B13 - B11 * B23)) / B11
     if lam / B11 <= 0:
-        raise DegenerateViewsError("the views give no valid camera (negative focal length squared)")
+        raise DegenerateViewsError(_NO_CAMERA + " (negative focal length squared)")
     alpha = np.sqrt(lam / B11)
     beta = np.sqrt(lam * B11 / den)
     gamma = -B12 * alpha * alpha * beta / lam
@@ -171,3 +176,21 @@ def initial_radial_distortion(obj_views, img_views, K, rvecs, tvecs, n_coeffs=2)
     b = np.concatenate(rhs)
     k, *_ = np.linalg.lstsq(A, b, rcond=None)
     return k
+
+
+def poses_from_homographies(Hs, K):
+    """Batched :func:`pose_from_homography`: ``(rvecs (V, 3), tvecs (V, 3))``."""
+    M = np.linalg.solve(K, np.asarray(Hs))                               # (V, 3, 3)
+    lam = 0.5 * (1.0 / np.linalg.norm(M[:, :, 0], axis=1) + 1.0 / np.linalg.norm(M[:, :, 1], axis=1))
+    lam = np.where(M[:, 2, 2] * lam < 0, -lam, lam)
+    r1 = M[:, :, 0] * lam[:, None]
+    r2 = M[:, :, 1] * lam[:, None]
+    t = M[:, :, 2] * lam[:, None]
+    R = np.stack([r1, r2, np.cross(r1, r2)], axis=2)
+    u, _, vt = np.linalg.svd(R)
+    Rn = u @ vt
+    neg = np.linalg.det(Rn) < 0
+    if np.any(neg):
+        u[neg, :, 2] *= -1
+        Rn = u @ vt
+    return np.array([rotation_to_rvec(r) for r in Rn]), t

@@ -13,6 +13,8 @@ from ._base import ClassifierBase
 __all__ = ["RandomForestClassifier"]
 
 _INT32_MAX = 2**31 - 1
+#: packed node record of the prediction kernel (threshold, feature, left child)
+_NODE_DTYPE = np.dtype([("threshold", np.float64), ("feature", np.int32), ("left", np.int32)])
 
 
 def _n_threads(n_jobs):
@@ -191,6 +193,7 @@ class RandomForestClassifier(ClassifierBase):
         self._left = np.concatenate(left).astype(np.int32)
         self._right = np.concatenate(right).astype(np.int32)
         self._value = np.ascontiguousarray(np.concatenate([t[4] for t in trees]))
+        self._nodes = None
 
     # ---- flat representation (for model files) --------------------------------
 
@@ -253,6 +256,8 @@ class RandomForestClassifier(ClassifierBase):
         if np.any(left[split] <= idx[split]) or np.any(right[split] <= idx[split]) \
                 or np.any(left[split] >= n_nodes) or np.any(right[split] >= n_nodes):
             raise ValueError("forest children must point to later nodes within the array")
+        if np.any(right[split] != left[split] + 1):
+            raise ValueError("forest children must be adjacent (right == left + 1)")
         if not np.all(np.isfinite(threshold)) or not np.all(np.isfinite(value)):
             raise ValueError("forest thresholds and values must be finite")
         model = cls(**params)
@@ -265,12 +270,23 @@ class RandomForestClassifier(ClassifierBase):
         model._left = np.ascontiguousarray(left)
         model._right = np.ascontiguousarray(right)
         model._value = np.ascontiguousarray(value)
+        model._nodes = None
         return model
 
     # ---- prediction -------------------------------------------------------------
 
     def _flat(self):
         return (self._roots, self._feature, self._threshold, self._left, self._right)
+
+    def _packed(self):
+        packed = getattr(self, "_nodes", None)
+        if packed is None or packed.shape[0] != self._feature.shape[0]:
+            packed = np.empty(self._feature.shape[0], _NODE_DTYPE)
+            if not _forest.pack_nodes(self._feature, self._threshold, self._left, self._right, packed):
+                raise ValueError("forest arrays must store the two children of a node next to each other "
+                                 "(right == left + 1)")
+            self._nodes = packed
+        return packed
 
     def predict_proba(self, X):
         """Mean of the trees' leaf class distributions, columns as ``classes_``.
@@ -284,20 +300,19 @@ class RandomForestClassifier(ClassifierBase):
         self._check_fitted()
         X = _validate.feature_matrix(X, "X", dtype=np.float32, n_features=self.n_features_in_)
         out = np.empty((X.shape[0], self._value.shape[1]), np.float64)
-        roots, feature, threshold, left, right = self._flat()
+        roots, nodes = self._roots, self._packed()
         threads = _n_threads(self.n_jobs)
         if threads > 1 and X.shape[0] >= 4096:
             bounds = np.linspace(0, X.shape[0], threads + 1).astype(int)
 
             def run(i):
                 a, b = bounds[i], bounds[i + 1]
-                _forest.forest_predict_proba(X[a:b], roots, feature, threshold, left, right,
-                                             self._value, out[a:b])
+                _forest.forest_predict_proba(X[a:b], roots, nodes, self._value, out[a:b])
 
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(run, range(threads)))
         else:
-            _forest.forest_predict_proba(X, roots, feature, threshold, left, right, self._value, out)
+            _forest.forest_predict_proba(X, roots, nodes, self._value, out)
         return out
 
     def apply(self, X):

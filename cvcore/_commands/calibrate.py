@@ -1,0 +1,168 @@
+"""``cvcore calibrate``: camera calibration from chessboard photos (or ``--sample``)."""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+
+HELP = "calibrate a camera from photos of a chessboard (Zhang's method + Levenberg-Marquardt)"
+
+_IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".ppm", ".webp")
+_UNITS = {"": 1.0, "mm": 1.0, "cm": 1.0, "m": 1.0, "in": 1.0, "px": 1.0}
+
+
+def add_arguments(p):
+    p.add_argument("images", nargs="*", metavar="IMAGES",
+                   help="image files, directories or glob patterns (all from one camera)")
+    p.add_argument("--pattern", metavar="COLSxROWS",
+                   help="inner corners per row x per column, e.g. 9x6 (a board of 10x7 squares)")
+    p.add_argument("--square", default="1", metavar="SIZE",
+                   help="side of one square, e.g. 30mm, 2.5cm (poses are given in that unit; default 1)")
+    p.add_argument("--out", metavar="PATH", help="write the calibration as JSON")
+    p.add_argument("--yaml", metavar="PATH", help="also write it as OpenCV-compatible YAML (cv2.FileStorage)")
+    p.add_argument("--report", metavar="PNG", help="write a report figure (errors, residuals, coverage)")
+    p.add_argument("--sample", action="store_true",
+                   help="calibrate synthetic views rendered with a known camera and compare")
+    p.add_argument("--no-reject", action="store_true", help="keep outlier views")
+    p.add_argument("--fix-k3", action="store_true", help="do not estimate k3")
+    p.add_argument("--zero-tangent", action="store_true", help="fix p1 = p2 = 0")
+    p.add_argument("--fix-principal-point", action="store_true", help="keep the principal point at the centre")
+    p.add_argument("--fix-aspect-ratio", action="store_true", help="estimate one focal length (fx = fy)")
+    p.add_argument("--skew", action="store_true", help="also estimate the skew (Zhang's gamma)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _square(text):
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
+    if not m or m.group(2).lower() not in _UNITS:
+        raise ValueError(f"--square must be a positive length like 30mm, 2.5cm or 1, got {text!r}")
+    value = float(m.group(1))
+    if value <= 0:
+        raise ValueError(f"--square must be positive, got {text!r}")
+    return value, m.group(2).lower() or "units"
+
+
+def _pattern(text):
+    from cvcore import _validate
+
+    if text is None:
+        raise ValueError("--pattern is required (inner corners, e.g. --pattern 9x6 for a board of 10x7 squares)")
+    try:
+        return _validate.pattern_size(text, "--pattern")
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _expand(items):
+    files = []
+    for item in items:
+        if os.path.isdir(item):
+            files += sorted(os.path.join(item, f) for f in os.listdir(item) if f.lower().endswith(_IMAGE_EXT))
+        elif any(ch in item for ch in "*?["):
+            files += sorted(glob.glob(item))
+        else:
+            if not os.path.exists(item):
+                raise FileNotFoundError(f"no such image file: {item}")
+            files.append(item)
+    if not files:
+        raise ValueError("no image files given (pass files, a directory or a glob pattern, or use --sample)")
+    return files
+
+
+def _options(args):
+    return {"fix_k3": args.fix_k3, "zero_tangent_dist": args.zero_tangent,
+            "fix_principal_point": args.fix_principal_point, "fix_aspect_ratio": args.fix_aspect_ratio,
+            "estimate_skew": args.skew}
+
+
+def _print_result(cal, unit):
+    print(f"\nRMS reprojection error: {cal.rms:.4f} px over {cal.n_views} views")
+    print("intrinsics (value +/- standard deviation):")
+    for name, (v, sd) in cal.intrinsics().items():
+        if name == "skew" and v == 0 and sd == 0:
+            continue
+        print(f"  {name:>5} = {v:14.6f} +/- {sd:.6f}")
+    print("per-view RMS error (px):")
+    for name, e in zip(cal.view_names or [str(i + 1) for i in range(cal.n_views)], cal.per_view_rms):
+        print(f"  {name:<32} {e:8.4f}")
+    print(f"(translations are in {unit})")
+
+
+def _save(cal, args):
+    try:
+        _write(cal, args)
+    except OSError as exc:
+        from cvcore.cli import CLIError
+
+        raise CLIError(f"cannot write output: {exc}") from None
+
+
+def _write(cal, args):
+    if args.out:
+        cal.save(args.out, format="json")
+        print(f"wrote {args.out}")
+    if args.yaml:
+        cal.save(args.yaml, format="yaml")
+        print(f"wrote {args.yaml}")
+    if args.report:
+        from cvcore.calibration.report import draw_report
+
+        draw_report(cal, cal.object_points, cal.image_points, args.report, warnings=getattr(cal, "warnings", []))
+        print(f"wrote {args.report}")
+
+
+def _run_sample(args):
+    import numpy as np
+
+    from cvcore.calibration import calibrate_images
+    from cvcore.datasets import synthetic_chessboard_views
+
+    print("rendering 15 synthetic views of a 9x6 chessboard (30 mm squares) with a known camera ...")
+    views = synthetic_chessboard_views(15, seed=0, supersampling=4)
+    cal = calibrate_images(views.images, views.pattern_size, views.square_size, progress=not args.quiet,
+                           **_options(args))
+    cal.view_names = [f"synthetic{i + 1:02d}" for i in range(cal.n_views)] if not cal.skipped else cal.view_names
+    K, d = views.camera_matrix, views.dist_coeffs
+    true = {"fx": K[0, 0], "fy": K[1, 1], "cx": K[0, 2], "cy": K[1, 2], "k1": d[0], "k2": d[1], "p1": d[2],
+            "p2": d[3], "k3": d[4]}
+    print(f"\nRMS reprojection error: {cal.rms:.4f} px over {cal.n_views} views")
+    print(f"  {'':>5} {'true':>12} {'recovered':>12} {'+/- std':>10} {'error':>10}")
+    for name, (v, sd) in cal.intrinsics().items():
+        if name not in true:
+            continue
+        print(f"  {name:>5} {true[name]:12.5f} {v:12.5f} {sd:10.5f} {v - true[name]:10.5f}")
+    rel = abs(cal.fx / K[0, 0] - 1)
+    pp = float(np.hypot(cal.cx - K[0, 2], cal.cy - K[1, 2]))
+    print(f"focal length error {100 * rel:.3f} %, principal point error {pp:.3f} px")
+    for w in cal.warnings:
+        print(f"warning: {w}")
+    _save(cal, args)
+    return 0
+
+
+def run(args):
+    from cvcore.calibration import calibrate_images
+
+    if args.sample:
+        if args.images:
+            raise ValueError("--sample uses synthetic views: do not pass IMAGES with it")
+        return _run_sample(args)
+    cols, rows = _pattern(args.pattern)
+    square, unit = _square(args.square)
+    files = _expand(args.images)
+    quiet = args.quiet
+
+    def status(i, n, name, state):
+        if not quiet:
+            print(f"[{i:>3}/{n}] {name:<36} {state}", flush=True)
+
+    cal = calibrate_images(files, (cols, rows), square, reject_outliers=not args.no_reject, progress=status,
+                           **_options(args))
+    for name, reason in cal.skipped:
+        print(f"skipped {name}: {reason}")
+    _print_result(cal, unit)
+    for w in cal.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    _save(cal, args)
+    return 0

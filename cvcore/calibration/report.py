@@ -1,0 +1,213 @@
+"""Quality checks and the report figure of a calibration.
+
+``calibration_warnings`` states what limits a calibration (too few views,
+corners covering little of the image, nearly parallel views, large errors);
+``draw_report`` draws per-view reprojection errors, the residual vectors over
+the image and a coverage map with OpenCV's drawing primitives.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .camera import project_points, rodrigues
+
+__all__ = ["calibration_warnings", "coverage", "view_spread_degrees", "draw_report", "residuals"]
+
+RECOMMENDED_VIEWS = 10
+
+
+def residuals(calibration, object_points, image_points):
+    """Per-view ``(N_i, 2)`` arrays of ``projection - observation`` in pixels."""
+    out = []
+    for o, i, r, t in zip(object_points, image_points, calibration.rvecs, calibration.tvecs):
+        out.append(project_points(o, r, t, calibration.camera_matrix, calibration.dist_coeffs) - np.asarray(i))
+    return out
+
+
+def coverage(image_points, image_size, grid=(8, 6)):
+    """Fraction of the cells of a ``grid`` over the image that hold at least one corner."""
+    w, h = image_size
+    gx, gy = grid
+    hit = np.zeros((gy, gx), bool)
+    for p in image_points:
+        p = np.asarray(p)
+        cx = np.clip((p[:, 0] / w * gx).astype(int), 0, gx - 1)
+        cy = np.clip((p[:, 1] / h * gy).astype(int), 0, gy - 1)
+        hit[cy, cx] = True
+    return float(hit.mean())
+
+
+def view_spread_degrees(rvecs):
+    """Largest angle between the board normals of any two views (degrees)."""
+    normals = np.array([rodrigues(r)[:, 2] for r in rvecs])
+    if len(normals) < 2:
+        return 0.0
+    cos = np.clip(np.abs(normals @ normals.T), -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos.min())))
+
+
+def calibration_warnings(calibration, image_points):
+    """Plain-language warnings about a calibration's reliability (list of str)."""
+    warnings = []
+    n = calibration.n_views
+    if n < RECOMMENDED_VIEWS:
+        warnings.append(f"only {n} views were used: {RECOMMENDED_VIEWS}-20 views from varied angles give "
+                        "more reliable results")
+    cov = coverage(image_points, calibration.image_size)
+    if cov < 0.6:
+        warnings.append(f"poor coverage: corners fall in only {cov:.0%} of the image; move the board into the "
+                        "corners and edges of the view so the distortion is measured everywhere")
+    spread = view_spread_degrees(calibration.rvecs)
+    if n >= 2 and spread < 15.0:
+        warnings.append(f"views are nearly parallel (board orientations differ by at most {spread:.1f} degrees); "
+                        "tilt the board by 20-45 degrees in different directions")
+    if calibration.rms > 1.0:
+        warnings.append(f"high reprojection error ({calibration.rms:.2f} px RMS): check the pattern size, "
+                        "the square size and the focus")
+    rel = calibration.std_intrinsics[:2] / np.abs(np.diag(calibration.camera_matrix)[:2])
+    if np.any(rel > 0.01):
+        warnings.append(f"focal length is uncertain ({100 * rel.max():.1f} % standard deviation); add views")
+    return warnings
+
+
+# --------------------------------------------------------------------------- figure
+
+_INK = (40, 40, 40)
+_GRID = (210, 210, 210)
+_RED = (200, 40, 40)
+_BLUE = (40, 90, 200)
+
+
+def _text(img, s, org, scale=0.45, color=_INK, thick=1):
+    cv2.putText(img, s, (int(org[0]), int(org[1])), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA)
+
+
+def _view_colour(k, n):
+    hue = int(170 * k / max(n, 1))
+    hsv = np.uint8([[[hue, 200, 210]]])
+    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+
+
+def _frame(img, x0, y0, w, h, title):
+    cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), _INK, 1, cv2.LINE_AA)
+    _text(img, title, (x0, y0 - 8), 0.5, _INK, 1)
+
+
+def _bars(img, box, values, overall, names):
+    x0, y0, w, h = box
+    _frame(img, x0, y0, w, h, "reprojection error per view (px RMS)")
+    n = len(values)
+    top = max(float(np.max(values)) if n else 1.0, overall, 1e-6) * 1.15
+    for k in range(5):
+        yv = top * k / 4
+        yy = int(y0 + h - yv / top * h)
+        cv2.line(img, (x0, yy), (x0 + w, yy), _GRID, 1)
+        _text(img, f"{yv:.2f}", (x0 - 42, yy + 4), 0.35)
+    bw = w / max(n, 1)
+    for k, v in enumerate(values):
+        xa = int(x0 + k * bw + 0.15 * bw)
+        xb = int(x0 + (k + 1) * bw - 0.15 * bw)
+        yy = int(y0 + h - v / top * h)
+        cv2.rectangle(img, (xa, yy), (max(xa + 1, xb), y0 + h), _view_colour(k, n), -1)
+        if n <= 40:
+            _text(img, str(k + 1), (xa, y0 + h + 14), 0.33)
+    yy = int(y0 + h - overall / top * h)
+    cv2.line(img, (x0, yy), (x0 + w, yy), _RED, 1, cv2.LINE_AA)
+    _text(img, f"overall {overall:.3f} px (red line); views numbered in input order", (x0, y0 + h + 34), 0.4, _RED)
+
+
+def _image_box(box, image_size):
+    x0, y0, w, h = box
+    iw, ih = image_size
+    s = min(w / iw, h / ih)
+    return x0 + (w - iw * s) / 2, y0 + (h - ih * s) / 2, s
+
+
+def _residual_panel(img, box, cal, image_points, res):
+    ox, oy, s = _image_box(box, cal.image_size)
+    iw, ih = cal.image_size
+    cv2.rectangle(img, (int(ox), int(oy)), (int(ox + iw * s), int(oy + ih * s)), _INK, 1)
+    mags = np.concatenate([np.hypot(*r.T) for r in res]) if res else np.zeros(1)
+    ref = max(float(np.percentile(mags, 95)), 1e-9)
+    gain = 0.03 * iw / ref  # the 95th-percentile residual is drawn as 3 % of the image width
+    n = len(res)
+    for k, (p, r) in enumerate(zip(image_points, res)):
+        col = _view_colour(k, n)
+        for (x, y), (dx, dy) in zip(np.asarray(p), r):
+            a = (int(ox + x * s), int(oy + y * s))
+            b = (int(ox + (x + dx * gain) * s), int(oy + (y + dy * gain) * s))
+            cv2.line(img, a, b, col, 1, cv2.LINE_AA)
+            cv2.circle(img, a, 1, col, -1)
+    _text(img, "residual vectors (projection - detection)", (box[0], box[1] - 8), 0.5)
+    _text(img, f"residuals magnified {gain:.0f}x ({ref:.2f} px, the 95th percentile, = {0.03 * iw * s:.0f} drawn px)",
+          (box[0], box[1] + box[3] + 16), 0.4)
+
+
+def _coverage_panel(img, box, cal, image_points):
+    ox, oy, s = _image_box(box, cal.image_size)
+    iw, ih = cal.image_size
+    gx, gy = 8, 6
+    counts = np.zeros((gy, gx))
+    for p in image_points:
+        p = np.asarray(p)
+        cx = np.clip((p[:, 0] / iw * gx).astype(int), 0, gx - 1)
+        cy = np.clip((p[:, 1] / ih * gy).astype(int), 0, gy - 1)
+        np.add.at(counts, (cy, cx), 1)
+    top = max(counts.max(), 1)
+    for j in range(gy):
+        for i in range(gx):
+            shade = int(255 - 120 * counts[j, i] / top) if counts[j, i] else 255
+            a = (int(ox + i * iw / gx * s), int(oy + j * ih / gy * s))
+            b = (int(ox + (i + 1) * iw / gx * s), int(oy + (j + 1) * ih / gy * s))
+            cv2.rectangle(img, a, b, (shade, shade, 255) if counts[j, i] else (255, 235, 235), -1)
+            cv2.rectangle(img, a, b, _GRID, 1)
+    n = len(image_points)
+    for k, p in enumerate(image_points):
+        for x, y in np.asarray(p):
+            cv2.circle(img, (int(ox + x * s), int(oy + y * s)), 1, _view_colour(k, n), -1)
+    cv2.rectangle(img, (int(ox), int(oy)), (int(ox + iw * s), int(oy + ih * s)), _INK, 1)
+    cov = coverage(image_points, cal.image_size)
+    _text(img, f"coverage: corners in {cov:.0%} of the image cells (empty cells red)", (box[0], box[1] - 8), 0.5)
+
+
+def draw_report(calibration, object_points, image_points, path=None, *, view_names=None, warnings=None):
+    """Draw the report figure; returns the RGB image and writes it to ``path`` if given (PNG).
+
+    Panels: per-view RMS error bars, residual vectors over the image, coverage
+    map of the detected corners, and a text summary with standard deviations.
+    """
+    cal = calibration
+    W, H = 1280, 900
+    img = np.full((H, W, 3), 255, np.uint8)
+    names = view_names if view_names is not None else cal.view_names
+    res = residuals(cal, object_points, image_points)
+    _text(img, "cvcore camera calibration report", (20, 30), 0.8, _INK, 2)
+    _bars(img, (70, 80, 520, 260), cal.per_view_rms, cal.rms, names)
+    _residual_panel(img, (660, 80, 600, 400), cal, image_points, res)
+    _coverage_panel(img, (660, 540, 600, 330), cal, image_points)
+    lines = [f"image size {cal.image_size[0]} x {cal.image_size[1]}, {cal.n_views} views, "
+             f"RMS {cal.rms:.4f} px"]
+    for name, (v, sd) in cal.intrinsics().items():
+        if name == "skew" and v == 0 and sd == 0:
+            continue
+        lines.append(f"{name:>5} = {v:12.6g}  +/- {sd:.3g}")
+    y = 420
+    for line in lines:
+        _text(img, line, (70, y), 0.5)
+        y += 22
+    for wmsg in (warnings or [])[:6]:
+        words, cur = wmsg.split(), "warning: "
+        for word in words:
+            if len(cur) + len(word) > 80:
+                _text(img, cur, (70, y), 0.42, _RED)
+                y += 18
+                cur = "   "
+            cur += word + " "
+        _text(img, cur, (70, y), 0.42, _RED)
+        y += 20
+    if path is not None:
+        from ..io import imwrite
+
+        imwrite(path, img)
+    return img

@@ -1,0 +1,179 @@
+"""calibrate_images, the report, and the `cvcore calibrate` command."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from cvcore.calibration import CalibrationError, CameraCalibration, calibrate_camera, calibrate_images
+from cvcore.calibration.report import calibration_warnings, coverage, draw_report, view_spread_degrees
+from cvcore.cli import main
+from cvcore.datasets import synthetic_chessboard_views
+from cvcore.io import imread, imwrite
+
+
+@pytest.fixture(scope="module")
+def views():
+    return synthetic_chessboard_views(6, image_size=(480, 360), seed=21)
+
+
+@pytest.fixture(scope="module")
+def view_files(tmp_path_factory, views):
+    root = tmp_path_factory.mktemp("views")
+    paths = []
+    for k, img in enumerate(views.images):
+        p = root / f"view{k:02d}.png"
+        imwrite(p, img)
+        paths.append(p)
+    return root, paths
+
+
+def test_calibrate_images_from_arrays_and_paths(views, view_files):
+    cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
+    assert cal.n_views == 6 and not cal.skipped
+    assert abs(cal.fx / views.camera_matrix[0, 0] - 1) < 5e-3
+    # the same as calibrate_camera on the detected corners
+    ref = calibrate_camera(cal.object_points, cal.image_points, (480, 360))
+    np.testing.assert_allclose(cal.camera_matrix, ref.camera_matrix)
+    calls = []
+    cal2 = calibrate_images(view_files[1], "9x6", 30.0, progress=lambda *a: calls.append(a))
+    assert cal2.view_names == [p.name for p in view_files[1]]
+    np.testing.assert_allclose(cal2.camera_matrix, cal.camera_matrix)
+    assert len(calls) == 6 and calls[-1][:2] == (6, 6) and calls[0][3] == "54 corners"
+
+
+def test_views_without_board_and_unreadable_files_are_skipped(views, view_files, tmp_path):
+    blank = tmp_path / "blank.png"
+    imwrite(blank, np.full((360, 480), 200, np.uint8))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    cal = calibrate_images([*view_files[1], blank, broken], (9, 6), 30.0, progress=False)
+    reasons = dict(cal.skipped)
+    assert reasons["blank.png"] == "no complete chessboard found"
+    assert reasons["broken.jpg"].startswith("unreadable")
+    assert cal.n_views == 6
+
+
+def test_outlier_view_is_rejected_with_reason(views, monkeypatch):
+    from cvcore.calibration import images as images_mod
+
+    rng = np.random.default_rng(0)
+    noisy = [p + rng.normal(0, 3.0 if k == 2 else 0.05, p.shape) for k, p in enumerate(views.image_points)]
+
+    def fake_detector(points):
+        it = iter(points)
+        return lambda grey, pattern: next(it)
+
+    monkeypatch.setattr(images_mod, "find_chessboard_corners", fake_detector(noisy))
+    cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
+    assert cal.n_views == 5
+    (name, reason), = cal.skipped
+    assert name == "image 2" and reason.startswith("outlier: per-view error")
+    monkeypatch.setattr(images_mod, "find_chessboard_corners", fake_detector(noisy))
+    kept = calibrate_images(views.images, (9, 6), 30.0, progress=False, reject_outliers=False)
+    assert kept.n_views == 6
+
+
+def test_errors_people_hit(views):
+    with pytest.raises(CalibrationError, match="INNER corners.*looks like squares were counted.*--pattern 9x6"):
+        calibrate_images(views.images[:2], (10, 7), progress=False)
+    with pytest.raises(CalibrationError, match="9x6 inner corners: try --pattern 9x6"):
+        calibrate_images(views.images[:2], (8, 6), progress=False)
+    with pytest.raises(CalibrationError, match="only 2 usable"):
+        calibrate_images(views.images[:2], (9, 6), progress=False)
+    with pytest.raises(CalibrationError, match="no images"):
+        calibrate_images([], (9, 6), progress=False)
+    big = [cv2.resize(im, (640, 480)) for im in views.images[:3]]
+    with pytest.raises(CalibrationError, match="mixed sizes"):
+        calibrate_images(views.images[:3] + big, (9, 6), progress=False)
+    cal = calibrate_images(views.images + big[:1], (9, 6), progress=False, reject_outliers=False)
+    assert any("differs from the 480x360" in r for _, r in cal.skipped) and cal.n_views == 6
+    # nearly parallel views: fronto-parallel boards at different places
+    par = synthetic_chessboard_views(4, image_size=(480, 360), seed=1, max_tilt=0.0)
+    with pytest.raises(CalibrationError, match="parallel"):
+        calibrate_images(par.images, (9, 6), progress=False)
+
+
+def test_warnings_and_quality_measures(views):
+    cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
+    assert 0 < coverage(cal.image_points, cal.image_size) <= 1
+    assert view_spread_degrees(cal.rvecs) > 15
+    warn = calibration_warnings(cal, cal.image_points)
+    assert any("only 6 views" in w for w in warn)
+    few = calibration_warnings(cal, [p[:4] for p in cal.image_points])
+    assert any("poor coverage" in w for w in few)
+
+
+def test_report_figure(tmp_path, views):
+    cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
+    path = tmp_path / "report.png"
+    img = draw_report(cal, cal.object_points, cal.image_points, path, warnings=cal.warnings)
+    back = imread(path)
+    assert back.shape == img.shape == (900, 1280, 3)
+    assert (back != 255).any(axis=2).mean() > 0.02      # something was drawn
+
+
+def test_cli_calibrates_files(tmp_path, view_files, capsys):
+    out, yml, rep = tmp_path / "cam.json", tmp_path / "cam.yml", tmp_path / "rep.png"
+    rc = main(["calibrate", str(view_files[0]), "--pattern", "9x6", "--square", "30mm", "--out", str(out),
+               "--yaml", str(yml), "--report", str(rep)])
+    text = capsys.readouterr()
+    assert rc == 0
+    assert "RMS reprojection error" in text.out and "+/-" in text.out and "view03.png" in text.out
+    assert "only 6 views" in text.err
+    cal = CameraCalibration.load(out)
+    assert cal.n_views == 6 and cal.view_names[0] == "view00.png"
+    assert json.loads(out.read_text())["format"] == "cvcore.camera_calibration"
+    fs = cv2.FileStorage(str(yml), cv2.FILE_STORAGE_READ)
+    np.testing.assert_array_equal(fs.getNode("camera_matrix").mat(), cal.camera_matrix)
+    fs.release()
+    assert imread(rep).shape == (900, 1280, 3)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--pattern", "10x7"], "looks like squares were counted"),
+    (["--pattern", "9x6", "--square", "abc"], "--square must be"),
+    ([], "--pattern is required"),
+    (["--pattern", "1x6"], "inner corners"),
+])
+def test_cli_errors_are_one_line(view_files, capsys, argv, match):
+    rc = main(["calibrate", *map(str, view_files[1][:3]), *argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and match in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_cli_missing_file_and_unwritable_output(tmp_path, view_files, capsys):
+    assert main(["calibrate", str(tmp_path / "nope.jpg"), "--pattern", "9x6"]) == 2
+    assert "no such image file" in capsys.readouterr().err
+    rc = main(["calibrate", str(view_files[0]), "--pattern", "9x6", "--quiet", "--out", str(tmp_path)])
+    assert rc == 2 and "cannot write" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_sample(tmp_path, capsys):
+    rc = main(["calibrate", "--sample", "--quiet", "--out", str(tmp_path / "s.json")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "focal length error" in out
+    pct = float(out.split("focal length error")[1].split("%")[0])
+    assert pct < 0.1
+
+
+@pytest.mark.slow
+def test_learning_opencv_12x12_set_matches_opencv_pipeline(shared_data):
+    import glob
+
+    files = sorted(glob.glob(str(shared_data / "calib" / "learning_opencv3_12x12" / "calibration" / "*.jpg")))
+    cal = calibrate_images(files, (12, 12), 1.0, progress=False, reject_outliers=False)
+    assert cal.n_views == 20 and len(cal.skipped) == 3        # the three portrait photos
+    board = np.zeros((144, 3), np.float32)
+    board[:, :2] = np.mgrid[0:12, 0:12].T.reshape(-1, 2)
+    pts = []
+    for f in files:
+        g = cv2.imread(f, cv2.IMREAD_GRAYSCALE)
+        if g.shape != (1200, 1600):
+            continue
+        ok, c = cv2.findChessboardCorners(g, (12, 12))
+        pts.append(cv2.cornerSubPix(g, c, (11, 11), (-1, -1), (3, 30, 1e-3)))
+    rms, K, d, *_ = cv2.calibrateCamera([board] * len(pts), pts, (1600, 1200), None, None)
+    np.testing.assert_allclose(cal.camera_matrix, K, rtol=2e-4, atol=1e-9)
+    assert abs(cal.rms - rms) < 2e-3
