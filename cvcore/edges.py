@@ -204,8 +204,7 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     if l2_gradient:
         lo, hi = lo * lo, hi * hi
     edges = np.empty((h, w), np.uint8)
-    stack = np.empty(h * w, np.intp)
-    _edges.canny(work, m, mask is not None, bool(l2_gradient), lo, hi, edges, stack)
+    _edges.canny(work, m, mask is not None, bool(l2_gradient), lo, hi, edges)
     return edges.view(bool)
 
 

@@ -185,3 +185,12 @@ def test_corner_peaks_edge_cases():
 def test_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_canny_large_connected_edges_match_opencv(rng):
+    # noise with low thresholds: huge 8-connected weak regions (hysteresis stack grows)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (300, 400), dtype=np.uint8), (3, 3), 0.8)
+    ours = E.canny(img, 5 / 255, 40 / 255, sigma=0)
+    ref = cv2.Canny(img, 5, 40, L2gradient=True) > 0
+    assert ref.sum() > 20000
+    assert (ours == ref).mean() > 0.999

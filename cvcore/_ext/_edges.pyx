@@ -5,7 +5,7 @@
 # All arrays arrive C-contiguous with the right dtype and shape (checked in
 # cvcore.edges); nothing here validates.
 from libc.math cimport sqrt
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
@@ -94,14 +94,13 @@ cdef extern from *:
 
     /* Gradient, magnitude and non-maximum suppression over the whole image,
        row by row with small ring buffers; state[] gets 0/1/2 (none, weak,
-       strong) and the strong pixels are pushed on stack. Returns the count.
+       strong).
        buf needs 10 * (w + 2) elements of T. */
     #define CVE_CANNY(IN, T, NAME, SOBEL, MAG, NMS)                                         \\
     static ptrdiff_t NAME(const IN *img, ptrdiff_t h, ptrdiff_t w, const unsigned char *mask, \\
-                          int l2, T lo, T hi, T tg22, unsigned char *state,                 \\
-                          ptrdiff_t *stack, T *buf)                                         \\
+                          int l2, T lo, T hi, T tg22, unsigned char *state, T *buf)         \\
     {                                                                                       \\
-        ptrdiff_t s = w + 2, y, x, top = 0;                                                 \\
+        ptrdiff_t s = w + 2, y, x;                                                          \\
         T *sm = buf + 1, *df = buf + s + 1;                                                 \\
         T *gxr[2] = {buf + 2 * s + 1, buf + 3 * s + 1};                                     \\
         T *gyr[2] = {buf + 4 * s + 1, buf + 5 * s + 1};                                     \\
@@ -127,9 +126,8 @@ cdef extern from *:
             }                                                                               \\
             NMS(gxc, gyc, prev, cur, nxt, st, w, lo, hi, tg22);                             \\
             if (mask) for (x = 0; x < w; x++) st[x] = mask[y * w + x] ? st[x] : 0;          \\
-            for (x = 0; x < w; x++) if (st[x] == 2) stack[top++] = y * w + x;               \\
         }                                                                                   \\
-        return top;                                                                         \\
+        return 0;                                                                           \\
     }
 
     CVE_NMS(float, cve_nms_f, __builtin_fabsf)
@@ -156,19 +154,19 @@ cdef extern from *:
     void cve_mag_f(const float* gx, const float* gy, float* mag, Py_ssize_t w, int l2) noexcept nogil
     void cve_mag_d(const double* gx, const double* gy, double* mag, Py_ssize_t w, int l2) noexcept nogil
     Py_ssize_t cve_canny_u8(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                            float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                            float lo, float hi, float tg22, u8* state,
                             float* buf) noexcept nogil
     Py_ssize_t cve_canny_u16(const uint16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                             float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                             float lo, float hi, float tg22, u8* state,
                              float* buf) noexcept nogil
     Py_ssize_t cve_canny_s16(const int16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                             float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                             float lo, float hi, float tg22, u8* state,
                              float* buf) noexcept nogil
     Py_ssize_t cve_canny_f(const float* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                           float lo, float hi, float tg22, u8* state, Py_ssize_t* stack,
+                           float lo, float hi, float tg22, u8* state,
                            float* buf) noexcept nogil
     Py_ssize_t cve_canny_d(const double* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                           double lo, double hi, double tg22, u8* state, Py_ssize_t* stack,
+                           double lo, double hi, double tg22, u8* state,
                            double* buf) noexcept nogil
 
 
@@ -181,56 +179,81 @@ cdef double TG22 = 13573.0 / 32768.0
 
 
 def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint l2,
-          double low, double high, u8[:, ::1] edges, Py_ssize_t[::1] stack):
+          double low, double high, u8[:, ::1] edges):
     """Canny from the image itself: Sobel (replicated border), magnitude,
     non-maximum suppression with OpenCV's sector rule, 8-connected hysteresis.
 
     Computed in float32 (double for double input) row by row. With ``l2`` the
     magnitude is ``gx**2 + gy**2`` and ``low``/``high`` must already be
     squared. ``edges`` (H, W) receives 1 for edge pixels, 0 elsewhere;
-    ``stack`` needs H * W entries.
+    The hysteresis stack grows on demand (it holds at most one connected
+    edge at a time), so memory stays proportional to the edges, not the image.
     """
     cdef Py_ssize_t h = img.shape[0], w = img.shape[1]
     cdef Py_ssize_t top, p, y, x, yy, xx, q, x0, x1
     cdef u8* state = &edges[0, 0]
     cdef const u8* mk = &mask[0, 0] if use_mask else NULL
     cdef void* buf = malloc(10 * (w + 2) * sizeof(double) + 64)
-    if buf == NULL:
+    cdef Py_ssize_t cap = 4096, seed
+    cdef Py_ssize_t* stack = <Py_ssize_t*>malloc(cap * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* grown
+    cdef bint failed = False
+    if buf == NULL or stack == NULL:
+        free(buf); free(stack)
         raise MemoryError("cannot allocate Canny buffers")
     with nogil:
         if pixel_t is uint8_t:
             top = cve_canny_u8(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                               state, &stack[0], <float*>buf)
+                               state, <float*>buf)
         elif pixel_t is uint16_t:
             top = cve_canny_u16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                                state, &stack[0], <float*>buf)
+                                state, <float*>buf)
         elif pixel_t is int16_t:
             top = cve_canny_s16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                                state, &stack[0], <float*>buf)
+                                state, <float*>buf)
         elif pixel_t is float:
             top = cve_canny_f(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                              state, &stack[0], <float*>buf)
+                              state, <float*>buf)
         else:
             top = cve_canny_d(&img[0, 0], h, w, mk, l2, low, high, TG22,
-                              state, &stack[0], <double*>buf)
-        # hysteresis: grow strong edges through 8-connected weak pixels
-        while top > 0:
-            top -= 1
-            p = stack[top]
-            y = p // w
-            x = p - y * w
-            x0 = x - 1 if x > 0 else 0
-            x1 = x + 2 if x + 1 < w else w
-            for yy in range(y - 1 if y > 0 else 0, y + 2 if y + 1 < h else h):
-                for xx in range(x0, x1):
-                    q = yy * w + xx
-                    if state[q] == 1:
-                        state[q] = 2
-                        stack[top] = q
-                        top += 1
+                              state, <double*>buf)
+        # hysteresis: from each strong pixel, grow through 8-connected weak ones
+        for seed in range(h * w):
+            if state[seed] != 2 or failed:
+                continue
+            stack[0] = seed
+            top = 1
+            while top > 0:
+                top -= 1
+                p = stack[top]
+                y = p // w
+                x = p - y * w
+                x0 = x - 1 if x > 0 else 0
+                x1 = x + 2 if x + 1 < w else w
+                for yy in range(y - 1 if y > 0 else 0, y + 2 if y + 1 < h else h):
+                    for xx in range(x0, x1):
+                        q = yy * w + xx
+                        if state[q] == 1:
+                            state[q] = 2
+                            if top == cap:
+                                grown = <Py_ssize_t*>realloc(stack, 2 * cap * sizeof(Py_ssize_t))
+                                if grown == NULL:
+                                    failed = True
+                                    break
+                                stack = grown
+                                cap *= 2
+                            stack[top] = q
+                            top += 1
+                    if failed:
+                        break
+                if failed:
+                    break
         for p in range(h * w):
             state[p] = state[p] >> 1
     free(buf)
+    free(stack)
+    if failed:
+        raise MemoryError("cannot grow the Canny hysteresis stack")
 
 
 # ---------------------------------------------------------------- corners
