@@ -448,3 +448,33 @@ def test_load_rejects_foreign_and_corrupt_files(tmp_path, calibration):
         CameraCalibration.load(b)
     with pytest.raises(FileNotFoundError):
         CameraCalibration.load(tmp_path / "missing.json")
+
+
+def test_schur_step_equals_dense_solve():
+    from cvcore._ext import _calib
+    from cvcore.calibration import lm
+
+    objs, imgs = _synthetic(4, noise=0.3)
+    prob = lm.Problem(objs, imgs)
+    q = np.array([800.0, 790, 320, 240, 0.0, -0.2, 0.1, 0.001, -0.002, 0.03])
+    poses = np.array([[*r, *t] for r, t in _poses(4)])
+    prob.evaluate(q, poses, True)
+    free = np.array([1, 1, 1, 1, 0, 1, 1, 1, 1, 1], bool)
+    T, *_ = lm.parametrisation(free, q)
+    A = np.ascontiguousarray(T.T @ prob.U @ T)
+    Wt = np.ascontiguousarray(np.einsum("im,vij->vmj", T, prob.W))
+    gz = np.ascontiguousarray(T.T @ prob.gi)
+    m, nv, lam = A.shape[0], 4, 1e-2
+    dz, dp, Y = np.empty(m), np.empty((nv, 6)), np.empty((nv, 6, m))
+    assert _calib.schur_step(A, Wt, prob.V, gz, prob.ge, lam, dz, dp, Y)
+    n = m + 6 * nv
+    J = np.zeros((n, n))
+    J[:m, :m] = A
+    for v in range(nv):
+        s = slice(m + 6 * v, m + 6 * v + 6)
+        J[:m, s] = Wt[v]
+        J[s, :m] = Wt[v].T
+        J[s, s] = prob.V[v]
+    J += lam * np.diag(np.diag(J))
+    full = np.linalg.solve(J, -np.concatenate([gz, prob.ge.ravel()]))
+    np.testing.assert_allclose(np.concatenate([dz, dp.ravel()]), full, rtol=1e-7, atol=1e-12 * np.abs(full).max())

@@ -261,3 +261,121 @@ def remap_bilinear(const real_t[:, :, ::1] img, const float[:, ::1] mapx, const 
                     v11 = img[y0 + 1, x0 + 1, ch] if (x0 + 1 < Wd and y0 + 1 < H) else cval
                     val = (1.0 - ay) * ((1.0 - ax) * v00 + ax * v01) + ay * ((1.0 - ax) * v10 + ax * v11)
                     out[r, c, ch] = <real_t>val
+
+
+cdef bint _cholesky(double* A, Py_ssize_t n) noexcept nogil:
+    """In-place lower Cholesky factor of the n x n row-major matrix A; False if not positive definite."""
+    cdef Py_ssize_t i, j, k
+    cdef double s
+    for j in range(n):
+        s = A[j * n + j]
+        for k in range(j):
+            s -= A[j * n + k] * A[j * n + k]
+        if not s > 0:
+            return False
+        s = sqrt(s)
+        A[j * n + j] = s
+        for i in range(j + 1, n):
+            A[i * n + j] = A[i * n + j]
+            for k in range(j):
+                A[i * n + j] -= A[i * n + k] * A[j * n + k]
+            A[i * n + j] /= s
+    return True
+
+
+cdef void _chol_solve(const double* L, Py_ssize_t n, double* b) noexcept nogil:
+    """Solve (L L') x = b in place."""
+    cdef Py_ssize_t i, k
+    for i in range(n):
+        for k in range(i):
+            b[i] -= L[i * n + k] * b[k]
+        b[i] /= L[i * n + i]
+    for i in range(n - 1, -1, -1):
+        for k in range(i + 1, n):
+            b[i] -= L[k * n + i] * b[k]
+        b[i] /= L[i * n + i]
+
+
+cdef bint _schur_step(const double[:, ::1] A, const double[:, :, ::1] Wt, const double[:, :, ::1] V,
+                     const double[::1] gz, const double[:, ::1] ge, double lam, double[::1] dz,
+                     double[:, ::1] dp, double[:, :, ::1] Y) noexcept nogil:
+    """Solve the damped normal equations by eliminating the per-view pose blocks.
+
+    With ``D(X) = X + lam diag(X)``: ``S = D(A) - sum_v Wt_v D(V_v)^-1 Wt_v'``,
+    ``S dz = -gz + sum_v Wt_v D(V_v)^-1 ge_v``, ``dp_v = -D(V_v)^-1 (ge_v + Wt_v' dz)``.
+    ``Y`` (n_views, 6, m) is scratch space. Returns False when a block or ``S``
+    is not positive definite (the caller then increases ``lam``).
+    """
+    cdef Py_ssize_t m = A.shape[0], nv = V.shape[0], v, i, j, k
+    cdef double L[36]
+    cdef double y[6]
+    cdef double col[6]
+    cdef double S[100]
+    cdef double rhs[10]
+    cdef double acc
+    if m > 10:
+        return False
+    if True:
+        for i in range(m):
+            rhs[i] = -gz[i]
+            for j in range(m):
+                S[i * m + j] = A[i, j]
+            S[i * m + i] += lam * A[i, i]
+        for v in range(nv):
+            for i in range(6):
+                for j in range(6):
+                    L[i * 6 + j] = V[v, i, j]
+                L[i * 6 + i] += lam * V[v, i, i]
+            if not _cholesky(L, 6):
+                return False
+            # Y_v = D(V_v)^-1 Wt_v'  (6 x m), y = D(V_v)^-1 ge_v
+            for j in range(m):
+                for i in range(6):
+                    col[i] = Wt[v, j, i]
+                _chol_solve(L, 6, col)
+                for i in range(6):
+                    Y[v, i, j] = col[i]
+            for i in range(6):
+                y[i] = ge[v, i]
+            _chol_solve(L, 6, y)
+            for i in range(m):
+                acc = 0.0
+                for k in range(6):
+                    acc += Wt[v, i, k] * y[k]
+                rhs[i] += acc
+                for j in range(m):
+                    acc = 0.0
+                    for k in range(6):
+                        acc += Wt[v, i, k] * Y[v, k, j]
+                    S[i * m + j] -= acc
+            for i in range(6):
+                dp[v, i] = y[i]          # keep D(V)^-1 ge for the back-substitution
+        if m:
+            if not _cholesky(S, m):
+                return False
+            _chol_solve(S, m, rhs)
+        for i in range(m):
+            dz[i] = rhs[i]
+        for v in range(nv):
+            for i in range(6):
+                acc = dp[v, i]
+                for j in range(m):
+                    acc += Y[v, i, j] * dz[j]
+                dp[v, i] = -acc
+    return True
+
+
+def schur_step(const double[:, ::1] A, const double[:, :, ::1] Wt, const double[:, :, ::1] V,
+               const double[::1] gz, const double[:, ::1] ge, double lam, double[::1] dz,
+               double[:, ::1] dp, double[:, :, ::1] Y):
+    """Solve the damped normal equations by eliminating the per-view pose blocks.
+
+    With ``D(X) = X + lam diag(X)``: ``S = D(A) - sum_v Wt_v D(V_v)^-1 Wt_v'``,
+    ``S dz = -gz + sum_v Wt_v D(V_v)^-1 ge_v``, ``dp_v = -D(V_v)^-1 (ge_v + Wt_v' dz)``.
+    ``Y`` (n_views, 6, m) is scratch space; ``m <= 10``. Returns False when a
+    block or ``S`` is not positive definite (the caller then increases ``lam``).
+    """
+    cdef bint ok
+    with nogil:
+        ok = _schur_step(A, Wt, V, gz, ge, lam, dz, dp, Y)
+    return ok

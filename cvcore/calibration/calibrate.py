@@ -5,10 +5,10 @@ import numpy as np
 
 from .. import _validate
 from . import lm
-from .homography import _homography
+from .homography import homographies
 from .model import CameraCalibration
 from .zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
-                    pose_from_homography)
+                    poses_from_homographies)
 
 __all__ = ["calibrate_camera", "chessboard_points"]
 
@@ -151,7 +151,7 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
         )
 
     # 1-2. homographies and the closed form
-    Hs = [_homography(o[:, :2], i, refine=False) for o, i in zip(objs, imgs)]
+    Hs = homographies([o[:, :2] for o in objs], imgs)
     if guess_K is None:
         pp = ((w - 1) / 2.0, (h - 1) / 2.0) if fix_principal_point else None
         if n_views < 3 and not fix_principal_point and estimate_skew:
@@ -167,10 +167,8 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     else:
         K = guess_K.copy()
         dist = guess_d.copy()
-    poses = np.empty((n_views, 6))
-    for v, H in enumerate(Hs):
-        r, t = pose_from_homography(H, K)
-        poses[v, :3], poses[v, 3:] = r, t
+    rv, tv = poses_from_homographies(Hs, K)
+    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
 
     # 3. linear radial distortion (only the free radial terms)
     if guess_K is None:

@@ -141,3 +141,53 @@ def _homography(s, d, refine=True):
     if refine:
         H = _refine(H, s, d)
     return H
+
+
+def homographies(src_views, dst_views):
+    """Normalised-DLT homographies of many views at once (batched when sizes agree).
+
+    Same result as :func:`_homography` with ``refine=False`` view by view.
+    """
+    sizes = {len(s) for s in src_views}
+    if len(sizes) != 1:
+        return [_homography(s, d, refine=False) for s, d in zip(src_views, dst_views)]
+    S = np.stack(src_views)                     # (V, N, 2)
+    D = np.stack(dst_views)
+    for name, P in (("src", S), ("dst", D)):
+        c = P - P.mean(axis=1, keepdims=True)
+        ev = np.linalg.eigvalsh(np.einsum("vni,vnj->vij", c, c))      # ascending, = singular values^2
+        bad = (ev[:, 1] <= 0) | (ev[:, 0] < 1e-18 * ev[:, 1])
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name} points of view {k} are (nearly) collinear: a homography is not determined")
+
+    def normalise(P):
+        c = P.mean(axis=1)                                                # (V, 2)
+        d = np.sqrt(((P - c[:, None, :]) ** 2).sum(axis=2)).mean(axis=1)  # (V,)
+        sc = np.sqrt(2.0) / d
+        T = np.zeros((len(P), 3, 3))
+        T[:, 0, 0] = T[:, 1, 1] = sc
+        T[:, 0, 2] = -sc * c[:, 0]
+        T[:, 1, 2] = -sc * c[:, 1]
+        T[:, 2, 2] = 1.0
+        return T, (P - c[:, None, :]) * sc[:, None, None]
+
+    Ts, a = normalise(S)
+    Td, b = normalise(D)
+    V, N = S.shape[:2]
+    A = np.zeros((V, 2 * N, 9))
+    A[:, 0::2, 0:2] = a
+    A[:, 0::2, 2] = 1
+    A[:, 0::2, 6:8] = -b[:, :, :1] * a
+    A[:, 0::2, 8] = -b[:, :, 0]
+    A[:, 1::2, 3:5] = a
+    A[:, 1::2, 5] = 1
+    A[:, 1::2, 6:8] = -b[:, :, 1:2] * a
+    A[:, 1::2, 8] = -b[:, :, 1]
+    # the null vector of A is the eigenvector of A'A with the smallest eigenvalue
+    _, vecs = np.linalg.eigh(np.einsum("vki,vkj->vij", A, A))
+    Hn = vecs[:, :, 0].reshape(V, 3, 3)
+    H = np.linalg.solve(Td, Hn @ Ts)
+    if np.any(np.abs(H[:, 2, 2]) < 1e-300):
+        raise ValueError("degenerate correspondences: the homography maps a point to infinity")
+    return list(H / H[:, 2:3, 2:3])

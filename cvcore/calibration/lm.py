@@ -10,8 +10,9 @@ as one matrix: the kernel accumulates the normal-equation blocks directly,
 
 with ``U`` the intrinsics block, ``V_i`` the 6x6 pose block of view ``i`` and
 ``W_i`` their coupling. Each damped step is solved exactly by eliminating the
-poses (Schur complement ``S = U - sum W_i V_i^-1 W_i'``), which costs
-O(views) small solves instead of one dense solve of size ``10 + 6 n``.
+poses (Schur complement ``S = U - sum W_i V_i^-1 W_i'``, Cholesky factors of
+every block, in the ``_calib.schur_step`` kernel), which costs O(views) small
+solves instead of one dense solve of size ``10 + 6 n``.
 
 Fixed intrinsics and a fixed aspect ratio are a linear reparametrisation
 ``q = q_fixed + T z`` of the 10 intrinsics (fx, fy, cx, cy, skew, k1, k2, p1,
@@ -73,67 +74,81 @@ def parametrisation(free, q0, aspect_ratio=None):
     return T, q_fixed, z0, idx
 
 
-def _solve(A, Wt, Vb, g_z, g_e, lam):
-    """Damped normal equations solved through the Schur complement on the poses."""
-    m = A.shape[0]
-    Ad = A + lam * np.diag(np.diag(A)) if m else A
-    diagV = np.einsum("vii->vi", Vb)
-    Vd = Vb.copy()
-    idx = np.arange(6)
-    Vd[:, idx, idx] += lam * diagV
-    Vinv = np.linalg.inv(Vd)                                 # (n, 6, 6)
-    if m:
-        WVinv = Wt @ Vinv                                    # (n, m, 6)
-        S = Ad - np.einsum("vij,vkj->ik", WVinv, Wt)
-        rhs = -g_z + np.einsum("vij,vj->i", WVinv, g_e)
-        dz = np.linalg.solve(S, rhs)
-        dp = -np.einsum("vij,vj->vi", Vinv, g_e + np.einsum("vji,j->vi", Wt, dz))
-    else:
-        dz = np.zeros(0)
-        dp = -np.einsum("vij,vj->vi", Vinv, g_e)
-    return dz, dp
+def _predicted_decrease(A, Wt, Vb, g_z, g_e, dz, dp):
+    """Decrease of the squared error predicted by the linear model: -(2 g'h + h'J'Jh)."""
+    quad = dz @ A @ dz + 2.0 * np.einsum("i,vij,vj->", dz, Wt, dp) + np.einsum("vi,vij,vj->", dp, Vb, dp)
+    return -(2.0 * (g_z @ dz + np.sum(g_e * dp)) + quad)
 
 
 def levenberg_marquardt(problem, q0, poses0, free, aspect_ratio=None, *, max_iterations=200,
-                        xtol=1e-15, ftol=1e-16):
-    """Minimise the squared reprojection error; returns ``(q, poses, info)``."""
+                        xtol=1e-13, ptol=1e-22):
+    """Minimise the squared reprojection error; returns ``(q, poses, info)``.
+
+    Marquardt's damping ``lambda diag(J'J)`` with Nielsen's update. Near the
+    minimum the error stops changing within rounding while Gauss-Newton steps
+    still move poorly determined parameters; such steps are taken as long as
+    the error does not grow beyond rounding. The iteration ends when the step
+    is below ``xtol`` relative to the parameters (or the linear model predicts
+    a decrease below ``ptol`` x the error).
+    """
     T, q_fixed, z, idx = parametrisation(free, q0, aspect_ratio)
     poses = np.ascontiguousarray(poses0, dtype=np.float64).copy()
     q = q_fixed + T @ z
     cost = problem.evaluate(q, poses, True)
     lam = 1e-3
+    nu = 2.0
     iterations = 0
+    m = T.shape[1]
+    dz = np.empty(m)
+    dp = np.empty((problem.n_views, 6))
+    Y = np.empty((problem.n_views, 6, m))
+    rounding_steps = 0
     for iterations in range(1, max_iterations + 1):
-        A = T.T @ problem.U @ T
-        Wt = np.einsum("im,vij->vmj", T, problem.W)
-        g_z = T.T @ problem.gi
+        A = np.ascontiguousarray(T.T @ problem.U @ T)
+        Wt = np.ascontiguousarray(np.einsum("im,vij->vmj", T, problem.W))
+        g_z = np.ascontiguousarray(T.T @ problem.gi)
         g_e = problem.ge
-        accepted = False
-        for _ in range(30):
-            try:
-                dz, dp = _solve(A, Wt, problem.V, g_z, g_e, lam)
-            except np.linalg.LinAlgError:
-                lam *= 10
+        accepted = converged = False
+        for _ in range(40):
+            if not _calib.schur_step(A, Wt, problem.V, g_z, g_e, lam, dz, dp, Y):
+                lam = max(lam, 1e-12) * nu
+                nu *= 2.0
+                if lam > 1e16:
+                    break
                 continue
+            pred = _predicted_decrease(A, Wt, problem.V, g_z, g_e, dz, dp)
+            if not pred > ptol * cost:
+                converged = True
+                break
             z_new = z + dz
             poses_new = poses + dp
             q_new = q_fixed + T @ z_new
             cost_new = problem.evaluate(q_new, poses_new, False)
-            if np.isfinite(cost_new) and cost_new <= cost:
+            if np.isfinite(cost_new) and cost_new < cost:
+                rho = (cost - cost_new) / pred
+                lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)   # Nielsen's update
+                lam = max(lam, 1e-15)
+                nu = 2.0
                 accepted = True
                 break
-            lam *= 10
+            if pred <= 1e-12 * cost and np.isfinite(cost_new) and cost_new <= cost * (1.0 + 1e-13):
+                # below the rounding of the error: the Gauss-Newton step still
+                # converges the flat directions (e.g. k3), so take it
+                rounding_steps += 1
+                accepted = rounding_steps <= 20
+                lam = max(lam / 3.0, 1e-15)
+                break
+            lam *= nu
+            nu *= 2.0
             if lam > 1e16:
                 break
         if not accepted:
             break
         step = np.sqrt(dz @ dz + np.sum(dp * dp))
         size = np.sqrt(z @ z + np.sum(poses * poses))
-        decrease = cost - cost_new
         z, poses, q = z_new, poses_new, q_new
         cost = problem.evaluate(q, poses, True)
-        lam = max(lam / 10, 1e-15)
-        if step <= xtol * (size + xtol) or decrease <= ftol * cost:
+        if converged or step <= xtol * (size + xtol):
             break
     info = {"iterations": iterations, "cost": cost, "T": T, "idx": idx, "z": z}
     return q, poses, info

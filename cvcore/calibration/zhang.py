@@ -12,7 +12,8 @@ import numpy as np
 
 from .camera import rotation_to_rvec
 
-__all__ = ["intrinsics_from_homographies", "pose_from_homography", "initial_radial_distortion"]
+__all__ = ["intrinsics_from_homographies", "pose_from_homography", "poses_from_homographies",
+           "initial_radial_distortion"]
 
 
 def _vij(H, i, j):
@@ -175,3 +176,21 @@ def initial_radial_distortion(obj_views, img_views, K, rvecs, tvecs, n_coeffs=2)
     b = np.concatenate(rhs)
     k, *_ = np.linalg.lstsq(A, b, rcond=None)
     return k
+
+
+def poses_from_homographies(Hs, K):
+    """Batched :func:`pose_from_homography`: ``(rvecs (V, 3), tvecs (V, 3))``."""
+    M = np.linalg.solve(K, np.asarray(Hs))                               # (V, 3, 3)
+    lam = 0.5 * (1.0 / np.linalg.norm(M[:, :, 0], axis=1) + 1.0 / np.linalg.norm(M[:, :, 1], axis=1))
+    lam = np.where(M[:, 2, 2] * lam < 0, -lam, lam)
+    r1 = M[:, :, 0] * lam[:, None]
+    r2 = M[:, :, 1] * lam[:, None]
+    t = M[:, :, 2] * lam[:, None]
+    R = np.stack([r1, r2, np.cross(r1, r2)], axis=2)
+    u, _, vt = np.linalg.svd(R)
+    Rn = u @ vt
+    neg = np.linalg.det(Rn) < 0
+    if np.any(neg):
+        u[neg, :, 2] *= -1
+        Rn = u @ vt
+    return np.array([rotation_to_rvec(r) for r in Rn]), t
