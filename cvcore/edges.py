@@ -99,15 +99,6 @@ def _as_float(arr):
     return np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
 
 
-def _sobel_pair(work, mode, cval=0.0):
-    d = _filters._DERIV
-    s = np.array([1.0, 2.0, 1.0])
-    shape = work.shape
-    gx = _filters._sep(work, shape, 1, s, d, mode, cval)
-    gy = _filters._sep(work, shape, 1, d, s, mode, cval)
-    return gx, gy
-
-
 # --------------------------------------------------------------------------
 # Canny
 # --------------------------------------------------------------------------
@@ -226,9 +217,9 @@ def _structure_tensor(image, sigma, block_size, mode):
         b = _validate.integer(block_size, "block_size", low=1, high=_validate.MAX_KERNEL_TAPS)
         ky = kx = np.full(b, 1.0 / b)
     _validate.filter_cost((h, w, 3), ky.shape[0] + kx.shape[0] + 6, "sigma" if block_size is None else "block_size")
-    gx, gy = _sobel_pair(work, mode)
     prod = np.empty((h, 3 * w), work.dtype)
-    _edges.tensor_products(gx, gy, prod, scale * scale)
+    _edges.sobel_products(work, _filters._index_map(h, 3, 1, mode), _filters._index_map(w, 3, 1, mode),
+                          prod, scale * scale, 0.0)
     tensor = _filters._sep(prod, (h, w, 3), 3, ky, kx, mode, 0.0).reshape(h, 3 * w)
     return tensor, (h, w)
 

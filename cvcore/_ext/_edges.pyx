@@ -259,22 +259,73 @@ def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint 
 # ---------------------------------------------------------------- corners
 
 
-def tensor_products(const real_t[:, ::1] gx, const real_t[:, ::1] gy, real_t[:, ::1] out,
-                    double scale):
-    """out[y, 3x:3x+3] = scale * (gx*gx, gx*gy, gy*gy): the structure tensor
-    entries interleaved as three channels, ready for one 3-channel smoothing pass."""
-    cdef Py_ssize_t h = gx.shape[0], w = gx.shape[1], y, x
-    cdef real_t a, b, sc = <real_t>scale
-    cdef real_t* o
+cdef void _products_row(const real_t* a, const real_t* b, const real_t* c, real_t* sm, real_t* df,
+                        real_t* gx, real_t* gy, const Py_ssize_t* xmap, Py_ssize_t w,
+                        real_t sm_cval, real_t* o, real_t sc) noexcept nogil:
+    """Sobel of one row from rows a (above), b, c (below) with the border
+    columns taken from ``xmap`` (length w + 2, -1 = constant), then the
+    interleaved products scale * (gx*gx, gx*gy, gy*gy) into ``o``."""
+    cdef Py_ssize_t x
+    cdef real_t u, v
+    for x in range(w):
+        sm[x] = a[x] + 2 * b[x] + c[x]
+        df[x] = c[x] - a[x]
+    # padded positions -1 and w (sm/df have one spare element on each side)
+    if xmap[0] >= 0:
+        sm[-1] = sm[xmap[0]]
+        df[-1] = df[xmap[0]]
+    else:
+        sm[-1] = sm_cval
+        df[-1] = 0
+    if xmap[w + 1] >= 0:
+        sm[w] = sm[xmap[w + 1]]
+        df[w] = df[xmap[w + 1]]
+    else:
+        sm[w] = sm_cval
+        df[w] = 0
+    for x in range(w):
+        gx[x] = sm[x + 1] - sm[x - 1]
+        gy[x] = df[x - 1] + 2 * df[x] + df[x + 1]
+    for x in range(w):
+        u = gx[x]
+        v = gy[x]
+        o[3 * x] = sc * u * u
+        o[3 * x + 1] = sc * u * v
+        o[3 * x + 2] = sc * v * v
+
+
+def sobel_products(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap,
+                   const Py_ssize_t[::1] xmap, real_t[:, ::1] out, double scale, double cval):
+    """Structure-tensor products from the image in one pass: 3x3 Sobel with the
+    border given by the maps (length H + 2 and W + 2, anchor 1; -1 = ``cval``),
+    then out[y, 3x:3x+3] = scale * (gx*gx, gx*gy, gy*gy), interleaved as three
+    channels ready for one 3-channel smoothing pass."""
+    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], y, x
+    cdef real_t sc = <real_t>scale, cv = <real_t>cval
+    cdef real_t* buf = <real_t*>malloc((5 * w + 8) * sizeof(real_t))
+    cdef real_t* sm
+    cdef real_t* df
+    cdef real_t* gx
+    cdef real_t* gy
+    cdef real_t* crow
+    cdef const real_t* r[3]
+    cdef Py_ssize_t s, j
+    if buf == NULL:
+        raise MemoryError("cannot allocate Sobel buffers")
+    sm = buf + 1
+    df = buf + w + 4
+    gx = buf + 2 * w + 8 - 1
+    gy = gx + w
+    crow = gy + w
     with nogil:
+        for x in range(w):
+            crow[x] = cv
         for y in range(h):
-            o = &out[y, 0]
-            for x in range(w):
-                a = gx[y, x]
-                b = gy[y, x]
-                o[3 * x] = sc * a * a
-                o[3 * x + 1] = sc * a * b
-                o[3 * x + 2] = sc * b * b
+            for j in range(3):
+                s = ymap[y + j]
+                r[j] = &img[s, 0] if s >= 0 else crow
+            _products_row(r[0], r[1], r[2], sm, df, gx, gy, &xmap[0], w, 4 * cv, &out[y, 0], sc)
+    free(buf)
 
 
 def harris_response(const real_t[:, ::1] tensor, real_t[:, ::1] out, double k):

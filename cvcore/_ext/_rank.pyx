@@ -78,32 +78,52 @@ cdef inline rank_t _select(rank_t* a, Py_ssize_t n, Py_ssize_t k) noexcept nogil
 def median(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
            Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t[::1] ymap,
            const Py_ssize_t[::1] xmap, rank_t cval):
-    """Median (rank ``kh * kw // 2`` of the sorted window) of every window."""
+    """Median (rank ``kh * kw // 2`` of the sorted window) of every window.
+
+    Padded rows (``W + kw - 1`` pixels, border from the maps) are kept in a
+    ring of ``kh`` line buffers, so a window is gathered with contiguous reads
+    and then reduced by quickselect.
+    """
     cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
     cdef Py_ssize_t width = n // nch
+    cdef Py_ssize_t npad = width + kw - 1
+    cdef Py_ssize_t stride = npad * nch
     cdef Py_ssize_t size = kh * kw, rank = size // 2
-    cdef Py_ssize_t y, x, c, a, b, s, t, m
+    cdef Py_ssize_t y, x, c, a, b, s, t, m, p
+    cdef rank_t* line
+    cdef const rank_t* src
     cdef rank_t* buf = <rank_t*>malloc(size * sizeof(rank_t) + 64)
-    if buf == NULL:
-        raise MemoryError("cannot allocate the median window buffer")
+    cdef rank_t* ring = <rank_t*>malloc(kh * stride * sizeof(rank_t) + 64)
+    cdef const rank_t** rows = <const rank_t**>malloc(kh * sizeof(rank_t*) + 64)
+    if buf == NULL or ring == NULL or rows == NULL:
+        free(buf); free(ring); free(rows)
+        raise MemoryError("cannot allocate the median buffers")
     with nogil:
         for y in range(h):
+            for a in range(kh):
+                p = y + a
+                if y > 0 and a < kh - 1:
+                    continue
+                line = ring + (p % kh) * stride
+                s = ymap[p]
+                for t in range(npad):
+                    b = xmap[t]
+                    for c in range(nch):
+                        line[t * nch + c] = img[s, b * nch + c] if (s >= 0 and b >= 0) else cval
+            for a in range(kh):
+                rows[a] = ring + ((y + a) % kh) * stride
             for x in range(width):
                 for c in range(nch):
                     m = 0
                     for a in range(kh):
-                        s = ymap[y + a]
-                        if s < 0:
-                            for b in range(kw):
-                                buf[m] = cval
-                                m += 1
-                            continue
+                        src = rows[a] + x * nch + c
                         for b in range(kw):
-                            t = xmap[x + b]
-                            buf[m] = img[s, t * nch + c] if t >= 0 else cval
+                            buf[m] = src[b * nch]
                             m += 1
                     out[y, x * nch + c] = _select(buf, size, rank)
     free(buf)
+    free(ring)
+    free(rows)
 
 
 def median_u8(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,

@@ -111,6 +111,10 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     [[800.0, 0.0, 320.0], [0.0, 800.0, 240.0], [0.0, 0.0, 1.0]]
     """
     objs, imgs = _validate.point_views(object_points, image_points)
+    for name, views in (("object_points", objs), ("image_points", imgs)):
+        big = max(float(np.abs(v).max()) for v in views)
+        if big > 1e8:
+            raise ValueError(f"{name} must be within +/-1e8 (got a coordinate of {big:.3g})")
     w, h = _validate.image_size(image_size)
     max_iterations = _validate.integer(max_iterations, "max_iterations", low=0, high=100000)
     for k, o in enumerate(objs):
@@ -150,6 +154,18 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
             "use more views or more points per view"
         )
 
+    with np.errstate(all="ignore"):
+        try:
+            return _calibrate(objs, imgs, w, h, n_views, total, free, n_free, aspect, guess_K, guess_d,
+                              fix_principal_point, fix_aspect_ratio, zero_tangent_dist, fix_k3, estimate_skew,
+                              max_iterations)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"the calibration is numerically degenerate ({exc}); check that the points are "
+                             "correct and the views are tilted differently") from None
+
+
+def _calibrate(objs, imgs, w, h, n_views, total, free, n_free, aspect, guess_K, guess_d, fix_principal_point,
+               fix_aspect_ratio, zero_tangent_dist, fix_k3, estimate_skew, max_iterations):
     # 1-2. homographies and the closed form
     Hs = homographies([o[:, :2] for o in objs], imgs)
     if guess_K is None:

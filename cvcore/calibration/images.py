@@ -109,7 +109,11 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, reject_o
     if isinstance(images_or_paths, (str, os.PathLike, np.ndarray)) and not (
             isinstance(images_or_paths, np.ndarray) and images_or_paths.ndim == 4):
         images_or_paths = [images_or_paths]
-    items = list(images_or_paths)
+    try:
+        items = list(images_or_paths)
+    except TypeError:
+        raise TypeError("images_or_paths must be a sequence of images (arrays) or image file paths, "
+                        f"got {type(images_or_paths).__name__}") from None
     if not items:
         raise CalibrationError("no images given")
     if progress is None:

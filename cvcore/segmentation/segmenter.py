@@ -51,8 +51,10 @@ class PixelSegmenter:
     classifier : {"rf", "knn"} or estimator
         ``"rf"``: :class:`RandomForestClassifier` (100 trees); ``"knn"``:
         :class:`KNNClassifier` (5 neighbours, distance weights). Any object with
-        ``fit(X, y)`` and ``predict_proba(X)`` (and ``classes_``) works too, but
-        only cvcore's own classifiers can be saved.
+        ``fit(X, y)`` and ``predict_proba(X)`` (and ``classes_``) works too (it is
+        fitted in place), but only cvcore's own classifiers can be saved. KNN
+        prediction cost grows with the number of training pixels: keep
+        ``max_training_pixels`` modest (a few thousand) with ``"knn"``.
     sigmas, features
         Feature configuration, see :func:`pixel_features`.
     channel_axis : int or None
@@ -130,11 +132,16 @@ class PixelSegmenter:
             out.append((y0, y1, max(0, y0 - margin), min(h, y1 + margin)))
         return out
 
-    def _iter_features(self, img):
-        """Yield (row_start, row_stop, features of those rows) for a float image (H, W, C)."""
+    def _iter_features(self, img, rows_needed=None):
+        """Yield (row_start, row_stop, features of those rows) for a float image (H, W, C).
+
+        With ``rows_needed`` (a boolean per row), strips without a needed row are skipped.
+        """
         sigmas, features = self._config()
         h, w, c = img.shape
         for y0, y1, a0, a1 in self._strips(h, w, c):
+            if rows_needed is not None and not rows_needed[y0:y1].any():
+                continue
             f = pixel_features(img[a0:a1], sigmas, features, channel_axis=-1)
             yield y0, y1, f[y0 - a0:y1 - a0]
 
@@ -198,7 +205,9 @@ class PixelSegmenter:
                 continue
             w = img.shape[1]
             rows = flat // w
-            for y0, y1, feats in self._iter_features(img):
+            needed = np.zeros(img.shape[0], bool)
+            needed[rows] = True
+            for y0, y1, feats in self._iter_features(img, needed):
                 sel = flat[(rows >= y0) & (rows < y1)]
                 if sel.size:
                     xs.append(feats.reshape(-1, feats.shape[2])[sel - y0 * w])
