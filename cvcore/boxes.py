@@ -276,7 +276,11 @@ def soft_nms(boxes, scores, sigma=0.5, iou_threshold=0.3, score_threshold=0.001,
     kept = np.empty(n, dtype=np.intp)
     kept_scores = np.empty(n, dtype=np.float64)
     areas = b[:, 2] * b[:, 3]
-    k = _nms.soft_nms(b, areas, s, meth == "linear", sig, np.float32(thr), sthr, limit, kept, kept_scores)
+    cells, gx, gy = _grid_cells(b, np.flatnonzero(s >= sthr))
+    k = _nms.soft_nms(b, areas, s, meth == "linear", sig, np.float32(thr), sthr, limit, cells, gx, gy,
+                      kept, kept_scores)
+    if k < 0:
+        raise MemoryError("soft_nms: out of memory for the spatial grid")
     return kept[:k].copy(), kept_scores[:k].copy()
 
 

@@ -568,6 +568,65 @@ def box(image, size, normalize=True, mode="reflect", cval=0.0):
     return _sep(work, shape, nch, ky, kx, mode, cval)
 
 
+#: Windows of up to this many elements use a selection network (min/max
+#: operations vectorised across pixels); larger ones a sliding histogram
+#: (uint8) or quickselect.
+_NETWORK_MAX = 49
+
+
+def _batcher_pairs(n_wires):
+    """Comparators of Batcher's odd-even merge sort for a power-of-two size."""
+    pairs = []
+    p = 1
+    while p < n_wires:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n_wires - k, 2 * k):
+                for i in range(min(k, n_wires - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return pairs
+
+
+@functools.lru_cache(maxsize=64)
+def _median_network(n):
+    """Selection network for the median (rank n // 2) of n values.
+
+    Batcher's sorting network on the next power of two, with the padding
+    wires treated as +inf (comparators against them vanish) and every
+    comparator that cannot influence the median output pruned away (or cut
+    to a lone min / max). Returns ``(ops, out_slot)`` for the kernel.
+    """
+    size = 1
+    while size < n:
+        size *= 2
+    slot = [i if i < n else -1 for i in range(size)]   # -1: a +inf padding value
+    emitted = []
+    for i, j in _batcher_pairs(size):
+        a, b = slot[i], slot[j]
+        if b == -1:
+            continue
+        if a == -1:
+            slot[i], slot[j] = b, -1
+            continue
+        emitted.append((a, b))
+    out = slot[n // 2]
+    need = {out}
+    ops = []
+    for a, b in reversed(emitted):
+        kind = 0 if (a in need and b in need) else 1 if a in need else 2 if b in need else -1
+        if kind < 0:
+            continue
+        ops.append((kind, a, b))
+        need.update((a, b))
+    ops.reverse()
+    arr = np.array(ops, dtype=np.intc).reshape(-1, 3)
+    arr.setflags(write=False)
+    return arr, out
+
+
 @_doc
 def median(image, size, mode="reflect", cval=0.0):
     """Median filter over a ``size`` window (``scipy.ndimage.median_filter``, ``cv2.medianBlur``).
@@ -612,9 +671,9 @@ def median(image, size, mode="reflect", cval=0.0):
         if mode == "constant" and (cval != int(cval) or not info.min <= cval <= info.max):
             raise ValueError(f"cval must be an integer in [{info.min}, {info.max}] for a {work_dtype} image, "
                              f"got {cval}")
-    # uint8 uses a sliding histogram (~4 * rows operations per pixel); the
-    # others gather and quickselect the whole window (~8 * rows * cols).
-    # (plus a full window per row to start the histogram)
+    # small windows: a selection network (~5 ops per element); uint8: a
+    # sliding histogram (~4 * rows per pixel plus a full window per row);
+    # others: gather and quickselect the whole window (~8 * rows * cols).
     u8_cost = 4 * sy + 256 + sy * (sx + arr.shape[1]) // arr.shape[1]
     _check_cost(arr.shape, u8_cost if work_dtype == np.uint8 else 8 * sy * sx, "size")
     work = np.ascontiguousarray(arr, dtype=work_dtype)
@@ -625,7 +684,10 @@ def median(image, size, mode="reflect", cval=0.0):
     xmap = _index_map(w, sx, sx // 2, mode)
     out = np.empty_like(work)
     cv = np.array(cval if mode == "constant" else 0).astype(work_dtype)[()]
-    if work.dtype == np.uint8:
+    if sy * sx <= _NETWORK_MAX:
+        ops, slot = _median_network(sy * sx)
+        _rank.median_network(work, out, nch, sy, sx, ymap, xmap, cv, ops, slot)
+    elif work.dtype == np.uint8:
         _rank.median_u8(work, out, nch, sy, sx, ymap, xmap, cv)
     else:
         _rank.median(work, out, nch, sy, sx, ymap, xmap, cv)

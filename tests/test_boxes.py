@@ -248,3 +248,30 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(cvcore.boxes, raise_on_error=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_soft_nms_grid_kernel_equals_exhaustive_reference(seed):
+    from cvcore._ext import _nms
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 600))
+    boxes = _random_boxes(rng, n, integer=seed % 2 == 0, degenerate=0.05 if seed % 3 == 0 else 0.0,
+                          span=float(rng.choice([50, 300])))
+    if seed % 4 == 3 and n:  # tiny and huge boxes
+        boxes[: n // 10, 2:] = 1e-10
+        boxes[n // 10: n // 5, 2:] = 500
+    scores = rng.random(n)
+    if seed % 2:
+        scores = np.round(scores * 4) / 4  # ties
+    for method in ("gaussian", "linear"):
+        for sthr, thr, sigma in ((0.001, 0.3, 0.5), (0.2, 0.0, 0.1)):
+            kept, updated = soft_nms(boxes, scores, sigma=sigma, iou_threshold=thr, score_threshold=sthr,
+                                     method=method)
+            s = scores.astype(np.float64).copy()
+            k = np.empty(n, np.intp)
+            ks = np.empty(n)
+            m = _nms.soft_nms_reference(boxes, boxes[:, 2] * boxes[:, 3], s, method == "linear", sigma,
+                                        np.float32(thr), sthr, n, k, ks)
+            assert_array_equal(kept, k[:m])
+            assert_array_equal(updated, ks[:m])

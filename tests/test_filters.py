@@ -194,13 +194,14 @@ def test_box_matches_opencv(mode, rng):
 @pytest.mark.parametrize("dtype", DTYPES + [np.int8, np.int32, np.uint64])
 def test_median_matches_scipy(mode, dtype, rng):
     img = _image(rng, (17, 19), dtype)
-    for size in [3, 4, (2, 5), (1, 1)]:
+    # (7, 9) has 63 elements: beyond the selection network (histogram / quickselect paths)
+    for size in [3, 4, (2, 5), (1, 1), (7, 9)]:
         got = F.median(img, size, mode=mode, cval=3)
         assert got.dtype == img.dtype
         assert_array_equal(got, ndi.median_filter(img, size, mode=mode, cval=3))
 
 
-@pytest.mark.parametrize("ksize", [3, 5])
+@pytest.mark.parametrize("ksize", [3, 5, 9])
 def test_median_matches_opencv_medianblur(ksize, rng):
     img = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
     assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))

@@ -18,7 +18,7 @@ from cvcore import _validate
 from cvcore import edges as E
 from cvcore import filters as F
 
-SETTINGS = settings(max_examples=100, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 VALID_DTYPES = [np.float64, np.uint8, np.float32, np.int16, np.uint16, np.int8, np.int32, np.uint32, np.int64,

@@ -234,6 +234,16 @@ def test_fuzz_soft_nms(data):
         return
     s = np.asarray(scores, dtype=np.float64)
     assert kept.shape == updated.shape
+    from cvcore._ext import _nms
+
+    b = np.ascontiguousarray(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    ref_s = s.copy()
+    k = np.empty(len(s), np.intp)
+    ks = np.empty(len(s))
+    m = _nms.soft_nms_reference(b, b[:, 2] * b[:, 3], ref_s, str(method).lower() == "linear", float(sigma),
+                                np.float32(0.3), 0.001, len(s), k, ks)
+    np.testing.assert_array_equal(kept, k[:m])
+    np.testing.assert_array_equal(updated, ks[:m])
     assert len(np.unique(kept)) == len(kept)
     assert np.all(np.diff(updated) <= 1e-12)
     assert np.all(updated >= 0.001) and np.all(updated <= s[kept] + 1e-12)

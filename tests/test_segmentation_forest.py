@@ -154,3 +154,36 @@ def test_forest_bad_input():
     clf = RandomForestClassifier(n_estimators=2).fit([[0.0, 1.0], [1.0, 0.0]], [0, 1])
     with pytest.raises(ValueError, match="fitted with 2"):
         clf.predict([[0.0, 1.0, 2.0]])
+
+
+def test_forest_degenerate_data():
+    # constant features / duplicated rows with conflicting labels: no split possible
+    X = np.ones((50, 3))
+    y = np.arange(50) % 2
+    clf = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert clf.to_arrays()["feature"].max() == -1  # every tree is a single leaf
+    assert_allclose(clf.feature_importances_, 0)
+    assert_allclose(clf.predict_proba(X).sum(1), 1)
+    # one sample
+    one = RandomForestClassifier(n_estimators=2, random_state=0).fit([[1.0, 2.0]], [5])
+    assert one.predict([[0.0, 0.0]]).tolist() == [5]
+    # many ties in a large node (radix-sort path) still give a perfect fit
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 4, (3000, 2)).astype(np.float32)
+    y = (X[:, 0] * 4 + X[:, 1]).astype(int) % 3
+    full = RandomForestClassifier(1, bootstrap=False, max_features=None, random_state=0).fit(X, y)
+    assert full.score(X, y) == 1.0
+
+
+def test_single_tree_root_split_matches_sklearn_decision_tree():
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2000, 4)).astype(np.float32)  # negative values: radix keys of both signs
+    y = ((X[:, 2] > -0.3) ^ (X[:, 0] > 1.2)).astype(int)
+    ours = RandomForestClassifier(1, bootstrap=False, max_features=None, max_depth=1, random_state=0).fit(X, y)
+    ref = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    arrays = ours.to_arrays()
+    assert arrays["feature"][0] == ref.tree_.feature[0]
+    assert arrays["threshold"][0] == ref.tree_.threshold[0]
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X))

@@ -236,3 +236,16 @@ def test_horses_mean_iou_at_least_skimage_full(shared_data):
     ours, ref = compare_on_horses(shared_data, n_train=30, n_val=21, per_class=300, trees=50)
     print(f"horses (30 train / 21 val, 300 px/class, 50 trees): ours {ours:.4f}, skimage {ref:.4f}")
     assert ours >= ref
+
+
+def test_strips_reproduce_whole_image_features_at_default_scales():
+    from cvcore.segmentation import pixel_features
+
+    rng = np.random.default_rng(0)
+    img = rng.random((300, 40)).astype(np.float32)
+    seg = PixelSegmenter("rf", tile_bytes=1 << 16)  # default sigmas up to 10 (margin > 80 rows)
+    full = pixel_features(img)
+    strips = list(seg._iter_features(img[:, :, None]))
+    assert len(strips) > 2
+    for y0, y1, feats in strips:
+        assert_array_equal(feats, full[y0:y1])

@@ -11,6 +11,19 @@ def downsample_area(const float[:, ::1] src, int f, float[:, ::1] dst):
     cdef double acc
     cdef double inv = 1.0 / (f * f)
     with nogil:
+        if f == 2:
+            for r in range(dst.shape[0]):
+                for c in range(dst.shape[1]):
+                    dst[r, c] = 0.25 * (src[2 * r, 2 * c] + src[2 * r, 2 * c + 1]
+                                        + src[2 * r + 1, 2 * c] + src[2 * r + 1, 2 * c + 1])
+        else:
+            _downsample(src, f, dst, inv)
+
+
+cdef void _downsample(const float[:, ::1] src, int f, float[:, ::1] dst, double inv) noexcept nogil:
+    cdef Py_ssize_t r, c, i, j
+    cdef double acc
+    if True:
         for r in range(dst.shape[0]):
             for c in range(dst.shape[1]):
                 acc = 0.0

@@ -240,10 +240,11 @@ def nms_sorted(const double[:, ::1] boxes, const double[::1] areas, const Py_ssi
 
 # --------------------------------------------------------------- soft-NMS
 
-def soft_nms(const double[:, ::1] boxes, const double[::1] areas, double[::1] scores,
-             int linear, double sigma, float threshold, double score_threshold,
-             Py_ssize_t limit, Py_ssize_t[::1] kept, double[::1] kept_scores):
-    """Soft-NMS (Bodla et al. 2017). ``scores`` is modified in place."""
+def soft_nms_reference(const double[:, ::1] boxes, const double[::1] areas, double[::1] scores,
+                       int linear, double sigma, float threshold, double score_threshold,
+                       Py_ssize_t limit, Py_ssize_t[::1] kept, double[::1] kept_scores):
+    """Soft-NMS (Bodla et al. 2017) by exhaustive scans, O(N K); the test
+    reference for :func:`soft_nms`. ``scores`` is modified in place."""
     cdef Py_ssize_t n = scores.shape[0], nk = 0, m, t, i, best, nrem
     cdef double bs, ov
     cdef Py_ssize_t* rem = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
@@ -286,6 +287,228 @@ def soft_nms(const double[:, ::1] boxes, const double[::1] areas, double[::1] sc
                     t += 1
     free(rem)
     return nk
+
+
+# Lazy max-heap of (score, index): larger score first, then smaller index.
+cdef struct _Heap:
+    double* s
+    Py_ssize_t* i
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef inline bint _before(double sa, Py_ssize_t ia, double sb, Py_ssize_t ib) noexcept nogil:
+    return sa > sb or (sa == sb and ia < ib)
+
+
+cdef bint _heap_push(_Heap* h, double s, Py_ssize_t i) noexcept nogil:
+    cdef Py_ssize_t k, parent
+    cdef double* ns
+    cdef Py_ssize_t* ni
+    if h.n == h.cap:
+        h.cap = 2 * h.cap + 16
+        ns = <double*>realloc(h.s, h.cap * sizeof(double))
+        if ns == NULL:
+            return False
+        h.s = ns
+        ni = <Py_ssize_t*>realloc(h.i, h.cap * sizeof(Py_ssize_t))
+        if ni == NULL:
+            return False
+        h.i = ni
+    k = h.n
+    h.n += 1
+    while k > 0:
+        parent = (k - 1) // 2
+        if not _before(s, i, h.s[parent], h.i[parent]):
+            break
+        h.s[k] = h.s[parent]
+        h.i[k] = h.i[parent]
+        k = parent
+    h.s[k] = s
+    h.i[k] = i
+    return True
+
+
+cdef void _heap_pop(_Heap* h) noexcept nogil:
+    cdef Py_ssize_t k = 0, child
+    cdef double s
+    cdef Py_ssize_t i
+    h.n -= 1
+    if h.n == 0:
+        return
+    s = h.s[h.n]
+    i = h.i[h.n]
+    while True:
+        child = 2 * k + 1
+        if child >= h.n:
+            break
+        if child + 1 < h.n and _before(h.s[child + 1], h.i[child + 1], h.s[child], h.i[child]):
+            child += 1
+        if not _before(h.s[child], h.i[child], s, i):
+            break
+        h.s[k] = h.s[child]
+        h.i[k] = h.i[child]
+        k = child
+    h.s[k] = s
+    h.i[k] = i
+
+
+cdef inline bint _decay(const double[:, ::1] boxes, const double[::1] areas, double[::1] scores,
+                        Py_ssize_t m, Py_ssize_t i, int linear, double sigma, float threshold) noexcept nogil:
+    """Decay box i by the selected box m; True if its score changed."""
+    cdef double ov = _cv_overlap(boxes, areas, m, i)
+    cdef double before = scores[i]
+    if linear:
+        if ov > threshold:
+            scores[i] *= 1.0 - ov
+    else:
+        scores[i] *= exp(-(ov * ov) / sigma)
+    return scores[i] != before
+
+
+def soft_nms(const double[:, ::1] boxes, const double[::1] areas, double[::1] scores,
+             int linear, double sigma, float threshold, double score_threshold,
+             Py_ssize_t limit, const Py_ssize_t[:, ::1] cells, Py_ssize_t gx, Py_ssize_t gy,
+             Py_ssize_t[::1] kept, double[::1] kept_scores):
+    """Soft-NMS (Bodla et al. 2017), same result as :func:`soft_nms_reference`.
+
+    Only boxes that intersect the selected one (or, by OpenCV's rule, both
+    have area <= DBL_EPSILON) can have their score changed, since a zero
+    overlap leaves every decay function at exactly 1. A static grid (cells
+    as in :func:`nms_sorted`) finds those boxes; a lazy max-heap with
+    OpenCV's tie-break (lowest index) picks the next box. ``scores`` is
+    modified in place. Returns the number kept, or -1 if memory ran out.
+    """
+    cdef Py_ssize_t n = scores.shape[0], nk = 0, m, t, i, k, cx, cy, node, nnodes = 0
+    cdef Py_ssize_t nbig = 0, ntiny = 0, nrem = 0, ncell, stamp_id = 0
+    cdef bint ok = True
+    cdef _Heap heap
+    cdef Py_ssize_t* head = <Py_ssize_t*>malloc(max(gx * gy, 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* nbox = NULL
+    cdef Py_ssize_t* nnext = NULL
+    cdef Py_ssize_t* bigs = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* tinys = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* rem = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* stamp = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    cdef uint8_t* alive = <uint8_t*>malloc(max(n, 1))
+    heap.s = NULL
+    heap.i = NULL
+    heap.n = 0
+    heap.cap = 0
+    if head == NULL or bigs == NULL or tinys == NULL or rem == NULL or stamp == NULL or alive == NULL:
+        ok = False
+    with nogil:
+        if ok:
+            for k in range(gx * gy):
+                head[k] = -1
+            # count grid nodes first so the lists are allocated once
+            for i in range(n):
+                stamp[i] = -1
+                alive[i] = scores[i] >= score_threshold
+                if not alive[i]:
+                    continue
+                rem[nrem] = i
+                nrem += 1
+                if areas[i] <= DBL_EPSILON:
+                    tinys[ntiny] = i
+                    ntiny += 1
+                if boxes[i, 2] <= 0 or boxes[i, 3] <= 0:
+                    continue
+                ncell = (cells[i, 1] - cells[i, 0] + 1) * (cells[i, 3] - cells[i, 2] + 1)
+                if ncell > MAX_CELLS:
+                    bigs[nbig] = i
+                    nbig += 1
+                else:
+                    nnodes += ncell
+            nbox = <Py_ssize_t*>malloc(max(nnodes, 1) * sizeof(Py_ssize_t))
+            nnext = <Py_ssize_t*>malloc(max(nnodes, 1) * sizeof(Py_ssize_t))
+            ok = nbox != NULL and nnext != NULL
+        if ok:
+            nnodes = 0
+            for t in range(nrem):
+                i = rem[t]
+                if not _heap_push(&heap, scores[i], i):
+                    ok = False
+                    break
+                if boxes[i, 2] <= 0 or boxes[i, 3] <= 0:
+                    continue
+                ncell = (cells[i, 1] - cells[i, 0] + 1) * (cells[i, 3] - cells[i, 2] + 1)
+                if ncell > MAX_CELLS:
+                    continue
+                for cy in range(cells[i, 2], cells[i, 3] + 1):
+                    for cx in range(cells[i, 0], cells[i, 1] + 1):
+                        nbox[nnodes] = i
+                        nnext[nnodes] = head[cy * gx + cx]
+                        head[cy * gx + cx] = nnodes
+                        nnodes += 1
+        while ok and heap.n > 0 and nk < limit:
+            m = heap.i[0]
+            if not alive[m] or heap.s[0] != scores[m]:  # stale entry
+                _heap_pop(&heap)
+                continue
+            _heap_pop(&heap)
+            alive[m] = 0
+            kept[nk] = m
+            kept_scores[nk] = scores[m]
+            nk += 1
+            stamp_id += 1
+            stamp[m] = stamp_id
+            # every box whose score can change: intersecting boxes and tiny pairs
+            ncell = (cells[m, 1] - cells[m, 0] + 1) * (cells[m, 3] - cells[m, 2] + 1)
+            if ncell > MAX_CELLS or boxes[m, 2] <= 0 or boxes[m, 3] <= 0:
+                if boxes[m, 2] > 0 and boxes[m, 3] > 0:
+                    for t in range(nrem):  # big selected box: scan the survivors
+                        i = rem[t]
+                        if alive[i]:
+                            stamp[i] = stamp_id
+                            if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
+                                if scores[i] < score_threshold:
+                                    alive[i] = 0
+                                elif not _heap_push(&heap, scores[i], i):
+                                    ok = False
+            else:
+                for k in range(nbig):
+                    i = bigs[k]
+                    if alive[i] and stamp[i] != stamp_id:
+                        stamp[i] = stamp_id
+                        if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
+                            if scores[i] < score_threshold:
+                                alive[i] = 0
+                            elif not _heap_push(&heap, scores[i], i):
+                                ok = False
+                for cy in range(cells[m, 2], cells[m, 3] + 1):
+                    for cx in range(cells[m, 0], cells[m, 1] + 1):
+                        node = head[cy * gx + cx]
+                        while node >= 0:
+                            i = nbox[node]
+                            node = nnext[node]
+                            if alive[i] and stamp[i] != stamp_id:
+                                stamp[i] = stamp_id
+                                if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
+                                    if scores[i] < score_threshold:
+                                        alive[i] = 0
+                                    elif not _heap_push(&heap, scores[i], i):
+                                        ok = False
+            if areas[m] <= DBL_EPSILON:
+                for k in range(ntiny):
+                    i = tinys[k]
+                    if alive[i] and stamp[i] != stamp_id and areas[m] + areas[i] <= DBL_EPSILON:
+                        stamp[i] = stamp_id
+                        if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
+                            if scores[i] < score_threshold:
+                                alive[i] = 0
+                            elif not _heap_push(&heap, scores[i], i):
+                                ok = False
+            if nk % 64 == 0:  # compact the survivor list now and then
+                t = 0
+                for k in range(nrem):
+                    if alive[rem[k]]:
+                        rem[t] = rem[k]
+                        t += 1
+                nrem = t
+    free(head); free(nbox); free(nnext); free(bigs); free(tinys); free(rem); free(stamp); free(alive)
+    free(heap.s); free(heap.i)
+    return nk if ok else -1
 
 
 # ------------------------------------------------- OpenCV groupRectangles

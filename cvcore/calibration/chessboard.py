@@ -266,23 +266,20 @@ def _orient(P, cols, rows, grey):
     cand = []
     for G in (P, np.swapaxes(P, 0, 1)):
         for k in range(4):
-            R = np.rot90(G, k)
-            if R.shape[:2] != (rows, cols):
+            if (G.shape[k % 2], G.shape[1 - k % 2]) != (rows, cols):
                 continue
+            R = np.rot90(G, k)
             dx = R[0, 1] - R[0, 0]
             dy = R[1, 0] - R[0, 0]
-            if dx[0] * dy[1] - dx[1] * dy[0] <= 0:
-                continue
-            cand.append(R)
-    if not cand:
-        return None
-    if len(cand) == 1:
-        return cand[0]
+            if dx[0] * dy[1] - dx[1] * dy[0] > 0:
+                cand.append(R)
+    if len(cand) <= 1:
+        return cand[0] if cand else None
     if (cols + rows) % 2 == 1:
         # the two ends differ in colour: first inner square dark
         def first_cell_dark(R):
-            centre = R[:2, :2].reshape(-1, 2).mean(axis=0)
-            other = R[:2, 1:3].reshape(-1, 2).mean(axis=0)
+            centre = (R[0, 0] + R[1, 1]) / 2.0
+            other = (R[0, 1] + R[1, 2]) / 2.0
             return _sample(grey, centre) < _sample(grey, other)
         dark = [R for R in cand if first_cell_dark(R)]
         if len(dark) == 1:
