@@ -52,7 +52,7 @@ def gradient(image, sigma=None, mode="reflect", cval=0.0):
     """
     mode = _validate.border_mode(mode)
     cval = _validate.real(cval, "cval")
-    work, shape, nch = _filters._prepare(image)
+    work, shape, nch = _filters._prepare(image, keep_int=True)
     if sigma is not None:
         sy, sx = _validate.sigma_pair(sigma, "sigma")
         if sy > 0 or sx > 0:
@@ -187,7 +187,7 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
         r = _filters._checked_radius(sigma, 4.0, "sigma")
         _validate.filter_cost(work.shape, 4 * r + 2, "sigma")
         k = _filters._gaussian_1d(sigma, r)
-        work = _filters._sep(_as_float(work), work.shape, 1, k, k, "nearest", 0.0)
+        work = _filters._sep(work, work.shape, 1, k, k, "nearest", 0.0)
     elif work.dtype not in _CANNY_DTYPES:
         work = _as_float(work)
     # thresholds in raw units of the image

@@ -104,11 +104,21 @@ def _index_map(n, klen, anchor, mode):
     return out
 
 
-def _prepare(image, name="image"):
-    """Validated image -> (2-D C-contiguous work array (H, W*C), shape, channels, dtype)."""
+_INT_KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
+
+
+def _prepare(image, name="image", keep_int=False):
+    """Validated image -> (2-D C-contiguous work array (H, W*C), shape, channels).
+
+    The work array is float32/float64 by :func:`_validate.output_float_dtype`;
+    with ``keep_int`` uint8/uint16/int16 (and bool, as uint8) input is passed
+    through unconverted for the separable kernel, which converts rows itself.
+    """
     arr = _validate.image(image, name, contiguous=False)
-    dtype = _validate.output_float_dtype(arr.dtype)
-    work = np.ascontiguousarray(arr, dtype=dtype)
+    if keep_int and arr.dtype in _INT_KERNEL_DTYPES:
+        work = np.ascontiguousarray(arr)
+    else:
+        work = np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
     h, w = arr.shape[:2]
     nch = 1 if arr.ndim == 2 else arr.shape[2]
     return work.reshape(h, w * nch), arr.shape, nch
@@ -128,7 +138,10 @@ def _symmetry(k):
 
 def _sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
     """Run the separable kernel on a prepared work array; returns an array of ``shape``."""
-    dtype = work.dtype
+    integer = work.dtype in _INT_KERNEL_DTYPES
+    if not integer and work.dtype not in (np.float32, np.float64):
+        work = np.ascontiguousarray(work, dtype=_validate.output_float_dtype(work.dtype))
+    dtype = np.dtype(np.float32) if integer else work.dtype
     ky = np.ascontiguousarray(ky, dtype=dtype)
     kx = np.ascontiguousarray(kx, dtype=dtype)
     h, w = shape[0], shape[1]
@@ -136,15 +149,15 @@ def _sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
     ax = kx.shape[0] // 2 if anchor_x is None else anchor_x
     ymap = _index_map(h, ky.shape[0], ay, mode)
     xmap = _index_map(w, kx.shape[0], ax, mode)
-    out = np.empty_like(work)
+    out = np.empty(work.shape, dtype)
     # constant mode: image padded with cval, then filtered; the horizontal pass
     # therefore sees cval * sum(ky) (the vertical taps applied to the padding).
     if mode == "constant":
         row_cval, line_cval = cval, cval * float(np.sum(ky, dtype=np.float64))
     else:
         row_cval = line_cval = 0.0
-    _convolve.sepfilter(work, out, nch, ky, ymap, _symmetry(ky), kx, xmap, ax, _symmetry(kx),
-                        row_cval, line_cval)
+    run = _convolve.sepfilter_int if integer else _convolve.sepfilter
+    run(work, out, nch, ky, ymap, _symmetry(ky), kx, xmap, ax, _symmetry(kx), row_cval, line_cval)
     return out.reshape(shape)
 
 
@@ -300,7 +313,7 @@ def sepfilter(image, kernel_x, kernel_y, mode="reflect", cval=0.0):
     mode, cval = _mode_cval(mode, cval)
     kx = _validate.filter_kernel(kernel_x, "kernel_x", ndim=1)
     ky = _validate.filter_kernel(kernel_y, "kernel_y", ndim=1)
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, kx.shape[0] + ky.shape[0], "kernel_x/kernel_y")
     return _sep(work, shape, nch, ky, kx, mode, cval)
 
@@ -420,7 +433,7 @@ def gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     truncate = _truncate(truncate)
     ry = _checked_radius(sy, truncate, "sigma")
     rx = _checked_radius(sx, truncate, "sigma")
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, 2 * (ry + rx) + 2, "sigma")
     return _sep(work, shape, nch, _gaussian_1d(sy, ry), _gaussian_1d(sx, rx), mode, cval)
 
@@ -468,7 +481,7 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     truncate = _truncate(truncate)
     ry = _checked_radius(sy, truncate, "sigma")
     rx = _checked_radius(sx, truncate, "sigma")
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, 4 * (ry + rx) + 4, "sigma")
     gy0, gy2 = _gaussian_1d(sy, ry), _gaussian_1d(sy, ry, 2)
     gx0, gx2 = _gaussian_1d(sx, rx), _gaussian_1d(sx, rx, 2)
@@ -519,7 +532,7 @@ def difference_of_gaussians(image, sigma_low, sigma_high=None, truncate=4.0, mod
         raise ValueError(f"sigma_high {hi} must be >= sigma_low {lo} on every axis")
     truncate = _truncate(truncate)
     radii = [_checked_radius(s, truncate, "sigma_high") for s in (*lo, *hi)]
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, 2 * sum(radii) + 4, "sigma_high")
     out = _sep(work, shape, nch, _gaussian_1d(lo[0], radii[0]), _gaussian_1d(lo[1], radii[1]), mode, cval)
     out -= _sep(work, shape, nch, _gaussian_1d(hi[0], radii[2]), _gaussian_1d(hi[1], radii[3]), mode, cval)
@@ -561,7 +574,7 @@ def box(image, size, normalize=True, mode="reflect", cval=0.0):
     sy, sx = _validate.size_pair(size, "size")
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     _check_cost(shape, sy + sx, "size")
     ky = np.full(sy, 1.0 / sy if normalize else 1.0)
     kx = np.full(sx, 1.0 / sx if normalize else 1.0)
@@ -709,7 +722,7 @@ _DERIV = np.array([-1.0, 0.0, 1.0])
 def _derivative(image, axis, smooth, mode, cval):
     mode, cval = _mode_cval(mode, cval)
     axis = _validate.image_axis(axis)
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _prepare(image, keep_int=True)
     if axis == 0:
         return _sep(work, shape, nch, _DERIV, smooth, mode, cval)
     if axis == 1:

@@ -194,3 +194,15 @@ def test_canny_large_connected_edges_match_opencv(rng):
     ref = cv2.Canny(img, 5, 40, L2gradient=True) > 0
     assert ref.sum() > 20000
     assert (ours == ref).mean() > 0.999
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint64, np.float16, bool, np.uint8, np.uint16, np.int16])
+def test_every_dtype_through_smoothing_paths(dtype, rng):
+    img = (rng.random((20, 30)) * 100).astype(dtype)
+    ref = img.astype(np.float64)
+    assert E.canny(img, 0.1, 0.2, sigma=1.0).shape == img.shape
+    gx, gy = E.gradient(img, sigma=1.0, mode="nearest")
+    smooth = ndi.gaussian_filter(ref, 1.0, mode="nearest")
+    tol = dict(rtol=1e-4, atol=1e-3)
+    assert_allclose(gx, ndi.sobel(smooth, 1, mode="nearest"), **tol)
+    assert_allclose(gy, ndi.sobel(smooth, 0, mode="nearest"), **tol)

@@ -17,7 +17,7 @@
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
-from cvcore._ext._types cimport real_t
+from cvcore._ext._types cimport real_t, int_pixel_t
 
 # ---------------------------------------------------------------------------
 # Inner loop in C. It is compiled with -O3 for the baseline target and, on
@@ -163,6 +163,72 @@ cdef Py_ssize_t _plan(const real_t* k, Py_ssize_t klen, int sym, real_t* kc,
     return klen
 
 
+cdef struct SepPlan:
+    Py_ssize_t n          # values per row (W * nch)
+    Py_ssize_t nch
+    Py_ssize_t width
+    Py_ssize_t npad       # padded pixels per line (W + kw - 1)
+    Py_ssize_t kh
+    Py_ssize_t kw
+    Py_ssize_t xleft
+    Py_ssize_t nty
+    Py_ssize_t ntx
+    int ysym
+    int xsym
+    int copy_rows         # vertical kernel is [1]
+    int no_horizontal     # horizontal kernel is [1]
+
+
+cdef void _sep_row(const real_t** rowp, real_t* outrow, SepPlan* P, const real_t* kcy,
+                   const Py_ssize_t* jy, const Py_ssize_t* jyb, const real_t** ya, const real_t** yb,
+                   const real_t* kcx, const real_t** xa, const real_t** xb, real_t* line,
+                   const Py_ssize_t* xmap, real_t lcv) noexcept nogil:
+    """One output row of the separable filter; ``rowp[j]`` is the input row of
+    vertical tap j (already resolved through the border map)."""
+    cdef Py_ssize_t t
+    for t in range(P.nty):
+        ya[t] = rowp[jy[t]]
+        if jyb[t] >= 0:
+            yb[t] = rowp[jyb[t]]
+    if P.no_horizontal:
+        # vertical taps straight into the output row
+        _wsum(outrow, P.n, P.nty, kcy, ya, yb if P.ysym != 0 else NULL, P.ysym, 1)
+        return
+    if P.copy_rows:
+        memcpy(line + P.xleft * P.nch, rowp[0], P.n * sizeof(real_t))
+    else:
+        _wsum(line + P.xleft * P.nch, P.n, P.nty, kcy, ya, yb if P.ysym != 0 else NULL, P.ysym, 1)
+    if P.kw > 1:
+        _fill_border(line, xmap, P.xleft, P.width, P.npad, P.nch, lcv)
+    _wsum(outrow, P.n, P.ntx, kcx, xa, xb if P.xsym != 0 else NULL, P.xsym, 1)
+
+
+cdef class _SepBuffers:
+    """Scratch memory of one separable-filter call (freed with the object)."""
+    cdef void* mem
+
+    def __dealloc__(self):
+        free(self.mem)
+
+
+cdef void* _sep_setup(SepPlan* P, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t kh, Py_ssize_t kw,
+                      Py_ssize_t xleft, int ysym, int xsym, Py_ssize_t elsize, Py_ssize_t extra) noexcept nogil:
+    """Fill the plan and allocate one block for every scratch buffer."""
+    cdef Py_ssize_t kmax = kh if kh > kw else kw
+    P.n = n
+    P.nch = nch
+    P.width = n // nch
+    P.npad = P.width + kw - 1
+    P.kh = kh
+    P.kw = kw
+    P.xleft = xleft
+    P.ysym = ysym
+    P.xsym = xsym
+    # line, crow, kcy, kcx (reals); ia, ib, jy, jyb (indices); ya, yb, xa, xb, rowp (pointers); extra reals
+    return malloc((P.npad * nch + n + 2 * kmax + extra) * elsize + 4 * kmax * sizeof(Py_ssize_t)
+                  + 5 * kmax * sizeof(void*) + 16 * 64)
+
+
 def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
               const real_t[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
               const real_t[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
@@ -174,63 +240,124 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     Rows outside the image are ``cval``; columns outside the image in the
     line buffer (after the vertical pass) are ``line_cval``.
     """
-    cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
-    cdef Py_ssize_t width = n // nch
-    cdef Py_ssize_t kh = ky.shape[0], kw = kx.shape[0]
-    cdef Py_ssize_t npad = width + kw - 1
-    cdef Py_ssize_t y, t, i, s, nty, ntx
-    cdef real_t cv = <real_t>cval
-    cdef real_t lcv = <real_t>line_cval
+    _sep_run(img, out, nch, ky, ymap, ysym, kx, xmap, xleft, xsym, cval, line_cval)
+
+
+def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch,
+                  const float[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
+                  const float[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
+                  double cval, double line_cval):
+    """:func:`sepfilter` for uint8/uint16/int16 input, computed in float32.
+
+    Input rows are converted to float32 as they enter the vertical window
+    (kept in a ring of ``len(ky)`` rows), so no float copy of the image is made.
+    """
+    _sep_run_int(img, out, nch, ky, ymap, ysym, kx, xmap, xleft, xsym, cval, line_cval)
+
+
+cdef void _plan_lines(SepPlan* P, const real_t* ky, const real_t* kx, real_t* kcy, real_t* kcx,
+                      Py_ssize_t* ia, Py_ssize_t* ib, Py_ssize_t* jy, Py_ssize_t* jyb,
+                      const real_t** xa, const real_t** xb, real_t* line) noexcept nogil:
+    cdef Py_ssize_t t
+    P.ntx = _plan(kx, P.kw, P.xsym, kcx, ia, ib)
+    for t in range(P.ntx):
+        xa[t] = line + ia[t] * P.nch
+        xb[t] = line + ib[t] * P.nch if ib[t] >= 0 else NULL
+    P.nty = _plan(ky, P.kh, P.ysym, kcy, jy, jyb)
+    P.copy_rows = P.kh == 1 and ky[0] == 1
+    P.no_horizontal = P.kw == 1 and kx[0] == 1
+
+
+cdef object _sep_run(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
+                     const real_t[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
+                     const real_t[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
+                     double cval, double line_cval):
+    cdef SepPlan P
+    cdef Py_ssize_t h = img.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
     cdef Py_ssize_t kmax = kh if kh > kw else kw
-    cdef real_t* line = <real_t*>malloc(npad * nch * sizeof(real_t) + 64)
-    cdef real_t* crow = <real_t*>malloc(n * sizeof(real_t) + 64)
-    cdef real_t* kcy = <real_t*>malloc(kmax * sizeof(real_t) + 64)
-    cdef real_t* kcx = <real_t*>malloc(kmax * sizeof(real_t) + 64)
-    cdef Py_ssize_t* ia = <Py_ssize_t*>malloc(kmax * sizeof(Py_ssize_t) + 64)
-    cdef Py_ssize_t* ib = <Py_ssize_t*>malloc(kmax * sizeof(Py_ssize_t) + 64)
-    cdef Py_ssize_t* jy = <Py_ssize_t*>malloc(kmax * sizeof(Py_ssize_t) + 64)
-    cdef Py_ssize_t* jyb = <Py_ssize_t*>malloc(kmax * sizeof(Py_ssize_t) + 64)
-    cdef const real_t** ya = <const real_t**>malloc(kmax * sizeof(real_t*) + 64)
-    cdef const real_t** yb = <const real_t**>malloc(kmax * sizeof(real_t*) + 64)
-    cdef const real_t** xa = <const real_t**>malloc(kmax * sizeof(real_t*) + 64)
-    cdef const real_t** xb = <const real_t**>malloc(kmax * sizeof(real_t*) + 64)
-    cdef const real_t* rowp
-    if (line == NULL or crow == NULL or kcy == NULL or kcx == NULL or ia == NULL or ib == NULL
-            or jy == NULL or jyb == NULL or ya == NULL or yb == NULL or xa == NULL or xb == NULL):
-        free(line); free(crow); free(kcy); free(kcx); free(ia); free(ib)
-        free(jy); free(jyb); free(ya); free(yb); free(xa); free(xb)
+    cdef Py_ssize_t y, j, i, s
+    cdef real_t cv = <real_t>cval, lcv = <real_t>line_cval
+    cdef _SepBuffers holder = _SepBuffers()
+    holder.mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(real_t), 0)
+    if holder.mem == NULL:
         raise MemoryError("cannot allocate filter line buffers")
+    cdef real_t* line = <real_t*>holder.mem
+    cdef real_t* crow = line + P.npad * nch + 16
+    cdef real_t* kcy = crow + n + 16
+    cdef real_t* kcx = kcy + kmax
+    cdef Py_ssize_t* ia = <Py_ssize_t*>((<size_t>(kcx + kmax + 16) + 7) & ~(<size_t>7))
+    cdef Py_ssize_t* ib = ia + kmax
+    cdef Py_ssize_t* jy = ib + kmax
+    cdef Py_ssize_t* jyb = jy + kmax
+    cdef const real_t** ya = <const real_t**>(jyb + kmax)
+    cdef const real_t** yb = ya + kmax
+    cdef const real_t** xa = yb + kmax
+    cdef const real_t** xb = xa + kmax
+    cdef const real_t** rowp = xb + kmax
     with nogil:
         for i in range(n):
             crow[i] = cv
-        # horizontal terms: fixed pointers into the line buffer
-        ntx = _plan(&kx[0], kw, xsym, kcx, ia, ib)
-        for t in range(ntx):
-            xa[t] = line + ia[t] * nch
-            xb[t] = line + ib[t] * nch if ib[t] >= 0 else NULL
-        nty = _plan(&ky[0], kh, ysym, kcy, jy, jyb)
+        _plan_lines(&P, &ky[0], &kx[0], kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
         for y in range(h):
-            for t in range(nty):
-                s = ymap[y + jy[t]]
-                ya[t] = &img[s, 0] if s >= 0 else crow
-                if jyb[t] >= 0:
-                    s = ymap[y + jyb[t]]
-                    yb[t] = &img[s, 0] if s >= 0 else crow
-            if kw == 1 and kx[0] == 1:
-                # no horizontal pass: vertical taps straight into the output row
-                _wsum(&out[y, 0], n, nty, kcy, ya, yb if ysym != 0 else NULL, ysym, 1)
-                continue
-            if kh == 1 and ky[0] == 1:
-                s = ymap[y]
-                rowp = &img[s, 0] if s >= 0 else crow
-                memcpy(line + xleft * nch, rowp, n * sizeof(real_t))
-            else:
-                _wsum(line + xleft * nch, n, nty, kcy, ya, yb if ysym != 0 else NULL, ysym, 1)
-            if kw > 1:
-                _fill_border(line, &xmap[0], xleft, width, npad, nch, lcv)
-            _wsum(&out[y, 0], n, ntx, kcx, xa, xb if xsym != 0 else NULL, xsym, 1)
-    free(line); free(crow); free(kcy); free(kcx); free(ia); free(ib)
-    free(jy); free(jyb); free(ya); free(yb); free(xa); free(xb)
+            for j in range(kh):
+                s = ymap[y + j]
+                rowp[j] = &img[s, 0] if s >= 0 else crow
+            _sep_row(rowp, &out[y, 0], &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, &xmap[0], lcv)
+
+
+cdef object _sep_run_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch,
+                         const float[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
+                         const float[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
+                         double cval, double line_cval):
+    cdef SepPlan P
+    cdef Py_ssize_t h = img.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
+    cdef Py_ssize_t kmax = kh if kh > kw else kw
+    cdef Py_ssize_t y, j, i, s, p
+    cdef float cv = <float>cval, lcv = <float>line_cval
+    cdef float* dst
+    cdef const int_pixel_t* src
+    cdef _SepBuffers holder = _SepBuffers()
+    cdef _SepBuffers ringholder = _SepBuffers()
+    holder.mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(float), 0)
+    ringholder.mem = malloc(kh * (n + 16) * sizeof(float) + 64)
+    if holder.mem == NULL or ringholder.mem == NULL:
+        raise MemoryError("cannot allocate filter line buffers")
+    cdef float* ring = <float*>ringholder.mem
+    cdef float* line = <float*>holder.mem
+    cdef float* crow = line + P.npad * nch + 16
+    cdef float* kcy = crow + n + 16
+    cdef float* kcx = kcy + kmax
+    cdef Py_ssize_t* ia = <Py_ssize_t*>((<size_t>(kcx + kmax + 16) + 7) & ~(<size_t>7))
+    cdef Py_ssize_t* ib = ia + kmax
+    cdef Py_ssize_t* jy = ib + kmax
+    cdef Py_ssize_t* jyb = jy + kmax
+    cdef const float** ya = <const float**>(jyb + kmax)
+    cdef const float** yb = ya + kmax
+    cdef const float** xa = yb + kmax
+    cdef const float** xb = xa + kmax
+    cdef const float** rowp = xb + kmax
+    with nogil:
+        for i in range(n):
+            crow[i] = cv
+        _plan_lines(&P, &ky[0], &kx[0], kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
+        for y in range(h):
+            # convert the rows entering the window (padded row p lives in slot p % kh)
+            for j in range(kh):
+                p = y + j
+                if y > 0 and j < kh - 1:
+                    continue
+                s = ymap[p]
+                dst = ring + (p % kh) * (n + 16)
+                if s < 0:
+                    for i in range(n):
+                        dst[i] = cv
+                else:
+                    src = &img[s, 0]
+                    for i in range(n):
+                        dst[i] = <float>src[i]
+            for j in range(kh):
+                rowp[j] = ring + ((y + j) % kh) * (n + 16)
+            _sep_row(rowp, &out[y, 0], &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, &xmap[0], lcv)
 
 
 def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
