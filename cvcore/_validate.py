@@ -400,12 +400,13 @@ def int_boxes(value, name="boxes", *, limit=2**31 - 1):
     Float input is accepted when every value is integral. Every value must lie
     in ``[-limit, limit]``.
     """
-    arr = boxes(value, name, dtype=np.float64) if np.asarray(value).dtype.kind == "f" else None
+    raw = array(value, name, ndim=None, kinds="uif", allow_empty=True)  # clear errors for ragged/None/str
+    arr = boxes(raw, name, dtype=np.float64) if raw.dtype.kind == "f" else None
     if arr is not None:
         if not np.all(arr == np.round(arr)):
             raise ValueError(f"{name} must contain integer values (round them first)")
     else:
-        raw = array(value, name, ndim=(1, 2), kinds="ui", allow_empty=True)
+        raw = array(raw, name, ndim=(1, 2), kinds="ui", allow_empty=True)
         if raw.ndim == 1:
             if raw.size not in (0, 4):
                 raise ValueError(f"{name} must have shape (N, 4) as (x, y, w, h) rows, got shape {raw.shape}")

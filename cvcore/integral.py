@@ -37,6 +37,10 @@ def _tables(image, which):
         _validate.integral_int_guard(arr, "image", squared=False)
         if "sqsum" in which:
             _validate.integral_int_guard(arr, "image", squared=True)
+    if len(which) == 3 and channels == 1:  # one pass for all three tables
+        tables = [np.empty(shape3[:2], dtype=acc) for _ in which]
+        getattr(_integral, f"tables3_{kind}")(arr, *tables)
+        return tables if ndim == 2 else [tb[:, :, None] for tb in tables]
     out = []
     for name in which:
         table = np.empty(shape3, dtype=acc)  # the kernels write every element

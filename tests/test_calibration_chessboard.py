@@ -133,6 +133,9 @@ def test_rejects_wrong_size_partial_and_empty(views):
     xs = views.image_points[0][:, 0]
     cut = int((xs.min() + xs.max()) / 2)
     assert find_chessboard_corners(np.ascontiguousarray(img[:, :cut]), (9, 6)) is None
+    two = np.hstack([img, views.images[1]])                         # two boards: ambiguous
+    assert find_chessboard_corners(two, (9, 6)) is None
+    assert find_chessboard_corners(np.hstack([img, np.full_like(img, 128)]), (9, 6)) is not None
     rng = np.random.default_rng(0)
     assert find_chessboard_corners((rng.random((480, 640)) * 255).astype(np.uint8), (9, 6)) is None
     assert find_chessboard_corners(np.full((480, 640), 128, np.uint8), (9, 6)) is None

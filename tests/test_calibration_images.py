@@ -156,3 +156,24 @@ def test_cli_sample(tmp_path, capsys):
     assert rc == 0 and "focal length error" in out
     pct = float(out.split("focal length error")[1].split("%")[0])
     assert pct < 0.1
+
+
+@pytest.mark.slow
+def test_learning_opencv_12x12_set_matches_opencv_pipeline(shared_data):
+    import glob
+
+    files = sorted(glob.glob(str(shared_data / "calib" / "learning_opencv3_12x12" / "calibration" / "*.jpg")))
+    cal = calibrate_images(files, (12, 12), 1.0, progress=False, reject_outliers=False)
+    assert cal.n_views == 20 and len(cal.skipped) == 3        # the three portrait photos
+    board = np.zeros((144, 3), np.float32)
+    board[:, :2] = np.mgrid[0:12, 0:12].T.reshape(-1, 2)
+    pts = []
+    for f in files:
+        g = cv2.imread(f, cv2.IMREAD_GRAYSCALE)
+        if g.shape != (1200, 1600):
+            continue
+        ok, c = cv2.findChessboardCorners(g, (12, 12))
+        pts.append(cv2.cornerSubPix(g, c, (11, 11), (-1, -1), (3, 30, 1e-3)))
+    rms, K, d, *_ = cv2.calibrateCamera([board] * len(pts), pts, (1600, 1200), None, None)
+    np.testing.assert_allclose(cal.camera_matrix, K, rtol=2e-4, atol=1e-9)
+    assert abs(cal.rms - rms) < 2e-3

@@ -6,7 +6,7 @@ from numpy.testing import assert_array_equal, assert_allclose
 
 from cvcore.integral import integral_image, integral_images, rect_sum
 
-SHAPES = [(1, 1), (1, 7), (7, 1), (2, 2), (5, 3), (33, 64), (64, 33), (6, 5, 3), (9, 4, 2), (3, 3, 4)]
+SHAPES = [(1, 1), (1, 7), (7, 1), (2, 2), (5, 3), (33, 64), (64, 33), (6, 5, 3), (9, 4, 2), (3, 3, 4), (5, 4, 1), (1, 1, 1)]
 
 
 def _brute_tilted(img):

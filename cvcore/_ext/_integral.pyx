@@ -156,3 +156,69 @@ def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t 
                 out[Y, W * C + k] = (out[Y - 1, (W - 1) * C + k]
                                      + (<double>img[Y - 1, (W - 1) * C + k]
                                         + <double>img[Y - 2, (W - 1) * C + k]))
+
+
+# ------------------------------------------- all three tables in one pass
+#
+# Single-channel fast path of integral_images: the image is read once, row by
+# row, and each output row is written right after the previous one. Same
+# arithmetic (and summation order) as the separate kernels above.
+
+def tables3_int(const int_in_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t):
+    cdef Py_ssize_t r, c, X, Y, H = img.shape[0], W = img.shape[1]
+    cdef int64_t run, runq, v
+    with nogil:
+        _zero_row0_i(s, 1)
+        _zero_row0_i(q, 1)
+        _zero_row0_i(t, 1)
+        for r in range(H):
+            s[r + 1, 0] = 0
+            q[r + 1, 0] = 0
+            run = 0
+            runq = 0
+            for c in range(W):
+                v = img[r, c]
+                run += v
+                runq += v * v
+                s[r + 1, c + 1] = s[r, c + 1] + run
+                q[r + 1, c + 1] = q[r, c + 1] + runq
+            Y = r + 1
+            if Y == 1:
+                for X in range(1, W + 1):
+                    t[1, X] = img[0, X - 1]
+            else:
+                t[Y, 0] = t[Y - 1, 1]
+                for X in range(1, W):
+                    t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
+                               + img[Y - 1, X - 1] + img[Y - 2, X - 1])
+                t[Y, W] = t[Y - 1, W - 1] + img[Y - 1, W - 1] + img[Y - 2, W - 1]
+
+
+def tables3_float(const real_t[:, ::1] img, double[:, ::1] s, double[:, ::1] q, double[:, ::1] t):
+    cdef Py_ssize_t r, c, X, Y, H = img.shape[0], W = img.shape[1]
+    cdef double run, runq, v
+    with nogil:
+        _zero_row0_f(s, 1)
+        _zero_row0_f(q, 1)
+        _zero_row0_f(t, 1)
+        for r in range(H):
+            s[r + 1, 0] = 0
+            q[r + 1, 0] = 0
+            run = 0
+            runq = 0
+            for c in range(W):
+                v = img[r, c]
+                run += v
+                runq += v * v
+                s[r + 1, c + 1] = s[r, c + 1] + run
+                q[r + 1, c + 1] = q[r, c + 1] + runq
+            Y = r + 1
+            if Y == 1:
+                for X in range(1, W + 1):
+                    t[1, X] = img[0, X - 1]
+            else:
+                t[Y, 0] = t[Y - 1, 1]
+                for X in range(1, W):
+                    t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
+                               + (<double>img[Y - 1, X - 1] + <double>img[Y - 2, X - 1]))
+                t[Y, W] = t[Y - 1, W - 1] + (<double>img[Y - 1, W - 1] + <double>img[Y - 2, W - 1])

@@ -12,7 +12,8 @@
    row or column at a time by extrapolating every line of the grid and
    matching the nearest candidate; growth stops where a row is incomplete.
 5. Checks: the grid must have the requested size (either way round) and its
-   cells must alternate dark/bright; anything else is rejected, not guessed.
+   cells must alternate dark/bright; anything else (a partial board, a board
+   of another size, two boards of the requested size) is rejected, not guessed.
 6. Ordering as OpenCV's: ``rows`` rows of ``cols`` corners, row direction x
    column direction clockwise in the image, first inner square dark when the
    colours tell the ends apart, otherwise the first corner above the last row
@@ -229,7 +230,7 @@ def _detect_at(grey, f, limit, target):
     if not c.ok or c.n < 9:
         return None, info
     order = np.argsort(-c.contrast)
-    best = None
+    best = match = None
     tried = np.zeros(c.n, bool)
     attempts = 0
     for i in order:
@@ -246,12 +247,23 @@ def _detect_at(grey, f, limit, target):
         agree, _ = _cells_alternate(smooth, c.pts[G])
         if agree < 0.9:
             continue
+        if target is not None and sorted(G.shape) == sorted(target):
+            if match is not None:
+                # two complete boards of the requested size: ambiguous, reject
+                info["ambiguous"] = True
+                return None, info
+            match = G
+            if np.count_nonzero(~tried) < G.size:
+                break          # too few candidates left for a second board
+            continue
         if best is None or G.size > best.size:
             best = G
-        if target is not None and sorted(G.shape) >= sorted(target):
+        if target is not None and sorted(G.shape) > sorted(target):
             break
-        if G.size >= 0.5 * c.n:
+        if target is None and G.size >= 0.5 * c.n:
             break
+    if match is not None:
+        best = match
     if best is None:
         return None, info
     P = c.pts[best]
