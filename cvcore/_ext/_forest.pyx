@@ -17,7 +17,7 @@
 #   value[i, :]  class probabilities of the node's (weighted) samples
 #   gain[i]      weighted impurity decrease of the split (for importances)
 from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 
@@ -164,7 +164,8 @@ cdef inline void _sort(float* v, intp* s, intp n) noexcept nogil:
 # ---------------------------------------------------------------------------
 
 cdef inline uint32_t _float_key(float v) noexcept nogil:
-    cdef uint32_t b = (<uint32_t*>&v)[0]
+    cdef uint32_t b
+    memcpy(&b, &v, 4)  # bit cast without breaking strict aliasing
     if b & <uint32_t>0x80000000:
         return ~b
     return b | <uint32_t>0x80000000
@@ -176,7 +177,9 @@ cdef inline float _key_float(uint32_t k) noexcept nogil:
         b = k & <uint32_t>0x7FFFFFFF
     else:
         b = ~k
-    return (<float*>&b)[0]
+    cdef float v
+    memcpy(&v, &b, 4)
+    return v
 
 
 cdef struct RadixBuffers:
