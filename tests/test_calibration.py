@@ -478,3 +478,32 @@ def test_schur_step_equals_dense_solve():
     J += lam * np.diag(np.diag(J))
     full = np.linalg.solve(J, -np.concatenate([gz, prob.ge.ravel()]))
     np.testing.assert_allclose(np.concatenate([dz, dp.ravel()]), full, rtol=1e-7, atol=1e-12 * np.abs(full).max())
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(f=st.floats(300, 2000), cx=st.floats(200, 440), cy=st.floats(150, 330), k1=st.floats(-0.4, 0.3),
+       k2=st.floats(-0.1, 0.1), p1=st.floats(-0.003, 0.003), p2=st.floats(-0.003, 0.003),
+       seed=st.integers(0, 2**31 - 1))
+def test_undistort_inverts_projection(f, cx, cy, k1, k2, p1, p2, seed):
+    K = np.array([[f, 0, cx], [0, f * 1.01, cy], [0, 0, 1]])
+    d = [k1, k2, p1, p2, 0.0]
+    xy = np.random.default_rng(seed).uniform(-0.4, 0.4, (30, 2))
+    pix = project_points(np.c_[xy, np.ones(30)], np.zeros(3), np.zeros(3), K, d)
+    np.testing.assert_allclose(undistort_points(pix, K, d), xy, atol=1e-9)
+    ref = cv2.projectPoints(np.c_[xy, np.ones(30)], np.zeros(3), np.zeros(3), K, np.array(d))[0].reshape(-1, 2)
+    np.testing.assert_allclose(pix, ref, atol=1e-8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(f=st.floats(400, 1500), aspect=st.floats(0.95, 1.05), k1=st.floats(-0.3, 0.2), seed=st.integers(0, 1000))
+def test_exact_data_is_recovered_exactly(f, aspect, k1, seed):
+    K = np.array([[f * aspect, 0, 322.0], [0, f, 236.0], [0, 0, 1]])
+    objs, imgs = _synthetic(6, seed=seed, K=K, d=np.array([k1, 0.05, 0.0005, -0.0003, 0.0]))
+    cal = calibrate_camera(objs, imgs, (640, 480))
+    np.testing.assert_allclose(cal.camera_matrix, K, rtol=1e-7)
+    assert cal.rms < 1e-6

@@ -34,7 +34,12 @@ from cvcore._ext._types cimport real_t, int_pixel_t
 cdef extern from *:
     """
     #include <stddef.h>
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #include <stdlib.h>  /* defines __GLIBC__ on glibc systems */
+    #if defined(_MSC_VER) && !defined(restrict)
+    #define restrict __restrict
+    #endif
+    /* ifunc-based dispatch needs GCC and glibc on x86-64 */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
     #if __GNUC__ >= 12
     #define CVC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
     #else

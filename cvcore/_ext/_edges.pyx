@@ -20,7 +20,12 @@ cdef extern from *:
     """
     #include <stddef.h>
     #include <math.h>
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #include <stdlib.h>  /* defines __GLIBC__ on glibc systems */
+    #if defined(_MSC_VER) && !defined(restrict)
+    #define restrict __restrict
+    #endif
+    /* ifunc-based dispatch needs GCC and glibc on x86-64 */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
     #if __GNUC__ >= 12
     #define CVE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
     #else
@@ -130,8 +135,13 @@ cdef extern from *:
         return 0;                                                                           \\
     }
 
+    #if defined(__GNUC__)
     CVE_NMS(float, cve_nms_f, __builtin_fabsf)
     CVE_NMS(double, cve_nms_d, __builtin_fabs)
+    #else
+    CVE_NMS(float, cve_nms_f, fabsf)
+    CVE_NMS(double, cve_nms_d, fabs)
+    #endif
     CVE_MAG(float, cve_mag_f)
     CVE_MAG(double, cve_mag_d)
     CVE_SOBEL(unsigned char, float, cve_sobel_u8)

@@ -59,7 +59,14 @@ def rodrigues(rvec):
 
 
 def rotation_to_rvec(R):
-    """Rotation vector of a rotation matrix (inverse of :func:`rodrigues`)."""
+    """Rotation vector of a rotation matrix (inverse of :func:`rodrigues`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.round(rotation_to_rvec(rodrigues([0.1, -0.2, 0.3])), 12).tolist()
+    [0.1, -0.2, 0.3]
+    """
     R = np.asarray(R, dtype=np.float64)
     cos_t = np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)
     theta = np.arccos(cos_t)
@@ -200,6 +207,12 @@ def undistort_maps(image_size, camera_matrix, dist_coeffs, new_camera_matrix=Non
     """Source coordinates ``(map_x, map_y)`` (float32) of every output pixel.
 
     Equivalent to ``cv2.initUndistortRectifyMap`` with no rectification.
+
+    Examples
+    --------
+    >>> mx, my = undistort_maps((4, 3), [[100, 0, 1.5], [0, 100, 1], [0, 0, 1]], None)
+    >>> mx[0].tolist(), my[:, 0].tolist()
+    ([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0])
     """
     w, h = _validate.image_size(image_size)
     if w * h > 1 << 28:

@@ -62,6 +62,16 @@ def intrinsics_from_homographies(homographies, image_size, *, estimate_skew=Fals
     DegenerateViewsError
         When the constraints leave the conic undetermined (too few or nearly
         parallel views) or give no valid camera.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> K = np.array([[800.0, 0, 320], [0, 780, 240], [0, 0, 1]])
+    >>> from cvcore.calibration import rodrigues
+    >>> Hs = [K @ np.column_stack([rodrigues(r)[:, :2], t]) for r, t in
+    ...       [([0.3, 0.1, 0], [0, 0, 10]), ([-0.2, 0.4, 0.1], [1, 0, 12]), ([0.1, -0.3, 0.2], [0, 1, 9])]]
+    >>> np.round(intrinsics_from_homographies(Hs, (640, 480)), 6).tolist()
+    [[800.0, 0.0, 320.0], [0.0, 780.0, 240.0], [0.0, 0.0, 1.0]]
     """
     w, h = image_size
     s = float(max(w, h))
@@ -138,6 +148,14 @@ def pose_from_homography(H, K):
 
     ``[r1 r2 t] = lambda K^-1 H``; ``r3 = r1 x r2``; the matrix is replaced by
     the nearest rotation (SVD) and the sign chosen so the plane is in front.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> K = np.diag([500.0, 500.0, 1.0])
+    >>> r, t = pose_from_homography(K @ np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, 5]]), K)
+    >>> np.round(r, 9).tolist(), np.round(t, 9).tolist()
+    ([0.0, 0.0, 0.0], [0.0, 0.0, 5.0])
     """
     M = np.linalg.solve(K, H)
     lam = 1.0 / np.linalg.norm(M[:, 0])
@@ -155,7 +173,22 @@ def pose_from_homography(H, K):
 
 
 def initial_radial_distortion(obj_views, img_views, K, rvecs, tvecs, n_coeffs=2):
-    """Linear least-squares radial distortion ``(k1, k2[, k3])`` (Zhang 3.3)."""
+    """Linear least-squares radial distortion ``(k1, k2[, k3])`` (Zhang 3.3).
+
+    Given the ideal (undistorted) projections of the current camera and poses,
+    solves ``[(u - u0) r^2, (u - u0) r^4; (v - v0) r^2, (v - v0) r^4] k = observed - ideal``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cvcore.calibration import chessboard_points, project_points
+    >>> K = np.array([[800.0, 0, 320], [0, 800, 240], [0, 0, 1]])
+    >>> board = chessboard_points((6, 5), 1.0)
+    >>> r, t = np.array([0.2, 0.1, 0.0]), np.array([-2.5, -2.0, 8.0])
+    >>> seen = project_points(board, r, t, K, [-0.2, 0.05, 0, 0, 0])
+    >>> np.round(initial_radial_distortion([board], [seen], K, [r], [t]), 3).tolist()
+    [-0.2, 0.05]
+    """
     from .camera import rodrigues
 
     rows, rhs = [], []
@@ -179,7 +212,17 @@ def initial_radial_distortion(obj_views, img_views, K, rvecs, tvecs, n_coeffs=2)
 
 
 def poses_from_homographies(Hs, K):
-    """Batched :func:`pose_from_homography`: ``(rvecs (V, 3), tvecs (V, 3))``."""
+    """Batched :func:`pose_from_homography`: ``(rvecs (V, 3), tvecs (V, 3))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> K = np.diag([500.0, 500.0, 1.0])
+    >>> H = K @ np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, 5]])
+    >>> rv, tv = poses_from_homographies([H, H], K)
+    >>> rv.shape, np.round(tv[1], 9).tolist()
+    ((2, 3), [0.0, 0.0, 5.0])
+    """
     M = np.linalg.solve(K, np.asarray(Hs))                               # (V, 3, 3)
     lam = 0.5 * (1.0 / np.linalg.norm(M[:, :, 0], axis=1) + 1.0 / np.linalg.norm(M[:, :, 1], axis=1))
     lam = np.where(M[:, 2, 2] * lam < 0, -lam, lam)
