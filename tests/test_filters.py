@@ -63,12 +63,19 @@ def test_correlate_huge_kernel_and_tiny_images(mode, rng):
 
 @pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "constant"])
 @pytest.mark.parametrize("ksize", [3, 5, 4])
-def test_correlate_matches_opencv_filter2d(mode, ksize, rng):
-    img = rng.random((40, 50)).astype(np.float32)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_correlate_matches_opencv_filter2d(mode, ksize, dtype, rng):
+    img = _image(rng, (40, 70), dtype)
     k = rng.standard_normal((ksize, ksize)).astype(np.float32)
     got = F.correlate(img, k, mode=mode)
-    assert got.dtype == np.float32
-    assert_allclose(got, cv2.filter2D(img, -1, k, borderType=CV_BORDER[mode]), rtol=1e-5, atol=1e-5)
+    out_dtype = F._validate.output_float_dtype(dtype)
+    assert got.dtype == out_dtype
+    ddepth = cv2.CV_64F if out_dtype == np.float64 else cv2.CV_32F
+    expected = cv2.filter2D(img, ddepth, k.astype(out_dtype), borderType=CV_BORDER[mode])
+    assert_allclose(got, expected, **_tol(dtype))
+    kx, ky = k[0].copy(), k[:, 0].copy()
+    expected = cv2.sepFilter2D(img, ddepth, kx.astype(out_dtype), ky.astype(out_dtype), borderType=CV_BORDER[mode])
+    assert_allclose(F.sepfilter(img, kx, ky, mode=mode), expected, **_tol(dtype))
 
 
 def test_correlate_rank1_kernel_uses_separable_path_correctly(rng):
@@ -133,8 +140,9 @@ def test_gaussian_matches_scipy(mode, dtype, rng):
 
 
 @pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "constant"])
-def test_gaussian_matches_opencv_gaussianblur(mode, rng):
-    img = rng.random((64, 48, 3)).astype(np.float32)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gaussian_matches_opencv_gaussianblur(mode, dtype, rng):
+    img = rng.random((64, 48, 3)).astype(dtype)
     sigma = 2.0
     size = 2 * int(4 * sigma + 0.5) + 1
     expected = cv2.GaussianBlur(img, (size, size), sigma, borderType=CV_BORDER[mode])
