@@ -378,12 +378,13 @@ def integral_input(value, name="image"):
     return out.reshape(out.shape[0], -1), kind, channels
 
 
+_SMALL_INT_PEAK = {np.dtype(np.uint8).char: 255, np.dtype(np.uint16).char: 65535, np.dtype(np.int16).char: 32768}
+
+
 def integral_int_guard(arr, name="image", *, squared=False):
     """Raise ValueError if int64 integral tables of ``arr`` could overflow."""
-    if arr.dtype in (np.uint8, np.uint16, np.int16):
-        info = np.iinfo(arr.dtype)
-        peak = max(int(info.max), -int(info.min))
-    else:
+    peak = _SMALL_INT_PEAK.get(arr.dtype.char)
+    if peak is None:
         peak = max(int(arr.max()), -int(arr.min())) if arr.size else 0
     bound = peak * peak if squared else peak
     if bound * int(arr.size) > _INT64_GUARD:

@@ -31,7 +31,7 @@ __all__ = ["integral_image", "integral_images", "rect_sum"]
 def _tables(image, which):
     arr, kind, channels = _validate.integral_input(image, "image")
     shape3 = (arr.shape[0] + 1, arr.shape[1] // channels + 1, channels)
-    ndim = np.ndim(image) if not isinstance(image, np.ndarray) else image.ndim
+    ndim = image.ndim if isinstance(image, np.ndarray) else np.ndim(image)
     acc = np.int64 if kind == "int" else np.float64
     if kind == "int":
         _validate.integral_int_guard(arr, "image", squared=False)
@@ -41,6 +41,10 @@ def _tables(image, which):
         tables = [np.empty(shape3[:2], dtype=acc) for _ in which]
         getattr(_integral, f"tables3_{kind}")(arr, *tables)
         return tables if ndim == 2 else [tb[:, :, None] for tb in tables]
+    if len(which) == 1 and ndim == 2:  # integral_image of a grey image: no channel axis
+        table = np.empty(shape3[:2], dtype=acc)  # the kernel writes every element
+        getattr(_integral, f"{which[0]}_table_{kind}")(arr, table, 1)
+        return [table]
     out = []
     for name in which:
         table = np.empty(shape3, dtype=acc)  # the kernels write every element
