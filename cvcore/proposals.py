@@ -20,7 +20,7 @@ import dataclasses
 
 import numpy as np
 
-from . import _validate
+from . import _validate, filters
 from ._ext import _graph, _selective
 
 __all__ = ["felzenszwalb", "selective_search", "evaluate_proposals", "ProposalRegions",
@@ -28,11 +28,22 @@ __all__ = ["felzenszwalb", "selective_search", "evaluate_proposals", "ProposalRe
 
 
 def _smooth(img, sigma):
+    """Per-channel Gaussian ('reflect' border, truncated at 4 sigma), as scikit-image does."""
     if sigma <= 0:
         return img
-    out = np.empty_like(img)
-    _graph.gaussian_smooth(img, sigma, out)
-    return out
+    return np.ascontiguousarray(filters.gaussian(img, sigma), dtype=np.float32)
+
+
+def _gaussian_derivatives(img, sigma):
+    """First Gaussian derivatives along x and y (float32, same shape as ``img``)."""
+    radius = max(1, int(4 * sigma + 0.5))
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    phi = np.exp(-0.5 * (x / sigma) ** 2)
+    phi /= phi.sum()
+    dphi = x / sigma**2 * phi  # correlation kernel of d/dx (G * I)
+    gx = filters.sepfilter(img, dphi, phi)
+    gy = filters.sepfilter(img, phi, dphi)
+    return (np.ascontiguousarray(gx, dtype=np.float32), np.ascontiguousarray(gy, dtype=np.float32))
 
 
 def felzenszwalb(image, scale=1.0, sigma=0.8, min_size=20):
@@ -321,7 +332,9 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
         nch = conv.shape[2]
         codes = np.zeros((height, width, 9 * nch), np.uint8)
         if need_texture or need_colour:
-            _selective.texture_codes(_smooth(conv.astype(np.float32), _TEXTURE_SIGMA), conv, codes)
+            gx, gy = _gaussian_derivatives(conv.astype(np.float32), _TEXTURE_SIGMA)
+            _selective.texture_codes(gx, gy, conv, codes)
+            del gx, gy
         for k, labels, n in segs:
             seg_index = len(labels_list)
             labels_list.append(labels)

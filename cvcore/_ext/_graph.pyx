@@ -12,7 +12,7 @@
 # segments for several k.
 #
 # No validation happens here: cvcore.proposals checks everything first.
-from libc.math cimport exp, sqrt
+from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from libc.stdint cimport uint8_t, uint32_t, int32_t, int64_t
@@ -33,75 +33,6 @@ cdef extern from *:
 # memory-latency bound: sorted edges visit pixels in random order).
 cdef enum:
     AHEAD = 16
-
-
-cdef inline Py_ssize_t _reflect(Py_ssize_t i, Py_ssize_t n) noexcept nogil:
-    # scipy.ndimage 'reflect' (half-sample symmetric, d c b a | a b c d),
-    # valid for any offset, even when the radius exceeds the size.
-    cdef Py_ssize_t period = 2 * n
-    i = i % period
-    if i < 0:
-        i += period
-    if i >= n:
-        i = period - 1 - i
-    return i
-
-
-def gaussian_smooth(const float[:, :, ::1] img, double sigma, float[:, :, ::1] out):
-    """Separable Gaussian (truncated at 4 sigma, 'reflect' border) per channel."""
-    cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
-    cdef Py_ssize_t r = <Py_ssize_t>(4.0 * sigma + 0.5)
-    if r < 1:
-        r = 1
-    weights = np.empty(2 * r + 1, np.float64)
-    cdef double[::1] wts = weights
-    cdef Py_ssize_t i
-    cdef double total = 0
-    for i in range(2 * r + 1):
-        wts[i] = exp(-0.5 * (i - r) * (i - r) / (sigma * sigma))
-        total += wts[i]
-    for i in range(2 * r + 1):
-        wts[i] /= total
-    tmp = np.empty((H, W, C), np.float32)
-    cdef float[:, :, ::1] t = tmp
-    with nogil:
-        _smooth(img, wts, r, t, out)
-
-
-cdef void _smooth(const float[:, :, ::1] img, const double[::1] wts, Py_ssize_t r,
-                  float[:, :, ::1] tmp, float[:, :, ::1] out) noexcept nogil:
-    cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
-    cdef Py_ssize_t y, x, c, k, j, WC = W * C, K = 2 * r + 1
-    cdef float* buf = <float*>malloc((W + 2 * r) * C * sizeof(float))
-    cdef Py_ssize_t* ymap = <Py_ssize_t*>malloc((H + 2 * r) * sizeof(Py_ssize_t))
-    cdef float* acc = <float*>malloc(WC * sizeof(float))
-    cdef float wk
-    cdef double s
-    # horizontal pass into tmp
-    for y in range(H):
-        for j in range(W + 2 * r):
-            x = _reflect(j - r, W)
-            for c in range(C):
-                buf[j * C + c] = img[y, x, c]
-        for x in range(W):
-            for c in range(C):
-                s = 0
-                for k in range(K):
-                    s = s + wts[k] * buf[(x + k) * C + c]
-                tmp[y, x, c] = <float>s
-    # vertical pass into out (inner loop runs along the contiguous row)
-    for j in range(H + 2 * r):
-        ymap[j] = _reflect(j - r, H)
-    for y in range(H):
-        memset(acc, 0, WC * sizeof(float))
-        for k in range(K):
-            wk = <float>wts[k]
-            for j in range(WC):
-                acc[j] += wk * (&tmp[ymap[y + k], 0, 0])[j]
-        memcpy(&out[y, 0, 0], acc, WC * sizeof(float))
-    free(buf)
-    free(ymap)
-    free(acc)
 
 
 def sorted_edges(const float[:, :, ::1] img):

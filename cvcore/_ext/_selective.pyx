@@ -24,20 +24,19 @@ ctypedef pair[int32_t, int32_t] ipair
 ctypedef pair[double, ipair] entry
 
 
-def texture_codes(const float[:, :, ::1] smooth, const uint8_t[:, :, ::1] img,
-                  uint8_t[:, :, ::1] codes):
+def texture_codes(const float[:, :, ::1] gx, const float[:, :, ::1] gy,
+                  const uint8_t[:, :, ::1] img, uint8_t[:, :, ::1] codes):
     """Fill codes (H, W, 9 * C): C colour bins, then 8 texture bins per channel.
 
-    ``smooth`` is the image smoothed with a Gaussian of sigma 1; its central
-    differences are the Gaussian derivatives. Responses are binned on
-    [0, max |response| of that channel over the image].
+    ``gx``, ``gy`` are the Gaussian derivatives (sigma 1) of each channel.
+    Oriented responses are binned on [0, max |response| of that channel].
     """
     cdef Py_ssize_t C = img.shape[2]
     rmax_a = np.zeros(C, np.float64)
     cdef double[::1] rmax = rmax_a
     with nogil:
-        _texture_codes(smooth, img, codes, &rmax[0], 0)
-        _texture_codes(smooth, img, codes, &rmax[0], 1)
+        _texture_codes(gx, gy, img, codes, &rmax[0], 0)
+        _texture_codes(gx, gy, img, codes, &rmax[0], 1)
 
 
 cdef inline uint8_t _bin(float v) noexcept nogil:
@@ -49,7 +48,8 @@ cdef inline uint8_t _bin(float v) noexcept nogil:
     return <uint8_t>v
 
 
-cdef void _texture_codes(const float[:, :, ::1] s, const uint8_t[:, :, ::1] img,
+cdef void _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
+                         const uint8_t[:, :, ::1] img,
                          uint8_t[:, :, ::1] codes, double* rmax, int stage) noexcept nogil:
     # Oriented first derivatives at 0, 45, 90, 135 degrees (x right, y down)
     # and their negatives (180 .. 315 degrees), half-wave rectified.
@@ -61,22 +61,17 @@ cdef void _texture_codes(const float[:, :, ::1] s, const uint8_t[:, :, ::1] img,
     cdef uint8_t* out
     for c in range(C):
         mx[c] = 0
-    cdef const float* rc
-    cdef const float* ru
-    cdef const float* rd
-    cdef Py_ssize_t xl, xr
+    cdef const float* rx
+    cdef const float* ry
     for y in range(H):
-        rc = &s[y, 0, 0]
-        ru = &s[y - 1 if y > 0 else 0, 0, 0]
-        rd = &s[y + 1 if y + 1 < H else H - 1, 0, 0]
+        rx = &gxs[y, 0, 0]
+        ry = &gys[y, 0, 0]
         for x in range(W):
             if stage == 1:
                 out = &codes[y, x, 0]
-            xl = (x - 1 if x > 0 else 0) * C
-            xr = (x + 1 if x + 1 < W else W - 1) * C
             for c in range(C):
-                gx = 0.5 * (rc[xr + c] - rc[xl + c])
-                gy = 0.5 * (rd[x * C + c] - ru[x * C + c])
+                gx = rx[x * C + c]
+                gy = ry[x * C + c]
                 d0 = gx
                 d1 = h * (gx + gy)
                 d2 = gy

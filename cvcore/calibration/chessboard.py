@@ -62,7 +62,9 @@ def _grey(image):
 
 
 class _Candidates:
-    def __init__(self, work, smooth):
+    """Chessboard-corner candidates of a smoothed work image: positions, edge directions, contrast."""
+
+    def __init__(self, smooth):
         resp = np.empty_like(smooth)
         _chessboard.saddle_response(smooth, resp)
         top = float(resp.max())
@@ -94,7 +96,6 @@ class _Candidates:
         self.pts = pts[good] + np.stack([offset(resp[r, cc - 1], resp[r, cc + 1]),
                                          offset(resp[r - 1, cc], resp[r + 1, cc])], axis=1)
         self.angles = angles[good]
-        self.strength = strength[good]
         self.contrast = contrast[good]
         self.dirs = np.ascontiguousarray(np.stack([np.cos(self.angles), np.sin(self.angles)], axis=2))  # (n, 4, 2)
         self.n = len(self.pts)
@@ -225,7 +226,7 @@ def _detect_at(grey, f, limit, target):
     from .. import filters
 
     smooth = np.ascontiguousarray(filters.gaussian(work, _SIGMA, truncate=3.0), dtype=np.float32)
-    c = _Candidates(work, smooth)
+    c = _Candidates(smooth)
     info = {"scale": f, "candidates": 0 if not c.ok else c.n}
     if not c.ok or c.n < 9:
         return None, info
