@@ -272,9 +272,14 @@ class Cascade:
             resized = np.ascontiguousarray(resized)
             ystep = step if step is not None else (1 if sc >= 2 else 2)
             cap = ((sh - wh) // ystep + 1) * ((sw - ww) // ystep + 1)
-            xy = np.empty((cap, 2), np.int32)
-            margins = np.empty(cap, np.float32)
-            n = engine.scan(resized, ystep, step is None, xy, margins)
+            size = min(cap, 1 << 16)   # hit buffer grows only when it fills up
+            while True:
+                xy = np.empty((size, 2), np.int32)
+                margins = np.empty(size, np.float32)
+                n = engine.scan(resized, ystep, step is None, xy, margins)
+                if n < size or size >= cap:
+                    break
+                size = min(cap, 8 * size)
             if n:
                 win = (int(np.rint(np.float32(ww) * sc)), int(np.rint(np.float32(wh) * sc)))
                 pos = np.rint(xy[:n].astype(np.float32) * sc).astype(np.int64)

@@ -364,3 +364,13 @@ def test_cli_train_cascade(tmp_path, capsys):
     assert main(args) == 0
     assert Cascade.load(out).n_stages == 2
     assert main(args[:2] + [str(tmp_path / "missing.npz")] + args[3:]) == 2
+
+
+def test_hit_buffer_grows_when_many_windows_pass():
+    """A cascade accepting every non-flat window: more hits than the first buffer holds."""
+    rects = [[[0, 0, 24, 12], [0, 12, 24, 12], [0, 0, 0, 0]]]
+    stages = [{"threshold": -1.0, "trees": [{"nodes": [[0, 0.0, 0, -1]], "leaves": [0.0, 0.0]}]}]
+    accept_all = Cascade((24, 24), rects, [[-1.0, 1.0, 0.0]], [False], stages)
+    grey = (np.random.default_rng(0).random((330, 330)) * 255).astype(np.uint8)
+    boxes, _ = accept_all.detect_raw(grey, scale_factor=2.0, step=1)
+    assert len(boxes) == 307 * 307 + 142 * 142 + 59 * 59 + 18 * 18   # every position of 4 scales
