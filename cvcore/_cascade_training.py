@@ -145,8 +145,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                   max_false_alarm=0.5, target_false_alarm=1e-6, negatives_per_stage=2000,
                   positives_per_stage=2000, validation_fraction=0.15, features_per_stage=10000,
                   max_weak_per_stage=150, feature_types=tuple(FEATURE_TYPES), extra_negatives=None,
-                  positive_groups=None, checkpoint_dir=None, time_budget=None, random_state=0,
-                  progress=True):
+                  positive_groups=None, mirror_positives=False, checkpoint_dir=None, time_budget=None,
+                  random_state=0, progress=True):
     """Train an attentional cascade of boosted Haar stumps.
 
     Parameters
@@ -179,6 +179,9 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         Source of each positive (e.g. two face collections cropped differently).
         Each stage threshold then keeps ``min_hit_rate`` of the validation faces
         of every group, not only of all of them together.
+    mirror_positives : bool
+        Add the horizontal mirror image of every face (after the training /
+        validation split, so a face and its mirror stay on the same side).
     extra_negatives : (M, H, W) uint8 array_like, optional
         Fixed non-face windows added to the mining pool (when the cascade accepts them).
     checkpoint_dir : str, optional
@@ -243,6 +246,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     max_weak = _validate.integer(max_weak_per_stage, "max_weak_per_stage", low=1, high=10000)
     if time_budget is not None:
         time_budget = _validate.positive(time_budget, "time_budget")
+    if not isinstance(mirror_positives, (bool, np.bool_)):
+        raise TypeError(f"mirror_positives must be a bool, got {type(mirror_positives).__name__}")
     rng = _validate.random_state(random_state)
     if n_feat * (n_neg + n_pos) > 200_000_000:
         raise ValueError("features_per_stage * (positives_per_stage + negatives_per_stage) must be "
@@ -262,6 +267,10 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     n_val = max(10, int(round(validation_fraction * pos.shape[0])))
     val_pos, train_pos = pos[perm[:n_val]], pos[perm[n_val:]]
     val_groups = groups[perm[:n_val]]
+    if mirror_positives:
+        train_pos = np.concatenate([train_pos, train_pos[:, :, ::-1]])
+        val_pos = np.concatenate([val_pos, val_pos[:, :, ::-1]])
+        val_groups = np.concatenate([val_groups, val_groups])
     extra = None
     if extra_negatives is not None:
         extra = _validate.array(extra_negatives, "extra_negatives", ndim=3)

@@ -268,6 +268,25 @@ def test_training_reproducible_and_resumable(tmp_path):
     assert c2.to_dict() != a.to_dict()
 
 
+def test_training_mirror_positives():
+    """Faces with one dark 'eye' on the left: only the mirrored training accepts them flipped."""
+    rng = np.random.default_rng(0)
+    pos = rng.normal(130, 35, (300, 24, 24))
+    pos[:, 7:10, 4:10] -= 35
+    pos[:, 16:18, 8:16] -= 20
+    pos = np.clip(pos, 0, 255).astype(np.uint8)
+    flipped = np.ascontiguousarray(pos[:, :, ::-1])
+    _, bgs = _toy_data()
+    kw = dict(max_stages=3, negatives_per_stage=150, positives_per_stage=150, features_per_stage=400,
+              max_weak_per_stage=10, random_state=7, progress=False)
+    plain = train_cascade(pos, bgs[:2], **kw)
+    mirrored = train_cascade(pos, bgs[:2], mirror_positives=True, **kw)
+    assert np.mean(plain.classify_windows(flipped) == 1) < 0.5
+    assert np.mean(mirrored.classify_windows(flipped) == 1) > 0.9
+    assert np.mean(mirrored.classify_windows(pos) == 1) > 0.9
+    assert mirrored.to_dict() == train_cascade(pos, bgs[:2], mirror_positives=True, **kw).to_dict()
+
+
 def test_training_rejects_bad_input():
     pos, bgs = _toy_data()
     with pytest.raises(ValueError, match="positives must have shape"):
@@ -278,6 +297,8 @@ def test_training_rejects_bad_input():
         train_cascade(pos, [np.zeros((5, 5), np.uint8)])
     with pytest.raises(ValueError, match="min_hit_rate"):
         train_cascade(pos, bgs, min_hit_rate=1.5)
+    with pytest.raises(TypeError, match="mirror_positives"):
+        train_cascade(pos, bgs, mirror_positives="yes")
 
 
 # ---------------------------------------------------------------- command line
@@ -360,7 +381,7 @@ def test_cli_train_cascade(tmp_path, capsys):
     out = tmp_path / "toy.json"
     args = ["train-cascade", "--positives", str(tmp_path / "pos.npz"), "--backgrounds", str(bg_dir),
             "--out", str(out), "--max-stages", "2", "--positives-per-stage", "150",
-            "--negatives-per-stage", "150", "--features-per-stage", "300", "--quiet"]
+            "--negatives-per-stage", "150", "--features-per-stage", "300", "--mirror", "--quiet"]
     assert main(args) == 0
     assert Cascade.load(out).n_stages == 2
     assert main(args[:2] + [str(tmp_path / "missing.npz")] + args[3:]) == 2

@@ -24,6 +24,7 @@ def add_arguments(p):
     p.add_argument("--negatives-per-stage", type=int, default=2000)
     p.add_argument("--features-per-stage", type=int, default=6000)
     p.add_argument("--max-weak-per-stage", type=int, default=150)
+    p.add_argument("--mirror", action="store_true", help="also train on the horizontal mirror of every face")
     p.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint per stage here and resume from it")
     p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS")
     p.add_argument("--seed", type=int, default=0)
@@ -72,7 +73,7 @@ def run(args):
         min_hit_rate=args.min_hit_rate, max_false_alarm=args.max_false_alarm,
         target_false_alarm=args.target_false_alarm, negatives_per_stage=args.negatives_per_stage,
         positives_per_stage=args.positives_per_stage, features_per_stage=args.features_per_stage,
-        max_weak_per_stage=args.max_weak_per_stage, checkpoint_dir=args.checkpoint,
+        max_weak_per_stage=args.max_weak_per_stage, mirror_positives=args.mirror, checkpoint_dir=args.checkpoint,
         time_budget=args.time_budget, random_state=args.seed, progress=not args.quiet)
     if args.out.lower().endswith(".xml"):
         cascade.to_opencv_xml(args.out)
