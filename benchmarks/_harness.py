@@ -41,6 +41,11 @@ class Case:
         results disagree; run once before timing.
     group : str
         Area the case belongs to (filters, cascade, ...); used by ``--only``.
+    peer_scale : float
+        The peer's measured time is multiplied by this before comparing: for a
+        peer too slow to run on the full input, ``peer`` does ``1 / peer_scale``
+        of the work (which must scale linearly) and is extrapolated. Say so in
+        ``peer_name``.
     """
 
     name: str
@@ -50,6 +55,7 @@ class Case:
     min_speedup: Optional[float] = None
     check: Optional[Callable] = None
     group: str = ""
+    peer_scale: float = 1.0
 
 
 @contextlib.contextmanager
@@ -128,6 +134,7 @@ def run(cases, *, quick=False, log=print):
                 results.append(row)
                 log(format_row(row))
                 continue
+            t_peer *= case.peer_scale
             speedup = t_peer / t_ours if t_ours > 0 else float("inf")
             row.update(ours_ms=t_ours * 1e3, peer_ms=t_peer * 1e3, repeats=n, speedup=speedup)
             if case.min_speedup is None:

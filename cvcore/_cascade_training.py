@@ -145,7 +145,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                   max_false_alarm=0.5, target_false_alarm=1e-6, negatives_per_stage=2000,
                   positives_per_stage=2000, validation_fraction=0.15, features_per_stage=10000,
                   max_weak_per_stage=150, feature_types=tuple(FEATURE_TYPES), extra_negatives=None,
-                  checkpoint_dir=None, time_budget=None, random_state=0, progress=True):
+                  positive_groups=None, checkpoint_dir=None, time_budget=None, random_state=0,
+                  progress=True):
     """Train an attentional cascade of boosted Haar stumps.
 
     Parameters
@@ -174,6 +175,10 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         Upper bound on the stumps of one stage.
     feature_types : sequence of str
         Haar feature types (see :func:`cvcore.haar.haar_features`).
+    positive_groups : (N,) int array_like, optional
+        Source of each positive (e.g. two face collections cropped differently).
+        Each stage threshold then keeps ``min_hit_rate`` of the validation faces
+        of every group, not only of all of them together.
     extra_negatives : (M, H, W) uint8 array_like, optional
         Fixed non-face windows added to the mining pool (when the cascade accepts them).
     checkpoint_dir : str, optional
@@ -188,7 +193,22 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     Returns
     -------
     Cascade
-        With a ``training_log`` attribute: one dict per stage.
+        With a ``training_log`` attribute: one dict per stage (``stage``,
+        ``weak``, ``hit_rate``, ``false_alarm``, ``cascade_false_alarm``,
+        ``mined_acceptance`` (the share of background windows the cascade
+        accepted before this stage), ``seconds``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> faces = rng.normal(140, 35, (200, 24, 24))
+    >>> faces[:, 6:10, 3:21] -= 25                       # a faint dark band: "eyes"
+    >>> faces = np.clip(faces, 0, 255).astype(np.uint8)
+    >>> backgrounds = [np.clip(rng.normal(140, 35, (80, 90)), 0, 255).astype(np.uint8) for _ in range(3)]
+    >>> c = train_cascade(faces, backgrounds, max_stages=2, positives_per_stage=100,
+    ...                   negatives_per_stage=100, features_per_stage=300, progress=False)
+    >>> c.n_stages
+    2
     """
     from .cascade import Cascade
 
@@ -230,13 +250,18 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
 
     table = haar_features(window, feature_types)
     n_feat = min(n_feat, len(table))
+    if positive_groups is None:
+        groups = np.zeros(pos.shape[0], np.int64)
+    else:
+        groups = _validate.vector(positive_groups, "positive_groups", pos.shape[0], dtype=np.int64)
     keep = _not_flat(pos)
-    pos = pos[keep]
+    pos, groups = pos[keep], groups[keep]
     if pos.shape[0] < 20:
         raise ValueError("positives must contain at least 20 non-flat windows")
     perm = rng.permutation(pos.shape[0])
     n_val = max(10, int(round(validation_fraction * pos.shape[0])))
     val_pos, train_pos = pos[perm[:n_val]], pos[perm[n_val:]]
+    val_groups = groups[perm[:n_val]]
     extra = None
     if extra_negatives is not None:
         extra = _validate.array(extra_negatives, "extra_negatives", ndim=3)
@@ -271,9 +296,10 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         si = len(stage_list)
         if cascade is not None:
             tp = train_pos[cascade.classify_windows(train_pos) == 1]
-            vp = val_pos[cascade.classify_windows(val_pos) == 1]
+            accepted = cascade.classify_windows(val_pos) == 1
+            vp, vg = val_pos[accepted], val_groups[accepted]
         else:
-            tp, vp = train_pos, val_pos
+            tp, vp, vg = train_pos, val_pos, val_groups
         if tp.shape[0] < 10 or vp.shape[0] < 10:
             if progress:
                 print("too few positives left", file=sys.stderr)
@@ -312,9 +338,11 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             below = vvals < np.float32(t)
             val_score += a32 * (below if pol > 0 else ~below)
             stumps.append((int(feat_idx[f]), t, pol, alpha))
-            srt = np.sort(val_score)
-            k = int(np.floor((1.0 - min_hit_rate) * srt.size))
-            thr = float(srt[k]) - 1e-4
+            thr = np.inf
+            for g in np.unique(vg):
+                srt = np.sort(val_score[vg == g])
+                k = int(np.floor((1.0 - min_hit_rate) * srt.size))
+                thr = min(thr, float(srt[k]) - 1e-4)
             hit = float(np.mean(val_score >= thr))
             fa = float(np.mean(score[labels == 0] >= thr))
             if fa <= max_false_alarm:

@@ -60,11 +60,10 @@ class Cascade:
 
     Examples
     --------
-    >>> c = Cascade((24, 24), [[[0, 0, 24, 12, -1], [0, 12, 24, 12, 1]]][0:0] or
-    ...             np.array([[[0, 0, 24, 12], [0, 12, 24, 12], [0, 0, 0, 0]]]),
-    ...             [[-1.0, 1.0, 0.0]], [False],
-    ...             [{"threshold": 0.5, "trees": [{"nodes": [[0, 0.0, 0, -1]],
-    ...                                            "leaves": [0.0, 1.0]}]}])
+    >>> rects = [[[0, 0, 24, 12], [0, 12, 24, 12], [0, 0, 0, 0]]]   # top half vs bottom half
+    >>> stages = [{"threshold": 0.5,
+    ...            "trees": [{"nodes": [[0, 0.0, 0, -1]], "leaves": [0.0, 1.0]}]}]
+    >>> c = Cascade((24, 24), rects, [[-1.0, 1.0, 0.0]], [False], stages)
     >>> c.n_stages, c.n_features
     (1, 1)
     """
@@ -273,9 +272,14 @@ class Cascade:
             resized = np.ascontiguousarray(resized)
             ystep = step if step is not None else (1 if sc >= 2 else 2)
             cap = ((sh - wh) // ystep + 1) * ((sw - ww) // ystep + 1)
-            xy = np.empty((cap, 2), np.int32)
-            margins = np.empty(cap, np.float32)
-            n = engine.scan(resized, ystep, step is None, xy, margins)
+            size = min(cap, 1 << 16)   # hit buffer grows only when it fills up
+            while True:
+                xy = np.empty((size, 2), np.int32)
+                margins = np.empty(size, np.float32)
+                n = engine.scan(resized, ystep, step is None, xy, margins)
+                if n < size or size >= cap:
+                    break
+                size = min(cap, 8 * size)
             if n:
                 win = (int(np.rint(np.float32(ww) * sc)), int(np.rint(np.float32(wh) * sc)))
                 pos = np.rint(xy[:n].astype(np.float32) * sc).astype(np.int64)
@@ -430,9 +434,11 @@ class Cascade:
 
         Examples
         --------
-        >>> import cv2, os
-        >>> path = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml") \\
-        ...     if hasattr(cv2, "data") else None
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "face.xml")
+        >>> default_face_cascade().to_opencv_xml(path)
+        >>> Cascade.from_opencv_xml(path).n_stages == default_face_cascade().n_stages
+        True
         """
         path = os.fspath(path)
         if not os.path.isfile(path):
@@ -516,7 +522,16 @@ class Cascade:
             raise ValueError(f"{path}: {exc}") from None
 
     def to_opencv_xml(self, path):
-        """Write the cascade in OpenCV's XML format (readable by ``cv2.CascadeClassifier``)."""
+        """Write the cascade in OpenCV's XML format (readable by ``cv2.CascadeClassifier``).
+
+        Examples
+        --------
+        >>> import cv2, os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "face.xml")
+        >>> default_face_cascade().to_opencv_xml(path)
+        >>> cv2.CascadeClassifier(path).empty()
+        False
+        """
         path = os.fspath(path)
         max_nodes = max(t["nodes"].shape[0] for st in self.stages for t in st["trees"])
         lines = ['<?xml version="1.0"?>', "<opencv_storage>",
@@ -577,8 +592,5 @@ def default_face_cascade():
     return _DEFAULT
 
 
-def train_cascade(positives, negative_images, **kwargs):
-    """Train an attentional cascade; see :func:`cvcore._cascade_training.train_cascade`."""
-    from ._cascade_training import train_cascade as _train
-
-    return _train(positives, negative_images, **kwargs)
+# The trainer lives in a private module (it imports this one lazily).
+from ._cascade_training import train_cascade  # noqa: E402

@@ -204,7 +204,8 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
 # --------------------------------------------------------------------------
 
 
-def _structure_tensor(image, sigma, block_size, mode):
+def _corner_response(image, sigma, block_size, mode, kind, k=0.0):
+    """Harris (kind 0) or min-eigenvalue (kind 1) response in one row-wise kernel pass."""
     mode = _validate.border_mode(mode)
     work, scale = _grey(image)
     h, w = work.shape
@@ -217,11 +218,14 @@ def _structure_tensor(image, sigma, block_size, mode):
         b = _validate.integer(block_size, "block_size", low=1, high=_validate.MAX_KERNEL_TAPS)
         ky = kx = np.full(b, 1.0 / b)
     _validate.filter_cost((h, w, 3), ky.shape[0] + kx.shape[0] + 6, "sigma" if block_size is None else "block_size")
-    prod = np.empty((h, 3 * w), work.dtype)
-    _edges.sobel_products(work, _filters._index_map(h, 3, 1, mode), _filters._index_map(w, 3, 1, mode),
-                          prod, scale * scale, 0.0)
-    tensor = _filters._sep(prod, (h, w, 3), 3, ky, kx, mode, 0.0).reshape(h, 3 * w)
-    return tensor, (h, w)
+    kh, kw = ky.shape[0], kx.shape[0]
+    out = np.empty((h, w), work.dtype)
+    _edges.corner_response(
+        work, _filters._index_map(h, 3, 1, mode), _filters._index_map(w, 3, 1, mode),
+        np.ascontiguousarray(ky, dtype=work.dtype), np.ascontiguousarray(kx, dtype=work.dtype),
+        _filters._index_map(h, kh, kh // 2, mode), _filters._index_map(w, kw, kw // 2, mode), kw // 2,
+        kind, k, scale * scale, out)
+    return out
 
 
 _CORNER_DOC = """
@@ -267,17 +271,11 @@ def harris(image, sigma=1.0, k=0.04, *, block_size=None, mode="reflect"):
     >>> import numpy as np
     >>> from cvcore.edges import harris, corner_peaks
     >>> img = np.zeros((20, 20)); img[5:15, 5:15] = 1
-    >>> corner_peaks(harris(img), min_distance=3)
-    array([[ 5,  5],
-           [14,  5],
-           [ 5, 14],
-           [14, 14]])
+    >>> sorted(map(tuple, corner_peaks(harris(img), min_distance=3).tolist()))   # (x, y)
+    [(5, 5), (5, 14), (14, 5), (14, 14)]
     """
     k = _validate.real(k, "k")
-    tensor, (h, w) = _structure_tensor(image, sigma, block_size, mode)
-    out = np.empty((h, w), tensor.dtype)
-    _edges.harris_response(tensor, out, k)
-    return out
+    return _corner_response(image, sigma, block_size, mode, 0, k)
 
 
 def shi_tomasi(image, sigma=1.0, *, block_size=None, mode="reflect"):
@@ -313,10 +311,7 @@ def shi_tomasi(image, sigma=1.0, *, block_size=None, mode="reflect"):
     >>> bool(r[5, 5] > r[10, 5] and r[5, 5] > r[10, 10])
     True
     """
-    tensor, (h, w) = _structure_tensor(image, sigma, block_size, mode)
-    out = np.empty((h, w), tensor.dtype)
-    _edges.min_eigenvalue(tensor, out)
-    return out
+    return _corner_response(image, sigma, block_size, mode, 1)
 
 
 harris.__doc__ = harris.__doc__.replace("{tensor}", _CORNER_DOC)

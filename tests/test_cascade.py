@@ -13,6 +13,10 @@ from cvcore.boxes import iou
 from cvcore.cascade import Cascade, default_face_cascade, train_cascade
 
 
+#: measured with cvcore/data/face_cascade.json (scripts/train_face_cascade.py)
+FOUND_MIN, FALSE_POS_MAX = 14, 4
+
+
 def _grey(rgb):
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
@@ -182,6 +186,51 @@ def test_detect_rejects_bad_input():
     assert boxes.shape == (0, 4) and scores.shape == (0,)
 
 
+# ---------------------------------------------------------------- shipped model
+
+def test_shipped_cascade_loads():
+    c = default_face_cascade()
+    assert c.window == (24, 24) and c.n_stages >= 15
+    assert c.classify_windows(np.zeros((2, 24, 24), np.uint8)).tolist() == [-1, -1]
+
+
+@pytest.fixture(scope="module")
+def shipped_on_dlib(dlib_photos):
+    """(faces found, false positives, faces annotated) of the shipped cascade, detect() defaults."""
+    cascade = default_face_cascade()
+    found = false_pos = total = 0
+    for grey, truth in dlib_photos:
+        boxes, _ = cascade.detect(grey, scale_factor=1.1, min_neighbors=3)
+        total += len(truth)
+        if len(boxes) == 0:
+            continue
+        m = iou(truth, boxes)   # dlib's boxes are tighter than Haar boxes: match at IoU >= 0.3
+        found += int((m.max(axis=1) >= 0.3).sum())
+        false_pos += int((m.max(axis=0) < 0.3).sum())
+    return found, false_pos, total
+
+
+def test_shipped_cascade_finds_dlib_faces(shipped_on_dlib):
+    """Regression guard at the level the shipped model reaches (see the xfail below)."""
+    found, false_pos, total = shipped_on_dlib
+    assert total == 18
+    assert found >= FOUND_MIN and false_pos <= FALSE_POS_MAX, (found, false_pos)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 4 asks for >= 16/18 faces with <= 3 false positives; the "
+                   "shipped cascade (trained in 26 min) finds 14 with 4 false positives")
+def test_shipped_cascade_meets_issue_target(shipped_on_dlib):
+    found, false_pos, _ = shipped_on_dlib
+    assert found >= 16 and false_pos <= 3
+
+
+def test_shipped_cascade_accepts_mit_faces(shared_data):
+    mit = np.load(shared_data / "faces" / "mit_cbcl_train_19x19.npz", allow_pickle=False)["faces"]
+    windows = np.stack([cv2.resize(f, (24, 24), interpolation=cv2.INTER_LINEAR) for f in mit])
+    accepted = default_face_cascade().classify_windows(windows) == 1
+    assert accepted.mean() >= 0.90
+
+
 # ---------------------------------------------------------------- training
 
 def _toy_data(seed=0):
@@ -229,3 +278,99 @@ def test_training_rejects_bad_input():
         train_cascade(pos, [np.zeros((5, 5), np.uint8)])
     with pytest.raises(ValueError, match="min_hit_rate"):
         train_cascade(pos, bgs, min_hit_rate=1.5)
+
+
+# ---------------------------------------------------------------- command line
+
+def _write_video(path, n_frames=6):
+    """A small synthetic video: scikit-image's astronaut panning slowly (her face is visible)."""
+    rgb = skimage.data.astronaut()
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (240, 240))
+    assert writer.isOpened()
+    for k in range(n_frames):
+        frame = cv2.resize(rgb[0:360, 60 + 4 * k:420 + 4 * k], (240, 240), interpolation=cv2.INTER_AREA)
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+
+
+def test_cli_detect_image_json_and_annotated_output(tmp_path, capsys):
+    from cvcore.cli import main
+    from cvcore.io import imwrite
+
+    rgb = np.ascontiguousarray(skimage.data.astronaut()[:300, 50:350])
+    img = tmp_path / "astronaut.png"
+    imwrite(img, rgb)
+    out = tmp_path / "annotated.png"
+    assert main(["detect", str(img), "--json", "--out", str(out), "--scale-factor", "1.2"]) == 0
+    rec = json.loads(capsys.readouterr().out)[0]
+    expected, scores = default_face_cascade().detect(_grey(rgb), scale_factor=1.2)
+    assert rec["boxes"] == expected.tolist() and rec["scores"] == scores.tolist()
+    assert cv2.imread(str(out)).shape == (300, 300, 3)
+
+
+def test_cli_detect_errors(tmp_path, capsys):
+    from cvcore.cli import main
+
+    assert main(["detect", str(tmp_path / "nope.png")]) == 2
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    assert main(["detect", str(bad)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    junk = tmp_path / "junk.json"
+    junk.write_text("{}")
+    img = tmp_path / "a.png"
+    cv2.imwrite(str(img), np.zeros((30, 30), np.uint8))
+    assert main(["detect", str(img), "--cascade", str(junk)]) == 2
+    assert "not a cvcore cascade" in capsys.readouterr().err
+
+
+def test_cli_detect_video_and_demo_on_generated_video(tmp_path, capsys):
+    from cvcore.cli import main
+
+    video = tmp_path / "faces.avi"
+    _write_video(video)
+    assert main(["detect", str(video), "--json"]) == 0
+    frames = json.loads(capsys.readouterr().out)
+    assert [f["frame"] for f in frames] == list(range(6))
+    out = tmp_path / "demo.avi"
+    assert main(["demo", "--video", str(video), "--no-display", "--out", str(out)]) == 0
+    message = capsys.readouterr().out
+    assert "6 frames" in message and "frames per second" in message and str(out) in message
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+    cap.release()
+
+
+def test_cli_demo_without_camera_says_so(capsys):
+    from cvcore.cli import main
+
+    assert main(["demo", "--camera", "97", "--no-display", "--max-frames", "1"]) == 2
+    assert "no camera found at index 97" in capsys.readouterr().err
+
+
+def test_cli_train_cascade(tmp_path, capsys):
+    from cvcore.cli import main
+
+    pos, bgs = _toy_data()
+    np.savez(tmp_path / "pos.npz", faces=pos)
+    bg_dir = tmp_path / "bg"
+    bg_dir.mkdir()
+    for i, bg in enumerate(bgs):
+        cv2.imwrite(str(bg_dir / f"{i}.png"), bg)
+    out = tmp_path / "toy.json"
+    args = ["train-cascade", "--positives", str(tmp_path / "pos.npz"), "--backgrounds", str(bg_dir),
+            "--out", str(out), "--max-stages", "2", "--positives-per-stage", "150",
+            "--negatives-per-stage", "150", "--features-per-stage", "300", "--quiet"]
+    assert main(args) == 0
+    assert Cascade.load(out).n_stages == 2
+    assert main(args[:2] + [str(tmp_path / "missing.npz")] + args[3:]) == 2
+
+
+def test_hit_buffer_grows_when_many_windows_pass():
+    """A cascade accepting every non-flat window: more hits than the first buffer holds."""
+    rects = [[[0, 0, 24, 12], [0, 12, 24, 12], [0, 0, 0, 0]]]
+    stages = [{"threshold": -1.0, "trees": [{"nodes": [[0, 0.0, 0, -1]], "leaves": [0.0, 0.0]}]}]
+    accept_all = Cascade((24, 24), rects, [[-1.0, 1.0, 0.0]], [False], stages)
+    grey = (np.random.default_rng(0).random((330, 330)) * 255).astype(np.uint8)
+    boxes, _ = accept_all.detect_raw(grey, scale_factor=2.0, step=1)
+    assert len(boxes) == 307 * 307 + 142 * 142 + 59 * 59 + 18 * 18   # every position of 4 scales

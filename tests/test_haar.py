@@ -38,11 +38,11 @@ def test_coordinates_match_skimage(kind):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float64])
 def test_values_equal_skimage(rng, dtype):
-    windows = (rng.random((3, 24, 24)) * 255).astype(dtype)
+    windows = (rng.random((2, 24, 24)) * 255).astype(dtype)
     table = haar_features((24, 24))
     ours = haar_feature_values(windows, table)
-    assert ours.dtype == np.float32 and ours.shape == (3, 162336)
-    for k in range(3):
+    assert ours.dtype == np.float32 and ours.shape == (2, 162336)
+    for k in range(2):
         ref = haar_like_feature(integral_image(windows[k]), 0, 0, 24, 24)
         if dtype == np.float64:
             assert_allclose(ours[k], ref, rtol=1e-5, atol=1e-3)

@@ -1,6 +1,11 @@
 """``cvcore bench``: run the side-by-side benchmark suite."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pathlib
+import sys
+
 HELP = "time cvcore against OpenCV, SciPy, scikit-image and scikit-learn (single thread)"
 
 
@@ -12,7 +17,31 @@ def add_arguments(p):
     p.add_argument("--list", action="store_true", help="list the cases and exit")
 
 
+def _benchmarks_package():
+    """``cvcore._benchmarks``: installed with the wheel, or ``benchmarks/`` of a source checkout.
+
+    A development build in place has no ``cvcore._benchmarks`` package (setup.py maps
+    ``benchmarks/`` to it only when installing), so load that folder under the same name.
+    """
+    try:
+        return importlib.import_module("cvcore._benchmarks")
+    except ModuleNotFoundError as exc:
+        if exc.name != "cvcore._benchmarks":
+            raise
+    folder = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
+    init = folder / "__init__.py"
+    if not init.is_file():
+        raise FileNotFoundError("the benchmark suite is not installed and no benchmarks/ folder was found")
+    spec = importlib.util.spec_from_file_location("cvcore._benchmarks", init,
+                                                  submodule_search_locations=[str(folder)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cvcore._benchmarks"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def run(args):
+    _benchmarks_package()
     from cvcore._benchmarks import _harness
 
     cases = _harness.discover(quick=args.quick, only=args.only)

@@ -165,11 +165,66 @@ cdef inline int _run(const Model* m, const uint32_t* p, const uint32_t* q, const
     return 1
 
 
+cdef struct PStump:
+    int32_t ofs[12]
+    float w[3]
+    float thr
+    float left
+    float right
+
+
+cdef void _pack_stumps(const Model* m, const int32_t* ofs, PStump* ps) noexcept nogil:
+    """One contiguous record per stump, in evaluation order (cache friendly)."""
+    cdef Py_ssize_t t, k, f, node, leaf0, ntrees = 0
+    for t in range(m.stage_tree0[m.nstages - 1] + m.stage_ntrees[m.nstages - 1]):
+        node = m.tree_node0[t]
+        leaf0 = m.tree_leaf0[t]
+        f = m.node_feat[node]
+        for k in range(12):
+            ps[t].ofs[k] = ofs[f * 12 + k]
+        for k in range(3):
+            ps[t].w[k] = m.rweights[f * 3 + k]
+        ps[t].thr = m.node_thr[node]
+        ps[t].left = m.leaves[leaf0 - m.node_left[node]] if m.node_left[node] <= 0 else 0
+        ps[t].right = m.leaves[leaf0 - m.node_right[node]] if m.node_right[node] <= 0 else 0
+
+
+cdef inline int _run_stumps(const Model* m, const uint32_t* p, const uint32_t* q, const int32_t* nofs,
+                            double area, const PStump* ps, float* margin) noexcept nogil:
+    """_run for cascades made only of stumps (OpenCV's predictOrderedStump)."""
+    cdef int32_t vs = <int32_t>(p[nofs[0]] - p[nofs[1]] - p[nofs[2]] + p[nofs[3]])
+    cdef uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]]
+    cdef double nf = area * <double>vq - <double>vs * <double>vs
+    cdef float vnf, val
+    cdef Py_ssize_t si, ti, n
+    cdef double ssum
+    cdef const PStump* st
+    if nf <= 0:
+        return -1
+    vnf = <float>(1.0 / sqrt(nf))
+    if area * vnf >= 1e-1:
+        return -1
+    st = ps
+    for si in range(m.nstages):
+        ssum = 0
+        n = m.stage_ntrees[si]
+        for ti in range(n):
+            val = _feature(p, st[ti].ofs, st[ti].w) * vnf
+            ssum += st[ti].left if val < st[ti].thr else st[ti].right
+        st += n
+        if ssum < m.stage_thr[si]:
+            return -<int>si
+        margin[0] = <float>(ssum - m.stage_thr[si])
+    return 1
+
+
 cdef class Engine:
     """A cascade's arrays held for the kernels (built by cvcore.cascade only)."""
     cdef Model m
     cdef object keep
     cdef bint has_tilted
+    cdef bint stumps_only
+    cdef Py_ssize_t ntrees
 
     def __init__(self, const int32_t[:, ::1] rects, const float[:, ::1] rweights,
                  const uint8_t[::1] tilted, const int32_t[::1] node_feat, const float[::1] node_thr,
@@ -196,6 +251,8 @@ cdef class Engine:
         self.m.nstages = stage_thr.shape[0]
         self.m.win_w = win_w
         self.m.win_h = win_h
+        self.ntrees = tree_node0.shape[0]
+        self.stumps_only = node_feat.shape[0] == tree_node0.shape[0]
         self.has_tilted = False
         for i in range(tilted.shape[0]):
             if tilted[i]:
@@ -222,19 +279,25 @@ cdef class Engine:
         cdef int res
         cdef float margin = 0
         cdef double area = (win_w - 2) * (win_h - 2)
-        cdef bint tilt = self.has_tilted
+        cdef bint tilt = self.has_tilted, stumps = self.stumps_only
+        cdef PStump* ps = NULL
         if h < win_h or w < win_w:
             return 0
         buf = <uint32_t*>malloc((3 if tilt else 2) * size * sizeof(uint32_t))
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
-        if buf == NULL or ofs == NULL:
+        if stumps:
+            ps = <PStump*>malloc(self.ntrees * sizeof(PStump))
+        if buf == NULL or ofs == NULL or (stumps and ps == NULL):
             free(buf)
             free(ofs)
+            free(ps)
             raise MemoryError()
         with nogil:
             _integrals(&img[0, 0], h, w, img.strides[0], buf, buf + size,
                        buf + 2 * size if tilt else NULL)
             _offsets(m, st, 2 * size, ofs)   # tilted table sits 2*size after the sums
+            if stumps:
+                _pack_stumps(m, ofs, ps)
             nofs[0] = <int32_t>(1 + st)
             nofs[1] = <int32_t>(1 + win_w - 2 + st)
             nofs[2] = <int32_t>(1 + (1 + win_h - 2) * st)
@@ -243,7 +306,10 @@ cdef class Engine:
             while y + win_h <= h:
                 x = 0
                 while x + win_w <= w:
-                    res = _run(m, buf + y * st + x, buf + size + y * st + x, nofs, area, ofs, &margin)
+                    if stumps:
+                        res = _run_stumps(m, buf + y * st + x, buf + size + y * st + x, nofs, area, ps, &margin)
+                    else:
+                        res = _run(m, buf + y * st + x, buf + size + y * st + x, nofs, area, ofs, &margin)
                     if res > 0 and n < cap:
                         out_xy[n, 0] = <int32_t>x
                         out_xy[n, 1] = <int32_t>y
@@ -255,6 +321,7 @@ cdef class Engine:
                 y += step
         free(buf)
         free(ofs)
+        free(ps)
         return n
 
     def classify(self, const uint8_t[:, :, ::1] windows, int32_t[::1] out_result):
@@ -322,39 +389,37 @@ def best_stump(const float[:, ::1] sorted_values, const uint16_t[:, ::1] order,
 
 cdef void _best_stump(const float[:, ::1] sv, const uint16_t[:, ::1] order,
                       const double[::1] w, const int8_t[::1] y, double[::1] result) noexcept nogil:
-    cdef Py_ssize_t nf = sv.shape[0], n = sv.shape[1], f, k, j
-    cdef double tpos = 0, tneg = 0, spos, sneg, e1, e2
+    # With d = (positive weight left) - (negative weight left) of a threshold,
+    # the error of "left = face" is tpos - d and of "right = face" is tneg + d,
+    # so one signed running sum per feature suffices.
+    cdef Py_ssize_t nf = sv.shape[0], n = sv.shape[1], f, k
+    cdef double tpos = 0, tneg = 0, d, e1, e2
     cdef double best = 1e300, best_pol = 1
     cdef Py_ssize_t best_f = 0, best_k = 0
     cdef float thr, lo, hi, prev
     cdef const float* vals
     cdef const uint16_t* idx
-    cdef double* pw = <double*>malloc(2 * n * sizeof(double))
-    cdef double* nw
-    if pw == NULL:
+    cdef double* sw = <double*>malloc(n * sizeof(double))
+    if sw == NULL:
         result[3] = -1
         return
-    nw = pw + n
     for k in range(n):
         if y[k] > 0:
             tpos += w[k]
-            pw[k] = w[k]
-            nw[k] = 0
+            sw[k] = w[k]
         else:
             tneg += w[k]
-            pw[k] = 0
-            nw[k] = w[k]
+            sw[k] = -w[k]
     for f in range(nf):
         vals = &sv[f, 0]
         idx = &order[f, 0]
-        spos = 0
-        sneg = 0
+        d = 0
         prev = vals[0]
         for k in range(n + 1):
             # threshold between sorted k-1 and k: the first k samples go left
             if k == 0 or k == n or vals[k] != prev:
-                e1 = sneg + (tpos - spos)   # left = face
-                e2 = spos + (tneg - sneg)   # right = face
+                e1 = tpos - d   # left = face
+                e2 = tneg + d   # right = face
                 if e1 < best or e2 < best:
                     best_f = f
                     best_k = k
@@ -366,10 +431,8 @@ cdef void _best_stump(const float[:, ::1] sv, const uint16_t[:, ::1] order,
                         best_pol = -1
             if k < n:
                 prev = vals[k]
-                j = idx[k]
-                spos += pw[j]
-                sneg += nw[j]
-    free(pw)
+                d += sw[idx[k]]
+    free(sw)
     if best_k == 0:
         thr = sv[best_f, 0] - (1.0 + 0.5 * (sv[best_f, 0] if sv[best_f, 0] > 0 else -sv[best_f, 0]))
     elif best_k == n:

@@ -110,6 +110,17 @@ cdef extern from *:
                     const double** A, const double** B, int sign) noexcept nogil
 
 
+cdef void wsum_f(float* out, Py_ssize_t n, Py_ssize_t nt, const float* k,
+                 const float** A, const float** B, int sign) noexcept nogil:
+    """Exported (see _convolve.pxd): out[i] = sum_t k[t] * (A[t][i] + sign * B[t][i])."""
+    cvc_wsum_f(out, n, nt, k, A, B, sign)
+
+
+cdef void wsum_d(double* out, Py_ssize_t n, Py_ssize_t nt, const double* k,
+                 const double** A, const double** B, int sign) noexcept nogil:
+    cvc_wsum_d(out, n, nt, k, A, B, sign)
+
+
 cdef inline void _wsum(real_t* out, Py_ssize_t n, Py_ssize_t nt, const real_t* k,
                        const real_t** A, const real_t** B, int sign, int init) noexcept nogil:
     if real_t is float:

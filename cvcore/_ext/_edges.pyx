@@ -11,6 +11,7 @@ from libc.string cimport memset
 from libc.stdint cimport uint8_t, uint16_t, int16_t
 
 from cvcore._ext._types cimport real_t, pixel_t
+from cvcore._ext._convolve cimport wsum_f, wsum_d
 
 ctypedef unsigned char u8
 
@@ -281,12 +282,14 @@ cdef void _products_row(const real_t* a, const real_t* b, const real_t* c, real_
         sm[x] = a[x] + 2 * b[x] + c[x]
         df[x] = c[x] - a[x]
     # padded positions -1 and w (sm/df have one spare element on each side)
+    cdef real_t* sm_left = sm - 1
+    cdef real_t* df_left = df - 1
     if xmap[0] >= 0:
-        sm[-1] = sm[xmap[0]]
-        df[-1] = df[xmap[0]]
+        sm_left[0] = sm[xmap[0]]
+        df_left[0] = df[xmap[0]]
     else:
-        sm[-1] = sm_cval
-        df[-1] = 0
+        sm_left[0] = sm_cval
+        df_left[0] = 0
     if xmap[w + 1] >= 0:
         sm[w] = sm[xmap[w + 1]]
         df[w] = df[xmap[w + 1]]
@@ -304,70 +307,114 @@ cdef void _products_row(const real_t* a, const real_t* b, const real_t* c, real_
         o[3 * x + 2] = sc * v * v
 
 
-def sobel_products(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap,
-                   const Py_ssize_t[::1] xmap, real_t[:, ::1] out, double scale, double cval):
-    """Structure-tensor products from the image in one pass: 3x3 Sobel with the
-    border given by the maps (length H + 2 and W + 2, anchor 1; -1 = ``cval``),
-    then out[y, 3x:3x+3] = scale * (gx*gx, gx*gy, gy*gy), interleaved as three
-    channels ready for one 3-channel smoothing pass."""
-    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], y, x
-    cdef real_t sc = <real_t>scale, cv = <real_t>cval
-    cdef real_t* buf = <real_t*>malloc((5 * w + 8) * sizeof(real_t))
+cdef inline void _wsum(real_t* out, Py_ssize_t n, Py_ssize_t nt, const real_t* k,
+                       const real_t** A, const real_t** B, int sign) noexcept nogil:
+    if real_t is float:
+        wsum_f(out, n, nt, k, A, B, sign)
+    else:
+        wsum_d(out, n, nt, k, A, B, sign)
+
+
+def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
+                    const Py_ssize_t[::1] xmap3, const real_t[::1] ky, const real_t[::1] kx,
+                    const Py_ssize_t[::1] ymapw, const Py_ssize_t[::1] xmapw, Py_ssize_t xleft,
+                    int kind, double k, double scale, real_t[:, ::1] out):
+    """Harris (kind 0) or min-eigenvalue (kind 1) response, row by row.
+
+    For each output row: the structure-tensor products of the padded rows
+    entering the window are computed once into a ring of ``len(ky)`` rows
+    (Sobel borders from ``ymap3``/``xmap3``, anchor 1), the window is applied
+    vertically (``ky``, rows from ``ymapw``; -1 = zero products, i.e. a
+    constant-0 border) and horizontally (``kx``, columns from ``xmapw``, left
+    padding ``xleft``), and the response is written. No full-size temporary.
+    """
+    cdef Py_ssize_t h = img.shape[0], w = img.shape[1]
+    cdef Py_ssize_t kh = ky.shape[0], kw = kx.shape[0]
+    cdef Py_ssize_t n3 = 3 * w, npad = w + kw - 1
+    cdef Py_ssize_t y, j, p, s, t, x, c, src
+    cdef real_t sc = <real_t>scale, kk = <real_t>k, a, b, cc, tr, d
+    cdef Py_ssize_t total = kh * (n3 + 16) + (npad * 3 + 16) + (n3 + 16) + (n3 + 16) + 5 * (w + 8)
+    cdef real_t* mem = <real_t*>malloc(total * sizeof(real_t) + 64)
+    cdef const real_t** va = <const real_t**>malloc((kh + kw) * sizeof(real_t*) + 64)
+    cdef const real_t** ha
+    cdef real_t* ring
+    cdef real_t* line
+    cdef real_t* trow
+    cdef real_t* zrow
     cdef real_t* sm
     cdef real_t* df
     cdef real_t* gx
     cdef real_t* gy
-    cdef real_t* crow
-    cdef const real_t* r[3]
-    cdef Py_ssize_t s, j
-    if buf == NULL:
-        raise MemoryError("cannot allocate Sobel buffers")
-    sm = buf + 1
-    df = buf + w + 4
-    gx = buf + 2 * w + 8 - 1
-    gy = gx + w
-    crow = gy + w
+    cdef real_t* slot
+    cdef real_t* o
+    cdef const real_t* r0
+    cdef const real_t* r1
+    cdef const real_t* r2
+    if mem == NULL or va == NULL:
+        free(mem); free(va)
+        raise MemoryError("cannot allocate corner buffers")
+    ring = mem
+    line = ring + kh * (n3 + 16)
+    trow = line + npad * 3 + 16
+    zrow = trow + n3 + 16
+    sm = zrow + n3 + 16 + 1
+    df = sm + w + 8
+    gx = df + w + 8
+    gy = gx + w + 8
+    ha = va + kh
     with nogil:
-        for x in range(w):
-            crow[x] = cv
+        for x in range(n3):
+            zrow[x] = 0
         for y in range(h):
-            for j in range(3):
-                s = ymap[y + j]
-                r[j] = &img[s, 0] if s >= 0 else crow
-            _products_row(r[0], r[1], r[2], sm, df, gx, gy, &xmap[0], w, 4 * cv, &out[y, 0], sc)
-    free(buf)
-
-
-def harris_response(const real_t[:, ::1] tensor, real_t[:, ::1] out, double k):
-    """det(M) - k * trace(M)**2 from interleaved (xx, xy, yy) channels."""
-    cdef Py_ssize_t h = out.shape[0], w = out.shape[1], y, x
-    cdef real_t a, b, c, t, kk = <real_t>k
-    cdef const real_t* m
-    with nogil:
-        for y in range(h):
-            m = &tensor[y, 0]
-            for x in range(w):
-                a = m[3 * x]
-                b = m[3 * x + 1]
-                c = m[3 * x + 2]
-                t = a + c
-                out[y, x] = a * c - b * b - kk * t * t
-
-
-def min_eigenvalue(const real_t[:, ::1] tensor, real_t[:, ::1] out):
-    """Smaller eigenvalue of [[xx, xy], [xy, yy]] (Shi-Tomasi response)."""
-    cdef Py_ssize_t h = out.shape[0], w = out.shape[1], y, x
-    cdef real_t a, b, c, d
-    cdef const real_t* m
-    with nogil:
-        for y in range(h):
-            m = &tensor[y, 0]
-            for x in range(w):
-                a = m[3 * x]
-                b = m[3 * x + 1]
-                c = m[3 * x + 2]
-                d = (a - c) * (a - c) + 4 * b * b
-                out[y, x] = <real_t>0.5 * ((a + c) - sqrt(d))
+            for j in range(kh):
+                p = y + j
+                if y > 0 and j < kh - 1:
+                    continue
+                slot = ring + (p % kh) * (n3 + 16)
+                s = ymapw[p]
+                if s < 0:
+                    for x in range(n3):
+                        slot[x] = 0
+                    continue
+                src = ymap3[s]
+                r0 = &img[src, 0] if src >= 0 else zrow
+                src = ymap3[s + 1]
+                r1 = &img[src, 0] if src >= 0 else zrow
+                src = ymap3[s + 2]
+                r2 = &img[src, 0] if src >= 0 else zrow
+                _products_row(r0, r1, r2, sm, df, gx, gy, &xmap3[0], w, 0, slot, sc)
+            for j in range(kh):
+                va[j] = ring + ((y + j) % kh) * (n3 + 16)
+            _wsum(line + xleft * 3, n3, kh, &ky[0], va, NULL, 1)
+            # horizontal border of the line (3 interleaved channels)
+            for t in range(npad):
+                if t == xleft:
+                    continue
+                if xleft <= t < xleft + w:
+                    continue
+                x = xmapw[t]
+                for c in range(3):
+                    line[t * 3 + c] = line[(xleft + x) * 3 + c] if x >= 0 else 0
+            for t in range(kw):
+                ha[t] = line + t * 3
+            _wsum(trow, n3, kw, &kx[0], ha, NULL, 1)
+            o = &out[y, 0]
+            if kind == 0:
+                for x in range(w):
+                    a = trow[3 * x]
+                    b = trow[3 * x + 1]
+                    cc = trow[3 * x + 2]
+                    tr = a + cc
+                    o[x] = a * cc - b * b - kk * tr * tr
+            else:
+                for x in range(w):
+                    a = trow[3 * x]
+                    b = trow[3 * x + 1]
+                    cc = trow[3 * x + 2]
+                    d = (a - cc) * (a - cc) + 4 * b * b
+                    o[x] = <real_t>0.5 * ((a + cc) - sqrt(d))
+    free(mem)
+    free(va)
 
 
 # ---------------------------------------------------------------- peaks
