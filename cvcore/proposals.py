@@ -11,8 +11,12 @@ Colour handling in the graph segmentation
 Section 5 of the paper segments a colour image three times (once per channel)
 and intersects the three segmentations. The authors' released code instead
 builds one graph whose edge weights are Euclidean distances between the
-smoothed RGB vectors, and so does scikit-image (since 0.13). cvcore follows the
-released code: one graph over all channels with Euclidean colour distance.
+smoothed RGB vectors; so do current scikit-image (``felzenszwalb`` smooths
+each channel, then uses the Euclidean distance; old releases segmented per
+channel and intersected) and OpenCV's ``ximgproc`` ``GraphSegmentation``.
+cvcore follows the released code: one graph over all channels with Euclidean
+colour distance. ``scale`` is the paper's ``k`` on a 0..255 intensity scale,
+exactly as scikit-image's ``scale`` (which divides by 255 for its 0..1 floats).
 """
 from __future__ import annotations
 
@@ -90,8 +94,8 @@ def felzenszwalb(image, scale=1.0, sigma=0.8, min_size=20):
     >>> import numpy as np
     >>> image = np.zeros((20, 30), np.uint8)
     >>> image[:, 15:] = 200
-    >>> labels = felzenszwalb(image, scale=100, sigma=0.5, min_size=10)
-    >>> int(labels.max()) + 1, labels[0, 0], labels[0, -1]
+    >>> labels = felzenszwalb(image, scale=100, sigma=0, min_size=10)
+    >>> int(labels.max()) + 1, int(labels[0, 0]), int(labels[0, -1])
     (2, 0, 1)
     """
     img = _validate.proposal_image(image, "image")
@@ -190,9 +194,10 @@ class ProposalRegions:
         ``(colour space, k)`` of each entry of ``labels``.
     hierarchies : list of dict
         One per (segmentation, strategy): ``segmentation`` (index into
-        ``labels``), ``strategy`` (e.g. ``"CTSF"``) and ``merges``, an
-        ``(n - 1, 2)`` int32 array: region ``n + t`` is the union of regions
-        ``merges[t]``, regions ``0 .. n - 1`` being the initial segments.
+        ``labels``), ``strategy`` (e.g. ``"CTSF"``), ``regions`` (the number
+        ``n`` of initial segments) and ``merges``, an ``(n - 1, 2)`` int32
+        array: region ``n + t`` is the union of regions ``merges[t]``,
+        regions ``0 .. n - 1`` being the initial segments (label values).
     source : (N, 2) int32 ndarray
         For each returned box, ``(hierarchy index, region id)``.
 
@@ -215,8 +220,7 @@ class ProposalRegions:
     def leaves(self, hierarchy, region):
         """Initial segment ids (of the hierarchy's segmentation) forming ``region``."""
         h = self.hierarchies[hierarchy]
-        merges = h["merges"]
-        n = merges.shape[0] + 1 if merges.shape[0] else int(self.labels[h["segmentation"]].max()) + 1
+        merges, n = h["merges"], h["regions"]
         stack, out = [int(region)], []
         while stack:
             r = stack.pop()
@@ -364,7 +368,7 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
                 count = n + m  # regions created (n initial + m merged)
                 h_index = len(hier_list)
                 hier_list.append({"segmentation": seg_index, "strategy": strategy,
-                                  "merges": merges[:m]})
+                                  "regions": n, "merges": merges[:m]})
                 b = s_bbox[:count]
                 all_boxes.append(np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0] + 1,
                                            b[:, 3] - b[:, 1] + 1], axis=1))
