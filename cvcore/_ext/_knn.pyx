@@ -24,18 +24,16 @@ cdef inline bint _worse(double da, intp ia, double db, intp ib) noexcept nogil:
     return da > db or (da == db and ia > ib)
 
 
-cdef inline void _heap_push(double* dist, intp* idx, intp k, double d, intp i) noexcept nogil:
-    """Replace the root (worst) with (d, i) if (d, i) is better, then sift down."""
+cdef inline void _sift_down(double* dist, intp* idx, intp n, double d, intp i) noexcept nogil:
+    """Place (d, i) at the root of the max-heap dist[:n], idx[:n] and sift it down."""
     cdef intp pos = 0, left, right, child
-    if not _worse(dist[0], idx[0], d, i):
-        return
     while True:
         left = 2 * pos + 1
-        if left >= k:
+        if left >= n:
             break
         right = left + 1
         child = left
-        if right < k and _worse(dist[right], idx[right], dist[left], idx[left]):
+        if right < n and _worse(dist[right], idx[right], dist[left], idx[left]):
             child = right
         if _worse(dist[child], idx[child], d, i):
             dist[pos] = dist[child]
@@ -47,34 +45,23 @@ cdef inline void _heap_push(double* dist, intp* idx, intp k, double d, intp i) n
     idx[pos] = i
 
 
+cdef inline void _heap_push(double* dist, intp* idx, intp k, double d, intp i) noexcept nogil:
+    """Replace the root (worst) with (d, i) if (d, i) is better, then sift down."""
+    if _worse(dist[0], idx[0], d, i):
+        _sift_down(dist, idx, k, d, i)
+
+
 cdef inline void _heap_sort(double* dist, intp* idx, intp k) noexcept nogil:
     """In-place ascending sort of a max-heap (classic heapsort extraction)."""
-    cdef intp end = k - 1, pos, left, right, child
+    cdef intp end
     cdef double d
     cdef intp i
-    while end > 0:
+    for end in range(k - 1, 0, -1):
         d = dist[end]
         i = idx[end]
         dist[end] = dist[0]
         idx[end] = idx[0]
-        pos = 0
-        while True:
-            left = 2 * pos + 1
-            if left >= end:
-                break
-            right = left + 1
-            child = left
-            if right < end and _worse(dist[right], idx[right], dist[left], idx[left]):
-                child = right
-            if _worse(dist[child], idx[child], d, i):
-                dist[pos] = dist[child]
-                idx[pos] = idx[child]
-                pos = child
-            else:
-                break
-        dist[pos] = d
-        idx[pos] = i
-        end -= 1
+        _sift_down(dist, idx, end, d, i)
 
 
 # ---------------------------------------------------------------------------

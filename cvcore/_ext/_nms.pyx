@@ -366,6 +366,19 @@ cdef inline bint _decay(const double[:, ::1] boxes, const double[::1] areas, dou
     return scores[i] != before
 
 
+cdef inline bint _rescore(const double[:, ::1] boxes, const double[::1] areas, double[::1] scores,
+                          Py_ssize_t m, Py_ssize_t i, int linear, double sigma, float threshold,
+                          double score_threshold, uint8_t* alive, _Heap* heap) noexcept nogil:
+    """Decay box i by the selected box m; drop it below score_threshold, else
+    queue its new score. False only if the heap could not grow."""
+    if not _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
+        return True
+    if scores[i] < score_threshold:
+        alive[i] = 0
+        return True
+    return _heap_push(heap, scores[i], i)
+
+
 def soft_nms(const double[:, ::1] boxes, const double[::1] areas, double[::1] scores,
              int linear, double sigma, float threshold, double score_threshold,
              Py_ssize_t limit, const Py_ssize_t[:, ::1] cells, Py_ssize_t gx, Py_ssize_t gy,
@@ -461,21 +474,17 @@ def soft_nms(const double[:, ::1] boxes, const double[::1] areas, double[::1] sc
                         i = rem[t]
                         if alive[i]:
                             stamp[i] = stamp_id
-                            if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
-                                if scores[i] < score_threshold:
-                                    alive[i] = 0
-                                elif not _heap_push(&heap, scores[i], i):
-                                    ok = False
+                            if not _rescore(boxes, areas, scores, m, i, linear, sigma, threshold,
+                                            score_threshold, alive, &heap):
+                                ok = False
             else:
                 for k in range(nbig):
                     i = bigs[k]
                     if alive[i] and stamp[i] != stamp_id:
                         stamp[i] = stamp_id
-                        if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
-                            if scores[i] < score_threshold:
-                                alive[i] = 0
-                            elif not _heap_push(&heap, scores[i], i):
-                                ok = False
+                        if not _rescore(boxes, areas, scores, m, i, linear, sigma, threshold,
+                                        score_threshold, alive, &heap):
+                            ok = False
                 for cy in range(cells[m, 2], cells[m, 3] + 1):
                     for cx in range(cells[m, 0], cells[m, 1] + 1):
                         node = head[cy * gx + cx]
@@ -484,21 +493,17 @@ def soft_nms(const double[:, ::1] boxes, const double[::1] areas, double[::1] sc
                             node = nnext[node]
                             if alive[i] and stamp[i] != stamp_id:
                                 stamp[i] = stamp_id
-                                if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
-                                    if scores[i] < score_threshold:
-                                        alive[i] = 0
-                                    elif not _heap_push(&heap, scores[i], i):
-                                        ok = False
+                                if not _rescore(boxes, areas, scores, m, i, linear, sigma, threshold,
+                                                score_threshold, alive, &heap):
+                                    ok = False
             if areas[m] <= DBL_EPSILON:
                 for k in range(ntiny):
                     i = tinys[k]
                     if alive[i] and stamp[i] != stamp_id and areas[m] + areas[i] <= DBL_EPSILON:
                         stamp[i] = stamp_id
-                        if _decay(boxes, areas, scores, m, i, linear, sigma, threshold):
-                            if scores[i] < score_threshold:
-                                alive[i] = 0
-                            elif not _heap_push(&heap, scores[i], i):
-                                ok = False
+                        if not _rescore(boxes, areas, scores, m, i, linear, sigma, threshold,
+                                        score_threshold, alive, &heap):
+                            ok = False
             if nk % 64 == 0:  # compact the survivor list now and then
                 t = 0
                 for k in range(nrem):
