@@ -164,6 +164,31 @@ cdef inline rank_t _select(rank_t* a, Py_ssize_t n, Py_ssize_t k) noexcept nogil
     return a[lo]
 
 
+cdef inline void _advance_ring(const rank_t[:, ::1] img, rank_t* ring, const rank_t** rows,
+                               Py_ssize_t y, Py_ssize_t kh, Py_ssize_t npad, Py_ssize_t nch,
+                               const Py_ssize_t[::1] ymap, const Py_ssize_t[::1] xmap,
+                               rank_t cval) noexcept nogil:
+    """Point ``rows[0..kh-1]`` at padded rows ``y .. y + kh - 1`` held in the ring.
+
+    Padded row ``p`` lives in slot ``p % kh`` and is built once: all ``kh`` rows
+    for ``y == 0``, afterwards only the entering row ``y + kh - 1``.
+    """
+    cdef Py_ssize_t stride = npad * nch, a, b, c, p, s, t
+    cdef rank_t* line
+    for a in range(kh):
+        p = y + a
+        if y > 0 and a < kh - 1:
+            continue
+        line = ring + (p % kh) * stride
+        s = ymap[p]
+        for t in range(npad):
+            b = xmap[t]
+            for c in range(nch):
+                line[t * nch + c] = img[s, b * nch + c] if (s >= 0 and b >= 0) else cval
+    for a in range(kh):
+        rows[a] = ring + ((y + a) % kh) * stride
+
+
 def median(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
            Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t[::1] ymap,
            const Py_ssize_t[::1] xmap, rank_t cval):
@@ -179,7 +204,6 @@ def median(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
     cdef Py_ssize_t stride = npad * nch
     cdef Py_ssize_t size = kh * kw, rank = size // 2
     cdef Py_ssize_t y, x, c, a, b, s, t, m, p
-    cdef rank_t* line
     cdef const rank_t* src
     cdef rank_t* buf = <rank_t*>malloc(size * sizeof(rank_t) + 64)
     cdef rank_t* ring = <rank_t*>malloc(kh * stride * sizeof(rank_t) + 64)
@@ -189,18 +213,7 @@ def median(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
         raise MemoryError("cannot allocate the median buffers")
     with nogil:
         for y in range(h):
-            for a in range(kh):
-                p = y + a
-                if y > 0 and a < kh - 1:
-                    continue
-                line = ring + (p % kh) * stride
-                s = ymap[p]
-                for t in range(npad):
-                    b = xmap[t]
-                    for c in range(nch):
-                        line[t * nch + c] = img[s, b * nch + c] if (s >= 0 and b >= 0) else cval
-            for a in range(kh):
-                rows[a] = ring + ((y + a) % kh) * stride
+            _advance_ring(img, ring, rows, y, kh, npad, nch, ymap, xmap, cval)
             for x in range(width):
                 for c in range(nch):
                     m = 0
@@ -232,7 +245,6 @@ def median_u8(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,
     cdef Py_ssize_t rank = (kh * kw) // 2
     cdef Py_ssize_t y, x, c, a, b, p, s, t, lt, m
     cdef uint8_t v
-    cdef uint8_t* line
     cdef uint8_t* ring = <uint8_t*>malloc(kh * stride + 64)
     cdef const uint8_t** rows = <const uint8_t**>malloc(kh * sizeof(uint8_t*) + 64)
     cdef Py_ssize_t hist[256]
@@ -241,19 +253,7 @@ def median_u8(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,
         raise MemoryError("cannot allocate the median buffers")
     with nogil:
         for y in range(h):
-            # padded rows y .. y + kh - 1 (each built once, slot p % kh)
-            for a in range(kh):
-                p = y + a
-                if y > 0 and a < kh - 1:
-                    continue
-                line = ring + (p % kh) * stride
-                s = ymap[p]
-                for t in range(npad):
-                    b = xmap[t]
-                    for c in range(nch):
-                        line[t * nch + c] = img[s, b * nch + c] if (s >= 0 and b >= 0) else cval
-            for a in range(kh):
-                rows[a] = ring + ((y + a) % kh) * stride
+            _advance_ring(img, ring, rows, y, kh, npad, nch, ymap, xmap, cval)
             for c in range(nch):
                 for t in range(256):
                     hist[t] = 0
@@ -313,7 +313,6 @@ def median_network(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
     cdef Py_ssize_t y, c, a, b, s, t, p, e, i0, m, k, o
     cdef int kind
     cdef rank_t u, v
-    cdef rank_t* line
     cdef rank_t* ta
     cdef rank_t* tb
     cdef const rank_t* src
@@ -325,18 +324,7 @@ def median_network(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
         raise MemoryError("cannot allocate the median buffers")
     with nogil:
         for y in range(h):
-            for a in range(kh):
-                p = y + a
-                if y > 0 and a < kh - 1:
-                    continue
-                line = ring + (p % kh) * stride
-                s = ymap[p]
-                for t in range(npad):
-                    b = xmap[t]
-                    for c in range(nch):
-                        line[t * nch + c] = img[s, b * nch + c] if (s >= 0 and b >= 0) else cval
-            for a in range(kh):
-                rows[a] = ring + ((y + a) % kh) * stride
+            _advance_ring(img, ring, rows, y, kh, npad, nch, ymap, xmap, cval)
             i0 = 0
             while i0 < n:
                 m = n - i0 if n - i0 < _NET_BLOCK else _NET_BLOCK
