@@ -226,7 +226,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         negative_images = [negative_images]
     images = []
     for i, img in enumerate(negative_images):
-        arr = _validate.grey_uint8_image(img, f"negative_images[{i}]")
+        arr = _validate.grey_uint8(img, f"negative_images[{i}]")
         if arr.shape[0] >= wh and arr.shape[1] >= ww:
             images.append(arr)
     if not images:

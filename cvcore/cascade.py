@@ -254,7 +254,7 @@ class Cascade:
         >>> boxes.shape
         (0, 4)
         """
-        grey = _validate.grey_uint8_image(image, "image")
+        grey = _validate.grey_uint8(image, "image")
         scale_factor = _validate.real(scale_factor, "scale_factor", low=1.0, low_inclusive=False, high=100.0)
         min_size = self._size_arg(min_size, "min_size")
         max_size = self._size_arg(max_size, "max_size")

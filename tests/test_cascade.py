@@ -174,8 +174,12 @@ def test_corrupt_and_foreign_files(tmp_path):
 
 def test_detect_rejects_bad_input():
     cascade = _random_cascade(np.random.default_rng(3), tilted_share=0.0)
-    with pytest.raises(TypeError, match="uint8"):
-        cascade.detect(np.zeros((50, 50), np.float32))
+    # the input policy: a float image on [0, 1] is the same picture as uint8 * 255
+    pic = np.random.default_rng(4).integers(0, 256, (50, 50)).astype(np.uint8)
+    a, b = cascade.detect(pic), cascade.detect(pic.astype(np.float32) / 255)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(ValueError, match="RGBA"):
+        cascade.detect(np.zeros((50, 50, 5), np.uint8))
     with pytest.raises(ValueError, match="scale_factor"):
         cascade.detect(np.zeros((50, 50), np.uint8), scale_factor=1.0)
     with pytest.raises(ValueError, match="min_neighbors"):

@@ -1,0 +1,127 @@
+"""Points, chessboard patterns, image sizes and camera parameters."""
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import array
+from .numbers import _describe, integer
+
+__all__ = ['points', 'pattern_size', 'image_size', 'camera_matrix', 'dist_coeffs', 'point_views']
+
+
+def points(value, name, *, dims=2, min_count=1, allow_2d_for_3d=False):
+    """An ``(N, dims)`` float64 array of finite points (``(N, 1, dims)`` accepted, as OpenCV gives).
+
+    With ``allow_2d_for_3d`` and ``dims == 3``, ``(N, 2)`` input gets ``Z = 0``.
+    """
+    arr = array(value, name, ndim=(2, 3), allow_empty=True)
+    if arr.ndim == 3:
+        if arr.shape[1] != 1:
+            raise ValueError(f"{name} must have shape (N, {dims}), got shape {arr.shape}")
+        arr = arr[:, 0, :]
+    if allow_2d_for_3d and dims == 3 and arr.shape[1] == 2:
+        arr = np.concatenate([arr, np.zeros((arr.shape[0], 1), arr.dtype)], axis=1)
+    if arr.shape[1] != dims:
+        raise ValueError(f"{name} must have shape (N, {dims}), got shape {arr.shape}")
+    if arr.shape[0] < min_count:
+        raise ValueError(f"{name} must hold at least {min_count} points, got {arr.shape[0]}")
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values")
+    return out
+
+
+def pattern_size(value, name="pattern_size"):
+    """``(cols, rows)`` of inner chessboard corners, each >= 2; accepts ``"9x6"``."""
+    if isinstance(value, str):
+        parts = value.lower().replace("*", "x").split("x")
+        try:
+            value = tuple(int(p) for p in parts)
+        except ValueError:
+            raise ValueError(f"{name} must look like '9x6' (inner corners per row x per column), got {value!r}") from None
+    try:
+        cols, rows = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (cols, rows) of inner-corner counts, got {_describe(value)}") from None
+    cols = integer(cols, f"{name}[0] (inner corners per row)", low=2, high=1000)
+    rows = integer(rows, f"{name}[1] (inner corners per column)", low=2, high=1000)
+    return cols, rows
+
+
+def image_size(value, name="image_size"):
+    """``(width, height)`` as two positive ints."""
+    try:
+        w, h = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (width, height), got {_describe(value)}") from None
+    return integer(w, f"{name}[0] (width)", low=1, high=1 << 20), integer(h, f"{name}[1] (height)", low=1, high=1 << 20)
+
+
+def camera_matrix(value, name="camera_matrix"):
+    """A 3x3 float64 upper-triangular camera matrix with positive focal lengths and ``K[2] = (0, 0, 1)``."""
+    arr = array(value, name, ndim=2)
+    if arr.shape != (3, 3):
+        raise ValueError(f"{name} must be a 3x3 matrix, got shape {arr.shape}")
+    K = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(K)):
+        raise ValueError(f"{name} must contain only finite values")
+    if K[0, 0] <= 0 or K[1, 1] <= 0:
+        raise ValueError(f"{name} must have positive focal lengths K[0, 0] and K[1, 1]")
+    if K[1, 0] != 0 or K[2, 0] != 0 or K[2, 1] != 0 or K[2, 2] != 1:
+        raise ValueError(f"{name} must have the form [[fx, s, cx], [0, fy, cy], [0, 0, 1]]")
+    return K
+
+
+def dist_coeffs(value, name="dist_coeffs"):
+    """Distortion ``(k1, k2, p1, p2[, k3])`` as a length-5 float64 vector (None -> zeros)."""
+    if value is None:
+        return np.zeros(5)
+    arr = array(value, name, ndim=(1, 2), allow_empty=True)
+    flat = np.asarray(arr, dtype=np.float64).ravel()
+    if arr.ndim == 2 and 1 not in arr.shape:
+        raise ValueError(f"{name} must be a vector of 4 or 5 coefficients, got shape {arr.shape}")
+    if flat.size == 0:
+        return np.zeros(5)
+    if flat.size not in (4, 5):
+        raise ValueError(
+            f"{name} must hold 4 or 5 coefficients (k1, k2, p1, p2[, k3]), got {flat.size}"
+        )
+    if not np.all(np.isfinite(flat)):
+        raise ValueError(f"{name} must contain only finite values")
+    out = np.zeros(5)
+    out[: flat.size] = flat
+    return out
+
+
+def point_views(object_points, image_points, *, min_points=4):
+    """Matching lists of ``(N_i, 3)`` object and ``(N_i, 2)`` image point arrays."""
+    def as_list(value, name):
+        if value is None:
+            raise TypeError(f"{name} must be a list of point arrays, got None")
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            raise ValueError(f"{name} must be a list of per-view point arrays (or a 3-D array), got one 2-D array")
+        try:
+            return list(value)
+        except TypeError:
+            raise TypeError(f"{name} must be a list of point arrays, got {_describe(value)}") from None
+
+    objs = as_list(object_points, "object_points")
+    imgs = as_list(image_points, "image_points")
+    if len(objs) == 0:
+        raise ValueError("object_points must hold at least one view")
+    if len(objs) != len(imgs):
+        raise ValueError(
+            f"object_points and image_points must have the same number of views, got {len(objs)} and {len(imgs)}"
+        )
+    out_o, out_i = [], []
+    for k, (o, i) in enumerate(zip(objs, imgs)):
+        o = points(o, f"object_points[{k}]", dims=3, min_count=min_points, allow_2d_for_3d=True)
+        i = points(i, f"image_points[{k}]", dims=2, min_count=min_points)
+        if o.shape[0] != i.shape[0]:
+            raise ValueError(
+                f"object_points[{k}] and image_points[{k}] must hold the same number of points, "
+                f"got {o.shape[0]} and {i.shape[0]}"
+            )
+        out_o.append(o)
+        out_i.append(i)
+    return out_o, out_i
