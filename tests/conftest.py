@@ -27,3 +27,39 @@ def shared_data():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def run_and_interrupt(code, *, ready="READY", within=2.0, timeout=120):
+    """Run ``code`` in a child Python, send SIGINT once it prints ``ready``,
+    and return ``(seconds from SIGINT to exit, stderr)``.
+
+    ``code`` must print ``ready`` (and flush) right before the long call.
+    The child must end with ``KeyboardInterrupt`` within ``within`` seconds.
+    """
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip() == ready, f"child did not start: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        time.sleep(0.5)  # let the long call get going
+        assert proc.poll() is None, "the call finished before it could be interrupted; make it longer"
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the call did not stop after SIGINT") from None
+        elapsed = time.perf_counter() - t0
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "KeyboardInterrupt" in err, err[-2000:]
+    assert elapsed < within, f"stopped {elapsed:.2f} s after SIGINT (limit {within} s)"
+    return elapsed, err

@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-__all__ = ['real', 'positive', 'non_negative', 'integer', 'boolean', 'choice', 'pair', 'optional_count', 'random_state']
+__all__ = ['random_state_alias', 'real', 'positive', 'non_negative', 'integer', 'boolean', 'choice', 'pair', 'optional_count', 'random_state']
 
 
 def _describe(value):
@@ -110,3 +110,20 @@ def random_state(seed, name="random_state"):
     if isinstance(seed, np.random.RandomState):
         return np.random.default_rng(seed.randint(0, 2**31 - 1))
     return np.random.default_rng(integer(seed, name, low=0))
+
+
+
+def random_state_alias(random_state, seed, *, where, stacklevel=3):
+    """Resolve ``random_state`` with the deprecated ``seed`` alias of ``where``.
+
+    ``seed`` (when not None) warns with ``DeprecationWarning`` and is used;
+    giving both is an error. Returns the raw value for :func:`random_state`.
+    """
+    if seed is None:
+        return random_state
+    import warnings
+
+    if random_state is not None:
+        raise TypeError(f"{where}: give random_state only (seed is its deprecated alias), not both")
+    warnings.warn(f"{where}: 'seed' is deprecated, use 'random_state'", DeprecationWarning, stacklevel=stacklevel)
+    return seed
