@@ -63,3 +63,9 @@ def run_and_interrupt(code, *, ready="READY", within=2.0, timeout=120):
     assert "KeyboardInterrupt" in err, err[-2000:]
     assert elapsed < within, f"stopped {elapsed:.2f} s after SIGINT (limit {within} s)"
     return elapsed, err
+
+
+@pytest.fixture
+def interrupt_check():
+    """:func:`run_and_interrupt` as a fixture (tests cannot import conftest in importlib mode)."""
+    return run_and_interrupt
