@@ -5,6 +5,12 @@ Submodules are imported lazily (``cvcore.filters``, ``cvcore.edges``,
 ``cvcore.cascade``, ``cvcore.calibration``, ``cvcore.proposals``,
 ``cvcore.segmentation``, ``cvcore.datasets``, ``cvcore.io``), so
 ``import cvcore`` stays cheap.
+
+Examples
+--------
+>>> import cvcore
+>>> cvcore.filters.sobel(np.eye(4), axis=1).shape    # loaded on first use
+(4, 4)
 """
 import importlib
 

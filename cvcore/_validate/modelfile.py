@@ -18,6 +18,23 @@ Errors are ``ValueError`` naming the file and the field, ``FileNotFoundError``
 / ``IsADirectoryError`` / ``OSError`` for paths that cannot be read.
 Writers go through a temporary file and ``os.replace``, so an interrupted
 write never leaves half a model behind.
+
+Examples
+--------
+>>> from cvcore._validate import modelfile
+>>> _ = modelfile.write_json("model.json", {"alpha": 0.5, "stages": [3, 5]},
+...                          kind="cvcore-example", version=1)
+>>> fields, version = modelfile.read_json("model.json", kind="cvcore-example", versions=(1,))
+>>> fields.float("alpha", low=0, high=1), fields.list("stages", max_len=100), version
+(0.5, [3, 5], 1)
+>>> fields.int("alpha")
+Traceback (most recent call last):
+    ...
+ValueError: model.json: alpha must be an integer, got float 0.5
+>>> modelfile.read_json("model.json", kind="cvcore-cascade", versions=(1,))
+Traceback (most recent call last):
+    ...
+ValueError: model.json: not a cvcore-cascade file (format is 'cvcore-example')
 """
 from __future__ import annotations
 
