@@ -125,7 +125,8 @@ class build_ext(_build_ext):
         if self.compiler.compiler_type == "msvc":
             cflags, lflags = ["/Od", "/Zi"] if DEBUG else ["/O2"], []
         else:
-            cflags, lflags = ["-O0", "-g"] if DEBUG else ["-O3"], []
+            # -g0: Python's own CFLAGS carry -g, which would triple the wheel's size.
+            cflags, lflags = ["-O0", "-g"] if DEBUG else ["-O3", "-g0"], []
         openmp = probe_openmp(self.compiler)
         if openmp is None:
             print("cvcore: the C compiler has no usable OpenMP; building the kernels serially "
