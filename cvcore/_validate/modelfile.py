@@ -42,8 +42,10 @@ import io
 import json
 import math
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -67,6 +69,11 @@ MAX_MODEL_BYTES = 1 << 30
 MAX_JSON_DEPTH = 32
 
 _MISSING = object()
+# Everything zipfile and the .npy reader raise on a damaged or hostile archive:
+# encrypted members (RuntimeError), unknown compression methods
+# (NotImplementedError), corrupt deflate streams (zlib.error), short headers.
+_ARCHIVE_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, TypeError, SyntaxError, RuntimeError,
+                   NotImplementedError, zlib.error, struct.error)
 
 
 # --------------------------------------------------------------------------
@@ -74,16 +81,25 @@ _MISSING = object()
 # --------------------------------------------------------------------------
 
 
-def readable_file(path, name="path"):
-    """``os.fspath(path)`` of an existing regular file, or a precise OSError."""
-    if isinstance(path, (bytes, bytearray)):
-        path = os.fsdecode(bytes(path))
+def _path(path, name):
+    """``path`` as a non-empty ``str`` (bytes and path-like objects accepted)."""
     try:
         path = os.fspath(path)
     except TypeError:
-        raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(path).__name__}") from None
+        if not isinstance(path, bytearray):
+            raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(path).__name__}") from None
+    if isinstance(path, (bytes, bytearray)):
+        path = os.fsdecode(bytes(path))
     if not path:
         raise ValueError(f"{name} must not be empty")
+    if "\0" in path:
+        raise ValueError(f"{name} must not contain a NUL character")
+    return path
+
+
+def readable_file(path, name="path"):
+    """``os.fspath(path)`` of an existing regular file, or a precise OSError."""
+    path = _path(path, name)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{name}: {path} is a directory, not a file")
     if not os.path.exists(path):
@@ -102,12 +118,7 @@ def writable_file(path, name="path", *, suffixes=None):
     ``suffixes``, a tuple like ``(".json",)``) an extension outside the list.
     Returns ``os.fspath(path)``.
     """
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(path).__name__}") from None
-    if not path:
-        raise ValueError(f"{name} must not be empty")
+    path = _path(path, name)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{name}: {path} is a directory; give a file name")
     if suffixes is not None:
@@ -129,7 +140,10 @@ def read_bytes(path, *, max_bytes=MAX_MODEL_BYTES, name="path"):
     if size > max_bytes:
         raise ValueError(f"{path}: file is {size} bytes, more than the {max_bytes}-byte limit for this kind of file")
     with open(path, "rb") as fh:
-        return fh.read(max_bytes + 1)
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:  # the file grew after stat
+        raise ValueError(f"{path}: file is more than the {max_bytes}-byte limit for this kind of file")
+    return data
 
 
 def _atomic_write(path, write):
@@ -195,7 +209,11 @@ class Fields:
             return v
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
             raise ValueError(f"{self._name(key)} must be a number, got {_show(v)}")
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:
+            raise ValueError(f"{self._name(key)} must be a finite number, got an integer too large for a float") \
+                from None
         if finite and not math.isfinite(v):
             raise ValueError(f"{self._name(key)} must be finite, got {v}")
         if (low is not None and v < low) or (high is not None and v > high):
@@ -322,6 +340,8 @@ def _show(v):
         return repr(v if len(v) <= 40 else v[:37] + "...")
     if isinstance(v, (list, tuple, dict)):
         return f"a {type(v).__name__} of {len(v)} items"
+    if isinstance(v, int) and v.bit_length() > 64:
+        return f"an integer of {v.bit_length()} bits"
     return f"{type(v).__name__} {v!r}"[:80]
 
 
@@ -426,7 +446,7 @@ def read_npz(path, *, kind, versions, max_bytes=MAX_MODEL_BYTES, max_members=409
     where = os.fspath(path)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except _ARCHIVE_ERRORS as exc:
         raise ValueError(f"{where}: not a cvcore .npz model file ({exc})") from None
     with zf:
         infos = zf.infolist()
@@ -470,7 +490,7 @@ def _read_member(zf, info, where):
                 raise ValueError("truncated")
         arr = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
         return np.ascontiguousarray(arr)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, TypeError, SyntaxError) as exc:
+    except _ARCHIVE_ERRORS as exc:
         raise ValueError(f"{where}: member {info.filename!r} is not a valid array ({exc})") from None
 
 
@@ -511,6 +531,8 @@ def check_settings(saved, current, *, where):
     Both are mappings of JSON-able values; the message names each differing
     setting with both values.
     """
+    if not isinstance(saved, dict):
+        raise ValueError(f"{where}: the checkpoint's settings must be a mapping, got {_show(saved)}")
     diffs = []
     for key, value in current.items():
         if key not in saved:
@@ -523,4 +545,7 @@ def check_settings(saved, current, *, where):
 
 
 def _canon(v):
-    return json.loads(json.dumps(v, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    """A setting as JSON would store it (tuples become lists, arrays lists); NaN and the
+    infinities become their JSON names so that a NaN setting equals itself."""
+    text = json.dumps(v, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    return json.loads(text, parse_constant=str)
