@@ -3,8 +3,9 @@
 Submodules are imported lazily (``cvcore.filters``, ``cvcore.edges``,
 ``cvcore.integral``, ``cvcore.haar``, ``cvcore.boxes``, ``cvcore.boosting``,
 ``cvcore.cascade``, ``cvcore.calibration``, ``cvcore.proposals``,
-``cvcore.segmentation``, ``cvcore.datasets``, ``cvcore.io``), so
-``import cvcore`` stays cheap.
+``cvcore.segmentation``, ``cvcore.datasets``, ``cvcore.io``, ``cvcore.draw``),
+so ``import cvcore`` stays cheap: it imports neither NumPy nor OpenCV until a
+submodule is used.
 
 Examples
 --------
@@ -29,6 +30,7 @@ _SUBMODULES = (
     "segmentation",
     "datasets",
     "io",
+    "draw",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

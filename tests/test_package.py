@@ -74,6 +74,16 @@ def test_cli_entry_point_runs():
     assert out.returncode == 0 and "usage: cvcore" in out.stdout
 
 
+def test_import_is_cheap_and_submodules_load_on_first_use(tmp_path):
+    code = ("import sys, cvcore; heavy = ['numpy', 'cv2', 'dask', 'tqdm', 'defusedxml', 'scipy', 'skimage']; "
+            "print([m for m in heavy if m in sys.modules], sorted(m for m in sys.modules if m.startswith('cvcore.'))); "
+            "cvcore.boxes; print('cvcore.boxes' in sys.modules, 'cv2' in sys.modules)")
+    # run outside the checkout: `python -c` puts the working folder first on sys.path
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.split("\n")[:2] == ["[] ['cvcore._version']", "True False"], out.stdout
+    assert {"filters", "io", "draw", "segmentation"} <= set(dir(cvcore))
+
+
 def test_unknown_submodule_attribute():
     with pytest.raises(AttributeError):
         cvcore.does_not_exist
