@@ -120,7 +120,8 @@ def images(draw):
         if arr.size and draw(st.integers(0, 5)) == 0:
             arr.flat[0] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     else:
-        arr = rng.random(shape).astype(dtype)
+        arr = np.asarray(rng.random(shape)).astype(dtype)
+    arr = np.asarray(arr)  # 0-d draws come back as NumPy scalars
     layout = draw(st.sampled_from(["c", "f", "strided", "readonly"]))
     if layout == "f":
         arr = np.asfortranarray(arr)

@@ -216,6 +216,8 @@ class Fields:
                 from None
         if finite and not math.isfinite(v):
             raise ValueError(f"{self._name(key)} must be finite, got {v}")
+        if math.isnan(v) and (low is not None or high is not None):
+            raise ValueError(f"{self._name(key)} must lie in [{low}, {high}], got nan")
         if (low is not None and v < low) or (high is not None and v > high):
             raise ValueError(f"{self._name(key)} must lie in [{low}, {high}], got {v}")
         return v
@@ -309,12 +311,13 @@ def strict_array(value, name, *, dtype, shape=None, max_size=1 << 26):
         info = np.iinfo(dtype)
         if lo < info.min or hi > info.max:
             raise ValueError(f"{name} values must lie in [{info.min}, {info.max}] ({dtype}), got {lo}..{hi}")
-        return np.ascontiguousarray(np.array(arr.tolist() if arr.dtype.kind == "O" else arr, dtype=dtype)
-                                    .reshape(arr.shape))
+        # np.asarray(order="C"), not ascontiguousarray: that one turns a 0-d array into 1-d
+        return np.asarray(np.array(arr.tolist() if arr.dtype.kind == "O" else arr, dtype=dtype)
+                          .reshape(arr.shape), order="C")
     if arr.dtype.kind == "b" or arr.dtype.kind == "O":
         raise ValueError(f"{name} must hold numbers, got dtype {arr.dtype}")
     with np.errstate(over="ignore", invalid="ignore"):
-        out = np.ascontiguousarray(arr, dtype=dtype)
+        out = np.asarray(arr, dtype=dtype, order="C")
     if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
         raise ValueError(f"{name} must hold finite numbers representable in {dtype}")
     return out
@@ -489,7 +492,7 @@ def _read_member(zf, info, where):
             if len(raw) != n * dtype.itemsize:
                 raise ValueError("truncated")
         arr = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-        return np.ascontiguousarray(arr)
+        return np.asarray(arr, order="C")  # keeps 0-d members 0-d
     except _ARCHIVE_ERRORS as exc:
         raise ValueError(f"{where}: member {info.filename!r} is not a valid array ({exc})") from None
 
