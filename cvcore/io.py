@@ -27,7 +27,7 @@ import numpy as np
 from . import _validate
 from ._validate import modelfile
 
-__all__ = ["imread", "imwrite", "check_image_path", "imread_labels", "VideoReader", "VideoWriter",
+__all__ = ["imread", "imwrite", "check_image_path", "imread_labels", "VideoReader", "VideoWriter", "check_video_path",
            "BoxFile", "write_boxes", "read_boxes", "VIDEO_CODECS"]
 
 #: Extensions whose encoders keep 16-bit values (others would silently drop to 8 bits).
@@ -379,6 +379,40 @@ def _codec_available(ext):
     return _CODEC_WORKS[ext]
 
 
+def check_video_path(path, name="path"):
+    """Check, before any work, that :class:`VideoWriter` can write ``path``.
+
+    Refuses a folder, a missing parent folder, an unwritable location, an
+    extension outside :data:`VIDEO_CODECS` and one whose codec this OpenCV
+    build lacks (probed once per extension on a tiny temporary file).
+
+    Returns
+    -------
+    str
+        ``os.fspath(path)``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> check_video_path(os.path.join(folder, "clip.avi")).endswith("clip.avi")
+    True
+    >>> check_video_path(os.path.join(folder, "clip.gif"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: path: cannot write a video as '.gif' (...clip.gif); use .avi, .mp4, .m4v, .mov or .mkv
+    """
+    path = modelfile.writable_file(path, name)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in VIDEO_CODECS:
+        names = list(VIDEO_CODECS)
+        raise ValueError(f"{name}: cannot write a video as {ext or 'no extension'!r} ({path}); "
+                         f"use {', '.join(names[:-1])} or {names[-1]}")
+    if not _codec_available(ext):
+        raise ValueError(f"{name}: this OpenCV build cannot write {ext} videos ({VIDEO_CODECS[ext]}); try .avi")
+    return path
+
+
 class VideoWriter:
     """Write RGB frames to a video file; the path and codec are checked at construction.
 
@@ -406,7 +440,7 @@ class VideoWriter:
         ``path`` is a folder, its folder is missing, or it is not writable.
     ValueError
         The extension is not a video format listed above, or this OpenCV
-        build has no encoder for it.
+        build has no encoder for it (see :func:`check_video_path`).
 
     Examples
     --------
@@ -423,15 +457,7 @@ class VideoWriter:
     """
 
     def __init__(self, path, fps=25.0):
-        path = modelfile.writable_file(path, "path")
-        ext = os.path.splitext(path)[1].lower()
-        if ext not in VIDEO_CODECS:
-            names = list(VIDEO_CODECS)
-            raise ValueError(f"path: cannot write a video as {ext or 'no extension'!r} ({path}); "
-                             f"use {', '.join(names[:-1])} or {names[-1]}")
-        if not _codec_available(ext):
-            raise ValueError(f"path: this OpenCV build cannot write {ext} videos ({VIDEO_CODECS[ext]}); "
-                             "try .avi")
+        path = check_video_path(path, "path")
         self.path = path
         self.fps = _validate.real(fps, "fps", low=0.0, high=1000.0, low_inclusive=False)
         self.frames_written = 0
@@ -449,8 +475,8 @@ class VideoWriter:
         if self._writer is None:
             if self.frames_written:
                 raise ValueError(f"{self.path} is closed")
-            writer = cv2.VideoWriter(self.path, cv2.VideoWriter_fourcc(*VIDEO_CODECS[os.path.splitext(
-                self.path)[1].lower()]), self.fps, size)
+            fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[os.path.splitext(self.path)[1].lower()])
+            writer = cv2.VideoWriter(self.path, fourcc, self.fps, size)
             if not writer.isOpened():
                 writer.release()
                 raise OSError(f"cannot open {self.path} for writing a {size[0]}x{size[1]} video")
