@@ -95,11 +95,14 @@ def imread(path, *, grey=False):
     """
     path = modelfile.readable_file(path, "image file")
     grey = _validate.boolean(grey, "grey")
-    flag = (cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH) if grey else cv2.IMREAD_UNCHANGED
-    img = _decode(path, flag, "an image")
+    img = _decode(path, cv2.IMREAD_UNCHANGED, "an image")
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
     if img.ndim == 3:
-        code = cv2.COLOR_BGRA2RGBA if img.shape[2] == 4 else cv2.COLOR_BGR2RGB
-        img = cv2.cvtColor(img, code)
+        four = img.shape[2] == 4
+        if grey:  # cvtColor, not the decoder's own conversion: the input policy's grey, bit for bit
+            return cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY if four else cv2.COLOR_BGR2GRAY)
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA if four else cv2.COLOR_BGR2RGB)
     return img
 
 
@@ -136,6 +139,8 @@ def check_image_path(path, name="path"):
 
 def _encodable(image, ext):
     """``image`` as an array OpenCV encodes to ``ext`` without changing its values."""
+    if getattr(image, "dtype", None) == np.bool_:
+        image = np.asarray(image, np.float64)  # True is white (1.0 on the unit scale), not 1 of 255
     arr = _validate.image(image, "image", ndim=(2, 3), contiguous=False)
     if arr.ndim == 3:
         if arr.shape[2] == 1:
@@ -148,7 +153,7 @@ def _encodable(image, ext):
         if ext not in _SIXTEEN_BIT:
             raise ValueError(f"{ext} files cannot hold 16-bit values; write {', '.join(_SIXTEEN_BIT[:3])} "
                              "or convert the image to uint8")
-    elif arr.dtype.kind in "fb":
+    elif arr.dtype.kind == "f":
         arr = _validate.uint8_image(arr, "image", colour=False)  # the input policy's 8 bits
     elif arr.dtype != np.uint8:
         raise TypeError(f"image of dtype {arr.dtype} cannot be written: convert it to uint8 or uint16 "

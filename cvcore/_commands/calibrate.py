@@ -55,7 +55,6 @@ def _check_outputs(args):
     _common.output_file(args.out, "--out", "json")
     _common.output_file(args.yaml, "--yaml", "yaml")
     _common.output_file(args.report, "--report", "image")
-    _common.check_distinct(args, "--out", "--yaml", "--report")
 
 
 def _expand(items):

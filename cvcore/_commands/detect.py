@@ -36,7 +36,7 @@ def add_arguments(p):
 def load_cascade(path):
     from cvcore.cascade import Cascade, default_face_cascade
 
-    return default_face_cascade() if path is None else Cascade.load(path)
+    return default_face_cascade() if path is None else Cascade.load(_common.input_file(path, "--cascade"))
 
 
 def detect(cascade, rgb, args):
