@@ -282,7 +282,26 @@ def _fps(value, default=25.0):
     return float(value) if math.isfinite(value) and 0 < value <= 1000 else default
 
 
-class VideoReader:
+class _Released:
+    """An OpenCV capture or writer in ``self._handle``, released by :meth:`close` or a ``with`` block."""
+
+    _handle = None
+
+    def close(self):
+        """Release the file or camera (also done on leaving a ``with`` block); safe to call twice."""
+        if self._handle is not None:
+            self._handle.release()
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class VideoReader(_Released):
     """RGB frames from a video file or a camera.
 
     Parameters
@@ -332,15 +351,15 @@ class VideoReader:
             if not cap.isOpened():
                 cap.release()
                 raise ValueError(f"cannot open {self.source} as a video (unsupported or corrupt file)")
-        self._cap = cap
+        self._handle = cap
         self.fps = _fps(cap.get(cv2.CAP_PROP_FPS))
 
     def read(self):
         """The next frame as an ``(H, W, 3)`` uint8 RGB array, or None at the end."""
-        if self._cap is None:
+        if self._handle is None:
             return None
         try:
-            ok, bgr = self._cap.read()
+            ok, bgr = self._handle.read()
         except cv2.error:  # a corrupt frame the backend cannot decode ends the video
             ok = False
         if not ok or bgr is None:
@@ -356,18 +375,6 @@ class VideoReader:
                 return
             yield frame
 
-    def close(self):
-        """Release the file or camera (also done on leaving a ``with`` block)."""
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
 
 _CODEC_WORKS = {}
@@ -418,7 +425,7 @@ def check_video_path(path, name="path"):
     return path
 
 
-class VideoWriter:
+class VideoWriter(_Released):
     """Write RGB frames to a video file; the path and codec are checked at construction.
 
     The file is created with the first frame, whose size every later frame
@@ -467,7 +474,7 @@ class VideoWriter:
         self.fps = _validate.real(fps, "fps", low=0.0, high=1000.0, low_inclusive=False)
         self.frames_written = 0
         self._size = None
-        self._writer = None
+        self._handle = None
 
     def write(self, frame):
         """Append one frame: ``(H, W)`` grey or ``(H, W, 3|4)`` RGB(A), any dtype (input policy)."""
@@ -477,7 +484,7 @@ class VideoWriter:
         else:
             bgr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
         size = (bgr.shape[1], bgr.shape[0])
-        if self._writer is None:
+        if self._handle is None:
             if self.frames_written:
                 raise ValueError(f"{self.path} is closed")
             fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[os.path.splitext(self.path)[1].lower()])
@@ -485,24 +492,12 @@ class VideoWriter:
             if not writer.isOpened():
                 writer.release()
                 raise OSError(f"cannot open {self.path} for writing a {size[0]}x{size[1]} video")
-            self._writer, self._size = writer, size
+            self._handle, self._size = writer, size
         elif size != self._size:
             raise ValueError(f"frame is {size[0]}x{size[1]}, but this video is {self._size[0]}x{self._size[1]}")
-        self._writer.write(bgr)
+        self._handle.write(bgr)
         self.frames_written += 1
 
-    def close(self):
-        """Finish the file (also done on leaving a ``with`` block)."""
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
 
 # --------------------------------------------------------------------------
