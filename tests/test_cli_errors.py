@@ -105,6 +105,7 @@ CASES = [
     ("detect-out-nofolder", ["detect", "img.png", "--out", "nodir/x.png"], "folder does not exist"),
     ("detect-out-video-for-image", ["detect", "img.png", "--out", "x.mp4"], "cannot write an image as '.mp4'"),
     ("detect-out-image-for-video", ["detect", "corrupt.mp4", "--out", "x.png"], "cannot write a video as '.png'"),
+    ("detect-overwrite-input", ["detect", "img.png", "--out", "./img.png"], "--out would overwrite IMAGE|VIDEO"),
     ("detect-max-frames-0", ["detect", "img.png", "--max-frames", "0"], "--max-frames must be an integer >= 1"),
     ("detect-scale-factor-1", ["detect", "img.png", "--scale-factor", "1"], "--scale-factor must be"),
     ("detect-scale-factor-nan", ["detect", "img.png", "--scale-factor", "nan"], "--scale-factor must be"),
@@ -158,6 +159,7 @@ CASES = [
     ("propose-out-ext", ["propose", "img.png", "--out", "boxes.txt"], ".json"),
     ("propose-out-dir", ["propose", "img.png", "--out", "somedir"], "is a directory"),
     ("propose-draw-txt", ["propose", "img.png", "--draw", "d.txt"], "cannot write an image as '.txt'"),
+    ("propose-overwrite-input", ["propose", "img.png", "--draw", "img.png"], "--draw would overwrite IMAGE"),
     ("propose-draw-nofolder", ["propose", "img.png", "--draw", "nodir/d.png"], "folder does not exist"),
     # segment
     ("segment-no-action", ["segment"], "required"),
@@ -191,7 +193,9 @@ CASES = [
     ("segment-predict-overlay-pdf", ["segment", "predict", "model.npz", "img.png", "--out", "o.png",
                                      "--overlay", "o.pdf"], "cannot write an image as '.pdf'"),
     ("segment-predict-same-output", ["segment", "predict", "model.npz", "img.png", "--out", "o.png",
-                                     "--overlay", "o.png"], "name the same file"),
+                                     "--overlay", "o.png"], "--overlay would overwrite --out"),
+    ("segment-predict-overwrite-image", ["segment", "predict", "model.npz", "img.png", "--out", "img.png"],
+     "--out would overwrite IMAGE"),
     ("segment-predict-alpha", ["segment", "predict", "model.npz", "img.png", "--out", "o.png", "--alpha", "0"],
      "--alpha must be"),
     # bench
@@ -271,3 +275,13 @@ def test_outputs_are_checked_before_the_work(workdir):
     """A bad second output must not leave the first one written (nothing ran)."""
     proc = _run(["propose", "img.png", "--out", "early.json", "--draw", "late.pdf"], workdir)
     assert proc.returncode == 2 and not (workdir / "early.json").exists()
+
+
+def test_a_closed_pipe_ends_quietly(workdir):
+    """``cvcore propose img.png | head -1``: no traceback or error line once the reader has gone."""
+    proc = subprocess.Popen([sys.executable, "-m", "cvcore", "propose", "img.png", "--top", "0"], cwd=workdir,
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1 and err == "", err

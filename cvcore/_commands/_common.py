@@ -139,14 +139,13 @@ def output_file(path, opt, kind):
     return modelfile.writable_file(path, opt, suffixes=_MODEL_SUFFIXES[kind])
 
 
-def check_distinct(args, *opts):
-    """Refuse two options naming the same output file (the second would overwrite the first)."""
-    seen = {}
-    for opt in opts:
-        path = getattr(args, opt.lstrip("-").replace("-", "_"))
+def check_no_overwrite(inputs, outputs):
+    """Refuse an output naming an input or another output; both are lists of ``(option, path)``."""
+    seen = {os.path.realpath(path): name for name, path in inputs if path is not None}
+    for name, path in outputs:
         if path is None:
             continue
         key = os.path.realpath(path)
         if key in seen:
-            raise CLIError(f"{seen[key]} and {opt} name the same file: {path}")
-        seen[key] = opt
+            raise CLIError(f"{name} would overwrite {seen[key]} ({path}); choose another file name")
+        seen[key] = name

@@ -44,10 +44,14 @@ def _benchmarks_package():
 
 def run(args):
     _common.output_file(args.json, "--json", "json")
-    _benchmarks_package()
-    from cvcore._benchmarks import _harness
+    try:
+        _benchmarks_package()
+        from cvcore._benchmarks import _harness
 
-    cases = _harness.discover(quick=args.quick, only=args.only)
+        cases = _harness.discover(quick=args.quick, only=args.only)
+    except ModuleNotFoundError as exc:  # the peers are an optional extra
+        raise _common.CLIError(f"the benchmarks need {exc.name}, which is not installed: "
+                               "pip install 'cvcore[bench]'") from None
     if not cases and args.only:
         groups = sorted({c.group for c in _harness.discover(quick=args.quick)})
         raise _common.CLIError(f"no benchmark case matches --only {' '.join(args.only)}; groups are "

@@ -64,6 +64,7 @@ def run(args):
     path = _common.input_file(args.input, "IMAGE|VIDEO")
     is_video = os.path.splitext(path)[1].lower() in _VIDEO_EXT
     _common.output_file(args.out, "--out", "video" if is_video else "image")
+    _common.check_no_overwrite([("IMAGE|VIDEO", path)], [("--out", args.out)])
     cascade = load_cascade(args.cascade)
     if not is_video:
         rgb = io.imread(path)

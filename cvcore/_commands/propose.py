@@ -29,6 +29,7 @@ def run(args):
     path = _common.input_file(args.image, "IMAGE")
     _common.output_file(args.out, "--out", "json")
     _common.output_file(args.draw, "--draw", "image")
+    _common.check_no_overwrite([("IMAGE", path)], [("--out", args.out), ("--draw", args.draw)])
     image = imread(path)
     t0 = time.perf_counter()
     boxes = selective_search(image, mode=args.mode, seed=args.seed, max_boxes=args.top if args.top > 0 else None)

@@ -79,6 +79,8 @@ def _train(args):
     if len(args.images) != len(args.labels):
         raise _common.CLIError(f"got {len(args.images)} --images but {len(args.labels)} --labels")
     _common.output_file(args.out, "--out", "npz")
+    _common.check_no_overwrite([("--images", p) for p in args.images] + [("--labels", p) for p in args.labels],
+                               [("--out", args.out)])
     for path in args.images:
         _common.input_file(path, "--images")
     for path in args.labels:
@@ -121,7 +123,8 @@ def _predict(args):
     _common.input_file(args.model, "MODEL")
     _common.output_file(args.out, "--out", "labels")
     _common.output_file(args.overlay, "--overlay", "image")
-    _common.check_distinct(args, "--out", "--overlay")
+    _common.check_no_overwrite([("MODEL", args.model), ("IMAGE", args.image)],
+                               [("--out", args.out), ("--overlay", args.overlay)])
     seg = PixelSegmenter.load(args.model)
     image = _image(args.image, "IMAGE")
     t0 = time.perf_counter()
