@@ -119,6 +119,8 @@ CASES = [
     ("demo-camera-text", ["demo", "--camera", "front"], "--camera must be"),
     ("demo-no-camera", ["demo", "--camera", "97", "--no-display", "--out", "o.avi"], "no camera found at index 97"),
     ("demo-corrupt-video", ["demo", "--video", "corrupt.mp4", "--no-display", "--out", "o.avi"], "cannot open"),
+    ("demo-video-not-video", ["demo", "--video", "notimg.png", "--no-display", "--out", "o.avi"],
+     "no frames could be read"),
     ("demo-video-dir", ["demo", "--video", "somedir", "--no-display", "--out", "o.avi"], "is a directory"),
     ("demo-out-txt", ["demo", "--video", "corrupt.mp4", "--no-display", "--out", "o.txt"],
      "cannot write a video as '.txt'"),
@@ -285,3 +287,65 @@ def test_a_closed_pipe_ends_quietly(workdir):
     err = proc.stderr.read().decode()
     proc.stderr.close()
     assert proc.wait(timeout=120) == 1 and err == "", err
+
+
+def _cv2_error():
+    try:
+        cv2.imencode(".nosuchformat", np.zeros((2, 2), np.uint8))
+    except cv2.error as exc:
+        return exc
+    raise AssertionError("OpenCV encoded an unknown format")
+
+
+@pytest.mark.parametrize("exc, match", [
+    (_cv2_error(), "error: OpenCV: could not find encoder for the specified extension"),
+    (MemoryError(), "error: not enough memory for this input"),
+    (PermissionError(13, "Permission denied", "/root/x.png"), "error: /root/x.png: Permission denied"),
+    (OSError("disk full\nsecond line"), "error: disk full second line"),
+    (ValueError("a library error"), "error: a library error"),
+])
+def test_library_and_opencv_errors_become_one_line(monkeypatch, capsys, exc, match):
+    from cvcore._commands import propose
+    from cvcore.cli import main
+
+    def fail(args):
+        raise exc
+
+    monkeypatch.setattr(propose, "run", fail)
+    assert main(["propose", "x.png"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"cvcore propose: {match}\n"
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    from cvcore._commands import propose
+    from cvcore.cli import main
+
+    def bug(args):
+        return {}["missing"]
+
+    monkeypatch.setattr(propose, "run", bug)
+    with pytest.raises(KeyError):
+        main(["propose", "x.png"])
+
+
+def test_python_warnings_are_one_line(monkeypatch, capsys):
+    import warnings
+
+    from cvcore._commands import propose
+    from cvcore.cli import main
+
+    def warn(args):
+        warnings.warn("careful\nnow", RuntimeWarning)
+        return 0
+
+    monkeypatch.setattr(propose, "run", warn)
+    assert main(["propose", "x.png"]) == 0
+    assert capsys.readouterr().err == "cvcore propose: warning: careful now\n"
+
+
+def test_argument_errors_return_2_in_process(capsys):
+    from cvcore.cli import main
+
+    assert main(["detect", "x.png", "--max-frames", "0"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
