@@ -45,10 +45,12 @@ def _square(text):
 
 
 def _pattern(value):
+    from cvcore import _validate
+
     if value is None:
         raise _common.CLIError("--pattern is required (inner corners, e.g. --pattern 9x6 for a board of 10x7 "
                                "squares)")
-    return value
+    return _validate.pattern_size(value, "--pattern")  # the ranges, in the option's name
 
 
 def _check_outputs(args):
@@ -112,7 +114,7 @@ def _save(cal, args):
     if args.report:
         from cvcore.calibration.report import draw_report
 
-        draw_report(cal, cal.object_points, cal.image_points, args.report, warnings=getattr(cal, "warnings", []))
+        draw_report(cal, cal.object_points, cal.image_points, args.report, warnings=cal.warnings)
         print(f"wrote {args.report}")
 
 
