@@ -9,8 +9,8 @@ where a file is expected raises ``IsADirectoryError``, a missing file
 * :func:`imread`, :func:`imwrite`, :func:`check_image_path`: images;
 * :func:`imread_labels`: label maps (one channel, lossless: 0 = unlabelled,
   1..K = class), refusing JPEG and colour images;
-* :class:`VideoReader`, :class:`VideoWriter`: RGB frames from a video file or
-  a camera, and to a video file;
+* :class:`VideoReader`, :class:`VideoWriter`, :func:`check_video_path`: RGB
+  frames from a video file or a camera, and to a video file;
 * :func:`write_boxes`, :func:`read_boxes`: ``(x, y, w, h)`` boxes (proposals,
   detections) with optional scores as a versioned JSON file.
 """

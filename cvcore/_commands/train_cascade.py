@@ -71,14 +71,14 @@ def _positives(path, window):
 
 
 def run(args):
-    from cvcore.cascade import train_cascade
-
     _common.input_dir(args.backgrounds, "--backgrounds")
     _common.output_file(args.out, "--out", "cascade")
     if args.checkpoint is not None:
         _common.output_dir(args.checkpoint, "--checkpoint")
     positives = _positives(args.positives, args.window)
     backgrounds = _images(args.backgrounds)
+    from cvcore.cascade import train_cascade
+
     cascade = train_cascade(
         positives, backgrounds, window=tuple(args.window), max_stages=args.max_stages,
         min_hit_rate=args.min_hit_rate, max_false_alarm=args.max_false_alarm,
