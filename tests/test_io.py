@@ -286,3 +286,67 @@ def test_read_boxes_missing_and_directory(tmp_path):
         read_boxes(tmp_path / "nope.json")
     with pytest.raises(IsADirectoryError):
         read_boxes(tmp_path)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=6), inner, max_size=5),
+    max_leaves=30)
+_good_boxes = st.lists(st.lists(st.integers(-5, 100), min_size=4, max_size=4), max_size=4)
+_box_docs = st.fixed_dictionaries(
+    {"format": st.sampled_from(["cvcore-boxes", "cvcore-boxes", "cvcore-proposals", "other"]),
+     "version": st.sampled_from([1, 1, 1, 2, "1", 1.0])},
+    optional={"boxes": st.one_of(_good_boxes, _good_boxes, _json_values,
+                                 st.lists(st.lists(st.integers(-2**40, 2**40), min_size=3, max_size=5), max_size=4)),
+              "scores": st.one_of(st.lists(st.floats(-10, 10), max_size=4), _json_values),
+              "image_size": st.one_of(st.lists(st.integers(-1, 5000), min_size=2, max_size=2), _json_values),
+              "width": st.one_of(st.integers(-1, 5000), _json_values), "height": st.integers(-1, 5000),
+              "info": _json_values, "box_format": st.sampled_from(["x y w h", "x1 y1 x2 y2", 4])})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_box_docs)
+def test_read_boxes_fuzz_returns_a_valid_result_or_value_error(tmp_path, doc):
+    path = tmp_path / "fuzz.json"
+    path.write_text(json.dumps(doc))
+    try:
+        back = read_boxes(path)
+    except ValueError:
+        return
+    assert back.boxes.dtype == np.int32 and back.boxes.ndim == 2 and back.boxes.shape[1] == 4
+    assert (back.boxes[:, 2:] >= 0).all()
+    assert back.scores is None or back.scores.shape == (len(back.boxes),)
+    assert back.image_size is None or (len(back.image_size) == 2 and min(back.image_size) >= 1)
+    assert isinstance(back.info, dict)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300), prefix=st.sampled_from([b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff",
+                                                               b"BM", b"P5\n4 4\n255\n", b"RIFF\x00\x00\x00\x00WEBP"]))
+def test_image_readers_fuzz_only_raise_value_error(tmp_path, data, prefix):
+    path = tmp_path / "fuzz.png"
+    path.write_bytes(prefix + data)
+    for reader in (imread, imread_labels):
+        try:
+            out = reader(path)
+        except ValueError:
+            continue
+        assert isinstance(out, np.ndarray) and out.ndim in (2, 3)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(boxes=st.lists(st.tuples(st.integers(-2**31 + 1, 2**31 - 1), st.integers(-2**31 + 1, 2**31 - 1),
+                                st.integers(0, 2**31 - 1), st.integers(0, 2**31 - 1)), max_size=6),
+       with_scores=st.booleans(), size=st.none() | st.tuples(st.integers(1, 5000), st.integers(1, 5000)))
+def test_write_then_read_boxes_round_trips(tmp_path, boxes, with_scores, size):
+    scores = [float(i) / 3 for i in range(len(boxes))] if with_scores else None
+    back = read_boxes(write_boxes(tmp_path / "r.json", np.array(boxes, np.int64).reshape(-1, 4), scores=scores,
+                                  image_size=size))
+    assert back.boxes.tolist() == [list(b) for b in boxes]
+    assert (back.scores is None) == (scores is None) and (scores is None or back.scores.tolist() == scores)
+    assert back.image_size == size and back.info == {}
