@@ -61,7 +61,7 @@ def test_segment_cli_errors(files, capsys):
     assert "not found" in capsys.readouterr().err
     assert main(["segment", "train", "--images", str(d / "a.png"), "--labels", str(d / "a_labels.png"),
                  "--out", str(d / "nodir" / "m.npz")]) == 2
-    assert "directory does not exist" in capsys.readouterr().err
+    assert "folder does not exist" in capsys.readouterr().err
     blank = np.zeros((64, 80), np.uint8)
     imwrite(d / "blank.png", blank)
     assert main(["segment", "train", "--images", str(d / "a.png"), "--labels", str(d / "blank.png"),

@@ -6,12 +6,14 @@ import importlib.util
 import pathlib
 import sys
 
+from . import _common
+
 HELP = "time cvcore against OpenCV, SciPy, scikit-image and scikit-learn (single thread)"
 
 
 def add_arguments(p):
     p.add_argument("--quick", action="store_true", help="small inputs and few repeats (a smoke run)")
-    p.add_argument("--json", metavar="PATH", help="also write the results to a JSON file")
+    p.add_argument("--json", metavar="PATH.json", help="also write the results to a JSON file")
     p.add_argument("--only", nargs="+", metavar="KEY",
                    help="run only cases whose group or name contains one of these strings")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -41,17 +43,25 @@ def _benchmarks_package():
 
 
 def run(args):
-    _benchmarks_package()
-    from cvcore._benchmarks import _harness
+    _common.output_file(args.json, "--json", "json")
+    try:
+        _benchmarks_package()
+        from cvcore._benchmarks import _harness
 
-    cases = _harness.discover(quick=args.quick, only=args.only)
+        cases = _harness.discover(quick=args.quick, only=args.only)
+    except ModuleNotFoundError as exc:  # the peers are an optional extra
+        raise _common.CLIError(f"the benchmarks need {exc.name}, which is not installed: "
+                               "pip install 'cvcore[bench]'") from None
+    if not cases and args.only:
+        groups = sorted({c.group for c in _harness.discover(quick=args.quick)})
+        raise _common.CLIError(f"no benchmark case matches --only {' '.join(args.only)}; groups are "
+                               f"{', '.join(groups)} (or any part of a case name, see --list)")
+    if not cases:
+        raise _common.CLIError("no benchmark cases found")
     if args.list:
         for c in cases:
             print(f"{c.group:<12} {c.name}  (vs {c.peer_name})")
         return 0
-    if not cases:
-        print("no benchmark case matched")
-        return 1
     print(_harness.HEADER)
     results = _harness.run(cases, quick=args.quick)
     if args.json:

@@ -1,10 +1,13 @@
 """``cvcore calibrate``: camera calibration from chessboard photos (or ``--sample``)."""
 from __future__ import annotations
 
+import argparse
 import glob
 import os
 import re
 import sys
+
+from . import _common
 
 HELP = "calibrate a camera from photos of a chessboard (Zhang's method + Levenberg-Marquardt)"
 
@@ -15,12 +18,13 @@ _UNITS = {"": 1.0, "mm": 1.0, "cm": 1.0, "m": 1.0, "in": 1.0, "px": 1.0}
 def add_arguments(p):
     p.add_argument("images", nargs="*", metavar="IMAGES",
                    help="image files, directories or glob patterns (all from one camera)")
-    p.add_argument("--pattern", metavar="COLSxROWS",
+    p.add_argument("--pattern", metavar="COLSxROWS", type=_common.pair_of_ints,
                    help="inner corners per row x per column, e.g. 9x6 (a board of 10x7 squares)")
-    p.add_argument("--square", default="1", metavar="SIZE",
+    p.add_argument("--square", default=(1.0, "units"), type=_square, metavar="SIZE",
                    help="side of one square, e.g. 30mm, 2.5cm (poses are given in that unit; default 1)")
-    p.add_argument("--out", metavar="PATH", help="write the calibration as JSON")
-    p.add_argument("--yaml", metavar="PATH", help="also write it as OpenCV-compatible YAML (cv2.FileStorage)")
+    p.add_argument("--out", metavar="PATH.json", help="write the calibration as JSON")
+    p.add_argument("--yaml", metavar="PATH.yml",
+                   help="also write it as OpenCV-compatible YAML (cv2.FileStorage), .yml or .yaml")
     p.add_argument("--report", metavar="PNG", help="write a report figure (errors, residuals, coverage)")
     p.add_argument("--sample", action="store_true",
                    help="calibrate synthetic views rendered with a known camera and compare")
@@ -30,44 +34,55 @@ def add_arguments(p):
     p.add_argument("--fix-principal-point", action="store_true", help="keep the principal point at the centre")
     p.add_argument("--fix-aspect-ratio", action="store_true", help="estimate one focal length (fx = fy)")
     p.add_argument("--skew", action="store_true", help="also estimate the skew (Zhang's gamma)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (shown by default on a terminal)")
 
 
 def _square(text):
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*", str(text))
-    if not m or m.group(2).lower() not in _UNITS:
-        raise ValueError(f"--square must be a positive length like 30mm, 2.5cm or 1, got {text!r}")
-    value = float(m.group(1))
-    if value <= 0:
-        raise ValueError(f"--square must be positive, got {text!r}")
-    return value, m.group(2).lower() or "units"
+    if not m or m.group(2).lower() not in _UNITS or not 0 < float(m.group(1)) < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive length like 30mm, 2.5cm or 1, got {text!r}")
+    return float(m.group(1)), m.group(2).lower() or "units"
 
 
-def _pattern(text):
+def _pattern(value):
     from cvcore import _validate
 
-    if text is None:
-        raise ValueError("--pattern is required (inner corners, e.g. --pattern 9x6 for a board of 10x7 squares)")
-    try:
-        return _validate.pattern_size(text, "--pattern")
-    except TypeError as exc:
-        raise ValueError(str(exc)) from None
+    if value is None:
+        raise _common.CLIError("--pattern is required (inner corners, e.g. --pattern 9x6 for a board of 10x7 "
+                               "squares)")
+    return _validate.pattern_size(value, "--pattern")  # the ranges, in the option's name
+
+
+def _check_outputs(args):
+    _common.output_file(args.out, "--out", "json")
+    _common.output_file(args.yaml, "--yaml", "yaml")
+    _common.output_file(args.report, "--report", "image")
 
 
 def _expand(items):
     files = []
     for item in items:
         if os.path.isdir(item):
-            files += sorted(os.path.join(item, f) for f in os.listdir(item) if f.lower().endswith(_IMAGE_EXT))
+            found = sorted(os.path.join(item, f) for f in os.listdir(item) if f.lower().endswith(_IMAGE_EXT))
+            if not found:
+                raise ValueError(f"no image files ({', '.join(_IMAGE_EXT)}) in the folder {item}")
+            files += found
         elif any(ch in item for ch in "*?["):
-            files += sorted(glob.glob(item))
+            found = sorted(f for f in glob.glob(item) if os.path.isfile(f))
+            if not found:
+                raise FileNotFoundError(f"no image file matches {item}")
+            files += found
         else:
             if not os.path.exists(item):
                 raise FileNotFoundError(f"no such image file: {item}")
-            files.append(item)
+            files.append(_common.input_file(item, "IMAGES"))
     if not files:
         raise ValueError("no image files given (pass files, a directory or a glob pattern, or use --sample)")
     return files
+
+
+def _progress(args):
+    return False if args.quiet else None  # None: the library's bar, on a terminal only
 
 
 def _options(args):
@@ -90,15 +105,6 @@ def _print_result(cal, unit):
 
 
 def _save(cal, args):
-    try:
-        _write(cal, args)
-    except OSError as exc:
-        from cvcore.cli import CLIError
-
-        raise CLIError(f"cannot write output: {exc}") from None
-
-
-def _write(cal, args):
     if args.out:
         cal.save(args.out, format="json")
         print(f"wrote {args.out}")
@@ -108,7 +114,7 @@ def _write(cal, args):
     if args.report:
         from cvcore.calibration.report import draw_report
 
-        draw_report(cal, cal.object_points, cal.image_points, args.report, warnings=getattr(cal, "warnings", []))
+        draw_report(cal, cal.object_points, cal.image_points, args.report, warnings=cal.warnings)
         print(f"wrote {args.report}")
 
 
@@ -120,7 +126,7 @@ def _run_sample(args):
 
     print("rendering 15 synthetic views of a 9x6 chessboard (30 mm squares) with a known camera ...")
     views = synthetic_chessboard_views(15, seed=0, supersampling=4)
-    cal = calibrate_images(views.images, views.pattern_size, views.square_size, progress=not args.quiet,
+    cal = calibrate_images(views.images, views.pattern_size, views.square_size, progress=_progress(args),
                            **_options(args))
     cal.view_names = [f"synthetic{i + 1:02d}" for i in range(cal.n_views)] if not cal.skipped else cal.view_names
     K, d = views.camera_matrix, views.dist_coeffs
@@ -144,20 +150,15 @@ def _run_sample(args):
 def run(args):
     from cvcore.calibration import calibrate_images
 
+    _check_outputs(args)
     if args.sample:
         if args.images:
-            raise ValueError("--sample uses synthetic views: do not pass IMAGES with it")
+            raise _common.CLIError("--sample uses synthetic views: do not pass IMAGES with it")
         return _run_sample(args)
     cols, rows = _pattern(args.pattern)
-    square, unit = _square(args.square)
+    square, unit = args.square
     files = _expand(args.images)
-    quiet = args.quiet
-
-    def status(i, n, name, state):
-        if not quiet:
-            print(f"[{i:>3}/{n}] {name:<36} {state}", flush=True)
-
-    cal = calibrate_images(files, (cols, rows), square, reject_outliers=not args.no_reject, progress=status,
+    cal = calibrate_images(files, (cols, rows), square, reject_outliers=not args.no_reject, progress=_progress(args),
                            **_options(args))
     for name, reason in cal.skipped:
         print(f"skipped {name}: {reason}")

@@ -6,24 +6,27 @@ file instead. With no camera, the command says so and suggests ``--video``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 
+from . import _common
+from .detect import add_detection_arguments, detect, load_cascade
+
 HELP = "webcam face-detection demo (live window, or an annotated video when there is no display)"
+
+_DEFAULT_OUT = "demo_faces.mp4"
 
 
 def add_arguments(p):
-    p.add_argument("--camera", type=int, default=0, help="camera index (default 0)")
+    p.add_argument("--camera", type=_common.integer(0, 99, "a camera index"), default=0,
+                   help="camera index, 0..99 (default 0)")
     p.add_argument("--video", metavar="FILE", help="run on a video file instead of a camera")
-    p.add_argument("--cascade", metavar="PATH", help="cascade file (default: the shipped face cascade)")
     p.add_argument("--out", metavar="FILE", default=None,
-                   help="annotated video to write (default demo_faces.mp4 when there is no display)")
+                   help=f"annotated video to write, .mp4 or .avi (default {_DEFAULT_OUT} when there is no display)")
     p.add_argument("--no-display", action="store_true", help="never open a window; write --out instead")
-    p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
-    p.add_argument("--scale-factor", type=float, default=1.2, help="ratio between scales (default 1.2)")
-    p.add_argument("--min-neighbors", type=int, default=3, help="grouping threshold (default 3)")
-    p.add_argument("--min-size", type=int, default=40, metavar="PX", help="smallest face side (default 40)")
+    add_detection_arguments(p, scale_factor=1.2, min_size=40)
 
 
 def _display_available():
@@ -39,63 +42,52 @@ def _display_available():
         return False
 
 
+def _open(args):
+    from cvcore.io import VideoReader
+
+    if args.video is not None:
+        return VideoReader(_common.input_file(args.video, "--video")), args.video
+    try:
+        return VideoReader(args.camera), f"camera {args.camera}"
+    except ValueError as exc:
+        raise _common.CLIError(f"{exc}; use --video FILE to run the demo on a video file") from None
+
+
 def run(args):
     import cv2
 
-    from cvcore.cli import CLIError
+    from cvcore.draw import draw_boxes, draw_text
+    from cvcore.io import VideoWriter
 
-    from .detect import draw, load_cascade, open_writer
-
-    cascade = load_cascade(args.cascade)
-    if args.video is not None:
-        if not os.path.isfile(args.video):
-            raise FileNotFoundError(f"video file not found: {args.video}")
-        cap = cv2.VideoCapture(args.video)
-        if not cap.isOpened():
-            raise ValueError(f"cannot open {args.video!r} as a video")
-        source = args.video
-    else:
-        cap = cv2.VideoCapture(args.camera)
-        if not cap.isOpened():
-            cap.release()
-            raise CLIError(f"no camera found at index {args.camera} (is one connected and free?); "
-                           "use --video FILE to run the demo on a video file")
-        source = f"camera {args.camera}"
     show = not args.no_display and _display_available()
-    out_path = args.out if args.out else (None if show else "demo_faces.mp4")
-    fps_in = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    writer = None
+    out_path = _common.output_file(args.out if args.out or show else _DEFAULT_OUT, "--out", "video")
+    _common.check_no_overwrite([("--video", args.video)], [("--out", out_path)])
+    cascade = load_cascade(args.cascade)
     frames = faces = 0
     fps = 0.0
     t_start = time.perf_counter()
+    video, source = _open(args)
     try:
-        while args.max_frames is None or frames < args.max_frames:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            t0 = time.perf_counter()
-            grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-            boxes, scores = cascade.detect(grey, scale_factor=args.scale_factor,
-                                           min_neighbors=args.min_neighbors, min_size=args.min_size)
-            dt = time.perf_counter() - t0
-            fps = 1.0 / dt if fps == 0 else 0.9 * fps + 0.1 / max(dt, 1e-6)
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            annotated = cv2.cvtColor(draw(rgb, boxes, scores, f"{fps:.1f} fps  {len(boxes)} face(s)"),
-                                     cv2.COLOR_RGB2BGR)
-            frames += 1
-            faces += len(boxes)
-            if out_path:
-                if writer is None:
-                    writer = open_writer(out_path, fps_in, (bgr.shape[1], bgr.shape[0]))
-                writer.write(annotated)
-            if show:
-                cv2.imshow("cvcore demo", annotated)
-                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+        with video, VideoWriter(out_path, fps=video.fps) if out_path else contextlib.nullcontext() as writer:
+            for rgb in video:
+                if args.max_frames is not None and frames >= args.max_frames:
                     break
+                t0 = time.perf_counter()
+                boxes, scores = detect(cascade, rgb, args)
+                dt = max(time.perf_counter() - t0, 1e-6)
+                fps = 1.0 / dt if fps == 0 else 0.9 * fps + 0.1 / dt
+                annotated = draw_boxes(rgb, boxes, scores)
+                draw_text(annotated, f"{fps:.1f} fps  {len(boxes)} face(s)", (8, 20), colour=(255, 255, 0),
+                          font_scale=0.6, thickness=2, out=annotated)
+                frames += 1
+                faces += len(boxes)
+                if writer is not None:
+                    writer.write(annotated)
+                if show:
+                    cv2.imshow("cvcore demo", annotated[:, :, ::-1])  # the window wants BGR
+                    if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                        break
     finally:
-        cap.release()
-        if writer is not None:
-            writer.release()
         if show:
             cv2.destroyAllWindows()
     if frames == 0:

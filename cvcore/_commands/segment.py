@@ -1,14 +1,14 @@
 """``cvcore segment``: train a pixel segmenter on labelled images, or apply one."""
 from __future__ import annotations
 
-import os
 import time
+
+from . import _common
 
 HELP = "trainable pixel segmentation: 'train' a model from labelled strokes/masks, 'predict' a label map"
 
-#: overlay colours (RGB) of classes 1, 2, ... (class k uses entry (k - 1) % len)
-PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (255, 225, 25), (145, 30, 180),
-           (70, 240, 240), (245, 130, 48), (240, 50, 230), (210, 245, 60), (128, 128, 128))
+_LABELS_HELP = ("label images (lossless grey PNG/TIFF of the image's size, one per image, in the same order): "
+                "0 = unlabelled, 1..K = class")
 
 
 def add_arguments(p):
@@ -18,66 +18,73 @@ def add_arguments(p):
                        description="Train a PixelSegmenter. Label images are grey PNGs of the "
                        "images' size: 0 = unlabelled, 1..K = class (strokes or full masks).")
     t.add_argument("--images", nargs="+", required=True, metavar="IMAGE", help="training images")
-    t.add_argument("--labels", nargs="+", required=True, metavar="LABELS",
-                   help="label images, one per image, in the same order")
+    t.add_argument("--labels", nargs="+", required=True, metavar="LABELS", help=_LABELS_HELP)
     t.add_argument("--classifier", default="rf", choices=["rf", "knn"],
                    help="random forest (default) or k nearest neighbours")
-    t.add_argument("--out", required=True, metavar="MODEL.npz", help="model file to write")
-    t.add_argument("--trees", type=int, default=100, help="forest size (default: 100)")
-    t.add_argument("--max-depth", type=int, default=None, help="forest tree depth limit (default: none)")
-    t.add_argument("--neighbors", type=int, default=5, help="k for --classifier knn (default: 5)")
-    t.add_argument("--sigmas", type=float, nargs="+", default=None, metavar="S",
-                   help="feature scales (default: 0.7 1 1.6 3.5 5 10)")
-    t.add_argument("--max-pixels", type=int, default=200_000,
+    t.add_argument("--out", required=True, metavar="MODEL.npz", help="model file to write (.npz)")
+    t.add_argument("--trees", type=_common.integer(1, 100_000), default=100, help="forest size (default: 100)")
+    t.add_argument("--max-depth", type=_common.integer(1, 1000), default=None,
+                   help="forest tree depth limit (default: none)")
+    t.add_argument("--neighbors", type=_common.integer(1, 10_000), default=5,
+                   help="k for --classifier knn (default: 5)")
+    t.add_argument("--sigmas", type=_common.real(0.0, 1000.0, low_inclusive=False), nargs="+", default=None,
+                   metavar="S", help="feature scales, > 0 (default: 0.7 1 1.6 3.5 5 10)")
+    t.add_argument("--max-pixels", type=_common.integer(1), default=200_000,
                    help="train on at most this many labelled pixels (default: 200000)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    t.add_argument("--jobs", type=int, default=None, help="threads for the forest (default: 1)")
+    t.add_argument("--seed", type=_common.integer(0, 2**32 - 1), default=0, help="random seed (default: 0)")
+    t.add_argument("--jobs", type=_common.integer(1, 1024), default=None, help="threads for the forest (default: 1)")
 
     q = sub.add_parser("predict", help="segment an image with a trained model",
                        description="Apply a model written by 'cvcore segment train'.")
     q.add_argument("model", help="model file (.npz) from 'cvcore segment train'")
     q.add_argument("image", help="image to segment")
-    q.add_argument("--out", required=True, metavar="MASK.png", help="label map to write (class values)")
+    q.add_argument("--out", required=True, metavar="MASK.png",
+                   help="label map to write (class values; a lossless format such as .png)")
     q.add_argument("--overlay", metavar="PATH", help="also write the image with classes colour-blended")
-    q.add_argument("--alpha", type=float, default=0.5, help="overlay opacity in (0, 1] (default: 0.5)")
+    q.add_argument("--alpha", type=_common.real(0.0, 1.0, low_inclusive=False), default=0.5,
+                   help="overlay opacity in (0, 1] (default: 0.5)")
 
 
-def _check_out_dir(path, opt):
-    from cvcore.cli import CLIError
+def _image(path, opt):
+    """An image for the segmenter, by the input policy's channel rule (alpha dropped)."""
+    from cvcore import _validate
+    from cvcore.io import imread
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CLIError(f"{opt}: directory does not exist: {folder}")
+    return _validate.colour_channels(imread(_common.input_file(path, opt)), path)
 
 
-def overlay(image, labels, alpha=0.5):
-    """RGB uint8 image with each class's pixels blended with its palette colour."""
+def _check_classes(labels):
+    """Refuse label maps that cannot train a model, saying what the numbers mean."""
     import numpy as np
 
-    img = np.asarray(image)
-    if img.ndim == 2:
-        img = np.dstack([img] * 3)
-    img = img[:, :, :3]
-    if img.dtype != np.uint8:
-        top = float(img.max()) if img.size else 1.0
-        img = (img.astype(np.float64) / (top if top > 0 else 1.0) * 255).astype(np.uint8)
-    palette = np.array(PALETTE, np.float64)
-    colours = palette[(labels.astype(np.int64) - 1) % len(PALETTE)]
-    out = (1 - alpha) * img + alpha * colours
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    present = sorted(set().union(*(np.unique(lab).tolist() for lab in labels)) - {0})
+    if not present:
+        raise _common.CLIError("the label images hold no labelled pixel (all 0 = unlabelled): mark at least two "
+                               "classes with the values 1..K")
+    if len(present) == 1:
+        raise _common.CLIError(
+            f"the label images hold only class {present[0]} (0 means unlabelled, classes are 1..K): a model needs "
+            "at least two classes. A 0/1 mask marks only the foreground; save background as 1 and foreground "
+            "as 2 (mask + 1), or draw strokes of each class")
+    return present
 
 
 def _train(args):
     import numpy as np
 
-    from cvcore.cli import CLIError
-    from cvcore.io import imread
+    from cvcore.io import imread_labels
     from cvcore.segmentation import KNNClassifier, PixelSegmenter, RandomForestClassifier
     from cvcore.segmentation.features import DEFAULT_SIGMAS
 
     if len(args.images) != len(args.labels):
-        raise CLIError(f"got {len(args.images)} --images but {len(args.labels)} --labels")
-    _check_out_dir(args.out, "--out")
+        raise _common.CLIError(f"got {len(args.images)} --images but {len(args.labels)} --labels")
+    _common.output_file(args.out, "--out", "npz")
+    _common.check_no_overwrite([("--images", p) for p in args.images] + [("--labels", p) for p in args.labels],
+                               [("--out", args.out)])
+    for path in args.images:
+        _common.input_file(path, "--images")
+    for path in args.labels:
+        _common.input_file(path, "--labels")
     if args.classifier == "rf":
         clf = RandomForestClassifier(n_estimators=args.trees, max_depth=args.max_depth,
                                      random_state=args.seed, n_jobs=args.jobs)
@@ -85,16 +92,16 @@ def _train(args):
         clf = KNNClassifier(n_neighbors=args.neighbors, weights="distance")
     images, labels = [], []
     for img_path, lab_path in zip(args.images, args.labels):
-        img = imread(img_path)
-        lab = imread(lab_path, grey=True)
+        img = _image(img_path, "--images")
+        lab = imread_labels(lab_path)
         if lab.shape != img.shape[:2]:
-            raise CLIError(f"{lab_path}: label image is {lab.shape[1]}x{lab.shape[0]}, "
-                           f"but {img_path} is {img.shape[1]}x{img.shape[0]}")
+            raise _common.CLIError(f"{lab_path}: label image is {lab.shape[1]}x{lab.shape[0]}, "
+                                   f"but {img_path} is {img.shape[1]}x{img.shape[0]}")
         images.append(img)
         labels.append(lab)
+    classes = _check_classes(labels)
     counts = np.bincount(np.concatenate([lab.ravel() for lab in labels]))
-    summary = ", ".join(f"class {c}: {n}" for c, n in enumerate(counts) if c > 0 and n > 0)
-    print(f"{len(images)} image(s); labelled pixels: {summary or 'none'}")
+    print(f"{len(images)} image(s); labelled pixels: " + ", ".join(f"class {c}: {counts[c]}" for c in classes))
     seg = PixelSegmenter(clf, sigmas=tuple(args.sigmas) if args.sigmas else DEFAULT_SIGMAS,
                          max_training_pixels=args.max_pixels, random_state=args.seed)
     t0 = time.perf_counter()
@@ -109,32 +116,30 @@ def _train(args):
 def _predict(args):
     import numpy as np
 
-    from cvcore.cli import CLIError
-    from cvcore.io import imread, imwrite
+    from cvcore.draw import overlay_labels
+    from cvcore.io import imwrite
     from cvcore.segmentation import PixelSegmenter
 
-    _check_out_dir(args.out, "--out")
-    if args.overlay:
-        _check_out_dir(args.overlay, "--overlay")
-    if not 0 < args.alpha <= 1:
-        raise CLIError(f"--alpha must be in (0, 1], got {args.alpha}")
+    _common.input_file(args.model, "MODEL")
+    _common.output_file(args.out, "--out", "labels")
+    _common.output_file(args.overlay, "--overlay", "image")
+    _common.check_no_overwrite([("MODEL", args.model), ("IMAGE", args.image)],
+                               [("--out", args.out), ("--overlay", args.overlay)])
     seg = PixelSegmenter.load(args.model)
-    image = imread(args.image)
-    if image.ndim == 3 and image.shape[2] == 4 and seg.n_channels_ == 3:
-        image = image[:, :, :3]  # drop alpha
-    elif image.ndim == 2 and seg.n_channels_ == 3:
-        image = np.dstack([image] * 3)
+    image = _image(args.image, "IMAGE")
     t0 = time.perf_counter()
     labels = seg.predict(image)
     elapsed = time.perf_counter() - t0
-    if labels.dtype not in (np.uint8, np.uint16):
-        raise CLIError("class labels above 65535 cannot be written to an image file")
+    if labels.dtype != np.uint8:
+        if labels.size and (labels.min() < 0 or labels.max() > 65535):
+            raise _common.CLIError("class labels outside 0..65535 cannot be written to an image file")
+        labels = labels.astype(np.uint16)
     imwrite(args.out, labels)
     fractions = ", ".join(f"class {c}: {np.mean(labels == c):.1%}" for c in seg.classes_.tolist())
     print(f"{args.image}: {image.shape[1]}x{image.shape[0]} segmented in {elapsed:.2f} s ({fractions})")
     print(f"wrote {args.out}")
     if args.overlay:
-        imwrite(args.overlay, overlay(image, labels, args.alpha))
+        imwrite(args.overlay, overlay_labels(image, labels, alpha=args.alpha))
         print(f"wrote {args.overlay}")
     return 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import glob
 import os
 
+from . import _common
+
 HELP = "train a Haar cascade (AdaBoost stages, hard-negative bootstrapping, checkpoints)"
 
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".bmp", ".tif", ".tiff")
@@ -15,20 +17,24 @@ def add_arguments(p):
                         "or a directory of face images (resized to the window)")
     p.add_argument("--backgrounds", required=True, metavar="DIR", help="directory of face-free images")
     p.add_argument("--out", required=True, metavar="PATH", help="cascade file to write (.json, or .xml for OpenCV)")
-    p.add_argument("--window", type=int, nargs=2, default=(24, 24), metavar=("W", "H"))
-    p.add_argument("--max-stages", type=int, default=20)
-    p.add_argument("--min-hit-rate", type=float, default=0.995)
-    p.add_argument("--max-false-alarm", type=float, default=0.5)
-    p.add_argument("--target-false-alarm", type=float, default=1e-6)
-    p.add_argument("--positives-per-stage", type=int, default=2000)
-    p.add_argument("--negatives-per-stage", type=int, default=2000)
-    p.add_argument("--features-per-stage", type=int, default=6000)
-    p.add_argument("--max-weak-per-stage", type=int, default=150)
+    p.add_argument("--window", type=_common.integer(3, 64), nargs=2, default=(24, 24), metavar=("W", "H"),
+                   help="detection window in pixels, 3..64 each (default 24 24)")
+    p.add_argument("--max-stages", type=_common.integer(1, 1000), default=20)
+    p.add_argument("--min-hit-rate", type=_common.real(0.5, 1.0), default=0.995,
+                   help="per-stage hit rate to keep, in [0.5, 1] (default 0.995)")
+    p.add_argument("--max-false-alarm", type=_common.real(0.0, 1.0, low_inclusive=False, high_inclusive=False),
+                   default=0.5, help="per-stage false alarm rate, in (0, 1) (default 0.5)")
+    p.add_argument("--target-false-alarm", type=_common.real(0.0, 1.0, low_inclusive=False), default=1e-6,
+                   help="stop when the cascade's false alarm rate is below this, in (0, 1] (default 1e-6)")
+    p.add_argument("--positives-per-stage", type=_common.integer(10, 65535), default=2000)
+    p.add_argument("--negatives-per-stage", type=_common.integer(10, 65535), default=2000)
+    p.add_argument("--features-per-stage", type=_common.integer(1, 10_000_000), default=6000)
+    p.add_argument("--max-weak-per-stage", type=_common.integer(1, 10_000), default=150)
     p.add_argument("--mirror", action="store_true", help="also train on the horizontal mirror of every face")
     p.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint per stage here and resume from it")
-    p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true", help="no per-stage progress lines")
+    p.add_argument("--time-budget", type=_common.real(0.0, low_inclusive=False), default=None, metavar="SECONDS")
+    p.add_argument("--seed", type=_common.integer(0, 2**32 - 1), default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar (shown by default on a terminal)")
 
 
 def _images(directory):
@@ -46,35 +52,40 @@ def _positives(path, window):
 
     if os.path.isdir(path):
         return np.stack([cv2.resize(im, tuple(window), interpolation=cv2.INTER_AREA) for im in _images(path)])
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"positives not found: {path}")
+    path = _common.input_file(path, "--positives")
+    if not path.lower().endswith((".npz", ".npy")):
+        raise ValueError(f"--positives must be a .npz/.npy file or a folder of face images, got {path}")
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"{path!r} is not a readable .npz/.npy file ({exc})") from None
+    except (ValueError, OSError, EOFError) as exc:
+        reason = str(exc).split(". ")[0]  # numpy's pickle hint is long; its first sentence says enough
+        raise ValueError(f"{path} is not a readable .npz/.npy file ({reason})") from None
     if isinstance(data, np.ndarray):
         return data
-    names = list(data.files)
-    name = "faces" if "faces" in names else (names[0] if len(names) == 1 else None)
-    if name is None:
-        raise ValueError(f"{path!r} holds several arrays ({', '.join(names)}) and none is named 'faces'")
-    return data[name]
+    with data:
+        names = list(data.files)
+        name = "faces" if "faces" in names else (names[0] if len(names) == 1 else None)
+        if name is None:
+            raise ValueError(f"{path!r} holds several arrays ({', '.join(names)}) and none is named 'faces'")
+        return data[name]
 
 
 def run(args):
-    from cvcore.cascade import train_cascade
-
-    if not os.path.isdir(args.backgrounds):
-        raise FileNotFoundError(f"backgrounds directory not found: {args.backgrounds}")
+    _common.input_dir(args.backgrounds, "--backgrounds")
+    _common.output_file(args.out, "--out", "cascade")
+    if args.checkpoint is not None:
+        _common.output_dir(args.checkpoint, "--checkpoint")
     positives = _positives(args.positives, args.window)
     backgrounds = _images(args.backgrounds)
+    from cvcore.cascade import train_cascade
+
     cascade = train_cascade(
         positives, backgrounds, window=tuple(args.window), max_stages=args.max_stages,
         min_hit_rate=args.min_hit_rate, max_false_alarm=args.max_false_alarm,
         target_false_alarm=args.target_false_alarm, negatives_per_stage=args.negatives_per_stage,
         positives_per_stage=args.positives_per_stage, features_per_stage=args.features_per_stage,
         max_weak_per_stage=args.max_weak_per_stage, mirror_positives=args.mirror, checkpoint_dir=args.checkpoint,
-        time_budget=args.time_budget, random_state=args.seed, progress=not args.quiet)
+        time_budget=args.time_budget, random_state=args.seed, progress=False if args.quiet else None)
     if args.out.lower().endswith(".xml"):
         cascade.to_opencv_xml(args.out)
     else:

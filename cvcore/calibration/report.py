@@ -3,13 +3,15 @@
 ``calibration_warnings`` states what limits a calibration (too few views,
 corners covering little of the image, nearly parallel views, large errors);
 ``draw_report`` draws per-view reprojection errors, the residual vectors over
-the image and a coverage map with OpenCV's drawing primitives.
+the image and a coverage map with :mod:`cvcore.draw`.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from ..draw import draw_boxes, draw_text, spread_colours
+from ..io import check_image_path, imwrite
 from .camera import project_points, rodrigues
 
 __all__ = ["calibration_warnings", "coverage", "view_spread_degrees", "draw_report", "residuals"]
@@ -35,6 +37,19 @@ def residuals(calibration, object_points, image_points):
     return out
 
 
+def _cell_counts(image_points, image_size, grid):
+    """``(gy, gx)`` counts of the corners falling in each cell of a grid over the image."""
+    w, h = image_size
+    gx, gy = grid
+    counts = np.zeros((gy, gx), np.int64)
+    for p in image_points:
+        p = np.asarray(p)
+        cx = np.clip((p[:, 0] / w * gx).astype(int), 0, gx - 1)
+        cy = np.clip((p[:, 1] / h * gy).astype(int), 0, gy - 1)
+        np.add.at(counts, (cy, cx), 1)
+    return counts
+
+
 def coverage(image_points, image_size, grid=(8, 6)):
     """Fraction of the cells of a ``grid`` over the image that hold at least one corner.
 
@@ -43,15 +58,7 @@ def coverage(image_points, image_size, grid=(8, 6)):
     >>> coverage([[[10, 10], [630, 470]]], (640, 480))
     0.041666666666666664
     """
-    w, h = image_size
-    gx, gy = grid
-    hit = np.zeros((gy, gx), bool)
-    for p in image_points:
-        p = np.asarray(p)
-        cx = np.clip((p[:, 0] / w * gx).astype(int), 0, gx - 1)
-        cy = np.clip((p[:, 1] / h * gy).astype(int), 0, gy - 1)
-        hit[cy, cx] = True
-    return float(hit.mean())
+    return float((_cell_counts(image_points, image_size, grid) > 0).mean())
 
 
 def view_spread_degrees(rvecs):
@@ -112,22 +119,14 @@ def calibration_warnings(calibration, image_points):
 _INK = (40, 40, 40)
 _GRID = (210, 210, 210)
 _RED = (200, 40, 40)
-_BLUE = (40, 90, 200)
 
 
 def _text(img, s, org, scale=0.45, color=_INK, thick=1):
-    cv2.putText(img, s, (int(org[0]), int(org[1])), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA)
-
-
-def _view_colour(k, n):
-    hue = int(170 * k / max(n, 1))
-    hsv = np.uint8([[[hue, 200, 210]]])
-    return tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+    draw_text(img, s, (int(org[0]), int(org[1])), colour=color, font_scale=scale, thickness=thick, out=img)
 
 
 def _frame(img, x0, y0, w, h, title):
-    cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), _INK, 1, cv2.LINE_AA)
-    _text(img, title, (x0, y0 - 8), 0.5, _INK, 1)
+    draw_boxes(img, [[x0, y0, w + 1, h + 1]], labels=[title], colour=_INK, thickness=1, font_scale=0.5, out=img)
 
 
 def _bars(img, box, values, overall, names):
@@ -141,35 +140,39 @@ def _bars(img, box, values, overall, names):
         cv2.line(img, (x0, yy), (x0 + w, yy), _GRID, 1)
         _text(img, f"{yv:.2f}", (x0 - 42, yy + 4), 0.35)
     bw = w / max(n, 1)
+    bars = []
     for k, v in enumerate(values):
         xa = int(x0 + k * bw + 0.15 * bw)
-        xb = int(x0 + (k + 1) * bw - 0.15 * bw)
+        xb = max(xa + 1, int(x0 + (k + 1) * bw - 0.15 * bw))
         yy = int(y0 + h - v / top * h)
-        cv2.rectangle(img, (xa, yy), (max(xa + 1, xb), y0 + h), _view_colour(k, n), -1)
+        bars.append([xa, yy, xb - xa + 1, y0 + h - yy + 1])
         if n <= 40:
             _text(img, str(k + 1), (xa, y0 + h + 14), 0.33)
+    if bars:
+        draw_boxes(img, bars, colour=spread_colours(n), thickness=-1, out=img)
     yy = int(y0 + h - overall / top * h)
     cv2.line(img, (x0, yy), (x0 + w, yy), _RED, 1, cv2.LINE_AA)
     _text(img, f"overall {overall:.3f} px (red line); views numbered in input order", (x0, y0 + h + 34), 0.4, _RED)
 
 
 def _image_box(box, image_size):
+    """Offset and scale that fit the image into ``box``, and the image's outline there."""
     x0, y0, w, h = box
     iw, ih = image_size
     s = min(w / iw, h / ih)
-    return x0 + (w - iw * s) / 2, y0 + (h - ih * s) / 2, s
+    ox, oy = x0 + (w - iw * s) / 2, y0 + (h - ih * s) / 2
+    return ox, oy, s, [int(ox), int(oy), int(iw * s) + 1, int(ih * s) + 1]
 
 
 def _residual_panel(img, box, cal, image_points, res):
-    ox, oy, s = _image_box(box, cal.image_size)
-    iw, ih = cal.image_size
-    cv2.rectangle(img, (int(ox), int(oy)), (int(ox + iw * s), int(oy + ih * s)), _INK, 1)
+    ox, oy, s, outline = _image_box(box, cal.image_size)
+    iw = cal.image_size[0]
+    draw_boxes(img, [outline], colour=_INK, thickness=1, out=img)
     mags = np.concatenate([np.hypot(*r.T) for r in res]) if res else np.zeros(1)
     ref = max(float(np.percentile(mags, 95)), 1e-9)
     gain = 0.03 * iw / ref  # the 95th-percentile residual is drawn as 3 % of the image width
-    n = len(res)
-    for k, (p, r) in enumerate(zip(image_points, res)):
-        col = _view_colour(k, n)
+    colours = spread_colours(len(res)).tolist()
+    for col, p, r in zip(colours, image_points, res):
         for (x, y), (dx, dy) in zip(np.asarray(p), r):
             a = (int(ox + x * s), int(oy + y * s))
             b = (int(ox + (x + dx * gain) * s), int(oy + (y + dy * gain) * s))
@@ -181,29 +184,26 @@ def _residual_panel(img, box, cal, image_points, res):
 
 
 def _coverage_panel(img, box, cal, image_points):
-    ox, oy, s = _image_box(box, cal.image_size)
+    ox, oy, s, outline = _image_box(box, cal.image_size)
     iw, ih = cal.image_size
     gx, gy = 8, 6
-    counts = np.zeros((gy, gx))
-    for p in image_points:
-        p = np.asarray(p)
-        cx = np.clip((p[:, 0] / iw * gx).astype(int), 0, gx - 1)
-        cy = np.clip((p[:, 1] / ih * gy).astype(int), 0, gy - 1)
-        np.add.at(counts, (cy, cx), 1)
+    counts = _cell_counts(image_points, cal.image_size, (gx, gy))
     top = max(counts.max(), 1)
+    cells, fills = [], []
     for j in range(gy):
         for i in range(gx):
-            shade = int(255 - 120 * counts[j, i] / top) if counts[j, i] else 255
-            a = (int(ox + i * iw / gx * s), int(oy + j * ih / gy * s))
-            b = (int(ox + (i + 1) * iw / gx * s), int(oy + (j + 1) * ih / gy * s))
-            cv2.rectangle(img, a, b, (shade, shade, 255) if counts[j, i] else (255, 235, 235), -1)
-            cv2.rectangle(img, a, b, _GRID, 1)
-    n = len(image_points)
-    for k, p in enumerate(image_points):
+            xa, ya = int(ox + i * iw / gx * s), int(oy + j * ih / gy * s)
+            xb, yb = int(ox + (i + 1) * iw / gx * s), int(oy + (j + 1) * ih / gy * s)
+            cells.append([xa, ya, xb - xa + 1, yb - ya + 1])
+            shade = int(255 - 120 * counts[j, i] / top)
+            fills.append((shade, shade, 255) if counts[j, i] else (255, 235, 235))
+    draw_boxes(img, cells, colour=fills, thickness=-1, out=img)
+    draw_boxes(img, cells, colour=_GRID, thickness=1, out=img)
+    for col, p in zip(spread_colours(len(image_points)).tolist(), image_points):
         for x, y in np.asarray(p):
-            cv2.circle(img, (int(ox + x * s), int(oy + y * s)), 1, _view_colour(k, n), -1)
-    cv2.rectangle(img, (int(ox), int(oy)), (int(ox + iw * s), int(oy + ih * s)), _INK, 1)
-    cov = coverage(image_points, cal.image_size)
+            cv2.circle(img, (int(ox + x * s), int(oy + y * s)), 1, col, -1)
+    draw_boxes(img, [outline], colour=_INK, thickness=1, out=img)
+    cov = float((counts > 0).mean())
     _text(img, f"coverage: corners in {cov:.0%} of the image cells (empty cells red)", (box[0], box[1] - 8), 0.5)
 
 
@@ -212,8 +212,9 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
 
     Panels: per-view RMS error bars, residual vectors over the image, coverage
     map of the detected corners, and a text summary with standard deviations
-    and ``warnings``. Drawn with OpenCV's primitives, written with
-    :func:`cvcore.io.imwrite`.
+    and ``warnings``. Drawn with :mod:`cvcore.draw` (and OpenCV's lines and
+    circles), written with :func:`cvcore.io.imwrite`; ``path`` is checked
+    before anything is drawn.
 
     Examples
     --------
@@ -224,6 +225,8 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
     >>> draw_report(cal, [v.object_points] * 4, v.image_points).shape
     (900, 1280, 3)
     """
+    if path is not None:
+        path = check_image_path(path, "path")
     cal = calibration
     W, H = 1280, 900
     img = np.full((H, W, 3), 255, np.uint8)
@@ -254,7 +257,5 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
         _text(img, cur, (70, y), 0.42, _RED)
         y += 20
     if path is not None:
-        from ..io import imwrite
-
         imwrite(path, img)
     return img
