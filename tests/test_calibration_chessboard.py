@@ -156,3 +156,33 @@ def test_input_validation():
         bad[0, 0] = np.nan
         find_chessboard_corners(bad, (3, 3))
     assert find_chessboard_corners(img, "9x6") is None
+
+
+def test_input_policy_scales_by_dtype_never_by_the_image_maximum(views):
+    # regression: uint16 was divided by the image's own maximum and floats above 1 were
+    # taken as 0..255, so one bright pixel or one float > 1 changed every other value
+    from cvcore.calibration._detector import work_image
+
+    img = views.images[0]
+    np.testing.assert_array_equal(work_image(img), img.astype(np.float32))       # uint8: the grey levels
+    np.testing.assert_array_equal(work_image(img.astype(np.uint16) * 257), img.astype(np.float32))
+    dim = img.astype(np.uint16)                                                  # a dark 16-bit image
+    bright = dim.copy()
+    bright[0, 0] = 65535
+    np.testing.assert_array_equal(work_image(dim)[1:], work_image(bright)[1:])
+    np.testing.assert_allclose(work_image(dim), img / 257.0, rtol=1e-6)
+    unit = img / 255.0
+    np.testing.assert_allclose(work_image(unit * 2.0), 2.0 * work_image(unit), rtol=1e-6)
+    rgb = np.repeat(img[:, :, None], 3, axis=2)
+    np.testing.assert_array_equal(work_image(rgb), work_image(img))              # BT.601 grey of grey is grey
+    # the detector does not care about the overall scale: the same corners on every version
+    ref = find_chessboard_corners(img, views.pattern_size)
+    for other in (dim, unit * 0.01, unit * 3.0, img.astype(np.int32), np.dstack([rgb, rgb[:, :, :1]])):
+        np.testing.assert_allclose(find_chessboard_corners(other, views.pattern_size), ref, atol=1e-6)
+
+
+def test_subpixel_must_be_a_bool():
+    with pytest.raises(TypeError, match="subpixel"):
+        find_chessboard_corners(np.zeros((64, 64), np.uint8), (3, 3), subpixel=1)
+    with pytest.raises(ValueError, match="channels|shape"):
+        find_chessboard_corners(np.zeros((64, 64, 2), np.uint8), (3, 3))

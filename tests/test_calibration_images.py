@@ -55,21 +55,21 @@ def test_views_without_board_and_unreadable_files_are_skipped(views, view_files,
 
 
 def test_outlier_view_is_rejected_with_reason(views, monkeypatch):
-    from cvcore.calibration import images as images_mod
+    from cvcore.calibration import _detector
 
     rng = np.random.default_rng(0)
     noisy = [p + rng.normal(0, 3.0 if k == 2 else 0.05, p.shape) for k, p in enumerate(views.image_points)]
 
     def fake_detector(points):
         it = iter(points)
-        return lambda grey, pattern: next(it)
+        return lambda grey, cols, rows, subpixel=True: next(it)
 
-    monkeypatch.setattr(images_mod, "find_chessboard_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
     cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
     assert cal.n_views == 5
     (name, reason), = cal.skipped
     assert name == "image 2" and reason.startswith("outlier: per-view error")
-    monkeypatch.setattr(images_mod, "find_chessboard_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
     kept = calibrate_images(views.images, (9, 6), 30.0, progress=False, reject_outliers=False)
     assert kept.n_views == 6
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _validate
 from .calibrate import calibrate_camera, chessboard_points
-from .chessboard import _grey, detect_chessboard_grid, find_chessboard_corners
+from . import _detector
 from .report import calibration_warnings
 
 __all__ = ["calibrate_images", "CalibrationError"]
@@ -40,7 +40,7 @@ def _suggest_pattern(greys, cols, rows):
     """Explain a wrong pattern size, using the grid the detector does see."""
     seen = {}
     for g in greys[:6]:
-        grid, _ = detect_chessboard_grid(g)
+        grid, _ = _detector.detect_grid(g, 60)
         if grid is not None and min(grid.shape[:2]) >= 3:
             key = tuple(sorted(grid.shape[:2], reverse=True))
             seen[key] = seen.get(key, 0) + 1
@@ -126,7 +126,7 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, reject_o
     for k, item in enumerate(items):
         try:
             name, img = _load(item, k)
-            grey = _grey(img)
+            grey = _detector.work_image(img)
         except (ValueError, TypeError) as exc:
             name = os.path.basename(os.fspath(item)) if isinstance(item, (str, os.PathLike)) else f"image {k}"
             skipped.append((name, f"unreadable: {exc}"))
@@ -134,7 +134,7 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, reject_o
                 report(k + 1, n, name, "unreadable")
             continue
         size = (grey.shape[1], grey.shape[0])
-        corners = find_chessboard_corners(grey, (cols, rows))
+        corners = _detector.find_corners(grey, cols, rows)
         if corners is None:
             skipped.append((name, "no complete chessboard found"))
             greys.append(grey)
