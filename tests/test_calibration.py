@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 
 from cvcore.calibration import (CameraCalibration, calibrate_camera, chessboard_points, find_homography,
                                 project_points, rodrigues, undistort_image, undistort_points)
-from cvcore.calibration.camera import rotation_to_rvec, undistort_maps
+from cvcore.calibration.camera import distort_normalized, rotation_to_rvec, undistort_maps
 
 K_TRUE = np.array([[820.0, 0.0, 331.0], [0.0, 818.0, 242.0], [0.0, 0.0, 1.0]])
 D_TRUE = np.array([-0.21, 0.09, 0.0012, -0.0007, 0.02])
@@ -137,6 +137,28 @@ def test_undistort_maps_and_image_match_opencv():
     assert diff.mean() < 0.3 and np.percentile(diff, 99.9) <= 2
     grey = undistort_image(img[:, :, 0].astype(np.float32), K_TRUE, D_TRUE)
     assert grey.dtype == np.float32 and grey.shape == (480, 640)
+
+
+def test_one_distortion_model_for_points_maps_and_projection():
+    # the polynomial is written once (kernels' _distortion.pxd); every use agrees with OpenCV
+    rng = np.random.default_rng(6)
+    xy = rng.uniform(-0.5, 0.5, (100, 2))
+    ref = cv2.projectPoints(np.c_[xy, np.ones(100)], np.zeros(3), np.zeros(3), np.eye(3), D_TRUE)[0].reshape(-1, 2)
+    assert_allclose(distort_normalized(xy, D_TRUE), ref, rtol=0, atol=1e-15)
+    assert_allclose(undistort_points(ref, np.eye(3), D_TRUE), xy, rtol=0, atol=1e-13)
+    mx, my = undistort_maps((64, 2100), K_TRUE, D_TRUE)           # several row chunks
+    v, u = 2099, 63
+    x, y = (u - K_TRUE[0, 2]) / K_TRUE[0, 0], (v - K_TRUE[1, 2]) / K_TRUE[1, 1]
+    p = project_points([[x, y, 1.0]], np.zeros(3), np.zeros(3), K_TRUE, D_TRUE)[0]
+    assert_allclose([mx[v, u], my[v, u]], p, rtol=1e-6)
+    assert distort_normalized(np.zeros((0, 2)), D_TRUE).shape == (0, 2)
+
+
+def test_rotation_to_rvec_validates():
+    with pytest.raises(ValueError, match="rotation matrix"):
+        rotation_to_rvec(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="3x3"):
+        rotation_to_rvec(np.eye(2))
 
 
 # --------------------------------------------------------------------------- homography

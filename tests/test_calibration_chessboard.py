@@ -59,7 +59,7 @@ def test_rgb_input_and_float_input_agree(shared_data):
 
 @pytest.fixture(scope="module")
 def views():
-    return synthetic_chessboard_views(10, seed=7)
+    return synthetic_chessboard_views(10, random_state=7)
 
 
 def test_synthetic_corners_close_to_truth(views):
@@ -89,7 +89,7 @@ def test_synthetic_calibration_recovers_camera(views):
     ("everything", dict(max_tilt=55, blur=1.8, noise=5, uneven_light=0.6, dist_coeffs=[-0.35, 0.12, 0, 0, 0])),
 ])
 def test_robust_to_photographic_conditions(name, kw):
-    v = synthetic_chessboard_views(4, seed=3, image_size=(640, 480), **kw)
+    v = synthetic_chessboard_views(4, random_state=3, image_size=(640, 480), **kw)
     for img, truth in zip(v.images, v.image_points):
         ours = find_chessboard_corners(img, v.pattern_size)
         assert ours is not None, name
@@ -98,7 +98,7 @@ def test_robust_to_photographic_conditions(name, kw):
 
 @pytest.mark.parametrize("pattern", [(7, 7), (12, 12), (8, 6)])
 def test_symmetric_boards_follow_the_conventions(pattern):
-    v = synthetic_chessboard_views(3, seed=4, pattern_size=pattern, image_size=(800, 600))
+    v = synthetic_chessboard_views(3, random_state=4, pattern_size=pattern, image_size=(800, 600))
     cols, rows = pattern
     for img, truth in zip(v.images, v.image_points):
         ours = find_chessboard_corners(img, pattern)

@@ -14,7 +14,7 @@ from cvcore.io import imread, imwrite
 
 @pytest.fixture(scope="module")
 def views():
-    return synthetic_chessboard_views(6, image_size=(480, 360), seed=21)
+    return synthetic_chessboard_views(6, image_size=(480, 360), random_state=21)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_errors_people_hit(views):
     cal = calibrate_images(views.images + big[:1], (9, 6), progress=False, reject_outliers=False)
     assert any("differs from the 480x360" in r for _, r in cal.skipped) and cal.n_views == 6
     # nearly parallel views: fronto-parallel boards at different places
-    par = synthetic_chessboard_views(4, image_size=(480, 360), seed=1, max_tilt=0.0)
+    par = synthetic_chessboard_views(4, image_size=(480, 360), random_state=1, max_tilt=0.0)
     with pytest.raises(CalibrationError, match="parallel"):
         calibrate_images(par.images, (9, 6), progress=False)
 

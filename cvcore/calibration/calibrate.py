@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
-from . import lm
+from . import _geometry, lm
 from .homography import homographies
 from .model import CameraCalibration
 from .zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
@@ -36,8 +36,7 @@ def chessboard_points(pattern_size, square_size=1.0):
     """
     cols, rows = _validate.pattern_size(pattern_size)
     s = _validate.positive(square_size, "square_size")
-    j, i = np.mgrid[0:rows, 0:cols]
-    return np.stack([i.ravel() * s, j.ravel() * s, np.zeros(cols * rows)], axis=1).astype(np.float64)
+    return _geometry.board_points(cols, rows, s)
 
 
 def _planar(obj, k):

@@ -97,7 +97,7 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, reject_o
     Examples
     --------
     >>> from cvcore.datasets import synthetic_chessboard_views
-    >>> views = synthetic_chessboard_views(6, image_size=(480, 360), seed=2)
+    >>> views = synthetic_chessboard_views(6, image_size=(480, 360), random_state=2)
     >>> cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
     >>> cal.n_views, bool(abs(cal.fx / views.camera_matrix[0, 0] - 1) < 0.01)
     (6, True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .camera import rotation_to_rvec
+from ._geometry import rotation, rotation_to_rvec
 
 __all__ = ["intrinsics_from_homographies", "pose_from_homography", "poses_from_homographies",
            "initial_radial_distortion"]
@@ -189,11 +189,9 @@ def initial_radial_distortion(obj_views, img_views, K, rvecs, tvecs, n_coeffs=2)
     >>> np.round(initial_radial_distortion([board], [seen], K, [r], [t]), 3).tolist()
     [-0.2, 0.05]
     """
-    from .camera import rodrigues
-
     rows, rhs = [], []
     for obj, img, r, t in zip(obj_views, img_views, rvecs, tvecs):
-        Xc = obj @ rodrigues(r).T + t
+        Xc = obj @ rotation(r).T + t
         x = Xc[:, 0] / Xc[:, 2]
         y = Xc[:, 1] / Xc[:, 2]
         r2 = x * x + y * y
