@@ -188,6 +188,26 @@ def test_find_homography_rejects_bad_input():
         find_homography(np.zeros((5, 2)), np.zeros((4, 2)))
 
 
+def test_one_dlt_for_single_and_stacked_views():
+    # the DLT is written once: find_homography and the calibration's stacked homographies agree
+    from cvcore.calibration.homography import homographies
+
+    rng = np.random.default_rng(8)
+    H = np.array([[1.1, 0.2, 5], [-0.1, 0.95, 3], [2e-4, -1e-4, 1]])
+    srcs = [rng.uniform(0, 100, (n, 2)) for n in (4, 4, 4)]
+    dsts = [cv2.perspectiveTransform(p.reshape(-1, 1, 2), H).reshape(-1, 2) for p in srcs]
+    stacked = homographies(srcs, dsts)
+    for s, d, Hs in zip(srcs, dsts, stacked):
+        assert_allclose(find_homography(s, d, refine=False), Hs, rtol=1e-12, atol=1e-14)
+        assert_allclose(Hs, H, rtol=1e-9, atol=1e-12)                 # 4 points: exact
+    mixed = homographies([srcs[0], rng.uniform(0, 100, (7, 2))], [dsts[0], dsts[0][:1].repeat(7, 0) + rng.normal(0, 5, (7, 2))])
+    assert_allclose(mixed[0], stacked[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="view 1 are .*collinear"):
+        homographies(srcs[:2], [dsts[0], np.c_[np.arange(4.0), np.arange(4.0)]])
+    with pytest.raises(TypeError, match="refine"):
+        find_homography(srcs[0], dsts[0], refine="no")
+
+
 # --------------------------------------------------------------------------- Zhang's data
 
 def _zhang(shared_data):

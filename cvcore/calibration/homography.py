@@ -8,32 +8,49 @@ from .. import _validate
 __all__ = ["find_homography"]
 
 
-def _normaliser(p):
-    """Similarity taking points to zero mean and mean distance sqrt(2) (Hartley)."""
-    c = p.mean(axis=0)
-    d = np.sqrt(((p - c) ** 2).sum(axis=1)).mean()
-    s = np.sqrt(2.0) / d if d > 0 else 1.0
-    return np.array([[s, 0, -s * c[0]], [0, s, -s * c[1]], [0, 0, 1.0]])
+def _check_spread(P, name):
+    """Refuse views whose points are (nearly) collinear; ``P`` is ``(V, N, 2)``."""
+    c = P - P.mean(axis=1, keepdims=True)
+    ev = np.linalg.eigvalsh(np.einsum("vni,vnj->vij", c, c))       # ascending, = singular values^2
+    bad = (ev[:, 1] <= 0) | (ev[:, 0] < 1e-18 * ev[:, 1])
+    if np.any(bad):
+        where = "" if len(P) == 1 else f" of view {int(np.flatnonzero(bad)[0])}"
+        raise ValueError(f"{name} points{where} are (nearly) collinear: a homography is not determined")
 
 
-def _dlt(src, dst):
-    Ts, Td = _normaliser(src), _normaliser(dst)
-    a = src @ Ts[:2, :2].T + Ts[:2, 2]
-    b = dst @ Td[:2, :2].T + Td[:2, 2]
-    n = a.shape[0]
-    A = np.zeros((2 * n, 9))
-    A[0::2, 0:2] = a
-    A[0::2, 2] = 1
-    A[0::2, 6:8] = -b[:, :1] * a
-    A[0::2, 8] = -b[:, 0]
-    A[1::2, 3:5] = a
-    A[1::2, 5] = 1
-    A[1::2, 6:8] = -b[:, 1:2] * a
-    A[1::2, 8] = -b[:, 1]
-    _, s, vt = np.linalg.svd(A, full_matrices=A.shape[0] < 9)
-    Hn = vt[-1].reshape(3, 3)
+def _normalise(P):
+    """Hartley's similarities ``T`` (V, 3, 3) and the points they move to zero mean and mean distance sqrt(2)."""
+    c = P.mean(axis=1)                                                # (V, 2)
+    d = np.sqrt(((P - c[:, None, :]) ** 2).sum(axis=2)).mean(axis=1)  # (V,)
+    sc = np.sqrt(2.0) / np.where(d > 0, d, np.sqrt(2.0))
+    T = np.zeros((len(P), 3, 3))
+    T[:, 0, 0] = T[:, 1, 1] = sc
+    T[:, 0, 2] = -sc * c[:, 0]
+    T[:, 1, 2] = -sc * c[:, 1]
+    T[:, 2, 2] = 1.0
+    return T, (P - c[:, None, :]) * sc[:, None, None]
+
+
+def _dlt(S, D):
+    """Normalised DLT for stacked views ``S, D`` (V, N, 2) of checked points: ``(V, 3, 3)``, ``H[2, 2] = 1``."""
+    Ts, a = _normalise(S)
+    Td, b = _normalise(D)
+    V, N = S.shape[:2]
+    A = np.zeros((V, max(2 * N, 9), 9))                 # zero rows (N = 4) leave the null space alone
+    A[:, 0:2 * N:2, 0:2] = a
+    A[:, 0:2 * N:2, 2] = 1
+    A[:, 0:2 * N:2, 6:8] = -b[:, :, :1] * a
+    A[:, 0:2 * N:2, 8] = -b[:, :, 0]
+    A[:, 1:2 * N:2, 3:5] = a
+    A[:, 1:2 * N:2, 5] = 1
+    A[:, 1:2 * N:2, 6:8] = -b[:, :, 1:2] * a
+    A[:, 1:2 * N:2, 8] = -b[:, :, 1]
+    _, _, vt = np.linalg.svd(A, full_matrices=False)
+    Hn = vt[:, -1].reshape(V, 3, 3)
     H = np.linalg.solve(Td, Hn @ Ts)
-    return H, s
+    if np.any(np.abs(H[:, 2, 2]) < 1e-300):
+        raise ValueError("degenerate correspondences: the homography maps a point to infinity")
+    return H / H[:, 2:3, 2:3]
 
 
 def _apply(H, p):
@@ -124,70 +141,27 @@ def find_homography(src, dst, *, refine=True):
     d = _validate.points(dst, "dst", min_count=4)
     if s.shape[0] != d.shape[0]:
         raise ValueError(f"src and dst must hold the same number of points, got {s.shape[0]} and {d.shape[0]}")
-    H = _homography(s, d, refine)
-    return H
+    return _homography(s, d, _validate.boolean(refine, "refine"))
 
 
 def _homography(s, d, refine=True):
-    for name, p in (("src", s), ("dst", d)):
-        c = p - p.mean(axis=0)
-        sv = np.linalg.svd(c, compute_uv=False)
-        if sv[0] == 0 or sv[1] < 1e-9 * sv[0]:
-            raise ValueError(f"{name} points are (nearly) collinear: a homography is not determined")
-    H, sv = _dlt(s, d)
-    if abs(H[2, 2]) < 1e-300:
-        raise ValueError("degenerate correspondences: the homography maps a point to infinity")
-    H = H / H[2, 2]
+    _check_spread(s[None], "src")
+    _check_spread(d[None], "dst")
+    H = _dlt(s[None], d[None])[0]
     if refine:
         H = _refine(H, s, d)
     return H
 
 
 def homographies(src_views, dst_views):
-    """Normalised-DLT homographies of many views at once (batched when sizes agree).
+    """Normalised-DLT homographies of many views at once (stacked when the point counts agree).
 
     Same result as :func:`_homography` with ``refine=False`` view by view.
     """
-    sizes = {len(s) for s in src_views}
-    if len(sizes) != 1:
+    if len({len(s) for s in src_views}) != 1:
         return [_homography(s, d, refine=False) for s, d in zip(src_views, dst_views)]
     S = np.stack(src_views)                     # (V, N, 2)
     D = np.stack(dst_views)
-    for name, P in (("src", S), ("dst", D)):
-        c = P - P.mean(axis=1, keepdims=True)
-        ev = np.linalg.eigvalsh(np.einsum("vni,vnj->vij", c, c))      # ascending, = singular values^2
-        bad = (ev[:, 1] <= 0) | (ev[:, 0] < 1e-18 * ev[:, 1])
-        if np.any(bad):
-            k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} points of view {k} are (nearly) collinear: a homography is not determined")
-
-    def normalise(P):
-        c = P.mean(axis=1)                                                # (V, 2)
-        d = np.sqrt(((P - c[:, None, :]) ** 2).sum(axis=2)).mean(axis=1)  # (V,)
-        sc = np.sqrt(2.0) / d
-        T = np.zeros((len(P), 3, 3))
-        T[:, 0, 0] = T[:, 1, 1] = sc
-        T[:, 0, 2] = -sc * c[:, 0]
-        T[:, 1, 2] = -sc * c[:, 1]
-        T[:, 2, 2] = 1.0
-        return T, (P - c[:, None, :]) * sc[:, None, None]
-
-    Ts, a = normalise(S)
-    Td, b = normalise(D)
-    V, N = S.shape[:2]
-    A = np.zeros((V, 2 * N, 9))
-    A[:, 0::2, 0:2] = a
-    A[:, 0::2, 2] = 1
-    A[:, 0::2, 6:8] = -b[:, :, :1] * a
-    A[:, 0::2, 8] = -b[:, :, 0]
-    A[:, 1::2, 3:5] = a
-    A[:, 1::2, 5] = 1
-    A[:, 1::2, 6:8] = -b[:, :, 1:2] * a
-    A[:, 1::2, 8] = -b[:, :, 1]
-    # the null vector of A is the eigenvector of A'A with the smallest eigenvalue
-    _, vecs = np.linalg.eigh(np.einsum("vki,vkj->vij", A, A))
-    Hn = vecs[:, :, 0].reshape(V, 3, 3)
-    H = np.linalg.solve(Td, Hn @ Ts)
-    if np.any(np.abs(H[:, 2, 2]) < 1e-300):
-        raise ValueError("degenerate correspondences: the homography maps a point to infinity")
-    return list(H / H[:, 2:3, 2:3])
+    _check_spread(S, "src")
+    _check_spread(D, "dst")
+    return list(_dlt(S, D))
