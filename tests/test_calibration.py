@@ -415,8 +415,8 @@ def test_chessboard_points_order_and_validation():
 def calibration():
     objs, imgs = _synthetic(5, noise=0.2, seed=3)
     cal = calibrate_camera(objs, imgs, (640, 480))
-    cal.view_names = [f"view{i}.png" for i in range(5)]
-    return cal
+    return cal.replace(view_names=[f"view{i}.png" for i in range(5)], pattern_size=(9, 6), square_size=30.0,
+                       unit="mm", skipped=[("blur.png", "no complete chessboard found"), ('odd "name".png', "x")])
 
 
 @pytest.mark.parametrize("ext", ["json", "yml", "yaml"])
@@ -424,10 +424,22 @@ def test_save_load_round_trip_exact(tmp_path, calibration, ext):
     path = tmp_path / f"camera.{ext}"
     calibration.save(path)
     back = CameraCalibration.load(path)
-    assert back == calibration
-    assert back.rms == calibration.rms
-    assert back.view_names == calibration.view_names
-    assert back.flags["fix_k3"] in (False, 0)
+    assert back == calibration                      # every saved attribute, bit for bit
+    assert back.rms == calibration.rms and back.view_names == calibration.view_names
+    assert back.flags["fix_k3"] is False
+    assert back.pattern_size == (9, 6) and back.square_size == 30.0 and back.unit == "mm"
+    assert back.skipped == calibration.skipped
+    assert back.cvcore_version == calibration.cvcore_version and back.date == calibration.date
+    assert back.object_points is None and back.warnings == []      # not saved
+
+
+def test_calibrations_record_version_and_date(calibration):
+    import re
+
+    import cvcore
+
+    assert calibration.cvcore_version == cvcore.__version__
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", calibration.date)
 
 
 def test_yaml_is_read_by_opencv_filestorage(tmp_path, calibration):
@@ -440,6 +452,14 @@ def test_yaml_is_read_by_opencv_filestorage(tmp_path, calibration):
     assert fs.getNode("image_width").real() == 640
     assert fs.getNode("rms").real() == calibration.rms
     assert_allclose(fs.getNode("rvecs").mat(), calibration.rvecs, rtol=0, atol=0)
+    assert fs.getNode("format").string() == "cvcore-camera-calibration" and fs.getNode("version").real() == 2
+    assert (fs.getNode("board_width").real(), fs.getNode("board_height").real()) == (9, 6)
+    assert fs.getNode("square_size").real() == 30.0 and fs.getNode("unit").string() == "mm"
+    assert fs.getNode("date").string() == calibration.date
+    names = fs.getNode("view_names")
+    assert [names.at(i).string() for i in range(names.size())] == calibration.view_names
+    skipped = fs.getNode("skipped_views")
+    assert skipped.at(1).string() == 'odd "name".png'
     fs.release()
 
 
@@ -450,46 +470,202 @@ def test_load_opencv_written_yaml(tmp_path):
     fs.write("image_height", 480)
     fs.write("camera_matrix", K_TRUE)
     fs.write("distortion_coefficients", D_TRUE.reshape(1, 5))
+    fs.write("avg_reprojection_error", 0.25)
+    fs.write("extrinsic_parameters", np.array([[0.1, 0.2, 0.3, 1.0, 2.0, 30.0]]))
+    fs.write("image_points", np.zeros((1, 54, 2), np.float32))       # other nodes are left alone
     fs.release()
     cal = CameraCalibration.load(path)
     assert_allclose(cal.camera_matrix, K_TRUE)
     assert_allclose(cal.dist_coeffs, D_TRUE)
-    assert cal.image_size == (640, 480) and cal.n_views == 0
+    assert cal.image_size == (640, 480) and cal.n_views == 1 and cal.rms == 0.25
+    assert_allclose(cal.tvecs, [[1.0, 2.0, 30.0]])
+    assert cal.std_intrinsics is None and np.isnan(cal.intrinsics()["fx"][1])
+
+
+def test_load_opencv_written_xml(tmp_path):
+    path = tmp_path / "cv.xml"
+    fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
+    fs.write("image_width", 640)
+    fs.write("image_height", 480)
+    fs.write("camera_matrix", K_TRUE)
+    fs.write("distortion_coefficients", D_TRUE[:4].reshape(4, 1))
+    fs.release()
+    cal = CameraCalibration.load(path)
+    assert_allclose(cal.camera_matrix, K_TRUE, rtol=0, atol=0)
+    assert_allclose(cal.dist_coeffs, [*D_TRUE[:4], 0.0], rtol=0, atol=0)
+    assert cal.image_size == (640, 480) and cal.n_views == 0 and cal.rms is None
+
+
+def test_load_real_opencv_xml_intrinsics(shared_data):
+    # the Learning OpenCV 3 book's intrinsics.xml, written by cv::FileStorage
+    cal = CameraCalibration.load(shared_data / "calib" / "learning_opencv3_12x12" / "birdseye" / "intrinsics.xml")
+    assert cal.image_size == (1600, 1200)
+    assert_allclose(cal.camera_matrix, [[1747.3845059199218, 0, 800], [0, 1752.3330232672765, 600], [0, 0, 1]])
+    assert_allclose(cal.dist_coeffs, [0.10558825619798969, -1.2250501555283355, 0, 0, 4.230251436151784])
+
+
+def test_load_previous_version_files(tmp_path, calibration):
+    # version 1 (cvcore 0.1): format "cvcore.camera_calibration", NaN written as null / .nan
+    v1 = {"format": "cvcore.camera_calibration", "version": 1, "image_size": [640, 480],
+          "camera_matrix": calibration.camera_matrix.tolist(), "dist_coeffs": calibration.dist_coeffs.tolist(),
+          "rms": None, "per_view_rms": [None] * 5, "rvecs": calibration.rvecs.tolist(),
+          "tvecs": calibration.tvecs.tolist(), "std_intrinsics": calibration.std_intrinsics.tolist(),
+          "std_extrinsics": calibration.std_extrinsics.tolist(), "intrinsic_names": list(CameraCalibration.intrinsic_names),
+          "view_names": [], "flags": {"fix_k3": False}, "iterations": 7}
+    p = tmp_path / "v1.json"
+    p.write_text(json.dumps(v1))
+    cal = CameraCalibration.load(p)
+    assert_allclose(cal.camera_matrix, calibration.camera_matrix, rtol=0, atol=0)
+    assert cal.rms is None and cal.per_view_rms is None and cal.iterations == 7 and cal.flags == {"fix_k3": False}
+    y = tmp_path / "v1.yml"
+    y.write_text('%YAML:1.0\n---\nformat: "cvcore.camera_calibration"\nversion: 1\nimage_width: 640\n'
+                 'image_height: 480\ncamera_matrix: !!opencv-matrix\n   rows: 3\n   cols: 3\n   dt: d\n'
+                 '   data: [ 800.0, 0.0, 320.0,\n       0.0, 800.0, 240.0,\n       0.0, 0.0, 1.0 ]\n'
+                 'distortion_coefficients: !!opencv-matrix\n   rows: 1\n   cols: 5\n   dt: d\n'
+                 '   data: [ -0.1, 0.0, 0.0,\n       0.0, 0.0 ]\nrms: .nan\niterations: 0\n'
+                 'std_intrinsics: !!opencv-matrix\n   rows: 1\n   cols: 10\n   dt: d\n'
+                 '   data: [ 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0 ]\nflag_fix_k3: 1\n')
+    cal = CameraCalibration.load(y)
+    assert cal.fx == 800.0 and cal.rms is None and cal.flags == {"fix_k3": True}
+
+
+def _write(path, text):
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
 
 
 def test_load_rejects_foreign_and_corrupt_files(tmp_path, calibration):
     p = tmp_path / "x.json"
-    p.write_text(json.dumps({"format": "something-else", "version": 1}))
-    with pytest.raises(ValueError, match="not a cvcore camera calibration"):
-        CameraCalibration.load(p)
-    p.write_text("{ not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
-        CameraCalibration.load(p)
-    good = calibration.to_dict()
-    good["version"] = 99
-    p.write_text(json.dumps(good))
-    with pytest.raises(ValueError, match="version"):
-        CameraCalibration.load(p)
-    good = calibration.to_dict()
-    good["camera_matrix"] = [[1, 2], [3, 4]]
-    p.write_text(json.dumps(good))
-    with pytest.raises(ValueError, match="corrupt"):
-        CameraCalibration.load(p)
-    del good["rvecs"]
-    p.write_text(json.dumps(good))
-    with pytest.raises(ValueError, match="missing field"):
-        CameraCalibration.load(p)
-    y = tmp_path / "x.yml"
-    calibration.save(y)
-    y.write_text(y.read_text().replace("rows: 3", "rows: 4", 1))
-    with pytest.raises(ValueError, match="corrupt"):
-        CameraCalibration.load(y)
-    b = tmp_path / "x.bin"
-    b.write_bytes(b"\x89PNG\x00\xff\xfe")
+    good = {"format": "cvcore-camera-calibration", "version": 2, **calibration.to_dict()}
+    cases = [
+        ({"format": "something-else", "version": 1}, "not a cvcore camera calibration"),
+        ({**good, "version": 99}, "version 99 is not supported"),
+        ({**good, "version": 2.0}, "version must be an integer"),
+        ({**good, "camera_matrix": [[1, 2], [3, 4]]}, "camera_matrix must have shape"),
+        ({**good, "camera_matrix": [[800, 0, 320], [0, -1, 240], [0, 0, 1]]}, "positive focal"),
+        ({**good, "dist_coeffs": [0.1, 0.2, 0.3]}, "4 or 5 coefficients"),
+        ({**good, "dist_coeffs": ["0.1", 0, 0, 0, 0]}, "numbers only"),
+        ({**good, "image_size": [640.5, 480]}, "must be an integer"),
+        ({**good, "image_size": [True, 480]}, "must be an integer"),
+        ({**good, "iterations": "7"}, "iterations must be an integer"),
+        ({**good, "flags": {"fix_k3": "false"}}, "true or false"),
+        ({**good, "rvecs": [[0, 0]] * 5}, "rvecs must have shape"),
+        ({**good, "tvecs": good["tvecs"][:4]}, "same views"),
+        ({**good, "per_view_rms": [1.0]}, "per_view_rms must have length 5"),
+        ({**good, "view_names": [1, 2, 3, 4, 5]}, r"view_names\[0\] must be a string"),
+        ({**good, "skipped": [["a"]]}, r"skipped\[0\]"),
+        ({**good, "unit": "x" * 100}, "longer than 32"),
+        ({k: v for k, v in good.items() if k != "rvecs"}, "missing field 'rvecs'"),
+        ({**good, "rvecs": [[0.0, 0.0, 0.0]] * 1_000_000}, "more than"),
+    ]
+    for doc, match in cases:
+        p.write_text(json.dumps(doc))
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(p)
+    for text, match in [("{ not json", "not valid JSON"), ('{"format": NaN}', "not valid JSON"),
+                        (json.dumps(good).replace("0.0", "NaN", 1), "not valid JSON"),
+                        ('{"a": ' * 100 + "1" + "}" * 100, "nested"), (json.dumps(good)[:200], "not valid JSON")]:
+        _write(p, text)
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(p)
     with pytest.raises(ValueError, match="not a camera calibration"):
-        CameraCalibration.load(b)
+        CameraCalibration.load(_write(tmp_path / "x.bin", b"\x89PNG\x00\xff\xfe"))
     with pytest.raises(FileNotFoundError):
         CameraCalibration.load(tmp_path / "missing.json")
+    with pytest.raises(IsADirectoryError):
+        CameraCalibration.load(tmp_path)
+
+
+def test_load_rejects_hostile_yaml_and_xml(tmp_path, calibration):
+    y = tmp_path / "x.yml"
+    calibration.save(y)
+    text = y.read_text()
+    cases = [
+        (text.replace("rows: 3", "rows: 4", 1), "holds 9 numbers, not rows x cols = 12"),
+        (text.replace("rows: 3", "rows: 1000000000", 1), "declares 3000000000 elements"),
+        (text.replace("rows: 3", "rows: -3", 1), "rows must be a non-negative integer"),
+        (text.replace("dt: d", "dt: q", 1), "unsupported element type"),
+        (text.replace("image_width: 640", "image_width: .nan"), "must be an integer"),
+        (text.replace("image_width: 640", "image_width: &a 640"), "unsupported YAML construct"),
+        (text.replace("image_width: 640", "image_width: !!python/object:os.system 640"), "unsupported YAML tag"),
+        (text.replace("image_width: 640", "image_width: 640\nimage_width: 640"), "appears twice"),
+        (text.replace("version: 2", "version: 3"), "version 3 is not supported"),
+        (text.replace("format: ", "format: x").replace('x"cvcore', '"other'), "not a cvcore camera calibration"),
+        (text[:text.index("distortion_coefficients")], "missing 'distortion_coefficients'"),
+        (text.replace("   data: [ 8", "   data: [ .nan, 8").replace("rows: 3", "rows: 3", 1)
+         .replace("cols: 3", "cols: 3", 1), "holds 10 numbers"),
+        ("%YAML:1.0\n  indented: 1\n", "unexpected indentation"),
+        ("%YAML:1.0\njust text\n", "expected 'key: value'"),
+    ]
+    nan_k = text.replace("data: [ ", "data: [ .nan, ", 1).replace("rows: 3\n   cols: 3", "rows: 1\n   cols: 10", 1)
+    cases.append((nan_k, "camera_matrix must have shape|finite"))
+    nan_rms = text.replace(f"rms: {calibration.rms!r}", "rms: .nan")
+    cases.append((nan_rms, "rms must be finite"))
+    for bad, match in cases:
+        y.write_text(bad)
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(y)
+    x = tmp_path / "x.xml"
+    bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><opencv_storage><unit>&c;</unit></opencv_storage>')
+    for doc, match in [
+        (bomb, "refused unsafe XML"),
+        ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><opencv_storage>'
+         '<unit>&e;</unit></opencv_storage>', "refused unsafe XML"),
+        ("<opencv_storage><image_width>640", "not valid XML"),
+        ("<other/>", "not an OpenCV FileStorage"),
+        ('<opencv_storage><image_width>640</image_width><image_height>480</image_height><camera_matrix '
+         'type_id="opencv-matrix"><rows>100000</rows><cols>100000</cols><dt>d</dt><data>1</data></camera_matrix>'
+         '<distortion_coefficients type_id="opencv-matrix"><rows>1</rows><cols>4</cols><dt>d</dt>'
+         '<data>0 0 0 0</data></distortion_coefficients></opencv_storage>', "declares 10000000000 elements"),
+        ('<opencv_storage><image_width>640</image_width><image_height>480</image_height><camera_matrix '
+         'type_id="opencv-matrix"><rows>3</rows><cols>3</cols><dt>d</dt><data>1 0 0 0 1 0 0 0 .Nan</data>'
+         '</camera_matrix><distortion_coefficients type_id="opencv-matrix"><rows>1</rows><cols>4</cols><dt>d</dt>'
+         '<data>0 0 0 0</data></distortion_coefficients></opencv_storage>', "finite"),
+    ]:
+        x.write_text(doc)
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(x)
+
+
+def test_save_checks_the_output_path_first(tmp_path, calibration):
+    with pytest.raises(IsADirectoryError):
+        calibration.save(tmp_path)
+    with pytest.raises(ValueError, match=r"must end in \.json or \.yml or \.yaml"):
+        calibration.save(tmp_path / "cam.txt")
+    with pytest.raises(ValueError, match=r"must end in \.json"):
+        calibration.save(tmp_path / "cam.yml", format="json")
+    with pytest.raises(ValueError, match="format must be one of"):
+        calibration.save(tmp_path / "cam.json", format="xml")
+    with pytest.raises(FileNotFoundError, match="folder does not exist"):
+        calibration.save(tmp_path / "no" / "cam.json")
+    assert not list(tmp_path.iterdir())
+    path, fmt = CameraCalibration.output_format(tmp_path / "cam.YAML")
+    assert fmt == "yaml" and path.endswith("cam.YAML")
+
+
+def test_constructor_validates_and_declares_every_attribute(calibration):
+    from cvcore.calibration._assemble import ARGUMENTS
+
+    args = {a: getattr(calibration, a) for a in ARGUMENTS}
+    assert set(vars(calibration)) == set(ARGUMENTS)
+    assert CameraCalibration(**args) == calibration
+    for change, exc, match in [
+        ({"camera_matrix": np.eye(2)}, ValueError, "camera_matrix"),
+        ({"rms": float("nan")}, ValueError, "rms"),
+        ({"rms": -1.0}, ValueError, "rms"),
+        ({"per_view_rms": np.zeros(4)}, ValueError, "per_view_rms"),
+        ({"std_intrinsics": np.full(10, np.nan)}, ValueError, "std_intrinsics"),
+        ({"view_names": ["a"]}, ValueError, "view_names"),
+        ({"flags": {"fix_k3": 1}}, TypeError, "flags"),
+        ({"image_size": (0, 480)}, ValueError, "image_size"),
+        ({"skipped": [("a", 1)]}, TypeError, r"skipped\[0\]\[1\]"),
+        ({"object_points": [np.zeros((4, 3))]}, ValueError, "together"),
+    ]:
+        with pytest.raises(exc, match=match):
+            calibration.replace(**change)
+    with pytest.raises(TypeError, match="unknown"):
+        calibration.replace(colour="red")
 
 
 def test_schur_step_equals_dense_solve():
