@@ -186,3 +186,11 @@ def test_subpixel_must_be_a_bool():
         find_chessboard_corners(np.zeros((64, 64), np.uint8), (3, 3), subpixel=1)
     with pytest.raises(ValueError, match="channels|shape"):
         find_chessboard_corners(np.zeros((64, 64, 2), np.uint8), (3, 3))
+
+
+def test_pattern_needs_three_corners_per_side_like_opencv():
+    # regression: (2, n) was accepted and could never be found (the grid grows from a 3x3 seed)
+    with pytest.raises(ValueError, match=r"pattern_size\[0\].*>= 3"):
+        find_chessboard_corners(np.zeros((64, 64), np.uint8), (2, 5))
+    with pytest.raises(ValueError, match="too large for chessboard detection"):
+        find_chessboard_corners(np.full((64, 64), 1e300), (3, 3))

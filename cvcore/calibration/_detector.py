@@ -48,7 +48,11 @@ def work_image(image, name="image"):
     g = _validate.grey_image(image, name, dtype=np.float64)
     if min(g.shape) < 16:
         raise ValueError(f"{name} is too small for chessboard detection: {g.shape[1]}x{g.shape[0]}")
-    return np.ascontiguousarray(g * 255.0, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(g * 255.0, dtype=np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} has values too large for chessboard detection (beyond float32's range)")
+    return out
 
 
 def detect_grid(grey, limit):

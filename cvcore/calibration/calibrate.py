@@ -109,10 +109,6 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     [[800.0, 0.0, 320.0], [0.0, 800.0, 240.0], [0.0, 0.0, 1.0]]
     """
     objs, imgs = _validate.point_views(object_points, image_points)
-    for name, views in (("object_points", objs), ("image_points", imgs)):
-        big = max(float(np.abs(v).max()) for v in views)
-        if big > 1e8:
-            raise ValueError(f"{name} must be within +/-1e8 (got a coordinate of {big:.3g})")
     size = _validate.image_size(image_size)
     for k, o in enumerate(objs):
         _planar(o, k)

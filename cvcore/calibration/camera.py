@@ -109,7 +109,7 @@ def project_points(object_points, rvec, tvec, camera_matrix, dist_coeffs=None):
     >>> project_points([[0, 0, 0], [1, 0, 0]], [0, 0, 0], [0, 0, 10], K).tolist()
     [[50.0, 40.0], [60.0, 40.0]]
     """
-    obj = _validate.points(object_points, "object_points", dims=3, allow_2d_for_3d=True)
+    obj = _validate.points(object_points, "object_points", dims=3, min_count=0, allow_2d_for_3d=True)
     r, t = _vector3(rvec, "rvec"), _vector3(tvec, "tvec")
     K = _validate.camera_matrix(camera_matrix)
     d = _validate.dist_coeffs(dist_coeffs)

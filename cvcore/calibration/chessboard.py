@@ -56,7 +56,8 @@ def find_chessboard_corners(image, pattern_size, *, subpixel=True):
         becomes grey with BT.601 weights. At least 16 pixels each way.
     pattern_size : (cols, rows)
         Inner corners per row and per column, as OpenCV counts them (a board
-        of 10 x 7 squares has 9 x 6 inner corners). ``"9x6"`` also works.
+        of 10 x 7 squares has 9 x 6 inner corners), at least 3 each as
+        OpenCV requires. ``"9x6"`` also works.
     subpixel : bool
         Refine the corners to sub-pixel accuracy (gradient orthogonality in a
         window of half-size 11 pixels, as ``cornerSubPix(winSize=(11, 11))``,
@@ -86,6 +87,6 @@ def find_chessboard_corners(image, pattern_size, *, subpixel=True):
     >>> np.round(corners[0], 1).tolist()
     [59.5, 59.5]
     """
-    cols, rows = _validate.pattern_size(pattern_size)
+    cols, rows = _validate.pattern_size(pattern_size, low=3)
     subpixel = _validate.boolean(subpixel, "subpixel")
     return _detector.find_corners(_detector.work_image(image), cols, rows, subpixel)

@@ -98,7 +98,7 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, unit=Non
     >>> cal.n_views, bool(abs(cal.fx / views.camera_matrix[0, 0] - 1) < 0.01)
     (6, True)
     """
-    cols, rows = _validate.pattern_size(pattern_size)
+    cols, rows = _validate.pattern_size(pattern_size, low=3)
     square = _validate.positive(square_size, "square_size")
     unit = None if unit is None else _validate_unit(unit)
     reject_outliers = _validate.boolean(reject_outliers, "reject_outliers")
