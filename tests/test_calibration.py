@@ -75,7 +75,7 @@ def test_project_points_matches_opencv():
 
 
 def test_lm_jacobian_matches_finite_differences():
-    from cvcore.calibration import lm
+    from cvcore.calibration import _lm as lm
 
     objs, imgs = _synthetic(3, noise=0.3)
     prob = lm.Problem(objs, imgs)
@@ -190,7 +190,7 @@ def test_find_homography_rejects_bad_input():
 
 def test_one_dlt_for_single_and_stacked_views():
     # the DLT is written once: find_homography and the calibration's stacked homographies agree
-    from cvcore.calibration.homography import homographies
+    from cvcore.calibration._homography import homographies
 
     rng = np.random.default_rng(8)
     H = np.array([[1.1, 0.2, 5], [-0.1, 0.95, 3], [2e-4, -1e-4, 1]])
@@ -264,7 +264,7 @@ def test_zhang_without_distortion_matches_his_other_result(shared_data):
 
 
 def _calibrate_no_distortion(model, views):
-    from cvcore.calibration import lm
+    from cvcore.calibration import _lm as lm
     from cvcore.calibration.calibrate import calibrate_camera as cc
 
     cal = cc([model] * 5, views, (640, 480), estimate_skew=True, zero_tangent_dist=True, fix_k3=True)
@@ -670,7 +670,7 @@ def test_constructor_validates_and_declares_every_attribute(calibration):
 
 def test_schur_step_equals_dense_solve():
     from cvcore._ext import _calib
-    from cvcore.calibration import lm
+    from cvcore.calibration import _lm as lm
 
     objs, imgs = _synthetic(4, noise=0.3)
     prob = lm.Problem(objs, imgs)
@@ -725,3 +725,61 @@ def test_exact_data_is_recovered_exactly(f, aspect, k1, seed):
     cal = calibrate_camera(objs, imgs, (640, 480))
     np.testing.assert_allclose(cal.camera_matrix, K, rtol=1e-7)
     assert cal.rms < 1e-6
+
+
+def test_zhang_functions_check_their_arguments():
+    # regression: the public zhang functions took anything (and lm.Problem read past short arrays)
+    from cvcore.calibration import zhang
+
+    with pytest.raises(ValueError, match=r"homographies\[0\] must be a 3x3"):
+        zhang.intrinsics_from_homographies([np.eye(2)], (640, 480))
+    with pytest.raises(ValueError, match="singular"):
+        zhang.pose_from_homography(np.zeros((3, 3)), K_TRUE)
+    with pytest.raises(TypeError, match="estimate_skew"):
+        zhang.intrinsics_from_homographies([np.eye(3)] * 3, (640, 480), estimate_skew=1)
+    with pytest.raises(zhang.DegenerateViewsError, match="views"):
+        zhang.intrinsics_from_homographies([np.eye(3)] * 3, (640, 480))
+    board = chessboard_points((4, 3))
+    with pytest.raises(ValueError, match="n_coeffs"):
+        zhang.initial_radial_distortion([board], [board[:, :2]], K_TRUE, [[0, 0, 0]], [[0, 0, 5]], n_coeffs=4)
+    with pytest.raises(ValueError, match="tvecs must hold one vector per view"):
+        zhang.initial_radial_distortion([board], [board[:, :2]], K_TRUE, [[0, 0, 0]], [[0, 0, 5]] * 2)
+
+
+def test_modules_share_internals_only_through_private_modules():
+    # regression: calibration.images imported chessboard._grey, datasets called _ext directly
+    import ast
+    import importlib
+    import pathlib
+
+    import cvcore
+
+    root = pathlib.Path(cvcore.__file__).parent
+    files = sorted((root / "calibration").glob("*.py")) + [root / "datasets.py"]
+    for f in files:
+        package = "cvcore.calibration" if f.parent.name == "calibration" else "cvcore"
+        for node in ast.walk(ast.parse(f.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level \
+                else node.module
+            for alias in node.names:
+                if alias.name.startswith("_") and alias.name != "__version__":
+                    # a private name is only fine when it is a module (made for sharing)
+                    assert importlib.util.find_spec(f"{base}.{alias.name}") is not None, \
+                        f"{f.name} imports the private name {alias.name} from {base}"
+        if f.name == "datasets.py":
+            assert "_ext" not in f.read_text()
+
+
+def test_undistort_image_stops_on_ctrl_c(interrupt_check):
+    # maps and remap run in row blocks: a 48-megapixel undistortion stops within the limit
+    interrupt_check("""
+import numpy as np
+from cvcore.calibration import undistort_image
+img = np.zeros((6000, 8000), np.float32)
+K = [[5000, 0, 4000], [0, 5000, 3000], [0, 0, 1]]
+print("READY", flush=True)
+for _ in range(20):
+    undistort_image(img, K, [-0.2, 0.1, 0, 0, 0])
+""")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
-from . import lm
-from .homography import homographies
-from .zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
+from . import _lm as lm
+from ._homography import homographies
+from ._zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
                     poses_from_homographies)
 
 

@@ -198,12 +198,17 @@ def undistort_maps(image_size, camera_matrix, dist_coeffs, new_camera_matrix=Non
     return _maps(w, h, K, d, P)
 
 
+def _row_blocks(h, w):
+    """Row slices of about a million pixels: one kernel call each, so Ctrl-C stays prompt."""
+    step = max(1, (1 << 20) // w)
+    return [slice(r, r + step) for r in range(0, h, step)]
+
+
 def _maps(w, h, K, d, P):
     map_x = np.empty((h, w), np.float32)
     map_y = np.empty((h, w), np.float32)
-    step = max(1, (1 << 20) // w)         # about a million pixels per kernel call: Ctrl-C stays prompt
-    for r in range(0, h, step):
-        _calib.undistort_maps(K, d, P, r, map_x[r:r + step], map_y[r:r + step])
+    for rows in _row_blocks(h, w):
+        _calib.undistort_maps(K, d, P, rows.start, map_x[rows], map_y[rows])
     return map_x, map_y
 
 
@@ -239,7 +244,8 @@ def undistort_image(image, camera_matrix, dist_coeffs, new_camera_matrix=None):
     work = np.float64 if img.dtype == np.float64 else np.float32
     src = np.ascontiguousarray(src, dtype=work)
     out = np.empty((h, w, src.shape[2]), work)
-    _calib.remap_bilinear(src, map_x, map_y, 0.0, out)
+    for rows in _row_blocks(h, w):
+        _calib.remap_bilinear(src, map_x[rows], map_y[rows], 0.0, out[rows])
     if img.dtype.kind in "ui":
         info = np.iinfo(img.dtype)
         out = np.clip(np.rint(out), info.min, info.max)

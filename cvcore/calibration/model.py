@@ -33,7 +33,7 @@ from .._validate import modelfile
 from .._version import __version__
 from . import _filestorage
 from ._assemble import ARGUMENTS, SAVED
-from .lm import INTRINSIC_NAMES
+from ._lm import INTRINSIC_NAMES
 
 __all__ = ["CameraCalibration"]
 
