@@ -463,17 +463,20 @@ def test_yaml_is_read_by_opencv_filestorage(tmp_path, calibration):
     fs.release()
 
 
-def test_load_opencv_written_yaml(tmp_path):
-    path = tmp_path / "cv.yml"
+def _opencv_file(path, dist, **extra):
+    """A camera written by cv2.FileStorage (YAML or XML by the extension), as OpenCV's sample writes it."""
     fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
-    fs.write("image_width", 640)
-    fs.write("image_height", 480)
-    fs.write("camera_matrix", K_TRUE)
-    fs.write("distortion_coefficients", D_TRUE.reshape(1, 5))
-    fs.write("avg_reprojection_error", 0.25)
-    fs.write("extrinsic_parameters", np.array([[0.1, 0.2, 0.3, 1.0, 2.0, 30.0]]))
-    fs.write("image_points", np.zeros((1, 54, 2), np.float32))       # other nodes are left alone
+    for key, value in {"image_width": 640, "image_height": 480, "camera_matrix": K_TRUE,
+                       "distortion_coefficients": dist, **extra}.items():
+        fs.write(key, value)
     fs.release()
+    return path
+
+
+def test_load_opencv_written_yaml(tmp_path):
+    path = _opencv_file(tmp_path / "cv.yml", D_TRUE.reshape(1, 5), avg_reprojection_error=0.25,
+                        extrinsic_parameters=np.array([[0.1, 0.2, 0.3, 1.0, 2.0, 30.0]]),
+                        image_points=np.zeros((1, 54, 2), np.float32))      # other nodes are left alone
     cal = CameraCalibration.load(path)
     assert_allclose(cal.camera_matrix, K_TRUE)
     assert_allclose(cal.dist_coeffs, D_TRUE)
@@ -483,14 +486,7 @@ def test_load_opencv_written_yaml(tmp_path):
 
 
 def test_load_opencv_written_xml(tmp_path):
-    path = tmp_path / "cv.xml"
-    fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
-    fs.write("image_width", 640)
-    fs.write("image_height", 480)
-    fs.write("camera_matrix", K_TRUE)
-    fs.write("distortion_coefficients", D_TRUE[:4].reshape(4, 1))
-    fs.release()
-    cal = CameraCalibration.load(path)
+    cal = CameraCalibration.load(_opencv_file(tmp_path / "cv.xml", D_TRUE[:4].reshape(4, 1)))
     assert_allclose(cal.camera_matrix, K_TRUE, rtol=0, atol=0)
     assert_allclose(cal.dist_coeffs, [*D_TRUE[:4], 0.0], rtol=0, atol=0)
     assert cal.image_size == (640, 480) and cal.n_views == 0 and cal.rms is None
