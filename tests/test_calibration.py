@@ -74,14 +74,20 @@ def test_project_points_matches_opencv():
     assert_allclose(ours4, ref4, atol=1e-9)
 
 
-def test_lm_jacobian_matches_finite_differences():
+def _lm_problem(n_views, skew):
+    """The LM problem of noisy synthetic views with its normal equations filled at a fixed camera."""
     from cvcore.calibration import _lm as lm
 
-    objs, imgs = _synthetic(3, noise=0.3)
+    objs, imgs = _synthetic(n_views, noise=0.3)
     prob = lm.Problem(objs, imgs)
-    q = np.array([800.0, 790, 320, 240, 0.7, -0.2, 0.1, 0.001, -0.002, 0.03])
-    poses = np.array([[*r, *t] for r, t in _poses(3)])
+    q = np.array([800.0, 790, 320, 240, skew, -0.2, 0.1, 0.001, -0.002, 0.03])
+    poses = np.array([[*r, *t] for r, t in _poses(n_views)])
     prob.evaluate(q, poses, True)
+    return lm, prob, q, poses
+
+
+def test_lm_jacobian_matches_finite_differences():
+    lm, prob, q, poses = _lm_problem(3, 0.7)
     U, W, gi, ge = prob.U.copy(), prob.W.copy(), prob.gi.copy(), prob.ge.copy()
 
     def residual(q, poses):
@@ -666,13 +672,8 @@ def test_constructor_validates_and_declares_every_attribute(calibration):
 
 def test_schur_step_equals_dense_solve():
     from cvcore._ext import _calib
-    from cvcore.calibration import _lm as lm
 
-    objs, imgs = _synthetic(4, noise=0.3)
-    prob = lm.Problem(objs, imgs)
-    q = np.array([800.0, 790, 320, 240, 0.0, -0.2, 0.1, 0.001, -0.002, 0.03])
-    poses = np.array([[*r, *t] for r, t in _poses(4)])
-    prob.evaluate(q, poses, True)
+    lm, prob, q, poses = _lm_problem(4, 0.0)
     free = np.array([1, 1, 1, 1, 0, 1, 1, 1, 1, 1], bool)
     T, *_ = lm.parametrisation(free, q)
     A = np.ascontiguousarray(T.T @ prob.U @ T)
