@@ -17,6 +17,10 @@ from .report import calibration_warnings
 __all__ = ["calibrate_images", "CalibrationError"]
 
 
+#: Images without a board kept to suggest the right pattern size.
+_SUGGEST_FROM = 6
+
+
 class CalibrationError(ValueError):
     """Calibration from images is impossible (no board found, too few views, ...)."""
 
@@ -32,7 +36,7 @@ def _load(item):
 def _suggest_pattern(greys, cols, rows):
     """Explain a wrong pattern size, using the grid the detector does see."""
     seen = {}
-    for g in greys[:6]:
+    for g in greys[:_SUGGEST_FROM]:
         grid, _ = _detector.detect_grid(g, 60)
         if grid is not None and min(grid.shape[:2]) >= 3:
             key = tuple(sorted(grid.shape[:2], reverse=True))
@@ -132,7 +136,8 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, unit=Non
             corners = _detector.find_corners(grey, cols, rows)
             if corners is None:
                 skipped.append((name, "no complete chessboard found"))
-                greys.append(grey)
+                if len(greys) < _SUGGEST_FROM:          # enough to suggest a pattern size; bounded memory
+                    greys.append(grey)
                 status = "no board"
             else:
                 found.append((name, corners, (grey.shape[1], grey.shape[0])))
