@@ -95,8 +95,9 @@ def test_find_homography_fuzz(src, dst, refine):
 @given(n=st.integers(4, 30), seed=st.integers(0, 2**31), noise=st.sampled_from([0.0, 0.0, 1e-3, 1.0]))
 def test_find_homography_maps_points(n, seed, noise):
     rng = np.random.default_rng(seed)
-    H = np.array([[1.0, 0.1, 5], [0.05, 0.9, -3], [1e-3, -5e-4, 1]]) + rng.normal(0, 0.02, (3, 3)) * [1, 1, 5]
-    H[2, 2] = 1.0
+    # a plane seen by a camera: the points stay well in front of the horizon (w in about 0.6..1.4)
+    H = np.array([[1.0, 0.1, 5], [0.05, 0.9, -3], [1e-3, -5e-4, 1]])
+    H += rng.normal(0, 1, (3, 3)) * [[0.05, 0.05, 5], [0.05, 0.05, 5], [5e-4, 5e-4, 0]]
     src = rng.uniform(0, 200, (n, 2))
     dst = cv2.perspectiveTransform(src.reshape(-1, 1, 2), H).reshape(-1, 2) + rng.normal(0, noise, (n, 2))
     ours = run("find_homography", find_homography, src, dst)
@@ -106,11 +107,15 @@ def test_find_homography_maps_points(n, seed, noise):
     err = np.sum((proj - dst) ** 2)
     dlt = find_homography(src, dst, refine=False)
     assert err <= np.sum((cv2.perspectiveTransform(src.reshape(-1, 1, 2), dlt).reshape(-1, 2) - dst) ** 2) + 1e-12
+    # converged: refining its own result again gains nothing
+    from cvcore.calibration._homography import _refine
+
+    again = cv2.perspectiveTransform(src.reshape(-1, 1, 2), _refine(ours, src, dst)).reshape(-1, 2)
+    assert np.sum((again - dst) ** 2) >= err * (1 - 1e-6) - 1e-12
     ref = cv2.findHomography(src, dst, 0)[0]
     if ref is not None:
-        # the geometric error can have several minima with few noisy points; never clearly worse than OpenCV
         err_ref = np.sum((cv2.perspectiveTransform(src.reshape(-1, 1, 2), ref).reshape(-1, 2) - dst) ** 2)
-        assert err <= err_ref * (1 + 1e-3) + 1e-12
+        assert err <= err_ref * (1 + 1e-6) + 1e-12
     COUNTS["find_homography checked"] += 1
 
 
