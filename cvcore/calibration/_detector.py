@@ -45,13 +45,17 @@ def work_image(image, name="image"):
     colour); nothing depends on the image's own maximum. For uint8 the values
     are the grey levels themselves, exactly.
     """
-    g = _validate.grey_image(image, name, dtype=np.float64)
-    if min(g.shape) < 16:
-        raise ValueError(f"{name} is too small for chessboard detection: {g.shape[1]}x{g.shape[0]}")
-    with np.errstate(over="ignore"):
-        out = np.ascontiguousarray(g * 255.0, dtype=np.float32)
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} has values too large for chessboard detection (beyond float32's range)")
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8:
+        # 8 bits: the policy's grey levels are the uint8 grey itself (no float64 copy of a large photo)
+        out = _validate.grey_uint8(image, name).astype(np.float32)
+    else:
+        g = _validate.grey_image(image, name, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            out = np.ascontiguousarray(g * 255.0, dtype=np.float32)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"{name} has values too large for chessboard detection (beyond float32's range)")
+    if min(out.shape) < 16:
+        raise ValueError(f"{name} is too small for chessboard detection: {out.shape[1]}x{out.shape[0]}")
     return out
 
 
