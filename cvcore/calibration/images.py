@@ -128,7 +128,7 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, unit=Non
             try:
                 grey = _detector.work_image(_load(item), f"images_or_paths[{k}]")
             except (ValueError, TypeError, OSError) as exc:
-                skipped.append((name, f"unreadable: {exc}"))
+                skipped.append((name, f"unreadable: {exc}"[:1000]))
                 bar.update(1, status=f"{name}: unreadable")
                 if legacy:
                     legacy(k + 1, len(items), name, "unreadable")

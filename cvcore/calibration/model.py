@@ -386,6 +386,9 @@ class CameraCalibration:
         True
         """
         path, fmt = self.output_format(path, format)
+        if max(self.n_views, len(self.skipped)) > MAX_VIEWS:
+            raise ValueError(f"a calibration file holds at most {MAX_VIEWS} views (this one has {self.n_views} "
+                             f"and {len(self.skipped)} skipped)")
         if fmt == "json":
             modelfile.write_json(path, self.to_dict(), kind=FORMAT, version=VERSION)
         else:
