@@ -644,6 +644,10 @@ def test_save_checks_the_output_path_first(tmp_path, calibration):
     assert not list(tmp_path.iterdir())
     path, fmt = CameraCalibration.output_format(tmp_path / "cam.YAML")
     assert fmt == "yaml" and path.endswith("cam.YAML")
+    many = calibration.replace(rvecs=np.zeros((10_001, 3)), tvecs=np.ones((10_001, 3)), per_view_rms=None,
+                               std_extrinsics=None, view_names=None)
+    with pytest.raises(ValueError, match="at most 10000 views"):       # load would refuse it
+        many.save(tmp_path / "many.json")
 
 
 def test_constructor_validates_and_declares_every_attribute(calibration):
