@@ -160,6 +160,15 @@ def test_one_distortion_model_for_points_maps_and_projection():
     assert distort_normalized(np.zeros((0, 2)), D_TRUE).shape == (0, 2)
 
 
+def test_undistort_points_without_preimage_are_nan():
+    # regression: beyond the fold of strong barrel distortion Newton returned a wrong point silently
+    d = [-0.5, 0.0, 0.0, 0.0, 0.0]                 # r_d = r (1 - r^2 / 2): at most 0.544 (at r = 0.816)
+    out = undistort_points([[0.5, 0.0], [0.55, 0.0], [0.3, 0.3], [0.0, -0.6]], np.eye(3), d)
+    r = out[0, 0]
+    assert abs(r * (1 - 0.5 * r * r) - 0.5) < 1e-14 and r < 0.816
+    assert np.isnan(out[1]).all() and np.isfinite(out[2]).all() and np.isnan(out[3]).all()
+
+
 def test_rotation_to_rvec_validates():
     with pytest.raises(ValueError, match="rotation matrix"):
         rotation_to_rvec(np.ones((3, 3)))

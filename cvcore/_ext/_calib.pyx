@@ -5,7 +5,7 @@
 #
 # Intrinsics vector (10): fx, fy, cx, cy, skew, k1, k2, p1, p2, k3.
 # Pose vector (6 per view): Rodrigues rotation r (3), translation t (3).
-from libc.math cimport sqrt, sin, cos, floor
+from libc.math cimport sqrt, sin, cos, floor, NAN
 from cvcore._ext._types cimport real_t
 from cvcore._ext._distortion cimport distort, distort_jacobian, undistort
 
@@ -234,13 +234,15 @@ def distort_points(const double[:, ::1] xy, const double[::1] d, double[:, ::1] 
 
 
 def undistort_points(const double[:, ::1] xy, const double[::1] d, int max_iter, double[:, ::1] out):
-    """out[i] = the normalised point whose distortion is xy[i] (Newton from xy[i])."""
+    """out[i] = the normalised point whose distortion is xy[i] (Newton from xy[i]); NaN where none is."""
     cdef Py_ssize_t i
     with nogil:
         for i in range(xy.shape[0]):
             out[i, 0] = xy[i, 0]
             out[i, 1] = xy[i, 1]
-            undistort(xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1], max_iter)
+            if not undistort(xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1], max_iter):
+                out[i, 0] = NAN
+                out[i, 1] = NAN
 
 
 def undistort_maps(const double[:, ::1] K, const double[::1] d, const double[:, ::1] P, Py_ssize_t row0,

@@ -29,12 +29,16 @@ cdef inline void distort_jacobian(double x, double y, const double* d, double* a
     c[0] = rad + y2 * D + 6.0 * d[2] * y + 2.0 * d[3] * x
 
 
-cdef inline void undistort(double xd, double yd, const double* d, double* x, double* y,
+cdef inline bint undistort(double xd, double yd, const double* d, double* x, double* y,
                            int max_iter) noexcept nogil:
     """Invert ``distort`` by Newton's method from the start point (x, y), in place.
 
     Stops at machine precision (a step below 1e-15), after ``max_iter`` steps,
     or where the Jacobian is singular or the iterate is no longer finite.
+    Returns True when (x, y) is a true preimage on the lens model's unfolded
+    side: it distorts back to (xd, yd) and the Jacobian there is positive
+    (beyond the radius where strong barrel distortion folds over, no point
+    maps to (xd, yd), or a second, wrong one does).
     """
     cdef double ex, ey, a, b, c, det, dx, dy, px, py
     cdef int it
@@ -43,16 +47,19 @@ cdef inline void undistort(double xd, double yd, const double* d, double* x, dou
         ex = px - xd
         ey = py - yd
         if ex == 0.0 and ey == 0.0:
-            return
+            break
         distort_jacobian(x[0], y[0], d, &a, &b, &c)
         det = a * c - b * b
         if not (fabs(det) > 1e-300):
-            return
+            break
         dx = (c * ex - b * ey) / det
         dy = (a * ey - b * ex) / det
         if not (fabs(dx) + fabs(dy) < 1e300):
-            return
+            break
         x[0] -= dx
         y[0] -= dy
         if fabs(dx) + fabs(dy) < 1e-15:
-            return
+            break
+    distort(x[0], y[0], d, &px, &py)
+    distort_jacobian(x[0], y[0], d, &a, &b, &c)
+    return (fabs(px - xd) + fabs(py - yd) <= 1e-9 * (1.0 + fabs(xd) + fabs(yd))) and a > 0 and a * c - b * b > 0

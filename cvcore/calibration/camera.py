@@ -143,7 +143,9 @@ def undistort_points(points, camera_matrix, dist_coeffs, *, new_camera_matrix=No
     """Remove lens distortion from pixel coordinates (``cv2.undistortPoints``).
 
     The distortion is inverted with Newton's method to machine precision
-    (OpenCV's default stops after 5 fixed-point iterations).
+    (OpenCV's default stops after 5 fixed-point iterations). A point that no
+    undistorted point maps to (beyond the radius where strong barrel
+    distortion folds back) comes out as NaN rather than as a wrong guess.
 
     Parameters
     ----------
@@ -164,6 +166,8 @@ def undistort_points(points, camera_matrix, dist_coeffs, *, new_camera_matrix=No
     >>> K = [[100, 0, 50], [0, 100, 40], [0, 0, 1]]
     >>> undistort_points([[60, 40]], K, [0, 0, 0, 0]).tolist()
     [[0.1, 0.0]]
+    >>> undistort_points([[150, 40]], K, [-0.5, 0, 0, 0]).tolist()   # beyond the fold at radius 0.544
+    [[nan, nan]]
     """
     pts = _validate.points(points, "points", min_count=0)
     K = _validate.camera_matrix(camera_matrix)
