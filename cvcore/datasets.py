@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from . import _validate
+from .calibration import _geometry, _render
 
 __all__ = ["ChessboardViews", "synthetic_chessboard_views"]
 
@@ -48,16 +49,12 @@ class ChessboardViews:
 
 def _look_at_pose(rng, board_centre, max_tilt, distance, K, image_size):
     """Random pose: board tilted up to ``max_tilt`` degrees, centred near the optical axis."""
-    from .calibration.camera import rotation_to_rvec
-
     tilt = np.deg2rad(rng.uniform(0.25, 1.0) * max_tilt)
     axis_angle = rng.uniform(0, 2 * np.pi)
     axis = np.array([np.cos(axis_angle), np.sin(axis_angle), 0.0])
     # rotation about an in-plane axis (tilt) then about the optical axis (roll)
-    from .calibration.camera import rodrigues
-
-    R_tilt = rodrigues(axis * tilt)
-    R_roll = rodrigues(np.array([0, 0, rng.uniform(-0.5, 0.5)]))
+    R_tilt = _geometry.rotation(axis * tilt)
+    R_roll = _geometry.rotation(np.array([0, 0, rng.uniform(-0.5, 0.5)]))
     R = R_tilt @ R_roll
     w, h = image_size
     # aim the board centre at a random point of the central image region
@@ -66,19 +63,19 @@ def _look_at_pose(rng, board_centre, max_tilt, distance, K, image_size):
     ray = np.linalg.solve(K, [u, v, 1.0])
     centre_cam = ray / np.linalg.norm(ray) * distance
     t = centre_cam - R @ board_centre
-    return rotation_to_rvec(R), t
+    return _geometry.rotation_to_rvec(R), t
 
 
 def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=30.0, image_size=(640, 480),
                                camera_matrix=None, dist_coeffs=None, max_tilt=45.0, blur=0.8, noise=2.0,
-                               uneven_light=0.35, supersampling=3, seed=0):
+                               uneven_light=0.35, supersampling=3, random_state=None, seed=None):
     """Render photo-like views of a chessboard seen by a known camera.
 
     Each view places the board at a random pose (tilted up to ``max_tilt``
     degrees, fully inside the image), renders it through the pinhole camera
     with lens distortion (anti-aliased, ``supersampling^2`` samples per pixel),
     then applies defocus blur, an uneven illumination field with vignetting,
-    and Gaussian sensor noise. The same seed gives the same views.
+    and Gaussian sensor noise. The same ``random_state`` gives the same views.
 
     Parameters
     ----------
@@ -101,9 +98,12 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
     uneven_light : float
         Strength of the illumination gradient and vignetting (0: even light).
     supersampling : int
-        Samples per pixel side for anti-aliasing (1-8).
-    seed : int
-        Random seed.
+        Samples per pixel side for anti-aliasing (1-8; at most 2^25 samples per
+        view in all, i.e. ``W * H * supersampling^2``).
+    random_state : int, numpy.random.Generator or None
+        Source of the poses, light and noise (None: fresh entropy).
+    seed : int, optional
+        Deprecated alias of ``random_state``.
 
     Returns
     -------
@@ -111,16 +111,13 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
 
     Examples
     --------
-    >>> views = synthetic_chessboard_views(2, image_size=(320, 240), seed=1)
+    >>> views = synthetic_chessboard_views(2, image_size=(320, 240), random_state=1)
     >>> len(views.images), views.images[0].shape, views.images[0].dtype
     (2, (240, 320), dtype('uint8'))
     >>> views.image_points[0].shape
     (54, 2)
     """
-    from ._ext import _chessboard
-    from .calibration.calibrate import chessboard_points
-    from .calibration.camera import project_points, rodrigues
-
+    random_state = _validate.random_state_alias(random_state, seed, where="synthetic_chessboard_views")
     n_views = _validate.integer(n_views, "n_views", low=1, high=1000)
     cols, rows = _validate.pattern_size(pattern_size)
     square = _validate.positive(square_size, "square_size")
@@ -134,42 +131,39 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
     noise = _validate.non_negative(noise, "noise")
     uneven_light = _validate.real(uneven_light, "uneven_light", low=0.0, high=0.9)
     ss = _validate.integer(supersampling, "supersampling", low=1, high=8)
-    rng = _validate.random_state(seed, "seed")
+    if w * h * ss * ss > _render.MAX_SAMPLES:
+        raise ValueError(f"image_size {w}x{h} with supersampling {ss} needs {w * h * ss * ss} samples per view, "
+                         f"more than {_render.MAX_SAMPLES}; lower supersampling or image_size")
+    rng = _validate.random_state(random_state)
     if camera_matrix is None:
         K = np.array([[0.95 * w, 0, (w - 1) / 2 + 0.013 * w], [0, 0.95 * w, (h - 1) / 2 - 0.011 * h], [0, 0, 1]])
     else:
         K = _validate.camera_matrix(camera_matrix)
     d = np.array([-0.25, 0.09, 0.0008, -0.0005, 0.0]) if dist_coeffs is None else _validate.dist_coeffs(dist_coeffs)
-    q = np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *d])
+    q = _geometry.intrinsics_vector(K, d)
 
-    board = chessboard_points((cols, rows), square)
+    board = _geometry.board_points(cols, rows, square)
     centre = np.array([(cols - 1) * square / 2, (rows - 1) * square / 2, 0.0])
     # distance at which the board's diagonal spans about 70 % of the image's smaller side
     extent = np.hypot((cols + 1) * square, (rows + 1) * square)
     base_distance = K[0, 0] * extent / (0.7 * min(w, h))
     outline = np.array([[-1, -1, 0], [cols, -1, 0], [cols, rows, 0], [-1, rows, 0]], float) * square
 
-    xn = np.empty((h * ss, w * ss))
-    yn = np.empty((h * ss, w * ss))
-    _chessboard.undistort_grid(q, ss, xn, yn)          # the same rays for every view
+    rays = _render.sample_rays(q, (w, h), ss)          # the same rays for every view
     images, points, rvecs, tvecs = [], [], [], []
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for _ in range(n_views):
         for _attempt in range(200):
             dist = base_distance * rng.uniform(0.75, 1.2)
             rvec, tvec = _look_at_pose(rng, centre, max_tilt, dist, K, (w, h))
-            corners = project_points(outline, rvec, tvec, K, d)
+            corners = _geometry.project(outline, rvec, tvec, q)
             if np.all(corners[:, 0] > 0.03 * w) and np.all(corners[:, 0] < 0.97 * w) and \
                     np.all(corners[:, 1] > 0.03 * h) and np.all(corners[:, 1] < 0.97 * h):
                 break
         else:  # pragma: no cover - the pose sampler always finds one for sane inputs
             raise ValueError("could not place the board inside the image; use a smaller max_tilt")
-        R = rodrigues(rvec)
-        M = np.column_stack([R[:, 0], R[:, 1], tvec])
-        Hinv = np.ascontiguousarray(np.linalg.inv(M))
-        img = np.empty((h, w), np.float32)
         background = float(rng.uniform(0.35, 0.65))
-        _chessboard.render_board(xn, yn, Hinv, cols, rows, square, 0.6, background, ss, img)
+        img = _render.render_board(rays, rvec, tvec, (cols, rows), square, background, ss)
         # photometry: dark squares are not black, paper is not white
         img = 0.1 + 0.8 * img
         if blur > 0:
@@ -186,7 +180,7 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
         if noise > 0:
             img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)
         images.append(np.clip(np.rint(img), 0, 255).astype(np.uint8))
-        points.append(project_points(board, rvec, tvec, K, d))
+        points.append(_geometry.project(board, rvec, tvec, q))
         rvecs.append(rvec)
         tvecs.append(tvec)
     return ChessboardViews(images, board, points, K, d, np.array(rvecs), np.array(tvecs), (w, h), (cols, rows),

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 
 from cvcore.calibration import (CameraCalibration, calibrate_camera, chessboard_points, find_homography,
                                 project_points, rodrigues, undistort_image, undistort_points)
-from cvcore.calibration.camera import rotation_to_rvec, undistort_maps
+from cvcore.calibration.camera import distort_normalized, rotation_to_rvec, undistort_maps
 
 K_TRUE = np.array([[820.0, 0.0, 331.0], [0.0, 818.0, 242.0], [0.0, 0.0, 1.0]])
 D_TRUE = np.array([-0.21, 0.09, 0.0012, -0.0007, 0.02])
@@ -74,14 +74,20 @@ def test_project_points_matches_opencv():
     assert_allclose(ours4, ref4, atol=1e-9)
 
 
-def test_lm_jacobian_matches_finite_differences():
-    from cvcore.calibration import lm
+def _lm_problem(n_views, skew):
+    """The LM problem of noisy synthetic views with its normal equations filled at a fixed camera."""
+    from cvcore.calibration import _lm as lm
 
-    objs, imgs = _synthetic(3, noise=0.3)
+    objs, imgs = _synthetic(n_views, noise=0.3)
     prob = lm.Problem(objs, imgs)
-    q = np.array([800.0, 790, 320, 240, 0.7, -0.2, 0.1, 0.001, -0.002, 0.03])
-    poses = np.array([[*r, *t] for r, t in _poses(3)])
+    q = np.array([800.0, 790, 320, 240, skew, -0.2, 0.1, 0.001, -0.002, 0.03])
+    poses = np.array([[*r, *t] for r, t in _poses(n_views)])
     prob.evaluate(q, poses, True)
+    return lm, prob, q, poses
+
+
+def test_lm_jacobian_matches_finite_differences():
+    lm, prob, q, poses = _lm_problem(3, 0.7)
     U, W, gi, ge = prob.U.copy(), prob.W.copy(), prob.gi.copy(), prob.ge.copy()
 
     def residual(q, poses):
@@ -139,6 +145,37 @@ def test_undistort_maps_and_image_match_opencv():
     assert grey.dtype == np.float32 and grey.shape == (480, 640)
 
 
+def test_one_distortion_model_for_points_maps_and_projection():
+    # the polynomial is written once (kernels' _distortion.pxd); every use agrees with OpenCV
+    rng = np.random.default_rng(6)
+    xy = rng.uniform(-0.5, 0.5, (100, 2))
+    ref = cv2.projectPoints(np.c_[xy, np.ones(100)], np.zeros(3), np.zeros(3), np.eye(3), D_TRUE)[0].reshape(-1, 2)
+    assert_allclose(distort_normalized(xy, D_TRUE), ref, rtol=0, atol=1e-15)
+    assert_allclose(undistort_points(ref, np.eye(3), D_TRUE), xy, rtol=0, atol=1e-13)
+    mx, my = undistort_maps((64, 2100), K_TRUE, D_TRUE)           # several row chunks
+    v, u = 2099, 63
+    x, y = (u - K_TRUE[0, 2]) / K_TRUE[0, 0], (v - K_TRUE[1, 2]) / K_TRUE[1, 1]
+    p = project_points([[x, y, 1.0]], np.zeros(3), np.zeros(3), K_TRUE, D_TRUE)[0]
+    assert_allclose([mx[v, u], my[v, u]], p, rtol=1e-6)
+    assert distort_normalized(np.zeros((0, 2)), D_TRUE).shape == (0, 2)
+
+
+def test_undistort_points_without_preimage_are_nan():
+    # regression: beyond the fold of strong barrel distortion Newton returned a wrong point silently
+    d = [-0.5, 0.0, 0.0, 0.0, 0.0]                 # r_d = r (1 - r^2 / 2): at most 0.544 (at r = 0.816)
+    out = undistort_points([[0.5, 0.0], [0.55, 0.0], [0.3, 0.3], [0.0, -0.6]], np.eye(3), d)
+    r = out[0, 0]
+    assert abs(r * (1 - 0.5 * r * r) - 0.5) < 1e-14 and r < 0.816
+    assert np.isnan(out[1]).all() and np.isfinite(out[2]).all() and np.isnan(out[3]).all()
+
+
+def test_rotation_to_rvec_validates():
+    with pytest.raises(ValueError, match="rotation matrix"):
+        rotation_to_rvec(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="3x3"):
+        rotation_to_rvec(np.eye(2))
+
+
 # --------------------------------------------------------------------------- homography
 
 def test_find_homography_matches_opencv():
@@ -164,6 +201,26 @@ def test_find_homography_rejects_bad_input():
         find_homography([[0, 0], [1, 1], [2, 2], [3, 3]], [[0, 0], [1, 0], [0, 1], [1, 1]])
     with pytest.raises(ValueError, match="same number"):
         find_homography(np.zeros((5, 2)), np.zeros((4, 2)))
+
+
+def test_one_dlt_for_single_and_stacked_views():
+    # the DLT is written once: find_homography and the calibration's stacked homographies agree
+    from cvcore.calibration._homography import homographies
+
+    rng = np.random.default_rng(8)
+    H = np.array([[1.1, 0.2, 5], [-0.1, 0.95, 3], [2e-4, -1e-4, 1]])
+    srcs = [rng.uniform(0, 100, (n, 2)) for n in (4, 4, 4)]
+    dsts = [cv2.perspectiveTransform(p.reshape(-1, 1, 2), H).reshape(-1, 2) for p in srcs]
+    stacked = homographies(srcs, dsts)
+    for s, d, Hs in zip(srcs, dsts, stacked):
+        assert_allclose(find_homography(s, d, refine=False), Hs, rtol=1e-12, atol=1e-14)
+        assert_allclose(Hs, H, rtol=1e-9, atol=1e-12)                 # 4 points: exact
+    mixed = homographies([srcs[0], rng.uniform(0, 100, (7, 2))], [dsts[0], dsts[0][:1].repeat(7, 0) + rng.normal(0, 5, (7, 2))])
+    assert_allclose(mixed[0], stacked[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="view 1 are .*collinear"):
+        homographies(srcs[:2], [dsts[0], np.c_[np.arange(4.0), np.arange(4.0)]])
+    with pytest.raises(TypeError, match="refine"):
+        find_homography(srcs[0], dsts[0], refine="no")
 
 
 # --------------------------------------------------------------------------- Zhang's data
@@ -222,7 +279,7 @@ def test_zhang_without_distortion_matches_his_other_result(shared_data):
 
 
 def _calibrate_no_distortion(model, views):
-    from cvcore.calibration import lm
+    from cvcore.calibration import _lm as lm
     from cvcore.calibration.calibrate import calibrate_camera as cc
 
     cal = cc([model] * 5, views, (640, 480), estimate_skew=True, zero_tangent_dist=True, fix_k3=True)
@@ -373,8 +430,8 @@ def test_chessboard_points_order_and_validation():
 def calibration():
     objs, imgs = _synthetic(5, noise=0.2, seed=3)
     cal = calibrate_camera(objs, imgs, (640, 480))
-    cal.view_names = [f"view{i}.png" for i in range(5)]
-    return cal
+    return cal.replace(view_names=[f"view{i}.png" for i in range(5)], pattern_size=(9, 6), square_size=30.0,
+                       unit="mm", skipped=[("blur.png", "no complete chessboard found"), ('odd "name".png', "x")])
 
 
 @pytest.mark.parametrize("ext", ["json", "yml", "yaml"])
@@ -382,10 +439,22 @@ def test_save_load_round_trip_exact(tmp_path, calibration, ext):
     path = tmp_path / f"camera.{ext}"
     calibration.save(path)
     back = CameraCalibration.load(path)
-    assert back == calibration
-    assert back.rms == calibration.rms
-    assert back.view_names == calibration.view_names
-    assert back.flags["fix_k3"] in (False, 0)
+    assert back == calibration                      # every saved attribute, bit for bit
+    assert back.rms == calibration.rms and back.view_names == calibration.view_names
+    assert back.flags["fix_k3"] is False
+    assert back.pattern_size == (9, 6) and back.square_size == 30.0 and back.unit == "mm"
+    assert back.skipped == calibration.skipped
+    assert back.cvcore_version == calibration.cvcore_version and back.date == calibration.date
+    assert back.object_points is None and back.warnings == []      # not saved
+
+
+def test_calibrations_record_version_and_date(calibration):
+    import re
+
+    import cvcore
+
+    assert calibration.cvcore_version == cvcore.__version__
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", calibration.date)
 
 
 def test_yaml_is_read_by_opencv_filestorage(tmp_path, calibration):
@@ -398,67 +467,226 @@ def test_yaml_is_read_by_opencv_filestorage(tmp_path, calibration):
     assert fs.getNode("image_width").real() == 640
     assert fs.getNode("rms").real() == calibration.rms
     assert_allclose(fs.getNode("rvecs").mat(), calibration.rvecs, rtol=0, atol=0)
+    assert fs.getNode("format").string() == "cvcore-camera-calibration" and fs.getNode("version").real() == 2
+    assert (fs.getNode("board_width").real(), fs.getNode("board_height").real()) == (9, 6)
+    assert fs.getNode("square_size").real() == 30.0 and fs.getNode("unit").string() == "mm"
+    assert fs.getNode("date").string() == calibration.date
+    names = fs.getNode("view_names")
+    assert [names.at(i).string() for i in range(names.size())] == calibration.view_names
+    skipped = fs.getNode("skipped_views")
+    assert skipped.at(1).string() == 'odd "name".png'
     fs.release()
+
+
+def _opencv_file(path, dist, **extra):
+    """A camera written by cv2.FileStorage (YAML or XML by the extension), as OpenCV's sample writes it."""
+    fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
+    for key, value in {"image_width": 640, "image_height": 480, "camera_matrix": K_TRUE,
+                       "distortion_coefficients": dist, **extra}.items():
+        fs.write(key, value)
+    fs.release()
+    return path
 
 
 def test_load_opencv_written_yaml(tmp_path):
-    path = tmp_path / "cv.yml"
-    fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
-    fs.write("image_width", 640)
-    fs.write("image_height", 480)
-    fs.write("camera_matrix", K_TRUE)
-    fs.write("distortion_coefficients", D_TRUE.reshape(1, 5))
-    fs.release()
+    path = _opencv_file(tmp_path / "cv.yml", D_TRUE.reshape(1, 5), avg_reprojection_error=0.25,
+                        extrinsic_parameters=np.array([[0.1, 0.2, 0.3, 1.0, 2.0, 30.0]]),
+                        image_points=np.zeros((1, 54, 2), np.float32))      # other nodes are left alone
     cal = CameraCalibration.load(path)
     assert_allclose(cal.camera_matrix, K_TRUE)
     assert_allclose(cal.dist_coeffs, D_TRUE)
-    assert cal.image_size == (640, 480) and cal.n_views == 0
+    assert cal.image_size == (640, 480) and cal.n_views == 1 and cal.rms == 0.25
+    assert_allclose(cal.tvecs, [[1.0, 2.0, 30.0]])
+    assert cal.std_intrinsics is None and np.isnan(cal.intrinsics()["fx"][1])
+
+
+def test_load_opencv_written_xml(tmp_path):
+    cal = CameraCalibration.load(_opencv_file(tmp_path / "cv.xml", D_TRUE[:4].reshape(4, 1)))
+    assert_allclose(cal.camera_matrix, K_TRUE, rtol=0, atol=0)
+    assert_allclose(cal.dist_coeffs, [*D_TRUE[:4], 0.0], rtol=0, atol=0)
+    assert cal.image_size == (640, 480) and cal.n_views == 0 and cal.rms is None
+
+
+def test_load_real_opencv_xml_intrinsics(shared_data):
+    # the Learning OpenCV 3 book's intrinsics.xml, written by cv::FileStorage
+    cal = CameraCalibration.load(shared_data / "calib" / "learning_opencv3_12x12" / "birdseye" / "intrinsics.xml")
+    assert cal.image_size == (1600, 1200)
+    assert_allclose(cal.camera_matrix, [[1747.3845059199218, 0, 800], [0, 1752.3330232672765, 600], [0, 0, 1]])
+    assert_allclose(cal.dist_coeffs, [0.10558825619798969, -1.2250501555283355, 0, 0, 4.230251436151784])
+
+
+def test_load_previous_version_files(tmp_path, calibration):
+    # version 1 (cvcore 0.1): format "cvcore.camera_calibration", NaN written as null / .nan
+    v1 = {"format": "cvcore.camera_calibration", "version": 1, "image_size": [640, 480],
+          "camera_matrix": calibration.camera_matrix.tolist(), "dist_coeffs": calibration.dist_coeffs.tolist(),
+          "rms": None, "per_view_rms": [None] * 5, "rvecs": calibration.rvecs.tolist(),
+          "tvecs": calibration.tvecs.tolist(), "std_intrinsics": calibration.std_intrinsics.tolist(),
+          "std_extrinsics": calibration.std_extrinsics.tolist(), "intrinsic_names": list(CameraCalibration.intrinsic_names),
+          "view_names": [], "flags": {"fix_k3": False}, "iterations": 7}
+    p = tmp_path / "v1.json"
+    p.write_text(json.dumps(v1))
+    cal = CameraCalibration.load(p)
+    assert_allclose(cal.camera_matrix, calibration.camera_matrix, rtol=0, atol=0)
+    assert cal.rms is None and cal.per_view_rms is None and cal.iterations == 7 and cal.flags == {"fix_k3": False}
+    y = tmp_path / "v1.yml"
+    y.write_text('%YAML:1.0\n---\nformat: "cvcore.camera_calibration"\nversion: 1\nimage_width: 640\n'
+                 'image_height: 480\ncamera_matrix: !!opencv-matrix\n   rows: 3\n   cols: 3\n   dt: d\n'
+                 '   data: [ 800.0, 0.0, 320.0,\n       0.0, 800.0, 240.0,\n       0.0, 0.0, 1.0 ]\n'
+                 'distortion_coefficients: !!opencv-matrix\n   rows: 1\n   cols: 5\n   dt: d\n'
+                 '   data: [ -0.1, 0.0, 0.0,\n       0.0, 0.0 ]\nrms: .nan\niterations: 0\n'
+                 'std_intrinsics: !!opencv-matrix\n   rows: 1\n   cols: 10\n   dt: d\n'
+                 '   data: [ 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0 ]\nflag_fix_k3: 1\n')
+    cal = CameraCalibration.load(y)
+    assert cal.fx == 800.0 and cal.rms is None and cal.flags == {"fix_k3": True}
+
+
+def _write(path, text):
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
 
 
 def test_load_rejects_foreign_and_corrupt_files(tmp_path, calibration):
     p = tmp_path / "x.json"
-    p.write_text(json.dumps({"format": "something-else", "version": 1}))
-    with pytest.raises(ValueError, match="not a cvcore camera calibration"):
-        CameraCalibration.load(p)
-    p.write_text("{ not json")
-    with pytest.raises(ValueError, match="not valid JSON"):
-        CameraCalibration.load(p)
-    good = calibration.to_dict()
-    good["version"] = 99
-    p.write_text(json.dumps(good))
-    with pytest.raises(ValueError, match="version"):
-        CameraCalibration.load(p)
-    good = calibration.to_dict()
-    good["camera_matrix"] = [[1, 2], [3, 4]]
-    p.write_text(json.dumps(good))
-    with pytest.raises(ValueError, match="corrupt"):
-        CameraCalibration.load(p)
-    del good["rvecs"]
-    p.write_text(json.dumps(good))
-    with pytest.raises(ValueError, match="missing field"):
-        CameraCalibration.load(p)
-    y = tmp_path / "x.yml"
-    calibration.save(y)
-    y.write_text(y.read_text().replace("rows: 3", "rows: 4", 1))
-    with pytest.raises(ValueError, match="corrupt"):
-        CameraCalibration.load(y)
-    b = tmp_path / "x.bin"
-    b.write_bytes(b"\x89PNG\x00\xff\xfe")
+    good = {"format": "cvcore-camera-calibration", "version": 2, **calibration.to_dict()}
+    cases = [
+        ({"format": "something-else", "version": 1}, "not a cvcore camera calibration"),
+        ({**good, "version": 99}, "version 99 is not supported"),
+        ({**good, "version": 2.0}, "version must be an integer"),
+        ({**good, "camera_matrix": [[1, 2], [3, 4]]}, "camera_matrix must have shape"),
+        ({**good, "camera_matrix": [[800, 0, 320], [0, -1, 240], [0, 0, 1]]}, "positive focal"),
+        ({**good, "dist_coeffs": [0.1, 0.2, 0.3]}, "4 or 5 coefficients"),
+        ({**good, "dist_coeffs": ["0.1", 0, 0, 0, 0]}, "numbers only"),
+        ({**good, "image_size": [640.5, 480]}, "must be an integer"),
+        ({**good, "image_size": [True, 480]}, "must be an integer"),
+        ({**good, "iterations": "7"}, "iterations must be an integer"),
+        ({**good, "flags": {"fix_k3": "false"}}, "true or false"),
+        ({**good, "rvecs": [[0, 0]] * 5}, "rvecs must have shape"),
+        ({**good, "tvecs": good["tvecs"][:4]}, "same views"),
+        ({**good, "per_view_rms": [1.0]}, "per_view_rms must have length 5"),
+        ({**good, "view_names": [1, 2, 3, 4, 5]}, r"view_names\[0\] must be a string"),
+        ({**good, "skipped": [["a"]]}, r"skipped\[0\]"),
+        ({**good, "unit": "x" * 100}, "longer than 32"),
+        ({k: v for k, v in good.items() if k != "rvecs"}, "missing field 'rvecs'"),
+        ({**good, "rvecs": [[0.0, 0.0, 0.0]] * 1_000_000}, "more than"),
+    ]
+    for doc, match in cases:
+        p.write_text(json.dumps(doc))
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(p)
+    for text, match in [("{ not json", "not valid JSON"), ('{"format": NaN}', "not valid JSON"),
+                        (json.dumps(good).replace("0.0", "NaN", 1), "not valid JSON"),
+                        ('{"a": ' * 100 + "1" + "}" * 100, "nested"), (json.dumps(good)[:200], "not valid JSON")]:
+        _write(p, text)
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(p)
     with pytest.raises(ValueError, match="not a camera calibration"):
-        CameraCalibration.load(b)
+        CameraCalibration.load(_write(tmp_path / "x.bin", b"\x89PNG\x00\xff\xfe"))
     with pytest.raises(FileNotFoundError):
         CameraCalibration.load(tmp_path / "missing.json")
+    with pytest.raises(IsADirectoryError):
+        CameraCalibration.load(tmp_path)
+
+
+def test_load_rejects_hostile_yaml_and_xml(tmp_path, calibration):
+    y = tmp_path / "x.yml"
+    calibration.save(y)
+    text = y.read_text()
+    cases = [
+        (text.replace("rows: 3", "rows: 4", 1), "holds 9 numbers, not rows x cols = 12"),
+        (text.replace("rows: 3", "rows: 1000000000", 1), "declares 3000000000 elements"),
+        (text.replace("rows: 3", "rows: -3", 1), "rows must be a non-negative integer"),
+        (text.replace("dt: d", "dt: q", 1), "unsupported element type"),
+        (text.replace("image_width: 640", "image_width: .nan"), "must be an integer"),
+        (text.replace("image_width: 640", "image_width: &a 640"), "unsupported YAML construct"),
+        (text.replace("image_width: 640", "image_width: !!python/object:os.system 640"), "unsupported YAML tag"),
+        (text.replace("image_width: 640", "image_width: 640\nimage_width: 640"), "appears twice"),
+        (text.replace("version: 2", "version: 3"), "version 3 is not supported"),
+        (text.replace("format: ", "format: x").replace('x"cvcore', '"other'), "not a cvcore camera calibration"),
+        (text[:text.index("distortion_coefficients")], "missing 'distortion_coefficients'"),
+        (text.replace("   data: [ 8", "   data: [ .nan, 8").replace("rows: 3", "rows: 3", 1)
+         .replace("cols: 3", "cols: 3", 1), "holds 10 numbers"),
+        ("%YAML:1.0\n  indented: 1\n", "unexpected indentation"),
+        ("%YAML:1.0\njust text\n", "expected 'key: value'"),
+    ]
+    nan_k = text.replace("data: [ ", "data: [ .nan, ", 1).replace("rows: 3\n   cols: 3", "rows: 1\n   cols: 10", 1)
+    cases.append((nan_k, "camera_matrix must have shape|finite"))
+    nan_rms = text.replace(f"rms: {calibration.rms!r}", "rms: .nan")
+    cases.append((nan_rms, "rms must be finite"))
+    for bad, match in cases:
+        y.write_text(bad)
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(y)
+    x = tmp_path / "x.xml"
+    bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><opencv_storage><unit>&c;</unit></opencv_storage>')
+    for doc, match in [
+        (bomb, "refused unsafe XML"),
+        ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><opencv_storage>'
+         '<unit>&e;</unit></opencv_storage>', "refused unsafe XML"),
+        ("<opencv_storage><image_width>640", "not valid XML"),
+        ("<other/>", "not an OpenCV FileStorage"),
+        ('<opencv_storage><image_width>640</image_width><image_height>480</image_height><camera_matrix '
+         'type_id="opencv-matrix"><rows>100000</rows><cols>100000</cols><dt>d</dt><data>1</data></camera_matrix>'
+         '<distortion_coefficients type_id="opencv-matrix"><rows>1</rows><cols>4</cols><dt>d</dt>'
+         '<data>0 0 0 0</data></distortion_coefficients></opencv_storage>', "declares 10000000000 elements"),
+        ('<opencv_storage><image_width>640</image_width><image_height>480</image_height><camera_matrix '
+         'type_id="opencv-matrix"><rows>3</rows><cols>3</cols><dt>d</dt><data>1 0 0 0 1 0 0 0 .Nan</data>'
+         '</camera_matrix><distortion_coefficients type_id="opencv-matrix"><rows>1</rows><cols>4</cols><dt>d</dt>'
+         '<data>0 0 0 0</data></distortion_coefficients></opencv_storage>', "finite"),
+    ]:
+        x.write_text(doc)
+        with pytest.raises(ValueError, match=match):
+            CameraCalibration.load(x)
+
+
+def test_save_checks_the_output_path_first(tmp_path, calibration):
+    with pytest.raises(IsADirectoryError):
+        calibration.save(tmp_path)
+    with pytest.raises(ValueError, match=r"must end in \.json or \.yml or \.yaml"):
+        calibration.save(tmp_path / "cam.txt")
+    with pytest.raises(ValueError, match=r"must end in \.json"):
+        calibration.save(tmp_path / "cam.yml", format="json")
+    with pytest.raises(ValueError, match="format must be one of"):
+        calibration.save(tmp_path / "cam.json", format="xml")
+    with pytest.raises(FileNotFoundError, match="folder does not exist"):
+        calibration.save(tmp_path / "no" / "cam.json")
+    assert not list(tmp_path.iterdir())
+    path, fmt = CameraCalibration.output_format(tmp_path / "cam.YAML")
+    assert fmt == "yaml" and path.endswith("cam.YAML")
+    many = calibration.replace(rvecs=np.zeros((10_001, 3)), tvecs=np.ones((10_001, 3)), per_view_rms=None,
+                               std_extrinsics=None, view_names=None)
+    with pytest.raises(ValueError, match="at most 10000 views"):       # load would refuse it
+        many.save(tmp_path / "many.json")
+
+
+def test_constructor_validates_and_declares_every_attribute(calibration):
+    from cvcore.calibration._assemble import ARGUMENTS
+
+    args = {a: getattr(calibration, a) for a in ARGUMENTS}
+    assert set(vars(calibration)) == set(ARGUMENTS)
+    assert CameraCalibration(**args) == calibration
+    for change, exc, match in [
+        ({"camera_matrix": np.eye(2)}, ValueError, "camera_matrix"),
+        ({"rms": float("nan")}, ValueError, "rms"),
+        ({"rms": -1.0}, ValueError, "rms"),
+        ({"per_view_rms": np.zeros(4)}, ValueError, "per_view_rms"),
+        ({"std_intrinsics": np.full(10, np.nan)}, ValueError, "std_intrinsics"),
+        ({"view_names": ["a"]}, ValueError, "view_names"),
+        ({"flags": {"fix_k3": 1}}, TypeError, "flags"),
+        ({"image_size": (0, 480)}, ValueError, "image_size"),
+        ({"skipped": [("a", 1)]}, TypeError, r"skipped\[0\]\[1\]"),
+        ({"object_points": [np.zeros((4, 3))]}, ValueError, "together"),
+    ]:
+        with pytest.raises(exc, match=match):
+            calibration.replace(**change)
+    with pytest.raises(TypeError, match="unknown"):
+        calibration.replace(colour="red")
 
 
 def test_schur_step_equals_dense_solve():
     from cvcore._ext import _calib
-    from cvcore.calibration import lm
 
-    objs, imgs = _synthetic(4, noise=0.3)
-    prob = lm.Problem(objs, imgs)
-    q = np.array([800.0, 790, 320, 240, 0.0, -0.2, 0.1, 0.001, -0.002, 0.03])
-    poses = np.array([[*r, *t] for r, t in _poses(4)])
-    prob.evaluate(q, poses, True)
+    lm, prob, q, poses = _lm_problem(4, 0.0)
     free = np.array([1, 1, 1, 1, 0, 1, 1, 1, 1, 1], bool)
     T, *_ = lm.parametrisation(free, q)
     A = np.ascontiguousarray(T.T @ prob.U @ T)
@@ -507,3 +735,61 @@ def test_exact_data_is_recovered_exactly(f, aspect, k1, seed):
     cal = calibrate_camera(objs, imgs, (640, 480))
     np.testing.assert_allclose(cal.camera_matrix, K, rtol=1e-7)
     assert cal.rms < 1e-6
+
+
+def test_zhang_functions_check_their_arguments():
+    # regression: the public zhang functions took anything (and lm.Problem read past short arrays)
+    from cvcore.calibration import zhang
+
+    with pytest.raises(ValueError, match=r"homographies\[0\] must be a 3x3"):
+        zhang.intrinsics_from_homographies([np.eye(2)], (640, 480))
+    with pytest.raises(ValueError, match="singular"):
+        zhang.pose_from_homography(np.zeros((3, 3)), K_TRUE)
+    with pytest.raises(TypeError, match="estimate_skew"):
+        zhang.intrinsics_from_homographies([np.eye(3)] * 3, (640, 480), estimate_skew=1)
+    with pytest.raises(zhang.DegenerateViewsError, match="views"):
+        zhang.intrinsics_from_homographies([np.eye(3)] * 3, (640, 480))
+    board = chessboard_points((4, 3))
+    with pytest.raises(ValueError, match="n_coeffs"):
+        zhang.initial_radial_distortion([board], [board[:, :2]], K_TRUE, [[0, 0, 0]], [[0, 0, 5]], n_coeffs=4)
+    with pytest.raises(ValueError, match="tvecs must hold one vector per view"):
+        zhang.initial_radial_distortion([board], [board[:, :2]], K_TRUE, [[0, 0, 0]], [[0, 0, 5]] * 2)
+
+
+def test_modules_share_internals_only_through_private_modules():
+    # regression: calibration.images imported chessboard._grey, datasets called _ext directly
+    import ast
+    import importlib
+    import pathlib
+
+    import cvcore
+
+    root = pathlib.Path(cvcore.__file__).parent
+    files = sorted((root / "calibration").glob("*.py")) + [root / "datasets.py"]
+    for f in files:
+        package = "cvcore.calibration" if f.parent.name == "calibration" else "cvcore"
+        for node in ast.walk(ast.parse(f.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level \
+                else node.module
+            for alias in node.names:
+                if alias.name.startswith("_") and alias.name != "__version__":
+                    # a private name is only fine when it is a module (made for sharing)
+                    assert importlib.util.find_spec(f"{base}.{alias.name}") is not None, \
+                        f"{f.name} imports the private name {alias.name} from {base}"
+        if f.name == "datasets.py":
+            assert "_ext" not in f.read_text()
+
+
+def test_undistort_image_stops_on_ctrl_c(interrupt_check):
+    # maps and remap run in row blocks: a 48-megapixel undistortion stops within the limit
+    interrupt_check("""
+import numpy as np
+from cvcore.calibration import undistort_image
+img = np.zeros((6000, 8000), np.float32)
+K = [[5000, 0, 4000], [0, 5000, 3000], [0, 0, 1]]
+print("READY", flush=True)
+for _ in range(20):
+    undistort_image(img, K, [-0.2, 0.1, 0, 0, 0])
+""")

@@ -59,7 +59,7 @@ def test_rgb_input_and_float_input_agree(shared_data):
 
 @pytest.fixture(scope="module")
 def views():
-    return synthetic_chessboard_views(10, seed=7)
+    return synthetic_chessboard_views(10, random_state=7)
 
 
 def test_synthetic_corners_close_to_truth(views):
@@ -89,7 +89,7 @@ def test_synthetic_calibration_recovers_camera(views):
     ("everything", dict(max_tilt=55, blur=1.8, noise=5, uneven_light=0.6, dist_coeffs=[-0.35, 0.12, 0, 0, 0])),
 ])
 def test_robust_to_photographic_conditions(name, kw):
-    v = synthetic_chessboard_views(4, seed=3, image_size=(640, 480), **kw)
+    v = synthetic_chessboard_views(4, random_state=3, image_size=(640, 480), **kw)
     for img, truth in zip(v.images, v.image_points):
         ours = find_chessboard_corners(img, v.pattern_size)
         assert ours is not None, name
@@ -98,7 +98,7 @@ def test_robust_to_photographic_conditions(name, kw):
 
 @pytest.mark.parametrize("pattern", [(7, 7), (12, 12), (8, 6)])
 def test_symmetric_boards_follow_the_conventions(pattern):
-    v = synthetic_chessboard_views(3, seed=4, pattern_size=pattern, image_size=(800, 600))
+    v = synthetic_chessboard_views(3, random_state=4, pattern_size=pattern, image_size=(800, 600))
     cols, rows = pattern
     for img, truth in zip(v.images, v.image_points):
         ours = find_chessboard_corners(img, pattern)
@@ -156,3 +156,41 @@ def test_input_validation():
         bad[0, 0] = np.nan
         find_chessboard_corners(bad, (3, 3))
     assert find_chessboard_corners(img, "9x6") is None
+
+
+def test_input_policy_scales_by_dtype_never_by_the_image_maximum(views):
+    # regression: uint16 was divided by the image's own maximum and floats above 1 were
+    # taken as 0..255, so one bright pixel or one float > 1 changed every other value
+    from cvcore.calibration._detector import work_image
+
+    img = views.images[0]
+    np.testing.assert_array_equal(work_image(img), img.astype(np.float32))       # uint8: the grey levels
+    np.testing.assert_array_equal(work_image(img.astype(np.uint16) * 257), img.astype(np.float32))
+    dim = img.astype(np.uint16)                                                  # a dark 16-bit image
+    bright = dim.copy()
+    bright[0, 0] = 65535
+    np.testing.assert_array_equal(work_image(dim)[1:], work_image(bright)[1:])
+    np.testing.assert_allclose(work_image(dim), img / 257.0, rtol=1e-6)
+    unit = img / 255.0
+    np.testing.assert_allclose(work_image(unit * 2.0), 2.0 * work_image(unit), rtol=1e-6)
+    rgb = np.repeat(img[:, :, None], 3, axis=2)
+    np.testing.assert_array_equal(work_image(rgb), work_image(img))              # BT.601 grey of grey is grey
+    # the detector does not care about the overall scale: the same corners on every version
+    ref = find_chessboard_corners(img, views.pattern_size)
+    for other in (dim, unit * 0.01, unit * 3.0, img.astype(np.int32), np.dstack([rgb, rgb[:, :, :1]])):
+        np.testing.assert_allclose(find_chessboard_corners(other, views.pattern_size), ref, atol=1e-6)
+
+
+def test_subpixel_must_be_a_bool():
+    with pytest.raises(TypeError, match="subpixel"):
+        find_chessboard_corners(np.zeros((64, 64), np.uint8), (3, 3), subpixel=1)
+    with pytest.raises(ValueError, match="channels|shape"):
+        find_chessboard_corners(np.zeros((64, 64, 2), np.uint8), (3, 3))
+
+
+def test_pattern_needs_three_corners_per_side_like_opencv():
+    # regression: (2, n) was accepted and could never be found (the grid grows from a 3x3 seed)
+    with pytest.raises(ValueError, match=r"pattern_size\[0\].*>= 3"):
+        find_chessboard_corners(np.zeros((64, 64), np.uint8), (2, 5))
+    with pytest.raises(ValueError, match="too large for chessboard detection"):
+        find_chessboard_corners(np.full((64, 64), 1e300), (3, 3))

@@ -14,7 +14,7 @@ from cvcore.io import imread, imwrite
 
 @pytest.fixture(scope="module")
 def views():
-    return synthetic_chessboard_views(6, image_size=(480, 360), seed=21)
+    return synthetic_chessboard_views(6, image_size=(480, 360), random_state=21)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,12 @@ def test_calibrate_images_from_arrays_and_paths(views, view_files):
     cal2 = calibrate_images(view_files[1], "9x6", 30.0, progress=lambda *a: calls.append(a))
     assert cal2.view_names == [p.name for p in view_files[1]]
     np.testing.assert_allclose(cal2.camera_matrix, cal.camera_matrix)
-    assert len(calls) == 6 and calls[-1][:2] == (6, 6) and calls[0][3] == "54 corners"
+    assert calls == [(k, 6, "calibration images") for k in range(1, 7)]        # cvcore's progress convention
+    old = []
+    with pytest.warns(DeprecationWarning, match="progress callable"):
+        calibrate_images(view_files[1][:3], "9x6", 30.0, progress=lambda i, n, name, status: old.append(status),
+                         reject_outliers=False)
+    assert old == ["54 corners"] * 3
 
 
 def test_views_without_board_and_unreadable_files_are_skipped(views, view_files, tmp_path):
@@ -55,21 +60,21 @@ def test_views_without_board_and_unreadable_files_are_skipped(views, view_files,
 
 
 def test_outlier_view_is_rejected_with_reason(views, monkeypatch):
-    from cvcore.calibration import images as images_mod
+    from cvcore.calibration import _detector
 
     rng = np.random.default_rng(0)
     noisy = [p + rng.normal(0, 3.0 if k == 2 else 0.05, p.shape) for k, p in enumerate(views.image_points)]
 
     def fake_detector(points):
         it = iter(points)
-        return lambda grey, pattern: next(it)
+        return lambda grey, cols, rows, subpixel=True: next(it)
 
-    monkeypatch.setattr(images_mod, "find_chessboard_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
     cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
     assert cal.n_views == 5
     (name, reason), = cal.skipped
     assert name == "image 2" and reason.startswith("outlier: per-view error")
-    monkeypatch.setattr(images_mod, "find_chessboard_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
     kept = calibrate_images(views.images, (9, 6), 30.0, progress=False, reject_outliers=False)
     assert kept.n_views == 6
 
@@ -89,7 +94,7 @@ def test_errors_people_hit(views):
     cal = calibrate_images(views.images + big[:1], (9, 6), progress=False, reject_outliers=False)
     assert any("differs from the 480x360" in r for _, r in cal.skipped) and cal.n_views == 6
     # nearly parallel views: fronto-parallel boards at different places
-    par = synthetic_chessboard_views(4, image_size=(480, 360), seed=1, max_tilt=0.0)
+    par = synthetic_chessboard_views(4, image_size=(480, 360), random_state=1, max_tilt=0.0)
     with pytest.raises(CalibrationError, match="parallel"):
         calibrate_images(par.images, (9, 6), progress=False)
 
@@ -123,7 +128,7 @@ def test_cli_calibrates_files(tmp_path, view_files, capsys):
     assert "only 6 views" in text.err
     cal = CameraCalibration.load(out)
     assert cal.n_views == 6 and cal.view_names[0] == "view00.png"
-    assert json.loads(out.read_text())["format"] == "cvcore.camera_calibration"
+    assert json.loads(out.read_text())["format"] == "cvcore-camera-calibration"
     fs = cv2.FileStorage(str(yml), cv2.FILE_STORAGE_READ)
     np.testing.assert_array_equal(fs.getNode("camera_matrix").mat(), cal.camera_matrix)
     fs.release()
@@ -177,3 +182,46 @@ def test_learning_opencv_12x12_set_matches_opencv_pipeline(shared_data):
     rms, K, d, *_ = cv2.calibrateCamera([board] * len(pts), pts, (1600, 1200), None, None)
     np.testing.assert_allclose(cal.camera_matrix, K, rtol=2e-4, atol=1e-9)
     assert abs(cal.rms - rms) < 2e-3
+
+
+def test_result_records_the_board_and_declares_its_attributes(views):
+    cal = calibrate_images(views.images, (9, 6), 30.0, unit="mm", progress=False)
+    assert (cal.pattern_size, cal.square_size, cal.unit) == ((9, 6), 30.0, "mm")
+    assert cal.skipped == [] and cal.warnings and len(cal.image_points) == cal.n_views == 6
+    assert cal.cvcore_version and cal.date.endswith("Z")
+    # everything is a constructor argument: rebuilding from them gives the same calibration
+    from cvcore.calibration._assemble import ARGUMENTS
+
+    assert CameraCalibration(**{a: getattr(cal, a) for a in ARGUMENTS}) == cal
+    assert set(vars(cal)) == set(ARGUMENTS)
+
+
+def test_arguments_are_checked_once_and_strictly(views, monkeypatch):
+    from cvcore import _validate
+
+    with pytest.raises(TypeError, match="reject_outliers"):
+        calibrate_images(views.images, (9, 6), reject_outliers=1, progress=False)
+    with pytest.raises(TypeError, match="fix_k3"):
+        calibrate_images(views.images, (9, 6), fix_k3="yes", progress=False)
+    with pytest.raises(TypeError, match="unknown calibration option.*fix_k4"):
+        calibrate_images(views.images, (9, 6), fix_k4=True, progress=False)
+    with pytest.raises(TypeError, match="unit"):
+        calibrate_images(views.images, (9, 6), unit=3, progress=False)
+    with pytest.raises(TypeError, match="progress"):
+        calibrate_images(views.images, (9, 6), progress="yes")
+    calls = {}
+
+    def counting(name):
+        real = getattr(_validate, name)
+
+        def wrapper(value, label=name, *a, **k):
+            calls[label] = calls.get(label, 0) + 1
+            return real(value, label, *a, **k)
+        monkeypatch.setattr(_validate, name, wrapper)
+
+    for name in ("pattern_size", "positive", "boolean"):
+        counting(name)
+    calibrate_images(views.images[:4], (9, 6), 30.0, progress=False, fix_k3=True)
+    # pattern_size once, square_size once; booleans: reject_outliers + 5 options; nothing re-checked per view
+    assert calls["pattern_size"] == 1 and calls["square_size"] == 1, calls
+    assert all(calls[b] == 1 for b in ("reject_outliers", "fix_k3", "estimate_skew")), calls

@@ -7,9 +7,9 @@ from cvcore.datasets import synthetic_chessboard_views
 
 
 def test_deterministic_and_seed_dependent():
-    a = synthetic_chessboard_views(2, image_size=(320, 240), seed=11)
-    b = synthetic_chessboard_views(2, image_size=(320, 240), seed=11)
-    c = synthetic_chessboard_views(2, image_size=(320, 240), seed=12)
+    a = synthetic_chessboard_views(2, image_size=(320, 240), random_state=11)
+    b = synthetic_chessboard_views(2, image_size=(320, 240), random_state=11)
+    c = synthetic_chessboard_views(2, image_size=(320, 240), random_state=12)
     for x, y in zip(a.images, b.images):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a.images[0], c.images[0])
@@ -17,7 +17,7 @@ def test_deterministic_and_seed_dependent():
 
 
 def test_truth_is_consistent_with_opencv_projection():
-    v = synthetic_chessboard_views(3, image_size=(400, 300), seed=2)
+    v = synthetic_chessboard_views(3, image_size=(400, 300), random_state=2)
     assert v.object_points.shape == (54, 3) and len(v.images) == 3
     for img, pts, r, t in zip(v.images, v.image_points, v.rvecs, v.tvecs):
         assert img.shape == (300, 400) and img.dtype == np.uint8
@@ -28,7 +28,7 @@ def test_truth_is_consistent_with_opencv_projection():
 
 def test_rendered_corners_sit_at_the_true_positions():
     # noise-free, blur-free rendering: OpenCV's own detector lands on the truth
-    v = synthetic_chessboard_views(3, seed=5, noise=0, blur=0, uneven_light=0, supersampling=6)
+    v = synthetic_chessboard_views(3, random_state=5, noise=0, blur=0, uneven_light=0, supersampling=6)
     for img, pts in zip(v.images, v.image_points):
         ok, c = cv2.findChessboardCorners(img, v.pattern_size)
         assert ok
@@ -37,7 +37,7 @@ def test_rendered_corners_sit_at_the_true_positions():
 
 
 def test_first_inner_square_is_dark():
-    v = synthetic_chessboard_views(1, seed=0, noise=0, blur=0, uneven_light=0)
+    v = synthetic_chessboard_views(1, random_state=0, noise=0, blur=0, uneven_light=0)
     p = v.image_points[0]
     centre = (p[0] + p[1] + p[9] + p[10]) / 4
     neighbour = (p[1] + p[2] + p[10] + p[11]) / 4
@@ -60,3 +60,35 @@ def test_validation(kw, match):
     args.update(kw)
     with pytest.raises((ValueError, TypeError), match=match):
         synthetic_chessboard_views(**args)
+
+
+def test_random_state_takes_int_generator_and_the_deprecated_seed():
+    a = synthetic_chessboard_views(1, image_size=(160, 120), random_state=4)
+    b = synthetic_chessboard_views(1, image_size=(160, 120), random_state=np.random.default_rng(4))
+    np.testing.assert_array_equal(a.images[0], b.images[0])
+    with pytest.warns(DeprecationWarning, match="random_state"):
+        c = synthetic_chessboard_views(1, image_size=(160, 120), seed=4)
+    np.testing.assert_array_equal(a.images[0], c.images[0])
+    with pytest.raises(TypeError, match="not both"):
+        synthetic_chessboard_views(1, image_size=(160, 120), seed=4, random_state=4)
+    with pytest.raises(TypeError, match="random_state"):
+        synthetic_chessboard_views(1, image_size=(160, 120), random_state=1.5)
+
+
+def test_memory_is_bounded_by_the_sample_count():
+    # regression: 4096x4096 at supersampling 8 allocated two 8 GB ray tables
+    with pytest.raises(ValueError, match="samples per view"):
+        synthetic_chessboard_views(1, image_size=(4096, 4096), supersampling=8)
+
+
+def test_datasets_reaches_kernels_only_through_calibration_modules():
+    # regression: datasets called cvcore._ext._chessboard directly
+    import ast
+    import pathlib
+
+    import cvcore.datasets as mod
+
+    tree = ast.parse(pathlib.Path(mod.__file__).read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not any("_ext" in m for m in imported), imported

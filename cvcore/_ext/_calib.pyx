@@ -1,12 +1,13 @@
 # Kernels for cvcore.calibration: the pinhole + Brown-Conrady camera model with
 # its analytic Jacobian, accumulated straight into the blocks of the normal
 # equations of bundle-style calibration (shared intrinsics, one pose per view),
-# and a bilinear remap used by undistort_image.
+# undistortion of points and of whole images (maps, bilinear remap).
 #
 # Intrinsics vector (10): fx, fy, cx, cy, skew, k1, k2, p1, p2, k3.
 # Pose vector (6 per view): Rodrigues rotation r (3), translation t (3).
-from libc.math cimport sqrt, sin, cos, floor
+from libc.math cimport sqrt, sin, cos, floor, NAN
 from cvcore._ext._types cimport real_t
+from cvcore._ext._distortion cimport distort, distort_jacobian, undistort
 
 DEF NI = 10
 
@@ -85,8 +86,7 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
     cdef double Ji[2 * NI]
     cdef double Je[12]
     cdef double fx = q[0], fy = q[1], cx = q[2], cy = q[3], sk = q[4]
-    cdef double k1 = q[5], k2 = q[6], p1 = q[7], p2 = q[8], k3 = q[9]
-    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, x2, y2, xy, r2, r4, r6, rad, D, xd, yd
+    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, x2, y2, xy, r2, r4, r6, xd, yd
     cdef double dxdx, dxdy, dydx, dydy, eu, ev, total = 0.0, vs
     cdef double dudx, dudy, dvdx, dvdy, dudX, dudY, dudZ, dvdX, dvdY, dvdZ
     cdef double dXc[9]  # dXc[k*3 + i] = d(Xc_i)/dr_k
@@ -116,11 +116,7 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
             iz = 1.0 / Zc if Zc != 0.0 else 1.0
             x = Xc * iz
             y = Yc * iz
-            x2 = x * x; y2 = y * y; xy = x * y
-            r2 = x2 + y2; r4 = r2 * r2; r6 = r4 * r2
-            rad = 1.0 + k1 * r2 + k2 * r4 + k3 * r6
-            xd = x * rad + 2.0 * p1 * xy + p2 * (r2 + 2.0 * x2)
-            yd = y * rad + p1 * (r2 + 2.0 * y2) + 2.0 * p2 * xy
+            distort(x, y, &q[5], &xd, &yd)
             eu = fx * xd + sk * yd + cx - img[p, 0]
             ev = fy * yd + cy - img[p, 1]
             res[p, 0] = eu
@@ -132,6 +128,8 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
             Ji[0] = xd; Ji[1] = 0.0; Ji[2] = 1.0; Ji[3] = 0.0; Ji[4] = yd
             Ji[NI + 0] = 0.0; Ji[NI + 1] = yd; Ji[NI + 2] = 0.0; Ji[NI + 3] = 1.0; Ji[NI + 4] = 0.0
             # distortion: d(xd, yd)/d(k1, k2, p1, p2, k3)
+            x2 = x * x; y2 = y * y; xy = x * y
+            r2 = x2 + y2; r4 = r2 * r2; r6 = r4 * r2
             Ji[5] = fx * x * r2 + sk * y * r2
             Ji[6] = fx * x * r4 + sk * y * r4
             Ji[7] = fx * 2.0 * xy + sk * (r2 + 2.0 * y2)
@@ -143,11 +141,8 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
             Ji[NI + 8] = fy * 2.0 * xy
             Ji[NI + 9] = fy * y * r6
             # d(xd, yd)/d(x, y)
-            D = 2.0 * (k1 + 2.0 * k2 * r2 + 3.0 * k3 * r4)
-            dxdx = rad + x2 * D + 2.0 * p1 * y + 6.0 * p2 * x
-            dxdy = xy * D + 2.0 * p1 * x + 2.0 * p2 * y
-            dydx = xy * D + 2.0 * p1 * x + 2.0 * p2 * y
-            dydy = rad + y2 * D + 6.0 * p1 * y + 2.0 * p2 * x
+            distort_jacobian(x, y, &q[5], &dxdx, &dxdy, &dydy)
+            dydx = dxdy
             dudx = fx * dxdx + sk * dydx
             dudy = fx * dxdy + sk * dydy
             dvdx = fy * dydx
@@ -213,9 +208,8 @@ def project(const double[:, ::1] obj, const double[::1] q, const double[::1] pos
     cdef double R[9]
     cdef double dR[27]
     cdef Py_ssize_t p
-    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, x2, y2, xy, r2, rad, xd, yd
+    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, xd, yd
     cdef double fx = q[0], fy = q[1], cx = q[2], cy = q[3], sk = q[4]
-    cdef double k1 = q[5], k2 = q[6], p1 = q[7], p2 = q[8], k3 = q[9]
     with nogil:
         _rodrigues(&pose[0], R, dR, False)
         for p in range(obj.shape[0]):
@@ -226,13 +220,44 @@ def project(const double[:, ::1] obj, const double[::1] q, const double[::1] pos
             iz = 1.0 / Zc if Zc != 0.0 else 1.0
             x = Xc * iz
             y = Yc * iz
-            x2 = x * x; xy = x * y
-            r2 = x2 + y * y
-            rad = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
-            xd = x * rad + 2.0 * p1 * xy + p2 * (r2 + 2.0 * x2)
-            yd = y * rad + p1 * (r2 + 2.0 * y * y) + 2.0 * p2 * xy
+            distort(x, y, &q[5], &xd, &yd)
             out[p, 0] = fx * xd + sk * yd + cx
             out[p, 1] = fy * yd + cy
+
+
+def distort_points(const double[:, ::1] xy, const double[::1] d, double[:, ::1] out):
+    """out[i] = the distorted normalised point xy[i] (d = k1, k2, p1, p2, k3)."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(xy.shape[0]):
+            distort(xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1])
+
+
+def undistort_points(const double[:, ::1] xy, const double[::1] d, int max_iter, double[:, ::1] out):
+    """out[i] = the normalised point whose distortion is xy[i] (Newton from xy[i]); NaN where none is."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(xy.shape[0]):
+            out[i, 0] = xy[i, 0]
+            out[i, 1] = xy[i, 1]
+            if not undistort(xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1], max_iter):
+                out[i, 0] = NAN
+                out[i, 1] = NAN
+
+
+def undistort_maps(const double[:, ::1] K, const double[::1] d, const double[:, ::1] P, Py_ssize_t row0,
+                   float[:, ::1] map_x, float[:, ::1] map_y):
+    """Source pixel of output pixels (row0 + r, c): P^-1 -> distort -> K (rows row0 .. row0 + H)."""
+    cdef Py_ssize_t r, c
+    cdef double x, y, xd, yd
+    with nogil:
+        for r in range(map_x.shape[0]):
+            y = (row0 + r - P[1, 2]) / P[1, 1]
+            for c in range(map_x.shape[1]):
+                x = (c - P[0, 2] - P[0, 1] * y) / P[0, 0]
+                distort(x, y, &d[0], &xd, &yd)
+                map_x[r, c] = <float>(K[0, 0] * xd + K[0, 1] * yd + K[0, 2])
+                map_y[r, c] = <float>(K[1, 1] * yd + K[1, 2])
 
 
 def remap_bilinear(const real_t[:, :, ::1] img, const float[:, ::1] mapx, const float[:, ::1] mapy,

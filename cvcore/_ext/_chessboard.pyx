@@ -3,6 +3,7 @@
 # the ring test that tells chessboard corners from other saddles and measures
 # the four edge directions, and gradient-orthogonality sub-pixel refinement.
 from libc.math cimport sqrt, exp, floor, atan2, cos, sin, fabs, M_PI
+from cvcore._ext._distortion cimport undistort
 
 
 def downsample_area(const float[:, ::1] src, int f, float[:, ::1] dst):
@@ -278,10 +279,8 @@ def undistort_grid(const double[::1] q, int ss, double[:, ::1] xn, double[:, ::1
     warm-started from the previous sample of the row.
     """
     cdef Py_ssize_t HH = xn.shape[0], WW = xn.shape[1], r, c
-    cdef int it
     cdef double fx = q[0], fy = q[1], cx = q[2], cy = q[3], sk = q[4]
-    cdef double k1 = q[5], k2 = q[6], p1 = q[7], p2 = q[8], k3 = q[9]
-    cdef double u, v, xd, yd, x, y, x2, y2, xy, r2, rad, D, ex, ey, ja, jb, jd, det, pxd = 0, pyd = 0
+    cdef double u, v, xd, yd, x, y, pxd = 0, pyd = 0
     with nogil:
         for r in range(HH):
             for c in range(WW):
@@ -300,23 +299,7 @@ def undistort_grid(const double[::1] q, int ss, double[:, ::1] xn, double[:, ::1
                     y = y + (yd - pyd)
                 pxd = xd
                 pyd = yd
-                for it in range(30):
-                    x2 = x * x; y2 = y * y; xy = x * y
-                    r2 = x2 + y2
-                    rad = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
-                    ex = x * rad + 2.0 * p1 * xy + p2 * (r2 + 2.0 * x2) - xd
-                    ey = y * rad + p1 * (r2 + 2.0 * y2) + 2.0 * p2 * xy - yd
-                    if fabs(ex) + fabs(ey) < 1e-14:
-                        break
-                    D = 2.0 * (k1 + 2.0 * k2 * r2 + 3.0 * k3 * r2 * r2)
-                    ja = rad + x2 * D + 2.0 * p1 * y + 6.0 * p2 * x
-                    jb = xy * D + 2.0 * p1 * x + 2.0 * p2 * y
-                    jd = rad + y2 * D + 6.0 * p1 * y + 2.0 * p2 * x
-                    det = ja * jd - jb * jb
-                    if det == 0:
-                        break
-                    x = x - (jd * ex - jb * ey) / det
-                    y = y - (ja * ey - jb * ex) / det
+                undistort(xd, yd, &q[5], &x, &y, 30)
                 xn[r, c] = x
                 yn[r, c] = y
 

@@ -6,13 +6,19 @@ import numpy as np
 from .arrays import array
 from .numbers import _describe, integer
 
-__all__ = ['points', 'pattern_size', 'image_size', 'camera_matrix', 'dist_coeffs', 'point_views']
+__all__ = ['COORDINATE_LIMIT', 'points', 'pattern_size', 'image_size', 'camera_matrix', 'dist_coeffs',
+           'point_views']
+
+#: Largest magnitude accepted for point coordinates and camera-matrix entries: far beyond any real
+#: camera (pixels, millimetres, metres), and small enough that squares and products stay finite.
+COORDINATE_LIMIT = 1e8
 
 
 def points(value, name, *, dims=2, min_count=1, allow_2d_for_3d=False):
     """An ``(N, dims)`` float64 array of finite points (``(N, 1, dims)`` accepted, as OpenCV gives).
 
-    With ``allow_2d_for_3d`` and ``dims == 3``, ``(N, 2)`` input gets ``Z = 0``.
+    With ``allow_2d_for_3d`` and ``dims == 3``, ``(N, 2)`` input gets ``Z = 0``. Coordinates must lie
+    within +/-:data:`COORDINATE_LIMIT`.
     """
     arr = array(value, name, ndim=(2, 3), allow_empty=True)
     if arr.ndim == 3:
@@ -28,11 +34,21 @@ def points(value, name, *, dims=2, min_count=1, allow_2d_for_3d=False):
     out = np.ascontiguousarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} must contain only finite values")
+    _within_limit(out, name)
     return out
 
 
-def pattern_size(value, name="pattern_size"):
-    """``(cols, rows)`` of inner chessboard corners, each >= 2; accepts ``"9x6"``."""
+def _within_limit(arr, name):
+    big = float(np.abs(arr).max()) if arr.size else 0.0
+    if big > COORDINATE_LIMIT:
+        raise ValueError(f"{name} must lie within +/-{COORDINATE_LIMIT:g} (got a value of {big:.3g})")
+
+
+def pattern_size(value, name="pattern_size", *, low=2):
+    """``(cols, rows)`` of inner chessboard corners, each >= ``low``; accepts ``"9x6"``.
+
+    Board geometry needs 2 corners per side; the detectors need 3 (as OpenCV's).
+    """
     if isinstance(value, str):
         parts = value.lower().replace("*", "x").split("x")
         try:
@@ -43,8 +59,8 @@ def pattern_size(value, name="pattern_size"):
         cols, rows = value
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a pair (cols, rows) of inner-corner counts, got {_describe(value)}") from None
-    cols = integer(cols, f"{name}[0] (inner corners per row)", low=2, high=1000)
-    rows = integer(rows, f"{name}[1] (inner corners per column)", low=2, high=1000)
+    cols = integer(cols, f"{name}[0] (inner corners per row)", low=low, high=1000)
+    rows = integer(rows, f"{name}[1] (inner corners per column)", low=low, high=1000)
     return cols, rows
 
 
@@ -67,6 +83,7 @@ def camera_matrix(value, name="camera_matrix"):
         raise ValueError(f"{name} must contain only finite values")
     if K[0, 0] <= 0 or K[1, 1] <= 0:
         raise ValueError(f"{name} must have positive focal lengths K[0, 0] and K[1, 1]")
+    _within_limit(K, name)
     if K[1, 0] != 0 or K[2, 0] != 0 or K[2, 1] != 0 or K[2, 2] != 1:
         raise ValueError(f"{name} must have the form [[fx, s, cx], [0, fy, cy], [0, 0, 1]]")
     return K

@@ -3,7 +3,14 @@
 Pipeline: chessboard corners -> one homography per view -> Zhang's closed
 form -> Levenberg-Marquardt over intrinsics, distortion and poses with an
 analytic, block-structured Jacobian -> :class:`CameraCalibration` with
-standard deviations, saved as JSON or OpenCV-compatible YAML.
+standard deviations, saved as JSON or OpenCV-compatible YAML (OpenCV's XML
+and YAML files are read too).
+
+Public modules (``camera``, ``chessboard``, ``homography``, ``zhang``,
+``calibrate``, ``images``, ``model``, ``report``) check their arguments; the
+private modules they share (``_detector``, ``_geometry``, ``_homography``,
+``_zhang``, ``_lm``, ``_solver``, ``_assemble``, ``_filestorage``,
+``_render``) trust theirs.
 """
 from .calibrate import calibrate_camera, chessboard_points
 from .chessboard import find_chessboard_corners

@@ -4,11 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
-from . import lm
-from .homography import homographies
-from .model import CameraCalibration
-from .zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
-                    poses_from_homographies)
+from . import _geometry, _solver
+from ._assemble import assemble
+from .model import CameraCalibration, now_utc, this_version
 
 __all__ = ["calibrate_camera", "chessboard_points"]
 
@@ -36,8 +34,7 @@ def chessboard_points(pattern_size, square_size=1.0):
     """
     cols, rows = _validate.pattern_size(pattern_size)
     s = _validate.positive(square_size, "square_size")
-    j, i = np.mgrid[0:rows, 0:cols]
-    return np.stack([i.ravel() * s, j.ravel() * s, np.zeros(cols * rows)], axis=1).astype(np.float64)
+    return _geometry.board_points(cols, rows, s)
 
 
 def _planar(obj, k):
@@ -90,6 +87,7 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     Returns
     -------
     CameraCalibration
+        With the cvcore version and the date (UTC) of the calibration.
 
     Raises
     ------
@@ -111,104 +109,11 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     [[800.0, 0.0, 320.0], [0.0, 800.0, 240.0], [0.0, 0.0, 1.0]]
     """
     objs, imgs = _validate.point_views(object_points, image_points)
-    for name, views in (("object_points", objs), ("image_points", imgs)):
-        big = max(float(np.abs(v).max()) for v in views)
-        if big > 1e8:
-            raise ValueError(f"{name} must be within +/-1e8 (got a coordinate of {big:.3g})")
-    w, h = _validate.image_size(image_size)
-    max_iterations = _validate.integer(max_iterations, "max_iterations", low=0, high=100000)
+    size = _validate.image_size(image_size)
     for k, o in enumerate(objs):
         _planar(o, k)
-    n_views = len(objs)
-    total = sum(len(o) for o in objs)
-
-    guess_K, guess_d = None, np.zeros(5)
-    if intrinsic_guess is not None:
-        if isinstance(intrinsic_guess, (tuple, list)) and len(intrinsic_guess) == 2:
-            guess_K = _validate.camera_matrix(intrinsic_guess[0], "intrinsic_guess[0]")
-            guess_d = _validate.dist_coeffs(intrinsic_guess[1], "intrinsic_guess[1]")
-        else:
-            guess_K = _validate.camera_matrix(intrinsic_guess, "intrinsic_guess")
-        if not estimate_skew and guess_K[0, 1] != 0:
-            raise ValueError("intrinsic_guess has a non-zero skew but estimate_skew is False")
-
-    aspect = None
-    if fix_aspect_ratio:
-        aspect = 1.0 if guess_K is None else guess_K[0, 0] / guess_K[1, 1]
-        if estimate_skew:
-            raise ValueError("fix_aspect_ratio and estimate_skew cannot be combined")
-
-    # free parameters: fx, fy, cx, cy, skew, k1, k2, p1, p2, k3
-    free = np.ones(10, bool)
-    free[4] = estimate_skew
-    if fix_principal_point:
-        free[2] = free[3] = False
-    if zero_tangent_dist:
-        free[7] = free[8] = False
-    if fix_k3:
-        free[9] = False
-    n_free = int(free.sum()) - (1 if aspect is not None else 0) + 6 * n_views
-    if n_free >= 2 * total:
-        raise ValueError(
-            f"too few points: {total} points give {2 * total} equations for {n_free} unknowns; "
-            "use more views or more points per view"
-        )
-
-    with np.errstate(all="ignore"):
-        try:
-            return _calibrate(objs, imgs, w, h, n_views, total, free, n_free, aspect, guess_K, guess_d,
-                              fix_principal_point, fix_aspect_ratio, zero_tangent_dist, fix_k3, estimate_skew,
-                              max_iterations)
-        except np.linalg.LinAlgError as exc:
-            raise ValueError(f"the calibration is numerically degenerate ({exc}); check that the points are "
-                             "correct and the views are tilted differently") from None
-
-
-def _calibrate(objs, imgs, w, h, n_views, total, free, n_free, aspect, guess_K, guess_d, fix_principal_point,
-               fix_aspect_ratio, zero_tangent_dist, fix_k3, estimate_skew, max_iterations):
-    # 1-2. homographies and the closed form
-    Hs = homographies([o[:, :2] for o in objs], imgs)
-    if guess_K is None:
-        pp = ((w - 1) / 2.0, (h - 1) / 2.0) if fix_principal_point else None
-        if n_views < 3 and not fix_principal_point and estimate_skew:
-            raise ValueError(f"need at least 3 views to estimate the skew and principal point, got {n_views}")
-        try:
-            K = intrinsics_from_homographies(Hs, (w, h), estimate_skew=estimate_skew, principal_point=pp,
-                                             aspect_ratio=aspect)
-        except DegenerateViewsError as exc:
-            raise ValueError(str(exc)) from None
-        if aspect is not None:
-            K[0, 0] = aspect * K[1, 1]
-        dist = np.zeros(5)
-    else:
-        K = guess_K.copy()
-        dist = guess_d.copy()
-    rv, tv = poses_from_homographies(Hs, K)
-    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
-
-    # 3. linear radial distortion (only the free radial terms)
-    if guess_K is None:
-        try:
-            k = initial_radial_distortion(objs, imgs, K, poses[:, :3], poses[:, 3:], n_coeffs=2)
-        except np.linalg.LinAlgError:
-            k = np.zeros(2)
-        if np.all(np.isfinite(k)) and np.all(np.abs(k) < 10):
-            dist[0], dist[1] = k
-
-    # 4. Levenberg-Marquardt
-    problem = lm.Problem(objs, imgs)
-    q0 = np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist])
-    q, poses, info = lm.levenberg_marquardt(problem, q0, poses, free, aspect, max_iterations=max_iterations)
-    cost = problem.evaluate(q, poses, True)
-    if not np.isfinite(cost):
-        raise ValueError("the calibration diverged (check that image_points match object_points)")
-    std_q, std_p = lm.covariance(problem, info["T"], n_free)
-    K = np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]])
-    counts = np.diff(problem.starts)
-    flags = {"fix_principal_point": bool(fix_principal_point), "fix_aspect_ratio": bool(fix_aspect_ratio),
-             "zero_tangent_dist": bool(zero_tangent_dist), "fix_k3": bool(fix_k3),
-             "estimate_skew": bool(estimate_skew), "intrinsic_guess": guess_K is not None}
-    return CameraCalibration(
-        K, q[5:], poses[:, :3], poses[:, 3:], np.sqrt(cost / total), np.sqrt(problem.view_sq / counts),
-        std_q, std_p, (w, h), flags=flags, iterations=info["iterations"],
-    )
+    opts = _solver.options(fix_principal_point=fix_principal_point, fix_aspect_ratio=fix_aspect_ratio,
+                           zero_tangent_dist=zero_tangent_dist, fix_k3=fix_k3, estimate_skew=estimate_skew,
+                           intrinsic_guess=intrinsic_guess, max_iterations=max_iterations)
+    values = _solver.solve(objs, imgs, size, opts)
+    return assemble(CameraCalibration, {**values, "cvcore_version": this_version(), "date": now_utc()})

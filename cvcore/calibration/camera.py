@@ -9,7 +9,8 @@ normalised coordinates ``x = Xc / Zc, y = Yc / Zc``, is distorted with
     yd = y (1 + k1 r2 + k2 r2^2 + k3 r2^3) + p1 (r2 + 2 y^2) + 2 p2 x y
 
 and mapped to pixels by ``u = fx xd + s yd + cx, v = fy yd + cy`` (the skew
-``s = K[0, 1]`` is zero unless estimated, as in Zhang's paper).
+``s = K[0, 1]`` is zero unless estimated, as in Zhang's paper). The
+polynomial is evaluated in one place, the kernels' ``_distortion.pxd``.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from .. import _validate
 from .._ext import _calib
+from . import _geometry
 
 __all__ = [
     "rodrigues",
@@ -25,12 +27,6 @@ __all__ = [
     "undistort_points",
     "undistort_image",
 ]
-
-
-def _q(camera_matrix, dist):
-    """The kernel's 10-vector of intrinsics (fx, fy, cx, cy, skew, k1, k2, p1, p2, k3)."""
-    K = camera_matrix
-    return np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist], dtype=np.float64)
 
 
 def rodrigues(rvec):
@@ -52,14 +48,24 @@ def rodrigues(rvec):
     >>> np.round(rodrigues([0, 0, np.pi / 2]), 6).tolist()
     [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     """
-    r = _validate.vector(np.ravel(_validate.array(rvec, "rvec")), "rvec", 3)
-    R = np.empty((3, 3))
-    _calib.rodrigues(r, R, np.empty((3, 3, 3)))
-    return R
+    return _geometry.rotation(_vector3(rvec, "rvec"))
+
+
+def _vector3(value, name):
+    return _validate.vector(np.ravel(_validate.array(value, name)), name, 3)
 
 
 def rotation_to_rvec(R):
     """Rotation vector of a rotation matrix (inverse of :func:`rodrigues`).
+
+    Parameters
+    ----------
+    R : (3, 3) array_like
+        A rotation matrix (orthonormal, determinant 1).
+
+    Returns
+    -------
+    (3,) ndarray
 
     Examples
     --------
@@ -67,22 +73,15 @@ def rotation_to_rvec(R):
     >>> np.round(rotation_to_rvec(rodrigues([0.1, -0.2, 0.3])), 12).tolist()
     [0.1, -0.2, 0.3]
     """
-    R = np.asarray(R, dtype=np.float64)
-    cos_t = np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)
-    theta = np.arccos(cos_t)
-    w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
-    if theta < 1e-12:
-        return w / 2.0
-    if np.pi - theta < 1e-6:
-        # near pi: axis from the symmetric part
-        B = (R + np.eye(3)) / 2.0
-        axis = np.sqrt(np.clip(np.diag(B), 0.0, None))
-        k = int(np.argmax(axis))
-        axis = B[:, k] / np.sqrt(max(B[k, k], 1e-300))
-        if axis @ w < 0:
-            axis = -axis
-        return axis / np.linalg.norm(axis) * theta
-    return w * (theta / (2.0 * np.sin(theta)))
+    M = _validate.array(R, "R", ndim=2)
+    if M.shape != (3, 3):
+        raise ValueError(f"R must be a 3x3 matrix, got shape {M.shape}")
+    M = np.asarray(M, dtype=np.float64)
+    if not np.all(np.isfinite(M)):
+        raise ValueError("R must contain only finite values")
+    if not np.allclose(M @ M.T, np.eye(3), atol=1e-6) or np.linalg.det(M) < 0:
+        raise ValueError("R must be a rotation matrix (orthonormal with determinant 1)")
+    return _geometry.rotation_to_rvec(M)
 
 
 def project_points(object_points, rvec, tvec, camera_matrix, dist_coeffs=None):
@@ -110,66 +109,43 @@ def project_points(object_points, rvec, tvec, camera_matrix, dist_coeffs=None):
     >>> project_points([[0, 0, 0], [1, 0, 0]], [0, 0, 0], [0, 0, 10], K).tolist()
     [[50.0, 40.0], [60.0, 40.0]]
     """
-    obj = _validate.points(object_points, "object_points", dims=3, allow_2d_for_3d=True)
-    r = _validate.vector(np.ravel(_validate.array(rvec, "rvec")), "rvec", 3)
-    t = _validate.vector(np.ravel(_validate.array(tvec, "tvec")), "tvec", 3)
+    obj = _validate.points(object_points, "object_points", dims=3, min_count=0, allow_2d_for_3d=True)
+    r, t = _vector3(rvec, "rvec"), _vector3(tvec, "tvec")
     K = _validate.camera_matrix(camera_matrix)
     d = _validate.dist_coeffs(dist_coeffs)
-    out = np.empty((obj.shape[0], 2))
-    _calib.project(obj, _q(K, d), np.concatenate([r, t]), out)
-    return out
+    return _geometry.project(obj, r, t, _geometry.intrinsics_vector(K, d))
 
 
 def distort_normalized(xy, dist_coeffs):
-    """Apply the distortion model to normalised coordinates ``(N, 2)``.
+    """Apply the distortion model to normalised coordinates.
+
+    Parameters
+    ----------
+    xy : (N, 2) array_like
+        Normalised (undistorted) coordinates ``(X / Z, Y / Z)``.
+    dist_coeffs : array_like of 4 or 5
+        ``(k1, k2, p1, p2[, k3])``; None means no distortion.
+
+    Returns
+    -------
+    (N, 2) ndarray
 
     Examples
     --------
     >>> distort_normalized([[0.1, 0.0]], [-0.2, 0, 0, 0, 0]).round(6).tolist()
     [[0.0998, 0.0]]
     """
-    p = _validate.points(xy, "xy")
-    k1, k2, p1, p2, k3 = _validate.dist_coeffs(dist_coeffs)
-    x, y = p[:, 0], p[:, 1]
-    r2 = x * x + y * y
-    rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
-    xd = x * rad + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-    yd = y * rad + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-    return np.stack([xd, yd], axis=1)
-
-
-def _undistort_normalized(xd, yd, dist, iterations=20):
-    """Invert the distortion by Newton's method (vectorised over points)."""
-    k1, k2, p1, p2, k3 = dist
-    x, y = xd.copy(), yd.copy()
-    if not np.any(dist):
-        return x, y
-    for _ in range(iterations):
-        x2, y2, xy = x * x, y * y, x * y
-        r2 = x2 + y2
-        rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
-        fx = x * rad + 2 * p1 * xy + p2 * (r2 + 2 * x2) - xd
-        fy = y * rad + p1 * (r2 + 2 * y2) + 2 * p2 * xy - yd
-        D = 2 * (k1 + 2 * k2 * r2 + 3 * k3 * r2 * r2)
-        a = rad + x2 * D + 2 * p1 * y + 6 * p2 * x
-        b = xy * D + 2 * p1 * x + 2 * p2 * y
-        d = rad + y2 * D + 6 * p1 * y + 2 * p2 * x
-        det = a * d - b * b
-        det = np.where(np.abs(det) < 1e-12, 1e-12, det)
-        dx = (d * fx - b * fy) / det
-        dy = (a * fy - b * fx) / det
-        x -= dx
-        y -= dy
-        if np.max(np.abs(dx) + np.abs(dy), initial=0.0) < 1e-15:
-            break
-    return x, y
+    p = _validate.points(xy, "xy", min_count=0)
+    return _geometry.distort(p, _validate.dist_coeffs(dist_coeffs))
 
 
 def undistort_points(points, camera_matrix, dist_coeffs, *, new_camera_matrix=None):
     """Remove lens distortion from pixel coordinates (``cv2.undistortPoints``).
 
     The distortion is inverted with Newton's method to machine precision
-    (OpenCV's default stops after 5 fixed-point iterations).
+    (OpenCV's default stops after 5 fixed-point iterations). A point that no
+    undistorted point maps to (beyond the radius where strong barrel
+    distortion folds back) comes out as NaN rather than as a wrong guess.
 
     Parameters
     ----------
@@ -190,16 +166,19 @@ def undistort_points(points, camera_matrix, dist_coeffs, *, new_camera_matrix=No
     >>> K = [[100, 0, 50], [0, 100, 40], [0, 0, 1]]
     >>> undistort_points([[60, 40]], K, [0, 0, 0, 0]).tolist()
     [[0.1, 0.0]]
+    >>> undistort_points([[150, 40]], K, [-0.5, 0, 0, 0]).tolist()   # beyond the fold at radius 0.544
+    [[nan, nan]]
     """
     pts = _validate.points(points, "points", min_count=0)
     K = _validate.camera_matrix(camera_matrix)
     d = _validate.dist_coeffs(dist_coeffs)
+    P = None if new_camera_matrix is None else _validate.camera_matrix(new_camera_matrix, "new_camera_matrix")
     yd = (pts[:, 1] - K[1, 2]) / K[1, 1]
     xd = (pts[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
-    x, y = _undistort_normalized(xd, yd, d)
-    if new_camera_matrix is None:
-        return np.stack([x, y], axis=1)
-    P = _validate.camera_matrix(new_camera_matrix, "new_camera_matrix")
+    xy = _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), d)
+    if P is None:
+        return xy
+    x, y = xy[:, 0], xy[:, 1]
     return np.stack([P[0, 0] * x + P[0, 1] * y + P[0, 2], P[1, 1] * y + P[1, 2]], axis=1)
 
 
@@ -220,16 +199,20 @@ def undistort_maps(image_size, camera_matrix, dist_coeffs, new_camera_matrix=Non
     K = _validate.camera_matrix(camera_matrix)
     d = _validate.dist_coeffs(dist_coeffs)
     P = K if new_camera_matrix is None else _validate.camera_matrix(new_camera_matrix, "new_camera_matrix")
-    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
-    y = (v - P[1, 2]) / P[1, 1]
-    x = (u - P[0, 2] - P[0, 1] * y) / P[0, 0]
-    r2 = x * x + y * y
-    k1, k2, p1, p2, k3 = d
-    rad = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
-    xd = x * rad + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-    yd = y * rad + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-    map_x = (K[0, 0] * xd + K[0, 1] * yd + K[0, 2]).astype(np.float32)
-    map_y = (K[1, 1] * yd + K[1, 2]).astype(np.float32)
+    return _maps(w, h, K, d, P)
+
+
+def _row_blocks(h, w):
+    """Row slices of about a million pixels: one kernel call each, so Ctrl-C stays prompt."""
+    step = max(1, (1 << 20) // w)
+    return [slice(r, r + step) for r in range(0, h, step)]
+
+
+def _maps(w, h, K, d, P):
+    map_x = np.empty((h, w), np.float32)
+    map_y = np.empty((h, w), np.float32)
+    for rows in _row_blocks(h, w):
+        _calib.undistort_maps(K, d, P, rows.start, map_x[rows], map_y[rows])
     return map_x, map_y
 
 
@@ -265,7 +248,8 @@ def undistort_image(image, camera_matrix, dist_coeffs, new_camera_matrix=None):
     work = np.float64 if img.dtype == np.float64 else np.float32
     src = np.ascontiguousarray(src, dtype=work)
     out = np.empty((h, w, src.shape[2]), work)
-    _calib.remap_bilinear(src, map_x, map_y, 0.0, out)
+    for rows in _row_blocks(h, w):
+        _calib.remap_bilinear(src, map_x[rows], map_y[rows], 0.0, out[rows])
     if img.dtype.kind in "ui":
         info = np.iinfo(img.dtype)
         out = np.clip(np.rint(out), info.min, info.max)

@@ -1,314 +1,46 @@
-"""Chessboard inner-corner detector.
+"""Chessboard inner corners, as ``cv2.findChessboardCorners`` + ``cv2.cornerSubPix`` find them.
 
-1. Work image: grey float32, area-downsampled when large, Gaussian-smoothed.
-2. Saddle response ``max(0, Ixy^2 - Ixx Iyy)`` (X-junctions are saddles of the
-   intensity surface), non-maximum suppression.
-3. Ring test: the intensity on a small circle around a chessboard corner has
-   exactly four sign changes (bright, dark, bright, dark) with opposite
-   quadrants alike; the four crossing angles are the directions of the two
-   board edges through the corner, i.e. the directions to its four neighbours.
-4. Grid reconstruction: from a seed corner and its four neighbours (found
-   along those directions, each pointing back), a 3x3 seed is grown one full
-   row or column at a time by extrapolating every line of the grid and
-   matching the nearest candidate; growth stops where a row is incomplete.
-5. Checks: the grid must have the requested size (either way round) and its
-   cells must alternate dark/bright; anything else (a partial board, a board
-   of another size, two boards of the requested size) is rejected, not guessed.
-6. Ordering as OpenCV's: ``rows`` rows of ``cols`` corners, row direction x
-   column direction clockwise in the image, first inner square dark when the
-   colours tell the ends apart, otherwise the first corner above the last row
-   and (square boards) nearest the image's top-left corner.
-7. Sub-pixel refinement by gradient orthogonality on the full-resolution image.
+The image is read through the input policy (integers divided by their dtype's
+maximum, floats taken as they are on a nominal [0, 1] scale, BT.601 grey);
+the detector itself (saddle points, a ring test, grid growth from a seed,
+OpenCV's ordering, sub-pixel refinement) lives in the private module
+``cvcore.calibration._detector``.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import _validate
-from .._ext import _chessboard
+from . import _detector
 
 __all__ = ["find_chessboard_corners", "detect_chessboard_grid"]
-
-_WORK_MAX = 900          # detection runs on an image at most this large (longest side)
-_SIGMA = 1.2             # smoothing of the work image
-_RING = 5.0              # ring radius (work pixels)
-_MAX_CAND = 4000
-_COS_TOL = np.cos(np.deg2rad(28.0))
-
-
-def _grey(image):
-    img = _validate.image(image, "image")
-    if img.ndim == 3:
-        if img.shape[2] not in (1, 3, 4):
-            raise ValueError(f"image must have 1, 3 or 4 channels, got {img.shape[2]}")
-        if img.shape[2] == 1:
-            g = img[:, :, 0].astype(np.float32)
-        else:
-            c = img[:, :, :3].astype(np.float32)
-            g = 0.299 * c[:, :, 0] + 0.587 * c[:, :, 1] + 0.114 * c[:, :, 2]
-    else:
-        g = img.astype(np.float32)
-    if img.dtype.kind == "f":
-        hi = float(np.nanmax(g)) if g.size else 1.0
-        if not np.all(np.isfinite(g)):
-            raise ValueError("image must contain only finite values")
-        if hi <= 1.0:  # float images in [0, 1]
-            g = g * 255.0
-    elif img.dtype.itemsize > 1:
-        g = g * (255.0 / max(float(g.max()), 1.0))
-    if min(g.shape) < 16:
-        raise ValueError(f"image is too small for chessboard detection: {g.shape[1]}x{g.shape[0]}")
-    return np.ascontiguousarray(g, dtype=np.float32)
-
-
-class _Candidates:
-    """Chessboard-corner candidates of a smoothed work image: positions, edge directions, contrast."""
-
-    def __init__(self, smooth):
-        resp = np.empty_like(smooth)
-        _chessboard.saddle_response(smooth, resp)
-        top = float(resp.max())
-        self.ok = top > 0
-        if not self.ok:
-            return
-        peaks = np.empty((_MAX_CAND * 4, 2), np.intp)
-        n = _chessboard.local_maxima(resp, np.float32(top * 4e-3), 3, int(_RING) + 2, peaks)
-        peaks = peaks[:min(n, len(peaks))]
-        strength = resp[peaks[:, 0], peaks[:, 1]]
-        if len(peaks) > _MAX_CAND:
-            keep = np.argsort(-strength)[:_MAX_CAND]
-            peaks, strength = peaks[keep], strength[keep]
-        pts = np.ascontiguousarray(peaks[:, ::-1], dtype=np.float64)
-        angles = np.empty((len(pts), 4))
-        contrast = np.empty(len(pts))
-        symmetry = np.empty(len(pts))
-        _chessboard.ring_test(smooth, pts, _RING, 40, angles, contrast, symmetry)
-        good = (contrast > 0) & (symmetry >= 0.75)
-        if good.any():
-            cmax = np.percentile(contrast[good], 90)
-            good &= contrast > 0.15 * cmax
-        # sub-pixel peak positions (parabola through the response and its neighbours)
-        r, cc = peaks[good, 0], peaks[good, 1]
-        v = resp[r, cc].astype(np.float64)
-        def offset(lo, hi):
-            den = 2.0 * v - lo - hi
-            return np.clip(np.where(den > 0, 0.5 * (hi - lo) / np.maximum(den, 1e-12), 0.0), -0.5, 0.5)
-        self.pts = pts[good] + np.stack([offset(resp[r, cc - 1], resp[r, cc + 1]),
-                                         offset(resp[r - 1, cc], resp[r + 1, cc])], axis=1)
-        self.angles = angles[good]
-        self.contrast = contrast[good]
-        self.dirs = np.ascontiguousarray(np.stack([np.cos(self.angles), np.sin(self.angles)], axis=2))  # (n, 4, 2)
-        self.n = len(self.pts)
-
-
-def _neighbour(c, i, u):
-    """Nearest candidate from ``i`` along unit direction ``u`` that points back at ``i``."""
-    return _chessboard.find_neighbour(c.pts, c.dirs, i, float(u[0]), float(u[1]), float(_COS_TOL))
-
-
-def _nearest(c, p, radius, used):
-    d = np.hypot(c.pts[:, 0] - p[0], c.pts[:, 1] - p[1])
-    d[used != 0] = np.inf
-    j = int(np.argmin(d))
-    return j if d[j] <= radius else -1
-
-
-def _seed(c, i):
-    nb = [_neighbour(c, i, c.dirs[i, k]) for k in range(4)]
-    if min(nb) < 0 or len(set(nb)) < 4:
-        return None
-    p = c.pts[i]
-    vec = [c.pts[j] - p for j in nb]
-    lens = [np.hypot(*v) for v in vec]
-    for k in range(2):  # opposite neighbours roughly collinear and of similar spacing
-        a, b = vec[k], vec[k + 2]
-        if -(a @ b) / (lens[k] * lens[k + 2]) < _COS_TOL or not 0.5 < lens[k] / lens[k + 2] < 2.0:
-            return None
-    # grid: columns along nb[0] (right), rows along nb[1]
-    G = -np.ones((3, 3), np.intp)
-    G[1, 1] = i
-    G[1, 2], G[2, 1], G[1, 0], G[0, 1] = nb
-    used = np.zeros(c.n, np.uint8)
-    used[[i, *nb]] = 1
-    for dr, dc in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
-        pred = c.pts[G[1, 1 + dc]] + c.pts[G[1 + dr, 1]] - p
-        j = _nearest(c, pred, 0.35 * min(lens), used)
-        if j < 0:
-            return None
-        G[1 + dr, 1 + dc] = j
-        used[j] = 1
-    return G, used
-
-
-def _extend(c, G, used):
-    """Try to add one full row below ``G`` (callers rotate ``G`` for other sides)."""
-    G = np.ascontiguousarray(G)
-    row = np.empty(G.shape[1], np.intp)
-    if not _chessboard.extend_grid(c.pts, G, used, row):
-        return None
-    used[row] = 1
-    return np.vstack([G, row[None]]), used
-
-
-def _grow(c, G, used, limit):
-    """Extend each side in turn as far as it goes; two rounds (a side may unblock)."""
-    for _ in range(2):
-        grew = False
-        for _side in range(4):
-            while max(G.shape) <= limit:
-                res = _extend(c, G, used)
-                if res is None:
-                    break
-                G, used = res
-                grew = True
-            G = np.rot90(G)  # four rotations restore the layout
-        if not grew:
-            break
-    return G
-
-
-def _cells_alternate(smooth, P):
-    """Fraction of adjacent cell pairs whose brightness order matches a chessboard."""
-    centres = (P[:-1, :-1] + P[1:, 1:] + P[:-1, 1:] + P[1:, :-1]) / 4.0
-    H, W = smooth.shape
-    x = np.clip(np.rint(centres[..., 0]).astype(int), 0, W - 1)
-    y = np.clip(np.rint(centres[..., 1]).astype(int), 0, H - 1)
-    val = smooth[y, x]
-    parity = (np.add.outer(np.arange(val.shape[0]), np.arange(val.shape[1])) % 2).astype(bool)
-    sign = np.where(parity, 1.0, -1.0)
-    checks = []
-    if val.shape[1] > 1:
-        checks.append(((val[:, 1:] - val[:, :-1]) * sign[:, 1:] > 0).ravel())
-    if val.shape[0] > 1:
-        checks.append(((val[1:, :] - val[:-1, :]) * sign[1:, :] > 0).ravel())
-    if not checks:
-        return 1.0, val
-    agree = np.concatenate(checks).mean()
-    return max(agree, 1.0 - agree), val
 
 
 def detect_chessboard_grid(image, *, max_size=60):
     """Largest chessboard-like grid of inner corners in ``image``, whatever its size.
 
-    Returns ``(corners (R, C, 2) in full-resolution pixels, info)`` or
-    ``(None, info)``; used by :func:`find_chessboard_corners` and to suggest
-    the right pattern size when a wrong one was given.
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) array_like
+        Grey, RGB or RGBA image (see :func:`find_chessboard_corners`).
+    max_size : int
+        Stop growing the grid beyond this many corners per side.
+
+    Returns
+    -------
+    corners : (R, C, 2) ndarray or None
+        The grid in full-resolution pixels (not in OpenCV's order), or None.
+    info : dict
+        Diagnostics (candidate count, scale, grid shape, corner spacing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> board = np.kron((np.indices((5, 6)).sum(axis=0) % 2), np.ones((20, 20))) * 200 + 30
+    >>> grid, info = detect_chessboard_grid(np.pad(board, 40, constant_values=230).astype(np.uint8))
+    >>> sorted(grid.shape[:2]), info['candidates'] >= 20
+    ([4, 5], True)
     """
-    grey = _grey(image)
-    return _detect(grey, max_size)
-
-
-def _scales(shape):
-    """Downsampling factors to try, coarsest first (a coarse pass is 4x cheaper)."""
-    H, W = shape
-    f0 = max(1, int(np.ceil(max(H, W) / _WORK_MAX)))
-    return [2 * f0, f0] if min(H, W) >= 400 * f0 else [f0]
-
-
-def _detect(grey, limit, target=None):
-    best, best_info = None, {"candidates": 0}
-    for f in _scales(grey.shape):
-        P, info = _detect_at(grey, f, limit, target)
-        if P is not None and (best is None or P.shape[0] * P.shape[1] > best.shape[0] * best.shape[1]):
-            best, best_info = P, info
-        if best is not None and target is not None and sorted(best.shape[:2]) == sorted(target):
-            break
-    return best, best_info
-
-
-def _detect_at(grey, f, limit, target):
-    H, W = grey.shape
-    if f > 1:
-        work = np.empty((H // f, W // f), np.float32)
-        _chessboard.downsample_area(grey, f, work)
-    else:
-        work = grey
-    from .. import filters
-
-    smooth = np.ascontiguousarray(filters.gaussian(work, _SIGMA, truncate=3.0), dtype=np.float32)
-    c = _Candidates(smooth)
-    info = {"scale": f, "candidates": 0 if not c.ok else c.n}
-    if not c.ok or c.n < 9:
-        return None, info
-    order = np.argsort(-c.contrast)
-    best = match = None
-    tried = np.zeros(c.n, bool)
-    attempts = 0
-    for i in order:
-        if tried[i]:
-            continue
-        attempts += 1
-        if attempts > 12:
-            break
-        s = _seed(c, i)
-        if s is None:
-            continue
-        G = _grow(c, s[0], s[1], limit)
-        tried[G.ravel()] = True
-        agree, _ = _cells_alternate(smooth, c.pts[G])
-        if agree < 0.9:
-            continue
-        if target is not None and sorted(G.shape) == sorted(target):
-            if match is not None:
-                # two complete boards of the requested size: ambiguous, reject
-                info["ambiguous"] = True
-                return None, info
-            match = G
-            if np.count_nonzero(~tried) < G.size:
-                break          # too few candidates left for a second board
-            continue
-        if best is None or G.size > best.size:
-            best = G
-        if target is not None and sorted(G.shape) > sorted(target):
-            break
-        if target is None and G.size >= 0.5 * c.n:
-            break
-    if match is not None:
-        best = match
-    if best is None:
-        return None, info
-    P = c.pts[best]
-    info["grid_shape"] = best.shape
-    info["spacing"] = float(np.median(np.hypot(*np.diff(P, axis=1).reshape(-1, 2).T))) * f
-    P_full = (P + 0.5) * f - 0.5
-    return P_full, info
-
-
-def _orient(P, cols, rows, grey):
-    """Put the (R, C, 2) grid in OpenCV's order as (rows, cols, 2)."""
-    cand = []
-    for G in (P, np.swapaxes(P, 0, 1)):
-        for k in range(4):
-            if (G.shape[k % 2], G.shape[1 - k % 2]) != (rows, cols):
-                continue
-            R = np.rot90(G, k)
-            dx = R[0, 1] - R[0, 0]
-            dy = R[1, 0] - R[0, 0]
-            if dx[0] * dy[1] - dx[1] * dy[0] > 0:
-                cand.append(R)
-    if len(cand) <= 1:
-        return cand[0] if cand else None
-    if (cols + rows) % 2 == 1:
-        # the two ends differ in colour: first inner square dark
-        def first_cell_dark(R):
-            centre = (R[0, 0] + R[1, 1]) / 2.0
-            other = (R[0, 1] + R[1, 2]) / 2.0
-            return _sample(grey, centre) < _sample(grey, other)
-        dark = [R for R in cand if first_cell_dark(R)]
-        if len(dark) == 1:
-            return dark[0]
-        cand = dark or cand
-    down = [R for R in cand if R[-1, 0, 1] - R[0, 0, 1] > 0]
-    cand = down or cand
-    # square boards: the first corner nearest the image's top-left corner
-    return min(cand, key=lambda R: R[0, 0, 0] + R[0, 0, 1])
-
-
-def _sample(grey, p):
-    H, W = grey.shape
-    x = int(np.clip(round(p[0]), 0, W - 1))
-    y = int(np.clip(round(p[1]), 0, H - 1))
-    return float(grey[max(0, y - 1):y + 2, max(0, x - 1):x + 2].mean())
+    max_size = _validate.integer(max_size, "max_size", low=2, high=1000)
+    return _detector.detect_grid(_detector.work_image(image), max_size)
 
 
 def find_chessboard_corners(image, pattern_size, *, subpixel=True):
@@ -317,10 +49,15 @@ def find_chessboard_corners(image, pattern_size, *, subpixel=True):
     Parameters
     ----------
     image : (H, W) or (H, W, C) array_like
-        Grey or RGB(A) image; integer or float (floats in [0, 1] or [0, 255]).
+        Grey (``(H, W)`` or ``(H, W, 1)``), RGB or RGBA image of any integer or
+        float dtype, read through the input policy: integers are divided by
+        their dtype's maximum, floats are taken as they are on a nominal
+        [0, 1] scale (the detector is insensitive to the overall scale), colour
+        becomes grey with BT.601 weights. At least 16 pixels each way.
     pattern_size : (cols, rows)
         Inner corners per row and per column, as OpenCV counts them (a board
-        of 10 x 7 squares has 9 x 6 inner corners). ``"9x6"`` also works.
+        of 10 x 7 squares has 9 x 6 inner corners), at least 3 each as
+        OpenCV requires. ``"9x6"`` also works.
     subpixel : bool
         Refine the corners to sub-pixel accuracy (gradient orthogonality in a
         window of half-size 11 pixels, as ``cornerSubPix(winSize=(11, 11))``,
@@ -333,6 +70,12 @@ def find_chessboard_corners(image, pattern_size, *, subpixel=True):
         no complete, unambiguous board of that size is found (partial boards
         and boards of another size are rejected, never guessed).
 
+    Raises
+    ------
+    ValueError, TypeError
+        For an image that is not 2-D/3-D, has another channel count, holds
+        NaN or infinity or is smaller than 16 x 16, and for a bad pattern size.
+
     Examples
     --------
     >>> import numpy as np
@@ -344,38 +87,6 @@ def find_chessboard_corners(image, pattern_size, *, subpixel=True):
     >>> np.round(corners[0], 1).tolist()
     [59.5, 59.5]
     """
-    cols, rows = _validate.pattern_size(pattern_size)
-    grey = _grey(image)
-    P, info = _detect(grey, max(cols, rows) + 2, target=(rows, cols))
-    if P is None:
-        return None
-    R = _orient(P, cols, rows, grey)
-    if R is None:
-        return None
-    corners = np.ascontiguousarray(R.reshape(-1, 2), dtype=np.float64)
-    if subpixel:
-        _refine(grey, corners, R)
-    return corners
-
-
-def _refine(grey, corners, R):
-    """Sub-pixel refinement with a window of half-size min(11, spacing / 2) per corner.
-
-    The window must not reach the neighbouring corners, so its size follows
-    the distance to the nearest grid neighbour (11 is OpenCV's customary
-    ``winSize=(11, 11)``).
-    """
-    rows, cols = R.shape[:2]
-    near = np.full((rows, cols), np.inf)
-    dx = np.hypot(*np.moveaxis(np.diff(R, axis=1), -1, 0))   # (rows, cols - 1)
-    dy = np.hypot(*np.moveaxis(np.diff(R, axis=0), -1, 0))   # (rows - 1, cols)
-    near[:, :-1] = np.minimum(near[:, :-1], dx)
-    near[:, 1:] = np.minimum(near[:, 1:], dx)
-    near[:-1, :] = np.minimum(near[:-1, :], dy)
-    near[1:, :] = np.minimum(near[1:, :], dy)
-    half = np.clip(np.floor(0.5 * near.ravel()), 2, 11).astype(int)
-    for w in np.unique(half):
-        idx = np.flatnonzero(half == w)
-        sub = np.ascontiguousarray(corners[idx])
-        _chessboard.corner_subpix(grey, sub, int(w), 30, 1e-3)
-        corners[idx] = sub
+    cols, rows = _validate.pattern_size(pattern_size, low=3)
+    subpixel = _validate.boolean(subpixel, "subpixel")
+    return _detector.find_corners(_detector.work_image(image), cols, rows, subpixel)

@@ -1,91 +1,14 @@
-"""Plane-to-image homographies: Hartley-normalised DLT, optional geometric refinement."""
+"""Plane-to-image homographies: Hartley-normalised DLT, optional geometric refinement.
+
+The algorithm lives in the private ``cvcore.calibration._homography``, shared
+with the calibration solver; this module checks the arguments.
+"""
 from __future__ import annotations
 
-import numpy as np
-
 from .. import _validate
+from . import _homography
 
 __all__ = ["find_homography"]
-
-
-def _normaliser(p):
-    """Similarity taking points to zero mean and mean distance sqrt(2) (Hartley)."""
-    c = p.mean(axis=0)
-    d = np.sqrt(((p - c) ** 2).sum(axis=1)).mean()
-    s = np.sqrt(2.0) / d if d > 0 else 1.0
-    return np.array([[s, 0, -s * c[0]], [0, s, -s * c[1]], [0, 0, 1.0]])
-
-
-def _dlt(src, dst):
-    Ts, Td = _normaliser(src), _normaliser(dst)
-    a = src @ Ts[:2, :2].T + Ts[:2, 2]
-    b = dst @ Td[:2, :2].T + Td[:2, 2]
-    n = a.shape[0]
-    A = np.zeros((2 * n, 9))
-    A[0::2, 0:2] = a
-    A[0::2, 2] = 1
-    A[0::2, 6:8] = -b[:, :1] * a
-    A[0::2, 8] = -b[:, 0]
-    A[1::2, 3:5] = a
-    A[1::2, 5] = 1
-    A[1::2, 6:8] = -b[:, 1:2] * a
-    A[1::2, 8] = -b[:, 1]
-    _, s, vt = np.linalg.svd(A, full_matrices=A.shape[0] < 9)
-    Hn = vt[-1].reshape(3, 3)
-    H = np.linalg.solve(Td, Hn @ Ts)
-    return H, s
-
-
-def _apply(H, p):
-    q = p @ H[:, :2].T + H[:, 2]
-    return q[:, :2] / q[:, 2:3]
-
-
-def _refine(H, src, dst, iterations=20):
-    """Gauss-Newton (Levenberg-Marquardt damped) on the reprojection error in ``dst``."""
-    h = (H / H[2, 2]).ravel()[:8].copy()
-
-    def residual(h):
-        Hm = np.append(h, 1.0).reshape(3, 3)
-        return (_apply(Hm, src) - dst).ravel()
-
-    lam = 1e-3
-    r = residual(h)
-    cost = r @ r
-    x, y = src[:, 0], src[:, 1]
-    for _ in range(iterations):
-        Hm = np.append(h, 1.0).reshape(3, 3)
-        w = Hm[2, 0] * x + Hm[2, 1] * y + 1.0
-        u = (Hm[0, 0] * x + Hm[0, 1] * y + Hm[0, 2]) / w
-        v = (Hm[1, 0] * x + Hm[1, 1] * y + Hm[1, 2]) / w
-        J = np.zeros((2 * x.size, 8))
-        J[0::2, 0] = x / w
-        J[0::2, 1] = y / w
-        J[0::2, 2] = 1 / w
-        J[0::2, 6] = -u * x / w
-        J[0::2, 7] = -u * y / w
-        J[1::2, 3] = x / w
-        J[1::2, 4] = y / w
-        J[1::2, 5] = 1 / w
-        J[1::2, 6] = -v * x / w
-        J[1::2, 7] = -v * y / w
-        A = J.T @ J
-        g = J.T @ r
-        improved = False
-        for _ in range(10):
-            step = np.linalg.solve(A + lam * np.diag(np.diag(A)), -g)
-            r_new = residual(h + step)
-            c_new = r_new @ r_new
-            if c_new <= cost:
-                h, r, improved = h + step, r_new, True
-                small = cost - c_new <= 1e-14 * cost
-                cost = c_new
-                lam = max(lam / 10, 1e-12)
-                break
-            lam *= 10
-        if not improved or small or np.linalg.norm(step) <= 1e-14 * np.linalg.norm(h):
-            break
-    return np.append(h, 1.0).reshape(3, 3)
 
 
 def find_homography(src, dst, *, refine=True):
@@ -124,70 +47,4 @@ def find_homography(src, dst, *, refine=True):
     d = _validate.points(dst, "dst", min_count=4)
     if s.shape[0] != d.shape[0]:
         raise ValueError(f"src and dst must hold the same number of points, got {s.shape[0]} and {d.shape[0]}")
-    H = _homography(s, d, refine)
-    return H
-
-
-def _homography(s, d, refine=True):
-    for name, p in (("src", s), ("dst", d)):
-        c = p - p.mean(axis=0)
-        sv = np.linalg.svd(c, compute_uv=False)
-        if sv[0] == 0 or sv[1] < 1e-9 * sv[0]:
-            raise ValueError(f"{name} points are (nearly) collinear: a homography is not determined")
-    H, sv = _dlt(s, d)
-    if abs(H[2, 2]) < 1e-300:
-        raise ValueError("degenerate correspondences: the homography maps a point to infinity")
-    H = H / H[2, 2]
-    if refine:
-        H = _refine(H, s, d)
-    return H
-
-
-def homographies(src_views, dst_views):
-    """Normalised-DLT homographies of many views at once (batched when sizes agree).
-
-    Same result as :func:`_homography` with ``refine=False`` view by view.
-    """
-    sizes = {len(s) for s in src_views}
-    if len(sizes) != 1:
-        return [_homography(s, d, refine=False) for s, d in zip(src_views, dst_views)]
-    S = np.stack(src_views)                     # (V, N, 2)
-    D = np.stack(dst_views)
-    for name, P in (("src", S), ("dst", D)):
-        c = P - P.mean(axis=1, keepdims=True)
-        ev = np.linalg.eigvalsh(np.einsum("vni,vnj->vij", c, c))      # ascending, = singular values^2
-        bad = (ev[:, 1] <= 0) | (ev[:, 0] < 1e-18 * ev[:, 1])
-        if np.any(bad):
-            k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} points of view {k} are (nearly) collinear: a homography is not determined")
-
-    def normalise(P):
-        c = P.mean(axis=1)                                                # (V, 2)
-        d = np.sqrt(((P - c[:, None, :]) ** 2).sum(axis=2)).mean(axis=1)  # (V,)
-        sc = np.sqrt(2.0) / d
-        T = np.zeros((len(P), 3, 3))
-        T[:, 0, 0] = T[:, 1, 1] = sc
-        T[:, 0, 2] = -sc * c[:, 0]
-        T[:, 1, 2] = -sc * c[:, 1]
-        T[:, 2, 2] = 1.0
-        return T, (P - c[:, None, :]) * sc[:, None, None]
-
-    Ts, a = normalise(S)
-    Td, b = normalise(D)
-    V, N = S.shape[:2]
-    A = np.zeros((V, 2 * N, 9))
-    A[:, 0::2, 0:2] = a
-    A[:, 0::2, 2] = 1
-    A[:, 0::2, 6:8] = -b[:, :, :1] * a
-    A[:, 0::2, 8] = -b[:, :, 0]
-    A[:, 1::2, 3:5] = a
-    A[:, 1::2, 5] = 1
-    A[:, 1::2, 6:8] = -b[:, :, 1:2] * a
-    A[:, 1::2, 8] = -b[:, :, 1]
-    # the null vector of A is the eigenvector of A'A with the smallest eigenvalue
-    _, vecs = np.linalg.eigh(np.einsum("vki,vkj->vij", A, A))
-    Hn = vecs[:, :, 0].reshape(V, 3, 3)
-    H = np.linalg.solve(Td, Hn @ Ts)
-    if np.any(np.abs(H[:, 2, 2]) < 1e-300):
-        raise ValueError("degenerate correspondences: the homography maps a point to infinity")
-    return list(H / H[:, 2:3, 2:3])
+    return _homography.homography(s, d, _validate.boolean(refine, "refine"))

@@ -1,58 +1,164 @@
-"""The result of a calibration and its file formats (JSON and OpenCV YAML).
+"""The result of a calibration and its file formats (JSON, OpenCV YAML and XML).
 
-JSON (``format: "cvcore.camera_calibration"``, ``version: 1``) round-trips
-every number exactly. YAML is written in OpenCV's ``FileStorage`` dialect
-(``%YAML:1.0`` with ``!!opencv-matrix`` nodes named ``camera_matrix`` and
-``distortion_coefficients``, as OpenCV's calibration sample writes them), so
-``cv2.FileStorage(path, cv2.FILE_STORAGE_READ)`` reads it; numbers are
-written with 17 significant digits so they also round-trip exactly.
+* JSON (``format: "cvcore-camera-calibration"``, ``version: 2``) round-trips
+  every number exactly. Files of version 1 (``format:
+  "cvcore.camera_calibration"``, written by cvcore 0.1 before the model-file
+  layer) are still read; anything else is refused with a clear error.
+* YAML is written in OpenCV's ``FileStorage`` dialect (``%YAML:1.0``,
+  ``!!opencv-matrix`` nodes named ``camera_matrix`` and
+  ``distortion_coefficients``, ``image_width``, ``board_width``,
+  ``square_size``... as OpenCV's calibration sample names them), so
+  ``cv2.FileStorage(path, cv2.FILE_STORAGE_READ)`` reads it; numbers are
+  written with 17 significant digits so they round-trip exactly.
+* :meth:`CameraCalibration.load` also reads YAML and XML written by
+  ``cv2.FileStorage`` (at least ``camera_matrix``, ``distortion_coefficients``,
+  ``image_width`` and ``image_height``; ``avg_reprojection_error``,
+  ``per_view_reprojection_errors`` and ``extrinsic_parameters`` are used when
+  present).
+
+Every file goes through :mod:`cvcore._validate.modelfile`: sizes are capped
+before anything is allocated, XML is parsed with ``defusedxml``, types are
+strict, matrices are checked (shapes, finite values: NaN is refused), and the
+constructor validates what the file holds like any other argument.
 """
 from __future__ import annotations
 
-import json
+import datetime
 import os
-import re
 
 import numpy as np
 
-from .lm import INTRINSIC_NAMES
+from .. import _validate
+from .._validate import modelfile
+from .._version import __version__
+from . import _filestorage
+from ._assemble import ARGUMENTS, SAVED
+from ._lm import INTRINSIC_NAMES
 
 __all__ = ["CameraCalibration"]
 
-FORMAT = "cvcore.camera_calibration"
-VERSION = 1
+FORMAT = "cvcore-camera-calibration"
+VERSION = 2
+#: The format name and version of files written before the model-file layer.
+LEGACY_FORMAT, LEGACY_VERSION = "cvcore.camera_calibration", 1
+
+#: Caps for files: size on disk, views, elements of any one matrix, string lengths.
+MAX_FILE_BYTES = 16 << 20
+MAX_VIEWS = 10_000
+_MAX_ELEMENTS = 6 * MAX_VIEWS
+_MAX_TEXT = 4096
+_SUFFIXES = {"json": (".json",), "yaml": (".yml", ".yaml")}
+
+
+def _rows(value, name, cols):
+    """``(n, cols)`` finite float64 rows (an empty list or array gives ``(0, cols)``)."""
+    arr = _validate.array(value, name, ndim=(1, 2), allow_empty=True)
+    if arr.size == 0:
+        return np.zeros((0, cols))
+    if arr.ndim != 2 or arr.shape[1] != cols:
+        raise ValueError(f"{name} must have shape (n_views, {cols}), got shape {arr.shape}")
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} must contain only finite values")
+    return out
+
+
+def _non_negative(arr, name):
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must not be negative")
+    return arr
+
+
+def _text(value, name, *, optional=True, max_len=_MAX_TEXT):
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if len(value) > max_len:
+        raise ValueError(f"{name} is longer than {max_len} characters")
+    return value
+
+
+def _texts(value, name):
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a list of strings, got {type(value).__name__}")
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of strings, got {type(value).__name__}") from None
+    return [_text(v, f"{name}[{i}]", optional=False) for i, v in enumerate(items)]
 
 
 class CameraCalibration:
     """Intrinsics, distortion, poses and their uncertainty from a calibration.
 
+    Parameters
+    ----------
+    camera_matrix : (3, 3) array_like
+        ``[[fx, s, cx], [0, fy, cy], [0, 0, 1]]``, positive focal lengths.
+    dist_coeffs : array_like of 4 or 5, or None
+        ``(k1, k2, p1, p2[, k3])`` (None: no distortion).
+    rvecs, tvecs : (n_views, 3) array_like
+        Board poses (may be empty).
+    rms : float or None
+        Overall reprojection error in pixels (None when unknown, e.g. for a
+        camera read from a file that does not record it).
+    per_view_rms : (n_views,) array_like or None
+        None when unknown (with no views, always an empty array).
+    std_intrinsics : (10,) array_like or None
+    std_extrinsics : (n_views, 6) array_like or None
+    image_size : (width, height)
+    view_names : list of str, optional
+        One name per view, or empty.
+    flags : dict of str to bool, optional
+        The options the calibration ran with.
+    iterations : int
+        Levenberg-Marquardt iterations.
+    pattern_size : (cols, rows), optional
+        Inner corners of the chessboard.
+    square_size : float, optional
+        Side of a square (the unit of ``tvecs``).
+    unit : str, optional
+        Unit of ``square_size`` and ``tvecs`` (e.g. ``"mm"``).
+    skipped : list of (name, reason), optional
+        Views left out, and why.
+    warnings : list of str, optional
+        Plain-language reliability warnings (not saved).
+    object_points, image_points : list of (N_i, 3) / (N_i, 2) arrays, optional
+        The points of the views used (not saved).
+    cvcore_version, date : str, optional
+        The cvcore version that computed the calibration and when (ISO 8601, UTC).
+
     Attributes
     ----------
     camera_matrix : (3, 3) ndarray
-        ``[[fx, s, cx], [0, fy, cy], [0, 0, 1]]`` (``s`` is 0 unless the skew
-        was estimated).
     dist_coeffs : (5,) ndarray
         ``(k1, k2, p1, p2, k3)``, OpenCV's order.
     rvecs, tvecs : (n_views, 3) ndarray
         Pose of the board in each view (Rodrigues vector, translation in the
         units of the object points).
-    rms : float
-        Overall reprojection error in pixels, ``sqrt(sum of squared residuals
-        / number of points)`` (OpenCV's definition).
-    per_view_rms : (n_views,) ndarray
-        The same per view.
-    std_intrinsics : (10,) ndarray
+    rms : float or None
+        ``sqrt(sum of squared residuals / number of points)`` (OpenCV's definition).
+    per_view_rms : (n_views,) ndarray or None
+    std_intrinsics : (10,) ndarray or None
         Standard deviations of ``fx, fy, cx, cy, skew, k1, k2, p1, p2, k3``
         (0 for fixed parameters), from ``sigma^2 (J'J)^-1`` at the optimum with
         ``sigma^2 = SSE / (2 N - p)``.
-    std_extrinsics : (n_views, 6) ndarray
+    std_extrinsics : (n_views, 6) ndarray or None
         Standard deviations of ``(rvec, tvec)`` per view.
     image_size : (int, int)
-        ``(width, height)``.
     view_names : list of str
-        Names of the views (file names when calibrating images), may be empty.
     flags : dict
-        The options the calibration ran with.
+    iterations : int
+    pattern_size : (int, int) or None
+    square_size : float or None
+    unit : str or None
+    skipped : list of (str, str)
+    warnings : list of str
+    object_points, image_points : list of ndarray or None
+    cvcore_version, date : str or None
 
     Examples
     --------
@@ -66,26 +172,74 @@ class CameraCalibration:
 
     intrinsic_names = INTRINSIC_NAMES
 
-    def __init__(self, camera_matrix, dist_coeffs, rvecs, tvecs, rms, per_view_rms,
-                 std_intrinsics, std_extrinsics, image_size, *, view_names=None, flags=None,
-                 iterations=0):
-        self.camera_matrix = np.asarray(camera_matrix, dtype=np.float64).reshape(3, 3)
-        self.dist_coeffs = np.asarray(dist_coeffs, dtype=np.float64).reshape(5)
-        self.rvecs = np.asarray(rvecs, dtype=np.float64).reshape(-1, 3)
-        self.tvecs = np.asarray(tvecs, dtype=np.float64).reshape(-1, 3)
-        self.rms = float(rms)
-        self.per_view_rms = np.asarray(per_view_rms, dtype=np.float64).reshape(-1)
-        self.std_intrinsics = np.asarray(std_intrinsics, dtype=np.float64).reshape(10)
-        self.std_extrinsics = np.asarray(std_extrinsics, dtype=np.float64).reshape(-1, 6)
-        self.image_size = (int(image_size[0]), int(image_size[1]))
-        self.view_names = [str(v) for v in (view_names or [])]
-        self.flags = dict(flags or {})
-        self.iterations = int(iterations)
+    def __init__(self, camera_matrix, dist_coeffs, rvecs, tvecs, rms, per_view_rms, std_intrinsics,
+                 std_extrinsics, image_size, *, view_names=None, flags=None, iterations=0, pattern_size=None,
+                 square_size=None, unit=None, skipped=None, warnings=None, object_points=None,
+                 image_points=None, cvcore_version=None, date=None):
+        self.camera_matrix = _validate.camera_matrix(camera_matrix)
+        self.dist_coeffs = _validate.dist_coeffs(dist_coeffs)
+        self.rvecs = _rows(rvecs, "rvecs", 3)
+        self.tvecs = _rows(tvecs, "tvecs", 3)
         n = self.rvecs.shape[0]
-        if not (self.tvecs.shape[0] == self.per_view_rms.shape[0] == self.std_extrinsics.shape[0] == n):
-            raise ValueError("rvecs, tvecs, per_view_rms and std_extrinsics must describe the same views")
+        if self.tvecs.shape[0] != n:
+            raise ValueError(f"rvecs and tvecs must describe the same views, got {n} and {self.tvecs.shape[0]}")
+        self.rms = None if rms is None else _validate.non_negative(rms, "rms")
+        if n == 0:      # nothing per view to know: empty, never None
+            per_view_rms = np.zeros(0) if per_view_rms is None else per_view_rms
+            std_extrinsics = np.zeros((0, 6)) if std_extrinsics is None else std_extrinsics
+        self.per_view_rms = None if per_view_rms is None else _non_negative(
+            _validate.vector(per_view_rms, "per_view_rms", n), "per_view_rms")
+        self.std_intrinsics = None if std_intrinsics is None else _non_negative(
+            _validate.vector(np.ravel(_validate.array(std_intrinsics, "std_intrinsics")), "std_intrinsics", 10),
+            "std_intrinsics")
+        self.std_extrinsics = None if std_extrinsics is None else _non_negative(
+            _rows(std_extrinsics, "std_extrinsics", 6), "std_extrinsics")
+        if self.std_extrinsics is not None and self.std_extrinsics.shape[0] != n:
+            raise ValueError(f"std_extrinsics must have one row per view ({n}), got {self.std_extrinsics.shape[0]}")
+        self.image_size = _validate.image_size(image_size)
+        self.view_names = _texts(view_names, "view_names")
         if self.view_names and len(self.view_names) != n:
-            raise ValueError("view_names must name every view")
+            raise ValueError(f"view_names must name every view ({n}), got {len(self.view_names)} names")
+        self.flags = self._flags(flags)
+        self.iterations = _validate.integer(iterations, "iterations", low=0, high=10**6)
+        self.pattern_size = None if pattern_size is None else _validate.pattern_size(pattern_size)
+        self.square_size = None if square_size is None else _validate.positive(square_size, "square_size")
+        self.unit = _text(unit, "unit", max_len=32)
+        self.skipped = self._skipped(skipped)
+        self.warnings = _texts(warnings, "warnings")
+        if (object_points is None) != (image_points is None):
+            raise ValueError("object_points and image_points must be given together")
+        if object_points is not None:
+            object_points, image_points = _validate.point_views(object_points, image_points)
+            if len(object_points) != n:
+                raise ValueError(f"object_points and image_points must hold the {n} views, got {len(object_points)}")
+        self.object_points = object_points
+        self.image_points = image_points
+        self.cvcore_version = _text(cvcore_version, "cvcore_version", max_len=64)
+        self.date = _text(date, "date", max_len=64)
+
+    @staticmethod
+    def _flags(flags):
+        if flags is None:
+            return {}
+        if not isinstance(flags, dict):
+            raise TypeError(f"flags must be a dict of str to bool, got {type(flags).__name__}")
+        out = {}
+        for k, v in flags.items():
+            if not isinstance(k, str) or not k.isidentifier():
+                raise ValueError(f"flags keys must be identifiers, got {k!r}")
+            out[k] = _validate.boolean(v, f"flags[{k!r}]")
+        return out
+
+    @staticmethod
+    def _skipped(skipped):
+        out = []
+        for i, item in enumerate([] if skipped is None else skipped):
+            if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
+                raise TypeError(f"skipped[{i}] must be a (name, reason) pair of strings")
+            out.append((_text(item[0], f"skipped[{i}][0]", optional=False),
+                        _text(item[1], f"skipped[{i}][1]", optional=False)))
+        return out
 
     # convenient read-only views -------------------------------------------------
     fx = property(lambda self: float(self.camera_matrix[0, 0]))
@@ -99,45 +253,116 @@ class CameraCalibration:
         return self.rvecs.shape[0]
 
     def intrinsics(self):
-        """Dict name -> (value, standard deviation) for the 10 intrinsics."""
+        """Dict name -> (value, standard deviation) for the 10 intrinsics (NaN where not known).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cal = CameraCalibration(np.diag([500.0, 400.0, 1.0]), None, [], [], None, None, None, None, (64, 48))
+        >>> cal.intrinsics()["fy"]
+        (400.0, nan)
+        """
         K, d = self.camera_matrix, self.dist_coeffs
         values = (K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *d)
-        return {n: (float(v), float(s)) for n, v, s in zip(INTRINSIC_NAMES, values, self.std_intrinsics)}
+        std = np.full(10, np.nan) if self.std_intrinsics is None else self.std_intrinsics
+        return {n: (float(v), float(s)) for n, v, s in zip(INTRINSIC_NAMES, values, std)}
 
     def __repr__(self):
+        rms = "unknown" if self.rms is None else f"{self.rms:.4f}"
         return (f"CameraCalibration(fx={self.fx:.3f}, fy={self.fy:.3f}, cx={self.cx:.3f}, cy={self.cy:.3f}, "
-                f"dist={np.array2string(self.dist_coeffs, precision=5)}, rms={self.rms:.4f}, "
+                f"dist={np.array2string(self.dist_coeffs, precision=5)}, rms={rms}, "
                 f"views={self.n_views}, image_size={self.image_size})")
 
+    def replace(self, **changes):
+        """A new calibration with some constructor arguments changed (validated like any others).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cal = CameraCalibration(np.diag([500.0, 400.0, 1.0]), None, [], [], None, None, None, None, (64, 48))
+        >>> cal.replace(unit="mm").unit, cal.unit
+        ('mm', None)
+        """
+        unknown = sorted(set(changes) - set(ARGUMENTS))
+        if unknown:
+            raise TypeError(f"replace() got unknown argument(s) {', '.join(unknown)}")
+        return CameraCalibration(**{**{a: getattr(self, a) for a in ARGUMENTS}, **changes})
+
     def __eq__(self, other):
+        """Equal when everything a file records is equal (warnings and points are not saved)."""
         if not isinstance(other, CameraCalibration):
             return NotImplemented
-        arrays = ("camera_matrix", "dist_coeffs", "rvecs", "tvecs", "per_view_rms", "std_intrinsics",
-                  "std_extrinsics")
-        return (all(np.array_equal(getattr(self, a), getattr(other, a), equal_nan=True) for a in arrays)
-                and (self.rms == other.rms or (np.isnan(self.rms) and np.isnan(other.rms)))
-                and self.image_size == other.image_size and self.view_names == other.view_names)
+        for name in SAVED:
+            a, b = getattr(self, name), getattr(other, name)
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                if a is None or b is None or not np.array_equal(a, b):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    __hash__ = None
 
     # serialisation --------------------------------------------------------------
     def to_dict(self):
-        """Plain-Python dict of everything (the JSON document)."""
+        """Plain-Python dict of everything saved (the JSON document without its header).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cal = CameraCalibration(np.diag([500.0, 400.0, 1.0]), None, [], [], None, None, None, None, (64, 48))
+        >>> cal.to_dict()["camera_matrix"]
+        [[500.0, 0.0, 0.0], [0.0, 400.0, 0.0], [0.0, 0.0, 1.0]]
+        """
+        def listed(a):
+            return None if a is None else a.tolist()
+
         return {
-            "format": FORMAT,
-            "version": VERSION,
             "image_size": list(self.image_size),
             "camera_matrix": self.camera_matrix.tolist(),
             "dist_coeffs": self.dist_coeffs.tolist(),
-            "rms": _num(self.rms),
-            "per_view_rms": [_num(v) for v in self.per_view_rms],
+            "rms": self.rms,
+            "per_view_rms": listed(self.per_view_rms),
             "rvecs": self.rvecs.tolist(),
             "tvecs": self.tvecs.tolist(),
-            "std_intrinsics": [_num(v) for v in self.std_intrinsics],
-            "std_extrinsics": [[_num(v) for v in row] for row in self.std_extrinsics],
+            "std_intrinsics": listed(self.std_intrinsics),
+            "std_extrinsics": listed(self.std_extrinsics),
             "intrinsic_names": list(INTRINSIC_NAMES),
             "view_names": list(self.view_names),
-            "flags": self.flags,
+            "flags": dict(self.flags),
             "iterations": self.iterations,
+            "pattern_size": None if self.pattern_size is None else list(self.pattern_size),
+            "square_size": self.square_size,
+            "unit": self.unit,
+            "skipped": [list(s) for s in self.skipped],
+            "cvcore_version": self.cvcore_version,
+            "date": self.date,
         }
+
+    @staticmethod
+    def output_format(path, format=None):
+        """Check that ``path`` can be written as a calibration file; returns ``(path, format)``.
+
+        ``format`` is ``"json"`` or ``"yaml"``; None picks it from the
+        extension (``.json``, ``.yml``, ``.yaml``). The extension must match
+        the format. Raises ``IsADirectoryError``, ``FileNotFoundError`` (no such
+        folder), ``PermissionError`` or ``ValueError`` before any work is done.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> CameraCalibration.output_format(os.path.join(tempfile.gettempdir(), "cam.yml"))[1]
+        'yaml'
+        """
+        if format is not None:
+            format = _validate.choice(format, "format", ("json", "yaml"))
+            suffixes = _SUFFIXES[format]
+        else:
+            suffixes = _SUFFIXES["json"] + _SUFFIXES["yaml"]
+        path = modelfile.writable_file(path, "path", suffixes=suffixes)
+        if format is None:
+            format = "yaml" if path.lower().endswith(_SUFFIXES["yaml"]) else "json"
+        return path, format
 
     def save(self, path, *, format=None):
         """Write to ``path`` as JSON or OpenCV YAML (by ``format`` or the extension).
@@ -145,258 +370,267 @@ class CameraCalibration:
         Parameters
         ----------
         path : str or os.PathLike
+            Ends in ``.json``, ``.yml`` or ``.yaml``. Written atomically.
         format : {"json", "yaml"}, optional
-            Default: YAML for ``.yml``/``.yaml``, JSON otherwise.
+            Default: from the extension.
 
         Examples
         --------
         >>> import numpy as np, tempfile, os
         >>> cal = CameraCalibration(np.diag([500.0, 500.0, 1.0]), np.zeros(5), np.zeros((0, 3)),
         ...                         np.zeros((0, 3)), 0.0, np.zeros(0), np.zeros(10),
-        ...                         np.zeros((0, 6)), (640, 480))
+        ...                         np.zeros((0, 6)), (640, 480), unit="mm")
         >>> path = os.path.join(tempfile.mkdtemp(), "camera.yml")
         >>> cal.save(path)
         >>> CameraCalibration.load(path) == cal
         True
         """
-        path = os.fspath(path)
-        fmt = format or ("yaml" if path.lower().endswith((".yml", ".yaml")) else "json")
-        if fmt not in ("json", "yaml"):
-            raise ValueError(f"format must be 'json' or 'yaml', got {format!r}")
-        text = json.dumps(self.to_dict(), indent=1) if fmt == "json" else self._yaml()
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        path, fmt = self.output_format(path, format)
+        if max(self.n_views, len(self.skipped)) > MAX_VIEWS:
+            raise ValueError(f"a calibration file holds at most {MAX_VIEWS} views (this one has {self.n_views} "
+                             f"and {len(self.skipped)} skipped)")
+        if fmt == "json":
+            modelfile.write_json(path, self.to_dict(), kind=FORMAT, version=VERSION)
+        else:
+            text = _filestorage.format_yaml(self._yaml_entries()).encode("utf-8")
+            modelfile._atomic_write(path, lambda fh: fh.write(text))
 
-    def _yaml(self):
+    def _yaml_entries(self):
         w, h = self.image_size
-        lines = ["%YAML:1.0", "---", f'format: "{FORMAT}"', f"version: {VERSION}",
-                 f"image_width: {w}", f"image_height: {h}"]
-        lines += _yaml_matrix("camera_matrix", self.camera_matrix)
-        lines += _yaml_matrix("distortion_coefficients", self.dist_coeffs.reshape(1, 5))
-        lines.append(f"rms: {_yaml_float(self.rms)}")
-        lines.append(f"iterations: {self.iterations}")
+        e = [("format", FORMAT), ("version", VERSION), ("image_width", w), ("image_height", h),
+             ("camera_matrix", self.camera_matrix), ("distortion_coefficients", self.dist_coeffs.reshape(1, 5))]
+        if self.rms is not None:
+            e.append(("rms", self.rms))
+        e.append(("iterations", self.iterations))
         n = self.n_views
         if n:
-            lines += _yaml_matrix("per_view_rms", self.per_view_rms.reshape(n, 1))
-            lines += _yaml_matrix("rvecs", self.rvecs)
-            lines += _yaml_matrix("tvecs", self.tvecs)
-            lines += _yaml_matrix("std_extrinsics", self.std_extrinsics)
-        lines += _yaml_matrix("std_intrinsics", self.std_intrinsics.reshape(1, 10))
+            e += [("rvecs", self.rvecs), ("tvecs", self.tvecs)]
+            if self.per_view_rms is not None:
+                e.append(("per_view_rms", self.per_view_rms.reshape(n, 1)))
+            if self.std_extrinsics is not None:
+                e.append(("std_extrinsics", self.std_extrinsics))
+        if self.std_intrinsics is not None:
+            e.append(("std_intrinsics", self.std_intrinsics.reshape(1, 10)))
         if self.view_names:
-            lines.append("view_names:")
-            lines += [f"   - {json.dumps(v)}" for v in self.view_names]
-        for k, v in sorted(self.flags.items()):
-            if isinstance(v, (bool, int, float)) and re.fullmatch(r"\w+", k):
-                lines.append(f"flag_{k}: {int(v) if isinstance(v, bool) else _yaml_float(v)}")
-        return "\n".join(lines) + "\n"
+            e.append(("view_names", self.view_names))
+        e += [(f"flag_{k}", v) for k, v in sorted(self.flags.items())]
+        if self.pattern_size is not None:
+            e += [("board_width", self.pattern_size[0]), ("board_height", self.pattern_size[1])]
+        for key in ("square_size", "unit", "cvcore_version", "date"):
+            if getattr(self, key) is not None:
+                e.append((key, getattr(self, key)))
+        if self.skipped:
+            e += [("skipped_views", [s[0] for s in self.skipped]), ("skipped_reasons", [s[1] for s in self.skipped])]
+        return e
 
     @classmethod
     def load(cls, path):
-        """Read a file written by :meth:`save` (JSON or YAML).
+        """Read a calibration: cvcore JSON (versions 1 and 2) or OpenCV FileStorage YAML/XML.
 
-        OpenCV YAML/XML-free files holding at least ``camera_matrix``,
-        ``distortion_coefficients``, ``image_width`` and ``image_height`` (as
-        OpenCV's calibration sample writes them) are read too.
+        The kind is recognised from the content, not the extension.
 
         Raises
         ------
+        FileNotFoundError, IsADirectoryError, PermissionError
+            When the path cannot be read.
         ValueError
-            If the file is not a camera calibration or is corrupt.
+            If the file is not a camera calibration, is of an unknown version,
+            is corrupt, too large, holds NaN or badly shaped matrices.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "cv.xml")
+        >>> with open(path, "w") as fh:
+        ...     _ = fh.write('''<?xml version="1.0"?><opencv_storage>
+        ... <image_width>640</image_width><image_height>480</image_height>
+        ... <camera_matrix type_id="opencv-matrix"><rows>3</rows><cols>3</cols><dt>d</dt>
+        ... <data>500. 0. 320. 0. 500. 240. 0. 0. 1.</data></camera_matrix>
+        ... <distortion_coefficients type_id="opencv-matrix"><rows>1</rows><cols>5</cols><dt>d</dt>
+        ... <data>-0.1 0.01 0. 0. 0.</data></distortion_coefficients></opencv_storage>''')
+        >>> cal = CameraCalibration.load(path)
+        >>> cal.fx, float(cal.dist_coeffs[0]), cal.rms
+        (500.0, -0.1, None)
         """
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"calibration file not found: {path}")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        except UnicodeDecodeError:
-            raise ValueError(f"{path} is not a camera calibration file (not text)") from None
-        stripped = text.lstrip()
-        if stripped.startswith("{"):
+        data = modelfile.read_bytes(path, max_bytes=MAX_FILE_BYTES)
+        where = os.fspath(path)
+        head = data[:64].lstrip()
+        if head.startswith(b"{"):
+            return cls._from_json(modelfile.loads_json(data, where), where)
+        if head.startswith(b"<"):
+            root = modelfile.parse_xml(path, max_bytes=MAX_FILE_BYTES, max_elements=_MAX_ELEMENTS)
+            return cls._from_nodes(_filestorage.parse_xml(root, where), where)
+        if head.startswith(b"%YAML"):
             try:
-                doc = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path} is not valid JSON ({exc})") from None
-            return cls._from_json(doc, path)
-        if stripped.startswith("%YAML"):
-            return cls._from_yaml(text, path)
-        raise ValueError(f"{path} is not a camera calibration file (expected JSON or OpenCV YAML)")
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(f"{where}: not UTF-8 text") from None
+            return cls._from_nodes(_filestorage.parse_yaml(text, where), where)
+        raise ValueError(f"{where} is not a camera calibration file (expected cvcore JSON or OpenCV YAML/XML)")
 
     @classmethod
-    def _from_json(cls, doc, path):
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a cvcore camera calibration (missing format {FORMAT!r})")
-        if doc.get("version") != VERSION:
-            raise ValueError(f"{path} has unsupported version {doc.get('version')!r} (this cvcore reads {VERSION})")
-        try:
-            return cls._checked(
-                doc["camera_matrix"], doc["dist_coeffs"], doc["rvecs"], doc["tvecs"], doc["rms"],
-                doc["per_view_rms"], doc["std_intrinsics"], doc["std_extrinsics"], doc["image_size"],
-                view_names=doc.get("view_names"), flags=doc.get("flags"), iterations=doc.get("iterations", 0),
-                path=path,
-            )
-        except KeyError as exc:
-            raise ValueError(f"{path} is corrupt: missing field {exc}") from None
+    def _from_json(cls, doc, where):
+        fields = modelfile.Fields(doc, where)
+        fmt = fields.raw("format", None)
+        if fmt == LEGACY_FORMAT:
+            modelfile.check_header(fields, kind=LEGACY_FORMAT, versions=(LEGACY_VERSION,))
+        elif fmt == FORMAT:
+            modelfile.check_header(fields, kind=FORMAT, versions=(VERSION,))
+        else:
+            raise ValueError(f"{where}: not a cvcore camera calibration (format is {fmt!r}, expected {FORMAT!r})")
+        return cls._from_fields(fields, legacy=fmt == LEGACY_FORMAT)
 
     @classmethod
-    def _from_yaml(cls, text, path):
-        nodes = _parse_opencv_yaml(text, path)
+    def _from_nodes(cls, nodes, where):
+        """Map OpenCV FileStorage nodes (ours or OpenCV's) to the JSON layout, then read that."""
         fmt = nodes.get("format")
-        if fmt is not None and fmt != FORMAT:
-            raise ValueError(f"{path} is not a cvcore camera calibration (format {fmt!r})")
-        if "version" in nodes and nodes["version"] != VERSION:
-            raise ValueError(f"{path} has unsupported version {nodes['version']!r}")
+        if fmt is not None:
+            if fmt not in (FORMAT, LEGACY_FORMAT):
+                raise ValueError(f"{where}: not a cvcore camera calibration (format is {fmt!r})")
+            want = VERSION if fmt == FORMAT else LEGACY_VERSION
+            if nodes.get("version") != want:
+                raise ValueError(f"{where}: {fmt} version {nodes.get('version')!r} is not supported by this "
+                                 f"cvcore (reads version {want})")
+        if fmt == LEGACY_FORMAT:
+            nodes = _legacy_nodes(nodes)
         for key in ("camera_matrix", "distortion_coefficients", "image_width", "image_height"):
             if key not in nodes:
-                raise ValueError(f"{path} is not a camera calibration: missing {key!r}")
-        n = 0
-        if "rvecs" in nodes:
-            n = np.asarray(nodes["rvecs"]).reshape(-1, 3).shape[0]
-        flags = {k[5:]: v for k, v in nodes.items() if k.startswith("flag_")}
-        return cls._checked(
-            nodes["camera_matrix"], nodes["distortion_coefficients"], nodes.get("rvecs", np.zeros((0, 3))),
-            nodes.get("tvecs", np.zeros((0, 3))), nodes.get("rms", np.nan),
-            nodes.get("per_view_rms", np.full(n, np.nan)), nodes.get("std_intrinsics", np.zeros(10)),
-            nodes.get("std_extrinsics", np.zeros((n, 6))),
-            (nodes["image_width"], nodes["image_height"]), view_names=nodes.get("view_names"),
-            flags=flags, iterations=nodes.get("iterations", 0), path=path,
-        )
+                raise ValueError(f"{where}: not a camera calibration: missing {key!r}")
+
+        def matrix(key):
+            node = nodes[key]
+            if not isinstance(node, _filestorage.Matrix):
+                raise ValueError(f"{where}: {key} must be an opencv-matrix")
+            return node.array(_MAX_ELEMENTS)
+
+        doc = {"camera_matrix": matrix("camera_matrix"), "dist_coeffs": matrix("distortion_coefficients"),
+               "image_size": [nodes["image_width"], nodes["image_height"]],
+               "rms": nodes.get("rms", nodes.get("avg_reprojection_error")),
+               "iterations": nodes.get("iterations", 0)}
+        if "rvecs" in nodes or "tvecs" in nodes:
+            doc["rvecs"], doc["tvecs"] = matrix("rvecs"), matrix("tvecs")
+        elif "extrinsic_parameters" in nodes:
+            ext = matrix("extrinsic_parameters")
+            if ext.ndim != 2 or ext.shape[1] != 6:
+                raise ValueError(f"{where}: extrinsic_parameters must have 6 columns, got shape {ext.shape}")
+            doc["rvecs"], doc["tvecs"] = ext[:, :3], ext[:, 3:]
+        else:
+            doc["rvecs"] = doc["tvecs"] = np.zeros((0, 3))
+        for key, alias in (("per_view_rms", "per_view_reprojection_errors"), ("std_intrinsics", None),
+                           ("std_extrinsics", None)):
+            src = key if key in nodes else alias
+            doc[key] = matrix(src) if src in nodes else None
+        for key in ("per_view_rms", "std_intrinsics"):
+            if doc[key] is not None:
+                doc[key] = doc[key].ravel()
+        if "board_width" in nodes or "board_height" in nodes:
+            doc["pattern_size"] = [nodes.get("board_width"), nodes.get("board_height")]
+        for key in ("view_names", "square_size", "unit", "cvcore_version", "date"):
+            if key in nodes:
+                doc[key] = nodes[key]
+        if "skipped_views" in nodes or "skipped_reasons" in nodes:
+            names, reasons = nodes.get("skipped_views"), nodes.get("skipped_reasons")
+            if not (isinstance(names, list) and isinstance(reasons, list) and len(names) == len(reasons)):
+                raise ValueError(f"{where}: skipped_views and skipped_reasons must be lists of the same length")
+            doc["skipped"] = [list(p) for p in zip(names, reasons)]
+        # flags are written 0/1 (FileStorage has no booleans)
+        doc["flags"] = {k[5:]: (v == 1 if v in (0, 1) and not isinstance(v, float) else v)
+                        for k, v in nodes.items() if k.startswith("flag_")}
+        return cls._from_fields(modelfile.Fields(doc, where), legacy=False)
 
     @classmethod
-    def _checked(cls, K, d, rvecs, tvecs, rms, per_view, std_i, std_e, size, *, view_names, flags,
-                 iterations, path):
+    def _from_fields(cls, f, *, legacy):
+        """Strictly typed fields (JSON layout) -> a validated calibration; errors name the file."""
+        where = f.where
+
+        def optional_array(key):
+            value = f.raw(key, None)
+            if value is None or (legacy and _has_none(value)):
+                return None           # unknown (version 1 wrote "not determined" as null)
+            return f.array(key, dtype=np.float64, max_size=_MAX_ELEMENTS)
+
+        def rows(key, cols):
+            value = f.raw(key)
+            if isinstance(value, (list, np.ndarray)) and len(value) == 0:
+                return np.zeros((0, cols))
+            return f.array(key, dtype=np.float64, shape=(None, cols), max_size=_MAX_ELEMENTS)
+
+        def string(value, label, max_len=_MAX_TEXT):
+            if not isinstance(value, str):
+                raise ValueError(f"{where}: {label} must be a string, got {type(value).__name__}")
+            if len(value) > max_len:
+                raise ValueError(f"{where}: {label} is longer than {max_len} characters")
+            return value
+
+        def pair(key):
+            if f.raw(key, None) is None:
+                return None
+            items = f.list(key, min_len=2, max_len=2)
+            sub = modelfile.Fields({"[0]": items[0], "[1]": items[1]}, f"{where}: {key}")
+            return sub.int("[0]", low=0, high=1 << 20), sub.int("[1]", low=0, high=1 << 20)
+
+        def text(key, max_len=_MAX_TEXT):
+            value = f.raw(key, None)
+            return None if value is None else string(value, key, max_len)
+
+        names = [string(v, f"view_names[{i}]") for i, v in enumerate(f.list("view_names", max_len=MAX_VIEWS,
+                                                                             default=[]))]
+        skipped = []
+        for i, item in enumerate(f.list("skipped", max_len=MAX_VIEWS, default=[])):
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise ValueError(f"{where}: skipped[{i}] must be a [name, reason] pair")
+            skipped.append((string(item[0], f"skipped[{i}][0]"), string(item[1], f"skipped[{i}][1]")))
+        flags = f.sub("flags", default=None)
         try:
-            K = np.asarray(K, dtype=np.float64)
-            d = np.asarray(d, dtype=np.float64).ravel()
-            if K.shape != (3, 3) or not np.all(np.isfinite(K)) or K[0, 0] <= 0 or K[1, 1] <= 0:
-                raise ValueError("camera_matrix must be a finite 3x3 matrix with positive focal lengths")
-            if d.size == 4:
-                d = np.append(d, 0.0)
-            if d.size != 5 or not np.all(np.isfinite(d)):
-                raise ValueError("dist_coeffs must hold 4 or 5 finite numbers")
-            rv = np.asarray(rvecs, dtype=np.float64).reshape(-1, 3)
-            tv = np.asarray(tvecs, dtype=np.float64).reshape(-1, 3)
-            std_i = np.asarray(std_i, dtype=np.float64).ravel()
-            if std_i.size != 10:
-                raise ValueError("std_intrinsics must hold 10 numbers")
-            w, h = (int(v) for v in size)
-            if w <= 0 or h <= 0:
-                raise ValueError("image size must be positive")
-            if view_names is not None and not isinstance(view_names, list):
-                raise ValueError("view_names must be a list")
-            if flags is not None and not isinstance(flags, dict):
-                raise ValueError("flags must be a mapping")
-            return cls(K, d, rv, tv, float(rms), np.asarray(per_view, dtype=np.float64).ravel(), std_i,
-                       np.asarray(std_e, dtype=np.float64).reshape(-1, 6), (w, h), view_names=view_names,
-                       flags=flags, iterations=int(iterations))
+            return cls(
+                f.array("camera_matrix", dtype=np.float64, shape=(3, 3)),
+                f.array("dist_coeffs", dtype=np.float64, max_size=16),
+                rows("rvecs", 3), rows("tvecs", 3),
+                None if f.raw("rms", None) is None else f.float("rms", low=0.0),
+                optional_array("per_view_rms"), optional_array("std_intrinsics"),
+                optional_array("std_extrinsics"),
+                pair("image_size"),
+                view_names=names,
+                flags=None if flags is None else {k: flags.bool(k) for k in flags.data},
+                iterations=f.int("iterations", low=0, high=10**6, default=0),
+                pattern_size=pair("pattern_size"),
+                square_size=None if f.raw("square_size", None) is None else f.float("square_size", low=0.0),
+                unit=text("unit", 32), skipped=skipped,
+                cvcore_version=text("cvcore_version", 64), date=text("date", 64),
+            )
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path} is corrupt: {exc}") from None
+            msg = str(exc)
+            raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
 
 
-def _num(v):
-    v = float(v)
-    return v if np.isfinite(v) else None if np.isnan(v) else v
-
-
-def _yaml_float(v):
-    v = float(v)
-    if np.isnan(v):
-        return ".nan"
-    if np.isinf(v):
-        return ".inf" if v > 0 else "-.inf"
-    return repr(v)
-
-
-def _yaml_matrix(name, M):
-    M = np.asarray(M, dtype=np.float64)
-    rows, cols = M.shape
-    vals = [_yaml_float(v) for v in M.ravel()]
-    out = [f"{name}: !!opencv-matrix", f"   rows: {rows}", f"   cols: {cols}", "   dt: d"]
-    if not vals:
-        out.append("   data: []")
-        return out
-    chunks = [", ".join(vals[i:i + 3]) for i in range(0, len(vals), 3)]
-    out.append("   data: [ " + (",\n       ".join(chunks)) + " ]")
+def _legacy_nodes(nodes):
+    """Version 1 YAML wrote quantities that were not determined as .nan: read them as unknown."""
+    out = dict(nodes)
+    if isinstance(out.get("rms"), float) and not np.isfinite(out["rms"]):
+        del out["rms"]
+    for key in ("per_view_rms", "std_intrinsics", "std_extrinsics"):
+        node = out.get(key)
+        if isinstance(node, _filestorage.Matrix) and not np.all(np.isfinite(node.array(_MAX_ELEMENTS))):
+            del out[key]
     return out
 
 
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|\.nan|\.inf|-\.inf)$")
+def _has_none(value):
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if v is None:
+            return True
+        if isinstance(v, list):
+            stack.extend(v)
+    return False
 
 
-def _scalar(token, path):
-    token = token.strip()
-    if token.startswith('"') and token.endswith('"'):
-        try:
-            return json.loads(token)
-        except json.JSONDecodeError:
-            return token[1:-1]
-    low = token.lower()
-    if low in (".nan", "nan"):
-        return float("nan")
-    if low in (".inf", "inf", "+.inf"):
-        return float("inf")
-    if low in ("-.inf", "-inf"):
-        return float("-inf")
-    try:
-        return int(token)
-    except ValueError:
-        pass
-    try:
-        return float(token)
-    except ValueError:
-        return token
+def now_utc():
+    """The current time as ISO 8601 in UTC (seconds), as calibrations record it."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_opencv_yaml(text, path):
-    """Top-level scalars, ``!!opencv-matrix`` nodes and string lists of an OpenCV YAML file."""
-    lines = text.splitlines()
-    if not lines or not lines[0].startswith("%YAML"):
-        raise ValueError(f"{path} is not an OpenCV YAML file")
-    nodes = {}
-    i = 1
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if not line.strip() or line.startswith("---") or line.lstrip().startswith("#"):
-            continue
-        if line[0] in " \t":
-            raise ValueError(f"{path} is corrupt: unexpected indentation at line {i}")
-        if ":" not in line:
-            raise ValueError(f"{path} is corrupt: cannot parse line {i}: {line!r}")
-        key, _, rest = line.partition(":")
-        key, rest = key.strip(), rest.strip()
-        if rest.startswith("!!opencv-matrix"):
-            body = {}
-            data_text = None
-            while i < len(lines) and lines[i][:1] in (" ", "\t"):
-                sub = lines[i].strip()
-                i += 1
-                if sub.startswith("data:"):
-                    data_text = sub[len("data:"):]
-                    while "]" not in data_text and i < len(lines):
-                        data_text += " " + lines[i].strip()
-                        i += 1
-                else:
-                    k, _, v = sub.partition(":")
-                    body[k.strip()] = v.strip()
-            try:
-                rows, cols = int(body["rows"]), int(body["cols"])
-                if data_text is None or "[" not in data_text or "]" not in data_text:
-                    raise ValueError("missing data")
-                inner = data_text[data_text.index("[") + 1:data_text.rindex("]")]
-                vals = [_scalar(t, path) for t in inner.split(",") if t.strip()]
-                arr = np.array(vals, dtype=np.float64)
-                if rows < 0 or cols < 0 or arr.size != rows * cols:
-                    raise ValueError("data size does not match rows x cols")
-            except (KeyError, ValueError, TypeError) as exc:
-                raise ValueError(f"{path} is corrupt: bad matrix {key!r} ({exc})") from None
-            nodes[key] = arr.reshape(rows, cols)
-        elif rest == "":
-            items = []
-            while i < len(lines) and lines[i].strip().startswith("- "):
-                items.append(_scalar(lines[i].strip()[2:], path))
-                i += 1
-            nodes[key] = [str(v) for v in items]
-        else:
-            nodes[key] = _scalar(rest, path)
-    return nodes
+def this_version():
+    """The running cvcore's version string."""
+    return __version__

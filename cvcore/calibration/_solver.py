@@ -1,0 +1,129 @@
+"""The calibration solver shared by ``calibrate_camera`` and ``calibrate_images``.
+
+A private module: the public functions check their arguments, then call
+:func:`options` once (the flags, the initial guess) and :func:`solve` as often
+as they need (``calibrate_images`` recalibrates after dropping outlier views).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate
+from . import _lm as lm
+from ._homography import homographies
+from ._zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
+                    poses_from_homographies)
+
+
+_DEFAULTS = {"fix_principal_point": False, "fix_aspect_ratio": False, "zero_tangent_dist": False, "fix_k3": False,
+             "estimate_skew": False, "intrinsic_guess": None, "max_iterations": 200}
+
+
+def options(**given):
+    """Validated options of :func:`calibrate_camera` (each checked once, also for ``calibrate_images``)."""
+    unknown = sorted(set(given) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"unknown calibration option(s) {', '.join(unknown)}; "
+                        f"the options are {', '.join(_DEFAULTS)}")
+    o = {**_DEFAULTS, **given}
+    for name in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3", "estimate_skew"):
+        o[name] = _validate.boolean(o[name], name)
+    o["max_iterations"] = _validate.integer(o["max_iterations"], "max_iterations", low=0, high=100000)
+    guess = o.pop("intrinsic_guess")
+    o["guess_K"], o["guess_d"] = None, np.zeros(5)
+    if guess is not None:
+        if isinstance(guess, (tuple, list)) and len(guess) == 2:
+            o["guess_K"] = _validate.camera_matrix(guess[0], "intrinsic_guess[0]")
+            o["guess_d"] = _validate.dist_coeffs(guess[1], "intrinsic_guess[1]")
+        else:
+            o["guess_K"] = _validate.camera_matrix(guess, "intrinsic_guess")
+        if not o["estimate_skew"] and o["guess_K"][0, 1] != 0:
+            raise ValueError("intrinsic_guess has a non-zero skew but estimate_skew is False")
+    o["aspect"] = None
+    if o["fix_aspect_ratio"]:
+        if o["estimate_skew"]:
+            raise ValueError("fix_aspect_ratio and estimate_skew cannot be combined")
+        o["aspect"] = 1.0 if o["guess_K"] is None else o["guess_K"][0, 0] / o["guess_K"][1, 1]
+    # free parameters: fx, fy, cx, cy, skew, k1, k2, p1, p2, k3
+    free = np.ones(10, bool)
+    free[4] = o["estimate_skew"]
+    free[2] = free[3] = not o["fix_principal_point"]
+    free[7] = free[8] = not o["zero_tangent_dist"]
+    free[9] = not o["fix_k3"]
+    o["free"] = free
+    return o
+
+
+def solve(objs, imgs, image_size, opts):
+    """Calibrate checked views with checked options; returns the :class:`CameraCalibration` arguments."""
+    n_views = len(objs)
+    total = sum(len(o) for o in objs)
+    n_free = int(opts["free"].sum()) - (1 if opts["aspect"] is not None else 0) + 6 * n_views
+    if n_free >= 2 * total:
+        raise ValueError(
+            f"too few points: {total} points give {2 * total} equations for {n_free} unknowns; "
+            "use more views or more points per view"
+        )
+    with np.errstate(all="ignore"):
+        try:
+            return _calibrate(objs, imgs, image_size, n_free, opts)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"the calibration is numerically degenerate ({exc}); check that the points are "
+                             "correct and the views are tilted differently") from None
+
+
+def _calibrate(objs, imgs, image_size, n_free, opts):
+    w, h = image_size
+    n_views = len(objs)
+    total = sum(len(o) for o in objs)
+    guess_K, aspect = opts["guess_K"], opts["aspect"]
+    # 1-2. homographies and the closed form
+    Hs = homographies([o[:, :2] for o in objs], imgs)
+    if guess_K is None:
+        pp = ((w - 1) / 2.0, (h - 1) / 2.0) if opts["fix_principal_point"] else None
+        if n_views < 3 and pp is None and opts["estimate_skew"]:
+            raise ValueError(f"need at least 3 views to estimate the skew and principal point, got {n_views}")
+        try:
+            K = intrinsics_from_homographies(Hs, (w, h), estimate_skew=opts["estimate_skew"], principal_point=pp,
+                                             aspect_ratio=aspect)
+        except DegenerateViewsError as exc:
+            raise ValueError(str(exc)) from None
+        if aspect is not None:
+            K[0, 0] = aspect * K[1, 1]
+        dist = np.zeros(5)
+    else:
+        K = guess_K.copy()
+        dist = opts["guess_d"].copy()
+    rv, tv = poses_from_homographies(Hs, K)
+    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
+
+    # 3. linear radial distortion (only the free radial terms)
+    if guess_K is None:
+        try:
+            k = initial_radial_distortion(objs, imgs, K, poses[:, :3], poses[:, 3:], n_coeffs=2)
+        except np.linalg.LinAlgError:
+            k = np.zeros(2)
+        if np.all(np.isfinite(k)) and np.all(np.abs(k) < 10):
+            dist[0], dist[1] = k
+
+    # 4. Levenberg-Marquardt
+    problem = lm.Problem(objs, imgs)
+    q0 = np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist])
+    q, poses, info = lm.levenberg_marquardt(problem, q0, poses, opts["free"], aspect,
+                                            max_iterations=opts["max_iterations"])
+    cost = problem.evaluate(q, poses, True)
+    if not (np.isfinite(cost) and np.all(np.isfinite(q)) and np.all(np.isfinite(poses)) and q[0] > 0 and q[1] > 0):
+        raise ValueError("the calibration diverged (check that image_points match object_points)")
+    std_q, std_p = lm.covariance(problem, info["T"], n_free)
+    if not (np.all(np.isfinite(std_q)) and np.all(np.isfinite(std_p))):
+        std_q = std_p = None          # the covariance is not determined
+    K = np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]])
+    counts = np.diff(problem.starts)
+    flags = {name: opts[name] for name in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3",
+                                           "estimate_skew")}
+    flags["intrinsic_guess"] = guess_K is not None
+    c = np.ascontiguousarray
+    return dict(camera_matrix=K, dist_coeffs=c(q[5:]), rvecs=c(poses[:, :3]), tvecs=c(poses[:, 3:]),
+                rms=float(np.sqrt(cost / total)), per_view_rms=np.sqrt(problem.view_sq / counts),
+                std_intrinsics=std_q, std_extrinsics=std_p, image_size=(w, h), flags=flags,
+                iterations=int(info["iterations"]))
