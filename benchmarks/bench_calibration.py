@@ -71,7 +71,7 @@ def _detection_case(name, grey):
 
 def cases(quick):
     n = 8 if quick else 14
-    views = synthetic_chessboard_views(n, image_size=(640, 480), seed=3)
+    views = synthetic_chessboard_views(n, image_size=(640, 480), random_state=3)
     rng = np.random.default_rng(0)
     noisy = [p + rng.normal(0, 0.2, p.shape) for p in views.image_points]
     out = [_calibration_case(f"calibrate_camera {n} synthetic views 9x6", noisy, views.image_size),

@@ -359,7 +359,7 @@ def test_cli_propose_writes_json_and_drawing(tmp_path, capsys):
     out, draw = tmp_path / "boxes.json", tmp_path / "drawn.png"
     assert main(["propose", str(path), "--top", "25", "--out", str(out), "--draw", str(draw)]) == 0
     doc = json.loads(out.read_text())
-    assert doc["format"] == "cvcore-proposals" and doc["mode"] == "fast"
+    assert doc["format"] == "cvcore-boxes" and doc["info"]["mode"] == "fast"
     expected = selective_search(imread(path), mode="fast", seed=0, max_boxes=25)
     assert doc["boxes"] == expected.tolist()
     assert imread(draw).shape == (120, 160, 3)
@@ -370,13 +370,13 @@ def test_cli_propose_errors(tmp_path, capsys):
     from cvcore.cli import main
 
     assert main(["propose", str(tmp_path / "missing.png")]) == 2
-    assert "image file not found" in capsys.readouterr().err
+    assert "file not found" in capsys.readouterr().err
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not an image")
     assert main(["propose", str(bad)]) == 2
     assert "cannot read" in capsys.readouterr().err
     assert main(["propose", str(bad), "--top", "-2"]) == 2
-    assert "--top must be >= 0" in capsys.readouterr().err
+    assert "--top must be an integer >= 0" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------

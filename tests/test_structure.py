@@ -29,28 +29,18 @@ KNOWN_CYCLES = {
     frozenset({"cvcore.cascade", "cvcore._cascade_training"}): "cascade",
 }
 KNOWN_PRIVATE_USE = {
-    ("cvcore.calibration.images", "cvcore.calibration.chessboard._grey"): "calib",
     **{("cvcore.edges", f"cvcore.filters.{n}"): "img"
        for n in ("_DERIV", "_checked_radius", "_gaussian_1d", "_index_map", "_prepare", "_sep")},
     **{("cvcore.segmentation.segmenter", f"cvcore.segmentation.features.{n}"): "seg"
        for n in ("_as_float_image", "_check_config", "_n_features")},
 }
 KNOWN_KERNEL_IMPORTS = {
-    ("cvcore.datasets", "cvcore._ext._chessboard"): "calib",
 }
 KNOWN_CLI_PROCESSING = {
-    ("cvcore._commands.calibrate", "np.hypot"): "cli",
-    ("cvcore._commands.demo", "cv2.cvtColor"): "cli",
-    ("cvcore._commands.detect", "cv2.cvtColor"): "cli",
-    ("cvcore._commands.detect", "cv2.putText"): "cli",
-    ("cvcore._commands.detect", "cv2.rectangle"): "cli",
-    ("cvcore._commands.propose", "cv2.rectangle"): "cli",
-    ("cvcore._commands.propose", "np.dstack"): "cli",
     ("cvcore._commands.segment", "np.bincount"): "cli",
-    ("cvcore._commands.segment", "np.clip"): "cli",
     ("cvcore._commands.segment", "np.concatenate"): "cli",
-    ("cvcore._commands.segment", "np.dstack"): "cli",
     ("cvcore._commands.segment", "np.mean"): "cli",
+    ("cvcore._commands.segment", "np.unique"): "cli",
     ("cvcore._commands.train_cascade", "cv2.resize"): "cli",
     ("cvcore._commands.train_cascade", "np.stack"): "cli",
 }
@@ -211,7 +201,7 @@ def cli_processing(name):
             value = value.value
         if not chain or not isinstance(value, ast.Name):
             continue
-        if value.id == "cv2" and chain[0] not in CLI_CV2_CALLS:
+        if value.id == "cv2" and chain[-1] not in CLI_CV2_CALLS:  # cv2.utils.logging.setLogLevel too
             found.add("cv2." + ".".join(chain))
         elif value.id in ("np", "numpy") and chain[0] not in CLI_NP_CALLS and chain[0] != "random":
             found.add("np." + ".".join(chain))

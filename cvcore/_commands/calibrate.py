@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import os
 import re
 import sys
@@ -54,8 +55,12 @@ def _pattern(value):
 
 
 def _check_outputs(args):
-    _common.output_file(args.out, "--out", "json")
-    _common.output_file(args.yaml, "--yaml", "yaml")
+    from cvcore.calibration import CameraCalibration
+
+    for path, opt, fmt in ((args.out, "--out", "json"), (args.yaml, "--yaml", "yaml")):
+        if path:
+            _common.output_file(path, opt, fmt)
+            CameraCalibration.output_format(path, fmt)
     _common.output_file(args.report, "--report", "image")
 
 
@@ -119,16 +124,15 @@ def _save(cal, args):
 
 
 def _run_sample(args):
-    import numpy as np
-
     from cvcore.calibration import calibrate_images
     from cvcore.datasets import synthetic_chessboard_views
 
     print("rendering 15 synthetic views of a 9x6 chessboard (30 mm squares) with a known camera ...")
-    views = synthetic_chessboard_views(15, seed=0, supersampling=4)
-    cal = calibrate_images(views.images, views.pattern_size, views.square_size, progress=_progress(args),
+    views = synthetic_chessboard_views(15, random_state=0, supersampling=4)
+    cal = calibrate_images(views.images, views.pattern_size, views.square_size, unit="mm", progress=_progress(args),
                            **_options(args))
-    cal.view_names = [f"synthetic{i + 1:02d}" for i in range(cal.n_views)] if not cal.skipped else cal.view_names
+    if not cal.skipped:
+        cal = cal.replace(view_names=[f"synthetic{i + 1:02d}" for i in range(cal.n_views)])
     K, d = views.camera_matrix, views.dist_coeffs
     true = {"fx": K[0, 0], "fy": K[1, 1], "cx": K[0, 2], "cy": K[1, 2], "k1": d[0], "k2": d[1], "p1": d[2],
             "p2": d[3], "k3": d[4]}
@@ -139,7 +143,7 @@ def _run_sample(args):
             continue
         print(f"  {name:>5} {true[name]:12.5f} {v:12.5f} {sd:10.5f} {v - true[name]:10.5f}")
     rel = abs(cal.fx / K[0, 0] - 1)
-    pp = float(np.hypot(cal.cx - K[0, 2], cal.cy - K[1, 2]))
+    pp = math.hypot(cal.cx - K[0, 2], cal.cy - K[1, 2])
     print(f"focal length error {100 * rel:.3f} %, principal point error {pp:.3f} px")
     for w in cal.warnings:
         print(f"warning: {w}")
@@ -158,8 +162,8 @@ def run(args):
     cols, rows = _pattern(args.pattern)
     square, unit = args.square
     files = _expand(args.images)
-    cal = calibrate_images(files, (cols, rows), square, reject_outliers=not args.no_reject, progress=_progress(args),
-                           **_options(args))
+    cal = calibrate_images(files, (cols, rows), square, unit=None if unit == "units" else unit,
+                           reject_outliers=not args.no_reject, progress=_progress(args), **_options(args))
     for name, reason in cal.skipped:
         print(f"skipped {name}: {reason}")
     _print_result(cal, unit)

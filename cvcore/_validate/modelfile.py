@@ -57,6 +57,7 @@ __all__ = [
     "read_bytes",
     "read_json",
     "write_json",
+    "write_text",
     "read_npz",
     "write_npz",
     "parse_xml",
@@ -408,10 +409,15 @@ def read_json(path, *, kind, versions, max_bytes=64 << 20, name="path"):
 
 def write_json(path, payload, *, kind, version, name="path"):
     """Write ``{"format": kind, "version": version, **payload}`` atomically (UTF-8, sorted keys kept as given)."""
-    path = writable_file(path, name)
     doc = {"format": kind, "version": int(version), **payload}
-    text = json.dumps(doc, indent=1, allow_nan=False)
-    _atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    return write_text(path, json.dumps(doc, indent=1, allow_nan=False), name=name)
+
+
+def write_text(path, text, *, name="path"):
+    """Write ``text`` as UTF-8 atomically (for text model formats such as OpenCV YAML/XML)."""
+    path = writable_file(path, name)
+    data = text.encode("utf-8")
+    _atomic_write(path, lambda fh: fh.write(data))
     return path
 
 

@@ -11,6 +11,15 @@ Public modules (``camera``, ``chessboard``, ``homography``, ``zhang``,
 private modules they share (``_detector``, ``_geometry``, ``_homography``,
 ``_zhang``, ``_lm``, ``_solver``, ``_assemble``, ``_filestorage``,
 ``_render``) trust theirs.
+
+Examples
+--------
+>>> from cvcore.datasets import synthetic_chessboard_views
+>>> from cvcore.calibration import calibrate_images
+>>> views = synthetic_chessboard_views(6, image_size=(320, 240), random_state=0)
+>>> cal = calibrate_images(views.images, views.pattern_size, views.square_size, unit="mm", progress=False)
+>>> bool(abs(cal.fx / views.camera_matrix[0, 0] - 1) < 0.01), cal.unit
+(True, 'mm')
 """
 from .calibrate import calibrate_camera, chessboard_points
 from .chessboard import find_chessboard_corners

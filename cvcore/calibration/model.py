@@ -392,8 +392,7 @@ class CameraCalibration:
         if fmt == "json":
             modelfile.write_json(path, self.to_dict(), kind=FORMAT, version=VERSION)
         else:
-            text = _filestorage.format_yaml(self._yaml_entries()).encode("utf-8")
-            modelfile._atomic_write(path, lambda fh: fh.write(text))
+            modelfile.write_text(path, _filestorage.format_yaml(self._yaml_entries()))
 
     def _yaml_entries(self):
         w, h = self.image_size

@@ -26,7 +26,7 @@ def residuals(calibration, object_points, image_points):
     --------
     >>> from cvcore.datasets import synthetic_chessboard_views
     >>> from cvcore.calibration import calibrate_camera
-    >>> v = synthetic_chessboard_views(4, image_size=(320, 240), seed=0)
+    >>> v = synthetic_chessboard_views(4, image_size=(320, 240), random_state=0)
     >>> cal = calibrate_camera([v.object_points] * 4, v.image_points, v.image_size)
     >>> bool(max(abs(r).max() for r in residuals(cal, [v.object_points] * 4, v.image_points)) < 1e-6)
     True
@@ -87,7 +87,7 @@ def calibration_warnings(calibration, image_points):
     --------
     >>> from cvcore.datasets import synthetic_chessboard_views
     >>> from cvcore.calibration import calibrate_camera
-    >>> v = synthetic_chessboard_views(4, image_size=(320, 240), seed=0)
+    >>> v = synthetic_chessboard_views(4, image_size=(320, 240), random_state=0)
     >>> cal = calibrate_camera([v.object_points] * 4, v.image_points, v.image_size)
     >>> calibration_warnings(cal, v.image_points)[0][:19]
     'only 4 views were u'
@@ -105,10 +105,11 @@ def calibration_warnings(calibration, image_points):
     if n >= 2 and spread < 15.0:
         warnings.append(f"views are nearly parallel (board orientations differ by at most {spread:.1f} degrees); "
                         "tilt the board by 20-45 degrees in different directions")
-    if calibration.rms > 1.0:
+    if calibration.rms is not None and calibration.rms > 1.0:
         warnings.append(f"high reprojection error ({calibration.rms:.2f} px RMS): check the pattern size, "
                         "the square size and the focus")
-    rel = calibration.std_intrinsics[:2] / np.abs(np.diag(calibration.camera_matrix)[:2])
+    rel = (np.zeros(2) if calibration.std_intrinsics is None
+           else calibration.std_intrinsics[:2] / np.abs(np.diag(calibration.camera_matrix)[:2]))
     if np.any(rel > 0.01):
         warnings.append(f"focal length is uncertain ({100 * rel.max():.1f} % standard deviation); add views")
     return warnings
@@ -220,7 +221,7 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
     --------
     >>> from cvcore.datasets import synthetic_chessboard_views
     >>> from cvcore.calibration import calibrate_camera
-    >>> v = synthetic_chessboard_views(4, image_size=(320, 240), seed=0)
+    >>> v = synthetic_chessboard_views(4, image_size=(320, 240), random_state=0)
     >>> cal = calibrate_camera([v.object_points] * 4, v.image_points, v.image_size)
     >>> draw_report(cal, [v.object_points] * 4, v.image_points).shape
     (900, 1280, 3)
@@ -228,6 +229,9 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
     if path is not None:
         path = check_image_path(path, "path")
     cal = calibration
+    if cal.rms is None or cal.per_view_rms is None:
+        raise ValueError("calibration has no reprojection errors (loaded from an OpenCV file?): "
+                         "a report needs a calibration computed by cvcore")
     W, H = 1280, 900
     img = np.full((H, W, 3), 255, np.uint8)
     names = view_names if view_names is not None else cal.view_names
