@@ -305,11 +305,13 @@ def test_integer_input_does_not_overflow():
     (lambda: F.sepfilter(np.zeros((3, 3)), [], [1]), ValueError, "kernel_x must not be empty"),
     (lambda: F.box(np.zeros((3, 3)), 0), ValueError, "size must be >= 1"),
     (lambda: F.box(np.zeros((3, 3)), 2.5), TypeError, "size must be an integer"),
-    (lambda: F.box(np.zeros((3, 3)), 3, normalize="yes"), TypeError, "normalize must be a bool"),
+    (lambda: F.box(np.zeros((3, 3)), 3, normalize="yes"), TypeError, "normalize must be True or False"),
     (lambda: F.median(np.zeros((3, 3), np.uint8), 3, mode="constant", cval=-1), ValueError, "cval must be"),
     (lambda: F.sobel(np.zeros((3, 3)), axis=2), ValueError, "axis must be 0"),
     (lambda: F.laplacian_of_gaussian(np.zeros((3, 3)), 0), ValueError, "sigma must be > 0"),
-    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 2, 1), ValueError, "sigma_high"),
+    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 2, 1), ValueError, "high_sigma"),
+    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 1, 2, sigma_high=2), TypeError, "give high_sigma only"),
+    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 1, bogus=2), TypeError, "bogus"),
 ])
 def test_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):

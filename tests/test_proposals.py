@@ -63,6 +63,21 @@ def test_felzenszwalb_grey_rgb_rgba_and_dtypes():
     felzenszwalb(ro[:, ::-1])  # read-only, non-contiguous
 
 
+def test_felzenszwalb_follows_the_input_policy():
+    # integers are divided by their dtype maximum (no "must lie in 0..255" rule,
+    # nothing depends on the image's own maximum); bool is 0/1
+    rgb = skimage.data.chelsea()[::4, ::4]
+    as_int32 = rgb.astype(np.int32)               # 0..255 in an int32 image: nearly black
+    assert felzenszwalb(as_int32, 100, sigma=0).max() == 0
+    assert felzenszwalb(np.array([[-1, 3]], np.int32)).shape == (1, 2)
+    wide = (rgb.astype(np.uint32) * 16843009)     # 255 * 16843009 == uint32 max
+    agree = adjusted_rand_score(felzenszwalb(rgb, 100).ravel(), felzenszwalb(wide, 100).ravel())
+    assert agree > 0.99
+    mask = np.zeros((20, 30), bool)
+    mask[:, 15:] = True
+    assert np.array_equal(felzenszwalb(mask, 100, sigma=0), felzenszwalb(mask * np.uint8(255), 100, sigma=0))
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (1, 50), (50, 1), (3, 400), (400, 3), (1, 1, 3), (2, 2, 4)])
 def test_felzenszwalb_degenerate_shapes(shape):
     image = np.random.default_rng(0).integers(0, 256, shape).astype(np.uint8)
@@ -107,7 +122,6 @@ def test_felzenszwalb_bad_parameters(kwargs, exc, match):
     (np.zeros((0, 4)), ValueError, "must not be empty"),
     (np.array([[np.nan, 1.0]]), ValueError, "finite"),
     (np.array([[1 + 1j]]), TypeError, "real numeric"),
-    (np.array([[-1, 3]], np.int32), ValueError, "0..255"),
     (None, TypeError, "image must be an array"),
 ])
 def test_felzenszwalb_bad_images(image, exc, match):
@@ -153,20 +167,32 @@ def test_selective_search_presets_grow():
     assert n[0] < n[1] < n[2]
 
 
-def test_selective_search_seed_reproducible():
+def test_selective_search_random_state_reproducible():
     image = _photo()
-    a = selective_search(image, seed=3)
-    assert np.array_equal(a, selective_search(image, seed=3))
-    b = selective_search(image, seed=4)
+    a = selective_search(image, random_state=3)
+    assert a.dtype == np.int32 and a.ndim == 2 and a.shape[1] == 4
+    assert np.array_equal(a, selective_search(image, random_state=3))
+    assert np.array_equal(a, selective_search(image, random_state=np.random.default_rng(3)))
+    b = selective_search(image, random_state=4)
     assert not np.array_equal(a, b)
     assert {tuple(r) for r in a.tolist()} == {tuple(r) for r in b.tolist()}
-    assert np.array_equal(selective_search(image, seed=3, max_boxes=10), a[:10])
+    assert np.array_equal(selective_search(image, random_state=3, max_boxes=10), a[:10])
+    assert np.array_equal(selective_search(image), selective_search(image, random_state=0))
+
+
+def test_selective_search_seed_is_a_deprecated_alias():
+    image = _photo((40, 50))
+    with pytest.warns(DeprecationWarning, match="random_state"):
+        old = selective_search(image, seed=3)
+    assert np.array_equal(old, selective_search(image, random_state=3))
+    with pytest.raises(TypeError, match="not both"):
+        selective_search(image, seed=3, random_state=4)
 
 
 def test_selective_search_ranking_follows_hierarchy():
     # With the paper's ranking, the last merges (large regions) rank high on average.
     image = _photo()
-    boxes = selective_search(image, seed=0)
+    boxes = selective_search(image, random_state=0)
     area = boxes[:, 2] * boxes[:, 3]
     half = len(boxes) // 2
     assert np.median(area[:half]) > 2 * np.median(area[half:])
@@ -230,8 +256,9 @@ def test_selective_search_grey_rgba_float_and_constant():
     (dict(min_size=-3), ValueError, "min_size must be >= 0"),
     (dict(max_boxes=0), ValueError, "max_boxes must be >= 1"),
     (dict(max_boxes=2.5), TypeError, "max_boxes must be an integer"),
-    (dict(seed=-1), ValueError, "seed must be >= 0"),
-    (dict(seed="x"), TypeError, "seed must be an integer"),
+    (dict(random_state=-1), ValueError, "random_state must be >= 0"),
+    (dict(random_state="x"), TypeError, "random_state must be an integer"),
+    (dict(return_regions=1), TypeError, "return_regions must be True or False"),
 ])
 def test_selective_search_bad_parameters(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -316,12 +343,12 @@ def _opencv_fast(image):
 def _compare_with_opencv(shared_data, count):
     ours, theirs, gts = [], [], []
     for _, image, gt in _dev_set(shared_data, count):
-        ours.append(selective_search(image, mode="fast", seed=0))
+        ours.append(selective_search(image, mode="fast", random_state=0))
         theirs.append(_opencv_fast(image))
         gts.append(gt)
         # same seed, identical boxes (checked on real photos too)
         if len(ours) == 1:
-            assert np.array_equal(ours[0], selective_search(image, mode="fast", seed=0))
+            assert np.array_equal(ours[0], selective_search(image, mode="fast", random_state=0))
     a, b = evaluate_proposals(ours, gts), evaluate_proposals(theirs, gts)
     print(f"{len(gts)} photos, {a['num_objects']} objects: ours recall {a['recall']:.4f} "
           f"MABO {a['mabo']:.4f} ({a['num_proposals'] / len(gts):.0f} boxes/photo); OpenCV "
@@ -360,7 +387,7 @@ def test_cli_propose_writes_json_and_drawing(tmp_path, capsys):
     assert main(["propose", str(path), "--top", "25", "--out", str(out), "--draw", str(draw)]) == 0
     doc = json.loads(out.read_text())
     assert doc["format"] == "cvcore-proposals" and doc["mode"] == "fast"
-    expected = selective_search(imread(path), mode="fast", seed=0, max_boxes=25)
+    expected = selective_search(imread(path), mode="fast", random_state=0, max_boxes=25)
     assert doc["boxes"] == expected.tolist()
     assert imread(draw).shape == (120, 160, 3)
     assert "25 proposals" in capsys.readouterr().out
