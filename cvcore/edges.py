@@ -110,7 +110,10 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     (scikit-image takes thresholds in dtype units and divides them by the
     dtype maximum; its sub-pixel interpolating suppression gives slightly
     different, not identical, edges). For float images all three use the same
-    numbers.
+    numbers. No image on the unit scale has a Sobel magnitude of sqrt(20)
+    (about 4.47; 6 for the L1 norm) or more, so a ``high_threshold`` that large
+    is a mistake of units (``canny(uint8_image, 100, 200)``) and raises
+    ``ValueError`` instead of silently returning no edges.
 
     Algorithm
     ---------
@@ -150,6 +153,10 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     >>> img = np.zeros((8, 8), np.uint8); img[:, 4:] = 255
     >>> canny(img, 0.1, 0.3, sigma=0).any(axis=0).nonzero()[0]   # one-pixel-wide edge
     array([3])
+    >>> canny(img, 100, 200)
+    Traceback (most recent call last):
+        ...
+    ValueError: high_threshold=200.0 can never be reached: canny thresholds are on the unit scale ...
     """
     work, scale = _validate.scaled_image(image, "image", ndim=2)
     l2_gradient = _validate.boolean(l2_gradient, "l2_gradient")

@@ -333,3 +333,60 @@ def test_wide_rows_exercise_vector_blocks_and_tails(dtype, mode, rng):
         assert_allclose(F.sobel(img, 0, mode=mode)[..., c], ndi.sobel(ref[..., c], 0, mode=mode), **tol)
         sep = ndi.correlate(ref[..., c], np.outer([1, -2, 3], [0.5, 1, 2, -1]), mode=mode)
         assert_allclose(F.sepfilter(img, [0.5, 1, 2, -1], [1, -2, 3], mode=mode)[..., c], sep, **tol)
+
+
+# ---------------------------------------------------------------- regressions (issue 9)
+
+
+def test_difference_of_gaussians_takes_scikit_image_names(rng):
+    from skimage.filters import difference_of_gaussians as sk_dog
+
+    img = rng.random((30, 31))
+    ours = F.difference_of_gaussians(img, low_sigma=1.0, high_sigma=2.5, mode="nearest")
+    assert_allclose(ours, sk_dog(img, low_sigma=1.0, high_sigma=2.5, mode="nearest"), atol=1e-12)
+    with pytest.warns(DeprecationWarning, match="'sigma_low' is deprecated, use 'low_sigma'"):
+        old = F.difference_of_gaussians(img, sigma_low=1.0, sigma_high=2.5, mode="nearest")
+    assert_array_equal(old, ours)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, np.float64, np.int32])
+def test_filters_in_row_bands_are_bit_identical(dtype, monkeypatch, rng):
+    from cvcore import _filtering
+
+    img = (rng.random((23, 17, 2)) * 100).astype(dtype)
+    calls = [
+        lambda: F.gaussian(img, (2.0, 1.0)),
+        lambda: F.correlate(img, rng.standard_normal((4, 3)), mode="constant", cval=3.0),
+        lambda: F.laplacian(img, mode="wrap"),
+        lambda: F.median(img, 3),             # selection network
+        lambda: F.median(img, (9, 7)),        # histogram (uint8) or quickselect
+        lambda: F.sobel(img, mode="mirror"),
+    ]
+    state = rng.bit_generator.state
+    whole = [call() for call in calls]
+    monkeypatch.setattr(_filtering, "BAND_WORK", 1)       # one row per kernel call
+    rng.bit_generator.state = state
+    for expected, call in zip(whole, calls):
+        got = call()
+        assert got.dtype == expected.dtype
+        assert_array_equal(got, expected)
+    monkeypatch.setattr(_filtering, "BAND_WORK", 3000)    # bands of a few rows
+    rng.bit_generator.state = state
+    for expected, call in zip(whole, calls):
+        assert_array_equal(call(), expected)
+
+
+@pytest.mark.parametrize("call", [
+    # each takes several seconds in one kernel call (near MAX_FILTER_WORK)
+    "gaussian(np.zeros((4000, 4000)), 150.0)",
+    "gaussian(np.zeros((4500, 4500), np.uint8), 120.0)",
+    "median(np.zeros((4000, 4000), np.uint8), 201)",
+    "median(np.zeros((2000, 2000), np.float32), 31)",
+    "correlate(np.zeros((3000, 3000)), np.random.default_rng(0).random((61, 61)))",
+])
+def test_filters_at_their_limits_stop_on_ctrl_c(call, interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.filters import gaussian, median, correlate\n"
+        "print('READY', flush=True)\n"
+        f"{call}\n")
