@@ -440,3 +440,76 @@ def test_selective_search_4000x3000_time_and_memory():
     assert float(peak_mb) < 2048
     # CPU time, not wall time: on a shared machine the wall clock also counts waiting.
     assert float(cpu) < 60
+
+
+# --------------------------------------------------------------------------
+# regressions (issue 9)
+# --------------------------------------------------------------------------
+
+def test_proposals_follow_the_input_policy_for_every_dtype():
+    rgb = _photo((40, 50))
+    boxes = selective_search(rgb, mode="single")
+    assert boxes.dtype == np.int32 and boxes.shape[1] == 4
+    # uint16 and floats on the unit scale give the same 8-bit image, so the same boxes
+    assert np.array_equal(boxes, selective_search(rgb.astype(np.uint16) * 257, mode="single"))
+    assert np.array_equal(boxes, selective_search(rgb.astype(np.float32) / 255, mode="single"))
+    # other integer dtypes are divided by their maximum: an int32 image holding 0..255 is black
+    black = selective_search(np.zeros((40, 50, 3), np.uint8), mode="single")
+    assert np.array_equal(selective_search(rgb.astype(np.int32), mode="single"), black)
+    mask = np.zeros((40, 50), bool)
+    mask[10:30, 10:30] = True
+    assert np.array_equal(selective_search(mask, mode="single"),
+                          selective_search(mask * np.uint8(255), mode="single"))
+
+
+def test_evaluate_proposals_in_blocks_matches_one_block(monkeypatch):
+    import cvcore.proposals as P
+
+    rng = np.random.default_rng(3)
+    gt = rng.integers(0, 50, (7, 4)) + [0, 0, 1, 1]
+    boxes = rng.integers(0, 50, (300, 4)) + [0, 0, 1, 1]
+    whole = evaluate_proposals(boxes, gt, iou_threshold=0.3)
+    monkeypatch.setattr(P, "MAX_IOU_ELEMENTS", 20)       # blocks of 2 proposals
+    blocks = evaluate_proposals(boxes, gt, iou_threshold=0.3)
+    for key in ("recall", "mabo", "best_iou", "recall_curve"):
+        np.testing.assert_array_equal(blocks[key], whole[key])
+
+
+def test_selective_search_on_a_large_photo_stops_on_ctrl_c(interrupt_check):
+    interrupt_check(
+        "import numpy as np, cv2\n"
+        "from cvcore.proposals import selective_search\n"
+        "noise = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)\n"
+        "photo = cv2.resize(cv2.GaussianBlur(noise, (0, 0), 1), (4000, 3000), interpolation=cv2.INTER_CUBIC)\n"
+        "print('READY', flush=True)\n"
+        "selective_search(photo, mode='quality')\n")
+
+
+def test_segmentation_kernel_stops_on_ctrl_c(interrupt_check):
+    # one call segments for all ks: ~1 s per k on this graph without the signal checks
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore._ext import _graph\n"
+        "img = np.random.default_rng(0).random((2000, 2000, 1)).astype(np.float32)\n"
+        "ids, weights = _graph.sorted_edges(img)\n"
+        "labels = np.empty((8, 2000, 2000), np.int32)\n"
+        "print('READY', flush=True)\n"
+        "_graph.segment_sorted(ids, weights, 2000, 2000, np.full(8, 50.0), np.full(8, 20, np.int64), labels)\n")
+
+
+def test_grouping_kernel_stops_on_ctrl_c(interrupt_check):
+    # 22500 equal 2x2 regions: grouping takes ~10 s without the signal checks
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore._ext import _selective\n"
+        "H = W = 300\n"
+        "lab = np.ascontiguousarray((np.arange(H)[:, None] // 2) * (W // 2) + np.arange(W)[None, :] // 2, np.int32)\n"
+        "n = int(lab.max()) + 1\n"
+        "codes = np.random.default_rng(0).integers(0, 10, (H, W, 27)).astype(np.uint8)\n"
+        "sizes = np.zeros(2 * n - 1, np.int64); bbox = np.zeros((2 * n - 1, 4), np.int32)\n"
+        "cc = np.zeros((n, 75), np.int32); tc = np.zeros((n, 240), np.int32)\n"
+        "pairs = _selective.region_stats(lab, codes, 3, sizes[:n], bbox, cc, tc)\n"
+        "ch = np.zeros((2 * n - 1, 75), np.float32); ch[:n] = cc / cc.sum(1, keepdims=True)\n"
+        "th = np.zeros((2 * n - 1, 240), np.float32); th[:n] = tc / tc.sum(1, keepdims=True)\n"
+        "print('READY', flush=True)\n"
+        "_selective.group(pairs, sizes, bbox, ch, th, 1.0, 1.0, 1.0, 1.0, float(H * W), np.zeros((n - 1, 2), np.int32))\n")
