@@ -513,3 +513,10 @@ def test_grouping_kernel_stops_on_ctrl_c(interrupt_check):
         "th = np.zeros((2 * n - 1, 240), np.float32); th[:n] = tc / tc.sum(1, keepdims=True)\n"
         "print('READY', flush=True)\n"
         "_selective.group(pairs, sizes, bbox, ch, th, 1.0, 1.0, 1.0, 1.0, float(H * W), np.zeros((n - 1, 2), np.int32))\n")
+
+
+def test_felzenszwalb_takes_fortran_ordered_float_images():
+    # found by the fuzzer: the scaled copy kept Fortran order and the kernel refused it
+    rgba = np.random.default_rng(2).random((12, 9, 4))
+    expected = felzenszwalb(np.ascontiguousarray(rgba), 50)
+    assert np.array_equal(felzenszwalb(np.asfortranarray(rgba), 50), expected)

@@ -229,7 +229,7 @@ def _rescaled(arr, factor, dtype):
     dtype = np.dtype(dtype)
     if factor == 1.0:
         return np.ascontiguousarray(arr, dtype=dtype)
-    return np.multiply(arr, dtype.type(factor), dtype=dtype)
+    return np.multiply(arr, dtype.type(factor), dtype=dtype, order="C")  # C even for Fortran input
 
 
 def unit_image(value, name="image", *, dtype=np.float32, colour=True, peak=1.0, max_pixels=None):
