@@ -556,8 +556,8 @@ def median(image, size, mode="reflect", cval=0.0):
     """
     mode, cval = _mode_cval(mode, cval)
     sy, sx = _validate.size_pair(size, "size")
-    arr = _validate.image(image, "image", contiguous=False)
-    in_dtype = np.asarray(image).dtype
+    arr, unit = _validate.scaled_image(image, "image")
+    was_bool = arr.dtype == np.uint8 and unit == 1.0  # bool arrives as uint8 with unit scale 1
     if arr.dtype.kind == "f" and arr.dtype not in (np.float32, np.float64):
         work_dtype = np.dtype(np.float32) if arr.dtype.itemsize <= 4 else np.dtype(np.float64)
     else:
@@ -581,7 +581,7 @@ def median(image, size, mode="reflect", cval=0.0):
     network = _median_network(sy * sx) if sy * sx <= _NETWORK_MAX else None
     out = _f.median_rows(work, nch, sy, sx, mode, cv, pixel_cost * w * nch, network)
     out = out.reshape(arr.shape)
-    if in_dtype == np.bool_:
+    if was_bool:
         return out.astype(bool)
     if out.dtype != arr.dtype:
         out = out.astype(arr.dtype)

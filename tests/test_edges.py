@@ -6,6 +6,7 @@ import scipy.ndimage as ndi
 from numpy.testing import assert_allclose
 
 from cvcore import edges as E
+from cvcore import _validate
 from cvcore import filters as F
 
 
@@ -13,7 +14,7 @@ from cvcore import filters as F
 def test_gradient_matches_opencv_sobel(dtype, rng):
     img = (rng.random((30, 41)) * 200).astype(dtype)
     gx, gy = E.gradient(img, mode="mirror")
-    assert gx.dtype == gy.dtype == F._validate.output_float_dtype(dtype)
+    assert gx.dtype == gy.dtype == _validate.output_float_dtype(dtype)
     assert_allclose(gx, cv2.Sobel(img, cv2.CV_64F, 1, 0), rtol=1e-5, atol=1e-3)
     assert_allclose(gy, cv2.Sobel(img, cv2.CV_64F, 0, 1), rtol=1e-5, atol=1e-3)
 

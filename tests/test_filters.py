@@ -5,6 +5,7 @@ import pytest
 import scipy.ndimage as ndi
 from numpy.testing import assert_allclose, assert_array_equal
 
+from cvcore import _validate
 from cvcore import filters as F
 
 MODES = ["reflect", "mirror", "nearest", "constant", "wrap"]
@@ -26,7 +27,7 @@ def _image(rng, shape, dtype):
 
 
 def _tol(dtype):
-    return dict(rtol=1e-5, atol=1e-3) if F._validate.output_float_dtype(dtype) == np.float32 else \
+    return dict(rtol=1e-5, atol=1e-3) if _validate.output_float_dtype(dtype) == np.float32 else \
         dict(rtol=1e-10, atol=1e-9)
 
 
@@ -45,7 +46,7 @@ def test_correlate_convolve_match_scipy(mode, dtype, rng):
     for ks in [(3, 3), (5, 5), (4, 6), (1, 4), (7, 1), (2, 3)]:
         k = rng.standard_normal(ks)
         got = F.correlate(img, k, mode=mode, cval=1.5)
-        assert got.dtype == F._validate.output_float_dtype(dtype)
+        assert got.dtype == _validate.output_float_dtype(dtype)
         assert_allclose(got, ndi.correlate(ref, k, mode=mode, cval=1.5), **_tol(dtype))
         assert_allclose(F.convolve(img, k, mode=mode, cval=1.5),
                         ndi.convolve(ref, k, mode=mode, cval=1.5), **_tol(dtype))
@@ -68,7 +69,7 @@ def test_correlate_matches_opencv_filter2d(mode, ksize, dtype, rng):
     img = _image(rng, (40, 70), dtype)
     k = rng.standard_normal((ksize, ksize)).astype(np.float32)
     got = F.correlate(img, k, mode=mode)
-    out_dtype = F._validate.output_float_dtype(dtype)
+    out_dtype = _validate.output_float_dtype(dtype)
     assert got.dtype == out_dtype
     ddepth = cv2.CV_64F if out_dtype == np.float64 else cv2.CV_32F
     expected = cv2.filter2D(img, ddepth, k.astype(out_dtype), borderType=CV_BORDER[mode])
@@ -135,7 +136,7 @@ def test_gaussian_matches_scipy(mode, dtype, rng):
     img = _image(rng, (28, 35), dtype)
     for sigma in [0.7, 2.0, (1.0, 3.0), (0.0, 1.5)]:
         got = F.gaussian(img, sigma, mode=mode)
-        assert got.dtype == F._validate.output_float_dtype(dtype)
+        assert got.dtype == _validate.output_float_dtype(dtype)
         assert_allclose(got, ndi.gaussian_filter(img.astype(np.float64), sigma, mode=mode), **_tol(dtype))
 
 

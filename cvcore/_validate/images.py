@@ -20,8 +20,13 @@ chessboards, cascades, proposals):
 * **8 bits**: the unit-scale value times 255, rounded half away from zero and
   clipped to 0..255 (uint8 input is used as is).
 
-Filters (:mod:`cvcore.filters`, ``edges.gradient``, ``harris``, ...) are
-numeric operations on the raw values and do not rescale.
+Filters (:mod:`cvcore.filters`, ``edges.gradient``) are numeric operations on
+the raw values and do not rescale. Code that works on raw values but reads
+intensities (Canny thresholds, corner responses) uses :func:`scaled_image`
+and converts its parameters with the factor instead of copying the image.
+Bool arrays arrive from :func:`image` as uint8 0/1; the policy functions
+remember that they were bool, so bool is 0/1 on the unit scale (255 in 8 bits),
+never 0/255 of a uint8.
 """
 from __future__ import annotations
 
