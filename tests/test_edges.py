@@ -290,6 +290,21 @@ def test_corner_peaks_matches_its_definition_with_ties_and_plateaus():
         np.testing.assert_array_equal(got, _peaks_reference(r, d, rel, num, eb), err_msg=f"case {i}")
 
 
+@pytest.mark.parametrize("exclude_border", [True, False])
+def test_corner_peaks_matches_peak_local_max_without_ties(exclude_border):
+    # without ties both keep the strongest candidates greedily (Chebyshev spacing)
+    from skimage.feature import peak_local_max
+
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        r = ndi.gaussian_filter(rng.random((60, 70)), [0.5, 1.0, 2.0][seed % 3])
+        for d in (1, 2, 4, 9):
+            ours = E.corner_peaks(r, min_distance=d, threshold_rel=0.1, exclude_border=exclude_border)
+            ref = peak_local_max(r, min_distance=d, threshold_rel=0.1, exclude_border=exclude_border,
+                                 p_norm=np.inf)
+            assert_array_equal_sets(ours[:, ::-1], ref)
+
+
 def test_corner_peaks_cost_does_not_grow_with_min_distance():
     import time
 

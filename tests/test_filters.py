@@ -345,8 +345,11 @@ def test_difference_of_gaussians_takes_scikit_image_names(rng):
     img = rng.random((30, 31))
     ours = F.difference_of_gaussians(img, low_sigma=1.0, high_sigma=2.5, mode="nearest")
     assert_allclose(ours, sk_dog(img, low_sigma=1.0, high_sigma=2.5, mode="nearest"), atol=1e-12)
-    with pytest.warns(DeprecationWarning, match="'sigma_low' is deprecated, use 'low_sigma'"):
+    with pytest.warns(DeprecationWarning) as caught:
         old = F.difference_of_gaussians(img, sigma_low=1.0, sigma_high=2.5, mode="nearest")
+    assert sorted(str(w.message) for w in caught) == [
+        "difference_of_gaussians: 'sigma_high' is deprecated, use 'high_sigma'",
+        "difference_of_gaussians: 'sigma_low' is deprecated, use 'low_sigma'"]
     assert_array_equal(old, ours)
 
 
