@@ -359,7 +359,8 @@ def corner_peaks(response, min_distance=1, threshold_rel=0.01, num_peaks=None, *
     h, w = arr.shape
     if arr.size == 0:
         return np.empty((0, 2), np.intp)
-    img = np.ascontiguousarray(arr, dtype=np.float64)
+    # float32 responses (harris of a uint8 image) are compared as they are
+    img = np.ascontiguousarray(arr, dtype=arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64)
     nan = np.isnan(img)
     if nan.all():
         return np.empty((0, 2), np.intp)

@@ -286,6 +286,7 @@ def test_corner_peaks_matches_its_definition_with_ties_and_plateaus():
         rel = float(rng.choice([0.0, 0.01, 0.5]))
         num = None if i % 3 else int(rng.integers(0, 6))
         eb = bool(i % 2)
+        r = r.astype([np.float64, np.float32][i % 5 == 0])     # float32 is used as it is
         got = E.corner_peaks(r, d, rel, num, exclude_border=eb)
         np.testing.assert_array_equal(got, _peaks_reference(r, d, rel, num, eb), err_msg=f"case {i}")
 
@@ -305,10 +306,11 @@ def test_corner_peaks_matches_peak_local_max_without_ties(exclude_border):
             assert_array_equal_sets(ours[:, ::-1], ref)
 
 
-def test_corner_peaks_cost_does_not_grow_with_min_distance():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_corner_peaks_cost_does_not_grow_with_min_distance(dtype):
     import time
 
-    r = np.random.default_rng(0).random((4000, 4000))
+    r = np.random.default_rng(0).random((4000, 4000)).astype(dtype)
     t0 = time.perf_counter()
     pts = E.corner_peaks(r, min_distance=2000, exclude_border=False)
     elapsed = time.perf_counter() - t0

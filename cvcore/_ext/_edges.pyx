@@ -423,7 +423,7 @@ def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
 # ---------------------------------------------------------------- peaks
 
 
-cdef void _running_max(const double* a, Py_ssize_t n, Py_ssize_t r, double* pre, double* suf,
+cdef void _running_max(const real_t* a, Py_ssize_t n, Py_ssize_t r, double* pre, double* suf,
                        double* out) noexcept nogil:
     """out[i] = max(a[j] for |j - i| <= r, 0 <= j < n) in O(n) whatever r.
 
@@ -438,7 +438,8 @@ cdef void _running_max(const double* a, Py_ssize_t n, Py_ssize_t r, double* pre,
     for t in range(r):
         suf[t] = -INFINITY
         suf[n + r + t] = -INFINITY
-    memcpy(suf + r, a, n * sizeof(double))
+    for t in range(n):
+        suf[r + t] = a[t]  # float32 -> double is exact
     b = 0
     while b < L:
         e = b + k if b + k < L else L
@@ -457,7 +458,7 @@ cdef enum:
     _TILE = 16   # rows handled together so the transposed writes stay contiguous
 
 
-def peak_mask(const double[:, ::1] img, Py_ssize_t radius, double threshold,
+def peak_mask(const real_t[:, ::1] img, Py_ssize_t radius, double threshold,
               Py_ssize_t border, u8[:, ::1] out):
     """out = (img == max over the (2r+1)^2 window, replicate border) & (img > threshold),
     with a ``border``-pixel frame cleared.
