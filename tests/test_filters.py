@@ -394,3 +394,24 @@ def test_filters_at_their_limits_stop_on_ctrl_c(call, interrupt_check):
         "from cvcore.filters import gaussian, median, correlate\n"
         "print('READY', flush=True)\n"
         f"{call}\n")
+
+
+def test_no_module_reaches_into_private_names_of_filters_edges_or_proposals():
+    # edges used five private pieces of filters; shared internals live in cvcore/_filtering.py
+    import ast
+    import pathlib
+
+    import cvcore
+
+    public = {"filters", "edges", "proposals"}
+    offenders = []
+    for path in pathlib.Path(cvcore.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] in public:
+                offenders += [f"{path.name}: from {node.module} import {a.name}" for a in node.names
+                              if a.name.startswith("_")]
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__") \
+                    and isinstance(node.value, ast.Name) and node.value.id.lstrip("_") in public:
+                offenders.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert not offenders, offenders
