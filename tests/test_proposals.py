@@ -60,7 +60,8 @@ def test_felzenszwalb_grey_rgb_rgba_and_dtypes():
     assert abs(felzenszwalb(grey, 100).max() - ref.max()) <= 0.1 * (ref.max() + 1)
     ro = rgb.copy()
     ro.setflags(write=False)
-    felzenszwalb(ro[:, ::-1])  # read-only, non-contiguous
+    flipped = felzenszwalb(ro[:, ::-1])  # read-only, non-contiguous
+    assert np.array_equal(flipped, felzenszwalb(np.ascontiguousarray(rgb[:, ::-1])))
 
 
 def test_felzenszwalb_follows_the_input_policy():
