@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _filtering as _f
 from . import _validate
-from . import filters as _filters
 from ._ext import _edges
 
 __all__ = ["gradient", "canny", "harris", "shi_tomasi", "corner_peaks"]
@@ -50,53 +50,40 @@ def gradient(image, sigma=None, mode="reflect", cval=0.0):
     >>> float(gx[2, 2]), float(abs(gy[2, 2]))
     (8.0, 0.0)
     """
-    mode = _validate.border_mode(mode)
-    cval = _validate.real(cval, "cval")
-    work, shape, nch = _filters._prepare(image, keep_int=True)
+    mode, cval = _f.mode_cval(mode, cval)
+    smooth = None
     if sigma is not None:
-        sy, sx = _validate.sigma_pair(sigma, "sigma")
-        if sy > 0 or sx > 0:
-            ry = _filters._checked_radius(sy, 4.0, "sigma")
-            rx = _filters._checked_radius(sx, 4.0, "sigma")
-            _validate.filter_cost(shape, 2 * (ry + rx) + 2, "sigma")
-            work = _filters._sep(work, shape, nch, _filters._gaussian_1d(sy, ry),
-                                 _filters._gaussian_1d(sx, rx), mode, cval).reshape(work.shape)
-    d = _filters._DERIV
-    s = np.array([1.0, 2.0, 1.0])
-    gx = _filters._sep(work, shape, nch, s, d, mode, cval)
-    gy = _filters._sep(work, shape, nch, d, s, mode, cval)
-    return gx, gy
-
-
-# --------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------
-
-
-def _unit_scale(dtype):
-    """Factor mapping the dtype's range onto [0, 1] (integers), or 1 (floats)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind in "ui":
-        return 1.0 / float(np.iinfo(dtype).max)
-    return 1.0  # floats as they are; bool arrives as uint8 0/1 (handled by the caller)
-
-
-def _grey(image, name="image", as_float=True):
-    """2-D validated C-contiguous image (float if ``as_float``) and its [0, 1] scale factor."""
-    raw = np.asarray(image) if not isinstance(image, np.ndarray) else image
-    arr = _validate.image(image, name, ndim=2, contiguous=False)
-    if arr.ndim != 2:  # pragma: no cover - image() already checks
-        raise ValueError(f"{name} must be 2-D")
-    scale = 1.0 if getattr(raw, "dtype", None) == np.bool_ else _unit_scale(arr.dtype)
-    work = _as_float(arr) if as_float else np.ascontiguousarray(arr)
-    return work, scale
+        sigmas = _validate.sigma_pair(sigma, "sigma")
+        if sigmas[0] > 0 or sigmas[1] > 0:
+            smooth = _f.gaussian_kernels(sigmas, 4.0, "sigma")
+    work, shape, nch = _f.prepare(_validate.image(image, "image", contiguous=False), keep_int=True)
+    if smooth is not None:
+        _validate.filter_cost(shape, smooth[0].shape[0] + smooth[1].shape[0], "sigma")
+        work = _f.sep(work, shape, nch, *smooth, mode, cval).reshape(work.shape)
+    return _f.sobel_gradient(work, shape, nch, mode, cval)
 
 
 _CANNY_DTYPES = tuple(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
 
+#: Largest 3x3 Sobel gradient magnitude of an image on the unit scale (values in
+#: [0, 1]): sqrt(4**2 + 2**2) for the L2 norm, 4 + 2 for the L1 norm. Smoothing
+#: with a normalised Gaussian cannot raise it. A threshold at or above it finds nothing.
+_MAX_MAGNITUDE = {True: float(np.sqrt(20.0)), False: 6.0}
 
-def _as_float(arr):
-    return np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
+
+def _canny_thresholds(low, high, l2):
+    low = _validate.non_negative(low, "low_threshold")
+    high = _validate.non_negative(high, "high_threshold")
+    if low > high:
+        raise ValueError(f"low_threshold ({low}) must be <= high_threshold ({high})")
+    top = _MAX_MAGNITUDE[l2]
+    if high >= top:
+        raise ValueError(
+            f"high_threshold={high} can never be reached: canny thresholds are on the unit scale "
+            f"(the image divided by its dtype maximum, 255 for uint8; floats as they are, on [0, 1]), "
+            f"where the largest {'L2' if l2 else 'L1'} gradient magnitude is {top:.4g}; for thresholds "
+            f"in 0..255 units, as cv2.Canny takes them, divide by 255")
+    return low, high
 
 
 # --------------------------------------------------------------------------
@@ -123,7 +110,10 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     (scikit-image takes thresholds in dtype units and divides them by the
     dtype maximum; its sub-pixel interpolating suppression gives slightly
     different, not identical, edges). For float images all three use the same
-    numbers.
+    numbers. No image on the unit scale has a Sobel magnitude of sqrt(20)
+    (about 4.47; 6 for the L1 norm) or more, so a ``high_threshold`` that large
+    is a mistake of units (``canny(uint8_image, 100, 200)``) and raises
+    ``ValueError`` instead of silently returning no edges.
 
     Algorithm
     ---------
@@ -163,16 +153,17 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     >>> img = np.zeros((8, 8), np.uint8); img[:, 4:] = 255
     >>> canny(img, 0.1, 0.3, sigma=0).any(axis=0).nonzero()[0]   # one-pixel-wide edge
     array([3])
+    >>> canny(img, 100, 200)
+    Traceback (most recent call last):
+        ...
+    ValueError: high_threshold=200.0 can never be reached: canny thresholds are on the unit scale ...
     """
-    work, scale = _grey(image, as_float=False)
-    low = _validate.non_negative(low_threshold, "low_threshold")
-    high = _validate.non_negative(high_threshold, "high_threshold")
-    if low > high:
-        raise ValueError(f"low_threshold ({low}) must be <= high_threshold ({high})")
-    if not isinstance(l2_gradient, (bool, np.bool_)):
-        raise TypeError(f"l2_gradient must be a bool, got {type(l2_gradient).__name__}")
+    work, scale = _validate.scaled_image(image, "image", ndim=2)
+    l2_gradient = _validate.boolean(l2_gradient, "l2_gradient")
+    low, high = _canny_thresholds(low_threshold, high_threshold, l2_gradient)
     if sigma is not None:
         sigma = _validate.non_negative(sigma, "sigma")
+    work = np.ascontiguousarray(work)
     h, w = work.shape
     if mask is not None:
         m = np.asarray(mask)
@@ -184,18 +175,17 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     else:
         m = np.zeros((1, 1), np.uint8)
     if sigma:
-        r = _filters._checked_radius(sigma, 4.0, "sigma")
-        _validate.filter_cost(work.shape, 4 * r + 2, "sigma")
-        k = _filters._gaussian_1d(sigma, r)
-        work = _filters._sep(work, work.shape, 1, k, k, "nearest", 0.0)
+        ky, kx = _f.gaussian_kernels((sigma, sigma), 4.0, "sigma")
+        _validate.filter_cost(work.shape, ky.shape[0] + kx.shape[0], "sigma")
+        work = _f.sep(work, work.shape, 1, ky, kx, "nearest", 0.0)
     elif work.dtype not in _CANNY_DTYPES:
-        work = _as_float(work)
+        work = np.ascontiguousarray(work, dtype=_validate.output_float_dtype(work.dtype))
     # thresholds in raw units of the image
     lo, hi = low / scale, high / scale
     if l2_gradient:
         lo, hi = lo * lo, hi * hi
     edges = np.empty((h, w), np.uint8)
-    _edges.canny(work, m, mask is not None, bool(l2_gradient), lo, hi, edges)
+    _edges.canny(work, m, mask is not None, l2_gradient, lo, hi, edges)
     return edges.view(bool)
 
 
@@ -207,24 +197,24 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
 def _corner_response(image, sigma, block_size, mode, kind, k=0.0):
     """Harris (kind 0) or min-eigenvalue (kind 1) response in one row-wise kernel pass."""
     mode = _validate.border_mode(mode)
-    work, scale = _grey(image)
+    arr, scale = _validate.scaled_image(image, "image", ndim=2)
+    work = np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
     h, w = work.shape
     if block_size is None:
-        sy, sx = _validate.sigma_pair(sigma, "sigma")
-        ry = _filters._checked_radius(sy, 4.0, "sigma")
-        rx = _filters._checked_radius(sx, 4.0, "sigma")
-        ky, kx = _filters._gaussian_1d(sy, ry), _filters._gaussian_1d(sx, rx)
+        ky, kx = _f.gaussian_kernels(_validate.sigma_pair(sigma, "sigma"), 4.0, "sigma")
     else:
         b = _validate.integer(block_size, "block_size", low=1, high=_validate.MAX_KERNEL_TAPS)
         ky = kx = np.full(b, 1.0 / b)
     _validate.filter_cost((h, w, 3), ky.shape[0] + kx.shape[0] + 6, "sigma" if block_size is None else "block_size")
     kh, kw = ky.shape[0], kx.shape[0]
     out = np.empty((h, w), work.dtype)
-    _edges.corner_response(
-        work, _filters._index_map(h, 3, 1, mode), _filters._index_map(w, 3, 1, mode),
-        np.ascontiguousarray(ky, dtype=work.dtype), np.ascontiguousarray(kx, dtype=work.dtype),
-        _filters._index_map(h, kh, kh // 2, mode), _filters._index_map(w, kw, kw // 2, mode), kw // 2,
-        kind, k, scale * scale, out)
+    ymap3, xmap3 = _f.index_map(h, 3, 1, mode), _f.index_map(w, 3, 1, mode)
+    ky = np.ascontiguousarray(ky, dtype=work.dtype)
+    kx = np.ascontiguousarray(kx, dtype=work.dtype)
+    xmapw = _f.index_map(w, kw, kw // 2, mode)
+    _f.run_in_bands(out, _f.index_map(h, kh, kh // 2, mode), kh, 3 * w * (kh + kw + 6),
+                    lambda o, ymapw: _edges.corner_response(work, ymap3, xmap3, ky, kx, ymapw, xmapw, kw // 2,
+                                                            kind, k, scale * scale, o))
     return out
 
 
@@ -365,17 +355,17 @@ def corner_peaks(response, min_distance=1, threshold_rel=0.01, num_peaks=None, *
     rel = _validate.real(threshold_rel, "threshold_rel", low=0.0, high=1.0)
     if num_peaks is not None:
         num_peaks = _validate.integer(num_peaks, "num_peaks", low=0)
-    if not isinstance(exclude_border, (bool, np.bool_)):
-        raise TypeError(f"exclude_border must be a bool, got {type(exclude_border).__name__}")
+    exclude_border = _validate.boolean(exclude_border, "exclude_border")
     h, w = arr.shape
     if arr.size == 0:
         return np.empty((0, 2), np.intp)
-    img = np.array(arr, dtype=np.float64, order="C")
+    # float32 responses (harris of a uint8 image) are compared as they are
+    img = np.ascontiguousarray(arr, dtype=arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64)
     nan = np.isnan(img)
     if nan.all():
         return np.empty((0, 2), np.intp)
     if nan.any():
-        img[nan] = -np.inf
+        img = np.where(nan, -np.inf, img)  # a copy: the caller's array is left alone
     d_eff = min(d, max(h, w))
     threshold = max(float(img.min()), rel * float(img.max()))
     if not np.isfinite(threshold) and threshold > 0:

@@ -3,7 +3,8 @@ median, Sobel/Scharr/Prewitt derivatives, Laplacian, LoG and DoG.
 
 Images are ``(H, W)`` grey or ``(H, W, C)`` multi-channel arrays; channels are
 filtered independently. All hot loops run in compiled kernels
-(:mod:`cvcore._ext._convolve`, :mod:`cvcore._ext._rank`).
+(:mod:`cvcore._ext._convolve`, :mod:`cvcore._ext._rank`), called on bands of
+rows so that Ctrl-C stops a long filter within a fraction of a second.
 
 Output dtype (linear filters)
 -----------------------------
@@ -48,11 +49,13 @@ corners when ``cval != 0``.
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 
+from . import _filtering as _f
 from . import _validate
-from ._ext import _convolve, _rank
+from ._filtering import mode_cval as _mode_cval
 
 __all__ = [
     "correlate",
@@ -70,99 +73,11 @@ __all__ = [
     "difference_of_gaussians",
 ]
 
-# --------------------------------------------------------------------------
-# internals
-# --------------------------------------------------------------------------
+_check_cost = _validate.filter_cost
 
 
-@functools.lru_cache(maxsize=512)
-def _index_map(n, klen, anchor, mode):
-    """Source index of each padded position ``p`` (coordinate ``p - anchor``); -1 = cval.
-
-    Cached (the maps depend only on sizes and mode) and returned read-only.
-    """
-    coord = np.arange(n + klen - 1, dtype=np.intp) - anchor
-    if mode == "reflect":
-        period = 2 * n
-        p = np.mod(coord, period)
-        out = np.where(p < n, p, period - 1 - p)
-    elif mode == "mirror":
-        if n == 1:
-            out = np.zeros_like(coord)
-        else:
-            period = 2 * n - 2
-            p = np.mod(coord, period)
-            out = np.where(p < n, p, period - p)
-    elif mode == "nearest":
-        out = np.clip(coord, 0, n - 1)
-    elif mode == "wrap":
-        out = np.mod(coord, n)
-    else:  # constant
-        out = np.where((coord >= 0) & (coord < n), coord, -1)
-    out = np.ascontiguousarray(out, dtype=np.intp)
-    out.setflags(write=False)
-    return out
-
-
-_INT_KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
-
-
-def _prepare(image, name="image", keep_int=False):
-    """Validated image -> (2-D C-contiguous work array (H, W*C), shape, channels).
-
-    The work array is float32/float64 by :func:`_validate.output_float_dtype`;
-    with ``keep_int`` uint8/uint16/int16 (and bool, as uint8) input is passed
-    through unconverted for the separable kernel, which converts rows itself.
-    """
-    arr = _validate.image(image, name, contiguous=False)
-    if keep_int and arr.dtype in _INT_KERNEL_DTYPES:
-        work = np.ascontiguousarray(arr)
-    else:
-        work = np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
-    h, w = arr.shape[:2]
-    nch = 1 if arr.ndim == 2 else arr.shape[2]
-    return work.reshape(h, w * nch), arr.shape, nch
-
-
-def _symmetry(k):
-    """1 for a symmetric, -1 for an antisymmetric odd-length kernel, else 0."""
-    n = k.shape[0]
-    if n % 2 == 1 and n > 1:
-        rev = k[::-1]
-        if (k == rev).all():
-            return 1
-        if (k == -rev).all():
-            return -1
-    return 0
-
-
-def _sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
-    """Run the separable kernel on a prepared work array; returns an array of ``shape``."""
-    integer = work.dtype in _INT_KERNEL_DTYPES
-    if not integer and work.dtype not in (np.float32, np.float64):
-        work = np.ascontiguousarray(work, dtype=_validate.output_float_dtype(work.dtype))
-    dtype = np.dtype(np.float32) if integer else work.dtype
-    ky = np.ascontiguousarray(ky, dtype=dtype)
-    kx = np.ascontiguousarray(kx, dtype=dtype)
-    h, w = shape[0], shape[1]
-    ay = ky.shape[0] // 2 if anchor_y is None else anchor_y
-    ax = kx.shape[0] // 2 if anchor_x is None else anchor_x
-    ymap = _index_map(h, ky.shape[0], ay, mode)
-    xmap = _index_map(w, kx.shape[0], ax, mode)
-    out = np.empty(work.shape, dtype)
-    # constant mode: image padded with cval, then filtered; the horizontal pass
-    # therefore sees cval * sum(ky) (the vertical taps applied to the padding).
-    if mode == "constant":
-        row_cval, line_cval = cval, cval * float(np.sum(ky, dtype=np.float64))
-    else:
-        row_cval = line_cval = 0.0
-    run = _convolve.sepfilter_int if integer else _convolve.sepfilter
-    run(work, out, nch, ky, ymap, _symmetry(ky), kx, xmap, ax, _symmetry(kx), row_cval, line_cval)
-    return out.reshape(shape)
-
-
-def _check_cost(shape, taps, name):
-    _validate.filter_cost(shape, taps, name)
+def _image(image):
+    return _validate.image(image, "image", contiguous=False)
 
 
 _MODE_DOC = """mode : {'reflect', 'mirror', 'nearest', 'constant', 'wrap'}, optional
@@ -177,12 +92,6 @@ def _doc(fn):
     return fn
 
 
-def _mode_cval(mode, cval):
-    mode = _validate.border_mode(mode)
-    cval = _validate.real(cval, "cval")
-    return mode, cval
-
-
 # --------------------------------------------------------------------------
 # general correlation
 # --------------------------------------------------------------------------
@@ -191,7 +100,7 @@ def _mode_cval(mode, cval):
 def _correlate(image, kernel, mode, cval, flip):
     mode, cval = _mode_cval(mode, cval)
     k = _validate.filter_kernel(kernel, "kernel", ndim=2)
-    work, shape, nch = _prepare(image)
+    work, shape, nch = _f.prepare(_image(image))
     _check_cost(shape, int(np.count_nonzero(k)) or 1, "kernel")
     kh, kw = k.shape
     if flip:
@@ -200,21 +109,16 @@ def _correlate(image, kernel, mode, cval, flip):
     else:
         ay, ax = kh // 2, kw // 2
     if kh == 1:
-        return _sep(work, shape, nch, np.ones(1), k[0], mode, cval, ay, ax)
+        return _f.sep(work, shape, nch, np.ones(1), k[0], mode, cval, ay, ax)
     if kw == 1:
-        return _sep(work, shape, nch, k[:, 0], np.ones(1), mode, cval, ay, ax)
+        return _f.sep(work, shape, nch, k[:, 0], np.ones(1), mode, cval, ay, ax)
     if kh * kw > 9:
         # rank-1 kernels run separably: kh + kw instead of kh * kw taps per pixel
         i, j = np.unravel_index(np.argmax(np.abs(k)), k.shape)
         ky, kx = k[:, j] / k[i, j], k[i, :].copy()
         if k[i, j] != 0 and np.abs(np.outer(ky, kx) - k).max() <= 1e-13 * abs(k[i, j]):
-            return _sep(work, shape, nch, ky, kx, mode, cval, ay, ax)
-    kk = np.ascontiguousarray(k, dtype=work.dtype)
-    ymap = _index_map(shape[0], kh, ay, mode)
-    xmap = _index_map(shape[1], kw, ax, mode)
-    out = np.empty_like(work)
-    _convolve.correlate2d(work, out, nch, kk, ymap, xmap, ax, cval if mode == "constant" else 0.0)
-    return out.reshape(shape)
+            return _f.sep(work, shape, nch, ky, kx, mode, cval, ay, ax)
+    return _f.correlate2d(work, shape, nch, k, ay, ax, mode, cval)
 
 
 @_doc
@@ -313,9 +217,9 @@ def sepfilter(image, kernel_x, kernel_y, mode="reflect", cval=0.0):
     mode, cval = _mode_cval(mode, cval)
     kx = _validate.filter_kernel(kernel_x, "kernel_x", ndim=1)
     ky = _validate.filter_kernel(kernel_y, "kernel_y", ndim=1)
-    work, shape, nch = _prepare(image, keep_int=True)
+    work, shape, nch = _f.prepare(_image(image), keep_int=True)
     _check_cost(shape, kx.shape[0] + ky.shape[0], "kernel_x/kernel_y")
-    return _sep(work, shape, nch, ky, kx, mode, cval)
+    return _f.sep(work, shape, nch, ky, kx, mode, cval)
 
 
 # --------------------------------------------------------------------------
@@ -323,48 +227,8 @@ def sepfilter(image, kernel_x, kernel_y, mode="reflect", cval=0.0):
 # --------------------------------------------------------------------------
 
 
-def _radius(sigma, truncate):
-    return int(truncate * sigma + 0.5)
-
-
-@functools.lru_cache(maxsize=256)
-def _gaussian_1d_cached(sigma, radius, order):
-    k = _gaussian_1d_compute(sigma, radius, order)
-    k.setflags(write=False)
-    return k
-
-
-def _gaussian_1d(sigma, radius, order=0):
-    """Sampled Gaussian (or its derivative of ``order``) of ``2 * radius + 1`` taps (cached, read-only)."""
-    if radius > 4096:  # do not keep huge kernels alive in the cache
-        return _gaussian_1d_compute(sigma, radius, order)
-    return _gaussian_1d_cached(float(sigma), int(radius), int(order))
-
-
-def _gaussian_1d_compute(sigma, radius, order):
-    if sigma == 0:
-        return np.ones(1)
-    x = np.arange(-radius, radius + 1, dtype=np.float64)
-    phi = np.exp(-0.5 * (x / sigma) ** 2)
-    phi /= phi.sum()
-    if order == 0:
-        return phi
-    s2 = sigma * sigma
-    if order == 1:
-        return -x / s2 * phi
-    return (x * x - s2) / (s2 * s2) * phi
-
-
 def _truncate(truncate):
     return _validate.positive(truncate, "truncate")
-
-
-def _checked_radius(sigma, truncate, name):
-    r = truncate * sigma + 0.5
-    if r > _validate.MAX_KERNEL_TAPS // 2:
-        raise ValueError(f"{name}={sigma} with truncate={truncate} gives a kernel longer than "
-                         f"{_validate.MAX_KERNEL_TAPS} taps")
-    return int(r)
 
 
 def gaussian_kernel(sigma, truncate=4.0):
@@ -393,7 +257,7 @@ def gaussian_kernel(sigma, truncate=4.0):
     """
     sigma = _validate.non_negative(sigma, "sigma")
     truncate = _truncate(truncate)
-    return _gaussian_1d(sigma, _checked_radius(sigma, truncate, "sigma")).copy()
+    return _f.gaussian_1d(sigma, _f.checked_radius(sigma, truncate, "sigma")).copy()
 
 
 @_doc
@@ -429,13 +293,11 @@ def gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     (dtype('float32'), 1.0, True)
     """
     mode, cval = _mode_cval(mode, cval)
-    sy, sx = _validate.sigma_pair(sigma, "sigma")
-    truncate = _truncate(truncate)
-    ry = _checked_radius(sy, truncate, "sigma")
-    rx = _checked_radius(sx, truncate, "sigma")
-    work, shape, nch = _prepare(image, keep_int=True)
-    _check_cost(shape, 2 * (ry + rx) + 2, "sigma")
-    return _sep(work, shape, nch, _gaussian_1d(sy, ry), _gaussian_1d(sx, rx), mode, cval)
+    sigmas = _validate.sigma_pair(sigma, "sigma")
+    ky, kx = _f.gaussian_kernels(sigmas, _truncate(truncate), "sigma")
+    work, shape, nch = _f.prepare(_image(image), keep_int=True)
+    _check_cost(shape, ky.shape[0] + kx.shape[0], "sigma")
+    return _f.sep(work, shape, nch, ky, kx, mode, cval)
 
 
 #: Below this the second-derivative kernel (which scales like 1 / sigma**2) is
@@ -479,35 +341,48 @@ def laplacian_of_gaussian(image, sigma, truncate=4.0, mode="reflect", cval=0.0):
     if min(sy, sx) < _LOG_MIN_SIGMA:
         raise ValueError(f"sigma must be >= {_LOG_MIN_SIGMA} for laplacian_of_gaussian, got {sigma}")
     truncate = _truncate(truncate)
-    ry = _checked_radius(sy, truncate, "sigma")
-    rx = _checked_radius(sx, truncate, "sigma")
-    work, shape, nch = _prepare(image, keep_int=True)
+    ry = _f.checked_radius(sy, truncate, "sigma")
+    rx = _f.checked_radius(sx, truncate, "sigma")
+    work, shape, nch = _f.prepare(_image(image), keep_int=True)
     _check_cost(shape, 4 * (ry + rx) + 4, "sigma")
-    gy0, gy2 = _gaussian_1d(sy, ry), _gaussian_1d(sy, ry, 2)
-    gx0, gx2 = _gaussian_1d(sx, rx), _gaussian_1d(sx, rx, 2)
-    out = _sep(work, shape, nch, gy2, gx0, mode, cval)
-    out += _sep(work, shape, nch, gy0, gx2, mode, cval)
+    gy0, gy2 = _f.gaussian_1d(sy, ry), _f.gaussian_1d(sy, ry, 2)
+    gx0, gx2 = _f.gaussian_1d(sx, rx), _f.gaussian_1d(sx, rx, 2)
+    out = _f.sep(work, shape, nch, gy2, gx0, mode, cval)
+    out += _f.sep(work, shape, nch, gy0, gx2, mode, cval)
     return out
 
 
-@_doc
-def difference_of_gaussians(image, sigma_low, sigma_high=None, truncate=4.0, mode="reflect", cval=0.0):
-    """Band-pass filter: ``gaussian(image, sigma_low) - gaussian(image, sigma_high)``.
+def _renamed(value, kwargs, new, old, where):
+    """``value`` of keyword ``new``, or the deprecated ``old`` one from ``kwargs`` (warns)."""
+    if old not in kwargs:
+        return value
+    if value is not None:
+        raise TypeError(f"{where}: give {new} only ({old} is its deprecated alias), not both")
+    warnings.warn(f"{where}: '{old}' is deprecated, use '{new}'", DeprecationWarning, stacklevel=3)
+    return kwargs.pop(old)
 
-    As ``skimage.filters.difference_of_gaussians``.
+
+@_doc
+def difference_of_gaussians(image, low_sigma=None, high_sigma=None, truncate=4.0, mode="reflect",
+                            cval=0.0, **deprecated):
+    """Band-pass filter: ``gaussian(image, low_sigma) - gaussian(image, high_sigma)``.
+
+    As ``skimage.filters.difference_of_gaussians`` (same argument names).
 
     Parameters
     ----------
     image : (H, W) or (H, W, C) array_like
         Image; channels are filtered independently.
-    sigma_low : float or (float, float)
+    low_sigma : float or (float, float)
         Smaller standard deviation(s), >= 0.
-    sigma_high : float or (float, float), optional
-        Larger standard deviation(s), each >= the matching ``sigma_low``.
-        Default ``1.6 * sigma_low``.
+    high_sigma : float or (float, float), optional
+        Larger standard deviation(s), each >= the matching ``low_sigma``.
+        Default ``1.6 * low_sigma``.
     truncate : float, optional
         Kernel radius in standard deviations. Default 4.
     {mode}
+    sigma_low, sigma_high : optional
+        Deprecated names of ``low_sigma`` and ``high_sigma`` (DeprecationWarning).
 
     Returns
     -------
@@ -518,24 +393,33 @@ def difference_of_gaussians(image, sigma_low, sigma_high=None, truncate=4.0, mod
     --------
     >>> import numpy as np
     >>> from cvcore.filters import difference_of_gaussians
-    >>> img = np.ones((6, 6), np.float32)
-    >>> float(np.abs(difference_of_gaussians(img, 1, 2)).max()) < 1e-6
+    >>> img = np.zeros((9, 9), np.float32); img[4, 4] = 1
+    >>> out = difference_of_gaussians(img, low_sigma=1, high_sigma=2)
+    >>> bool(out[4, 4] > 0 > out[4, 0])
     True
     """
+    where = "difference_of_gaussians"
+    low_sigma = _renamed(low_sigma, deprecated, "low_sigma", "sigma_low", where)
+    high_sigma = _renamed(high_sigma, deprecated, "high_sigma", "sigma_high", where)
+    if deprecated:
+        raise TypeError(f"difference_of_gaussians() got an unexpected keyword argument {next(iter(deprecated))!r}")
+    if low_sigma is None:
+        raise TypeError("difference_of_gaussians() missing required argument 'low_sigma'")
     mode, cval = _mode_cval(mode, cval)
-    lo = _validate.sigma_pair(sigma_low, "sigma_low")
-    if sigma_high is None:
+    lo = _validate.sigma_pair(low_sigma, "low_sigma")
+    if high_sigma is None:
         hi = (1.6 * lo[0], 1.6 * lo[1])
     else:
-        hi = _validate.sigma_pair(sigma_high, "sigma_high")
+        hi = _validate.sigma_pair(high_sigma, "high_sigma")
     if hi[0] < lo[0] or hi[1] < lo[1]:
-        raise ValueError(f"sigma_high {hi} must be >= sigma_low {lo} on every axis")
+        raise ValueError(f"high_sigma {hi} must be >= low_sigma {lo} on every axis")
     truncate = _truncate(truncate)
-    radii = [_checked_radius(s, truncate, "sigma_high") for s in (*lo, *hi)]
-    work, shape, nch = _prepare(image, keep_int=True)
-    _check_cost(shape, 2 * sum(radii) + 4, "sigma_high")
-    out = _sep(work, shape, nch, _gaussian_1d(lo[0], radii[0]), _gaussian_1d(lo[1], radii[1]), mode, cval)
-    out -= _sep(work, shape, nch, _gaussian_1d(hi[0], radii[2]), _gaussian_1d(hi[1], radii[3]), mode, cval)
+    ky_lo, kx_lo = _f.gaussian_kernels(lo, truncate, "low_sigma")
+    ky_hi, kx_hi = _f.gaussian_kernels(hi, truncate, "high_sigma")
+    work, shape, nch = _f.prepare(_image(image), keep_int=True)
+    _check_cost(shape, ky_lo.shape[0] + kx_lo.shape[0] + ky_hi.shape[0] + kx_hi.shape[0], "high_sigma")
+    out = _f.sep(work, shape, nch, ky_lo, kx_lo, mode, cval)
+    out -= _f.sep(work, shape, nch, ky_hi, kx_hi, mode, cval)
     return out
 
 
@@ -572,13 +456,12 @@ def box(image, size, normalize=True, mode="reflect", cval=0.0):
     """
     mode, cval = _mode_cval(mode, cval)
     sy, sx = _validate.size_pair(size, "size")
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    work, shape, nch = _prepare(image, keep_int=True)
+    normalize = _validate.boolean(normalize, "normalize")
+    work, shape, nch = _f.prepare(_image(image), keep_int=True)
     _check_cost(shape, sy + sx, "size")
     ky = np.full(sy, 1.0 / sy if normalize else 1.0)
     kx = np.full(sx, 1.0 / sx if normalize else 1.0)
-    return _sep(work, shape, nch, ky, kx, mode, cval)
+    return _f.sep(work, shape, nch, ky, kx, mode, cval)
 
 
 #: Windows of up to this many elements use a selection network (min/max
@@ -673,8 +556,8 @@ def median(image, size, mode="reflect", cval=0.0):
     """
     mode, cval = _mode_cval(mode, cval)
     sy, sx = _validate.size_pair(size, "size")
-    arr = _validate.image(image, "image", contiguous=False)
-    in_dtype = np.asarray(image).dtype
+    arr, unit = _validate.scaled_image(image, "image")
+    was_bool = arr.dtype == np.uint8 and unit == 1.0  # bool arrives as uint8 with unit scale 1
     if arr.dtype.kind == "f" and arr.dtype not in (np.float32, np.float64):
         work_dtype = np.dtype(np.float32) if arr.dtype.itemsize <= 4 else np.dtype(np.float64)
     else:
@@ -688,24 +571,17 @@ def median(image, size, mode="reflect", cval=0.0):
     # sliding histogram (~4 * rows per pixel plus a full window per row);
     # others: gather and quickselect the whole window (~8 * rows * cols).
     u8_cost = 4 * sy + 256 + sy * (sx + arr.shape[1]) // arr.shape[1]
-    _check_cost(arr.shape, u8_cost if work_dtype == np.uint8 else 8 * sy * sx, "size")
+    pixel_cost = u8_cost if work_dtype == np.uint8 else 8 * sy * sx
+    _check_cost(arr.shape, pixel_cost, "size")
     work = np.ascontiguousarray(arr, dtype=work_dtype)
     h, w = arr.shape[:2]
     nch = 1 if arr.ndim == 2 else arr.shape[2]
     work = work.reshape(h, w * nch)
-    ymap = _index_map(h, sy, sy // 2, mode)
-    xmap = _index_map(w, sx, sx // 2, mode)
-    out = np.empty_like(work)
     cv = np.array(cval if mode == "constant" else 0).astype(work_dtype)[()]
-    if sy * sx <= _NETWORK_MAX:
-        ops, slot = _median_network(sy * sx)
-        _rank.median_network(work, out, nch, sy, sx, ymap, xmap, cv, ops, slot)
-    elif work.dtype == np.uint8:
-        _rank.median_u8(work, out, nch, sy, sx, ymap, xmap, cv)
-    else:
-        _rank.median(work, out, nch, sy, sx, ymap, xmap, cv)
+    network = _median_network(sy * sx) if sy * sx <= _NETWORK_MAX else None
+    out = _f.median_rows(work, nch, sy, sx, mode, cv, pixel_cost * w * nch, network)
     out = out.reshape(arr.shape)
-    if in_dtype == np.bool_:
+    if was_bool:
         return out.astype(bool)
     if out.dtype != arr.dtype:
         out = out.astype(arr.dtype)
@@ -716,19 +592,16 @@ def median(image, size, mode="reflect", cval=0.0):
 # derivatives
 # --------------------------------------------------------------------------
 
-_DERIV = np.array([-1.0, 0.0, 1.0])
-
-
 def _derivative(image, axis, smooth, mode, cval):
     mode, cval = _mode_cval(mode, cval)
     axis = _validate.image_axis(axis)
-    work, shape, nch = _prepare(image, keep_int=True)
+    work, shape, nch = _f.prepare(_image(image), keep_int=True)
     if axis == 0:
-        return _sep(work, shape, nch, _DERIV, smooth, mode, cval)
+        return _f.sep(work, shape, nch, _f.DERIV, smooth, mode, cval)
     if axis == 1:
-        return _sep(work, shape, nch, smooth, _DERIV, mode, cval)
-    gy = _sep(work, shape, nch, _DERIV, smooth, mode, cval)
-    gx = _sep(work, shape, nch, smooth, _DERIV, mode, cval)
+        return _f.sep(work, shape, nch, smooth, _f.DERIV, mode, cval)
+    gy = _f.sep(work, shape, nch, _f.DERIV, smooth, mode, cval)
+    gx = _f.sep(work, shape, nch, smooth, _f.DERIV, mode, cval)
     return np.hypot(gx, gy, out=gx)
 
 
@@ -766,7 +639,7 @@ def sobel(image, axis=None, mode="reflect", cval=0.0):
     >>> sobel(img, axis=1, mode="nearest")[1]
     array([4., 8., 8., 4.])
     """
-    return _derivative(image, axis, np.array([1.0, 2.0, 1.0]), mode, cval)
+    return _derivative(image, axis, _f.SOBEL_SMOOTH, mode, cval)
 
 
 @_doc
@@ -835,10 +708,6 @@ def laplacian(image, mode="reflect", cval=0.0):
            [ 0.,  1.,  0.]])
     """
     mode, cval = _mode_cval(mode, cval)
-    work, shape, nch = _prepare(image)
-    k = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], dtype=work.dtype)
-    ymap = _index_map(shape[0], 3, 1, mode)
-    xmap = _index_map(shape[1], 3, 1, mode)
-    out = np.empty_like(work)
-    _convolve.correlate2d(work, out, nch, k, ymap, xmap, 1, cval if mode == "constant" else 0.0)
-    return out.reshape(shape)
+    work, shape, nch = _f.prepare(_image(image))
+    k = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    return _f.correlate2d(work, shape, nch, k, 1, 1, mode, cval)

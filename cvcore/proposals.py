@@ -24,7 +24,8 @@ import dataclasses
 
 import numpy as np
 
-from . import _validate, filters
+from . import _filtering, _validate
+from .boxes import MAX_IOU_ELEMENTS, iou
 from ._ext import _graph, _selective
 
 __all__ = ["felzenszwalb", "selective_search", "evaluate_proposals", "ProposalRegions",
@@ -32,22 +33,19 @@ __all__ = ["felzenszwalb", "selective_search", "evaluate_proposals", "ProposalRe
 
 
 def _smooth(img, sigma):
-    """Per-channel Gaussian ('reflect' border, truncated at 4 sigma), as scikit-image does."""
+    """Per-channel Gaussian of a float32 (H, W, C) image ('reflect' border,
+    truncated at 4 sigma), as scikit-image does."""
     if sigma <= 0:
         return img
-    return np.ascontiguousarray(filters.gaussian(img, sigma), dtype=np.float32)
+    work, shape, nch = _filtering.prepare(img)
+    ky, kx = _filtering.gaussian_kernels((sigma, sigma), 4.0, "sigma")
+    return _filtering.sep(work, shape, nch, ky, kx, "reflect", 0.0)
 
 
-def _gaussian_derivatives(img, sigma):
-    """First Gaussian derivatives along x and y (float32, same shape as ``img``)."""
-    radius = max(1, int(4 * sigma + 0.5))
-    x = np.arange(-radius, radius + 1, dtype=np.float64)
-    phi = np.exp(-0.5 * (x / sigma) ** 2)
-    phi /= phi.sum()
-    dphi = x / sigma**2 * phi  # correlation kernel of d/dx (G * I)
-    gx = filters.sepfilter(img, dphi, phi)
-    gy = filters.sepfilter(img, phi, dphi)
-    return (np.ascontiguousarray(gx, dtype=np.float32), np.ascontiguousarray(gy, dtype=np.float32))
+def _graph_image(image):
+    """The image as float32 (H, W, C) on the policy's unit scale times 255 (C is 1 or 3)."""
+    img = _validate.unit_image(image, "image", peak=255.0, max_pixels=_validate.MAX_GRAPH_PIXELS)
+    return img[:, :, None] if img.ndim == 2 else img
 
 
 def felzenszwalb(image, scale=1.0, sigma=0.8, min_size=20):
@@ -65,9 +63,10 @@ def felzenszwalb(image, scale=1.0, sigma=0.8, min_size=20):
     ----------
     image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array_like
         Grey, RGB or RGBA image (alpha is ignored). Colour uses one graph with
-        Euclidean colour distance (see the module notes). uint8 is read on its
-        0..255 scale, uint16 as 0..65535, floats as 0..1 (scikit-image's
-        convention).
+        Euclidean colour distance (see the module notes). Intensities follow
+        the input policy: integers are divided by their dtype maximum (uint8
+        by 255, uint16 by 65535, ...), bool is 0/1, floats are on [0, 1]
+        (scikit-image's convention); the graph works on that scale times 255.
     scale : float, optional
         The paper's ``k`` on a 0..255 intensity scale (as in
         ``skimage.segmentation.felzenszwalb``); larger gives larger segments.
@@ -98,7 +97,7 @@ def felzenszwalb(image, scale=1.0, sigma=0.8, min_size=20):
     >>> int(labels.max()) + 1, int(labels[0, 0]), int(labels[0, -1])
     (2, 0, 1)
     """
-    img = _validate.proposal_image(image, "image")
+    img = _graph_image(image)
     scale = _validate.non_negative(scale, "scale")
     sigma = _validate.non_negative(sigma, "sigma")
     min_size = _validate.min_size(min_size, "min_size")
@@ -135,10 +134,10 @@ _TEXTURE_SIGMA = 1.0  # Gaussian derivatives for the texture histograms
 
 
 def _rgb_uint8(image):
-    """Validated image as (H, W, 3) uint8 RGB (grey replicated, alpha dropped)."""
-    img = _validate.proposal_image_uint8(image, "image")
-    if img.shape[2] == 1:
-        img = np.repeat(img, 3, axis=2)
+    """Validated image as (H, W, 3) uint8 RGB by the input policy (grey replicated, alpha dropped)."""
+    img = _validate.uint8_image(image, "image", max_pixels=_validate.MAX_GRAPH_PIXELS)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
     return np.ascontiguousarray(img)
 
 
@@ -239,7 +238,7 @@ class ProposalRegions:
 
 
 def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategies=None,
-                     min_size=None, max_boxes=None, seed=0, return_regions=False):
+                     min_size=None, max_boxes=None, random_state=0, return_regions=False, seed=None):
     """Selective search object proposals (Uijlings et al., IJCV 2013).
 
     For every colour space and every ``k``, the image is over-segmented with
@@ -261,9 +260,11 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
 
     Parameters
     ----------
-    image : (H, W), (H, W, 3) or (H, W, 4) array_like
-        Grey, RGB or RGBA image (alpha ignored; grey is used as RGB). uint8
-        0..255, uint16 0..65535, float 0..1.
+    image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array_like
+        Grey, RGB or RGBA image (alpha ignored; grey is used as RGB). Any
+        dtype, by the input policy: integers divided by their dtype maximum,
+        bool 0/1, floats on [0, 1]; then converted to 8 bits (times 255,
+        rounded, clipped), so uint8 input is used as it is.
     mode : {"fast", "single", "quality"}
         The paper's presets: ``single`` = HSV, k = 100, strategy CTSF;
         ``fast`` = HSV and Lab, k in {50, 100}, strategies CTSF and TSF;
@@ -280,11 +281,14 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
         to ``k`` (as in the authors' code).
     max_boxes : int, optional
         Return at most this many boxes (the best ranked).
-    seed : int or numpy.random.Generator, optional
-        Seed of the ranking; the same seed gives the same boxes.
+    random_state : int, numpy.random.Generator or None, optional
+        Randomness of the ranking; the same seed gives the same boxes. Default
+        0 (the same image always gives the same boxes); None draws fresh entropy.
     return_regions : bool, optional
         Also return a :class:`ProposalRegions` describing the hierarchy
         behind each box (so masks can be recovered).
+    seed : int or numpy.random.Generator, optional
+        Deprecated alias of ``random_state`` (DeprecationWarning).
 
     Returns
     -------
@@ -302,6 +306,10 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
     >>> bool(((boxes == [20, 10, 30, 30]).all(axis=1)).any())
     True
     """
+    if seed is not None and not (type(random_state) is int and random_state == 0):
+        raise TypeError("selective_search: give random_state only (seed is its deprecated alias), not both")
+    random_state = _validate.random_state_alias(None if seed is not None else random_state, seed,
+                                                where="selective_search")
     rgb = _rgb_uint8(image)
     mode = _validate.choice(mode, "mode", tuple(PRESETS))
     preset = PRESETS[mode]
@@ -315,8 +323,8 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
         min_size = _validate.min_size(min_size, "min_size")
     if max_boxes is not None:
         max_boxes = _validate.integer(max_boxes, "max_boxes", low=1)
-    rng = _validate.random_state(seed, "seed")
-    return_regions = bool(return_regions)
+    rng = _validate.random_state(random_state, "seed" if seed is not None else "random_state")
+    return_regions = _validate.boolean(return_regions, "return_regions")
 
     height, width = rgb.shape[:2]
     im_size = float(height * width)
@@ -336,7 +344,8 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
         nch = conv.shape[2]
         codes = np.zeros((height, width, 9 * nch), np.uint8)
         if need_texture or need_colour:
-            gx, gy = _gaussian_derivatives(conv.astype(np.float32), _TEXTURE_SIGMA)
+            gx, gy = _filtering.gaussian_gradient(*_filtering.prepare(conv.astype(np.float32)),
+                                                  _TEXTURE_SIGMA)
             _selective.texture_codes(gx, gy, conv, codes)
             del gx, gy
         for k, labels, n in segs:
@@ -403,17 +412,20 @@ def _normalise(counts):
 # evaluation
 # --------------------------------------------------------------------------
 
-def _iou_matrix(gt, boxes):
-    """IoU of every ground-truth box (rows) with every proposal (columns), (x, y, w, h)."""
-    gx0, gy0 = gt[:, 0:1], gt[:, 1:2]
-    gx1, gy1 = gx0 + gt[:, 2:3], gy0 + gt[:, 3:4]
-    bx0, by0 = boxes[:, 0][None], boxes[:, 1][None]
-    bx1, by1 = bx0 + boxes[:, 2][None], by0 + boxes[:, 3][None]
-    iw = np.clip(np.minimum(gx1, bx1) - np.maximum(gx0, bx0), 0, None)
-    ih = np.clip(np.minimum(gy1, by1) - np.maximum(gy0, by0), 0, None)
-    inter = iw * ih
-    union = gt[:, 2:3] * gt[:, 3:4] + (boxes[:, 2] * boxes[:, 3])[None] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+def _best_matches(gt, boxes, thr):
+    """Per ground-truth box: best IoU over ``boxes`` and the index of the first
+    box with IoU >= ``thr`` (int64 max if none), in blocks of proposals so the
+    IoU matrix stays bounded."""
+    none = np.iinfo(np.int64).max
+    best = np.zeros(gt.shape[0])
+    first = np.full(gt.shape[0], none, np.int64)
+    step = max(1, MAX_IOU_ELEMENTS // gt.shape[0])
+    for start in range(0, boxes.shape[0], step):
+        overlap = iou(gt, boxes[start:start + step])
+        best = np.maximum(best, overlap.max(axis=1))
+        hit = overlap >= thr
+        first = np.minimum(first, np.where(hit.any(axis=1), hit.argmax(axis=1) + start, none))
+    return best, first
 
 
 def evaluate_proposals(boxes, ground_truth, iou_threshold=0.5):
@@ -467,10 +479,9 @@ def evaluate_proposals(boxes, ground_truth, iou_threshold=0.5):
             best.append(np.zeros(g.shape[0]))
             first_hit.append(np.full(g.shape[0], np.iinfo(np.int64).max))
             continue
-        iou = _iou_matrix(g, b)
-        best.append(iou.max(axis=1))
-        hit = iou >= thr
-        first_hit.append(np.where(hit.any(axis=1), hit.argmax(axis=1), np.iinfo(np.int64).max))
+        b_best, b_first = _best_matches(g, b, thr)
+        best.append(b_best)
+        first_hit.append(b_first)
     best = np.concatenate(best) if best else np.zeros(0)
     first_hit = np.concatenate(first_hit) if first_hit else np.zeros(0, np.int64)
     n_obj = best.shape[0]

@@ -6,6 +6,7 @@ import scipy.ndimage as ndi
 from numpy.testing import assert_allclose
 
 from cvcore import edges as E
+from cvcore import _validate
 from cvcore import filters as F
 
 
@@ -13,7 +14,7 @@ from cvcore import filters as F
 def test_gradient_matches_opencv_sobel(dtype, rng):
     img = (rng.random((30, 41)) * 200).astype(dtype)
     gx, gy = E.gradient(img, mode="mirror")
-    assert gx.dtype == gy.dtype == F._validate.output_float_dtype(dtype)
+    assert gx.dtype == gy.dtype == _validate.output_float_dtype(dtype)
     assert_allclose(gx, cv2.Sobel(img, cv2.CV_64F, 1, 0), rtol=1e-5, atol=1e-3)
     assert_allclose(gy, cv2.Sobel(img, cv2.CV_64F, 0, 1), rtol=1e-5, atol=1e-3)
 
@@ -181,6 +182,8 @@ def test_corner_peaks_edge_cases():
     (lambda: E.corner_peaks(np.zeros((4, 4)), threshold_rel=2), ValueError, "threshold_rel"),
     (lambda: E.corner_peaks(np.zeros(4)), ValueError, "response must be 2-D"),
     (lambda: E.gradient(np.zeros((4, 4)), sigma=-2), ValueError, "sigma must be >= 0"),
+    (lambda: E.canny(np.zeros((4, 4)), 0.1, 0.2, l2_gradient=1), TypeError, "l2_gradient must be True or False"),
+    (lambda: E.corner_peaks(np.zeros((4, 4)), exclude_border=0), TypeError, "exclude_border must be True or False"),
 ])
 def test_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -200,9 +203,141 @@ def test_canny_large_connected_edges_match_opencv(rng):
 def test_every_dtype_through_smoothing_paths(dtype, rng):
     img = (rng.random((20, 30)) * 100).astype(dtype)
     ref = img.astype(np.float64)
-    assert E.canny(img, 0.1, 0.2, sigma=1.0).shape == img.shape
+    # canny reads every dtype on the unit scale (integers / dtype max, bool 0/1)
+    unit = ref if dtype is bool else ref / (np.iinfo(dtype).max if np.dtype(dtype).kind in "ui" else 1)
+    ours = E.canny(img, 0.02, 0.05, sigma=1.0)
+    assert (ours ^ E.canny(unit, 0.02, 0.05, sigma=1.0)).sum() <= max(1, 0.02 * ours.sum())
     gx, gy = E.gradient(img, sigma=1.0, mode="nearest")
     smooth = ndi.gaussian_filter(ref, 1.0, mode="nearest")
     tol = dict(rtol=1e-4, atol=1e-3)
     assert_allclose(gx, ndi.sobel(smooth, 1, mode="nearest"), **tol)
     assert_allclose(gy, ndi.sobel(smooth, 0, mode="nearest"), **tol)
+
+
+# ---------------------------------------------------------------- regressions (issue 9)
+
+
+@pytest.mark.parametrize("l2, top", [(True, np.sqrt(20.0)), (False, 6.0)])
+def test_canny_rejects_thresholds_in_the_wrong_units(camera, l2, top):
+    # canny(grey, 100, 300) on uint8 used to return no edges without a word
+    with pytest.raises(ValueError, match=r"unit scale.*divide by 255"):
+        E.canny(camera, 100, 300, l2_gradient=l2)
+    with pytest.raises(ValueError, match="can never be reached"):
+        E.canny(camera, 0.1, top, l2_gradient=l2)
+    # just below the bound is legal, and the bound is tight: a 0/1 corner reaches it
+    img = np.zeros((6, 6))
+    img[3:, 3:] = 1
+    img[2, 4] = 1
+    gx, gy = E.gradient(img, mode="nearest")
+    peak = np.hypot(gx, gy).max() if l2 else (np.abs(gx) + np.abs(gy)).max()
+    assert peak == pytest.approx(top)
+    assert E.canny(img, 0.0, top * 0.999, sigma=0, l2_gradient=l2).any()
+
+
+def test_canny_and_harris_read_bool_as_zero_one():
+    img = np.zeros((20, 20), bool)
+    img[5:15, 5:15] = True
+    f = img.astype(np.float64)
+    assert np.array_equal(E.canny(img, 0.5, 1.0, sigma=0), E.canny(f, 0.5, 1.0, sigma=0))
+    assert_allclose(E.harris(img), E.harris(f), rtol=1e-5, atol=1e-7)
+
+
+def _peaks_reference(r, d, rel, num_peaks, exclude_border):
+    """corner_peaks by its documented definition, written plainly."""
+    h, w = r.shape
+    img = np.where(np.isnan(r), -np.inf, r.astype(np.float64))
+    if np.isnan(r).all():
+        return np.empty((0, 2), np.intp)
+    d = min(d, max(h, w))
+    thr = max(img.min(), rel * img.max())
+    cand = (img == ndi.maximum_filter(img, size=2 * d + 1, mode="nearest")) & (img > thr)
+    if exclude_border:
+        frame = np.zeros_like(cand)
+        frame[d:h - d, d:w - d] = True
+        cand &= frame
+    flat = np.flatnonzero(cand)
+    flat = flat[np.argsort(-img.ravel()[flat], kind="stable")]
+    kept = []
+    for p in flat:
+        if num_peaks is not None and len(kept) >= num_peaks:
+            break
+        y, x = divmod(int(p), w)
+        if all(max(abs(y - ky), abs(x - kx)) > d for ky, kx in kept):
+            kept.append((y, x))
+    return np.array([(x, y) for y, x in kept], np.intp).reshape(-1, 2)
+
+
+def test_corner_peaks_matches_its_definition_with_ties_and_plateaus():
+    rng = np.random.default_rng(7)
+    for i in range(150):
+        h, w = rng.integers(1, 30, 2)
+        kind = i % 4
+        if kind == 0:
+            r = rng.random((h, w))
+        elif kind == 1:                       # many ties
+            r = rng.integers(0, 3, (h, w)).astype(float)
+        elif kind == 2:                       # plateaus and NaN
+            r = np.kron(rng.integers(0, 4, (h // 3 + 1, w // 3 + 1)), np.ones((3, 3)))[:h, :w]
+            r[rng.random((h, w)) < 0.1] = np.nan
+        else:                                 # isolated spikes
+            r = np.zeros((h, w))
+            r[rng.integers(0, h, 4), rng.integers(0, w, 4)] = rng.random(4)
+        d = int(rng.integers(0, max(h, w) + 2))
+        rel = float(rng.choice([0.0, 0.01, 0.5]))
+        num = None if i % 3 else int(rng.integers(0, 6))
+        eb = bool(i % 2)
+        r = r.astype([np.float64, np.float32][i % 5 == 0])     # float32 is used as it is
+        got = E.corner_peaks(r, d, rel, num, exclude_border=eb)
+        np.testing.assert_array_equal(got, _peaks_reference(r, d, rel, num, eb), err_msg=f"case {i}")
+
+
+@pytest.mark.parametrize("exclude_border", [True, False])
+def test_corner_peaks_matches_peak_local_max_without_ties(exclude_border):
+    # without ties both keep the strongest candidates greedily (Chebyshev spacing)
+    from skimage.feature import peak_local_max
+
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        r = ndi.gaussian_filter(rng.random((60, 70)), [0.5, 1.0, 2.0][seed % 3])
+        for d in (1, 2, 4, 9):
+            ours = E.corner_peaks(r, min_distance=d, threshold_rel=0.1, exclude_border=exclude_border)
+            ref = peak_local_max(r, min_distance=d, threshold_rel=0.1, exclude_border=exclude_border,
+                                 p_norm=np.inf)
+            assert_array_equal_sets(ours[:, ::-1], ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_corner_peaks_cost_does_not_grow_with_min_distance(dtype):
+    import time
+
+    r = np.random.default_rng(0).random((4000, 4000)).astype(dtype)
+    t0 = time.perf_counter()
+    pts = E.corner_peaks(r, min_distance=2000, exclude_border=False)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 2.0, elapsed          # was ~2000x the work of min_distance=1 (minutes)
+    y, x = np.unravel_index(np.argmax(r), r.shape)
+    assert pts[0].tolist() == [x, y]       # the global maximum comes first
+    gaps = np.abs(pts[:, None, :] - pts[None, :, :]).max(axis=2)
+    assert (gaps[~np.eye(len(pts), dtype=bool)] > 2000).all()
+
+
+def test_corner_response_in_bands_is_bit_identical(monkeypatch, rng):
+    from cvcore import _filtering
+
+    img = rng.random((37, 29)).astype(np.float32)
+    whole = [E.harris(img, 1.5), E.shi_tomasi(img, block_size=4, mode="mirror"), E.gradient(img, 2.0)[0],
+             E.canny(img, 0.1, 0.3, sigma=1.2)]
+    monkeypatch.setattr(_filtering, "BAND_WORK", 1)        # one row per kernel call
+    banded = [E.harris(img, 1.5), E.shi_tomasi(img, block_size=4, mode="mirror"), E.gradient(img, 2.0)[0],
+              E.canny(img, 0.1, 0.3, sigma=1.2)]
+    for a, b in zip(whole, banded):
+        assert np.array_equal(a, b)
+
+
+def test_harris_large_window_is_interruptible(interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.edges import harris\n"
+        "img = np.random.default_rng(0).random((3000, 3000)).astype(np.float32)\n"
+        "print('READY', flush=True)\n"
+        "harris(img, sigma=60.0)\n")

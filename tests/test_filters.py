@@ -5,6 +5,7 @@ import pytest
 import scipy.ndimage as ndi
 from numpy.testing import assert_allclose, assert_array_equal
 
+from cvcore import _validate
 from cvcore import filters as F
 
 MODES = ["reflect", "mirror", "nearest", "constant", "wrap"]
@@ -26,7 +27,7 @@ def _image(rng, shape, dtype):
 
 
 def _tol(dtype):
-    return dict(rtol=1e-5, atol=1e-3) if F._validate.output_float_dtype(dtype) == np.float32 else \
+    return dict(rtol=1e-5, atol=1e-3) if _validate.output_float_dtype(dtype) == np.float32 else \
         dict(rtol=1e-10, atol=1e-9)
 
 
@@ -45,7 +46,7 @@ def test_correlate_convolve_match_scipy(mode, dtype, rng):
     for ks in [(3, 3), (5, 5), (4, 6), (1, 4), (7, 1), (2, 3)]:
         k = rng.standard_normal(ks)
         got = F.correlate(img, k, mode=mode, cval=1.5)
-        assert got.dtype == F._validate.output_float_dtype(dtype)
+        assert got.dtype == _validate.output_float_dtype(dtype)
         assert_allclose(got, ndi.correlate(ref, k, mode=mode, cval=1.5), **_tol(dtype))
         assert_allclose(F.convolve(img, k, mode=mode, cval=1.5),
                         ndi.convolve(ref, k, mode=mode, cval=1.5), **_tol(dtype))
@@ -68,7 +69,7 @@ def test_correlate_matches_opencv_filter2d(mode, ksize, dtype, rng):
     img = _image(rng, (40, 70), dtype)
     k = rng.standard_normal((ksize, ksize)).astype(np.float32)
     got = F.correlate(img, k, mode=mode)
-    out_dtype = F._validate.output_float_dtype(dtype)
+    out_dtype = _validate.output_float_dtype(dtype)
     assert got.dtype == out_dtype
     ddepth = cv2.CV_64F if out_dtype == np.float64 else cv2.CV_32F
     expected = cv2.filter2D(img, ddepth, k.astype(out_dtype), borderType=CV_BORDER[mode])
@@ -135,7 +136,7 @@ def test_gaussian_matches_scipy(mode, dtype, rng):
     img = _image(rng, (28, 35), dtype)
     for sigma in [0.7, 2.0, (1.0, 3.0), (0.0, 1.5)]:
         got = F.gaussian(img, sigma, mode=mode)
-        assert got.dtype == F._validate.output_float_dtype(dtype)
+        assert got.dtype == _validate.output_float_dtype(dtype)
         assert_allclose(got, ndi.gaussian_filter(img.astype(np.float64), sigma, mode=mode), **_tol(dtype))
 
 
@@ -305,11 +306,13 @@ def test_integer_input_does_not_overflow():
     (lambda: F.sepfilter(np.zeros((3, 3)), [], [1]), ValueError, "kernel_x must not be empty"),
     (lambda: F.box(np.zeros((3, 3)), 0), ValueError, "size must be >= 1"),
     (lambda: F.box(np.zeros((3, 3)), 2.5), TypeError, "size must be an integer"),
-    (lambda: F.box(np.zeros((3, 3)), 3, normalize="yes"), TypeError, "normalize must be a bool"),
+    (lambda: F.box(np.zeros((3, 3)), 3, normalize="yes"), TypeError, "normalize must be True or False"),
     (lambda: F.median(np.zeros((3, 3), np.uint8), 3, mode="constant", cval=-1), ValueError, "cval must be"),
     (lambda: F.sobel(np.zeros((3, 3)), axis=2), ValueError, "axis must be 0"),
     (lambda: F.laplacian_of_gaussian(np.zeros((3, 3)), 0), ValueError, "sigma must be > 0"),
-    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 2, 1), ValueError, "sigma_high"),
+    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 2, 1), ValueError, "high_sigma"),
+    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 1, 2, sigma_high=2), TypeError, "give high_sigma only"),
+    (lambda: F.difference_of_gaussians(np.zeros((3, 3)), 1, bogus=2), TypeError, "bogus"),
 ])
 def test_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -331,3 +334,84 @@ def test_wide_rows_exercise_vector_blocks_and_tails(dtype, mode, rng):
         assert_allclose(F.sobel(img, 0, mode=mode)[..., c], ndi.sobel(ref[..., c], 0, mode=mode), **tol)
         sep = ndi.correlate(ref[..., c], np.outer([1, -2, 3], [0.5, 1, 2, -1]), mode=mode)
         assert_allclose(F.sepfilter(img, [0.5, 1, 2, -1], [1, -2, 3], mode=mode)[..., c], sep, **tol)
+
+
+# ---------------------------------------------------------------- regressions (issue 9)
+
+
+def test_difference_of_gaussians_takes_scikit_image_names(rng):
+    from skimage.filters import difference_of_gaussians as sk_dog
+
+    img = rng.random((30, 31))
+    ours = F.difference_of_gaussians(img, low_sigma=1.0, high_sigma=2.5, mode="nearest")
+    assert_allclose(ours, sk_dog(img, low_sigma=1.0, high_sigma=2.5, mode="nearest"), atol=1e-12)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = F.difference_of_gaussians(img, sigma_low=1.0, sigma_high=2.5, mode="nearest")
+    assert sorted(str(w.message) for w in caught) == [
+        "difference_of_gaussians: 'sigma_high' is deprecated, use 'high_sigma'",
+        "difference_of_gaussians: 'sigma_low' is deprecated, use 'low_sigma'"]
+    assert_array_equal(old, ours)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, np.float64, np.int32])
+def test_filters_in_row_bands_are_bit_identical(dtype, monkeypatch, rng):
+    from cvcore import _filtering
+
+    img = (rng.random((23, 17, 2)) * 100).astype(dtype)
+    calls = [
+        lambda: F.gaussian(img, (2.0, 1.0)),
+        lambda: F.correlate(img, rng.standard_normal((4, 3)), mode="constant", cval=3.0),
+        lambda: F.laplacian(img, mode="wrap"),
+        lambda: F.median(img, 3),             # selection network
+        lambda: F.median(img, (9, 7)),        # histogram (uint8) or quickselect
+        lambda: F.sobel(img, mode="mirror"),
+    ]
+    state = rng.bit_generator.state
+    whole = [call() for call in calls]
+    monkeypatch.setattr(_filtering, "BAND_WORK", 1)       # one row per kernel call
+    rng.bit_generator.state = state
+    for expected, call in zip(whole, calls):
+        got = call()
+        assert got.dtype == expected.dtype
+        assert_array_equal(got, expected)
+    monkeypatch.setattr(_filtering, "BAND_WORK", 3000)    # bands of a few rows
+    rng.bit_generator.state = state
+    for expected, call in zip(whole, calls):
+        assert_array_equal(call(), expected)
+
+
+@pytest.mark.parametrize("call", [
+    # each takes several seconds in one kernel call (near MAX_FILTER_WORK)
+    "gaussian(np.zeros((4000, 4000)), 150.0)",
+    "gaussian(np.zeros((4500, 4500), np.uint8), 120.0)",
+    "median(np.zeros((4000, 4000), np.uint8), 201)",
+    "median(np.zeros((2000, 2000), np.float32), 31)",
+    "correlate(np.zeros((3000, 3000)), np.random.default_rng(0).random((61, 61)))",
+])
+def test_filters_at_their_limits_stop_on_ctrl_c(call, interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.filters import gaussian, median, correlate\n"
+        "print('READY', flush=True)\n"
+        f"{call}\n")
+
+
+def test_no_module_reaches_into_private_names_of_filters_edges_or_proposals():
+    # edges used five private pieces of filters; shared internals live in cvcore/_filtering.py
+    import ast
+    import pathlib
+
+    import cvcore
+
+    public = {"filters", "edges", "proposals"}
+    offenders = []
+    for path in pathlib.Path(cvcore.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] in public:
+                offenders += [f"{path.name}: from {node.module} import {a.name}" for a in node.names
+                              if a.name.startswith("_")]
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__") \
+                    and isinstance(node.value, ast.Name) and node.value.id.lstrip("_") in public:
+                offenders.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert not offenders, offenders

@@ -60,7 +60,23 @@ def test_felzenszwalb_grey_rgb_rgba_and_dtypes():
     assert abs(felzenszwalb(grey, 100).max() - ref.max()) <= 0.1 * (ref.max() + 1)
     ro = rgb.copy()
     ro.setflags(write=False)
-    felzenszwalb(ro[:, ::-1])  # read-only, non-contiguous
+    flipped = felzenszwalb(ro[:, ::-1])  # read-only, non-contiguous
+    assert np.array_equal(flipped, felzenszwalb(np.ascontiguousarray(rgb[:, ::-1])))
+
+
+def test_felzenszwalb_follows_the_input_policy():
+    # integers are divided by their dtype maximum (no "must lie in 0..255" rule,
+    # nothing depends on the image's own maximum); bool is 0/1
+    rgb = skimage.data.chelsea()[::4, ::4]
+    as_int32 = rgb.astype(np.int32)               # 0..255 in an int32 image: nearly black
+    assert felzenszwalb(as_int32, 100, sigma=0).max() == 0
+    assert felzenszwalb(np.array([[-1, 3]], np.int32)).shape == (1, 2)
+    wide = (rgb.astype(np.uint32) * 16843009)     # 255 * 16843009 == uint32 max
+    agree = adjusted_rand_score(felzenszwalb(rgb, 100).ravel(), felzenszwalb(wide, 100).ravel())
+    assert agree > 0.99
+    mask = np.zeros((20, 30), bool)
+    mask[:, 15:] = True
+    assert np.array_equal(felzenszwalb(mask, 100, sigma=0), felzenszwalb(mask * np.uint8(255), 100, sigma=0))
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 50), (50, 1), (3, 400), (400, 3), (1, 1, 3), (2, 2, 4)])
@@ -107,7 +123,6 @@ def test_felzenszwalb_bad_parameters(kwargs, exc, match):
     (np.zeros((0, 4)), ValueError, "must not be empty"),
     (np.array([[np.nan, 1.0]]), ValueError, "finite"),
     (np.array([[1 + 1j]]), TypeError, "real numeric"),
-    (np.array([[-1, 3]], np.int32), ValueError, "0..255"),
     (None, TypeError, "image must be an array"),
 ])
 def test_felzenszwalb_bad_images(image, exc, match):
@@ -153,20 +168,32 @@ def test_selective_search_presets_grow():
     assert n[0] < n[1] < n[2]
 
 
-def test_selective_search_seed_reproducible():
+def test_selective_search_random_state_reproducible():
     image = _photo()
-    a = selective_search(image, seed=3)
-    assert np.array_equal(a, selective_search(image, seed=3))
-    b = selective_search(image, seed=4)
+    a = selective_search(image, random_state=3)
+    assert a.dtype == np.int32 and a.ndim == 2 and a.shape[1] == 4
+    assert np.array_equal(a, selective_search(image, random_state=3))
+    assert np.array_equal(a, selective_search(image, random_state=np.random.default_rng(3)))
+    b = selective_search(image, random_state=4)
     assert not np.array_equal(a, b)
     assert {tuple(r) for r in a.tolist()} == {tuple(r) for r in b.tolist()}
-    assert np.array_equal(selective_search(image, seed=3, max_boxes=10), a[:10])
+    assert np.array_equal(selective_search(image, random_state=3, max_boxes=10), a[:10])
+    assert np.array_equal(selective_search(image), selective_search(image, random_state=0))
+
+
+def test_selective_search_seed_is_a_deprecated_alias():
+    image = _photo((40, 50))
+    with pytest.warns(DeprecationWarning, match="random_state"):
+        old = selective_search(image, seed=3)
+    assert np.array_equal(old, selective_search(image, random_state=3))
+    with pytest.raises(TypeError, match="not both"):
+        selective_search(image, seed=3, random_state=4)
 
 
 def test_selective_search_ranking_follows_hierarchy():
     # With the paper's ranking, the last merges (large regions) rank high on average.
     image = _photo()
-    boxes = selective_search(image, seed=0)
+    boxes = selective_search(image, random_state=0)
     area = boxes[:, 2] * boxes[:, 3]
     half = len(boxes) // 2
     assert np.median(area[:half]) > 2 * np.median(area[half:])
@@ -230,8 +257,9 @@ def test_selective_search_grey_rgba_float_and_constant():
     (dict(min_size=-3), ValueError, "min_size must be >= 0"),
     (dict(max_boxes=0), ValueError, "max_boxes must be >= 1"),
     (dict(max_boxes=2.5), TypeError, "max_boxes must be an integer"),
-    (dict(seed=-1), ValueError, "seed must be >= 0"),
-    (dict(seed="x"), TypeError, "seed must be an integer"),
+    (dict(random_state=-1), ValueError, "random_state must be >= 0"),
+    (dict(random_state="x"), TypeError, "random_state must be an integer"),
+    (dict(return_regions=1), TypeError, "return_regions must be True or False"),
 ])
 def test_selective_search_bad_parameters(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -316,12 +344,12 @@ def _opencv_fast(image):
 def _compare_with_opencv(shared_data, count):
     ours, theirs, gts = [], [], []
     for _, image, gt in _dev_set(shared_data, count):
-        ours.append(selective_search(image, mode="fast", seed=0))
+        ours.append(selective_search(image, mode="fast", random_state=0))
         theirs.append(_opencv_fast(image))
         gts.append(gt)
         # same seed, identical boxes (checked on real photos too)
         if len(ours) == 1:
-            assert np.array_equal(ours[0], selective_search(image, mode="fast", seed=0))
+            assert np.array_equal(ours[0], selective_search(image, mode="fast", random_state=0))
     a, b = evaluate_proposals(ours, gts), evaluate_proposals(theirs, gts)
     print(f"{len(gts)} photos, {a['num_objects']} objects: ours recall {a['recall']:.4f} "
           f"MABO {a['mabo']:.4f} ({a['num_proposals'] / len(gts):.0f} boxes/photo); OpenCV "
@@ -360,7 +388,7 @@ def test_cli_propose_writes_json_and_drawing(tmp_path, capsys):
     assert main(["propose", str(path), "--top", "25", "--out", str(out), "--draw", str(draw)]) == 0
     doc = json.loads(out.read_text())
     assert doc["format"] == "cvcore-boxes" and doc["info"]["mode"] == "fast"
-    expected = selective_search(imread(path), mode="fast", seed=0, max_boxes=25)
+    expected = selective_search(imread(path), mode="fast", random_state=0, max_boxes=25)
     assert doc["boxes"] == expected.tolist()
     assert imread(draw).shape == (120, 160, 3)
     assert "25 proposals" in capsys.readouterr().out
@@ -413,3 +441,83 @@ def test_selective_search_4000x3000_time_and_memory():
     assert float(peak_mb) < 2048
     # CPU time, not wall time: on a shared machine the wall clock also counts waiting.
     assert float(cpu) < 60
+
+
+# --------------------------------------------------------------------------
+# regressions (issue 9)
+# --------------------------------------------------------------------------
+
+def test_proposals_follow_the_input_policy_for_every_dtype():
+    rgb = _photo((40, 50))
+    boxes = selective_search(rgb, mode="single")
+    assert boxes.dtype == np.int32 and boxes.shape[1] == 4
+    # uint16 and floats on the unit scale give the same 8-bit image, so the same boxes
+    assert np.array_equal(boxes, selective_search(rgb.astype(np.uint16) * 257, mode="single"))
+    assert np.array_equal(boxes, selective_search(rgb.astype(np.float32) / 255, mode="single"))
+    # other integer dtypes are divided by their maximum: an int32 image holding 0..255 is black
+    black = selective_search(np.zeros((40, 50, 3), np.uint8), mode="single")
+    assert np.array_equal(selective_search(rgb.astype(np.int32), mode="single"), black)
+    mask = np.zeros((40, 50), bool)
+    mask[10:30, 10:30] = True
+    assert np.array_equal(selective_search(mask, mode="single"),
+                          selective_search(mask * np.uint8(255), mode="single"))
+
+
+def test_evaluate_proposals_in_blocks_matches_one_block(monkeypatch):
+    import cvcore.proposals as P
+
+    rng = np.random.default_rng(3)
+    gt = rng.integers(0, 50, (7, 4)) + [0, 0, 1, 1]
+    boxes = rng.integers(0, 50, (300, 4)) + [0, 0, 1, 1]
+    whole = evaluate_proposals(boxes, gt, iou_threshold=0.3)
+    monkeypatch.setattr(P, "MAX_IOU_ELEMENTS", 20)       # blocks of 2 proposals
+    blocks = evaluate_proposals(boxes, gt, iou_threshold=0.3)
+    for key in ("recall", "mabo", "best_iou", "recall_curve"):
+        np.testing.assert_array_equal(blocks[key], whole[key])
+
+
+def test_selective_search_on_a_large_photo_stops_on_ctrl_c(interrupt_check):
+    interrupt_check(
+        "import numpy as np, cv2\n"
+        "from cvcore.proposals import selective_search\n"
+        "noise = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)\n"
+        "photo = cv2.resize(cv2.GaussianBlur(noise, (0, 0), 1), (4000, 3000), interpolation=cv2.INTER_CUBIC)\n"
+        "print('READY', flush=True)\n"
+        "selective_search(photo, mode='quality')\n")
+
+
+def test_segmentation_kernel_stops_on_ctrl_c(interrupt_check):
+    # one call segments for all ks: ~1 s per k on this graph without the signal checks
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore._ext import _graph\n"
+        "img = np.random.default_rng(0).random((2000, 2000, 1)).astype(np.float32)\n"
+        "ids, weights = _graph.sorted_edges(img)\n"
+        "labels = np.empty((8, 2000, 2000), np.int32)\n"
+        "print('READY', flush=True)\n"
+        "_graph.segment_sorted(ids, weights, 2000, 2000, np.full(8, 50.0), np.full(8, 20, np.int64), labels)\n")
+
+
+def test_grouping_kernel_stops_on_ctrl_c(interrupt_check):
+    # 22500 equal 2x2 regions: grouping takes ~10 s without the signal checks
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore._ext import _selective\n"
+        "H = W = 300\n"
+        "lab = np.ascontiguousarray((np.arange(H)[:, None] // 2) * (W // 2) + np.arange(W)[None, :] // 2, np.int32)\n"
+        "n = int(lab.max()) + 1\n"
+        "codes = np.random.default_rng(0).integers(0, 10, (H, W, 27)).astype(np.uint8)\n"
+        "sizes = np.zeros(2 * n - 1, np.int64); bbox = np.zeros((2 * n - 1, 4), np.int32)\n"
+        "cc = np.zeros((n, 75), np.int32); tc = np.zeros((n, 240), np.int32)\n"
+        "pairs = _selective.region_stats(lab, codes, 3, sizes[:n], bbox, cc, tc)\n"
+        "ch = np.zeros((2 * n - 1, 75), np.float32); ch[:n] = cc / cc.sum(1, keepdims=True)\n"
+        "th = np.zeros((2 * n - 1, 240), np.float32); th[:n] = tc / tc.sum(1, keepdims=True)\n"
+        "print('READY', flush=True)\n"
+        "_selective.group(pairs, sizes, bbox, ch, th, 1.0, 1.0, 1.0, 1.0, float(H * W), np.zeros((n - 1, 2), np.int32))\n")
+
+
+def test_felzenszwalb_takes_fortran_ordered_float_images():
+    # found by the fuzzer: the scaled copy kept Fortran order and the kernel refused it
+    rgba = np.random.default_rng(2).random((12, 9, 4))
+    expected = felzenszwalb(np.ascontiguousarray(rgba), 50)
+    assert np.array_equal(felzenszwalb(np.asfortranarray(rgba), 50), expected)

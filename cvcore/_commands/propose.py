@@ -32,7 +32,7 @@ def run(args):
     _common.check_no_overwrite([("IMAGE", path)], [("--out", args.out), ("--draw", args.draw)])
     image = imread(path)
     t0 = time.perf_counter()
-    boxes = selective_search(image, mode=args.mode, seed=args.seed, max_boxes=args.top if args.top > 0 else None)
+    boxes = selective_search(image, mode=args.mode, random_state=args.seed, max_boxes=args.top if args.top > 0 else None)
     elapsed = time.perf_counter() - t0
     height, width = image.shape[:2]
     print(f"{args.image}: {len(boxes)} proposals ({args.mode} mode, {width}x{height}) in {elapsed:.2f} s")

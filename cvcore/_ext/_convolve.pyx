@@ -7,6 +7,12 @@
 # ``j``), ``xmap[p]`` the source column of padded column ``p``; -1 means
 # "outside, use cval". The kernels never check anything.
 #
+# Row bands: a kernel computes ``out.shape[0]`` rows from the padded rows that
+# ``ymap`` names, so Python can pass ``out[r0:r1]`` with ``ymap[r0:r1 + kh - 1]``
+# (and the whole image) to compute one band of rows; rows are independent, so
+# banded results are bit-identical to one call. cvcore._filtering runs long
+# filters in bands so that Ctrl-C is honoured between them.
+#
 # Speed: every inner loop runs over a contiguous run of floats with a fixed
 # stride between taps so that gcc -O3 vectorises it. The separable filter does
 # one fused pass per output row: the vertical (axis 0) taps are accumulated
@@ -251,7 +257,8 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
               double cval, double line_cval):
     """Separable correlation: ``ky`` along axis 0 first, then ``kx`` along axis 1.
 
-    ``img`` and ``out`` are (H, W * nch); ``ymap`` has H + len(ky) - 1 entries,
+    ``img`` is (H, W * nch), ``out`` (rows, W * nch) with ``ymap`` of
+    rows + len(ky) - 1 entries (a band of rows: see the module notes);
     ``xmap`` W + len(kx) - 1; ``xleft`` is the horizontal anchor (left padding).
     Rows outside the image are ``cval``; columns outside the image in the
     line buffer (after the vertical pass) are ``line_cval``.
@@ -289,7 +296,7 @@ cdef object _sep_run(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nc
                      const real_t[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
                      double cval, double line_cval):
     cdef SepPlan P
-    cdef Py_ssize_t h = img.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
+    cdef Py_ssize_t h = out.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
     cdef Py_ssize_t kmax = kh if kh > kw else kw
     cdef Py_ssize_t y, j, i, s
     cdef real_t cv = <real_t>cval, lcv = <real_t>line_cval
@@ -326,7 +333,7 @@ cdef object _sep_run_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ss
                          const float[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
                          double cval, double line_cval):
     cdef SepPlan P
-    cdef Py_ssize_t h = img.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
+    cdef Py_ssize_t h = out.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
     cdef Py_ssize_t kmax = kh if kh > kw else kw
     cdef Py_ssize_t y, j, i, s, p
     cdef float cv = <float>cval, lcv = <float>line_cval
@@ -385,7 +392,7 @@ def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     row is built once; zero taps are skipped; the remaining taps are summed
     four at a time by wsum.
     """
-    cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
+    cdef Py_ssize_t h = out.shape[0], n = img.shape[1]
     cdef Py_ssize_t width = n // nch
     cdef Py_ssize_t kh = k.shape[0], kw = k.shape[1]
     cdef Py_ssize_t npad = width + kw - 1

@@ -4,9 +4,9 @@
 #
 # All arrays arrive C-contiguous with the right dtype and shape (checked in
 # cvcore.edges); nothing here validates.
-from libc.math cimport sqrt
+from libc.math cimport sqrt, INFINITY
 from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memset
+from libc.string cimport memset, memcpy
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
 
@@ -327,8 +327,11 @@ def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
     vertically (``ky``, rows from ``ymapw``; -1 = zero products, i.e. a
     constant-0 border) and horizontally (``kx``, columns from ``xmapw``, left
     padding ``xleft``), and the response is written. No full-size temporary.
+
+    Computes ``out.shape[0]`` rows whose window rows ``ymapw`` names, so a band
+    of rows is ``out[r0:r1]`` with ``ymapw[r0:r1 + len(ky) - 1]``.
     """
-    cdef Py_ssize_t h = img.shape[0], w = img.shape[1]
+    cdef Py_ssize_t h = out.shape[0], w = img.shape[1]
     cdef Py_ssize_t kh = ky.shape[0], kw = kx.shape[0]
     cdef Py_ssize_t n3 = 3 * w, npad = w + kw - 1
     cdef Py_ssize_t y, j, p, s, t, x, c, src
@@ -420,42 +423,95 @@ def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
 # ---------------------------------------------------------------- peaks
 
 
-def peak_mask(const double[:, ::1] img, Py_ssize_t radius, double threshold,
+cdef void _running_max(const real_t* a, Py_ssize_t n, Py_ssize_t r, double* pre, double* suf,
+                       double* out) noexcept nogil:
+    """out[i] = max(a[j] for |j - i| <= r, 0 <= j < n) in O(n) whatever r.
+
+    van Herk / Gil-Werman: the line padded with -inf to n + 2r values is cut
+    into blocks of k = 2r + 1; every window [t, t + 2r] of the padded line
+    spans at most two blocks, so its maximum is max(suffix max from t within
+    its block, prefix max up to t + 2r within its block). Exact (only
+    comparisons), so equal to a direct scan.
+    """
+    cdef Py_ssize_t k = 2 * r + 1, L = n + 2 * r, t, b, e
+    cdef double* p = out  # the padded line is built in suf, then scanned
+    for t in range(r):
+        suf[t] = -INFINITY
+        suf[n + r + t] = -INFINITY
+    for t in range(n):
+        suf[r + t] = a[t]  # float32 -> double is exact
+    b = 0
+    while b < L:
+        e = b + k if b + k < L else L
+        pre[b] = suf[b]
+        for t in range(b + 1, e):
+            pre[t] = suf[t] if suf[t] > pre[t - 1] else pre[t - 1]
+        for t in range(e - 2, b - 1, -1):
+            if suf[t + 1] > suf[t]:
+                suf[t] = suf[t + 1]
+        b = e
+    for t in range(n):
+        p[t] = suf[t] if suf[t] > pre[t + 2 * r] else pre[t + 2 * r]
+
+
+cdef enum:
+    _TILE = 16   # rows handled together so the transposed writes stay contiguous
+
+
+def peak_mask(const real_t[:, ::1] img, Py_ssize_t radius, double threshold,
               Py_ssize_t border, u8[:, ::1] out):
     """out = (img == max over the (2r+1)^2 window, replicate border) & (img > threshold),
-    with a ``border``-pixel frame cleared. Separable running max."""
-    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], y, x, j, lo, hi
+    with a ``border``-pixel frame cleared.
+
+    Separable running max in O(H * W) whatever the radius (see _running_max):
+    rows first, stored transposed (column-major) so the column pass reads
+    contiguous lines. A window clipped at the border has the same maximum as
+    the replicate-padded one, and a radius beyond the line length is the
+    whole line.
+    """
+    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], y, x, i, y0, m
+    cdef Py_ssize_t rx = radius if radius < w else w - 1
+    cdef Py_ssize_t ry = radius if radius < h else h - 1
+    cdef Py_ssize_t line = w + 2 * rx if w + 2 * rx > h + 2 * ry else h + 2 * ry
     cdef double v
-    cdef double* rowmax = <double*>malloc(h * w * sizeof(double) + 64)
-    cdef double* colmax = <double*>malloc(w * sizeof(double) + 64)
-    if rowmax == NULL or colmax == NULL:
-        free(rowmax); free(colmax)
+    cdef double* colmaj = <double*>malloc(h * w * sizeof(double) + 64)
+    cdef double* buf = <double*>malloc((3 * line + _TILE * w) * sizeof(double) + 64)
+    cdef double* pre
+    cdef double* suf
+    cdef double* tmp
+    cdef double* rows
+    if colmaj == NULL or buf == NULL:
+        free(colmaj); free(buf)
         raise MemoryError("cannot allocate peak buffers")
+    pre = buf
+    suf = pre + line
+    tmp = suf + line
+    rows = tmp + line
     with nogil:
-        for y in range(h):
+        y0 = 0
+        while y0 < h:
+            m = h - y0 if h - y0 < _TILE else _TILE
+            for i in range(m):
+                _running_max(&img[y0 + i, 0], w, rx, pre, suf, rows + i * w)
             for x in range(w):
-                lo = x - radius if x >= radius else 0
-                hi = x + radius if x + radius < w else w - 1
-                v = img[y, lo]
-                for j in range(lo + 1, hi + 1):
-                    if img[y, j] > v:
-                        v = img[y, j]
-                rowmax[y * w + x] = v
-        for y in range(h):
-            lo = y - radius if y >= radius else 0
-            hi = y + radius if y + radius < h else h - 1
+                for i in range(m):
+                    colmaj[x * h + y0 + i] = rows[i * w + x]
+            y0 += m
+        for x in range(w):
+            _running_max(colmaj + x * h, h, ry, pre, suf, tmp)
+            memcpy(colmaj + x * h, tmp, h * sizeof(double))
+        y0 = 0
+        while y0 < h:
+            m = h - y0 if h - y0 < _TILE else _TILE
             for x in range(w):
-                colmax[x] = rowmax[lo * w + x]
-            for j in range(lo + 1, hi + 1):
-                for x in range(w):
-                    if rowmax[j * w + x] > colmax[x]:
-                        colmax[x] = rowmax[j * w + x]
-            for x in range(w):
-                v = img[y, x]
-                out[y, x] = (v == colmax[x] and v > threshold and y >= border and y < h - border
-                             and x >= border and x < w - border)
-    free(rowmax)
-    free(colmax)
+                for i in range(m):
+                    y = y0 + i
+                    v = img[y, x]
+                    out[y, x] = (v == colmaj[x * h + y] and v > threshold and y >= border
+                                 and y < h - border and x >= border and x < w - border)
+            y0 += m
+    free(colmaj)
+    free(buf)
 
 
 def spaced_peaks(const Py_ssize_t[::1] order, Py_ssize_t h, Py_ssize_t w, Py_ssize_t dist,

@@ -12,12 +12,15 @@
 # segments for several k.
 #
 # No validation happens here: cvcore.proposals checks everything first.
+# The long loops check for Ctrl-C every few million edges (see _signals.pxd).
 from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from libc.stdint cimport uint8_t, uint32_t, int32_t, int64_t
 
 import numpy as np
+
+from cvcore._ext._signals cimport interrupted, raise_pending
 
 cdef extern from *:
     """
@@ -33,6 +36,10 @@ cdef extern from *:
 # memory-latency bound: sorted edges visit pixels in random order).
 cdef enum:
     AHEAD = 16
+
+# Signals are checked every CHECK_EVERY + 1 edges (or rows x 1024 pixels).
+cdef enum:
+    CHECK_EVERY = (1 << 21) - 1
 
 
 def sorted_edges(const float[:, :, ::1] img):
@@ -51,11 +58,15 @@ def sorted_edges(const float[:, :, ::1] img):
         free(tmp_ids)
         free(tmp_keys)
         raise MemoryError("not enough memory to sort the graph edges")
+    cdef int stop
     with nogil:
-        _edge_weights(img, &ids_v[0], <uint32_t*>&w_v[0])
-        _radix_sort(<uint32_t*>&w_v[0], &ids_v[0], tmp_keys, tmp_ids, n)
+        stop = _edge_weights(img, &ids_v[0], <uint32_t*>&w_v[0])
+        if not stop:
+            stop = _radix_sort(<uint32_t*>&w_v[0], &ids_v[0], tmp_keys, tmp_ids, n)
     free(tmp_ids)
     free(tmp_keys)
+    if stop:
+        raise_pending()
     return ids, weights
 
 
@@ -71,15 +82,22 @@ cdef inline uint32_t _dist_bits(const float* a, const float* b, Py_ssize_t C) no
     return bits
 
 
-cdef void _edge_weights(const float[:, :, ::1] img, uint32_t* ids, uint32_t* keys) noexcept nogil:
+cdef int _edge_weights(const float[:, :, ::1] img, uint32_t* ids, uint32_t* keys) noexcept nogil:
     # Edges in the order (pixel, direction) so that ties keep a fixed order.
+    # Returns 1 when interrupted by a signal.
     cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
     cdef Py_ssize_t y, x, m = 0
     cdef uint32_t p
     cdef const float* row
     cdef const float* below
     cdef const float* above
+    cdef Py_ssize_t since = 0
     for y in range(H):
+        since += W
+        if since > CHECK_EVERY:
+            since = 0
+            if interrupted():
+                return 1
         row = &img[y, 0, 0]
         below = &img[y + 1, 0, 0] if y + 1 < H else NULL
         above = &img[y - 1, 0, 0] if y > 0 else NULL
@@ -101,13 +119,15 @@ cdef void _edge_weights(const float[:, :, ::1] img, uint32_t* ids, uint32_t* key
                 ids[m] = p + 3
                 keys[m] = _dist_bits(row + x * C, above + (x + 1) * C, C)
                 m += 1
+    return 0
 
 
-cdef void _radix_sort(uint32_t* keys, uint32_t* vals, uint32_t* tkeys, uint32_t* tvals,
-                      Py_ssize_t n) noexcept nogil:
+cdef int _radix_sort(uint32_t* keys, uint32_t* vals, uint32_t* tkeys, uint32_t* tvals,
+                     Py_ssize_t n) noexcept nogil:
     # Stable LSD radix sort of (keys, vals) by keys, 3 passes of 11 bits (the
     # three digit histograms come from one read); a pass whose digit is the same
-    # for every key is skipped. The result ends in keys/vals.
+    # for every key is skipped. The result ends in keys/vals. Returns 1 when
+    # interrupted by a signal (keys/vals are then a permutation of the input).
     cdef Py_ssize_t* count = <Py_ssize_t*>malloc(3 * 2048 * sizeof(Py_ssize_t))
     cdef Py_ssize_t* cnt
     cdef Py_ssize_t i, total, c
@@ -119,8 +139,12 @@ cdef void _radix_sort(uint32_t* keys, uint32_t* vals, uint32_t* tkeys, uint32_t*
     cdef uint32_t* dv = tvals
     cdef uint32_t* swap
     cdef bint trivial
+    cdef int stop = 0
     memset(count, 0, 3 * 2048 * sizeof(Py_ssize_t))
     for i in range(n):
+        if (i & CHECK_EVERY) == CHECK_EVERY and interrupted():
+            free(count)
+            return 1
         key = keys[i]
         count[key & 2047] += 1
         count[2048 + ((key >> 11) & 2047)] += 1
@@ -141,17 +165,25 @@ cdef void _radix_sort(uint32_t* keys, uint32_t* vals, uint32_t* tkeys, uint32_t*
             cnt[i] = total
             total += c
         for i in range(n):
+            if (i & CHECK_EVERY) == CHECK_EVERY and interrupted():
+                stop = 1
+                break
             key = sk[i]
             digit = (key >> shift) & 2047
             dk[cnt[digit]] = key
             dv[cnt[digit]] = sv[i]
             cnt[digit] += 1
+        if stop:
+            break
         swap = sk; sk = dk; dk = swap
         swap = sv; sv = dv; dv = swap
     free(count)
+    if stop:
+        return 1
     if sk != keys:
         memcpy(keys, sk, n * sizeof(uint32_t))
         memcpy(vals, sv, n * sizeof(uint32_t))
+    return 0
 
 
 cdef struct Info:
@@ -175,6 +207,7 @@ def segment_sorted(const uint32_t[::1] ids, const float[::1] weights, Py_ssize_t
     ``labels`` has shape (len(ks), H, W); returns the segment counts (int64 array).
     """
     cdef Py_ssize_t n = height * width, K = ks.shape[0], j
+    cdef bint stop = False
     # the finds only touch `parent` (4 bytes per pixel, cache friendly); Info is
     # read only for pairs of distinct roots
     cdef int32_t* parent = <int32_t*>malloc(n * sizeof(int32_t))
@@ -191,9 +224,14 @@ def segment_sorted(const uint32_t[::1] ids, const float[::1] weights, Py_ssize_t
         for j in range(K):
             cv[j] = _segment(ids, weights, width, <float>ks[j], min_sizes[j], parent, info,
                              small, &labels[j, 0, 0], n)
+            if cv[j] < 0:
+                stop = True
+                break
     free(parent)
     free(info)
     free(small)
+    if stop:
+        raise_pending()
     return counts
 
 
@@ -209,6 +247,7 @@ cdef inline void _union(int32_t* parent, Info* info, int32_t a, int32_t b) noexc
 cdef Py_ssize_t _segment(const uint32_t[::1] ids, const float[::1] weights, Py_ssize_t W,
                          float k, Py_ssize_t min_size, int32_t* parent, Info* info,
                          uint8_t* small, int32_t* labels, Py_ssize_t n) noexcept nogil:
+    # Returns the number of segments, or -1 when interrupted by a signal.
     cdef Py_ssize_t i, m = ids.shape[0], count = 0
     cdef int32_t a, b, p, q
     cdef uint32_t e
@@ -223,6 +262,8 @@ cdef Py_ssize_t _segment(const uint32_t[::1] ids, const float[::1] weights, Py_s
         info[i].size = 1
         info[i].thresh = k
     for i in range(m):
+        if (i & CHECK_EVERY) == CHECK_EVERY and interrupted():
+            return -1
         if i + 2 * AHEAD < m:
             # two-stage prefetch: the nodes 2 * AHEAD edges ahead, and the
             # parents of the nodes AHEAD edges ahead (fetched by the first stage)
@@ -254,6 +295,8 @@ cdef Py_ssize_t _segment(const uint32_t[::1] ids, const float[::1] weights, Py_s
             a = _find(parent, <int32_t>i)
             small[i] = info[a].size < min_size
         for i in range(m):
+            if (i & CHECK_EVERY) == CHECK_EVERY and interrupted():
+                return -1
             e = ids[i]
             p = <int32_t>(e >> 2)
             q = <int32_t>(p + off[e & 3])

@@ -3,7 +3,8 @@
 # Same layout and border index maps as _convolve.pyx: the image is a
 # C-contiguous (H, W * C) array, ``ymap``/``xmap`` give the source row/column
 # of each padded position (-1 = outside, use ``cval``). Values are selected,
-# never computed, so the filter runs in the input dtype.
+# never computed, so the filter runs in the input dtype. As there, a kernel
+# fills ``out.shape[0]`` rows, so Python can run a band of rows per call.
 from libc.stdlib cimport malloc, free
 from libc.stdint cimport (uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t,
                           uint64_t, int64_t)
@@ -198,7 +199,7 @@ def median(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
     ring of ``kh`` line buffers, so a window is gathered with contiguous reads
     and then reduced by quickselect.
     """
-    cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
+    cdef Py_ssize_t h = out.shape[0], n = img.shape[1]
     cdef Py_ssize_t width = n // nch
     cdef Py_ssize_t npad = width + kw - 1
     cdef Py_ssize_t stride = npad * nch
@@ -238,7 +239,7 @@ def median_u8(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,
     from the previous one while tracking how many values lie below it. Padded
     rows (``W + kw - 1`` pixels) are kept in a ring of ``kh`` line buffers.
     """
-    cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
+    cdef Py_ssize_t h = out.shape[0], n = img.shape[1]
     cdef Py_ssize_t width = n // nch
     cdef Py_ssize_t npad = width + kw - 1
     cdef Py_ssize_t stride = npad * nch
@@ -305,7 +306,7 @@ def median_network(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch,
     network runs on blocks of values along a padded row (every window element
     is a shifted contiguous stream), so each op is a vectorisable min/max loop.
     """
-    cdef Py_ssize_t h = img.shape[0], n = img.shape[1]
+    cdef Py_ssize_t h = out.shape[0], n = img.shape[1]
     cdef Py_ssize_t width = n // nch
     cdef Py_ssize_t npad = width + kw - 1
     cdef Py_ssize_t stride = npad * nch

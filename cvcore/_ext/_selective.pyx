@@ -11,6 +11,7 @@
 #   lazy-deletion priority queue; merged histograms are size-weighted averages.
 #
 # No validation happens here: cvcore.proposals checks everything first.
+# texture_codes and group check for Ctrl-C as they go (see _signals.pxd).
 from libc.math cimport sqrt
 from libc.stdint cimport uint8_t, int32_t, int64_t
 from libcpp.vector cimport vector
@@ -19,6 +20,8 @@ from libcpp.pair cimport pair
 from libcpp.algorithm cimport sort, unique
 
 import numpy as np
+
+from cvcore._ext._signals cimport interrupted, raise_pending
 
 ctypedef pair[int32_t, int32_t] ipair
 ctypedef pair[double, ipair] entry
@@ -34,9 +37,13 @@ def texture_codes(const float[:, :, ::1] gx, const float[:, :, ::1] gy,
     cdef Py_ssize_t C = img.shape[2]
     rmax_a = np.zeros(C, np.float64)
     cdef double[::1] rmax = rmax_a
+    cdef int stop
     with nogil:
-        _texture_codes(gx, gy, img, codes, &rmax[0], 0)
-        _texture_codes(gx, gy, img, codes, &rmax[0], 1)
+        stop = _texture_codes(gx, gy, img, codes, &rmax[0], 0)
+        if not stop:
+            stop = _texture_codes(gx, gy, img, codes, &rmax[0], 1)
+    if stop:
+        raise_pending()
 
 
 cdef inline uint8_t _bin(float v) noexcept nogil:
@@ -48,11 +55,12 @@ cdef inline uint8_t _bin(float v) noexcept nogil:
     return <uint8_t>v
 
 
-cdef void _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
-                         const uint8_t[:, :, ::1] img,
-                         uint8_t[:, :, ::1] codes, double* rmax, int stage) noexcept nogil:
+cdef int _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
+                        const uint8_t[:, :, ::1] img,
+                        uint8_t[:, :, ::1] codes, double* rmax, int stage) noexcept nogil:
     # Oriented first derivatives at 0, 45, 90, 135 degrees (x right, y down)
     # and their negatives (180 .. 315 degrees), half-wave rectified.
+    # Returns 1 when interrupted by a signal.
     cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
     cdef Py_ssize_t y, x, c
     cdef float gx, gy, d0, d1, d2, d3, m, sc
@@ -63,7 +71,13 @@ cdef void _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
         mx[c] = 0
     cdef const float* rx
     cdef const float* ry
+    cdef Py_ssize_t since = 0
     for y in range(H):
+        since += W * C
+        if since > (1 << 21):
+            since = 0
+            if interrupted():
+                return 1
         rx = &gxs[y, 0, 0]
         ry = &gys[y, 0, 0]
         for x in range(W):
@@ -111,6 +125,7 @@ cdef void _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
         # rmax becomes the factor mapping a response to 0..10
         for c in range(C):
             rmax[c] = 10.0 / mx[c] if mx[c] > 0 else 0.0
+    return 0
 
 
 def region_stats(const int32_t[:, ::1] labels, const uint8_t[:, :, ::1] codes, int nch,
@@ -250,12 +265,15 @@ def group(const int32_t[:, ::1] pairs, int64_t[::1] sizes, int32_t[:, ::1] bbox,
     cdef Py_ssize_t count
     with nogil:
         count = _group(&p, pairs, &sizes[0], bbox, chist, thist, merges, total)
+    if count < 0:
+        raise_pending()
     return count
 
 
 cdef Py_ssize_t _group(Params* p, const int32_t[:, ::1] pairs, int64_t* sizes,
                        int32_t[:, ::1] bb, float[:, ::1] ch, float[:, ::1] th,
                        int32_t[:, ::1] merges, Py_ssize_t total) noexcept nogil:
+    # Returns the number of merges, or -1 when interrupted by a signal.
     cdef Py_ssize_t n = (total + 1) // 2
     cdef Py_ssize_t i, k, t = n, nmerge = 0
     cdef int32_t a, b, q
@@ -276,7 +294,13 @@ cdef Py_ssize_t _group(Params* p, const int32_t[:, ::1] pairs, int64_t* sizes,
         nbs[a].push_back(b)
         nbs[b].push_back(a)
         heap.push(entry(_similarity(p, a, b, sizes, bb, ch, th), ipair(-a, -b)))
+    cdef Py_ssize_t work = 0
     while not heap.empty() and t < total:
+        if work > (1 << 22):
+            work = 0
+            if interrupted():
+                return -1
+        work += 1
         top = heap.top()
         heap.pop()
         a = -top.second.first
@@ -321,5 +345,7 @@ cdef Py_ssize_t _group(Params* p, const int32_t[:, ::1] pairs, int64_t* sizes,
             nbs[q].push_back(<int32_t>t)
             heap.push(entry(_similarity(p, <int32_t>t, q, sizes, bb, ch, th),
                             ipair(-<int32_t>t if t < q else -q, -q if t < q else -<int32_t>t)))
+        # a merge costs about one histogram length per neighbour it touches
+        work += (p.nc + p.nt + 16) * <Py_ssize_t>nbs[t].size()
         t += 1
     return nmerge

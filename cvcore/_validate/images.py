@@ -20,8 +20,13 @@ chessboards, cascades, proposals):
 * **8 bits**: the unit-scale value times 255, rounded half away from zero and
   clipped to 0..255 (uint8 input is used as is).
 
-Filters (:mod:`cvcore.filters`, ``edges.gradient``, ``harris``, ...) are
-numeric operations on the raw values and do not rescale.
+Filters (:mod:`cvcore.filters`, ``edges.gradient``) are numeric operations on
+the raw values and do not rescale. Code that works on raw values but reads
+intensities (Canny thresholds, corner responses) uses :func:`scaled_image`
+and converts its parameters with the factor instead of copying the image.
+Bool arrays arrive from :func:`image` as uint8 0/1; the policy functions
+remember that they were bool, so bool is 0/1 on the unit scale (255 in 8 bits),
+never 0/255 of a uint8.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ import numpy as np
 from .arrays import array
 from .numbers import integer
 
-__all__ = ['GREY_WEIGHTS', 'image', 'output_float_dtype', 'float_image', 'integral_input', 'integral_int_guard', 'window_size', 'MAX_GRAPH_PIXELS', 'proposal_image', 'proposal_image_uint8', 'min_size', 'unit_scale', 'colour_channels', 'unit_image', 'grey_image', 'uint8_image', 'grey_uint8']
+__all__ = ['GREY_WEIGHTS', 'image', 'output_float_dtype', 'float_image', 'integral_input', 'integral_int_guard', 'window_size', 'MAX_GRAPH_PIXELS', 'min_size', 'unit_scale', 'scaled_image', 'colour_channels', 'unit_image', 'grey_image', 'uint8_image', 'grey_uint8']
 
 #: ITU-R BT.601 luma weights for (R, G, B), the weights of OpenCV's RGB2GRAY.
 GREY_WEIGHTS = (0.299, 0.587, 0.114)
@@ -149,57 +154,6 @@ def window_size(value, name="window", *, low=1, high=64):
 MAX_GRAPH_PIXELS = 2**28
 
 
-def proposal_image(value, name="image"):
-    """An ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` image as float32
-    ``(H, W, C)`` on a 0..255 scale (C is 1 or 3; an alpha channel is dropped).
-
-    uint8 is taken as is, uint16 is divided by 257, other integers must lie in
-    0..255, and floating-point input is read as 0..1 (scikit-image's
-    convention) and multiplied by 255. NaN and infinity are rejected.
-    """
-    arr = image(value, name, ndim=(2, 3), contiguous=False)
-    if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
-        raise ValueError(
-            f"{name} must be grey (H, W), (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4); "
-            f"got shape {arr.shape}")
-    if arr.shape[0] * arr.shape[1] > MAX_GRAPH_PIXELS:
-        raise ValueError(f"{name} is too large: {arr.shape[0]}x{arr.shape[1]} pixels exceeds "
-                         f"the limit of {MAX_GRAPH_PIXELS} pixels")
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    elif arr.shape[2] == 4:
-        arr = arr[:, :, :3]
-    if arr.dtype == np.uint8:
-        out = arr.astype(np.float32)
-    elif arr.dtype == np.uint16:
-        out = arr.astype(np.float32) * np.float32(1 / 257)
-    elif arr.dtype.kind in "ui":
-        lo, hi = arr.min(), arr.max()
-        if lo < 0 or hi > 255:
-            raise ValueError(f"{name} of dtype {arr.dtype} must have values in 0..255, "
-                             f"got {lo}..{hi}")
-        out = arr.astype(np.float32)
-    else:
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must contain only finite values")
-        out = arr.astype(np.float32) * np.float32(255)
-    return np.ascontiguousarray(out)
-
-
-def proposal_image_uint8(value, name="image"):
-    """Like :func:`proposal_image` but returns uint8 ``(H, W, C)`` (C is 1 or 3),
-    rounding and clipping to 0..255; uint8 input is not copied more than needed."""
-    arr = np.asarray(value) if isinstance(value, np.ndarray) else None
-    if arr is not None and arr.dtype == np.uint8 and arr.ndim in (2, 3) and arr.size \
-            and (arr.ndim == 2 or arr.shape[2] in (1, 3, 4)):
-        if arr.shape[0] * arr.shape[1] > MAX_GRAPH_PIXELS:
-            return proposal_image(value, name)  # raises the size error
-        arr = arr[:, :, None] if arr.ndim == 2 else arr[:, :, :3]
-        return np.ascontiguousarray(arr)
-    out = proposal_image(value, name)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-
-
 def min_size(value, name="min_size"):
     """A minimum component size in pixels (int >= 0)."""
     return integer(value, name, low=0, high=MAX_GRAPH_PIXELS)
@@ -223,6 +177,31 @@ def unit_scale(dtype):
     raise TypeError(f"unsupported image dtype {dtype}")
 
 
+def _pixel_limit(arr, name, max_pixels):
+    if max_pixels is not None and arr.shape[0] * arr.shape[1] > max_pixels:
+        raise ValueError(f"{name} is too large: {arr.shape[0]}x{arr.shape[1]} pixels exceeds "
+                         f"the limit of {max_pixels} pixels")
+
+
+def scaled_image(value, name="image", *, ndim=(2, 3), max_pixels=None):
+    """A validated image in its own dtype and the factor that puts it on the unit scale.
+
+    Returns ``(arr, scale)``: ``arr`` as :func:`image` gives it (not copied or
+    made contiguous; bool as uint8 0/1) and ``scale`` with ``arr * scale`` on the
+    unit scale (:func:`unit_scale` of the input dtype, so 1 for bool). For code
+    that works on raw values and converts its thresholds instead of the image.
+    """
+    if value is not None and not hasattr(value, "dtype") and not isinstance(value, (str, bytes)):
+        try:
+            value = np.asarray(value)
+        except (TypeError, ValueError):
+            pass  # image() reports it with the argument's name
+    is_bool = getattr(value, "dtype", None) == np.bool_
+    arr = image(value, name, ndim=ndim, contiguous=False)
+    _pixel_limit(arr, name, max_pixels)
+    return arr, 1.0 if is_bool else unit_scale(arr.dtype)
+
+
 def colour_channels(arr, name="image"):
     """``(H, W)`` grey or ``(H, W, 3)`` RGB view of a validated image (alpha dropped)."""
     if arr.ndim == 2:
@@ -242,34 +221,51 @@ def _finite(arr, name):
         raise ValueError(f"{name} must contain only finite values (no NaN or infinity)")
 
 
-def unit_image(value, name="image", *, dtype=np.float32, colour=True):
+def _policy_input(value, name, colour, max_pixels):
+    """Validated image (channels resolved if ``colour``) and its unit-scale factor."""
+    arr, scale = scaled_image(value, name, max_pixels=max_pixels)
+    if colour:
+        arr = colour_channels(arr, name)
+    _finite(arr, name)
+    return arr, scale
+
+
+def _rescaled(arr, factor, dtype):
+    dtype = np.dtype(dtype)
+    if factor == 1.0:
+        return np.ascontiguousarray(arr, dtype=dtype)
+    return np.multiply(arr, dtype.type(factor), dtype=dtype, order="C")  # C even for Fortran input
+
+
+def unit_image(value, name="image", *, dtype=np.float32, colour=True, peak=1.0, max_pixels=None):
     """An image as floats on the unit scale, per the input policy.
 
     Returns C-contiguous ``(H, W)`` or ``(H, W, 3)`` (``colour=True``: alpha
     dropped, ``(H, W, 1)`` squeezed) in ``dtype``. Integers are divided by
-    their dtype maximum; floats are unchanged (must be finite).
+    their dtype maximum, bool is 0/1, floats are unchanged (must be finite).
+    With ``peak`` the result is on ``[0, peak]`` instead (``peak=255`` leaves
+    uint8 values exactly as they are). ``max_pixels`` refuses larger images
+    before anything is converted.
     """
-    arr = image(value, name, ndim=(2, 3), contiguous=False)
-    if colour:
-        arr = colour_channels(arr, name)
-    _finite(arr, name)
-    scale = unit_scale(arr.dtype)
-    if scale == 1.0:
-        return np.ascontiguousarray(arr, dtype=dtype)
-    return np.multiply(arr, np.dtype(dtype).type(scale), dtype=dtype)
+    arr, scale = _policy_input(value, name, colour, max_pixels)
+    return _rescaled(arr, peak * scale, dtype)
+
+
+def _grey(arr, scale, dtype):
+    """Unit-scale grey of a policy input (see :func:`_policy_input`)."""
+    if arr.ndim == 2:
+        return _rescaled(arr, scale, dtype)
+    if arr.dtype == np.uint8 and scale != 1.0:
+        return _rescaled(_cv_grey(arr), scale, dtype)
+    rgb = _rescaled(arr, scale, np.float64)
+    r, g, b = GREY_WEIGHTS
+    return np.ascontiguousarray(r * rgb[:, :, 0] + g * rgb[:, :, 1] + b * rgb[:, :, 2], dtype=dtype)
 
 
 def grey_image(value, name="image", *, dtype=np.float32):
     """An ``(H, W)`` grey image on the unit scale (BT.601 weights for colour)."""
-    arr = image(value, name, ndim=(2, 3), contiguous=False)
-    arr = colour_channels(arr, name)
-    if arr.ndim == 2:
-        return unit_image(arr, name, dtype=dtype)
-    if arr.dtype == np.uint8:
-        return unit_image(_cv_grey(arr), name, dtype=dtype)
-    rgb = unit_image(arr, name, dtype=np.float64)
-    r, g, b = GREY_WEIGHTS
-    return np.ascontiguousarray(r * rgb[:, :, 0] + g * rgb[:, :, 1] + b * rgb[:, :, 2], dtype=dtype)
+    arr, scale = _policy_input(value, name, True, None)
+    return _grey(arr, scale, dtype)
 
 
 def _cv_grey(rgb_u8):
@@ -282,23 +278,21 @@ def _to_uint8(unit):
     return np.clip(np.floor(np.asarray(unit, np.float64) * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
 
-def uint8_image(value, name="image", *, colour=True):
+def uint8_image(value, name="image", *, colour=True, max_pixels=None):
     """An image as uint8 ``(H, W)`` or ``(H, W, 3)``: unit scale times 255, rounded, clipped.
 
-    uint8 input is used as is (only made contiguous, alpha dropped).
+    uint8 input is used as is (only made contiguous, alpha dropped); bool
+    becomes 0/255.
     """
-    arr = image(value, name, ndim=(2, 3), contiguous=False)
-    if colour:
-        arr = colour_channels(arr, name)
-    if arr.dtype == np.uint8:
+    arr, scale = _policy_input(value, name, colour, max_pixels)
+    if arr.dtype == np.uint8 and scale != 1.0:
         return np.ascontiguousarray(arr)
-    return _to_uint8(unit_image(arr, name, dtype=np.float64, colour=colour))
+    return _to_uint8(_rescaled(arr, scale, np.float64))
 
 
 def grey_uint8(value, name="image"):
     """An ``(H, W)`` uint8 grey image (OpenCV's conversion for 8-bit colour)."""
-    arr = image(value, name, ndim=(2, 3), contiguous=False)
-    arr = colour_channels(arr, name)
-    if arr.dtype == np.uint8:
+    arr, scale = _policy_input(value, name, True, None)
+    if arr.dtype == np.uint8 and scale != 1.0:  # 8-bit input (not bool)
         return np.ascontiguousarray(arr) if arr.ndim == 2 else _cv_grey(arr)
-    return _to_uint8(grey_image(arr, name, dtype=np.float64))
+    return _to_uint8(_grey(arr, scale, np.float64))

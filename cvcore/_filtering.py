@@ -1,0 +1,240 @@
+"""Filtering internals shared by :mod:`cvcore.filters`, :mod:`cvcore.edges` and
+:mod:`cvcore.proposals`: border index maps, work arrays, sampled Gaussians and
+the banded kernel runners.
+
+Nothing here validates user input: the public functions do that once, then
+call these helpers with arguments that are already right.
+
+Banded runs
+-----------
+Every kernel computes ``out.shape[0]`` rows from the padded rows its ``ymap``
+names (see ``cvcore/_ext/_convolve.pyx``). :func:`run_in_bands` calls a kernel
+on bands of output rows sized to about :data:`BAND_WORK` operations (tens of
+milliseconds), so a long filter stays interruptible with Ctrl-C (Python runs
+signal handlers between the calls) while each call still runs without the
+GIL. Output rows are independent, so the result is bit-identical to one call.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import _validate
+from ._ext import _convolve, _rank
+
+#: Operations (multiply-adds or window elements) per kernel call in a banded run.
+BAND_WORK = 1 << 24
+
+
+@functools.lru_cache(maxsize=512)
+def index_map(n, klen, anchor, mode):
+    """Source index of each padded position ``p`` (coordinate ``p - anchor``); -1 = cval.
+
+    Cached (the maps depend only on sizes and mode) and returned read-only.
+    """
+    coord = np.arange(n + klen - 1, dtype=np.intp) - anchor
+    if mode == "reflect":
+        period = 2 * n
+        p = np.mod(coord, period)
+        out = np.where(p < n, p, period - 1 - p)
+    elif mode == "mirror":
+        if n == 1:
+            out = np.zeros_like(coord)
+        else:
+            period = 2 * n - 2
+            p = np.mod(coord, period)
+            out = np.where(p < n, p, period - p)
+    elif mode == "nearest":
+        out = np.clip(coord, 0, n - 1)
+    elif mode == "wrap":
+        out = np.mod(coord, n)
+    else:  # constant
+        out = np.where((coord >= 0) & (coord < n), coord, -1)
+    out = np.ascontiguousarray(out, dtype=np.intp)
+    out.setflags(write=False)
+    return out
+
+
+def run_in_bands(out, ymap, klen, row_cost, kernel):
+    """Fill ``out`` (rows, ...) by ``kernel(out_band, ymap_band)`` on bands of rows.
+
+    ``ymap`` holds ``rows + klen - 1`` padded-row entries; ``row_cost`` is the
+    work of one output row, which sets the band height.
+    """
+    rows = out.shape[0]
+    step = max(1, int(BAND_WORK // max(row_cost, 1)))
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        kernel(out[r0:r1], ymap[r0:r1 + klen - 1])
+
+
+#: Integer dtypes the separable kernel reads directly (converting rows itself).
+INT_KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
+
+
+def prepare(arr, keep_int=False):
+    """Validated image -> (2-D C-contiguous work array (H, W*C), shape, channels).
+
+    The work array is float32/float64 by :func:`_validate.output_float_dtype`;
+    with ``keep_int`` uint8/uint16/int16 (and bool, as uint8) input is passed
+    through unconverted for the separable kernel, which converts rows itself.
+    """
+    if keep_int and arr.dtype in INT_KERNEL_DTYPES:
+        work = np.ascontiguousarray(arr)
+    else:
+        work = np.ascontiguousarray(arr, dtype=_validate.output_float_dtype(arr.dtype))
+    h, w = arr.shape[:2]
+    nch = 1 if arr.ndim == 2 else arr.shape[2]
+    return work.reshape(h, w * nch), arr.shape, nch
+
+
+def symmetry(k):
+    """1 for a symmetric, -1 for an antisymmetric odd-length kernel, else 0."""
+    n = k.shape[0]
+    if n % 2 == 1 and n > 1:
+        rev = k[::-1]
+        if (k == rev).all():
+            return 1
+        if (k == -rev).all():
+            return -1
+    return 0
+
+
+def sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
+    """Separable correlation of a prepared work array; returns an array of ``shape``."""
+    integer = work.dtype in INT_KERNEL_DTYPES
+    if not integer and work.dtype not in (np.float32, np.float64):
+        work = np.ascontiguousarray(work, dtype=_validate.output_float_dtype(work.dtype))
+    dtype = np.dtype(np.float32) if integer else work.dtype
+    ky = np.ascontiguousarray(ky, dtype=dtype)
+    kx = np.ascontiguousarray(kx, dtype=dtype)
+    h, w = shape[0], shape[1]
+    ay = ky.shape[0] // 2 if anchor_y is None else anchor_y
+    ax = kx.shape[0] // 2 if anchor_x is None else anchor_x
+    ymap = index_map(h, ky.shape[0], ay, mode)
+    xmap = index_map(w, kx.shape[0], ax, mode)
+    out = np.empty(work.shape, dtype)
+    # constant mode: image padded with cval, then filtered; the horizontal pass
+    # therefore sees cval * sum(ky) (the vertical taps applied to the padding).
+    if mode == "constant":
+        row_cval, line_cval = cval, cval * float(np.sum(ky, dtype=np.float64))
+    else:
+        row_cval = line_cval = 0.0
+    run = _convolve.sepfilter_int if integer else _convolve.sepfilter
+    ysym, xsym = symmetry(ky), symmetry(kx)
+    run_in_bands(out, ymap, ky.shape[0], work.shape[1] * (ky.shape[0] + kx.shape[0]),
+                 lambda o, m: run(work, o, nch, ky, m, ysym, kx, xmap, ax, xsym, row_cval, line_cval))
+    return out.reshape(shape)
+
+
+def correlate2d(work, shape, nch, k, anchor_y, anchor_x, mode, cval):
+    """General 2-D correlation of a prepared float work array; returns an array of ``shape``."""
+    kh, kw = k.shape
+    kk = np.ascontiguousarray(k, dtype=work.dtype)
+    ymap = index_map(shape[0], kh, anchor_y, mode)
+    xmap = index_map(shape[1], kw, anchor_x, mode)
+    out = np.empty_like(work)
+    cv = cval if mode == "constant" else 0.0
+    taps = int(np.count_nonzero(kk)) + kh
+    run_in_bands(out, ymap, kh, work.shape[1] * taps,
+                 lambda o, m: _convolve.correlate2d(work, o, nch, kk, m, xmap, anchor_x, cv))
+    return out.reshape(shape)
+
+
+def median_rows(work, nch, sy, sx, mode, cval, row_cost, network=None):
+    """Median filter of a prepared (H, W*C) work array (any rank dtype), banded."""
+    h, w = work.shape[0], work.shape[1] // nch
+    ymap = index_map(h, sy, sy // 2, mode)
+    xmap = index_map(w, sx, sx // 2, mode)
+    out = np.empty_like(work)
+    if network is not None:
+        ops, slot = network
+        kernel = lambda o, m: _rank.median_network(work, o, nch, sy, sx, m, xmap, cval, ops, slot)  # noqa: E731
+    elif work.dtype == np.uint8:
+        kernel = lambda o, m: _rank.median_u8(work, o, nch, sy, sx, m, xmap, cval)  # noqa: E731
+    else:
+        kernel = lambda o, m: _rank.median(work, o, nch, sy, sx, m, xmap, cval)  # noqa: E731
+    run_in_bands(out, ymap, sy, row_cost, kernel)
+    return out
+
+
+# --------------------------------------------------------------------------
+# sampled Gaussians
+# --------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _gaussian_1d_cached(sigma, radius, order):
+    k = _gaussian_1d_compute(sigma, radius, order)
+    k.setflags(write=False)
+    return k
+
+
+def gaussian_1d(sigma, radius, order=0):
+    """Sampled Gaussian (or its derivative of ``order``) of ``2 * radius + 1`` taps (read-only).
+
+    As a correlation kernel, order 1 gives ``-d/dx (G * I)``.
+    """
+    if radius > 4096:  # do not keep huge kernels alive in the cache
+        return _gaussian_1d_compute(sigma, radius, order)
+    return _gaussian_1d_cached(float(sigma), int(radius), int(order))
+
+
+def _gaussian_1d_compute(sigma, radius, order):
+    if sigma == 0:
+        return np.ones(1)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    phi = np.exp(-0.5 * (x / sigma) ** 2)
+    phi /= phi.sum()
+    if order == 0:
+        return phi
+    s2 = sigma * sigma
+    if order == 1:
+        return -x / s2 * phi
+    return (x * x - s2) / (s2 * s2) * phi
+
+
+def checked_radius(sigma, truncate, name):
+    """``int(truncate * sigma + 0.5)``, refusing kernels longer than the tap limit."""
+    r = truncate * sigma + 0.5
+    if r > _validate.MAX_KERNEL_TAPS // 2:
+        raise ValueError(f"{name}={sigma} with truncate={truncate} gives a kernel longer than "
+                         f"{_validate.MAX_KERNEL_TAPS} taps")
+    return int(r)
+
+
+def gaussian_kernels(sigmas, truncate, name):
+    """``(ky, kx)`` Gaussian kernels for validated ``(sigma_y, sigma_x)``."""
+    sy, sx = sigmas
+    return (gaussian_1d(sy, checked_radius(sy, truncate, name)),
+            gaussian_1d(sx, checked_radius(sx, truncate, name)))
+
+
+def gaussian_gradient(work, shape, nch, sigma, mode="reflect", cval=0.0):
+    """``(gx, gy)``: derivatives of the Gaussian-smoothed image along x and y.
+
+    One separable pass each with the derivative of a Gaussian (``sigma`` > 0,
+    truncated at 4 sigma, at least one tap either side) along the axis and the
+    Gaussian across it.
+    """
+    radius = max(1, checked_radius(sigma, 4.0, "sigma"))
+    phi, dphi = gaussian_1d(sigma, radius), -gaussian_1d(sigma, radius, 1)
+    return (sep(work, shape, nch, phi, dphi, mode, cval),
+            sep(work, shape, nch, dphi, phi, mode, cval))
+
+
+#: Central difference and the Sobel smoothing taps.
+DERIV = np.array([-1.0, 0.0, 1.0])
+SOBEL_SMOOTH = np.array([1.0, 2.0, 1.0])
+
+
+def sobel_gradient(work, shape, nch, mode, cval):
+    """``(gx, gy)``: unnormalised 3x3 Sobel derivatives along x and y."""
+    return (sep(work, shape, nch, SOBEL_SMOOTH, DERIV, mode, cval),
+            sep(work, shape, nch, DERIV, SOBEL_SMOOTH, mode, cval))
+
+
+def mode_cval(mode, cval):
+    """Validated border ``mode`` and ``cval``."""
+    return _validate.border_mode(mode), _validate.real(cval, "cval")
