@@ -166,7 +166,8 @@ def test_fuzz_unit_image(arr):
     if got is None:
         return
     expected = _rgb_or_grey(_unit(arr))
-    assert got.dtype == np.float32 and got.shape == expected.shape  # contiguity: see the xfail below
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert got.flags.c_contiguous
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
     # nothing depends on the image's own range: a crop converts like the same crop of the whole
     crop = np.asarray(arr)[: max(1, arr.shape[0] // 2)]
@@ -211,8 +212,6 @@ def test_fuzz_uint8_image_and_grey_uint8(arr):
         np.testing.assert_array_equal(grey, np.clip(np.floor(ref * 255 + 0.5), 0, 255).astype(np.uint8))
 
 
-@pytest.mark.xfail(reason="img helper: _validate.array views bool as uint8, so the policy scales True to 1/255",
-                   strict=False)
 def test_bool_images_are_zero_and_one():
     mask = np.array([[True, False], [False, True]])
     np.testing.assert_array_equal(V.unit_image(mask), mask.astype(np.float32))
@@ -220,8 +219,6 @@ def test_bool_images_are_zero_and_one():
     np.testing.assert_array_equal(V.grey_uint8(mask), mask.astype(np.uint8) * 255)
 
 
-@pytest.mark.xfail(reason="img helper: unit_image's np.multiply keeps the input's Fortran order "
-                          "(its docstring promises C-contiguous); pass order='C'", strict=False)
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16])
 def test_unit_image_is_c_contiguous_whatever_the_input_layout(dtype):
     arr = np.asfortranarray(np.arange(12, dtype=dtype).reshape(3, 4))

@@ -29,8 +29,6 @@ KNOWN_CYCLES = {
     frozenset({"cvcore.cascade", "cvcore._cascade_training"}): "cascade",
 }
 KNOWN_PRIVATE_USE = {
-    **{("cvcore.edges", f"cvcore.filters.{n}"): "img"
-       for n in ("_DERIV", "_checked_radius", "_gaussian_1d", "_index_map", "_prepare", "_sep")},
     **{("cvcore.segmentation.segmenter", f"cvcore.segmentation.features.{n}"): "seg"
        for n in ("_as_float_image", "_check_config", "_n_features")},
 }
