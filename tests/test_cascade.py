@@ -345,7 +345,7 @@ def test_cli_detect_errors(tmp_path, capsys):
     img = tmp_path / "a.png"
     cv2.imwrite(str(img), np.zeros((30, 30), np.uint8))
     assert main(["detect", str(img), "--cascade", str(junk)]) == 2
-    assert "not a cvcore cascade" in capsys.readouterr().err
+    assert "not a cvcore-cascade file" in capsys.readouterr().err
 
 
 def test_cli_detect_video_and_demo_on_generated_video(tmp_path, capsys):

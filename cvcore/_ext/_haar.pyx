@@ -5,7 +5,7 @@
 # ``p0 - p1 - p2 + p3`` corner order), so one window's value is
 #     sum_k weight[k] * (I[o0] - I[o1] - I[o2] + I[o3]).
 from libc.math cimport sqrt
-from libc.stdint cimport int32_t
+from libc.stdint cimport int32_t, int64_t
 
 
 def feature_values(const double[:, ::1] integrals, const int32_t[:, ::1] offsets,
@@ -45,51 +45,39 @@ cdef void _feature_values(const double[:, ::1] ii, const int32_t[:, ::1] ofs,
         f0 = f1
 
 
-def window_integrals(const double[:, :, ::1] windows, double[:, ::1] sums,
-                     double[:, ::1] sqsums):
-    """Flattened (H+1)x(W+1) sum and squared-sum tables of each window."""
+ctypedef fused table_t:
+    int64_t
+    double
+
+
+def norm_factors(const table_t[:, ::1] sums, const table_t[:, ::1] sqsums, int win_w, int win_h,
+                 Py_ssize_t row_step, float[:, ::1] out):
+    """OpenCV's variance normalisation factor of windows in a summed-area table.
+
+    ``out[i, j] = float32(1 / sqrt(A * sq - s * s))`` for the ``win_w x win_h``
+    window whose top-left table entry is ``(i * row_step, j)``, with ``s`` and
+    ``sq`` the sum and squared sum over the window shrunk by one pixel on every
+    side (area ``A``); 0 when ``A * sq - s * s <= 0``. A stack of window tables
+    is one tall table with ``row_step = H + 1``; an image's table gives every
+    position with ``row_step = 1``.
+    """
     with nogil:
-        _window_integrals(windows, sums, sqsums)
+        _norm_factors(sums, sqsums, win_w, win_h, row_step, out)
 
 
-cdef void _window_integrals(const double[:, :, ::1] win, double[:, ::1] sums,
-                            double[:, ::1] sqsums) noexcept nogil:
-    cdef Py_ssize_t n = win.shape[0], h = win.shape[1], w = win.shape[2]
-    cdef Py_ssize_t k, r, c, stride = w + 1
-    cdef double row, row2, v
-    for k in range(n):
-        for c in range(stride):
-            sums[k, c] = 0
-            sqsums[k, c] = 0
-        for r in range(h):
-            sums[k, (r + 1) * stride] = 0
-            sqsums[k, (r + 1) * stride] = 0
-            row = 0
-            row2 = 0
-            for c in range(w):
-                v = win[k, r, c]
-                row = row + v
-                row2 = row2 + v * v
-                sums[k, (r + 1) * stride + c + 1] = sums[k, r * stride + c + 1] + row
-                sqsums[k, (r + 1) * stride + c + 1] = sqsums[k, r * stride + c + 1] + row2
-
-
-def norm_factors(const double[:, ::1] sums, const double[:, ::1] sqsums,
-                 const int32_t[::1] nofs, double area, double[::1] out):
-    """OpenCV's variance normalisation: out = 1 / sqrt(area*sqsum - sum^2) (1 if <= 0)."""
-    with nogil:
-        _norm_factors(sums, sqsums, nofs, area, out)
-
-
-cdef void _norm_factors(const double[:, ::1] sums, const double[:, ::1] sqsums,
-                        const int32_t[::1] nofs, double area, double[::1] out) noexcept nogil:
-    cdef Py_ssize_t i
+cdef void _norm_factors(const table_t[:, ::1] sums, const table_t[:, ::1] sqsums, int win_w, int win_h,
+                        Py_ssize_t row_step, float[:, ::1] out) noexcept nogil:
+    cdef Py_ssize_t i, j, r0, r1, c0, c1
+    cdef double area = (win_w - 2) * (win_h - 2)
     cdef double s, q, nf
-    for i in range(sums.shape[0]):
-        s = sums[i, nofs[0]] - sums[i, nofs[1]] - sums[i, nofs[2]] + sums[i, nofs[3]]
-        q = sqsums[i, nofs[0]] - sqsums[i, nofs[1]] - sqsums[i, nofs[2]] + sqsums[i, nofs[3]]
-        nf = area * q - s * s
-        if nf > 0:
-            out[i] = <float>(1.0 / sqrt(nf))
-        else:
-            out[i] = 1.0
+    for i in range(out.shape[0]):
+        r0 = i * row_step + 1
+        r1 = i * row_step + win_h - 1
+        for j in range(out.shape[1]):
+            c0 = j + 1
+            c1 = j + win_w - 1
+            # differences in the table's own type first: exact for int64 tables
+            s = <double>(sums[r0, c0] - sums[r0, c1] - sums[r1, c0] + sums[r1, c1])
+            q = <double>(sqsums[r0, c0] - sqsums[r0, c1] - sqsums[r1, c0] + sqsums[r1, c1])
+            nf = area * q - s * s
+            out[i, j] = <float>(1.0 / sqrt(nf)) if nf > 0 else 0
