@@ -31,8 +31,8 @@ GROUP_EPS = 0.2
 #: Caps checked before anything is allocated for a cascade (OpenCV's cascades have
 #: at most ~50 stages, a few thousand features and trees of a few nodes).
 MAX_STAGES = 1000
-MAX_FEATURES = 200_000
-MAX_WEAK = 200_000          # weak classifiers (trees) over all stages
+MAX_FEATURES = 100_000
+MAX_WEAK = 100_000          # weak classifiers (trees) over all stages
 MAX_TREE_NODES = 256
 MAX_FILE_BYTES = 64 << 20
 #: Largest image (pixels) ``detect`` scans: table offsets are int32.
