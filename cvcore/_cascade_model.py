@@ -347,7 +347,7 @@ class Cascade:
         >>> Cascade.from_dict({"format": "cvcore-cascade", "version": 1, "window": [24, "24"]})
         Traceback (most recent call last):
             ...
-        ValueError: data: window must hold integers only
+        ValueError: data: window must hold numbers only, found '24'
         """
         fields = modelfile.Fields(data, where)
         fmt = fields.raw("format", None)

@@ -1,6 +1,5 @@
 """cvcore.cascade: OpenCV-exact engine, XML import, file formats, shipped model, training."""
 import json
-import os
 import xml.etree.ElementTree as ET
 
 import cv2
