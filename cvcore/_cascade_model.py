@@ -17,8 +17,9 @@ import numpy as np
 
 from . import _validate
 from ._ext import _cascade
-from ._haar_core import feature_rects, flat_windows, image_tables, norm_factors, read_only, scale_pyramid
-from ._haar_core import stack_factors, window_tables
+from ._haar_core import engine_factors, feature_rects, flat_windows, image_tables, norm_factors, read_only
+from ._haar_core import scale_pyramid, stack_factors, window_tables
+from .boxes import group_rectangles
 from ._validate import modelfile
 
 FORMAT_NAME = "cvcore-cascade"
@@ -157,7 +158,8 @@ class Cascade:
         for start in range(0, windows.shape[0], _CLASSIFY_CHUNK):
             chunk = windows[start:start + _CLASSIFY_CHUNK]
             tables = window_tables(chunk, tilted=tilt)
-            self._engine.classify(tables, stack_factors(chunk, tables), out[start:start + chunk.shape[0]])
+            factors = engine_factors(stack_factors(chunk, tables), self._window)
+            self._engine.classify(tables, factors, out[start:start + chunk.shape[0]])
         return out
 
     def classify_windows(self, windows):
@@ -198,8 +200,8 @@ class Cascade:
         xys, margins = [], []
         for y0 in range(0, H - wh + 1, rows):
             nrow = min(rows, H - wh + 1 - y0)
-            factors = norm_factors(tables[0, y0:y0 + nrow + wh], tables[1, y0:y0 + nrow + wh],
-                                   self._window, 1, (nrow, ncol))
+            factors = engine_factors(norm_factors(tables[0, y0:y0 + nrow + wh], tables[1, y0:y0 + nrow + wh],
+                                                  self._window, 1, (nrow, ncol)), self._window)
             cap = ((nrow - 1) // step + 1) * ((ncol - 1) // step + 1)
             xy = np.empty((cap, 2), np.int32)
             mg = np.empty(cap, np.float32)
@@ -298,8 +300,6 @@ class Cascade:
         boxes, _ = self._detect_raw(*args, None)
         if min_neighbors == 0 or boxes.shape[0] == 0:
             return boxes, np.ones(boxes.shape[0])
-        from .boxes import group_rectangles
-
         merged, counts, _ = group_rectangles(boxes, min_neighbors=min_neighbors, eps=GROUP_EPS)
         return merged, counts.astype(np.float64)
 

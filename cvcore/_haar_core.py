@@ -131,6 +131,12 @@ def flat_windows(factors, window):
     return (factors == 0) | (area * factors.astype(np.float64) >= FLAT_LIMIT)
 
 
+def engine_factors(factors, window):
+    """``factors`` with 0 for the flat windows: what the cascade engine takes (0 means rejected)."""
+    factors[flat_windows(factors, window)] = 0
+    return factors
+
+
 def stack_factors(windows, tables=None):
     """Normalisation factor of each window of an ``(n, H, W)`` stack (tables from :func:`window_tables`)."""
     n, h, w = windows.shape

@@ -176,9 +176,12 @@ class AdaBoost:
 
     Attributes
     ----------
-    stumps_ : list of (feature, threshold, polarity, alpha)
-    threshold_ : float
+    stumps_ : list of (feature, threshold, polarity, alpha) or None
+        None until :meth:`fit`.
+    threshold_ : float or None
         Decision threshold, ``0.5 * sum(alpha)`` as in the paper.
+    n_features_in_ : int or None
+        Number of feature columns seen by :meth:`fit`.
 
     Examples
     --------
@@ -191,9 +194,12 @@ class AdaBoost:
 
     def __init__(self, n_estimators=50):
         self.n_estimators = _validate.integer(n_estimators, "n_estimators", low=1, high=100_000)
+        self.stumps_ = None
+        self.threshold_ = None
+        self.n_features_in_ = None
 
     def fit(self, X, y):
-        """Fit on ``X`` (n_samples, n_features) and 0/1 labels ``y``."""
+        """Fit on ``X`` (n_samples, n_features), finite, and 0/1 labels ``y``; returns ``self``."""
         sv, order = presort(X)
         booster = StumpBooster(sv, order, y)
         for _ in range(self.n_estimators):
@@ -205,12 +211,9 @@ class AdaBoost:
 
     def decision_function(self, X):
         """``sum_t alpha_t h_t(x) - threshold`` per sample."""
-        if not hasattr(self, "stumps_"):
+        if self.stumps_ is None:
             raise ValueError("this AdaBoost instance is not fitted yet; call fit first")
-        x = _validate.array(X, "X", ndim=2)
-        if x.shape[1] != self.n_features_in_:
-            raise ValueError(f"X must have {self.n_features_in_} columns, got {x.shape[1]}")
-        x = x.astype(np.float32)
+        x = _validate.feature_matrix(X, "X", n_features=self.n_features_in_).astype(np.float32)
         score = np.zeros(x.shape[0])
         for f, thr, pol, alpha in self.stumps_:
             below = x[:, f] < np.float32(thr)

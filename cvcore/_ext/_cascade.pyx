@@ -70,17 +70,18 @@ cdef inline float _feature(const int64_t* p, const int32_t* o, const float* w) n
     return v
 
 
-cdef inline int _run(const Model* m, const int64_t* p, float vnf, double area,
-                     const int32_t* ofs, float* margin) noexcept nogil:
+cdef inline int _run(const Model* m, const int64_t* p, float vnf, const int32_t* ofs,
+                     float* margin) noexcept nogil:
     """OpenCV's runAt: -1 flat window, -si rejected at stage si, 1 accepted.
 
-    ``vnf`` is the window's variance normalisation factor (0: no variance).
+    ``vnf`` is the window's variance normalisation factor, 0 for a window that
+    OpenCV calls flat (cvcore._haar_core.flat_windows decides).
     """
     cdef Py_ssize_t si, ti, t, node, leaf0
     cdef int idx
     cdef double ssum
     cdef float val
-    if vnf == 0 or area * vnf >= 1e-1:
+    if vnf == 0:
         return -1
     for si in range(m.nstages):
         ssum = 0
@@ -129,14 +130,14 @@ cdef void _pack_stumps(const Model* m, const int32_t* ofs, PStump* ps) noexcept 
         ps[t].right = m.leaves[leaf0 - m.node_right[node]] if m.node_right[node] <= 0 else 0
 
 
-cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, double area,
-                            const PStump* ps, float* margin) noexcept nogil:
+cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const PStump* ps,
+                            float* margin) noexcept nogil:
     """_run for cascades made only of stumps (OpenCV's predictOrderedStump)."""
     cdef float val
     cdef Py_ssize_t si, ti, n
     cdef double ssum
     cdef const PStump* st
-    if vnf == 0 or area * vnf >= 1e-1:
+    if vnf == 0:
         return -1
     st = ps
     for si in range(m.nstages):
@@ -194,7 +195,7 @@ cdef class Engine:
 
         ``tables`` holds the image's sum, squared-sum (and, for tilted features,
         tilted) tables, ``(k, H + 1, W + 1)``; ``factors[i, x]`` is the variance
-        normalisation factor of the window at ``(x, y0 + i)`` (``W - win_w + 1``
+        normalisation factor of the window at ``(x, y0 + i)``, 0 when flat (``W - win_w + 1``
         columns). Columns are ``0, step, 2 * step, ...``; with ``skip_rejected`` the
         next one is skipped after a window rejected by the first stage (OpenCV's
         detectMultiScale). Writes accepted top-left corners and the last stage's
@@ -206,7 +207,6 @@ cdef class Engine:
         cdef int32_t* ofs
         cdef int res
         cdef float margin = 0
-        cdef double area = (m.win_w - 2) * (m.win_h - 2)
         cdef bint stumps = self.stumps_only
         cdef PStump* ps = NULL
         cdef const int64_t* base = &tables[0, 0, 0]
@@ -226,9 +226,9 @@ cdef class Engine:
                 x = 0
                 while x < ncol:
                     if stumps:
-                        res = _run_stumps(m, base + (y0 + i) * st + x, factors[i, x], area, ps, &margin)
+                        res = _run_stumps(m, base + (y0 + i) * st + x, factors[i, x], ps, &margin)
                     else:
-                        res = _run(m, base + (y0 + i) * st + x, factors[i, x], area, ofs, &margin)
+                        res = _run(m, base + (y0 + i) * st + x, factors[i, x], ofs, &margin)
                     if res > 0 and n < cap:
                         out_xy[n, 0] = <int32_t>x
                         out_xy[n, 1] = <int32_t>(y0 + i)
@@ -247,20 +247,19 @@ cdef class Engine:
 
         ``tables[k, i]`` is window i's flattened sum (k = 0), squared-sum (1)
         and, for tilted features, tilted (2) table of ``(win_h + 1) * (win_w + 1)``
-        entries; ``factors[i]`` its variance normalisation factor.
+        entries; ``factors[i]`` its variance normalisation factor, 0 when flat.
         """
         cdef Model* m = &self.m
         cdef Py_ssize_t nwin = tables.shape[1], size = tables.shape[1] * tables.shape[2], i
         cdef int32_t* ofs
         cdef float margin = 0
-        cdef double area = (m.win_w - 2) * (m.win_h - 2)
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
         if ofs == NULL:
             raise MemoryError()
         with nogil:
             _offsets(m, m.win_w + 1, 2 * size, ofs)
             for i in range(nwin):
-                out_result[i] = _run(m, &tables[0, i, 0], factors[i], area, ofs, &margin)
+                out_result[i] = _run(m, &tables[0, i, 0], factors[i], ofs, &margin)
         free(ofs)
 
 
