@@ -306,8 +306,11 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     (2, 2)
     """
     rs = _validate.random_state_alias(random_state, seed, where="train_cascade")
-    window = _validate.window_size(window, "window", low=3, high=64)
+    table = haar_features(window, feature_types)          # validates window and feature_types
+    window = table.window
     ww, wh = window
+    if ww < 3 or wh < 3:
+        raise ValueError(f"window must be at least 3x3 (OpenCV's normalisation shrinks it by a pixel), got {window}")
     pos = _validate.array(positives, "positives", ndim=3)
     if pos.dtype != np.uint8:
         raise TypeError(f"positives must have dtype uint8, got {pos.dtype}")
@@ -354,7 +357,6 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             raise ValueError(f"extra_negatives must be uint8 of shape (M, {wh}, {ww})")
     rng = _validate.random_state(rs)
     ckpt = os.path.join(_checkpoint_dir(checkpoint_dir), CHECKPOINT_NAME) if checkpoint_dir is not None else None
-    table = haar_features(window, feature_types)
 
     with progress_reporter(max_stages, "cascade stages", progress) as bar:
         settings = {

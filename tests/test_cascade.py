@@ -286,6 +286,20 @@ def test_training_rejects_bad_input():
         train_cascade(pos, bgs, min_hit_rate=1.5)
     with pytest.raises(TypeError, match="mirror_positives"):
         train_cascade(pos, bgs, mirror_positives="yes")
+    with pytest.raises(ValueError, match="window"):
+        train_cascade(pos[:, :2, :2], bgs, window=(2, 2))
+    with pytest.raises(ValueError, match="types"):
+        train_cascade(pos, bgs, feature_types=["diagonal"])
+
+
+def test_cascade_pickles():
+    import pickle
+
+    c = default_face_cascade()
+    again = pickle.loads(pickle.dumps(c))
+    assert again.to_dict() == c.to_dict()
+    windows = np.random.default_rng(0).integers(0, 256, (20, 24, 24)).astype(np.uint8)
+    assert_array_equal(again.classify_windows(windows), c.classify_windows(windows))
 
 
 _SMALL = dict(max_stages=2, negatives_per_stage=100, positives_per_stage=100, features_per_stage=200,
