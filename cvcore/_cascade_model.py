@@ -191,25 +191,29 @@ class Cascade:
         return self._classify(np.ascontiguousarray(arr))
 
     def _scan(self, image, step, skip_rejected):
-        """Accepted top-left corners and margins of every window of one resized uint8 image."""
+        """Accepted top-left corners and margins of every window of one resized uint8 image.
+
+        The image is scanned in bands of rows, each with its own integral tables
+        (a window's sums only involve the pixels of its band), so memory stays
+        bounded by the band and Ctrl-C is seen between bands.
+        """
         ww, wh = self._window
         H, W = image.shape
-        tables = image_tables(image, tilted=bool(self._tilted.any()))
-        ncol = W - ww + 1
-        rows = max(step, (_SCAN_CHUNK // ncol) // step * step)
-        xys, margins = [], []
-        for y0 in range(0, H - wh + 1, rows):
-            nrow = min(rows, H - wh + 1 - y0)
-            factors = engine_factors(norm_factors(tables[0, y0:y0 + nrow + wh], tables[1, y0:y0 + nrow + wh],
-                                                  self._window, 1, (nrow, ncol)), self._window)
+        tilt = bool(self._tilted.any())
+        ncol, nrow_total = W - ww + 1, H - wh + 1
+        rows = max(step, max(4 * wh, _SCAN_CHUNK // ncol) // step * step)
+        xys, margins = [np.zeros((0, 2), np.int32)], [np.zeros(0, np.float32)]
+        for y0 in range(0, nrow_total, rows):
+            nrow = min(rows, nrow_total - y0)
+            tables = image_tables(image[y0:y0 + nrow + wh - 1], tilted=tilt)
+            factors = engine_factors(norm_factors(tables[0], tables[1], self._window, 1, (nrow, ncol)), self._window)
             cap = ((nrow - 1) // step + 1) * ((ncol - 1) // step + 1)
             xy = np.empty((cap, 2), np.int32)
             mg = np.empty(cap, np.float32)
-            n = self._engine.scan(tables, factors, y0, step, skip_rejected, xy, mg)
+            n = self._engine.scan(tables, factors, 0, step, skip_rejected, xy, mg)
+            xy[:n, 1] += y0
             xys.append(xy[:n])
             margins.append(mg[:n])
-        if not xys:
-            return np.zeros((0, 2), np.int32), np.zeros(0, np.float32)
         return np.concatenate(xys), np.concatenate(margins)
 
     def _detect_raw(self, grey, scale_factor, min_size, max_size, step):
