@@ -151,6 +151,8 @@ class StumpBooster:
         for start, stop in _feature_chunks(*self.sorted_values.shape):
             _cascade.best_stump(self.sorted_values[start:stop], self.order[start:stop], self.weights,
                                 self.labels, self._result)
+            if self._result[3] < 0:
+                raise MemoryError("StumpBooster.step: out of memory in the stump search")
             if best is None or self._result[3] < best[3]:
                 best = (start + int(self._result[0]), self._result[1], self._result[2], self._result[3])
         feature = best[0]
