@@ -543,8 +543,9 @@ def _check_tree(tree, where, nf):
     if not isinstance(tree, Mapping) or "nodes" not in tree or "leaves" not in tree:
         raise ValueError(f"{where} must be a mapping with 'nodes' and 'leaves'")
     nodes = _validate.array(tree["nodes"], f"{where} nodes", ndim=(1, 2))
-    if nodes.size % 4 or nodes.size // 4 > MAX_TREE_NODES:
-        raise ValueError(f"{where} nodes must be 1 to {MAX_TREE_NODES} rows of [feature, threshold, left, right]")
+    if nodes.shape[-1] != 4 or (nodes.ndim == 1 and nodes.size != 4) or nodes.size // 4 > MAX_TREE_NODES:
+        raise ValueError(f"{where} nodes must be 1 to {MAX_TREE_NODES} rows of [feature, threshold, left, right], "
+                         f"got shape {nodes.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
         nodes = np.array(nodes, dtype=np.float64).reshape(-1, 4)
         leaves = np.array(_validate.array(tree["leaves"], f"{where} leaves", ndim=1), dtype=np.float64)
