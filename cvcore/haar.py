@@ -27,6 +27,8 @@ FEATURE_TYPES = {
     "four": "type-4",
 }
 _TYPE_CODES = {name: i for i, name in enumerate(FEATURE_TYPES)}
+#: Largest output :func:`haar_feature_values` allocates (float32 values).
+MAX_OUTPUT_VALUES = 1 << 30
 
 
 class FeatureTable:
@@ -231,7 +233,8 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
         the paper's variance normalisation in OpenCV's units, so thresholds
         transfer to OpenCV-format cascades. Needs images, not integrals.
     out : (N, n_features) float32 ndarray, optional
-        Preallocated output.
+        Preallocated output (without it, at most ``MAX_OUTPUT_VALUES``, 2**30
+        values, are allocated).
 
     Returns
     -------
@@ -266,6 +269,9 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise ValueError("images_or_integrals must contain only finite values")
     n, n_feat = arr.shape[0], len(features)
+    if out is None and n * n_feat > MAX_OUTPUT_VALUES:
+        raise ValueError(f"{n} windows x {n_feat} features exceed {MAX_OUTPUT_VALUES} output values "
+                         "(4 GiB of float32); evaluate fewer windows or features at a time")
     if out is None:
         out = np.empty((n, n_feat), np.float32)
     elif (not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != (n, n_feat)

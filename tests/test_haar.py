@@ -163,6 +163,13 @@ def test_unused_third_rectangle_is_ignored_and_stored_as_zeros():
     assert haar_feature_values(window, table)[0, 0] == 4 * (2 + 3) - 4 * (0 + 1)
 
 
+def test_output_size_is_bounded():
+    table = haar_features((24, 24))
+    windows = np.broadcast_to(np.zeros((1, 24, 24), np.uint8), (10_000, 24, 24))
+    with pytest.raises(ValueError, match="output values"):
+        haar_feature_values(windows, table)
+
+
 def test_normalize_must_be_a_bool():
     with pytest.raises(TypeError, match="normalize"):
         haar_feature_values(np.zeros((1, 6, 6)), haar_features((6, 6)), normalize="no")
