@@ -17,8 +17,8 @@ import numpy as np
 
 from . import _validate
 from ._ext import _cascade
-from ._haar_core import engine_factors, feature_rects, flat_windows, image_tables, norm_factors, read_only
-from ._haar_core import scale_pyramid, stack_factors, window_tables
+from ._haar_core import engine_factors, feature_rects, flat_windows, norm_factors, read_only, scale_pyramid
+from ._haar_core import stack_factors, stack_tables
 from .boxes import group_rectangles
 from ._validate import modelfile
 
@@ -157,7 +157,7 @@ class Cascade:
         tilt = bool(self._tilted.any())
         for start in range(0, windows.shape[0], _CLASSIFY_CHUNK):
             chunk = windows[start:start + _CLASSIFY_CHUNK]
-            tables = window_tables(chunk, tilted=tilt)
+            tables = stack_tables(chunk, tilted=tilt)
             factors = engine_factors(stack_factors(chunk, tables), self._window)
             self._engine.classify(tables, factors, out[start:start + chunk.shape[0]])
         return out
@@ -205,7 +205,7 @@ class Cascade:
         xys, margins = [np.zeros((0, 2), np.int32)], [np.zeros(0, np.float32)]
         for y0 in range(0, nrow_total, rows):
             nrow = min(rows, nrow_total - y0)
-            tables = image_tables(image[y0:y0 + nrow + wh - 1], tilted=tilt)
+            tables = stack_tables(image[None, y0:y0 + nrow + wh - 1], tilted=tilt)
             factors = engine_factors(norm_factors(tables[0], tables[1], self._window, 1, (nrow, ncol)), self._window)
             cap = ((nrow - 1) // step + 1) * ((ncol - 1) // step + 1)
             xy = np.empty((cap, 2), np.int32)
@@ -684,4 +684,4 @@ def _parse_opencv_xml(root, path):
 def flat_mask(windows):
     """OpenCV's flat-window test on a validated uint8 ``(n, H, W)`` stack (True: rejected before stage 0)."""
     n, h, w = windows.shape
-    return flat_windows(stack_factors(windows), (w, h))
+    return flat_windows(stack_factors(windows, stack_tables(windows)), (w, h))

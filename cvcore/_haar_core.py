@@ -78,36 +78,28 @@ def feature_rects(rects, weights, tilted, window, *, names=("rects", "weights", 
     return read_only(np.ascontiguousarray(r)), read_only(np.ascontiguousarray(wt)), read_only(tl)
 
 
-def window_tables(windows, *, tilted=False):
-    """Sum, squared-sum (and tilted) tables of an ``(n, H, W)`` window stack: ``(k, n, (H+1)*(W+1))``.
+#: dtypes whose tables are exact int64 (``_integral``'s integer kernels, no overflow for any window stack).
+_INT_TABLE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
 
-    uint8 windows give exact int64 tables, anything else float64 tables. The
-    windows become the interleaved channels of one ``(H, W, n)`` image, so the
-    integral kernels of :mod:`cvcore.integral` compute every table at once.
+
+def stack_tables(windows, *, squared=True, tilted=False):
+    """Summed-area tables of an ``(n, H, W)`` window stack seen as one ``(n*H, W)`` image.
+
+    Returns ``(k, n*H + 1, W + 1)``: the sum, (with ``squared``) squared-sum and
+    (with ``tilted``) 45-degree tables of :mod:`cvcore.integral`'s kernels.
+    Window i starts at row ``i*H``; the sums over any rectangle inside a window
+    (tilted ones too) only involve that window's pixels. uint8, uint16 and int16
+    give exact int64 tables; other dtypes float64 tables, in which a window's
+    sums are differences of running sums (equal to per-window sums to double
+    rounding).
     """
     n, h, w = windows.shape
-    kind = "int" if windows.dtype == np.uint8 else "float"
-    acc = np.int64 if kind == "int" else np.float64
-    img = np.ascontiguousarray(np.moveaxis(windows, 0, -1), dtype=windows.dtype if kind == "int" else np.float64)
-    img = img.reshape(h, w * n)
-    names = ("sum", "sqsum", "tilted") if tilted else ("sum", "sqsum")
-    out = np.empty((len(names), n, (h + 1) * (w + 1)), acc)
-    table = np.empty((h + 1, (w + 1) * n), acc)
+    kind = "int" if windows.dtype in _INT_TABLE_DTYPES else "float"
+    img = np.ascontiguousarray(windows if kind == "int" else windows.astype(np.float64, copy=False)).reshape(n * h, w)
+    names = ("sum",) + (("sqsum",) if squared else ()) + (("tilted",) if tilted else ())
+    out = np.empty((len(names), n * h + 1, w + 1), np.int64 if kind == "int" else np.float64)
     for k, name in enumerate(names):
-        getattr(_integral, f"{name}_table_{kind}")(img, table, n)
-        out[k] = np.moveaxis(table.reshape(h + 1, w + 1, n), -1, 0).reshape(n, -1)
-    return out
-
-
-def image_tables(image, *, tilted=False):
-    """Sum, squared-sum (and tilted) int64 tables of one uint8 image: ``(k, H+1, W+1)``."""
-    h, w = image.shape
-    out = np.empty((3 if tilted else 2, h + 1, w + 1), np.int64)
-    if tilted:
-        _integral.tables3_int(image, out[0], out[1], out[2])
-    else:
-        _integral.sum_table_int(image, out[0], 1)
-        _integral.sqsum_table_int(image, out[1], 1)
+        getattr(_integral, f"{name}_table_{kind}")(img, out[k], 1)
     return out
 
 
@@ -137,13 +129,10 @@ def engine_factors(factors, window):
     return factors
 
 
-def stack_factors(windows, tables=None):
-    """Normalisation factor of each window of an ``(n, H, W)`` stack (tables from :func:`window_tables`)."""
+def stack_factors(windows, tables):
+    """Normalisation factor of each window of an ``(n, H, W)`` stack, from its :func:`stack_tables`."""
     n, h, w = windows.shape
-    if tables is None:
-        tables = window_tables(windows)
-    return norm_factors(tables[0].reshape(n * (h + 1), w + 1), tables[1].reshape(n * (h + 1), w + 1),
-                        (w, h), h + 1, (n, 1))[:, 0]
+    return norm_factors(tables[0], tables[1], (w, h), h, (n, 1))[:, 0]
 
 
 def corner_offsets(rects, stride):
@@ -172,15 +161,16 @@ def feature_values(arr, is_integral, rects, weights, window, normalize, out):
     for start in range(0, arr.shape[0], CHUNK_WINDOWS):
         chunk = arr[start:start + CHUNK_WINDOWS]
         scale = np.ones(chunk.shape[0])
-        if is_integral:
-            sums = np.ascontiguousarray(chunk, dtype=np.float64).reshape(chunk.shape[0], -1)
-        else:
-            tables = window_tables(chunk.astype(np.float64, copy=False))
-            sums = tables[0]
-            if normalize and width >= 3 and height >= 3:
-                factors = stack_factors(chunk, tables)
-                scale = np.where(factors > 0, factors, 1.0).astype(np.float64)   # no variance: raw values
-        _haar.feature_values(sums, offsets, weights, scale, out, start)
+        if is_integral:   # a stack of integral images is a table whose windows start every H+1 rows
+            table = np.ascontiguousarray(chunk, dtype=np.float64).reshape(-1, width + 1)
+            _haar.feature_values(table, height + 1, offsets, weights, scale, out, start)
+            continue
+        normalise = normalize and width >= 3 and height >= 3
+        tables = stack_tables(chunk, squared=normalise)
+        if normalise:
+            factors = stack_factors(chunk, tables)
+            scale = np.where(factors > 0, factors, 1.0).astype(np.float64)   # no variance: raw values
+        _haar.feature_values(tables[0], height, offsets, weights, scale, out, start)
     return out
 
 

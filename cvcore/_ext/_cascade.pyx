@@ -245,12 +245,13 @@ cdef class Engine:
     def classify(self, const int64_t[:, :, ::1] tables, const float[::1] factors, int32_t[::1] out_result):
         """OpenCV's runAt result (1 accepted, -si rejected at stage si, -1 flat) per window.
 
-        ``tables[k, i]`` is window i's flattened sum (k = 0), squared-sum (1)
-        and, for tilted features, tilted (2) table of ``(win_h + 1) * (win_w + 1)``
-        entries; ``factors[i]`` its variance normalisation factor, 0 when flat.
+        ``tables`` holds the sum (k = 0), squared-sum (1) and, for tilted
+        features, tilted (2) tables of the windows stacked into one tall image,
+        ``(k, n * win_h + 1, win_w + 1)``: window i starts at row ``i * win_h``.
+        ``factors[i]`` is its variance normalisation factor, 0 when flat.
         """
         cdef Model* m = &self.m
-        cdef Py_ssize_t nwin = tables.shape[1], size = tables.shape[1] * tables.shape[2], i
+        cdef Py_ssize_t nwin = factors.shape[0], size = tables.shape[1] * tables.shape[2], i
         cdef int32_t* ofs
         cdef float margin = 0
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
@@ -259,7 +260,7 @@ cdef class Engine:
         with nogil:
             _offsets(m, m.win_w + 1, 2 * size, ofs)
             for i in range(nwin):
-                out_result[i] = _run(m, &tables[0, i, 0], factors[i], ofs, &margin)
+                out_result[i] = _run(m, &tables[0, i * m.win_h, 0], factors[i], ofs, &margin)
         free(ofs)
 
 

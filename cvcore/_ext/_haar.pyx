@@ -8,46 +8,48 @@ from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t
 
 
-def feature_values(const double[:, ::1] integrals, const int32_t[:, ::1] offsets,
-                   const float[:, ::1] weights, const double[::1] scale,
-                   float[:, ::1] out, Py_ssize_t out_row0):
-    """out[out_row0 + i, f] = scale[i] * feature f on integral row i.
+ctypedef fused table_t:
+    int64_t
+    double
 
-    ``integrals`` is (n_windows, (H+1)*(W+1)); ``offsets`` (n_features, 12);
-    ``weights`` (n_features, 3) with 0 for unused rectangles.
+
+def feature_values(const table_t[:, ::1] table, Py_ssize_t row_step, const int32_t[:, ::1] offsets,
+                   const float[:, ::1] weights, const double[::1] scale, float[:, ::1] out, Py_ssize_t out_row0):
+    """out[out_row0 + i, f] = scale[i] * feature f of window i, for i < scale.shape[0].
+
+    ``table`` is a summed-area table of row stride ``W + 1`` in which window i's
+    top-left entry is row ``i * row_step`` (a stack of windows seen as one tall
+    image, or a stack of integral images); ``offsets`` (n_features, 12) are
+    relative to that entry; ``weights`` (n_features, 3) with 0 for unused rectangles.
     """
     with nogil:
-        _feature_values(integrals, offsets, weights, scale, out, out_row0)
+        _feature_values(table, row_step, offsets, weights, scale, out, out_row0)
 
 
-cdef void _feature_values(const double[:, ::1] ii, const int32_t[:, ::1] ofs,
+cdef void _feature_values(const table_t[:, ::1] ii, Py_ssize_t row_step, const int32_t[:, ::1] ofs,
                           const float[:, ::1] w, const double[::1] scale,
                           float[:, ::1] out, Py_ssize_t row0) noexcept nogil:
-    cdef Py_ssize_t n_win = ii.shape[0], n_feat = ofs.shape[0]
+    cdef Py_ssize_t n_win = scale.shape[0], n_feat = ofs.shape[0]
     cdef Py_ssize_t f0, f1, f, i
     cdef Py_ssize_t block = 512
-    cdef const double* p
+    cdef const table_t* p
     cdef const int32_t* o
     cdef double v, s
     f0 = 0
     while f0 < n_feat:
         f1 = min(f0 + block, n_feat)
         for i in range(n_win):
-            p = &ii[i, 0]
+            p = &ii[i * row_step, 0]
             s = scale[i]
             for f in range(f0, f1):
                 o = &ofs[f, 0]
-                v = w[f, 0] * (p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]])
-                v += w[f, 1] * (p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]])
+                # rectangle sums in the table's type first: exact for int64 tables
+                v = w[f, 0] * <double>(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]])
+                v += w[f, 1] * <double>(p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]])
                 if w[f, 2] != 0:
-                    v += w[f, 2] * (p[o[8]] - p[o[9]] - p[o[10]] + p[o[11]])
+                    v += w[f, 2] * <double>(p[o[8]] - p[o[9]] - p[o[10]] + p[o[11]])
                 out[row0 + i, f] = <float>(v * s)
         f0 = f1
-
-
-ctypedef fused table_t:
-    int64_t
-    double
 
 
 def norm_factors(const table_t[:, ::1] sums, const table_t[:, ::1] sqsums, int win_w, int win_h,
