@@ -164,9 +164,10 @@ def _digest(*arrays):
 
 def _checkpoint_dir(value):
     """The checkpoint folder (created now, so that a bad path fails before any training)."""
-    path = os.fspath(value) if not isinstance(value, (bytes, bytearray)) else os.fsdecode(bytes(value))
-    if not isinstance(path, str):
-        raise TypeError(f"checkpoint_dir must be a path, got {type(value).__name__}")
+    try:
+        path = os.fsdecode(os.fspath(bytes(value) if isinstance(value, bytearray) else value))
+    except TypeError:
+        raise TypeError(f"checkpoint_dir must be a path (str or os.PathLike), got {type(value).__name__}") from None
     if not path:
         raise ValueError("checkpoint_dir must not be empty")
     if os.path.exists(path) and not os.path.isdir(path):
