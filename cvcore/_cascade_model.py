@@ -157,8 +157,8 @@ class Cascade:
         tilt = bool(self._tilted.any())
         for start in range(0, windows.shape[0], _CLASSIFY_CHUNK):
             chunk = windows[start:start + _CLASSIFY_CHUNK]
-            tables = stack_tables(chunk, tilted=tilt)
-            factors = engine_factors(stack_factors(chunk, tables), self._window)
+            tables, row_step = stack_tables(chunk, tilted=tilt)   # uint8: one tall table, row_step = H
+            factors = engine_factors(stack_factors(chunk, tables, row_step), self._window)
             self._engine.classify(tables, factors, out[start:start + chunk.shape[0]])
         return out
 
@@ -205,7 +205,7 @@ class Cascade:
         xys, margins = [np.zeros((0, 2), np.int32)], [np.zeros(0, np.float32)]
         for y0 in range(0, nrow_total, rows):
             nrow = min(rows, nrow_total - y0)
-            tables = stack_tables(image[None, y0:y0 + nrow + wh - 1], tilted=tilt)
+            tables, _ = stack_tables(image[None, y0:y0 + nrow + wh - 1], tilted=tilt)
             factors = engine_factors(norm_factors(tables[0], tables[1], self._window, 1, (nrow, ncol)), self._window)
             cap = ((nrow - 1) // step + 1) * ((ncol - 1) // step + 1)
             xy = np.empty((cap, 2), np.int32)
@@ -684,4 +684,5 @@ def _parse_opencv_xml(root, path):
 def flat_mask(windows):
     """OpenCV's flat-window test on a validated uint8 ``(n, H, W)`` stack (True: rejected before stage 0)."""
     n, h, w = windows.shape
-    return flat_windows(stack_factors(windows, stack_tables(windows)), (w, h))
+    tables, row_step = stack_tables(windows)
+    return flat_windows(stack_factors(windows, tables, row_step), (w, h))

@@ -78,29 +78,37 @@ def feature_rects(rects, weights, tilted, window, *, names=("rects", "weights", 
     return read_only(np.ascontiguousarray(r)), read_only(np.ascontiguousarray(wt)), read_only(tl)
 
 
-#: dtypes whose tables are exact int64 (``_integral``'s integer kernels, no overflow for any window stack).
+#: dtypes whose window stacks are summed as one exact int64 table (no overflow for any stack).
 _INT_TABLE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
 
 
 def stack_tables(windows, *, squared=True, tilted=False):
-    """Summed-area tables of an ``(n, H, W)`` window stack seen as one ``(n*H, W)`` image.
+    """Summed-area tables of an ``(n, H, W)`` window stack: ``(tables, row_step)``.
 
-    Returns ``(k, n*H + 1, W + 1)``: the sum, (with ``squared``) squared-sum and
-    (with ``tilted``) 45-degree tables of :mod:`cvcore.integral`'s kernels.
-    Window i starts at row ``i*H``; the sums over any rectangle inside a window
-    (tilted ones too) only involve that window's pixels. uint8, uint16 and int16
-    give exact int64 tables; other dtypes float64 tables, in which a window's
-    sums are differences of running sums (equal to per-window sums to double
-    rounding).
+    ``tables`` is ``(k, rows, W + 1)``: the sum, (with ``squared``) squared-sum
+    and (with ``tilted``) 45-degree tables of :mod:`cvcore.integral`'s kernels,
+    in which window i's top-left entry is row ``i * row_step``. uint8, uint16
+    and int16 stacks are summed as one tall ``(n*H, W)`` image into exact int64
+    tables (``row_step = H``; a rectangle inside a window only involves that
+    window's pixels, tilted ones too). Other dtypes are summed in float64 one
+    window at a time (``row_step = H + 1``), so no window's rounding depends on
+    another's values.
     """
     n, h, w = windows.shape
-    kind = "int" if windows.dtype in _INT_TABLE_DTYPES else "float"
-    img = np.ascontiguousarray(windows if kind == "int" else windows.astype(np.float64, copy=False)).reshape(n * h, w)
     names = ("sum",) + (("sqsum",) if squared else ()) + (("tilted",) if tilted else ())
-    out = np.empty((len(names), n * h + 1, w + 1), np.int64 if kind == "int" else np.float64)
+    if windows.dtype in _INT_TABLE_DTYPES:
+        img = np.ascontiguousarray(windows).reshape(n * h, w)
+        out = np.empty((len(names), n * h + 1, w + 1), np.int64)
+        for k, name in enumerate(names):
+            getattr(_integral, f"{name}_table_int")(img, out[k], 1)
+        return out, h
+    img = np.ascontiguousarray(windows, dtype=np.float64)
+    out = np.empty((len(names), n, h + 1, w + 1), np.float64)
     for k, name in enumerate(names):
-        getattr(_integral, f"{name}_table_{kind}")(img, out[k], 1)
-    return out
+        kernel = getattr(_integral, f"{name}_table_float")
+        for i in range(n):
+            kernel(img[i], out[k, i], 1)
+    return out.reshape(len(names), n * (h + 1), w + 1), h + 1
 
 
 def norm_factors(sums, sqsums, window, row_step, shape):
@@ -129,10 +137,10 @@ def engine_factors(factors, window):
     return factors
 
 
-def stack_factors(windows, tables):
+def stack_factors(windows, tables, row_step):
     """Normalisation factor of each window of an ``(n, H, W)`` stack, from its :func:`stack_tables`."""
     n, h, w = windows.shape
-    return norm_factors(tables[0], tables[1], (w, h), h, (n, 1))[:, 0]
+    return norm_factors(tables[0], tables[1], (w, h), row_step, (n, 1))[:, 0]
 
 
 def corner_offsets(rects, stride):
@@ -166,11 +174,11 @@ def feature_values(arr, is_integral, rects, weights, window, normalize, out):
             _haar.feature_values(table, height + 1, offsets, weights, scale, out, start)
             continue
         normalise = normalize and width >= 3 and height >= 3
-        tables = stack_tables(chunk, squared=normalise)
+        tables, row_step = stack_tables(chunk, squared=normalise)
         if normalise:
-            factors = stack_factors(chunk, tables)
+            factors = stack_factors(chunk, tables, row_step)
             scale = np.where(factors > 0, factors, 1.0).astype(np.float64)   # no variance: raw values
-        _haar.feature_values(tables[0], height, offsets, weights, scale, out, start)
+        _haar.feature_values(tables[0], row_step, offsets, weights, scale, out, start)
     return out
 
 

@@ -182,3 +182,13 @@ def test_feature_table_pickles():
     again = pickle.loads(pickle.dumps(table))
     assert_array_equal(again.rects, table.rects)
     assert again.window == table.window
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.float64, np.int32])
+def test_a_window_never_depends_on_its_neighbours(dtype):
+    """Found by fuzzing: one huge window must not change the values of the others."""
+    table = haar_features((6, 5))
+    windows = np.random.default_rng(0).integers(0, 256, (4, 5, 6)).astype(dtype)
+    alone = haar_feature_values(windows[1:], table, normalize=True)
+    windows[0] = np.iinfo(dtype).max if dtype != np.float64 else 1e300
+    assert_array_equal(haar_feature_values(windows, table, normalize=True)[1:], alone)
