@@ -561,6 +561,9 @@ def _check_tree(tree, where, nf):
             raise ValueError(f"{where}: {name} indices must be integers")
     if np.any((feat < 0) | (feat >= nf)):
         raise ValueError(f"{where}: feature index out of range [0, {nf})")
+    if k == 1 and (left[0], right[0]) != (0, -1):
+        # OpenCV evaluates a cascade of stumps as leaves[0] if below else leaves[1], whatever the children say
+        raise ValueError(f"{where}: a single-node tree (stump) must have children [0, -1] (leaf 0 left, leaf 1 right)")
     idx = np.arange(k)
     for child in (left, right):   # a node child must come after its parent: no cycles
         if np.any((child >= k) | (child < -k) | ((child > 0) & (child <= idx))):
