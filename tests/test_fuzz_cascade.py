@@ -125,7 +125,10 @@ def test_fuzz_haar_feature_values_inputs(seed):
             inner = a[:, 1:-1, 1:-1]
             nf = 12 * (inner ** 2).sum((1, 2)) - inner.sum((1, 2)) ** 2
             ref = ref / np.where(nf > 0, np.sqrt(np.where(nf > 0, nf, 1)), 1)[:, None]
-        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-2)
+        # integral-image arithmetic in float64 is exact for moderate values; a window holding
+        # huge pixels (uint64 near 2**64, 1e300) keeps only float64's precision of its running sums
+        moderate = np.abs(a).reshape(a.shape[0], -1).max(axis=1) <= 1e6
+        np.testing.assert_allclose(got[moderate], ref[moderate], rtol=1e-5, atol=1e-2)
 
 
 # ---------------------------------------------------------------- cascades
