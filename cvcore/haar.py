@@ -239,8 +239,11 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
     Returns
     -------
     (N, n_features) float32 ndarray
-        Feature values, computed in float64 and rounded once. Windows are
-        processed in chunks of 256, so memory beyond the output stays bounded.
+        Feature values, computed in float64 and rounded once, from summed-area
+        tables: exact int64 tables for uint8, uint16 and int16 windows, float64
+        tables (one per window) otherwise, so each window's values depend on
+        that window only. Windows are processed in chunks of 256, so memory
+        beyond the output stays bounded (and Ctrl-C is seen between chunks).
 
     Examples
     --------
