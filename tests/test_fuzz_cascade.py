@@ -7,6 +7,7 @@ Every call either returns a correct result (checked against a NumPy reference
 or against OpenCV running the same cascade) or raises ValueError/TypeError
 (OSError for files); nothing may crash or hang.
 """
+import copy
 import functools
 import json
 import os
@@ -206,7 +207,7 @@ def test_fuzz_from_dict_and_constructor(tmp_path, data):
     for _ in range(data.draw(st.integers(0, 3))):
         path = data.draw(st.sampled_from(paths))
         try:
-            doc = _set(doc, path, data.draw(st.sampled_from(HOSTILE_VALUES)))
+            doc = _set(doc, path, copy.deepcopy(data.draw(st.sampled_from(HOSTILE_VALUES))))
         except (TypeError, IndexError, KeyError):
             pass
         paths = [p for p, _ in _paths(doc)]
