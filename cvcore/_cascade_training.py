@@ -21,54 +21,75 @@ Per stage:
 
 Training stops at ``max_stages``, when the product of the stage false-alarm
 rates reaches ``target_false_alarm``, when the backgrounds yield too few
-negatives, or when ``time_budget`` runs out. After every stage the cascade and
-the training state are written to ``checkpoint_dir``; a new call with the same
-directory and arguments resumes from there.
+negatives, or when ``time_budget`` runs out. After every stage the training
+state is written to ``checkpoint_dir`` (through the model-file layer, format
+``cvcore-cascade-checkpoint``) together with the settings and a digest of the
+data it was made with; a new call with the same directory resumes from there,
+and refuses to when any of them differs.
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import os
-import sys
 import time
 
 import cv2
 import numpy as np
 
 from . import _validate
+from ._cascade_model import Cascade, flat_mask
+from ._haar_core import feature_values, scale_pyramid
+from ._progress import progress_reporter
+from ._validate import modelfile
 from .boosting import StumpBooster, presort
-from .haar import FEATURE_TYPES, haar_feature_values, haar_features
+from .haar import FEATURE_TYPES, FeatureTable, haar_features
 
 CHECKPOINT_NAME = "cascade_checkpoint.json"
+CHECKPOINT_FORMAT = "cvcore-cascade-checkpoint"
+CHECKPOINT_VERSION = 1
+_MINING_SCALE = 1.1
+_EVAL_BLOCK = 1024          # windows per progress step of the feature evaluation
+_LOG_INTS = ("stage", "weak", "negatives", "positives")
+_LOG_FLOATS = ("hit_rate", "false_alarm", "cascade_false_alarm", "mined_acceptance", "seconds")
 
 
-def _not_flat(windows):
-    """OpenCV's window check: the normalisation factor must satisfy A/nf < 0.1."""
-    inner = windows[:, 1:-1, 1:-1].astype(np.float64)
-    area = inner.shape[1] * inner.shape[2]
-    s = inner.sum(axis=(1, 2))
-    q = (inner * inner).sum(axis=(1, 2))
-    nf = area * q - s * s
-    ok = nf > 0
-    ok[ok] = area / np.sqrt(nf[ok]) < 0.1
-    return ok
-
-
-def _stages_to_cascade(window, table, stage_list):
-    from .cascade import Cascade
-
-    used = sorted({f for st in stage_list for f, _, _, _ in st["stumps"]})
+def _stages_to_cascade(window, table, stage_list, log):
+    used = sorted({f for st in stage_list for f in st["features"]})
     remap = {f: i for i, f in enumerate(used)}
     sub = table[np.array(used, dtype=np.int64)]
     stages = []
     for st in stage_list:
         trees = []
-        for f, thr, pol, alpha in st["stumps"]:
+        for f, thr, pol, alpha in zip(st["features"], st["thresholds"], st["polarities"], st["alphas"]):
             a = float(np.float32(alpha))
             leaves = [a, 0.0] if pol > 0 else [0.0, a]
             trees.append({"nodes": [[remap[f], thr, 0, -1]], "leaves": leaves})
         stages.append({"threshold": st["threshold"], "trees": trees})
-    return Cascade(window, sub.rects, sub.weights, np.zeros(len(used), bool), stages)
+    return Cascade(window, sub.rects, sub.weights, np.zeros(len(used), bool), stages, training_log=log)
+
+
+class _Status:
+    """Within-stage progress shown as the status of the stage bar (no extra bars on a terminal)."""
+
+    def __init__(self, bar, total, description):
+        self.bar, self.total, self.description, self.done = bar, total, description, 0
+
+    def update(self, n=1):
+        self.done += n
+        self.bar.update(0, status=f"{self.description} {self.done}/{self.total}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _phase(progress, bar, total, description):
+    """A reporter for one phase of a stage: its own callback reports, or the stage bar's status."""
+    if callable(progress) and not isinstance(progress, bool):
+        return progress_reporter(total, description, progress)
+    return _Status(bar, total, description)
 
 
 class _Miner:
@@ -80,13 +101,12 @@ class _Miner:
         self.rng = rng
         self.passes = 0
 
-    def mine(self, cascade, n_wanted, max_passes=6):
+    def mine(self, cascade, n_wanted, report, max_passes=6):
         ww, wh = self.window
         found = []
         scanned = 0
         accepted = 0
         per_image = max(4, int(np.ceil(2.0 * n_wanted / len(self.images))))
-        engine = cascade._get_engine() if cascade is not None else None
         for p in range(max_passes):
             flip = (self.passes + p) % 2 == 1
             order = self.rng.permutation(len(self.images))
@@ -96,38 +116,31 @@ class _Miner:
                     img = np.ascontiguousarray(img[:, ::-1])
                 H, W = img.shape
                 start = 1.0 + 0.1 * self.rng.random()
-                sc = start
                 levels, hits = [], []
-                while round(ww * sc) <= W and round(wh * sc) <= H:
-                    sw, sh = int(round(W / sc)), int(round(H / sc))
-                    if sw < ww or sh < wh:
-                        break
-                    res = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_LINEAR_EXACT) if sc != 1 else img
+                for _, (sw, sh) in scale_pyramid((W, H), self.window, _MINING_SCALE, start=start):
+                    res = img if (sw, sh) == (W, H) else cv2.resize(img, (sw, sh), interpolation=cv2.INTER_LINEAR_EXACT)
                     res = np.ascontiguousarray(res)
                     nwin = (sh - wh + 1) * (sw - ww + 1)
                     scanned += nwin
-                    if engine is None:
+                    if cascade is None:
                         k = min(nwin, 4 * per_image)
                         xy = np.stack([self.rng.integers(0, sw - ww + 1, k),
                                        self.rng.integers(0, sh - wh + 1, k)], 1).astype(np.int32)
-                        wins = np.stack([res[y:y + wh, x:x + ww] for x, y in xy])
-                        ok = _not_flat(wins)
+                        ok = ~flat_mask(np.stack([res[y:y + wh, x:x + ww] for x, y in xy]))
                         accepted += int(round(ok.sum() * nwin / max(k, 1)))
                         xy = xy[ok]
                     else:
-                        xy = np.empty((nwin, 2), np.int32)
-                        mg = np.empty(nwin, np.float32)
-                        n = engine.scan(res, 1, False, xy, mg)
-                        accepted += n
-                        xy = xy[:n]
+                        xy, _ = cascade._scan(res, 1, False)
+                        accepted += xy.shape[0]
                     if xy.shape[0]:
                         levels.append(res)
                         hits.append(np.column_stack([np.full(xy.shape[0], len(levels) - 1), xy]))
-                    sc *= 1.1
                 if hits:
                     hits = np.concatenate(hits)
                     take = self.rng.permutation(hits.shape[0])[:per_image]
-                    found.extend(levels[l][y:y + wh, x:x + ww].copy() for l, x, y in hits[take])
+                    before = len(found)
+                    found.extend(levels[lv][y:y + wh, x:x + ww].copy() for lv, x, y in hits[take])
+                    report.update(min(len(found), n_wanted) - min(before, n_wanted))
                 if len(found) >= n_wanted:
                     break
             if len(found) >= n_wanted:
@@ -137,8 +150,73 @@ class _Miner:
         rate = accepted / max(scanned, 1)
         if not found:
             return np.zeros((0, wh, ww), np.uint8), rate
-        arr = np.stack(found[:n_wanted]).astype(np.uint8)
-        return arr, rate
+        return np.stack(found[:n_wanted]).astype(np.uint8), rate
+
+
+def _digest(*arrays):
+    """SHA-256 of arrays' shapes, dtypes and bytes (what a checkpoint's data must match)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
+def _checkpoint_dir(value):
+    """The checkpoint folder (created now, so that a bad path fails before any training)."""
+    try:
+        path = os.fsdecode(os.fspath(bytes(value) if isinstance(value, bytearray) else value))
+    except TypeError:
+        raise TypeError(f"checkpoint_dir must be a path (str or os.PathLike), got {type(value).__name__}") from None
+    if not path:
+        raise ValueError("checkpoint_dir must not be empty")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise NotADirectoryError(f"checkpoint_dir: {path} is a file, not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"checkpoint_dir: cannot create {path} ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK):
+        raise PermissionError(f"checkpoint_dir: cannot write to {path} (permission denied)")
+    return path
+
+
+def _read_checkpoint(path, settings, n_table):
+    """Stages, log, generator states and mining passes of a checkpoint made with ``settings``."""
+    fields, _ = modelfile.read_json(path, kind=CHECKPOINT_FORMAT, versions=(CHECKPOINT_VERSION,),
+                                    name="checkpoint")
+    modelfile.check_settings(fields.sub("settings").data, settings, where=path)
+    stages = []
+    for st in fields.items("stages", max_len=1000):
+        feats = st.array("features", dtype=np.int64, shape=(None,), max_size=100_000)
+        n = feats.shape[0]
+        thr = st.array("thresholds", dtype=np.float64, shape=(n,))
+        pol = st.array("polarities", dtype=np.int64, shape=(n,))
+        alpha = st.array("alphas", dtype=np.float64, shape=(n,))
+        if n == 0 or feats.min() < 0 or feats.max() >= n_table or not np.all(np.abs(pol) == 1):
+            raise ValueError(f"{st.where}: needs at least one stump, features in [0, {n_table}) "
+                             "and polarities of +1 or -1")
+        stages.append({"threshold": st.float("threshold"), "features": feats.tolist(),
+                       "thresholds": thr.tolist(), "polarities": pol.tolist(), "alphas": alpha.tolist()})
+    log = []
+    for rec in fields.items("log", max_len=1000):
+        log.append({**{k: rec.int(k, low=0) for k in _LOG_INTS}, **{k: rec.float(k, low=0) for k in _LOG_FLOATS}})
+    if len(log) != len(stages):
+        raise ValueError(f"{path}: log has {len(log)} records for {len(stages)} stages")
+    return stages, log, fields.sub("rng").data, fields.sub("rng_start").data, fields.int("passes", low=0)
+
+
+def _set_state(rng, state, path, field):
+    try:
+        rng.bit_generator.state = state
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ValueError(f"{path}: {field} is not a state of this random generator ({exc})") from None
+
+
+def _write_checkpoint(path, settings, stage_list, log, rng, rng_start, passes):
+    payload = {"settings": settings, "stages": stage_list, "log": log,
+               "rng": rng.bit_generator.state, "rng_start": rng_start, "passes": passes}
+    modelfile.write_json(path, payload, kind=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION, name="checkpoint")
 
 
 def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20, min_hit_rate=0.995,
@@ -146,7 +224,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                   positives_per_stage=2000, validation_fraction=0.15, features_per_stage=10000,
                   max_weak_per_stage=150, feature_types=tuple(FEATURE_TYPES), extra_negatives=None,
                   positive_groups=None, mirror_positives=False, checkpoint_dir=None, time_budget=None,
-                  random_state=0, progress=True):
+                  random_state=None, progress=None, seed=None):
     """Train an attentional cascade of boosted Haar stumps.
 
     Parameters
@@ -156,7 +234,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     negative_images : sequence of 2-D uint8 arrays
         Face-free images; negatives are mined from them at every scale.
     window : (int, int)
-        ``(width, height)`` of the detection window.
+        ``(width, height)`` of the detection window, each in ``[3, 64]``.
     max_stages : int
         Upper bound on the number of stages.
     min_hit_rate : float
@@ -175,6 +253,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         Upper bound on the stumps of one stage.
     feature_types : sequence of str
         Haar feature types (see :func:`cvcore.haar.haar_features`).
+    extra_negatives : (M, H, W) uint8 array_like, optional
+        Fixed non-face windows added to the mining pool (when the cascade accepts them).
     positive_groups : (N,) int array_like, optional
         Source of each positive (e.g. two face collections cropped differently).
         Each stage threshold then keeps ``min_hit_rate`` of the validation faces
@@ -182,24 +262,37 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     mirror_positives : bool
         Add the horizontal mirror image of every face (after the training /
         validation split, so a face and its mirror stay on the same side).
-    extra_negatives : (M, H, W) uint8 array_like, optional
-        Fixed non-face windows added to the mining pool (when the cascade accepts them).
-    checkpoint_dir : str, optional
-        Where to write (and resume from) the per-stage checkpoint.
+    checkpoint_dir : str or os.PathLike, optional
+        Folder for the per-stage checkpoint (created if missing). A later call
+        with the same folder resumes after the last finished stage. The
+        checkpoint records every setting that changes the stages (window,
+        feature types, mirroring, hit and false-alarm rates per stage, sample
+        counts, feature and stump budgets, ``random_state``) and digests of
+        the data; a resume with any of them different raises ``ValueError``
+        naming the setting. ``max_stages``, ``target_false_alarm`` and
+        ``time_budget`` only decide when to stop and may change on resume.
     time_budget : float, optional
         Seconds; no new stage starts once it is exhausted.
-    random_state : int or numpy Generator
-        Seed; the same seed and inputs give the same cascade.
-    progress : bool
-        Print one line per stage (stage, stumps, hit rate, false alarm, time) to stderr.
+    random_state : int, numpy.random.Generator or None
+        Randomness: the same int and inputs give the same cascade; None draws
+        fresh randomness.
+    progress : None, bool or callable
+        cvcore's progress convention: a bar over the stages on a terminal (its
+        status shows negatives mined, feature values evaluated and stumps
+        added within the stage), silent otherwise; a callable receives
+        ``(done, total, description)`` for the stages and for each phase of
+        a stage (``"stage 3: negatives mined"``, ``"stage 3: feature values
+        evaluated"``, ``"stage 3: weak classifiers"``).
+    seed : int, optional
+        Deprecated alias of ``random_state``.
 
     Returns
     -------
     Cascade
-        With a ``training_log`` attribute: one dict per stage (``stage``,
-        ``weak``, ``hit_rate``, ``false_alarm``, ``cascade_false_alarm``,
+        Its ``training_log`` holds one dict per stage (``stage``, ``weak``,
+        ``hit_rate``, ``false_alarm``, ``cascade_false_alarm``,
         ``mined_acceptance`` (the share of background windows the cascade
-        accepted before this stage), ``seconds``).
+        accepted before this stage), ``negatives``, ``positives``, ``seconds``).
 
     Examples
     --------
@@ -209,14 +302,16 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     >>> faces = np.clip(faces, 0, 255).astype(np.uint8)
     >>> backgrounds = [np.clip(rng.normal(140, 35, (80, 90)), 0, 255).astype(np.uint8) for _ in range(3)]
     >>> c = train_cascade(faces, backgrounds, max_stages=2, positives_per_stage=100,
-    ...                   negatives_per_stage=100, features_per_stage=300, progress=False)
-    >>> c.n_stages
-    2
+    ...                   negatives_per_stage=100, features_per_stage=300, random_state=0, progress=False)
+    >>> c.n_stages, len(c.training_log)
+    (2, 2)
     """
-    from .cascade import Cascade
-
-    window = _validate.window_size(window, "window", low=3, high=64)
+    rs = _validate.random_state_alias(random_state, seed, where="train_cascade")
+    table = haar_features(window, feature_types)          # validates window and feature_types
+    window = table.window
     ww, wh = window
+    if ww < 3 or wh < 3:
+        raise ValueError(f"window must be at least 3x3 (OpenCV's normalisation shrinks it by a pixel), got {window}")
     pos = _validate.array(positives, "positives", ndim=3)
     if pos.dtype != np.uint8:
         raise TypeError(f"positives must have dtype uint8, got {pos.dtype}")
@@ -224,6 +319,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         raise ValueError(f"positives must have shape (N, {wh}, {ww}), got {pos.shape}")
     if isinstance(negative_images, np.ndarray) and negative_images.ndim == 2:
         negative_images = [negative_images]
+    if isinstance(negative_images, (str, bytes)) or not hasattr(negative_images, "__iter__"):
+        raise TypeError(f"negative_images must be a sequence of images, got {type(negative_images).__name__}")
     images = []
     for i, img in enumerate(negative_images):
         arr = _validate.grey_uint8(img, f"negative_images[{i}]")
@@ -246,140 +343,148 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     max_weak = _validate.integer(max_weak_per_stage, "max_weak_per_stage", low=1, high=10000)
     if time_budget is not None:
         time_budget = _validate.positive(time_budget, "time_budget")
-    if not isinstance(mirror_positives, (bool, np.bool_)):
-        raise TypeError(f"mirror_positives must be a bool, got {type(mirror_positives).__name__}")
-    rng = _validate.random_state(random_state)
+    mirror_positives = _validate.boolean(mirror_positives, "mirror_positives")
     if n_feat * (n_neg + n_pos) > 200_000_000:
         raise ValueError("features_per_stage * (positives_per_stage + negatives_per_stage) must be "
                          "<= 2e8 (memory bound of about 2 GB)")
-
-    table = haar_features(window, feature_types)
-    n_feat = min(n_feat, len(table))
     if positive_groups is None:
         groups = np.zeros(pos.shape[0], np.int64)
     else:
         groups = _validate.vector(positive_groups, "positive_groups", pos.shape[0], dtype=np.int64)
-    keep = _not_flat(pos)
-    pos, groups = pos[keep], groups[keep]
-    if pos.shape[0] < 20:
-        raise ValueError("positives must contain at least 20 non-flat windows")
-    perm = rng.permutation(pos.shape[0])
-    n_val = max(10, int(round(validation_fraction * pos.shape[0])))
-    val_pos, train_pos = pos[perm[:n_val]], pos[perm[n_val:]]
-    val_groups = groups[perm[:n_val]]
-    if mirror_positives:
-        train_pos = np.concatenate([train_pos, train_pos[:, :, ::-1]])
-        val_pos = np.concatenate([val_pos, val_pos[:, :, ::-1]])
-        val_groups = np.concatenate([val_groups, val_groups])
     extra = None
     if extra_negatives is not None:
         extra = _validate.array(extra_negatives, "extra_negatives", ndim=3)
         if extra.dtype != np.uint8 or extra.shape[1:] != (wh, ww):
             raise ValueError(f"extra_negatives must be uint8 of shape (M, {wh}, {ww})")
-        extra = extra[_not_flat(extra)]
+    rng = _validate.random_state(rs)
+    ckpt = os.path.join(_checkpoint_dir(checkpoint_dir), CHECKPOINT_NAME) if checkpoint_dir is not None else None
 
-    miner = _Miner(images, window, rng)
-    stage_list, log = [], []
-    t_start = time.perf_counter()
-    ckpt = os.path.join(checkpoint_dir, CHECKPOINT_NAME) if checkpoint_dir else None
-    if ckpt and os.path.isfile(ckpt):
-        with open(ckpt, encoding="utf-8") as fh:
-            state = json.load(fh)
-        stage_list = [{"threshold": s["threshold"], "stumps": [tuple(x) for x in s["stumps"]]}
-                      for s in state["stages"]]
-        log = state["log"]
-        rng.bit_generator.state = state["rng"]
-        miner.passes = state["passes"]
-        t_start -= sum(r["seconds"] for r in log)
-        if progress:
-            print(f"resuming from {ckpt} after {len(stage_list)} stages", file=sys.stderr)
+    with progress_reporter(max_stages, "cascade stages", progress) as bar:
+        settings = {
+            "window": list(window),
+            "feature_types": [FeatureTable.TYPE_NAMES[c] for c in dict.fromkeys(table.types.tolist())],
+            "mirror_positives": mirror_positives, "min_hit_rate": min_hit_rate, "max_false_alarm": max_false_alarm,
+            "negatives_per_stage": n_neg, "positives_per_stage": n_pos, "validation_fraction": validation_fraction,
+            "features_per_stage": n_feat, "max_weak_per_stage": max_weak,
+            "random_state": int(rs) if rs is not None and not isinstance(rs, np.random.Generator) else None,
+            "positives": _digest(np.ascontiguousarray(pos)), "positive_groups": _digest(groups),
+            "negative_images": _digest(*images), "extra_negatives": None if extra is None else _digest(extra),
+        }
+        rng_start = rng.bit_generator.state
+        stage_list, log, resume = [], [], None
+        if ckpt and os.path.exists(ckpt):
+            resume = _read_checkpoint(ckpt, settings, len(table))
+            stage_list, log = resume[0], resume[1]
+            _set_state(rng, resume[3], ckpt, "rng_start")   # the same split as the first run
+            rng_start = resume[3]
 
-    cascade = _stages_to_cascade(window, table, stage_list) if stage_list else None
-    overall_fa = float(np.prod([r["false_alarm"] for r in log])) if log else 1.0
-    while len(stage_list) < max_stages and overall_fa > target_false_alarm:
-        if time_budget is not None and time.perf_counter() - t_start > time_budget:
-            if progress:
-                print("time budget exhausted", file=sys.stderr)
-            break
-        t0 = time.perf_counter()
-        si = len(stage_list)
-        if cascade is not None:
-            tp = train_pos[cascade.classify_windows(train_pos) == 1]
-            accepted = cascade.classify_windows(val_pos) == 1
-            vp, vg = val_pos[accepted], val_groups[accepted]
-        else:
-            tp, vp, vg = train_pos, val_pos, val_groups
-        if tp.shape[0] < 10 or vp.shape[0] < 10:
-            if progress:
-                print("too few positives left", file=sys.stderr)
-            break
-        tp = tp[rng.permutation(tp.shape[0])[:n_pos]]
-        negs, mined_rate = miner.mine(cascade, n_neg)
+        n_feat = min(n_feat, len(table))
+        keep = ~flat_mask(np.ascontiguousarray(pos))
+        pos, groups = pos[keep], groups[keep]
+        if pos.shape[0] < 20:
+            raise ValueError("positives must contain at least 20 non-flat windows")
+        perm = rng.permutation(pos.shape[0])
+        n_val = max(10, int(round(validation_fraction * pos.shape[0])))
+        val_pos, train_pos = pos[perm[:n_val]], pos[perm[n_val:]]
+        val_groups = groups[perm[:n_val]]
+        if mirror_positives:
+            train_pos = np.concatenate([train_pos, train_pos[:, :, ::-1]])
+            val_pos = np.concatenate([val_pos, val_pos[:, :, ::-1]])
+            val_groups = np.concatenate([val_groups, val_groups])
+        train_pos, val_pos = np.ascontiguousarray(train_pos), np.ascontiguousarray(val_pos)
         if extra is not None:
-            ex = extra if cascade is None else extra[cascade.classify_windows(extra) == 1]
-            if ex.shape[0]:
-                ex = ex[rng.permutation(ex.shape[0])[: max(1, n_neg // 4)]]
-                negs = np.concatenate([negs, ex])[: n_neg] if negs.shape[0] else ex
-        if negs.shape[0] < max(10, n_neg // 20):
-            if progress:
-                print(f"stage {si}: backgrounds exhausted ({negs.shape[0]} negatives found)", file=sys.stderr)
-            break
-        feat_idx = np.sort(rng.choice(len(table), size=n_feat, replace=False))
-        sub = table[feat_idx]
-        samples = np.concatenate([tp, negs])
-        labels = np.concatenate([np.ones(tp.shape[0], np.int8), np.zeros(negs.shape[0], np.int8)])
-        values = haar_feature_values(samples, sub, normalize=True)
-        sv, order = presort(values)
-        del values
-        booster = StumpBooster(sv, order, labels)
-        score = np.zeros(samples.shape[0])
-        val_score = np.zeros(vp.shape[0])
-        stumps = []
-        fa = 1.0
-        thr = 0.0
-        hit = 1.0
-        while len(stumps) < max_weak:
-            f, t, pol, alpha = booster.step()
-            a32 = float(np.float32(alpha))
-            h = booster.predict_stump(f, t, pol)
-            score += a32 * h
-            vvals = haar_feature_values(vp, sub[[f]], normalize=True)[:, 0]
-            below = vvals < np.float32(t)
-            val_score += a32 * (below if pol > 0 else ~below)
-            stumps.append((int(feat_idx[f]), t, pol, alpha))
-            thr = np.inf
-            for g in np.unique(vg):
-                srt = np.sort(val_score[vg == g])
-                k = int(np.floor((1.0 - min_hit_rate) * srt.size))
-                thr = min(thr, float(srt[k]) - 1e-4)
-            hit = float(np.mean(val_score >= thr))
-            fa = float(np.mean(score[labels == 0] >= thr))
-            if fa <= max_false_alarm:
+            extra = np.ascontiguousarray(extra[~flat_mask(np.ascontiguousarray(extra))])
+
+        miner = _Miner(images, window, rng)
+        t_start = time.perf_counter()
+        if resume is not None:
+            _set_state(rng, resume[2], ckpt, "rng")
+            miner.passes = resume[4]
+            t_start -= sum(r["seconds"] for r in log)
+            bar.write(f"resuming from {ckpt} after {len(stage_list)} stages")
+            bar.update(min(len(stage_list), max_stages), status="resumed")
+
+        cascade = _stages_to_cascade(window, table, stage_list, log) if stage_list else None
+        overall_fa = float(np.prod([r["false_alarm"] for r in log])) if log else 1.0
+        while len(stage_list) < max_stages and overall_fa > target_false_alarm:
+            if time_budget is not None and time.perf_counter() - t_start > time_budget:
+                bar.write("time budget exhausted")
                 break
-        del sv, order, booster
-        stage_list.append({"threshold": thr, "stumps": stumps})
-        cascade = _stages_to_cascade(window, table, stage_list)
-        overall_fa *= fa
-        rec = {"stage": si, "weak": len(stumps), "hit_rate": hit, "false_alarm": fa,
-               "cascade_false_alarm": overall_fa, "mined_acceptance": mined_rate,
-               "negatives": int(negs.shape[0]), "positives": int(tp.shape[0]),
-               "seconds": time.perf_counter() - t0}
-        log.append(rec)
-        if progress:
-            print(f"stage {si:2d}: {len(stumps):3d} stumps  hit {hit:.4f}  false alarm {fa:.4f}  "
-                  f"cascade FA {overall_fa:.2e}  bg acceptance before stage {mined_rate:.2e}  "
-                  f"{rec['seconds']:.1f} s", file=sys.stderr, flush=True)
-        if ckpt:
-            os.makedirs(checkpoint_dir, exist_ok=True)
-            state = {"stages": [{"threshold": s["threshold"], "stumps": [list(x) for x in s["stumps"]]}
-                                for s in stage_list],
-                     "log": log, "rng": rng.bit_generator.state, "passes": miner.passes}
-            tmp = ckpt + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(state, fh)
-            os.replace(tmp, ckpt)
+            t0 = time.perf_counter()
+            si = len(stage_list)
+            if cascade is not None:
+                tp = train_pos[cascade._classify(train_pos) == 1]
+                accepted = cascade._classify(val_pos) == 1
+                vp, vg = val_pos[accepted], val_groups[accepted]
+            else:
+                tp, vp, vg = train_pos, val_pos, val_groups
+            if tp.shape[0] < 10 or vp.shape[0] < 10:
+                bar.write("too few positives left")
+                break
+            tp = tp[rng.permutation(tp.shape[0])[:n_pos]]
+            with _phase(progress, bar, n_neg, f"stage {si}: negatives mined") as report:
+                negs, mined_rate = miner.mine(cascade, n_neg, report)
+            if extra is not None:
+                ex = extra if cascade is None else extra[cascade._classify(extra) == 1]
+                if ex.shape[0]:
+                    ex = ex[rng.permutation(ex.shape[0])[: max(1, n_neg // 4)]]
+                    negs = np.concatenate([negs, ex])[: n_neg] if negs.shape[0] else ex
+            if negs.shape[0] < max(10, n_neg // 20):
+                bar.write(f"stage {si}: backgrounds exhausted ({negs.shape[0]} negatives found)")
+                break
+            feat_idx = np.sort(rng.choice(len(table), size=n_feat, replace=False))
+            sub = table[feat_idx]
+            samples = np.concatenate([tp, negs])
+            labels = np.concatenate([np.ones(tp.shape[0], np.int8), np.zeros(negs.shape[0], np.int8)])
+            values = np.empty((samples.shape[0], n_feat), np.float32)
+            with _phase(progress, bar, samples.shape[0] * n_feat, f"stage {si}: feature values evaluated") as report:
+                for start in range(0, samples.shape[0], _EVAL_BLOCK):
+                    block = samples[start:start + _EVAL_BLOCK]
+                    feature_values(block, False, sub.rects, sub.weights, window, True,
+                                   values[start:start + block.shape[0]])
+                    report.update(block.shape[0] * n_feat)
+            sv, order = presort(values)
+            del values
+            booster = StumpBooster(sv, order, labels)
+            score = np.zeros(samples.shape[0])
+            val_score = np.zeros(vp.shape[0])
+            vvals = np.empty((vp.shape[0], 1), np.float32)
+            stumps = {"features": [], "thresholds": [], "polarities": [], "alphas": []}
+            fa, thr, hit = 1.0, 0.0, 1.0
+            with _phase(progress, bar, max_weak, f"stage {si}: weak classifiers") as report:
+                while len(stumps["features"]) < max_weak:
+                    f, t, pol, alpha = booster.step()
+                    a32 = float(np.float32(alpha))
+                    score += a32 * booster.predict_stump(f, t, pol)
+                    feature_values(vp, False, sub.rects[f:f + 1], sub.weights[f:f + 1], window, True, vvals)
+                    below = vvals[:, 0] < np.float32(t)
+                    val_score += a32 * (below if pol > 0 else ~below)
+                    for key, v in zip(stumps, (int(feat_idx[f]), t, pol, alpha)):
+                        stumps[key].append(v)
+                    thr = np.inf
+                    for g in np.unique(vg):
+                        srt = np.sort(val_score[vg == g])
+                        k = int(np.floor((1.0 - min_hit_rate) * srt.size))
+                        thr = min(thr, float(srt[k]) - 1e-4)
+                    hit = float(np.mean(val_score >= thr))
+                    fa = float(np.mean(score[labels == 0] >= thr))
+                    report.update(1)
+                    if fa <= max_false_alarm:
+                        break
+            del sv, order, booster
+            stage_list.append({"threshold": thr, **stumps})
+            overall_fa *= fa
+            log.append({"stage": si, "weak": len(stumps["features"]), "hit_rate": hit, "false_alarm": fa,
+                        "cascade_false_alarm": overall_fa, "mined_acceptance": mined_rate,
+                        "negatives": int(negs.shape[0]), "positives": int(tp.shape[0]),
+                        "seconds": time.perf_counter() - t0})
+            cascade = _stages_to_cascade(window, table, stage_list, log)
+            bar.write(f"stage {si:2d}: {len(stumps['features']):3d} stumps  hit {hit:.4f}  false alarm {fa:.4f}  "
+                      f"cascade FA {overall_fa:.2e}  bg acceptance before stage {mined_rate:.2e}  "
+                      f"{log[-1]['seconds']:.1f} s")
+            bar.update(1, status=f"cascade FA {overall_fa:.1e}")
+            if ckpt:
+                _write_checkpoint(ckpt, settings, stage_list, log, rng, rng_start, miner.passes)
     if not stage_list:
         raise ValueError("training produced no stage (too few positives or negatives)")
-    cascade = _stages_to_cascade(window, table, stage_list)
-    cascade.training_log = log
     return cascade

@@ -20,7 +20,13 @@ from ._ext import _cascade
 __all__ = ["presort", "StumpBooster", "AdaBoost"]
 
 _MAX_SAMPLES = 65535   # sample indices are stored as uint16 to halve memory traffic
-_SORT_CHUNK = 512
+#: Values handled per sort or stump-search call: bounded memory, and Ctrl-C is seen between calls.
+_CHUNK_VALUES = 1 << 22
+
+
+def _feature_chunks(n_features, n_samples):
+    step = max(1, _CHUNK_VALUES // max(n_samples, 1))
+    return [(start, min(start + step, n_features)) for start in range(0, n_features, step)]
 
 
 def presort(values):
@@ -53,11 +59,11 @@ def presort(values):
         raise ValueError("values must contain only finite values")
     sorted_values = np.empty((f, n), np.float32)
     order = np.empty((f, n), np.uint16)
-    for start in range(0, f, _SORT_CHUNK):
-        block = np.ascontiguousarray(x[:, start:start + _SORT_CHUNK].T)
+    for start, stop in _feature_chunks(f, n):
+        block = np.ascontiguousarray(x[:, start:stop].T)
         idx = np.argsort(block, axis=1, kind="stable")
-        order[start:start + block.shape[0]] = idx
-        sorted_values[start:start + block.shape[0]] = np.take_along_axis(block, idx, axis=1)
+        order[start:stop] = idx
+        sorted_values[start:stop] = np.take_along_axis(block, idx, axis=1)
     return sorted_values, order
 
 
@@ -89,10 +95,20 @@ class StumpBooster:
     """
 
     def __init__(self, sorted_values, order, labels):
-        self.sorted_values = np.ascontiguousarray(sorted_values, dtype=np.float32)
-        self.order = np.ascontiguousarray(order, dtype=np.uint16)
-        if self.sorted_values.ndim != 2 or self.sorted_values.shape != self.order.shape:
+        sv = _validate.array(sorted_values, "sorted_values", ndim=2)
+        order = _validate.array(order, "order", ndim=2, kinds="ui")
+        if sv.shape != order.shape:
             raise ValueError("sorted_values and order must be 2-D arrays of the same shape (from presort)")
+        if sv.shape[1] > _MAX_SAMPLES:
+            raise ValueError(f"sorted_values must have at most {_MAX_SAMPLES} columns (samples), got {sv.shape[1]}")
+        # the kernel indexes samples by `order`: every value must be a sample index
+        if order.min() < 0 or order.max() >= order.shape[1]:
+            raise ValueError(f"order must hold sample indices in [0, {order.shape[1] - 1}] (from presort)")
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.sorted_values = np.ascontiguousarray(sv, dtype=np.float32)
+        if not np.all(np.isfinite(self.sorted_values)):
+            raise ValueError("sorted_values must contain only finite values (in float32)")
+        self.order = np.ascontiguousarray(order, dtype=np.uint16)
         labels = np.asarray(labels)
         if labels.dtype == np.bool_:
             labels = labels.astype(np.int8)
@@ -109,7 +125,17 @@ class StumpBooster:
         self._result = np.zeros(4)
 
     def predict_stump(self, feature, threshold, polarity):
-        """0/1 output of a stump on the training samples."""
+        """0/1 output of a stump on the training samples.
+
+        ``feature`` indexes the rows of ``sorted_values``; ``polarity`` is +1
+        (face below the threshold) or -1.
+        """
+        feature = _validate.integer(feature, "feature", low=0, high=self.order.shape[0] - 1)
+        threshold = _validate.real(threshold, "threshold")
+        polarity = _validate.choice(polarity, "polarity", (1, -1))
+        return self._predict(feature, threshold, polarity)
+
+    def _predict(self, feature, threshold, polarity):
         pos = self.order[feature]
         below = np.zeros(self.labels.size, bool)
         k = np.searchsorted(self.sorted_values[feature], np.float32(threshold), side="left")
@@ -119,13 +145,22 @@ class StumpBooster:
     def step(self):
         """Run one boosting round; returns ``(feature, threshold, polarity, alpha)``."""
         self.weights /= self.weights.sum()
-        _cascade.best_stump(self.sorted_values, self.order, self.weights, self.labels, self._result)
-        feature = int(self._result[0])
-        threshold = float(np.float32(self._result[1]))
-        polarity = int(self._result[2])
-        err = float(np.clip(self._result[3], 1e-10, 1 - 1e-10))
+        # Feature blocks searched one kernel call at a time; a later block wins only
+        # with a strictly smaller error, exactly as the kernel's own loop decides.
+        best = None
+        for start, stop in _feature_chunks(*self.sorted_values.shape):
+            _cascade.best_stump(self.sorted_values[start:stop], self.order[start:stop], self.weights,
+                                self.labels, self._result)
+            if self._result[3] < 0:
+                raise MemoryError("StumpBooster.step: out of memory in the stump search")
+            if best is None or self._result[3] < best[3]:
+                best = (start + int(self._result[0]), self._result[1], self._result[2], self._result[3])
+        feature = best[0]
+        threshold = float(np.float32(best[1]))
+        polarity = int(best[2])
+        err = float(np.clip(best[3], 1e-10, 1 - 1e-10))
         beta = err / (1.0 - err)
-        correct = self.predict_stump(feature, threshold, polarity) == self.labels
+        correct = self._predict(feature, threshold, polarity) == self.labels
         self.weights[correct] *= beta
         alpha = float(np.log(1.0 / beta))
         stump = (feature, threshold, polarity, alpha)
@@ -143,9 +178,12 @@ class AdaBoost:
 
     Attributes
     ----------
-    stumps_ : list of (feature, threshold, polarity, alpha)
-    threshold_ : float
+    stumps_ : list of (feature, threshold, polarity, alpha) or None
+        None until :meth:`fit`.
+    threshold_ : float or None
         Decision threshold, ``0.5 * sum(alpha)`` as in the paper.
+    n_features_in_ : int or None
+        Number of feature columns seen by :meth:`fit`.
 
     Examples
     --------
@@ -158,9 +196,12 @@ class AdaBoost:
 
     def __init__(self, n_estimators=50):
         self.n_estimators = _validate.integer(n_estimators, "n_estimators", low=1, high=100_000)
+        self.stumps_ = None
+        self.threshold_ = None
+        self.n_features_in_ = None
 
     def fit(self, X, y):
-        """Fit on ``X`` (n_samples, n_features) and 0/1 labels ``y``."""
+        """Fit on ``X`` (n_samples, n_features), finite, and 0/1 labels ``y``; returns ``self``."""
         sv, order = presort(X)
         booster = StumpBooster(sv, order, y)
         for _ in range(self.n_estimators):
@@ -172,12 +213,9 @@ class AdaBoost:
 
     def decision_function(self, X):
         """``sum_t alpha_t h_t(x) - threshold`` per sample."""
-        if not hasattr(self, "stumps_"):
+        if self.stumps_ is None:
             raise ValueError("this AdaBoost instance is not fitted yet; call fit first")
-        x = _validate.array(X, "X", ndim=2)
-        if x.shape[1] != self.n_features_in_:
-            raise ValueError(f"X must have {self.n_features_in_} columns, got {x.shape[1]}")
-        x = x.astype(np.float32)
+        x = _validate.feature_matrix(X, "X", n_features=self.n_features_in_).astype(np.float32)
         score = np.zeros(x.shape[0])
         for f, thr, pol, alpha in self.stumps_:
             below = x[:, f] < np.float32(thr)

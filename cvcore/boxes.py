@@ -71,7 +71,7 @@ def iou(boxes_a, boxes_b):
 def _nms_inputs(boxes, scores, iou_threshold, score_threshold, max_output):
     b = _validate.boxes(boxes, "boxes")
     s = _validate.box_scores(scores, b.shape[0], "scores")
-    thr = _validate.non_negative(iou_threshold, "iou_threshold")
+    thr = _validate.real(iou_threshold, "iou_threshold", low=0.0, high=1.0)
     sthr = None if score_threshold is None else _validate.real(score_threshold, "score_threshold")
     limit = _validate.optional_count(max_output, "max_output")
     return b, s, thr, sthr, limit
@@ -147,7 +147,8 @@ def nms(boxes, scores, iou_threshold=0.5, score_threshold=None, max_output=None)
     scores : (N,) array_like
         One finite score per box.
     iou_threshold : float, default 0.5
-        Boxes overlapping a kept box by more than this are suppressed (>= 0).
+        Boxes overlapping a kept box by more than this are suppressed, in
+        ``[0, 1]`` (an overlap never exceeds 1, so larger values are refused).
         The overlap is OpenCV's (see the module notes).
     score_threshold : float, optional
         Only boxes with ``score > score_threshold`` are considered (strictly
@@ -241,8 +242,8 @@ def soft_nms(boxes, scores, sigma=0.5, iou_threshold=0.3, score_threshold=0.001,
     sigma : float, default 0.5
         Gaussian width (> 0); unused by the linear method.
     iou_threshold : float, default 0.3
-        Overlap above which the linear method decays scores; unused by the
-        Gaussian method.
+        Overlap above which the linear method decays scores, in ``[0, 1]``;
+        unused by the Gaussian method.
     score_threshold : float, default 0.001
         Boxes whose (decayed) score falls below this are discarded.
     method : {"gaussian", "linear"}
@@ -267,7 +268,7 @@ def soft_nms(boxes, scores, sigma=0.5, iou_threshold=0.3, score_threshold=0.001,
     b = _validate.boxes(boxes, "boxes")
     s = _validate.box_scores(scores, b.shape[0], "scores").copy()
     sig = _validate.positive(sigma, "sigma")
-    thr = _validate.non_negative(iou_threshold, "iou_threshold")
+    thr = _validate.real(iou_threshold, "iou_threshold", low=0.0, high=1.0)
     sthr = _validate.real(score_threshold, "score_threshold")
     meth = _validate.choice(method, "method", ("gaussian", "linear"))
     limit = _validate.optional_count(max_output, "max_output")
@@ -307,33 +308,35 @@ def group_rectangles(boxes, min_neighbors, eps=0.2, scores=None):
     eps : float, default 0.2
         Relative similarity tolerance (>= 0).
     scores : (N,) array_like, optional
-        A confidence per rectangle. When given, the mean score of each
-        returned group is returned as a third value.
+        A confidence per rectangle (1 for every rectangle when not given).
 
     Returns
     -------
-    grouped : (K, 4) ndarray of int64
-        Averaged rectangles in OpenCV's order.
+    grouped : (K, 4) ndarray of int32
+        Averaged rectangles in OpenCV's order (cvcore's box dtype).
     weights : (K,) ndarray of int64
         Number of rectangles in each group.
     group_scores : (K,) ndarray of float64
-        Only with ``scores``: mean score of each group's members.
+        Mean score of each group's members (all 1.0 without ``scores``).
+
+    The result is always these three arrays, whatever the arguments.
 
     Examples
     --------
     >>> from cvcore.boxes import group_rectangles
     >>> rects = [[10, 10, 20, 20], [11, 10, 20, 21], [10, 11, 21, 20], [80, 80, 5, 5]]
     >>> group_rectangles(rects, min_neighbors=1)
-    (array([[10, 10, 20, 20]]), array([3]))
+    (array([[10, 10, 20, 20]], dtype=int32), array([3]), array([1.]))
+    >>> group_rectangles(rects, min_neighbors=1, scores=[0.9, 0.6, 0.3, 0.1])[2]
+    array([0.6])
     """
     r = _validate.int_boxes(boxes, "boxes")
     threshold = _validate.integer(min_neighbors, "min_neighbors")
     e = _validate.non_negative(eps, "eps")
-    sc = None if scores is None else _validate.box_scores(scores, r.shape[0], "scores")
     n = r.shape[0]
+    sc = np.ones(n) if scores is None else _validate.box_scores(scores, n, "scores")
     if threshold <= 0 or n == 0:
-        result = (r.copy(), np.ones(n, dtype=np.int64))
-        return result + (sc.copy(),) if sc is not None else result
+        return r.astype(np.int32), np.ones(n, dtype=np.int64), sc.copy()
     labels = np.empty(n, dtype=np.intp)
     by_x = np.argsort(r[:, 0], kind="stable").astype(np.intp)
     ncls = _nms.similar_components(r, by_x, e, labels)
@@ -346,8 +349,5 @@ def group_rectangles(boxes, min_neighbors, eps=0.2, scores=None):
     keep = np.empty(ncls, dtype=np.uint8)
     _nms.nested_filter(np.ascontiguousarray(avg), counts, threshold, e, keep)
     sel = keep.astype(bool)
-    result = (avg[sel], counts[sel])
-    if sc is not None:
-        means = np.bincount(labels, weights=sc, minlength=ncls) / counts
-        result = result + (means[sel],)
-    return result
+    means = np.bincount(labels, weights=sc, minlength=ncls) / counts
+    return avg[sel].astype(np.int32), counts[sel], means[sel]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
-from ._ext import _haar
+from ._haar_core import feature_rects, feature_values, read_only
 
 __all__ = ["FEATURE_TYPES", "FeatureTable", "haar_features", "haar_feature_values"]
 
@@ -27,24 +27,40 @@ FEATURE_TYPES = {
     "four": "type-4",
 }
 _TYPE_CODES = {name: i for i, name in enumerate(FEATURE_TYPES)}
-
-#: Largest number of window rows handled by one kernel call (bounded memory).
-_CHUNK_WINDOWS = 256
+#: Largest output :func:`haar_feature_values` allocates (float32 values).
+MAX_OUTPUT_VALUES = 1 << 30
 
 
 class FeatureTable:
-    """A table of Haar-like features for one window size.
+    """A validated, read-only table of Haar-like features for one window size.
+
+    Parameters
+    ----------
+    window : (int, int)
+        ``(width, height)`` of the detection window, each in ``[1, 256]``.
+    rects : (N, 3, 4) array_like of int
+        Up to three rectangles ``(x, y, w, h)`` per feature, relative to the
+        window. Every rectangle with a non-zero weight must lie inside the
+        window (``x, y >= 0``, ``w, h >= 1``, ``x + w <= width``,
+        ``y + h <= height``); the first two must have non-zero weights.
+    weights : (N, 3) array_like of float
+        Finite weight of each rectangle (0 marks an unused third rectangle).
+    types : (N,) array_like of int
+        Index into ``FeatureTable.TYPE_NAMES`` (0 to 4).
 
     Attributes
     ----------
     window : tuple of int
-        ``(width, height)`` of the detection window.
-    rects : (N, 3, 4) int32 ndarray
-        Rectangles ``(x, y, w, h)`` relative to the window; unused ones are zeros.
-    weights : (N, 3) float32 ndarray
-        Weight of each rectangle (0 for unused rectangles).
-    types : (N,) int8 ndarray
-        Index into ``FeatureTable.TYPE_NAMES``.
+    rects : (N, 3, 4) int32 ndarray, read-only
+        Unused rectangles are zeros.
+    weights : (N, 3) float32 ndarray, read-only
+    types : (N,) int8 ndarray, read-only
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a rectangle outside the window, non-finite weights, unknown types
+        or mismatched lengths; nothing invalid ever reaches the kernel.
 
     Examples
     --------
@@ -53,40 +69,72 @@ class FeatureTable:
     162336
     >>> table[:2].rects.shape
     (2, 3, 4)
+    >>> FeatureTable((4, 4), [[[0, 0, 2, 4], [2, 0, 2, 4], [0, 0, 0, 0]]], [[-1, 1, 0]], [0]).window
+    (4, 4)
+    >>> FeatureTable((4, 4), [[[30, 0, 2, 4], [2, 0, 2, 4], [0, 0, 0, 0]]], [[-1, 1, 0]], [0])
+    Traceback (most recent call last):
+        ...
+    ValueError: rects: feature 0 rectangle 0 [30, 0, 2, 4] lies outside the 4x4 window
     """
 
     TYPE_NAMES = tuple(FEATURE_TYPES)
+    __slots__ = ("_window", "_rects", "_weights", "_types")
 
     def __init__(self, window, rects, weights, types):
-        self.window = (int(window[0]), int(window[1]))
-        self.rects = np.ascontiguousarray(rects, dtype=np.int32).reshape(-1, 3, 4)
-        self.weights = np.ascontiguousarray(weights, dtype=np.float32).reshape(-1, 3)
-        self.types = np.ascontiguousarray(types, dtype=np.int8).reshape(-1)
-        n = self.rects.shape[0]
-        if self.weights.shape[0] != n or self.types.shape[0] != n:
-            raise ValueError("rects, weights and types must describe the same number of features")
+        self._window = _validate.window_size(window, "window", low=1, high=256)
+        self._rects, self._weights, _ = feature_rects(rects, weights, None, self._window,
+                                                      names=("rects", "weights", "types"))
+        n = self._rects.shape[0]
+        t = _validate.array(types, "types", ndim=(0, 1), kinds="ui", allow_empty=True).reshape(-1)
+        if t.shape[0] != n:
+            raise ValueError(f"types must have one value per feature ({n}), got {t.shape[0]}")
+        if n and (t.min() < 0 or t.max() >= len(self.TYPE_NAMES)):
+            raise ValueError(f"types must lie in [0, {len(self.TYPE_NAMES) - 1}] (indices into TYPE_NAMES)")
+        self._types = read_only(np.array(t, dtype=np.int8))
+
+    @classmethod
+    def _trusted(cls, window, rects, weights, types):
+        """A table from arrays that are already valid (subsets of a validated table)."""
+        self = cls.__new__(cls)
+        self._window = window
+        self._rects, self._weights, self._types = (read_only(np.ascontiguousarray(a))
+                                                   for a in (rects, weights, types))
+        return self
+
+    window = property(lambda self: self._window, doc="``(width, height)`` of the window.")
+    rects = property(lambda self: self._rects, doc="(N, 3, 4) int32 rectangles (read-only).")
+    weights = property(lambda self: self._weights, doc="(N, 3) float32 weights (read-only).")
+    types = property(lambda self: self._types, doc="(N,) int8 type codes (read-only).")
 
     def __len__(self):
-        return self.rects.shape[0]
+        return self._rects.shape[0]
 
     def __getitem__(self, index):
         if isinstance(index, (int, np.integer)):
             index = [index]
-        return FeatureTable(self.window, self.rects[index], self.weights[index], self.types[index])
+        try:
+            rects = self._rects[index]
+        except IndexError as exc:
+            raise IndexError(f"feature index out of range for a table of {len(self)} features ({exc})") from None
+        if rects.ndim != 3:
+            raise IndexError("index must select features (an int, slice, integer array or boolean mask)")
+        return FeatureTable._trusted(self._window, rects, self._weights[index], self._types[index])
 
     def __repr__(self):
-        return f"FeatureTable(window={self.window}, n_features={len(self)})"
+        return f"FeatureTable(window={self._window}, n_features={len(self)})"
+
+    def __reduce__(self):
+        return (FeatureTable, (self._window, self._rects, self._weights, self._types))
 
     def type_names(self):
-        """Type name of each feature (``"two_horizontal"``, ...), as an object array."""
-        return np.array(self.TYPE_NAMES, dtype=object)[self.types]
+        """Type name of each feature (``"two_horizontal"``, ...), as an object array.
 
-    def offsets(self, stride):
-        """(N, 12) int32 corner offsets into a flattened integral of row ``stride``."""
-        x, y, w, h = (self.rects[..., k].astype(np.int64) for k in range(4))
-        o = np.stack([x + y * stride, x + w + y * stride, x + (y + h) * stride,
-                      x + w + (y + h) * stride], axis=-1)
-        return np.ascontiguousarray(o.reshape(-1, 12), dtype=np.int32)
+        Examples
+        --------
+        >>> haar_features((2, 2), types=["four"]).type_names().tolist()
+        ['four']
+        """
+        return np.array(self.TYPE_NAMES, dtype=object)[self._types]
 
 
 def _enumerate(kind, width, height):
@@ -162,35 +210,8 @@ def haar_features(window=(24, 24), types=tuple(FEATURE_TYPES)):
         rects.append(r)
         weights.append(wt)
         codes.append(np.full(n, _TYPE_CODES[kind], np.int8))
-    return FeatureTable((width, height), np.concatenate(rects), np.concatenate(weights),
-                        np.concatenate(codes))
-
-
-def _norm_offsets(width, height):
-    """Corner offsets of OpenCV's normalisation rectangle (window shrunk by 1 px)."""
-    stride = width + 1
-    x, y, w, h = 1, 1, width - 2, height - 2
-    return np.array([x + y * stride, x + w + y * stride, x + (y + h) * stride,
-                     x + w + (y + h) * stride], np.int32), float(w * h)
-
-
-def window_integrals(windows):
-    """Flattened sum and squared-sum integral tables of a ``(n, H, W)`` window stack."""
-    n, h, w = windows.shape
-    sums = np.empty((n, (h + 1) * (w + 1)), np.float64)
-    sqsums = np.empty_like(sums)
-    _haar.window_integrals(np.ascontiguousarray(windows, dtype=np.float64), sums, sqsums)
-    return sums, sqsums
-
-
-def norm_factors(sums, sqsums, window):
-    """OpenCV's per-window variance normalisation factor ``1 / sqrt(A*sqsum - sum^2)``."""
-    nofs, area = _norm_offsets(*window)
-    if window[0] < 3 or window[1] < 3:
-        return np.ones(sums.shape[0])
-    out = np.empty(sums.shape[0], np.float64)
-    _haar.norm_factors(sums, sqsums, nofs, area, out)
-    return out
+    return FeatureTable._trusted((width, height), np.concatenate(rects), np.concatenate(weights),
+                                 np.concatenate(codes))
 
 
 def haar_feature_values(images_or_integrals, features, *, normalize=False, out=None):
@@ -206,19 +227,23 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
     features : FeatureTable
         From :func:`haar_features` (or a subset of it).
     normalize : bool
-        Multiply each window's values by OpenCV's variance normalisation factor
+        (Needs windows of at least 3x3 pixels to have an effect.) Multiply each window's values by OpenCV's variance normalisation factor
         ``1 / sqrt(A * sum(x^2) - sum(x)^2)`` computed over the window shrunk by
         one pixel on every side (``A`` its area); this is ``1 / (A * sigma)``,
         the paper's variance normalisation in OpenCV's units, so thresholds
         transfer to OpenCV-format cascades. Needs images, not integrals.
     out : (N, n_features) float32 ndarray, optional
-        Preallocated output.
+        Preallocated output (without it, at most ``MAX_OUTPUT_VALUES``, 2**30
+        values, are allocated).
 
     Returns
     -------
     (N, n_features) float32 ndarray
-        Feature values, computed in float64 and rounded once. Windows are
-        processed in chunks of 256, so memory beyond the output stays bounded.
+        Feature values, computed in float64 and rounded once, from summed-area
+        tables: exact int64 tables for uint8, uint16 and int16 windows, float64
+        tables (one per window) otherwise, so each window's values depend on
+        that window only. Windows are processed in chunks of 256, so memory
+        beyond the output stays bounded (and Ctrl-C is seen between chunks).
 
     Examples
     --------
@@ -230,6 +255,7 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
     """
     if not isinstance(features, FeatureTable):
         raise TypeError(f"features must be a FeatureTable from haar_features, got {type(features).__name__}")
+    normalize = _validate.boolean(normalize, "normalize")
     arr = _validate.array(images_or_integrals, "images_or_integrals", ndim=(2, 3), allow_bool=True)
     if arr.ndim == 2:
         arr = arr[None]
@@ -246,21 +272,13 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise ValueError("images_or_integrals must contain only finite values")
     n, n_feat = arr.shape[0], len(features)
+    if out is None and n * n_feat > MAX_OUTPUT_VALUES:
+        raise ValueError(f"{n} windows x {n_feat} features exceed {MAX_OUTPUT_VALUES} output values "
+                         "(4 GiB of float32); evaluate fewer windows or features at a time")
     if out is None:
         out = np.empty((n, n_feat), np.float32)
     elif (not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != (n, n_feat)
           or not out.flags.c_contiguous or not out.flags.writeable):
         raise ValueError(f"out must be a writeable C-contiguous float32 array of shape {(n, n_feat)}")
-    if n_feat == 0:
-        return out
-    offsets = features.offsets(width + 1)
-    for start in range(0, n, _CHUNK_WINDOWS):
-        chunk = arr[start:start + _CHUNK_WINDOWS]
-        if is_integral:
-            sums = np.ascontiguousarray(chunk, dtype=np.float64).reshape(chunk.shape[0], -1)
-            scale = np.ones(chunk.shape[0])
-        else:
-            sums, sqsums = window_integrals(chunk)
-            scale = norm_factors(sums, sqsums, features.window) if normalize else np.ones(chunk.shape[0])
-        _haar.feature_values(sums, offsets, features.weights, scale, out, start)
+    feature_values(arr, is_integral, features.rects, features.weights, features.window, normalize, out)
     return out

@@ -90,3 +90,42 @@ def test_errors():
         presort([[np.nan]])
     with pytest.raises(ValueError, match="not fitted"):
         AdaBoost().predict(np.zeros((1, 1)))
+
+
+def test_booster_refuses_what_the_kernel_cannot_index():
+    """Issue 9: StumpBooster handed `order` straight to the kernel (indices past the samples read garbage)."""
+    sv, order = presort(np.arange(8.0).reshape(4, 2))
+    bad = order.copy()
+    bad[0, 0] = 60000
+    with pytest.raises(ValueError, match="order"):
+        StumpBooster(sv, bad, [1, 1, 0, 0])
+    with pytest.raises(ValueError, match="order"):
+        StumpBooster(sv, order.astype(np.int64) - 1, [1, 1, 0, 0])
+    with pytest.raises(ValueError, match="sorted_values"):
+        StumpBooster(np.zeros((0, 4), np.float32), np.zeros((0, 4), np.uint16), [1, 1, 0, 0])
+    with pytest.raises(ValueError, match="finite"):
+        StumpBooster(np.full_like(sv, np.nan), order, [1, 1, 0, 0])
+    booster = StumpBooster(sv, order, [1, 1, 0, 0])
+    with pytest.raises(ValueError, match="feature"):
+        booster.predict_stump(5, 0.0, 1)
+    with pytest.raises(ValueError, match="polarity"):
+        booster.predict_stump(0, 0.0, 0)
+
+
+def test_chunked_stump_search_equals_one_kernel_call(monkeypatch):
+    """The search runs over feature blocks (Ctrl-C between them); the result is the one-call result."""
+    import cvcore.boosting as boosting
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 40))
+    y = (X[:, 7] + 0.3 * rng.normal(size=300) > 0).astype(int)
+    whole = AdaBoost(n_estimators=6).fit(X, y).stumps_
+    monkeypatch.setattr(boosting, "_CHUNK_VALUES", 300 * 3)        # blocks of 3 features
+    assert AdaBoost(n_estimators=6).fit(X, y).stumps_ == whole
+
+
+def test_adaboost_attributes_are_declared():
+    clf = AdaBoost(3)
+    assert clf.stumps_ is None and clf.threshold_ is None and clf.n_features_in_ is None
+    with pytest.raises(ValueError, match="finite"):
+        clf.fit([[0.0], [1.0]], [0, 1]).decision_function([[np.nan]])

@@ -180,8 +180,9 @@ def test_group_rectangles_identical_to_opencv(seed):
         mn = int(rng.integers(-1, 6))
         eps = float(rng.choice([0.0, 0.1, 0.2, 0.5, 1.0]))
         cv_rects, cv_weights = cv2.groupRectangles(rects.astype(np.int32).tolist(), mn, eps)
-        got, weights = group_rectangles(rects, mn, eps)
-        assert got.dtype == np.int64 and weights.dtype == np.int64
+        got, weights, scores = group_rectangles(rects, mn, eps)
+        assert got.dtype == np.int32 and weights.dtype == np.int64
+        assert_array_equal(scores, np.ones(len(got)))
         assert_array_equal(got, np.asarray(cv_rects, np.int64).reshape(-1, 4))
         assert_array_equal(weights, np.asarray(cv_weights, np.int64).ravel())
 
@@ -206,8 +207,31 @@ def test_group_rectangles_input_checks():
         group_rectangles([[0, 0, 1, 1]], 1, eps=-1)
     with pytest.raises(ValueError, match="within"):
         group_rectangles([[0, 0, 2**40, 1]], 1)
-    got, w = group_rectangles(np.zeros((0, 4)), 2)
-    assert got.shape == (0, 4) and w.shape == (0,)
+    got, w, s = group_rectangles(np.zeros((0, 4)), 2)
+    assert got.shape == (0, 4) and w.shape == (0,) and s.shape == (0,)
+
+
+@pytest.mark.parametrize("args", [(3, None), (0, None), (-1, None), (1, [0.5, 0.7]), (0, [0.5, 0.7])])
+def test_group_rectangles_result_has_one_shape(args):
+    """Issue 9: three arrays (int32 boxes, int64 counts, float64 scores) whatever the arguments."""
+    mn, scores = args
+    out = group_rectangles([[0, 0, 10, 10], [1, 0, 10, 10]], mn, scores=scores)
+    assert len(out) == 3
+    assert [a.dtype for a in out] == [np.int32, np.int64, np.float64]
+    assert out[0].shape == (len(out[1]), 4) and out[2].shape == out[1].shape
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: nms([[0, 0, 1, 1]], [0.5], iou_threshold=2), "iou_threshold"),
+    (lambda: nms([[0, 0, 1, 1]], [0.5], score_threshold=np.nan), "score_threshold"),
+    (lambda: batched_nms([[0, 0, 1, 1]], [0.5], [0], iou_threshold=1.5), "iou_threshold"),
+    (lambda: soft_nms([[0, 0, 1, 1]], [0.5], iou_threshold=2, method="linear"), "iou_threshold"),
+    (lambda: soft_nms([[0, 0, 1, 1]], [0.5], score_threshold=np.inf), "score_threshold"),
+])
+def test_nonsense_thresholds_name_the_argument(call, name):
+    """Issue 9: nms(iou_threshold=2) used to be accepted silently."""
+    with pytest.raises(ValueError, match=name):
+        call()
 
 
 @pytest.mark.parametrize(

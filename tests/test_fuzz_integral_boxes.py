@@ -256,9 +256,10 @@ def test_fuzz_group_rectangles(data):
     mn = data.draw(st.one_of(st.integers(-2, 4), st.just(1.5), st.just(True)))
     eps = data.draw(st.one_of(st.floats(-0.5, 2), st.just(0.2), st.just(np.nan)))
     try:
-        got, weights = group_rectangles(boxes, mn, eps)
+        got, weights, scores = group_rectangles(boxes, mn, eps)
     except OK:
         return
+    assert got.dtype == np.int32 and scores.shape == weights.shape
     r = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).astype(np.int32)
     ref_r, ref_w = cv2.groupRectangles(r.tolist(), int(mn), float(eps))
     np.testing.assert_array_equal(got, np.asarray(ref_r, dtype=np.int64).reshape(-1, 4))
@@ -269,4 +270,4 @@ def test_fuzz_group_rectangles(data):
 def test_readonly_noncontiguous_image(fn):
     a = np.arange(60, dtype=np.uint16).reshape(6, 10)[:, ::2]
     a.flags.writeable = False
-    fn(a)
+    np.testing.assert_array_equal(fn(a), fn(np.ascontiguousarray(a)))

@@ -104,3 +104,91 @@ def test_errors_are_clear():
         haar_features(24)
     with pytest.raises(ValueError, match="out must be"):
         haar_feature_values(np.zeros((2, 6, 6)), table, out=np.empty((1, 1), np.float32))
+
+
+# ---------------------------------------------------------------- issue 9: nothing reaches the kernel unchecked
+
+def _two_rect(x_offset):
+    rects = np.zeros((1, 3, 4), np.int64)
+    rects[0, 0] = [x_offset, 0, 2, 4]
+    rects[0, 1] = [2, 0, 2, 4]
+    return rects
+
+
+@pytest.mark.parametrize("offset", [2_000_000_000, 30, -1])
+def test_feature_table_rejects_rectangles_outside_the_window(offset):
+    """Issue 9 regression: an offset of 2e9 crashed the interpreter, 30 read garbage."""
+    with pytest.raises(ValueError, match="rects"):
+        table = FeatureTable((4, 4), _two_rect(offset), [[-1, 1, 0]], [0])
+        haar_feature_values(np.zeros((1, 4, 4), np.uint8), table)
+
+
+def test_feature_table_checks_weights_types_and_lengths():
+    good = _two_rect(0)
+    assert len(FeatureTable((4, 4), good, [[-1, 1, 0]], [0])) == 1
+    with pytest.raises(ValueError, match="weights"):
+        FeatureTable((4, 4), good, [[np.nan, 1, 0]], [0])
+    with pytest.raises(ValueError, match="weights"):
+        FeatureTable((4, 4), good, [[0, 1, 0]], [0])        # the kernel always reads rectangles 0 and 1
+    with pytest.raises(ValueError, match="types"):
+        FeatureTable((4, 4), good, [[-1, 1, 0]], [7])
+    with pytest.raises(ValueError, match="types"):
+        FeatureTable((4, 4), good, [[-1, 1, 0]], [0, 1])
+    with pytest.raises(ValueError, match="rects"):
+        FeatureTable((4, 4), good[:, :2], [[-1, 1, 0]], [0])
+    with pytest.raises(ValueError, match="rects"):
+        FeatureTable((4, 4), good.astype(float) + 0.5, [[-1, 1, 0]], [0])
+    with pytest.raises(TypeError, match="window"):
+        FeatureTable("24x24", good, [[-1, 1, 0]], [0])
+    with pytest.raises(ValueError, match="weights"):
+        FeatureTable((4, 4), good, [[-1, 1e39, 0]], [0])     # overflows float32
+
+
+def test_feature_table_cannot_be_corrupted_after_validation():
+    table = haar_features((6, 6), types=["two_horizontal"])
+    with pytest.raises(ValueError, match="read-only"):
+        table.rects[0, 0, 0] = 2_000_000_000
+    with pytest.raises(AttributeError):
+        table.rects = np.zeros((len(table), 3, 4), np.int32)
+    with pytest.raises(AttributeError):
+        table.anything = 1
+
+
+def test_unused_third_rectangle_is_ignored_and_stored_as_zeros():
+    rects = _two_rect(0)
+    rects[0, 2] = [99, 99, 5, 5]                      # weight 0: unused
+    table = FeatureTable((4, 4), rects, [[-1, 1, 0]], [0])
+    assert table.rects[0, 2].tolist() == [0, 0, 0, 0]
+    window = np.tile(np.arange(4), (4, 1))
+    assert haar_feature_values(window, table)[0, 0] == 4 * (2 + 3) - 4 * (0 + 1)
+
+
+def test_output_size_is_bounded():
+    table = haar_features((24, 24))
+    windows = np.broadcast_to(np.zeros((1, 24, 24), np.uint8), (10_000, 24, 24))
+    with pytest.raises(ValueError, match="output values"):
+        haar_feature_values(windows, table)
+
+
+def test_normalize_must_be_a_bool():
+    with pytest.raises(TypeError, match="normalize"):
+        haar_feature_values(np.zeros((1, 6, 6)), haar_features((6, 6)), normalize="no")
+
+
+def test_feature_table_pickles():
+    import pickle
+
+    table = haar_features((6, 6))[::7]
+    again = pickle.loads(pickle.dumps(table))
+    assert_array_equal(again.rects, table.rects)
+    assert again.window == table.window
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.float64, np.int32])
+def test_a_window_never_depends_on_its_neighbours(dtype):
+    """Found by fuzzing: one huge window must not change the values of the others."""
+    table = haar_features((6, 5))
+    windows = np.random.default_rng(0).integers(0, 256, (4, 5, 6)).astype(dtype)
+    alone = haar_feature_values(windows[1:], table, normalize=True)
+    windows[0] = np.iinfo(dtype).max if dtype != np.float64 else 1e300
+    assert_array_equal(haar_feature_values(windows, table, normalize=True)[1:], alone)

@@ -1,6 +1,8 @@
-# Attentional-cascade kernels: OpenCV-compatible Haar cascade evaluation over all
+# Attentional-cascade kernels: OpenCV-compatible Haar cascade evaluation over the
 # windows of one image scale (early rejection), per-window classification, and
-# the weighted decision-stump search over pre-sorted feature values.
+# the weighted decision-stump search over pre-sorted feature values. Integral
+# tables (cvcore._ext._integral) and normalisation factors (_haar.norm_factors)
+# come from the caller.
 #
 # Cascade layout (arrays built by cvcore.cascade, never validated here):
 #   rects (nf, 12) int32   three (x, y, w, h) rectangles per feature
@@ -11,8 +13,7 @@
 #   tree_node0/tree_leaf0 (nt,) int32   first node / leaf of each tree
 #   leaves (nl,) f32
 #   stage_tree0/stage_ntrees (ns,) int32, stage_thr (ns,) f32
-from libc.math cimport sqrt
-from libc.stdint cimport int32_t, uint32_t, uint8_t, uint16_t, int8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, int8_t
 from libc.stdlib cimport malloc, free
 
 
@@ -34,64 +35,6 @@ cdef struct Model:
     Py_ssize_t nstages
     int win_w
     int win_h
-
-
-cdef inline void _integrals(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t istride,
-                            uint32_t* s, uint32_t* sq, uint32_t* t) noexcept nogil:
-    """Sum, squared-sum (wrapping uint32, as OpenCV's CV_32S) and optional tilted tables."""
-    cdef Py_ssize_t r, c, st = w + 1
-    cdef uint32_t row, row2, v
-    for c in range(st):
-        s[c] = 0
-        sq[c] = 0
-    for r in range(h):
-        s[(r + 1) * st] = 0
-        sq[(r + 1) * st] = 0
-        row = 0
-        row2 = 0
-        for c in range(w):
-            v = img[r * istride + c]
-            row += v
-            row2 += v * v
-            s[(r + 1) * st + c + 1] = s[r * st + c + 1] + row
-            sq[(r + 1) * st + c + 1] = sq[r * st + c + 1] + row2
-    if t != NULL:
-        _tilted(img, h, w, istride, t)
-
-
-cdef void _tilted(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t istride,
-                  uint32_t* t) noexcept nogil:
-    """OpenCV's rotated (45 degree) summed-area table, (h+1) x (w+1).
-
-    ``T[Y][X]`` sums the pixels (x, y) with y < Y and |x - (X-1)| <= Y-1-y, by
-    the recurrence T[Y][X] = T[Y-1][X-1] + T[Y-1][X+1] - T[Y-2][X]
-    + I[Y-1][X-1] + I[Y-2][X-1], on a table padded by h+2 columns on both sides
-    (triangles whose apex lies outside the image still cover image pixels).
-    """
-    cdef Py_ssize_t pad = h + 2, pw = w + 1 + 2 * pad, r, c, x
-    cdef uint32_t* tt = <uint32_t*>malloc((h + 1) * pw * sizeof(uint32_t))
-    cdef uint32_t v
-    if tt == NULL:
-        return
-    for c in range(pw):
-        tt[c] = 0
-    for r in range(1, h + 1):
-        tt[r * pw] = 0
-        tt[r * pw + pw - 1] = 0
-        for c in range(1, pw - 1):
-            x = c - pad - 1             # image column of the apex
-            v = tt[(r - 1) * pw + c - 1] + tt[(r - 1) * pw + c + 1]
-            if r >= 2:
-                v -= tt[(r - 2) * pw + c]
-            if 0 <= x < w:
-                v += img[(r - 1) * istride + x]
-                if r >= 2:
-                    v += img[(r - 2) * istride + x]
-            tt[r * pw + c] = v
-    for r in range(h + 1):
-        for c in range(w + 1):
-            t[r * (w + 1) + c] = tt[r * pw + c + pad]
-    free(tt)
 
 
 cdef inline void _offsets(const Model* m, Py_ssize_t st, Py_ssize_t tofs, int32_t* ofs) noexcept nogil:
@@ -118,29 +61,27 @@ cdef inline void _offsets(const Model* m, Py_ssize_t st, Py_ssize_t tofs, int32_
                 o[3] = <int32_t>(x + w + (y + h) * st)
 
 
-cdef inline float _feature(const uint32_t* p, const int32_t* o, const float* w) noexcept nogil:
-    cdef float v = w[0] * <float>(<int32_t>(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]]))
-    v = v + w[1] * <float>(<int32_t>(p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]]))
+cdef inline float _feature(const int64_t* p, const int32_t* o, const float* w) noexcept nogil:
+    # rectangle sums are exact in int64 and fit int32 (as OpenCV's CV_32S sums)
+    cdef float v = w[0] * <float>(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]])
+    v = v + w[1] * <float>(p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]])
     if w[2] != 0:
-        v = v + w[2] * <float>(<int32_t>(p[o[8]] - p[o[9]] - p[o[10]] + p[o[11]]))
+        v = v + w[2] * <float>(p[o[8]] - p[o[9]] - p[o[10]] + p[o[11]])
     return v
 
 
-cdef inline int _run(const Model* m, const uint32_t* p, const uint32_t* q, const int32_t* nofs,
-                     double area, const int32_t* ofs, float* margin) noexcept nogil:
-    """OpenCV's runAt: -1 flat window, -si rejected at stage si, 1 accepted."""
-    cdef int32_t vs = <int32_t>(p[nofs[0]] - p[nofs[1]] - p[nofs[2]] + p[nofs[3]])
-    cdef uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]]
-    cdef double nf = area * <double>vq - <double>vs * <double>vs
-    cdef float vnf
+cdef inline int _run(const Model* m, const int64_t* p, float vnf, const int32_t* ofs,
+                     float* margin) noexcept nogil:
+    """OpenCV's runAt: -1 flat window, -si rejected at stage si, 1 accepted.
+
+    ``vnf`` is the window's variance normalisation factor, 0 for a window that
+    OpenCV calls flat (cvcore._haar_core.flat_windows decides).
+    """
     cdef Py_ssize_t si, ti, t, node, leaf0
     cdef int idx
     cdef double ssum
     cdef float val
-    if nf <= 0:
-        return -1
-    vnf = <float>(1.0 / sqrt(nf))
-    if area * vnf >= 1e-1:
+    if vnf == 0:
         return -1
     for si in range(m.nstages):
         ssum = 0
@@ -189,20 +130,14 @@ cdef void _pack_stumps(const Model* m, const int32_t* ofs, PStump* ps) noexcept 
         ps[t].right = m.leaves[leaf0 - m.node_right[node]] if m.node_right[node] <= 0 else 0
 
 
-cdef inline int _run_stumps(const Model* m, const uint32_t* p, const uint32_t* q, const int32_t* nofs,
-                            double area, const PStump* ps, float* margin) noexcept nogil:
+cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const PStump* ps,
+                            float* margin) noexcept nogil:
     """_run for cascades made only of stumps (OpenCV's predictOrderedStump)."""
-    cdef int32_t vs = <int32_t>(p[nofs[0]] - p[nofs[1]] - p[nofs[2]] + p[nofs[3]])
-    cdef uint32_t vq = q[nofs[0]] - q[nofs[1]] - q[nofs[2]] + q[nofs[3]]
-    cdef double nf = area * <double>vq - <double>vs * <double>vs
-    cdef float vnf, val
+    cdef float val
     cdef Py_ssize_t si, ti, n
     cdef double ssum
     cdef const PStump* st
-    if nf <= 0:
-        return -1
-    vnf = <float>(1.0 / sqrt(nf))
-    if area * vnf >= 1e-1:
+    if vnf == 0:
         return -1
     st = ps
     for si in range(m.nstages):
@@ -222,7 +157,6 @@ cdef class Engine:
     """A cascade's arrays held for the kernels (built by cvcore.cascade only)."""
     cdef Model m
     cdef object keep
-    cdef bint has_tilted
     cdef bint stumps_only
     cdef Py_ssize_t ntrees
 
@@ -253,121 +187,81 @@ cdef class Engine:
         self.m.win_h = win_h
         self.ntrees = tree_node0.shape[0]
         self.stumps_only = node_feat.shape[0] == tree_node0.shape[0]
-        self.has_tilted = False
-        for i in range(tilted.shape[0]):
-            if tilted[i]:
-                self.has_tilted = True
 
-    def scan(self, const uint8_t[:, ::1] img, int step, bint skip_rejected,
-             int32_t[:, ::1] out_xy, float[::1] out_margin):
-        """Run the cascade on every window of one (already resized) image.
+    def scan(self, const int64_t[:, :, ::1] tables, const float[:, ::1] factors, Py_ssize_t y0, int step,
+             bint skip_rejected, int32_t[:, ::1] out_xy, float[::1] out_margin):
+        """Run the cascade on the windows of one (already resized) image whose rows start in
+        ``[y0, y0 + factors.shape[0])``, on rows ``y0, y0 + step, ...``.
 
-        Windows start at x, y = 0, step, 2*step, ...; with ``skip_rejected`` the
-        next x is skipped after a window rejected by the first stage (OpenCV's
-        detectMultiScale). Writes accepted top-left corners to ``out_xy`` and the
-        last stage's margin (sum - threshold) to ``out_margin``; returns the count
-        (at most ``out_xy.shape[0]``).
+        ``tables`` holds the image's sum, squared-sum (and, for tilted features,
+        tilted) tables, ``(k, H + 1, W + 1)``; ``factors[i, x]`` is the variance
+        normalisation factor of the window at ``(x, y0 + i)``, 0 when flat (``W - win_w + 1``
+        columns). Columns are ``0, step, 2 * step, ...``; with ``skip_rejected`` the
+        next one is skipped after a window rejected by the first stage (OpenCV's
+        detectMultiScale). Writes accepted top-left corners and the last stage's
+        margin (sum - threshold); returns their count (at most ``out_xy.shape[0]``).
         """
         cdef Model* m = &self.m
-        cdef int win_w = m.win_w, win_h = m.win_h
-        cdef Py_ssize_t h = img.shape[0], w = img.shape[1], st = w + 1
-        cdef Py_ssize_t size = (h + 1) * (w + 1)
-        cdef Py_ssize_t n = 0, x, y, cap = out_xy.shape[0]
-        cdef uint32_t* buf
+        cdef Py_ssize_t st = tables.shape[2], size = tables.shape[1] * tables.shape[2]
+        cdef Py_ssize_t n = 0, x, i, cap = out_xy.shape[0], ncol = factors.shape[1]
         cdef int32_t* ofs
-        cdef int32_t nofs[4]
         cdef int res
         cdef float margin = 0
-        cdef double area = (win_w - 2) * (win_h - 2)
-        cdef bint tilt = self.has_tilted, stumps = self.stumps_only
+        cdef bint stumps = self.stumps_only
         cdef PStump* ps = NULL
-        if h < win_h or w < win_w:
-            return 0
-        buf = <uint32_t*>malloc((3 if tilt else 2) * size * sizeof(uint32_t))
+        cdef const int64_t* base = &tables[0, 0, 0]
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
         if stumps:
             ps = <PStump*>malloc(self.ntrees * sizeof(PStump))
-        if buf == NULL or ofs == NULL or (stumps and ps == NULL):
-            free(buf)
+        if ofs == NULL or (stumps and ps == NULL):
             free(ofs)
             free(ps)
             raise MemoryError()
         with nogil:
-            _integrals(&img[0, 0], h, w, img.strides[0], buf, buf + size,
-                       buf + 2 * size if tilt else NULL)
-            _offsets(m, st, 2 * size, ofs)   # tilted table sits 2*size after the sums
+            _offsets(m, st, 2 * size, ofs)   # the tilted table sits 2*size after the sums
             if stumps:
                 _pack_stumps(m, ofs, ps)
-            nofs[0] = <int32_t>(1 + st)
-            nofs[1] = <int32_t>(1 + win_w - 2 + st)
-            nofs[2] = <int32_t>(1 + (1 + win_h - 2) * st)
-            nofs[3] = <int32_t>(1 + win_w - 2 + (1 + win_h - 2) * st)
-            y = 0
-            while y + win_h <= h:
+            i = 0
+            while i < factors.shape[0]:
                 x = 0
-                while x + win_w <= w:
+                while x < ncol:
                     if stumps:
-                        res = _run_stumps(m, buf + y * st + x, buf + size + y * st + x, nofs, area, ps, &margin)
+                        res = _run_stumps(m, base + (y0 + i) * st + x, factors[i, x], ps, &margin)
                     else:
-                        res = _run(m, buf + y * st + x, buf + size + y * st + x, nofs, area, ofs, &margin)
+                        res = _run(m, base + (y0 + i) * st + x, factors[i, x], ofs, &margin)
                     if res > 0 and n < cap:
                         out_xy[n, 0] = <int32_t>x
-                        out_xy[n, 1] = <int32_t>y
+                        out_xy[n, 1] = <int32_t>(y0 + i)
                         out_margin[n] = margin
                         n += 1
                     if res == 0 and skip_rejected:
                         x += step
                     x += step
-                y += step
-        free(buf)
+                i += step
         free(ofs)
         free(ps)
         return n
 
-    def classify(self, const uint8_t[:, :, ::1] windows, int32_t[::1] out_result):
-        """OpenCV's runAt result (1 accepted, -si rejected at stage si, -1 flat) per window."""
+    def classify(self, const int64_t[:, :, ::1] tables, const float[::1] factors, int32_t[::1] out_result):
+        """OpenCV's runAt result (1 accepted, -si rejected at stage si, -1 flat) per window.
+
+        ``tables`` holds the sum (k = 0), squared-sum (1) and, for tilted
+        features, tilted (2) tables of the windows stacked into one tall image,
+        ``(k, n * win_h + 1, win_w + 1)``: window i starts at row ``i * win_h``.
+        ``factors[i]`` is its variance normalisation factor, 0 when flat.
+        """
         cdef Model* m = &self.m
-        cdef Py_ssize_t nwin = windows.shape[0], h = windows.shape[1], w = windows.shape[2]
-        cdef Py_ssize_t st = w + 1, size = (h + 1) * (w + 1), i
-        cdef uint32_t* buf
+        cdef Py_ssize_t nwin = factors.shape[0], size = tables.shape[1] * tables.shape[2], i
         cdef int32_t* ofs
-        cdef int32_t nofs[4]
         cdef float margin = 0
-        cdef double area = (w - 2) * (h - 2)
-        cdef bint tilt = self.has_tilted
-        buf = <uint32_t*>malloc(3 * size * sizeof(uint32_t))
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
-        if buf == NULL or ofs == NULL:
-            free(buf)
-            free(ofs)
+        if ofs == NULL:
             raise MemoryError()
         with nogil:
-            _offsets(m, st, 2 * size, ofs)
-            nofs[0] = <int32_t>(1 + st)
-            nofs[1] = <int32_t>(1 + w - 2 + st)
-            nofs[2] = <int32_t>(1 + (1 + h - 2) * st)
-            nofs[3] = <int32_t>(1 + w - 2 + (1 + h - 2) * st)
+            _offsets(m, m.win_w + 1, 2 * size, ofs)
             for i in range(nwin):
-                _integrals(&windows[i, 0, 0], h, w, w, buf, buf + size,
-                           buf + 2 * size if tilt else NULL)
-                out_result[i] = _run(m, buf, buf + size, nofs, area, ofs, &margin)
-        free(buf)
+                out_result[i] = _run(m, &tables[0, i * m.win_h, 0], factors[i], ofs, &margin)
         free(ofs)
-
-
-def tilted_integral(const uint8_t[:, ::1] img, uint32_t[:, ::1] out):
-    """OpenCV's tilted (45 degree) integral of an 8-bit image (for tests)."""
-    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], size = (h + 1) * (w + 1)
-    cdef uint32_t* buf = <uint32_t*>malloc(3 * size * sizeof(uint32_t))
-    cdef Py_ssize_t r, c
-    if buf == NULL:
-        raise MemoryError()
-    with nogil:
-        _integrals(&img[0, 0], h, w, img.strides[0], buf, buf + size, buf + 2 * size)
-        for r in range(h + 1):
-            for c in range(w + 1):
-                out[r, c] = buf[2 * size + r * (w + 1) + c]
-    free(buf)
 
 
 # --------------------------------------------------------------------------

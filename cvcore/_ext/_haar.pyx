@@ -5,91 +5,81 @@
 # ``p0 - p1 - p2 + p3`` corner order), so one window's value is
 #     sum_k weight[k] * (I[o0] - I[o1] - I[o2] + I[o3]).
 from libc.math cimport sqrt
-from libc.stdint cimport int32_t
+from libc.stdint cimport int32_t, int64_t
 
 
-def feature_values(const double[:, ::1] integrals, const int32_t[:, ::1] offsets,
-                   const float[:, ::1] weights, const double[::1] scale,
-                   float[:, ::1] out, Py_ssize_t out_row0):
-    """out[out_row0 + i, f] = scale[i] * feature f on integral row i.
+ctypedef fused table_t:
+    int64_t
+    double
 
-    ``integrals`` is (n_windows, (H+1)*(W+1)); ``offsets`` (n_features, 12);
-    ``weights`` (n_features, 3) with 0 for unused rectangles.
+
+def feature_values(const table_t[:, ::1] table, Py_ssize_t row_step, const int32_t[:, ::1] offsets,
+                   const float[:, ::1] weights, const double[::1] scale, float[:, ::1] out, Py_ssize_t out_row0):
+    """out[out_row0 + i, f] = scale[i] * feature f of window i, for i < scale.shape[0].
+
+    ``table`` is a summed-area table of row stride ``W + 1`` in which window i's
+    top-left entry is row ``i * row_step`` (a stack of windows seen as one tall
+    image, or a stack of integral images); ``offsets`` (n_features, 12) are
+    relative to that entry; ``weights`` (n_features, 3) with 0 for unused rectangles.
     """
     with nogil:
-        _feature_values(integrals, offsets, weights, scale, out, out_row0)
+        _feature_values(table, row_step, offsets, weights, scale, out, out_row0)
 
 
-cdef void _feature_values(const double[:, ::1] ii, const int32_t[:, ::1] ofs,
+cdef void _feature_values(const table_t[:, ::1] ii, Py_ssize_t row_step, const int32_t[:, ::1] ofs,
                           const float[:, ::1] w, const double[::1] scale,
                           float[:, ::1] out, Py_ssize_t row0) noexcept nogil:
-    cdef Py_ssize_t n_win = ii.shape[0], n_feat = ofs.shape[0]
+    cdef Py_ssize_t n_win = scale.shape[0], n_feat = ofs.shape[0]
     cdef Py_ssize_t f0, f1, f, i
     cdef Py_ssize_t block = 512
-    cdef const double* p
+    cdef const table_t* p
     cdef const int32_t* o
     cdef double v, s
     f0 = 0
     while f0 < n_feat:
         f1 = min(f0 + block, n_feat)
         for i in range(n_win):
-            p = &ii[i, 0]
+            p = &ii[i * row_step, 0]
             s = scale[i]
             for f in range(f0, f1):
                 o = &ofs[f, 0]
-                v = w[f, 0] * (p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]])
-                v += w[f, 1] * (p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]])
+                # rectangle sums in the table's type first: exact for int64 tables
+                v = w[f, 0] * <double>(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]])
+                v += w[f, 1] * <double>(p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]])
                 if w[f, 2] != 0:
-                    v += w[f, 2] * (p[o[8]] - p[o[9]] - p[o[10]] + p[o[11]])
+                    v += w[f, 2] * <double>(p[o[8]] - p[o[9]] - p[o[10]] + p[o[11]])
                 out[row0 + i, f] = <float>(v * s)
         f0 = f1
 
 
-def window_integrals(const double[:, :, ::1] windows, double[:, ::1] sums,
-                     double[:, ::1] sqsums):
-    """Flattened (H+1)x(W+1) sum and squared-sum tables of each window."""
+def norm_factors(const table_t[:, ::1] sums, const table_t[:, ::1] sqsums, int win_w, int win_h,
+                 Py_ssize_t row_step, float[:, ::1] out):
+    """OpenCV's variance normalisation factor of windows in a summed-area table.
+
+    ``out[i, j] = float32(1 / sqrt(A * sq - s * s))`` for the ``win_w x win_h``
+    window whose top-left table entry is ``(i * row_step, j)``, with ``s`` and
+    ``sq`` the sum and squared sum over the window shrunk by one pixel on every
+    side (area ``A``); 0 when ``A * sq - s * s <= 0``. A stack of window tables
+    is one tall table with ``row_step = H + 1``; an image's table gives every
+    position with ``row_step = 1``.
+    """
     with nogil:
-        _window_integrals(windows, sums, sqsums)
+        _norm_factors(sums, sqsums, win_w, win_h, row_step, out)
 
 
-cdef void _window_integrals(const double[:, :, ::1] win, double[:, ::1] sums,
-                            double[:, ::1] sqsums) noexcept nogil:
-    cdef Py_ssize_t n = win.shape[0], h = win.shape[1], w = win.shape[2]
-    cdef Py_ssize_t k, r, c, stride = w + 1
-    cdef double row, row2, v
-    for k in range(n):
-        for c in range(stride):
-            sums[k, c] = 0
-            sqsums[k, c] = 0
-        for r in range(h):
-            sums[k, (r + 1) * stride] = 0
-            sqsums[k, (r + 1) * stride] = 0
-            row = 0
-            row2 = 0
-            for c in range(w):
-                v = win[k, r, c]
-                row = row + v
-                row2 = row2 + v * v
-                sums[k, (r + 1) * stride + c + 1] = sums[k, r * stride + c + 1] + row
-                sqsums[k, (r + 1) * stride + c + 1] = sqsums[k, r * stride + c + 1] + row2
-
-
-def norm_factors(const double[:, ::1] sums, const double[:, ::1] sqsums,
-                 const int32_t[::1] nofs, double area, double[::1] out):
-    """OpenCV's variance normalisation: out = 1 / sqrt(area*sqsum - sum^2) (1 if <= 0)."""
-    with nogil:
-        _norm_factors(sums, sqsums, nofs, area, out)
-
-
-cdef void _norm_factors(const double[:, ::1] sums, const double[:, ::1] sqsums,
-                        const int32_t[::1] nofs, double area, double[::1] out) noexcept nogil:
-    cdef Py_ssize_t i
+cdef void _norm_factors(const table_t[:, ::1] sums, const table_t[:, ::1] sqsums, int win_w, int win_h,
+                        Py_ssize_t row_step, float[:, ::1] out) noexcept nogil:
+    cdef Py_ssize_t i, j, r0, r1, c0, c1
+    cdef double area = (win_w - 2) * (win_h - 2)
     cdef double s, q, nf
-    for i in range(sums.shape[0]):
-        s = sums[i, nofs[0]] - sums[i, nofs[1]] - sums[i, nofs[2]] + sums[i, nofs[3]]
-        q = sqsums[i, nofs[0]] - sqsums[i, nofs[1]] - sqsums[i, nofs[2]] + sqsums[i, nofs[3]]
-        nf = area * q - s * s
-        if nf > 0:
-            out[i] = <float>(1.0 / sqrt(nf))
-        else:
-            out[i] = 1.0
+    for i in range(out.shape[0]):
+        r0 = i * row_step + 1
+        r1 = i * row_step + win_h - 1
+        for j in range(out.shape[1]):
+            c0 = j + 1
+            c1 = j + win_w - 1
+            # differences in the table's own type first: exact for int64 tables
+            s = <double>(sums[r0, c0] - sums[r0, c1] - sums[r1, c0] + sums[r1, c1])
+            q = <double>(sqsums[r0, c0] - sqsums[r0, c1] - sqsums[r1, c0] + sqsums[r1, c1])
+            nf = area * q - s * s
+            out[i, j] = <float>(1.0 / sqrt(nf)) if nf > 0 else 0
