@@ -405,7 +405,7 @@ class Cascade:
         """
         payload = self.to_dict()
         del payload["format"], payload["version"]
-        modelfile.write_json(path, payload, kind=FORMAT_NAME, version=FORMAT_VERSION)
+        modelfile.write_json(path, payload, kind=FORMAT_NAME, version=FORMAT_VERSION, compact=True)
 
     @classmethod
     def load(cls, path):
@@ -433,7 +433,7 @@ class Cascade:
         data = modelfile.read_bytes(path, max_bytes=MAX_FILE_BYTES)
         where = os.fspath(path)
         if data.lstrip()[:1] == b"<":
-            return cls._from_xml_root(modelfile.parse_xml(path, max_bytes=MAX_FILE_BYTES), where)
+            return cls._from_xml_root(modelfile.parse_xml_bytes(data, where), where)
         return cls.from_dict(modelfile.loads_json(data, where), where=where)
 
     @classmethod
@@ -500,8 +500,7 @@ class Cascade:
             rl = "".join(f"<_>{r[0]} {r[1]} {r[2]} {r[3]} {w:.9g}</_>" for r, w in zip(rs, ws) if w != 0)
             lines.append(f"    <_><rects>{rl}</rects><tilted>{int(t)}</tilted></_>")
         lines += ["  </features></cascade>", "</opencv_storage>", ""]
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines))
+        modelfile.write_text(path, "\n".join(lines))
 
 
 def _from_parts(window, rects, rect_weights, tilted, stages, training_log):

@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
+from . import _validate
 from ._cascade_model import Cascade
 from ._cascade_training import train_cascade
 
-__all__ = ["Cascade", "train_cascade", "default_face_cascade"]
+__all__ = ["Cascade", "train_cascade", "default_face_cascade", "resize_windows"]
 
 # Cascade lives in a private module shared with the trainer; its examples belong to this module.
 __test__ = {f"Cascade.{name}": getattr(Cascade, name) for name in
@@ -63,3 +66,46 @@ def default_face_cascade():
             raise FileNotFoundError(f"the shipped face cascade is missing from the installation: {path}")
         _DEFAULT = Cascade.load(path)
     return _DEFAULT
+
+
+def resize_windows(images, window):
+    """Training windows from face crops of any size: grey uint8, resized to ``window``.
+
+    Each crop goes through the input policy (grey, 8 bits) and is resized with
+    area averaging (``cv2.INTER_AREA``, what OpenCV's tools use to shrink).
+
+    Parameters
+    ----------
+    images : sequence of (H, W) or (H, W, C) arrays
+        Face crops, one face each, roughly centred and tight.
+    window : (width, height)
+        The cascade window (3..64 each).
+
+    Returns
+    -------
+    (N, height, width) uint8 ndarray
+        Ready for :func:`train_cascade`.
+
+    Examples
+    --------
+    >>> crops = [np.full((40, 30), 200, np.uint8), np.zeros((24, 24, 3), np.float32)]
+    >>> resize_windows(crops, (24, 24)).shape
+    (2, 24, 24)
+    """
+    import cv2
+
+    w, h = _validate.window_size(window, "window", low=3, high=64)
+    if isinstance(images, np.ndarray) and images.ndim in (2, 3) and images.dtype.kind in "uifb" \
+            and (images.ndim == 2 or images.shape[-1] not in (1, 3, 4)):
+        images = [images] if images.ndim == 2 else list(images)
+    try:
+        items = list(images)
+    except TypeError:
+        raise TypeError(f"images must be a sequence of images, got {type(images).__name__}") from None
+    if not items:
+        raise ValueError("images must hold at least one face crop")
+    out = np.empty((len(items), h, w), np.uint8)
+    for i, im in enumerate(items):
+        grey = _validate.grey_uint8(im, f"images[{i}]")
+        out[i] = cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA)
+    return out

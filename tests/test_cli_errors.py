@@ -236,8 +236,6 @@ def test_bad_arguments_give_one_line_and_status_2(results, case_id, argv, match)
     _assert_one_line_error(results[case_id], match)
 
 
-@pytest.mark.xfail(strict=True, reason="train_cascade reads its checkpoint with json.load and raises KeyError; "
-                                       "the cascade helper moves checkpoints to the model-file layer (ValueError)")
 def test_checkpoint_missing_a_key_is_one_line(workdir):
     argv, match = _LIBRARY_PENDING["train-checkpoint-missing-key"]
     _assert_one_line_error(_run(argv, workdir), match)

@@ -26,7 +26,6 @@ if not ROOT.is_dir():  # tests run against an installed package without the sour
 
 # ---- today's offenders (file or module -> owning helper) -------------------------------
 KNOWN_CYCLES = {
-    frozenset({"cvcore.cascade", "cvcore._cascade_training"}): "cascade",
 }
 KNOWN_PRIVATE_USE = {
     **{("cvcore.segmentation.segmenter", f"cvcore.segmentation.features.{n}"): "seg"
@@ -39,8 +38,6 @@ KNOWN_CLI_PROCESSING = {
     ("cvcore._commands.segment", "np.concatenate"): "cli",
     ("cvcore._commands.segment", "np.mean"): "cli",
     ("cvcore._commands.segment", "np.unique"): "cli",
-    ("cvcore._commands.train_cascade", "cv2.resize"): "cli",
-    ("cvcore._commands.train_cascade", "np.stack"): "cli",
 }
 
 # Modules allowed to import kernels: any library module except these.

@@ -47,11 +47,12 @@ def _images(directory):
 
 
 def _positives(path, window):
-    import cv2
     import numpy as np
 
     if os.path.isdir(path):
-        return np.stack([cv2.resize(im, tuple(window), interpolation=cv2.INTER_AREA) for im in _images(path)])
+        from cvcore.cascade import resize_windows
+
+        return resize_windows(_images(path), tuple(window))
     path = _common.input_file(path, "--positives")
     if not path.lower().endswith((".npz", ".npy")):
         raise ValueError(f"--positives must be a .npz/.npy file or a folder of face images, got {path}")

@@ -61,6 +61,7 @@ __all__ = [
     "read_npz",
     "write_npz",
     "parse_xml",
+    "parse_xml_bytes",
     "check_settings",
 ]
 
@@ -141,7 +142,9 @@ def read_bytes(path, *, max_bytes=MAX_MODEL_BYTES, name="path"):
     if size > max_bytes:
         raise ValueError(f"{path}: file is {size} bytes, more than the {max_bytes}-byte limit for this kind of file")
     with open(path, "rb") as fh:
-        data = fh.read(max_bytes + 1)
+        data = fh.read(size + 1)  # not max_bytes + 1: that would preallocate the whole cap
+        if len(data) > size:
+            data += fh.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:  # the file grew after stat
         raise ValueError(f"{path}: file is more than the {max_bytes}-byte limit for this kind of file")
     return data
@@ -153,6 +156,7 @@ def _atomic_write(path, write):
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a model file gets the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -160,6 +164,12 @@ def _atomic_write(path, write):
         except OSError:
             pass
         raise
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # --------------------------------------------------------------------------
@@ -407,10 +417,15 @@ def read_json(path, *, kind, versions, max_bytes=64 << 20, name="path"):
     return fields, check_header(fields, kind=kind, versions=versions)
 
 
-def write_json(path, payload, *, kind, version, name="path"):
-    """Write ``{"format": kind, "version": version, **payload}`` atomically (UTF-8, sorted keys kept as given)."""
+def write_json(path, payload, *, kind, version, compact=False, name="path"):
+    """Write ``{"format": kind, "version": version, **payload}`` atomically as UTF-8.
+
+    ``compact`` writes no indentation (large numeric models: about half the size).
+    """
     doc = {"format": kind, "version": int(version), **payload}
-    return write_text(path, json.dumps(doc, indent=1, allow_nan=False), name=name)
+    text = json.dumps(doc, allow_nan=False, separators=(",", ":")) if compact else \
+        json.dumps(doc, indent=1, allow_nan=False)
+    return write_text(path, text, name=name)
 
 
 def write_text(path, text, *, name="path"):
@@ -510,11 +525,15 @@ def _read_member(zf, info, where):
 
 def parse_xml(path, *, max_bytes=64 << 20, max_elements=5_000_000, name="path"):
     """Parse an XML file with ``defusedxml`` (no entities, no DTD tricks); returns the root element."""
+    data = read_bytes(path, max_bytes=max_bytes, name=name)
+    return parse_xml_bytes(data, os.fspath(path), max_elements=max_elements)
+
+
+def parse_xml_bytes(data, where, *, max_elements=5_000_000):
+    """:func:`parse_xml` for bytes already read (``where`` names them in errors)."""
     import defusedxml.ElementTree as DET
     from defusedxml import DefusedXmlException
 
-    data = read_bytes(path, max_bytes=max_bytes, name=name)
-    where = os.fspath(path)
     try:
         root = DET.fromstring(data)
     except DefusedXmlException as exc:
