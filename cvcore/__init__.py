@@ -7,6 +7,10 @@ Submodules are imported lazily (``cvcore.filters``, ``cvcore.edges``,
 so ``import cvcore`` stays cheap: it imports neither NumPy nor OpenCV until a
 submodule is used.
 
+Threads: :func:`set_num_threads`, :func:`get_num_threads`, the context manager
+:func:`num_threads` and the environment variable ``CVCORE_NUM_THREADS`` form
+the one control of the kernels' threads (default: every available core).
+
 Examples
 --------
 >>> import cvcore
@@ -15,6 +19,7 @@ Examples
 """
 import importlib
 
+from ._threads import get_num_threads, num_threads, set_num_threads
 from ._version import __version__
 
 _SUBMODULES = (
@@ -33,7 +38,7 @@ _SUBMODULES = (
     "draw",
 )
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", "get_num_threads", "set_num_threads", "num_threads", *_SUBMODULES]
 
 
 def __getattr__(name):

@@ -1,0 +1,141 @@
+"""The one thread control for cvcore's OpenMP kernels.
+
+Like OpenCV's ``setNumThreads`` and threadpoolctl's limits: one process-wide
+number of threads that every parallel kernel uses, set by
+:func:`set_num_threads`, temporarily by the context manager
+:func:`num_threads`, or at start-up by the environment variable
+``CVCORE_NUM_THREADS``. The default is every core this process may use: the
+CPU affinity mask, reduced by a cgroup CPU quota (containers) when one is set.
+
+Kernels receive the count as an argument (``n_threads``) from their Python
+wrapper, which reads :func:`get_num_threads` once per call, so a change never
+affects a kernel already running, and threads of the caller's own (a thread
+pool, a Dask worker) each get the same setting. Results never depend on it.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+
+__all__ = ["available_cores", "get_num_threads", "set_num_threads", "num_threads"]
+
+_MAX_THREADS = 1024
+_lock = threading.Lock()
+_setting = None  # None: not set yet (environment or all available cores)
+
+
+def _cgroup_quota():
+    """CPUs allowed by a cgroup v2 (cpu.max) or v1 (cfs quota/period) limit, or None."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            return max(1, math.ceil(int(quota) / int(period)))
+        return None
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as fh:
+            quota = int(fh.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as fh:
+            period = int(fh.read())
+        if quota > 0 and period > 0:
+            return max(1, math.ceil(quota / period))
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def available_cores():
+    """Cores this process may use: CPU affinity, capped by a cgroup CPU quota.
+
+    Examples
+    --------
+    >>> available_cores() >= 1
+    True
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    return max(1, min(cores, quota) if quota else cores)
+
+
+def _check(n, name):
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"{name} must be an integer (or -1 for all cores), got {type(n).__name__}")
+    n = n.__index__()
+    if n == -1:
+        return available_cores()
+    if not 1 <= n <= _MAX_THREADS:
+        raise ValueError(f"{name} must be -1 (all cores) or 1..{_MAX_THREADS}, got {n}")
+    return int(n)
+
+
+def _from_environment():
+    text = os.environ.get("CVCORE_NUM_THREADS", "").strip()
+    if not text:
+        return available_cores()
+    try:
+        return _check(int(text), "CVCORE_NUM_THREADS")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"environment variable CVCORE_NUM_THREADS={text!r} is invalid: {exc}") from None
+
+
+def get_num_threads():
+    """Threads cvcore's kernels use (default: ``CVCORE_NUM_THREADS`` or all available cores).
+
+    Examples
+    --------
+    >>> import cvcore
+    >>> with cvcore.num_threads(1):
+    ...     cvcore.get_num_threads()
+    1
+    """
+    global _setting
+    if _setting is None:
+        with _lock:
+            if _setting is None:
+                _setting = _from_environment()
+    return _setting
+
+
+def set_num_threads(n):
+    """Set the threads every cvcore kernel uses; ``-1`` means all available cores.
+
+    Returns the previous setting.
+
+    Examples
+    --------
+    >>> import cvcore
+    >>> old = cvcore.set_num_threads(2)
+    >>> cvcore.get_num_threads()
+    2
+    >>> _ = cvcore.set_num_threads(old)
+    """
+    global _setting
+    n = _check(n, "n")
+    with _lock:
+        old = _setting if _setting is not None else _from_environment()
+        _setting = n
+    return old
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Context manager: run the block with ``n`` threads, then restore the previous setting.
+
+    Examples
+    --------
+    >>> import cvcore
+    >>> with cvcore.num_threads(1):
+    ...     pass
+    """
+    old = set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(old)
