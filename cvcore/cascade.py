@@ -76,7 +76,7 @@ def resize_windows(images, window):
 
     Parameters
     ----------
-    images : sequence of (H, W) or (H, W, C) arrays
+    images : sequence of (H, W) or (H, W, C) arrays, or an (N, H, W[, C]) stack
         Face crops, one face each, roughly centred and tight.
     window : (width, height)
         The cascade window (3..64 each).
@@ -95,9 +95,8 @@ def resize_windows(images, window):
     import cv2
 
     w, h = _validate.window_size(window, "window", low=3, high=64)
-    if isinstance(images, np.ndarray) and images.ndim in (2, 3) and images.dtype.kind in "uifb" \
-            and (images.ndim == 2 or images.shape[-1] not in (1, 3, 4)):
-        images = [images] if images.ndim == 2 else list(images)
+    if isinstance(images, np.ndarray) and images.ndim < 3:
+        raise ValueError(f"images must be a list of crops or an (N, H, W[, C]) stack, got shape {images.shape}")
     try:
         items = list(images)
     except TypeError:
