@@ -349,7 +349,7 @@ def test_segmenter_predict_is_interruptible(interrupt_check):
         "from cvcore.segmentation import PixelSegmenter\n"
         "img = np.zeros((64, 64), np.uint8); img[:, 32:] = 200\n"
         "lab = np.zeros((64, 64), np.uint8); lab[:, 5] = 1; lab[:, 60] = 2\n"
-        "seg = PixelSegmenter('rf', random_state=0).fit(img, lab)\n"
+        "seg = PixelSegmenter('rf', sigmas=(1.0,), features=('intensity',), random_state=0).fit(img, lab)\n"
         "big = np.random.default_rng(0).integers(0, 256, (3000, 3000), dtype=np.uint8)\n"
         "print('READY', flush=True)\n"
         "seg.predict(big)\n")
@@ -440,3 +440,14 @@ def test_strips_reproduce_whole_image_features_at_default_scales():
     assert len(strips) > 2
     for y0, y1, feats in strips:
         assert_array_equal(feats, full[y0:y1])
+
+
+def test_segmenter_fit_is_interruptible(interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import PixelSegmenter\n"
+        "rng = np.random.default_rng(0)\n"
+        "img = rng.integers(0, 256, (1500, 1500, 3), dtype=np.uint8)\n"
+        "lab = rng.integers(1, 3, (1500, 1500)).astype(np.uint8)\n"
+        "print('READY', flush=True)\n"
+        "PixelSegmenter('rf', sigmas=(1.0, 2.0), max_training_pixels=None, random_state=0).fit(img, lab)\n")
