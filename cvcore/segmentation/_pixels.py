@@ -109,7 +109,8 @@ def unit_channels(image, channel_axis, name="image", *, per_channel=None):
     if isinstance(image, np.ndarray) and image.ndim in (2, 3):
         _check_shape(shape, channel_axis, name, per_channel)
     # the one conversion of the input policy: ints / dtype max, floats as they are (finite)
-    arr = _validate.unit_image(image, name, dtype=np.float32, colour=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # float64 beyond float32: refused below
+        arr = _validate.unit_image(image, name, dtype=np.float32, colour=False)
     if shape is None:
         _check_shape(arr.shape, channel_axis, name, per_channel)
     if arr.ndim == 3:
