@@ -13,6 +13,7 @@ they are when given by a user, and the classifier's arrays.
 from __future__ import annotations
 
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -462,6 +463,10 @@ class PixelSegmenter:
                     f"{path}: written by a development version of cvcore (format {_LEGACY_FORMAT!r}) that was "
                     "never released and is no longer read; train the segmenter again and save it") from None
             raise
+        except (zlib.error, NotImplementedError, RuntimeError) as exc:
+            # damaged zip members that read_npz does not translate yet (corrupt deflate data,
+            # a flipped compression-method or encryption flag)
+            raise ValueError(f"{path}: not a readable model file (damaged archive: {exc})") from None
         where = fields.where
         settings = fields.sub("segmenter")
         kind = fields.str("classifier", choices=("rf", "knn"))
