@@ -278,32 +278,29 @@ def _check_classifier(clf, X):
     assert np.all(np.isfinite(proba)) and np.all(proba >= 0) and np.allclose(proba.sum(1), 1, atol=1e-6)
 
 
-@fuzz(150)
-@given(data=st.data())
-def test_fuzz_forest_from_arrays(fitted, data):
-    X, arrays, _ = fitted
+def _fuzz_from_arrays(data, estimator, arrays, params, X):
     arrays = dict(arrays)
     if data.draw(st.integers(0, 2)) == 0:
         key = data.draw(st.sampled_from(sorted(arrays)))
         arrays[key] = data.draw(hostile_array(arrays[key]))
-    params = data.draw(forest_params)
-    clf = outcome("RandomForestClassifier.from_arrays", lambda: RandomForestClassifier.from_arrays(arrays, **params))
+    params = data.draw(params)
+    clf = outcome(f"{estimator.__name__}.from_arrays", lambda: estimator.from_arrays(arrays, **params))
     if clf is not None:
         _check_classifier(clf, X)
+
+
+@fuzz(150)
+@given(data=st.data())
+def test_fuzz_forest_from_arrays(fitted, data):
+    X, arrays, _ = fitted
+    _fuzz_from_arrays(data, RandomForestClassifier, arrays, forest_params, X)
 
 
 @fuzz(150)
 @given(data=st.data())
 def test_fuzz_knn_from_arrays(fitted, data):
     X, _, arrays = fitted
-    arrays = dict(arrays)
-    if data.draw(st.integers(0, 2)) == 0:
-        key = data.draw(st.sampled_from(sorted(arrays)))
-        arrays[key] = data.draw(hostile_array(arrays[key]))
-    params = data.draw(knn_params)
-    clf = outcome("KNNClassifier.from_arrays", lambda: KNNClassifier.from_arrays(arrays, **params))
-    if clf is not None:
-        _check_classifier(clf, X)
+    _fuzz_from_arrays(data, KNNClassifier, arrays, knn_params, X)
 
 
 # ---------------------------------------------------------------------------

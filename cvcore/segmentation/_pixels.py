@@ -27,35 +27,31 @@ MAX_CHANNELS = 64
 MAX_FEATURE_BYTES = 2 << 30
 
 
+def _items(value, name, what, one, single, refuse, max_len):
+    """``value`` as a tuple of 1 to ``max_len`` items (a lone ``single`` becomes a 1-tuple)."""
+    if isinstance(value, single):
+        value = (value,)
+    if isinstance(value, refuse):
+        raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}")
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}") from None
+    if not items:
+        raise ValueError(f"{name} must contain at least one {one}")
+    if len(items) > max_len:
+        raise ValueError(f"{name} may hold at most {max_len} {one}s, got {len(items)}")
+    return items
+
+
 def check_config(sigmas, features):
     """Validated ``(sigmas, features)`` tuples (user arguments and model files alike)."""
-    if isinstance(sigmas, (int, float, np.integer, np.floating)):
-        sigmas = (sigmas,)
-    if isinstance(sigmas, (str, bytes, dict)):
-        raise TypeError(f"sigmas must be a sequence of positive numbers, got {type(sigmas).__name__}")
-    try:
-        sig = tuple(sigmas)
-    except TypeError:
-        raise TypeError(f"sigmas must be a sequence of positive numbers, got {type(sigmas).__name__}") from None
-    if not sig:
-        raise ValueError("sigmas must contain at least one scale")
-    if len(sig) > MAX_SCALES:
-        raise ValueError(f"sigmas may hold at most {MAX_SCALES} scales, got {len(sig)}")
+    sig = _items(sigmas, "sigmas", "positive numbers", "scale", (int, float, np.integer, np.floating),
+                 (str, bytes, dict), MAX_SCALES)
     sig = tuple(_validate.real(s, "sigmas", low=0.3, high=64.0) for s in sig)
     if len(set(sig)) != len(sig):
         raise ValueError(f"sigmas must not repeat a scale, got {sig}")
-    if isinstance(features, str):
-        features = (features,)
-    if isinstance(features, (bytes, dict)):
-        raise TypeError(f"features must be a sequence of names, got {type(features).__name__}")
-    try:
-        feats = tuple(features)
-    except TypeError:
-        raise TypeError(f"features must be a sequence of names, got {type(features).__name__}") from None
-    if not feats:
-        raise ValueError("features must name at least one feature kind")
-    if len(feats) > len(FEATURES):
-        raise ValueError(f"features may name at most {len(FEATURES)} kinds, got {len(feats)}")
+    feats = _items(features, "features", "names", "feature kind", str, (bytes, dict), len(FEATURES))
     for f in feats:
         if not isinstance(f, str):
             raise TypeError(f"features must be names (str), got {type(f).__name__}")
