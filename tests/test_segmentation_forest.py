@@ -265,3 +265,20 @@ def test_forest_predict_is_interruptible(interrupt_check):
         "Q = rng.random((3_000_000, 8), dtype=np.float32)\n"
         "print('READY', flush=True)\n"
         "clf.predict_proba(Q)\n")
+
+
+def test_forest_blocked_and_threaded_prediction_is_bit_identical():
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(2000, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 2000)
+    one = RandomForestClassifier(8, random_state=0).fit(X, y)
+    Q = rng.normal(size=(20000, 5)).astype(np.float32)
+    out = np.empty((Q.shape[0], 3))
+    packed = one._packed()
+    from cvcore._ext import _forest
+
+    _forest.forest_predict_proba(Q, one._roots, packed, one._value, out)  # one kernel call, no blocks
+    assert_array_equal(one.predict_proba(Q), out)
+    two = RandomForestClassifier.from_arrays(one.to_arrays(), n_jobs=2)
+    assert_array_equal(two.predict_proba(Q), out)
+    assert_array_equal(two.apply(Q), one.apply(Q))
