@@ -374,7 +374,7 @@ def label_maps(draw, shape):
 segmenter_params = st.fixed_dictionaries({}, optional={
     "classifier": mostly(st.sampled_from(["rf", "knn"]), st.sampled_from(["svm", None])),
     "max_training_pixels": mostly(st.sampled_from([None, 5, 40, 1000]), st.sampled_from([0, -1, 10**12, 2.5])),
-    "random_state": mostly(st.sampled_from([None, 0, 7]), st.sampled_from([-1, 1.5])),
+    "random_state": mostly(st.sampled_from([0, 7]), st.sampled_from([-1, 1.5])),  # None would be irreproducible
     "tile_bytes": mostly(st.sampled_from([1 << 16, 1 << 20]), st.sampled_from([10, 10**30, 1e8])),
     "n_jobs": mostly(st.sampled_from([None, 1, 2, -1]), st.sampled_from([0, 10**6, 1.0])),
     "channel_axis": mostly(st.sampled_from([-1, 0]), st.sampled_from([None, 5])),
