@@ -288,7 +288,9 @@ class PixelSegmenter:
 
     @staticmethod
     def _labelled_classes(labels):
-        classes = np.unique(np.concatenate([np.unique(lab) for lab in labels]))
+        present = [np.flatnonzero(np.bincount(lab.reshape(-1))) if lab.dtype in (np.uint8, np.uint16)
+                   else np.unique(lab) for lab in labels]  # counting is much faster than sorting
+        classes = np.unique(np.concatenate(present))
         classes = classes[classes > 0]
         if classes.size == 0:
             raise ValueError("labels contain no labelled pixel (all 0, and 0 means unlabelled); "
