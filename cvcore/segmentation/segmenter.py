@@ -426,11 +426,12 @@ class PixelSegmenter:
         flat = clf.to_arrays()
         arrays = {prefix + key: flat[key] for key in keys}
         arrays["classes"] = classes.astype(np.int64)
-        cparams = clf.get_params()
-        if "random_state" in cparams and not (cparams["random_state"] is None
-                                              or isinstance(cparams["random_state"], (int, np.integer))):
-            cparams["random_state"] = None
-        cparams = {k: (int(v) if isinstance(v, np.integer) else v) for k, v in cparams.items()}
+        if kind == "rf":
+            cparams = clf._checked_params()  # plain Python values, checked as load will check them
+            if not isinstance(cparams["random_state"], (int, type(None))):
+                cparams["random_state"] = None  # a Generator cannot be stored
+        else:
+            cparams = dict(zip(("n_neighbors", "weights", "algorithm"), clf._checked_params()))
         settings = {"sigmas": list(p["sigmas"]), "features": list(p["features"]),
                     "channel_axis": p["channel_axis"], "max_training_pixels": p["max_training_pixels"],
                     "random_state": p["random_state"] if isinstance(p["random_state"], int) else None,
