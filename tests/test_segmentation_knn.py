@@ -166,3 +166,15 @@ def test_knn_brute_predict_is_interruptible(interrupt_check):
         "Q = rng.normal(size=(300_000, 24))\n"
         "print('READY', flush=True)\n"
         "clf.predict(Q)\n")
+
+
+def test_knn_fit_is_interruptible(interrupt_check):
+    # building the k-d tree over millions of points takes seconds: it stops between levels
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import KNNClassifier\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(4_000_000, 6))\n"
+        "y = rng.integers(0, 2, 4_000_000)\n"
+        "print('READY', flush=True)\n"
+        "KNNClassifier(5).fit(X, y)\n")

@@ -116,7 +116,8 @@ class KNNClassifier(ClassifierBase):
             end = np.empty(n_nodes, np.intp)
             lo = np.empty((n_nodes, d), np.float64)
             hi = np.empty((n_nodes, d), np.float64)
-            _knn.kdtree_build(X, perm, n_levels, start, end, lo, hi)
+            for level in range(n_levels):  # one call per level: Ctrl-C is served between levels
+                _knn.kdtree_build(X, perm, start, end, lo, hi, 2**level - 1, 2 ** (level + 1) - 1)
             self._tree = (np.ascontiguousarray(X[perm]), perm, start, end, lo, hi)
         return self
 
