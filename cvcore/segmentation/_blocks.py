@@ -10,6 +10,7 @@ queued work is dropped and running work ends after its current piece.
 """
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,8 @@ def for_blocks(n, work, *, threads=1, first=256):
 def cancellable_map(task, items, *, threads, on_done=None):
     """``[task(item, cancelled) for item in items]`` on ``threads`` threads.
 
+    ``items`` may be a generator: it is advanced in the calling thread, at
+    most ``2 * threads`` items ahead of the results (memory stays bounded).
     ``cancelled`` is a :class:`threading.Event` that ``task`` polls between its
     pieces of work (returning early when set). If the caller is interrupted, or
     a task raises, the event is set, queued items are dropped and the running
@@ -66,22 +69,26 @@ def cancellable_map(task, items, *, threads, on_done=None):
     called in the calling thread as results arrive, in order.
     """
     cancelled = threading.Event()
-    items = list(items)
+    out = []
+
+    def collect(result):
+        out.append(result)
+        if on_done is not None:
+            on_done(len(out) - 1)
+
     if threads <= 1:
-        out = []
-        for i, item in enumerate(items):
-            out.append(task(item, cancelled))
-            if on_done is not None:
-                on_done(i)
+        for item in items:
+            collect(task(item, cancelled))
         return out
     pool = ThreadPoolExecutor(threads)
+    pending = collections.deque()
     try:
-        futures = [pool.submit(task, item, cancelled) for item in items]
-        out = []
-        for i, fut in enumerate(futures):
-            out.append(fut.result())
-            if on_done is not None:
-                on_done(i)
+        for item in items:
+            pending.append(pool.submit(task, item, cancelled))
+            if len(pending) >= 2 * threads:
+                collect(pending.popleft().result())
+        while pending:
+            collect(pending.popleft().result())
         return out
     except BaseException:
         cancelled.set()

@@ -160,17 +160,17 @@ class RandomForestClassifier(ClassifierBase):
         XT = np.ascontiguousarray(X.T)
         K = classes.shape[0]
 
-        # draw every tree's sample and seed up front: the result is independent of n_jobs
-        jobs = []
-        for _ in range(n_trees):
-            if params["bootstrap"]:
-                weight = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
-                samples = np.flatnonzero(weight).astype(np.intp)
-            else:
-                weight = np.ones(n, np.float64)
-                samples = np.arange(n, dtype=np.intp)
-            seed = int(rng.integers(0, 2**63 - 1))
-            jobs.append((weight, samples, seed))
+        def draws():
+            # every tree's sample and seed come from rng in tree order, in this thread:
+            # the forest does not depend on n_jobs, and only a few trees' draws are held at once
+            for _ in range(n_trees):
+                if params["bootstrap"]:
+                    weight = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+                    samples = np.flatnonzero(weight).astype(np.intp)
+                else:
+                    weight = np.ones(n, np.float64)
+                    samples = np.arange(n, dtype=np.intp)
+                yield weight, samples, int(rng.integers(0, 2**63 - 1))
 
         def grow(job, cancelled):
             weight, samples, seed = job
@@ -181,7 +181,7 @@ class RandomForestClassifier(ClassifierBase):
             return grower.result()
 
         with progress_reporter(n_trees, "growing trees", progress) as bar:
-            trees = _blocks.cancellable_map(grow, jobs, threads=min(threads, n_trees),
+            trees = _blocks.cancellable_map(grow, draws(), threads=min(threads, n_trees),
                                             on_done=lambda i: bar.update(1))
 
         importances = np.zeros(d, np.float64)
