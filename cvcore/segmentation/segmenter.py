@@ -460,8 +460,8 @@ class PixelSegmenter:
         modelfile = _validate.modelfile
         try:
             fields, _, arrays = modelfile.read_npz(path, kind=FORMAT_NAME, versions=(FORMAT_VERSION,), name="path")
-        except ValueError:
-            if _is_legacy(path):
+        except ValueError as exc:
+            if "no __model__ header" in str(exc) and _is_legacy(path):
                 raise ValueError(
                     f"{path}: written by a development version of cvcore (format {_LEGACY_FORMAT!r}) that was "
                     "never released and is no longer read; train the segmenter again and save it") from None
@@ -513,9 +513,9 @@ class PixelSegmenter:
 
 def _is_legacy(path):
     """True for an .npz of the unreleased first format (a ``metadata`` member, no header)."""
-    try:
+    try:  # only asked of an archive read_npz has opened (bounded size and member count)
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-    except (OSError, zipfile.BadZipFile, ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - a probe: any failure means "not the legacy format"
         return False
     return "metadata.npy" in names and "__model__.npy" not in names
