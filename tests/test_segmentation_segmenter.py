@@ -131,6 +131,9 @@ def test_save_load_roundtrip(tmp_path, classifier):
     loaded = PixelSegmenter.load(path)
     assert_array_equal(loaded.predict_proba(img), seg.predict_proba(img))
     assert loaded.classifier_.get_params() == seg.classifier_.get_params()
+    assert loaded.classifier.get_params() == seg.classifier_.get_params()
+    refit = loaded.fit(img, lab).predict_proba(img)  # retrains the same kind of classifier
+    assert refit.shape == img.shape[:2] + (2,) and loaded.classifier_ is loaded.classifier
     for name in ("sigmas", "max_training_pixels", "tile_bytes", "random_state", "channel_axis"):
         assert list(np.atleast_1d(getattr(loaded, name))) == list(np.atleast_1d(getattr(seg, name))), name
     header, arrays = _header(path)

@@ -157,7 +157,8 @@ class RandomForestClassifier(ClassifierBase):
             raise ValueError(f"X has too many samples ({n}); at most {_INT32_MAX // 2} are supported")
         max_features = self._resolve_max_features(params["max_features"], d)
         rng = _validate.random_state(params["random_state"])
-        XT = np.ascontiguousarray(X.T)
+        XT = np.empty((d, n), np.float32)  # transposed in row blocks: interruptible on millions of rows
+        _blocks.for_blocks(n, lambda a, b: np.copyto(XT[:, a:b], X[a:b].T), first=4096)
         K = classes.shape[0]
 
         def draws():

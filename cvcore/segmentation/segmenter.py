@@ -311,11 +311,15 @@ class PixelSegmenter:
         total = sum(counts)
         # choose the training pixels up front (seeded), then compute features strip by strip
         chosen = None if cap is None or total <= cap else np.sort(rng.choice(total, cap, replace=False))
-        xs, ys = [], []
-        offset = 0
+        n_train = total if chosen is None else cap
+        n_feats = n_features(prepared[0][0].shape[2], p["sigmas"], p["features"])
+        # filled in place, strip by strip: no list of pieces to concatenate (half the peak memory)
+        X = np.empty((n_train, n_feats), np.float32)
+        y = np.empty(n_train, np.result_type(*[lab.dtype for _, lab in prepared]))
+        offset = pos = 0
         with progress_reporter(len(prepared), "pixel features", progress) as bar:
             for (img, lab), count in zip(prepared, counts):
-                flat = np.flatnonzero(lab.reshape(-1))
+                flat = np.flatnonzero(lab.reshape(-1))  # ascending, so each strip's pixels are a run
                 if chosen is not None:
                     lo, hi = np.searchsorted(chosen, [offset, offset + flat.size])
                     flat = flat[chosen[lo:hi] - offset]
@@ -326,12 +330,12 @@ class PixelSegmenter:
                     needed = np.zeros(img.shape[0], bool)
                     needed[rows] = True
                     for y0, y1, feats in self._iter_features(img, p, needed):
-                        sel = flat[(rows >= y0) & (rows < y1)]
-                        if sel.size:
-                            xs.append(feats.reshape(-1, feats.shape[2])[sel - y0 * w])
-                            ys.append(lab.reshape(-1)[sel])
+                        lo, hi = np.searchsorted(rows, [y0, y1])
+                        np.take(feats.reshape(-1, n_feats), flat[lo:hi] - y0 * w, axis=0, out=X[pos:pos + hi - lo])
+                        y[pos:pos + hi - lo] = lab.reshape(-1)[flat[lo:hi]]
+                        pos += hi - lo
                 bar.update(1)
-        return np.concatenate(xs), np.concatenate(ys)
+        return X, y
 
     def _check_fitted(self):
         if not hasattr(self, "classifier_"):
@@ -447,7 +451,8 @@ class PixelSegmenter:
         Sizes are checked before anything is decompressed, every constructor
         argument in the file is checked as if a user had given it, and the
         classifier arrays must be consistent; the loaded segmenter predicts
-        exactly as the saved one.
+        exactly as the saved one. Its ``classifier`` is an unfitted classifier
+        with the saved one's parameters, so ``fit`` retrains the same kind.
 
         Raises
         ------
@@ -504,6 +509,7 @@ class PixelSegmenter:
         if clf.n_features_in_ != n_feats:
             raise ValueError(f"{where}: the classifier takes {clf.n_features_in_} features, the header says "
                              f"{n_feats}")
+        seg.classifier = estimator(**clf.get_params())  # refitting trains the same kind of classifier
         seg.classifier_ = clf
         seg.classes_ = classes.astype(np.int64)
         seg.n_channels_ = n_channels
