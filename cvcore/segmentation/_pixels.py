@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _validate, filters
 from .._ext import _segfeatures
+from . import _blocks
 
 DEFAULT_SIGMAS = (0.7, 1.0, 1.6, 3.5, 5.0, 10.0)
 #: feature kinds and how many columns each gives per channel
@@ -158,9 +159,12 @@ def compute(img, sigmas, features):
             np.subtract(g, wider, out=out[:, :, cols["dog"]:cols["dog"] + C])
         want_struct = "structure" in cols
         prod = np.empty((H, W * 3 * C), np.float32) if want_struct else empty_prod
-        _segfeatures.derived(g2d, C, s, s * s, out, cols.get("gradient", -1), cols.get("log", -1),
-                             cols.get("hessian", -1), prod)
+        # row blocks from Python: Ctrl-C is served between them (first touches of `out` alone take long)
+        _blocks.for_blocks(H, lambda a, b: _segfeatures.derived(
+            g2d, C, s, s * s, out, cols.get("gradient", -1), cols.get("log", -1), cols.get("hessian", -1),
+            prod, a, b), first=16)
         if want_struct:
-            tensor = filters.gaussian(prod.reshape(H, W, 3 * C), s)
-            _segfeatures.tensor_eigenvalues(tensor.reshape(H, W * 3 * C), C, out, cols["structure"])
+            tensor = filters.gaussian(prod.reshape(H, W, 3 * C), s).reshape(H, W * 3 * C)
+            _blocks.for_blocks(H, lambda a, b: _segfeatures.tensor_eigenvalues(
+                tensor, C, out, cols["structure"], a, b), first=16)
     return out

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _validate
 from .._progress import check_progress, progress_reporter
+from . import _blocks
 from ._base import MAX_CLASSES, check_n_jobs, stored_classes
 from ._pixels import DEFAULT_SIGMAS, FEATURES, MAX_CHANNELS, check_channel_axis, check_config, compute, margin, \
     n_features, unit_channels
@@ -331,7 +332,8 @@ class PixelSegmenter:
                     needed[rows] = True
                     for y0, y1, feats in self._iter_features(img, p, needed):
                         lo, hi = np.searchsorted(rows, [y0, y1])
-                        np.take(feats.reshape(-1, n_feats), flat[lo:hi] - y0 * w, axis=0, out=X[pos:pos + hi - lo])
+                        f2d, idx, dst = feats.reshape(-1, n_feats), flat[lo:hi] - y0 * w, X[pos:pos + hi - lo]
+                        _blocks.for_blocks(hi - lo, lambda a, b: np.take(f2d, idx[a:b], axis=0, out=dst[a:b]))
                         y[pos:pos + hi - lo] = lab.reshape(-1)[flat[lo:hi]]
                         pos += hi - lo
                 bar.update(1)
