@@ -1,9 +1,7 @@
 """pixel_features / feature_names against SciPy/NumPy references."""
-import math
-
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from cvcore.segmentation import feature_names, pixel_features
 
@@ -98,4 +96,61 @@ def test_pixel_features_bad_images():
         pixel_features("img.png")
     with pytest.raises(ValueError, match="GiB"):
         pixel_features(np.broadcast_to(np.float32(0), (30000, 30000)))
-    assert math.isfinite(float(pixel_features(np.zeros((1, 1)), sigmas=(1.0,)).sum()))
+    assert_array_equal(pixel_features(np.zeros((1, 1)), sigmas=(1.0,)), 0)
+    with pytest.raises(ValueError, match="representable in float32"):
+        pixel_features(np.full((8, 8), 1e300))
+    with pytest.raises(ValueError, match="channel_axis must be <= 2"):
+        pixel_features(np.zeros((8, 8)), channel_axis=5)
+    with pytest.raises(ValueError, match="at most 64 are supported"):
+        pixel_features(np.zeros((8, 8, 80)))
+
+
+def test_pixel_features_follow_the_input_policy(monkeypatch):
+    rng = np.random.default_rng(2)
+    cfg = dict(sigmas=(1.0, 2.5), features=("intensity", "gradient", "structure"))
+    grey16 = rng.integers(0, 65536, (24, 30), dtype=np.uint16)
+    # integers are divided by their dtype maximum, floats used as they are: same features
+    assert_allclose(pixel_features(grey16, **cfg),
+                    pixel_features((grey16 / 65535.0).astype(np.float32), **cfg), atol=1e-6)
+    signed = rng.integers(-32768, 32768, (24, 30), dtype=np.int16)
+    assert_allclose(pixel_features(signed, **cfg), pixel_features(signed / 32767.0, **cfg), atol=1e-6)
+    # (H, W, 1) is grey
+    assert_array_equal(pixel_features(grey16[:, :, None], **cfg), pixel_features(grey16, **cfg))
+    # the conversion is the policy's one door
+    from cvcore import _validate
+
+    calls = []
+    real = _validate.unit_image
+    monkeypatch.setattr(_validate, "unit_image", lambda *a, **k: calls.append(1) or real(*a, **k))
+    pixel_features(grey16, **cfg)
+    assert calls == [1]
+
+
+def test_rgba_alpha_is_ignored_but_a_band_stack_keeps_four_channels():
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, (20, 26, 4), dtype=np.uint8)
+    cfg = dict(sigmas=(1.0,), features=("intensity", "hessian"))
+    # channels last is the image layout: RGBA's alpha says nothing about the scene
+    assert_array_equal(pixel_features(rgba, **cfg), pixel_features(rgba[:, :, :3], **cfg))
+    assert_array_equal(pixel_features(rgba, channel_axis=2, **cfg), pixel_features(rgba[:, :, :3], **cfg))
+    # any other channel axis declares a stack of bands: all four are used
+    bands = pixel_features(np.moveaxis(rgba, -1, 0), channel_axis=0, **cfg)
+    assert bands.shape == (20, 26, len(feature_names(4, **cfg)))
+    for c in range(4):
+        one = pixel_features(rgba[:, :, c], **cfg)
+        assert_array_equal(bands[:, :, [c, 4 + c, 8 + c]], one)
+    # other channel counts are generic bands whatever the axis
+    five = rng.random((12, 14, 5))
+    assert pixel_features(five, **cfg).shape[2] == len(feature_names(5, **cfg))
+
+
+def test_feature_margin_gives_exact_tiles():
+    from cvcore.segmentation.features import feature_margin
+
+    rng = np.random.default_rng(4)
+    img = rng.random((90, 40))
+    cfg = dict(sigmas=(1.0, 3.0), features=("dog", "structure"))
+    m = feature_margin(**cfg)
+    full = pixel_features(img, **cfg)
+    tile = pixel_features(img[30 - m:60 + m], **cfg)[m:m + 30]
+    assert_array_equal(tile, full[30:60])

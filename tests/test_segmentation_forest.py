@@ -187,3 +187,98 @@ def test_single_tree_root_split_matches_sklearn_decision_tree():
     assert arrays["feature"][0] == ref.tree_.feature[0]
     assert arrays["threshold"][0] == ref.tree_.threshold[0]
     assert_allclose(ours.predict_proba(X), ref.predict_proba(X))
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"n_jobs": 10**6}, ValueError, "n_jobs must be <= 256"),
+    ({"n_jobs": 0}, ValueError, "n_jobs must be a positive"),
+    ({"n_jobs": 1.0}, TypeError, "n_jobs must be an integer"),
+    ({"bootstrap": "false"}, TypeError, "bootstrap must be True or False"),
+    ({"bootstrap": 0}, TypeError, "bootstrap must be True or False"),
+    ({"n_estimators": 10**6}, ValueError, "n_estimators must be <= 100000"),
+    ({"random_state": -3}, ValueError, "random_state must be >= 0"),
+])
+def test_forest_bad_params_types(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        RandomForestClassifier(**kwargs).fit([[0.0], [1.0]], [0, 1])
+
+
+def test_forest_random_state_generator_and_progress():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 1] > 0).astype(int)
+    a = RandomForestClassifier(6, random_state=np.random.default_rng(11)).fit(X, y)
+    b = RandomForestClassifier(6, random_state=np.random.default_rng(11), n_jobs=2).fit(X, y)
+    assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    seen = []
+    RandomForestClassifier(3, random_state=0, n_jobs=2).fit(X, y, progress=lambda d, t, s: seen.append((d, t, s)))
+    assert seen == [(1, 3, "growing trees"), (2, 3, "growing trees"), (3, 3, "growing trees")]
+
+
+def test_forest_from_arrays_validates_like_fit():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] > 0).astype(int)
+    arrays = RandomForestClassifier(3, random_state=0).fit(X, y).to_arrays()
+    with pytest.raises(ValueError, match="n_jobs must be <= 256"):
+        RandomForestClassifier.from_arrays(arrays, n_jobs=10**6)
+    with pytest.raises(ValueError, match="3 trees but n_estimators=4"):
+        RandomForestClassifier.from_arrays(arrays, n_estimators=4)
+    assert RandomForestClassifier.from_arrays(arrays).n_estimators == 3
+    for key, bad, match in [
+        ("feature", arrays["feature"].astype(np.float32), "must hold integers"),
+        ("left", arrays["left"].astype(np.int64) - 2**40, "values must lie in"),
+        ("value", arrays["value"] * 2, "class distributions"),
+        ("value", np.full_like(arrays["value"], np.inf), "finite"),
+        ("roots", arrays["roots"] + arrays["feature"].size, "roots must index"),
+        ("feature_importances", -arrays["feature_importances"] - 1, "non-negative"),
+        ("classes", arrays["classes"][::-1], "sorted and unique"),
+        ("threshold", arrays["threshold"][:-1], "shape"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            RandomForestClassifier.from_arrays({**arrays, key: bad})
+    with pytest.raises(TypeError, match="arrays must be a dict"):
+        RandomForestClassifier.from_arrays([arrays])
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_forest_fit_is_interruptible(interrupt_check, n_jobs):
+    # one tree on a million samples takes seconds: growth must stop inside the tree
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import RandomForestClassifier\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.random((1_000_000, 16), dtype=np.float32)\n"
+        "y = rng.integers(0, 2, 1_000_000)\n"
+        "print('READY', flush=True)\n"
+        f"RandomForestClassifier(3, bootstrap=False, random_state=0, n_jobs={n_jobs}).fit(X, y)\n")
+
+
+def test_forest_predict_is_interruptible(interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import RandomForestClassifier\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.random((20000, 8), dtype=np.float32)\n"
+        "y = rng.integers(0, 3, 20000)\n"
+        "clf = RandomForestClassifier(100, random_state=0).fit(X, y)\n"
+        "Q = rng.random((3_000_000, 8), dtype=np.float32)\n"
+        "print('READY', flush=True)\n"
+        "clf.predict_proba(Q)\n")
+
+
+def test_forest_blocked_and_threaded_prediction_is_bit_identical():
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(2000, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 2000)
+    one = RandomForestClassifier(8, random_state=0).fit(X, y)
+    Q = rng.normal(size=(20000, 5)).astype(np.float32)
+    out = np.empty((Q.shape[0], 3))
+    packed = one._packed()
+    from cvcore._ext import _forest
+
+    _forest.forest_predict_proba(Q, one._roots, packed, one._value, out)  # one kernel call, no blocks
+    assert_array_equal(one.predict_proba(Q), out)
+    two = RandomForestClassifier.from_arrays(one.to_arrays(), n_jobs=2)
+    assert_array_equal(two.predict_proba(Q), out)
+    assert_array_equal(two.apply(Q), one.apply(Q))

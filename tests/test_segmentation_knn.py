@@ -110,3 +110,71 @@ def test_knn_predict_checks_fitted_and_width():
         clf.predict([[0.0]])
     with pytest.raises(ValueError, match="invalid parameter"):
         clf.set_params(k=3)
+
+
+@pytest.mark.parametrize("algorithm", ["kd_tree", "brute"])
+def test_knn_arrays_roundtrip(algorithm):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 4))
+    y = rng.choice([3, 8, 9], 300)
+    a = KNNClassifier(4, weights="distance", algorithm=algorithm).fit(X, y)
+    arrays = a.to_arrays()
+    assert_array_equal(arrays["X"], X)
+    b = KNNClassifier.from_arrays(arrays, **a.get_params())
+    Q = rng.normal(size=(200, 4))
+    assert_array_equal(a.predict_proba(Q), b.predict_proba(Q))
+    assert_array_equal(a.kneighbors(Q)[1], b.kneighbors(Q)[1])
+
+
+def test_knn_from_arrays_validates_like_fit():
+    arrays = KNNClassifier(2).fit([[0.0], [1.0], [2.0]], [1, 2, 2]).to_arrays()
+    for params, match in [({"n_neighbors": 10**6}, "n_neighbors must be <= 10000"),
+                          ({"n_neighbors": 4}, "n_neighbors must be <= the number of training samples"),
+                          ({"weights": "gauss"}, "weights must be one of")]:
+        with pytest.raises(ValueError, match=match):
+            KNNClassifier.from_arrays(arrays, **params)
+    for key, bad, match in [("y", np.array([0, 1, 2]), "knn y must index classes"),
+                            ("y", np.array([0.0, 1.0, 1.0]), "must hold integers"),
+                            ("X", np.array([[0.0], [np.nan], [1.0]]), "finite"),
+                            ("X", np.zeros(3), "shape"),
+                            ("classes", np.array([2, 1]), "sorted and unique")]:
+        with pytest.raises(ValueError, match=match):
+            KNNClassifier.from_arrays({**arrays, key: bad})
+    with pytest.raises(ValueError, match="missing 'y'"):
+        KNNClassifier.from_arrays({"X": arrays["X"], "classes": arrays["classes"]})
+
+
+def test_knn_predict_is_interruptible(interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import KNNClassifier\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(200_000, 12))\n"
+        "clf = KNNClassifier(5).fit(X, rng.integers(0, 2, 200_000))\n"
+        "Q = rng.normal(size=(200_000, 12))\n"
+        "print('READY', flush=True)\n"
+        "clf.predict(Q)\n")
+
+
+def test_knn_brute_predict_is_interruptible(interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import KNNClassifier\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(50_000, 24))\n"
+        "clf = KNNClassifier(5, algorithm='brute').fit(X, rng.integers(0, 2, 50_000))\n"
+        "Q = rng.normal(size=(300_000, 24))\n"
+        "print('READY', flush=True)\n"
+        "clf.predict(Q)\n")
+
+
+def test_knn_fit_is_interruptible(interrupt_check):
+    # building the k-d tree over millions of points takes seconds: it stops between levels
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import KNNClassifier\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(4_000_000, 6))\n"
+        "y = rng.integers(0, 2, 4_000_000)\n"
+        "print('READY', flush=True)\n"
+        "KNNClassifier(5).fit(X, y)\n")

@@ -89,59 +89,133 @@ def test_any_estimator_works():
         seg.save(os.devnull)
 
 
-@pytest.mark.parametrize("classifier", [RandomForestClassifier(10, random_state=0),
+def _header(path):
+    from cvcore._validate import modelfile
+
+    fields, version, arrays = modelfile.read_npz(path, kind="cvcore-pixel-segmenter", versions=(1,))
+    return fields.data, arrays
+
+
+def _rewrite(path, tmp_path, name, meta=None, **arrays):
+    """Copy of model ``path`` with header fields / arrays replaced (None deletes an array)."""
+    from cvcore._validate import modelfile
+
+    header, stored = _header(path)
+    header = json.loads(json.dumps(header))
+    for key, value in (meta or {}).items():
+        target = header
+        *parents, last = key.split(".")
+        for part in parents:
+            target = target[part]
+        target[last] = value
+    for key, value in arrays.items():
+        if value is None:
+            stored.pop(key)
+        else:
+            stored[key] = value
+    out = tmp_path / name
+    fmt, version = header.pop("format"), header.pop("version")
+    modelfile.write_npz(out, stored, header, kind=fmt, version=version)
+    return out
+
+
+@pytest.mark.parametrize("classifier", [RandomForestClassifier(10, random_state=0, max_depth=12, n_jobs=2),
                                         KNNClassifier(3), KNNClassifier(40, algorithm="brute")])
 def test_save_load_roundtrip(tmp_path, classifier):
     img, mask = _scene(0)
     lab = _strokes(mask, 300, 1)
-    seg = PixelSegmenter(classifier, sigmas=SIGMAS).fit(img, lab)
+    seg = PixelSegmenter(classifier, sigmas=SIGMAS, max_training_pixels=5000, tile_bytes=1 << 20,
+                         random_state=3).fit(img, lab)
     path = tmp_path / "model.npz"
     seg.save(path)
     loaded = PixelSegmenter.load(path)
     assert_array_equal(loaded.predict_proba(img), seg.predict_proba(img))
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["metadata"][()]))
-    assert meta["format"] == "cvcore.PixelSegmenter" and meta["version"] == 1
-    assert meta["classes"] == [1, 2] and meta["sigmas"] == list(SIGMAS)
+    assert loaded.classifier_.get_params() == seg.classifier_.get_params()
+    assert loaded.classifier.get_params() == seg.classifier_.get_params()
+    refit = loaded.fit(img, lab).predict_proba(img)  # retrains the same kind of classifier
+    assert refit.shape == img.shape[:2] + (2,) and loaded.classifier_ is loaded.classifier
+    for name in ("sigmas", "max_training_pixels", "tile_bytes", "random_state", "channel_axis"):
+        assert list(np.atleast_1d(getattr(loaded, name))) == list(np.atleast_1d(getattr(seg, name))), name
+    header, arrays = _header(path)
+    assert header["format"] == "cvcore-pixel-segmenter" and header["version"] == 1
+    assert arrays["classes"].tolist() == [1, 2] and header["segmenter"]["sigmas"] == list(SIGMAS)
 
 
-def test_load_rejects_foreign_and_corrupt_files(tmp_path):
+@pytest.fixture(scope="module")
+def saved_forest(tmp_path_factory):
     img, mask = _scene(0)
     seg = PixelSegmenter("rf", sigmas=SIGMAS, random_state=0).fit(img, _strokes(mask, 300, 1))
-    good = tmp_path / "good.npz"
-    seg.save(good)
-    with np.load(good, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
+    path = tmp_path_factory.mktemp("model") / "good.npz"
+    seg.save(path)
+    return path
 
-    def variant(name, **changes):
-        a = dict(arrays)
-        meta = json.loads(str(a["metadata"][()]))
-        for k, v in changes.pop("meta", {}).items():
-            meta[k] = v
-        a["metadata"] = np.array(json.dumps(meta))
-        a.update(changes)
-        path = tmp_path / name
-        np.savez(path, **a)
-        return path
 
+@pytest.mark.parametrize("meta, match", [
+    ({"format": "something"}, "not a cvcore-pixel-segmenter file"),
+    ({"version": 99}, "version 99 is not supported"),
+    ({"segmenter.sigmas": [1.0]}, "n_features does not match"),
+    ({"segmenter.sigmas": ["1.0", 2.0, 4.0]}, "sigmas must be a real number"),
+    ({"segmenter.n_jobs": 10**6}, "n_jobs must be <= 256"),
+    ({"segmenter.tile_bytes": 2.5e8}, "tile_bytes must be an integer"),
+    ({"segmenter.channel_axis": True}, "channel_axis must be an integer"),
+    ({"classifier_params.n_jobs": 10**6}, "n_jobs must be <= 256"),
+    ({"classifier_params.n_estimators": 11}, "100 trees but n_estimators=11"),
+    ({"classifier_params.max_depth": 3.5}, "max_depth must be an integer"),
+    ({"classifier_params.bootstrap": "false"}, "bootstrap must be True or False"),
+    ({"classifier_params.sneaky": 1}, "unknown parameter"),
+    ({"classifier": "svm"}, "classifier must be one of"),
+    ({"n_channels": 10**9}, "n_channels must lie in"),
+])
+def test_load_refuses_hostile_header(saved_forest, tmp_path, meta, match):
+    with pytest.raises(ValueError, match=match):
+        PixelSegmenter.load(_rewrite(saved_forest, tmp_path, "bad.npz", meta))
+
+
+def test_load_refuses_hostile_arrays(saved_forest, tmp_path):
+    _, arrays = _header(saved_forest)
+    left = arrays["rf_left"].copy()
+    left[np.flatnonzero(left >= 0)[0]] = 0  # a cycle
+    cases = [
+        ({"rf_left": left}, "later nodes"),
+        ({"rf_left": arrays["rf_left"].astype(np.float64)}, "must hold integers"),
+        ({"rf_left": arrays["rf_left"].astype(np.int64) + 2**32}, r"values must lie in"),
+        ({"rf_threshold": np.where(np.arange(arrays["rf_threshold"].size) == 0, np.nan, arrays["rf_threshold"])},
+         "finite"),
+        ({"rf_value": None}, "arrays must be"),
+        ({"extra": np.zeros(3)}, "arrays must be"),
+        ({"classes": np.array([1.0, 2.0])}, "integer"),
+        ({"classes": np.array([2, 1])}, "sorted and unique"),
+        ({"classes": np.array([1])}, "do not match|at least two"),
+    ]
+    for i, (change, match) in enumerate(cases):
+        with pytest.raises(ValueError, match=match):
+            PixelSegmenter.load(_rewrite(saved_forest, tmp_path, f"bad{i}.npz", **change))
+
+
+def test_load_refuses_foreign_corrupt_and_legacy_files(saved_forest, tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(ValueError, match="not a cvcore .npz model file"):
         PixelSegmenter.load(tmp_path / "junk.npz")
     np.savez(tmp_path / "other.npz", x=np.arange(3))
-    with pytest.raises(ValueError, match="no valid JSON metadata"):
+    with pytest.raises(ValueError, match="no __model__ header"):
         PixelSegmenter.load(tmp_path / "other.npz")
-    with pytest.raises(ValueError, match="not a cvcore.PixelSegmenter file"):
-        PixelSegmenter.load(variant("f.npz", meta={"format": "something"}))
-    with pytest.raises(ValueError, match="version"):
-        PixelSegmenter.load(variant("v.npz", meta={"version": 99}))
-    with pytest.raises(ValueError, match="n_features does not match"):
-        PixelSegmenter.load(variant("s.npz", meta={"sigmas": [1.0]}))
-    bad_left = arrays["rf_left"].copy()
-    bad_left[0] = 0
-    with pytest.raises(ValueError, match="invalid rf classifier"):
-        PixelSegmenter.load(variant("c.npz", rf_left=bad_left))
+    data = saved_forest.read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError):
+        PixelSegmenter.load(tmp_path / "cut.npz")
+    # object arrays are refused without unpickling anything
+    np.savez(tmp_path / "pickled.npz", __model__=np.frombuffer(b'{"format": "cvcore-pixel-segmenter"}', np.uint8),
+             classes=np.array([object()], dtype=object))
+    with pytest.raises(ValueError, match="not allowed"):
+        PixelSegmenter.load(tmp_path / "pickled.npz")
+    # the unreleased first format ("metadata" member) is refused with advice
+    np.savez(tmp_path / "old.npz", metadata=np.array(json.dumps({"format": "cvcore.PixelSegmenter", "version": 1})))
+    with pytest.raises(ValueError, match="development version.*train the segmenter again"):
+        PixelSegmenter.load(tmp_path / "old.npz")
     with pytest.raises(FileNotFoundError):
         PixelSegmenter.load(tmp_path / "missing.npz")
+    with pytest.raises(IsADirectoryError):
+        PixelSegmenter.load(tmp_path)
 
 
 def test_segmenter_bad_input():
@@ -162,6 +236,126 @@ def test_segmenter_bad_input():
     seg.fit(img, _strokes(mask, 300, 1))
     with pytest.raises(ValueError, match="channels"):
         seg.predict(img[..., 0])
+
+
+def test_fit_refuses_a_01_mask_that_labels_one_class():
+    # regression: 0/1 masks (0 = background) used to train a one-class model predicting 1 everywhere
+    img, mask = _scene(0)
+    with pytest.raises(ValueError, match=r"only class 1 \(0 means unlabelled; classes are 1..K\).*mask \+ 1"):
+        PixelSegmenter("rf", sigmas=SIGMAS).fit(img, mask)
+    with pytest.raises(ValueError, match="only class 1"):
+        PixelSegmenter("knn", sigmas=SIGMAS).fit([img, img], [mask, mask.astype(bool)])
+    seg = PixelSegmenter("rf", sigmas=SIGMAS, max_training_pixels=2000, random_state=0).fit(img, mask + 1)
+    assert seg.classes_.tolist() == [1, 2]
+    assert set(np.unique(seg.predict(img))) == {1, 2}
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_fit_refuses_colour_label_images(channels):
+    img, mask = _scene(0)
+    lab = np.repeat((mask + 1)[:, :, None], channels, axis=2)
+    with pytest.raises(ValueError, match=rf"labels\[0\] is a {channels}-channel \(colour\) image.*single-channel"):
+        PixelSegmenter(sigmas=SIGMAS).fit(img, lab)
+
+
+def test_fit_label_dtypes():
+    img, mask = _scene(0)
+    lab = _strokes(mask, 300, 1)
+    ref = PixelSegmenter("rf", sigmas=SIGMAS, random_state=0).fit(img, lab).predict_proba(img)
+    # whole-number floats and a trailing channel of one are label maps too
+    for variant in (lab.astype(np.float32), lab[:, :, None], lab.astype(np.int64)):
+        got = PixelSegmenter("rf", sigmas=SIGMAS, random_state=0).fit(img, variant).predict_proba(img)
+        assert_array_equal(got, ref)
+    bad = lab.astype(np.float64)
+    bad[0, 0] = 1.5
+    with pytest.raises(ValueError, match="non-integer value 1.5"):
+        PixelSegmenter(sigmas=SIGMAS).fit(img, bad)
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="non-integer"):
+        PixelSegmenter(sigmas=SIGMAS).fit(img, bad)
+    neg = lab.astype(np.int16)
+    neg[0, 0] = -1
+    with pytest.raises(ValueError, match="positive class labels 1..K, got -1"):
+        PixelSegmenter(sigmas=SIGMAS).fit(img, neg)
+    with pytest.raises(ValueError, match=r"must have the image's shape \(96, 128\), got \(96, 127\)"):
+        PixelSegmenter(sigmas=SIGMAS).fit(img, lab[:, 1:])
+    with pytest.raises(TypeError, match="labels\\[0\\]"):
+        PixelSegmenter(sigmas=SIGMAS).fit(img, lab.astype(np.complex64))
+
+
+def test_subset_that_drops_a_class_is_refused():
+    img, mask = _scene(0)
+    lab = np.where(mask, 2, 1).astype(np.uint8)
+    lab[0, 0] = 3  # one pixel of class 3 among ~12000
+    seg = PixelSegmenter("rf", sigmas=SIGMAS, max_training_pixels=50, random_state=0)
+    with pytest.raises(ValueError, match=r"kept no pixel of class\(es\) \[3\]; raise max_training_pixels"):
+        seg.fit(img, lab)
+
+
+def test_random_state_int_or_generator():
+    img, mask = _scene(0)
+    lab = np.where(mask, 1, 2).astype(np.uint8)
+    kw = dict(sigmas=SIGMAS, max_training_pixels=500)
+    a = PixelSegmenter(random_state=np.random.default_rng(5), **kw).fit(img, lab).predict_proba(img)
+    b = PixelSegmenter(random_state=np.random.default_rng(5), **kw).fit(img, lab).predict_proba(img)
+    c = PixelSegmenter(random_state=np.random.default_rng(6), **kw).fit(img, lab).predict_proba(img)
+    assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    with pytest.raises(ValueError, match="random_state must be >= 0"):
+        PixelSegmenter(random_state=-1, **kw).fit(img, lab)
+    with pytest.raises(TypeError, match="random_state must be an integer"):
+        PixelSegmenter(random_state=1.5, **kw).fit(img, lab)
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"n_jobs": 10**6}, ValueError, "n_jobs must be <= 256"),
+    ({"n_jobs": 0}, ValueError, "n_jobs must be a positive"),
+    ({"tile_bytes": 10}, ValueError, "tile_bytes must be >= 65536"),
+    ({"max_training_pixels": 0}, ValueError, "max_training_pixels must be >= 1"),
+    ({"channel_axis": 3}, ValueError, "channel_axis must be <= 2"),
+    ({"sigmas": "1 2"}, TypeError, "sigmas must be a sequence"),
+])
+def test_segmenter_bad_params(kwargs, err, match):
+    img, mask = _scene(0)
+    with pytest.raises(err, match=match):
+        PixelSegmenter(**kwargs).fit(img, mask + 1)
+
+
+def test_rgba_alpha_is_ignored_and_grey_trailing_channel():
+    img, mask = _scene(0)
+    lab = _strokes(mask, 300, 1)
+    seg = PixelSegmenter("rf", sigmas=SIGMAS, random_state=0).fit(img, lab)
+    alpha = np.random.default_rng(0).integers(0, 256, mask.shape, dtype=np.uint8)
+    rgba = np.dstack([img, alpha])
+    assert seg.n_channels_ == 3
+    assert_array_equal(seg.predict_proba(rgba), seg.predict_proba(img))
+
+
+def test_progress_reports_features_trees_and_strips():
+    img, mask = _scene(0)
+    seen = []
+    seg = PixelSegmenter(RandomForestClassifier(4, random_state=0), sigmas=SIGMAS, tile_bytes=1 << 16)
+    seg.fit([img, img], [_strokes(mask, 300, 1)] * 2, progress=lambda d, t, s: seen.append((s, d, t)))
+    assert [x for x in seen if x[0] == "pixel features"] == [("pixel features", 1, 2), ("pixel features", 2, 2)]
+    assert [x for x in seen if x[0] == "growing trees"][-1] == ("growing trees", 4, 4)
+    seen.clear()
+    seg.predict(img, progress=lambda d, t, s: seen.append((s, d, t)))
+    n = len(seg._strips(*img.shape))
+    assert n > 1 and seen == [("segmenting", i + 1, n) for i in range(n)]
+    with pytest.raises(TypeError, match="progress must be"):
+        seg.predict(img, progress="yes")
+
+
+def test_segmenter_predict_is_interruptible(interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import PixelSegmenter\n"
+        "img = np.zeros((64, 64), np.uint8); img[:, 32:] = 200\n"
+        "lab = np.zeros((64, 64), np.uint8); lab[:, 5] = 1; lab[:, 60] = 2\n"
+        "seg = PixelSegmenter('rf', sigmas=(1.0,), features=('intensity',), random_state=0).fit(img, lab)\n"
+        "big = np.random.default_rng(0).integers(0, 256, (3000, 3000), dtype=np.uint8)\n"
+        "print('READY', flush=True)\n"
+        "seg.predict(big)\n")
 
 
 # ---------------------------------------------------------------------------
@@ -245,7 +439,18 @@ def test_strips_reproduce_whole_image_features_at_default_scales():
     img = rng.random((300, 40)).astype(np.float32)
     seg = PixelSegmenter("rf", tile_bytes=1 << 16)  # default sigmas up to 10 (margin > 80 rows)
     full = pixel_features(img)
-    strips = list(seg._iter_features(img[:, :, None]))
+    strips = list(seg._iter_features(img[:, :, None], seg._checked()))
     assert len(strips) > 2
     for y0, y1, feats in strips:
         assert_array_equal(feats, full[y0:y1])
+
+
+def test_segmenter_fit_is_interruptible(interrupt_check):
+    interrupt_check(
+        "import numpy as np\n"
+        "from cvcore.segmentation import PixelSegmenter\n"
+        "rng = np.random.default_rng(0)\n"
+        "img = rng.integers(0, 256, (1500, 1500, 3), dtype=np.uint8)\n"
+        "lab = rng.integers(1, 3, (1500, 1500)).astype(np.uint8)\n"
+        "print('READY', flush=True)\n"
+        "PixelSegmenter('rf', sigmas=(1.0, 2.0), max_training_pixels=None, random_state=0).fit(img, lab)\n")

@@ -295,245 +295,291 @@ cdef struct StackItem:
 
 
 # ---------------------------------------------------------------------------
-# tree growth
+# tree growth, resumable: the Python layer calls step() repeatedly (each call
+# releases the GIL and processes nodes until a work budget is spent), so that a
+# tree on millions of samples stays interruptible. Nodes are processed in the
+# same depth-first order whatever the budget: the tree does not depend on it.
 # ---------------------------------------------------------------------------
 
-cdef int _grow(const float[:, ::1] XT, const intp[::1] y, const double[::1] w,
-               intp* samples, intp n_samples, intp n_classes, intp max_depth,
-               intp min_samples_leaf, intp max_features, uint64_t seed,
-               Nodes* t) noexcept nogil:
-    """Grow one tree into ``t``. Returns 0, or -1 when out of memory."""
-    cdef intp n_features = XT.shape[0]
-    cdef intp K = n_classes
-    cdef float* Xf = <float*>malloc(n_samples * sizeof(float))
-    cdef intp* feats = <intp*>malloc(n_features * sizeof(intp))
-    cdef double* counts = <double*>malloc(3 * K * sizeof(double))
-    cdef double* lc = counts + K
-    cdef double* rc = counts + 2 * K
-    cdef StackItem* stack = <StackItem*>malloc((n_samples + 2) * sizeof(StackItem))
-    cdef intp n_const, top = 0, start, end, depth, node, i, p, c, f, j, n_node, visited, drawn, tmp
-    cdef intp best_f, best_pos, n_left, lpos
-    cdef double wn, imp, sq, wl, wr, proxy, best_proxy, best_thr, thr, imp_l, imp_r
-    cdef double sl, sr, wi
-    cdef uint64_t rng = seed
-    cdef float lo_v, hi_v
-    cdef int status = 0
-    cdef bint is_leaf
-    cdef RadixBuffers rb
-    rb.k1 = <uint32_t*>malloc(n_samples * sizeof(uint32_t))
-    rb.k2 = <uint32_t*>malloc(n_samples * sizeof(uint32_t))
-    rb.s2 = <intp*>malloc(n_samples * sizeof(intp))
-    rb.hist = <uint32_t*>malloc(3 * 2048 * sizeof(uint32_t))
-    if (Xf == NULL or feats == NULL or counts == NULL or stack == NULL or rb.k1 == NULL
-            or rb.k2 == NULL or rb.s2 == NULL or rb.hist == NULL):
-        status = -1
-        top = 0
-    else:
-        for f in range(n_features):
-            feats[f] = f
-        if _nodes_reserve(t, 1) != 0:
-            status = -1
-        else:
-            t.count = 1
-            stack[0].start = 0
-            stack[0].end = n_samples
-            stack[0].depth = 0
-            stack[0].node = 0
-            top = 1
-    while top > 0:
-        top -= 1
-        start = stack[top].start
-        end = stack[top].end
-        depth = stack[top].depth
-        node = stack[top].node
-        n_node = end - start
-        # class counts and impurity of the node
-        memset(counts, 0, K * sizeof(double))
-        wn = 0.0
-        for i in range(start, end):
-            wi = w[samples[i]]
-            counts[y[samples[i]]] += wi
-            wn += wi
-        sq = 0.0
-        for c in range(K):
-            t.value[node * K + c] = counts[c] / wn
-            sq += counts[c] * counts[c]
-        imp = 1.0 - sq / (wn * wn)
-        t.weight[node] = wn
-        t.feature[node] = -1
-        t.threshold[node] = 0.0
-        t.left[node] = -1
-        t.right[node] = -1
-        t.gain[node] = 0.0
-        is_leaf = (depth >= max_depth or n_node < 2 or n_node < 2 * min_samples_leaf
-                   or imp <= IMPURITY_EPS)
-        if is_leaf:
-            continue
-        best_f = -1
-        best_pos = -1
-        best_proxy = -INFINITY
-        best_thr = 0.0
-        visited = 0
-        drawn = 0
-        n_const = 0
-        while drawn < n_features and (visited < max_features or visited <= n_const):
-            j = drawn + _rand_below(&rng, n_features - drawn)
-            tmp = feats[drawn]
-            feats[drawn] = feats[j]
-            feats[j] = tmp
-            f = feats[drawn]
-            drawn += 1
-            for i in range(start, end):
-                Xf[i] = XT[f, samples[i]]
-            if n_node >= RADIX_MIN:
-                _radix_sort(Xf + start, samples + start, n_node, &rb)
-            else:
-                _sort(Xf + start, samples + start, n_node)
-            visited += 1
-            if Xf[end - 1] <= Xf[start] + FEATURE_EPS:
-                # constant in this node: counts as tried (as in scikit-learn), but the
-                # search goes on until at least one non-constant feature was tried
-                n_const += 1
-                continue
-            memset(lc, 0, K * sizeof(double))
-            for c in range(K):
-                rc[c] = counts[c]
-            wl = 0.0
-            wr = wn
-            sl = 0.0
-            sr = sq
-            for p in range(start, end - 1):
-                i = samples[p]
-                wi = w[i]
-                c = y[i]
-                # update sums of squares incrementally
-                sl += wi * (2.0 * lc[c] + wi)
-                sr += wi * (wi - 2.0 * rc[c])
-                lc[c] += wi
-                rc[c] -= wi
-                wl += wi
-                wr -= wi
-                if Xf[p + 1] <= Xf[p] + FEATURE_EPS:
-                    continue
-                if p + 1 - start < min_samples_leaf:
-                    continue
-                if end - p - 1 < min_samples_leaf:
-                    break
-                proxy = sl / wl + sr / wr
-                if proxy > best_proxy:
-                    best_proxy = proxy
-                    best_f = f
-                    best_pos = p + 1
-                    thr = Xf[p] / 2.0 + Xf[p + 1] / 2.0
-                    if thr == Xf[p + 1] or thr == INFINITY or thr == -INFINITY:
-                        thr = Xf[p]
-                    best_thr = thr
-        if best_f < 0:
-            continue
-        # partition samples[start:end] on the best split
-        lpos = start
-        for i in range(start, end):
-            if XT[best_f, samples[i]] <= best_thr:
-                tmp = samples[lpos]
-                samples[lpos] = samples[i]
-                samples[i] = tmp
-                lpos += 1
-        if lpos == start or lpos == end:
-            continue  # cannot happen with exact thresholds; keep the node a leaf
-        if _nodes_reserve(t, t.count + 2) != 0:
-            status = -1
-            break
-        t.feature[node] = <int32_t>best_f
-        t.threshold[node] = best_thr
-        t.left[node] = <int32_t>t.count
-        t.right[node] = <int32_t>(t.count + 1)
-        # impurity decrease (weighted), for feature importances
-        memset(lc, 0, K * sizeof(double))
-        wl = 0.0
-        for i in range(start, lpos):
-            lc[y[samples[i]]] += w[samples[i]]
-            wl += w[samples[i]]
-        wr = wn - wl
-        sl = 0.0
-        sr = 0.0
-        for c in range(K):
-            sl += lc[c] * lc[c]
-            sr += (counts[c] - lc[c]) * (counts[c] - lc[c])
-        imp_l = 1.0 - sl / (wl * wl)
-        imp_r = 1.0 - sr / (wr * wr) if wr > 0 else 0.0
-        t.gain[node] = wn * imp - wl * imp_l - wr * imp_r
-        # push right first so that the left subtree is grown first
-        stack[top].start = lpos
-        stack[top].end = end
-        stack[top].depth = depth + 1
-        stack[top].node = t.count + 1
-        top += 1
-        stack[top].start = start
-        stack[top].end = lpos
-        stack[top].depth = depth + 1
-        stack[top].node = t.count
-        top += 1
-        t.count += 2
-    free(Xf)
-    free(feats)
-    free(counts)
-    free(stack)
-    free(rb.k1)
-    free(rb.k2)
-    free(rb.s2)
-    free(rb.hist)
-    return status
-
-
-def grow_tree(const float[:, ::1] XT, const intp[::1] y, const double[::1] weight,
-              intp[::1] samples, intp n_classes, intp max_depth, intp min_samples_leaf,
-              intp max_features, uint64_t seed):
+cdef class TreeGrower:
     """Grow one tree on ``samples`` (indices with weight > 0; reordered in place).
 
-    Returns ``(feature, threshold, left, right, value, gain, node_weight)`` arrays.
+    ``step(budget)`` grows nodes until about ``budget`` units of work (sample
+    values gathered and sorted) are done and returns True once the tree is
+    complete; ``result()`` then returns ``(feature, threshold, left, right,
+    value, gain, node_weight)`` arrays.
     """
+    cdef const float[:, ::1] XT
+    cdef const intp[::1] y
+    cdef const double[::1] w
+    cdef intp[::1] samples_view
+    cdef intp* samples
+    cdef intp n_samples, K, max_depth, min_samples_leaf, max_features, n_features, top
+    cdef uint64_t rng
     cdef Nodes t
-    cdef int status
-    cdef intp n, K = n_classes
-    t.count = 0
-    t.capacity = 0
-    t.n_classes = K
-    t.feature = NULL
-    t.threshold = NULL
-    t.left = NULL
-    t.right = NULL
-    t.value = NULL
-    t.gain = NULL
-    t.weight = NULL
-    with nogil:
-        status = _grow(XT, y, weight, &samples[0], samples.shape[0], K, max_depth,
-                       min_samples_leaf, max_features, seed, &t)
-    if status != 0:
-        _nodes_free(&t)
-        raise MemoryError("out of memory while growing a tree")
-    n = t.count
-    feature = np.empty(n, np.int32)
-    threshold = np.empty(n, np.float64)
-    left = np.empty(n, np.int32)
-    right = np.empty(n, np.int32)
-    value = np.empty((n, K), np.float64)
-    gain = np.empty(n, np.float64)
-    node_weight = np.empty(n, np.float64)
-    cdef int32_t[::1] fv = feature, lv = left, rv = right
-    cdef double[::1] tv = threshold, gv = gain, wv = node_weight
-    cdef double[:, ::1] vv = value
-    cdef intp i, c
-    for i in range(n):
-        fv[i] = t.feature[i]
-        tv[i] = t.threshold[i]
-        lv[i] = t.left[i]
-        rv[i] = t.right[i]
-        gv[i] = t.gain[i]
-        wv[i] = t.weight[i]
-        for c in range(K):
-            vv[i, c] = t.value[i * K + c]
-    _nodes_free(&t)
-    return feature, threshold, left, right, value, gain, node_weight
+    cdef float* Xf
+    cdef intp* feats
+    cdef double* counts
+    cdef StackItem* stack
+    cdef RadixBuffers rb
+    cdef bint done
+
+    def __cinit__(self, const float[:, ::1] XT, const intp[::1] y, const double[::1] weight,
+                  intp[::1] samples, intp n_classes, intp max_depth, intp min_samples_leaf,
+                  intp max_features, uint64_t seed):
+        cdef intp n = samples.shape[0], f
+        self.XT = XT
+        self.y = y
+        self.w = weight
+        self.samples_view = samples
+        self.samples = &samples[0]
+        self.n_samples = n
+        self.K = n_classes
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.n_features = XT.shape[0]
+        self.rng = seed
+        self.t.count = 0
+        self.t.capacity = 0
+        self.t.n_classes = n_classes
+        self.t.feature = NULL
+        self.t.threshold = NULL
+        self.t.left = NULL
+        self.t.right = NULL
+        self.t.value = NULL
+        self.t.gain = NULL
+        self.t.weight = NULL
+        self.Xf = <float*>malloc(n * sizeof(float))
+        self.feats = <intp*>malloc(self.n_features * sizeof(intp))
+        self.counts = <double*>malloc(3 * n_classes * sizeof(double))
+        self.stack = <StackItem*>malloc((n + 2) * sizeof(StackItem))
+        self.rb.k1 = <uint32_t*>malloc(n * sizeof(uint32_t))
+        self.rb.k2 = <uint32_t*>malloc(n * sizeof(uint32_t))
+        self.rb.s2 = <intp*>malloc(n * sizeof(intp))
+        self.rb.hist = <uint32_t*>malloc(3 * 2048 * sizeof(uint32_t))
+        if (self.Xf == NULL or self.feats == NULL or self.counts == NULL or self.stack == NULL
+                or self.rb.k1 == NULL or self.rb.k2 == NULL or self.rb.s2 == NULL or self.rb.hist == NULL
+                or _nodes_reserve(&self.t, 1) != 0):
+            raise MemoryError("out of memory while growing a tree")
+        for f in range(self.n_features):
+            self.feats[f] = f
+        self.t.count = 1
+        self.stack[0].start = 0
+        self.stack[0].end = n
+        self.stack[0].depth = 0
+        self.stack[0].node = 0
+        self.top = 1
+        self.done = False
+
+    def __dealloc__(self):
+        free(self.Xf)
+        free(self.feats)
+        free(self.counts)
+        free(self.stack)
+        free(self.rb.k1)
+        free(self.rb.k2)
+        free(self.rb.s2)
+        free(self.rb.hist)
+        _nodes_free(&self.t)
+
+    def step(self, intp budget):
+        """Grow nodes until about ``budget`` work units are spent; True when the tree is complete."""
+        cdef int status
+        if self.done:
+            return True
+        with nogil:
+            status = self._steps(budget)
+        if status != 0:
+            raise MemoryError("out of memory while growing a tree")
+        self.done = self.top == 0
+        return self.done
+
+    cdef int _steps(self, intp budget) noexcept nogil:
+        """Process stacked nodes until the budget is spent. Returns 0, or -1 when out of memory."""
+        cdef const float[:, ::1] XT = self.XT
+        cdef const intp[::1] y = self.y
+        cdef const double[::1] w = self.w
+        cdef intp* samples = self.samples
+        cdef Nodes* t = &self.t
+        cdef float* Xf = self.Xf
+        cdef intp* feats = self.feats
+        cdef StackItem* stack = self.stack
+        cdef intp n_features = self.n_features, K = self.K, max_features = self.max_features
+        cdef intp min_samples_leaf = self.min_samples_leaf
+        cdef double* counts = self.counts
+        cdef double* lc = counts + K
+        cdef double* rc = counts + 2 * K
+        cdef intp n_const, top = self.top, start, end, depth, node, i, p, c, f, j, n_node, visited, drawn, tmp
+        cdef intp best_f, best_pos, lpos, work = 0
+        cdef double wn, imp, sq, wl, wr, proxy, best_proxy, best_thr, thr, imp_l, imp_r
+        cdef double sl, sr, wi
+        cdef int status = 0
+        cdef bint is_leaf
+        while top > 0 and work < budget:
+            top -= 1
+            start = stack[top].start
+            end = stack[top].end
+            depth = stack[top].depth
+            node = stack[top].node
+            n_node = end - start
+            work += n_node
+            # class counts and impurity of the node
+            memset(counts, 0, K * sizeof(double))
+            wn = 0.0
+            for i in range(start, end):
+                wi = w[samples[i]]
+                counts[y[samples[i]]] += wi
+                wn += wi
+            sq = 0.0
+            for c in range(K):
+                t.value[node * K + c] = counts[c] / wn
+                sq += counts[c] * counts[c]
+            imp = 1.0 - sq / (wn * wn)
+            t.weight[node] = wn
+            t.feature[node] = -1
+            t.threshold[node] = 0.0
+            t.left[node] = -1
+            t.right[node] = -1
+            t.gain[node] = 0.0
+            is_leaf = (depth >= self.max_depth or n_node < 2 or n_node < 2 * min_samples_leaf
+                       or imp <= IMPURITY_EPS)
+            if is_leaf:
+                continue
+            best_f = -1
+            best_pos = -1
+            best_proxy = -INFINITY
+            best_thr = 0.0
+            visited = 0
+            drawn = 0
+            n_const = 0
+            while drawn < n_features and (visited < max_features or visited <= n_const):
+                j = drawn + _rand_below(&self.rng, n_features - drawn)
+                tmp = feats[drawn]
+                feats[drawn] = feats[j]
+                feats[j] = tmp
+                f = feats[drawn]
+                drawn += 1
+                for i in range(start, end):
+                    Xf[i] = XT[f, samples[i]]
+                if n_node >= RADIX_MIN:
+                    _radix_sort(Xf + start, samples + start, n_node, &self.rb)
+                else:
+                    _sort(Xf + start, samples + start, n_node)
+                work += n_node
+                visited += 1
+                if Xf[end - 1] <= Xf[start] + FEATURE_EPS:
+                    # constant in this node: counts as tried (as in scikit-learn), but the
+                    # search goes on until at least one non-constant feature was tried
+                    n_const += 1
+                    continue
+                memset(lc, 0, K * sizeof(double))
+                for c in range(K):
+                    rc[c] = counts[c]
+                wl = 0.0
+                wr = wn
+                sl = 0.0
+                sr = sq
+                for p in range(start, end - 1):
+                    i = samples[p]
+                    wi = w[i]
+                    c = y[i]
+                    # update sums of squares incrementally
+                    sl += wi * (2.0 * lc[c] + wi)
+                    sr += wi * (wi - 2.0 * rc[c])
+                    lc[c] += wi
+                    rc[c] -= wi
+                    wl += wi
+                    wr -= wi
+                    if Xf[p + 1] <= Xf[p] + FEATURE_EPS:
+                        continue
+                    if p + 1 - start < min_samples_leaf:
+                        continue
+                    if end - p - 1 < min_samples_leaf:
+                        break
+                    proxy = sl / wl + sr / wr
+                    if proxy > best_proxy:
+                        best_proxy = proxy
+                        best_f = f
+                        best_pos = p + 1
+                        thr = Xf[p] / 2.0 + Xf[p + 1] / 2.0
+                        if thr == Xf[p + 1] or thr == INFINITY or thr == -INFINITY:
+                            thr = Xf[p]
+                        best_thr = thr
+            if best_f < 0:
+                continue
+            # partition samples[start:end] on the best split
+            lpos = start
+            for i in range(start, end):
+                if XT[best_f, samples[i]] <= best_thr:
+                    tmp = samples[lpos]
+                    samples[lpos] = samples[i]
+                    samples[i] = tmp
+                    lpos += 1
+            if lpos == start or lpos == end:
+                continue  # cannot happen with exact thresholds; keep the node a leaf
+            if _nodes_reserve(t, t.count + 2) != 0:
+                status = -1
+                break
+            t.feature[node] = <int32_t>best_f
+            t.threshold[node] = best_thr
+            t.left[node] = <int32_t>t.count
+            t.right[node] = <int32_t>(t.count + 1)
+            # impurity decrease (weighted), for feature importances
+            memset(lc, 0, K * sizeof(double))
+            wl = 0.0
+            for i in range(start, lpos):
+                lc[y[samples[i]]] += w[samples[i]]
+                wl += w[samples[i]]
+            wr = wn - wl
+            sl = 0.0
+            sr = 0.0
+            for c in range(K):
+                sl += lc[c] * lc[c]
+                sr += (counts[c] - lc[c]) * (counts[c] - lc[c])
+            imp_l = 1.0 - sl / (wl * wl)
+            imp_r = 1.0 - sr / (wr * wr) if wr > 0 else 0.0
+            t.gain[node] = wn * imp - wl * imp_l - wr * imp_r
+            # push right first so that the left subtree is grown first
+            stack[top].start = lpos
+            stack[top].end = end
+            stack[top].depth = depth + 1
+            stack[top].node = t.count + 1
+            top += 1
+            stack[top].start = start
+            stack[top].end = lpos
+            stack[top].depth = depth + 1
+            stack[top].node = t.count
+            top += 1
+            t.count += 2
+        self.top = top
+        return status
+
+    def result(self):
+        """The grown tree as ``(feature, threshold, left, right, value, gain, node_weight)``."""
+        if not self.done:
+            raise RuntimeError("the tree is not complete; call step() until it returns True")
+        cdef intp n = self.t.count, K = self.K, i, c
+        feature = np.empty(n, np.int32)
+        threshold = np.empty(n, np.float64)
+        left = np.empty(n, np.int32)
+        right = np.empty(n, np.int32)
+        value = np.empty((n, K), np.float64)
+        gain = np.empty(n, np.float64)
+        node_weight = np.empty(n, np.float64)
+        cdef int32_t[::1] fv = feature, lv = left, rv = right
+        cdef double[::1] tv = threshold, gv = gain, wv = node_weight
+        cdef double[:, ::1] vv = value
+        for i in range(n):
+            fv[i] = self.t.feature[i]
+            tv[i] = self.t.threshold[i]
+            lv[i] = self.t.left[i]
+            rv[i] = self.t.right[i]
+            gv[i] = self.t.gain[i]
+            wv[i] = self.t.weight[i]
+            for c in range(K):
+                vv[i, c] = self.t.value[i * K + c]
+        return feature, threshold, left, right, value, gain, node_weight
 
 
 # ---------------------------------------------------------------------------

@@ -141,23 +141,26 @@ cdef inline bint _key_less(const double[:, ::1] X, intp a, intp b, intp dim) noe
     return X[a, dim] < X[b, dim] or (X[a, dim] == X[b, dim] and a < b)
 
 
-def kdtree_build(const double[:, ::1] X, intp[::1] perm, intp n_levels,
+def kdtree_build(const double[:, ::1] X, intp[::1] perm,
                  intp[::1] node_start, intp[::1] node_end,
-                 double[:, ::1] node_lo, double[:, ::1] node_hi):
-    """Balanced k-d tree over the rows of X in implicit heap layout.
+                 double[:, ::1] node_lo, double[:, ::1] node_hi, intp first, intp stop):
+    """Nodes ``first .. stop - 1`` of a balanced k-d tree over the rows of X
+    (implicit heap layout); the Python layer calls it level by level.
 
     Node ``i`` has children ``2i+1`` and ``2i+2``; leaves are the last level.
     ``perm`` (initially 0..n-1) is reordered so that node ``i`` owns
     ``perm[node_start[i]:node_end[i]]``; ``node_lo/node_hi`` are the bounding
-    boxes of each node's points.
+    boxes of each node's points. A node's range must be set (by its parent, or
+    here for the root) before it is built.
     """
     cdef intp n = X.shape[0], d = X.shape[1], n_nodes = node_start.shape[0]
     cdef intp i, j, t, s, e, dim, mid
     cdef double spread, best, v, lo, hi
     with nogil:
-        node_start[0] = 0
-        node_end[0] = n
-        for i in range(n_nodes):
+        if first == 0:
+            node_start[0] = 0
+            node_end[0] = n
+        for i in range(first, stop):
             s = node_start[i]
             e = node_end[i]
             # bounding box

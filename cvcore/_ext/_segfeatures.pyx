@@ -22,8 +22,9 @@ cdef inline void _eig2(double a, double b, double c, double* hi, double* lo) noe
 
 def derived(const float[:, ::1] g, intp nch, double grad_scale, double second_scale,
             float[:, :, ::1] out, intp col_grad, intp col_log, intp col_hess,
-            float[:, ::1] prod):
-    """Derived features of the smoothed image ``g`` (H, W*nch).
+            float[:, ::1] prod, intp row_start, intp row_stop):
+    """Derived features of rows ``row_start .. row_stop - 1`` of the smoothed
+    image ``g`` (H, W*nch); the Python layer calls it on row blocks.
 
     Writes, for each channel ``c`` (a column index < 0 skips that feature):
       out[..., col_grad + c]        grad_scale * |grad G|
@@ -40,7 +41,7 @@ def derived(const float[:, ::1] g, intp nch, double grad_scale, double second_sc
     cdef double s1 = grad_scale, s2 = second_scale
     cdef bint want_prod = prod.shape[0] == H and prod.shape[1] == W * 3 * nch
     with nogil:
-        for y in range(H):
+        for y in range(row_start, row_stop):
             y0 = y - 1 if y > 0 else 0
             y1 = y + 1 if y + 1 < H else H - 1
             for x in range(W):
@@ -69,14 +70,16 @@ def derived(const float[:, ::1] g, intp nch, double grad_scale, double second_sc
                             out[y, x, col_hess + nch + c] = <float>(s2 * l2)
 
 
-def tensor_eigenvalues(const float[:, ::1] t, intp nch, float[:, :, ::1] out, intp col):
-    """Eigenvalues of smoothed structure tensors ``t`` (H, W*3*nch) into
-    ``out[..., col + c]`` (larger) and ``out[..., col + nch + c]`` (smaller)."""
+def tensor_eigenvalues(const float[:, ::1] t, intp nch, float[:, :, ::1] out, intp col,
+                       intp row_start, intp row_stop):
+    """Eigenvalues of smoothed structure tensors ``t`` (H, W*3*nch), rows
+    ``row_start .. row_stop - 1``, into ``out[..., col + c]`` (larger) and
+    ``out[..., col + nch + c]`` (smaller)."""
     cdef intp H = t.shape[0], W = t.shape[1] // (3 * nch)
     cdef intp y, x, c, k
     cdef double l1, l2
     with nogil:
-        for y in range(H):
+        for y in range(row_start, row_stop):
             for x in range(W):
                 for c in range(nch):
                     k = (x * nch + c) * 3

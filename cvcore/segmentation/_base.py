@@ -8,8 +8,47 @@ scikit-learn only then).
 from __future__ import annotations
 
 import inspect
+import os
 
 import numpy as np
+
+from .. import _validate
+
+#: most threads ``n_jobs`` may ask for (a model file with more is refused)
+MAX_JOBS = 256
+#: most classes a classifier stored in a model file may have
+MAX_CLASSES = 4096
+
+
+def check_n_jobs(n_jobs, name="n_jobs"):
+    """None, -1 (all cores), -2 (all but one), ..., or 1..:data:`MAX_JOBS`."""
+    if n_jobs is None:
+        return None
+    n_jobs = _validate.integer(n_jobs, name, low=-MAX_JOBS, high=MAX_JOBS)
+    if n_jobs == 0:
+        raise ValueError(f"{name} must be a positive number of threads, -1 (all cores) or None, got 0")
+    return n_jobs
+
+
+def n_threads(n_jobs):
+    """Threads for a validated ``n_jobs`` (None: 1; negative: counted back from the cores)."""
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return n_jobs
+
+
+def stored_classes(value, name):
+    """Class labels read back from a model file: 1-D, sorted, unique, at most :data:`MAX_CLASSES`."""
+    arr = np.asarray(value)
+    if arr.ndim != 1 or not 1 <= arr.shape[0] <= MAX_CLASSES:
+        raise ValueError(f"{name} must be a 1-D array of 1 to {MAX_CLASSES} class labels, got shape {arr.shape}")
+    if arr.dtype.kind not in "biuU":
+        raise ValueError(f"{name} must hold integer, boolean or string labels, got dtype {arr.dtype}")
+    if arr.shape[0] > 1 and not np.all(arr[1:] > arr[:-1]):
+        raise ValueError(f"{name} must be sorted and unique (as fit stores them)")
+    return arr
 
 
 class ClassifierBase:

@@ -2,32 +2,25 @@
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .. import _validate
 from .._ext import _forest
-from ._base import ClassifierBase
+from .._progress import progress_reporter
+from . import _blocks
+from ._base import ClassifierBase, check_n_jobs, n_threads, stored_classes
 
-__all__ = ["RandomForestClassifier"]
+__all__ = ["RandomForestClassifier", "MAX_ESTIMATORS"]
 
 _INT32_MAX = 2**31 - 1
+#: largest ``n_estimators`` accepted (from a user or a model file)
+MAX_ESTIMATORS = 100_000
 #: packed node record of the prediction kernel (threshold, feature, left child)
 _NODE_DTYPE = np.dtype([("threshold", np.float64), ("feature", np.int32), ("left", np.int32)])
-
-
-def _n_threads(n_jobs):
-    if n_jobs is None:
-        return 1
-    n_jobs = _validate.integer(n_jobs, "n_jobs")
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be a positive integer, -1 (all cores) or None, got 0")
-    if n_jobs < 0:
-        import os
-
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return n_jobs
+#: work units (sample values gathered and sorted) per call of the tree-growing kernel:
+#: about 0.05 s, so that Ctrl-C is served between calls even on a tree of millions of pixels
+_GROW_STEP = 1 << 21
 
 
 class RandomForestClassifier(ClassifierBase):
@@ -57,7 +50,8 @@ class RandomForestClassifier(ClassifierBase):
     random_state : None, int or numpy.random.Generator
         Seed; the same seed gives the same forest (whatever ``n_jobs``).
     n_jobs : int or None
-        Threads used to grow trees and predict (None: 1; -1: all cores).
+        Threads used to grow trees and predict: None (1), 1 to 256, or -1 for
+        all cores (-2 all but one, ...).
 
     Attributes
     ----------
@@ -80,6 +74,10 @@ class RandomForestClassifier(ClassifierBase):
     0
     """
 
+    classes_: np.ndarray
+    n_features_in_: int
+    feature_importances_: np.ndarray
+
     def __init__(self, n_estimators=100, max_depth=None, max_features="sqrt", min_samples_leaf=1,
                  bootstrap=True, random_state=None, n_jobs=None):
         self.n_estimators = n_estimators
@@ -90,20 +88,42 @@ class RandomForestClassifier(ClassifierBase):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _resolve_max_features(self, n_features):
+    def _checked_params(self):
+        """The constructor arguments, validated (for ``fit`` and for model files alike)."""
         mf = self.max_features
+        if isinstance(mf, str):
+            mf = _validate.choice(mf, "max_features", ("sqrt", "log2"))
+        elif isinstance(mf, (float, np.floating)):
+            mf = _validate.real(mf, "max_features", low=0.0, high=1.0, low_inclusive=False)
+        elif mf is not None:
+            mf = _validate.integer(mf, "max_features", low=1, high=_INT32_MAX)
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (np.random.Generator, np.random.RandomState))):
+            rs = _validate.integer(rs, "random_state", low=0)
+        return {
+            "n_estimators": _validate.integer(self.n_estimators, "n_estimators", low=1, high=MAX_ESTIMATORS),
+            "max_depth": (None if self.max_depth is None
+                          else _validate.integer(self.max_depth, "max_depth", low=1, high=_INT32_MAX)),
+            "max_features": mf,
+            "min_samples_leaf": _validate.integer(self.min_samples_leaf, "min_samples_leaf", low=1,
+                                                  high=_INT32_MAX),
+            "bootstrap": _validate.boolean(self.bootstrap, "bootstrap"),
+            "random_state": rs,
+            "n_jobs": check_n_jobs(self.n_jobs),
+        }
+
+    @staticmethod
+    def _resolve_max_features(mf, n_features):
         if mf is None:
             return n_features
         if isinstance(mf, str):
-            mf = _validate.choice(mf, "max_features", ("sqrt", "log2"))
             f = math.sqrt(n_features) if mf == "sqrt" else math.log2(n_features)
             return max(1, int(f))
-        if isinstance(mf, (float, np.floating)):
-            frac = _validate.real(mf, "max_features", low=0.0, high=1.0, low_inclusive=False)
-            return max(1, int(frac * n_features))
-        return min(_validate.integer(mf, "max_features", low=1), n_features)
+        if isinstance(mf, float):
+            return max(1, int(mf * n_features))
+        return min(mf, n_features)
 
-    def fit(self, X, y):
+    def fit(self, X, y, progress=None):
         """Grow the forest.
 
         Parameters
@@ -112,49 +132,58 @@ class RandomForestClassifier(ClassifierBase):
             Training features (finite; computed in float32 like scikit-learn).
         y : (n_samples,) array_like
             Class labels.
+        progress : None, bool or callable
+            Progress over the trees (see :mod:`cvcore._progress`): None shows a
+            bar on a terminal only, a callable gets ``(done, total, description)``.
 
         Returns
         -------
         self
+
+        Notes
+        -----
+        Ctrl-C stops the growth within a fraction of a second (trees are grown
+        in pieces), raising ``KeyboardInterrupt``; the estimator is unchanged.
         """
-        n_trees = _validate.integer(self.n_estimators, "n_estimators", low=1, high=100_000)
-        max_depth = (_INT32_MAX if self.max_depth is None
-                     else _validate.integer(self.max_depth, "max_depth", low=1))
-        msl = _validate.integer(self.min_samples_leaf, "min_samples_leaf", low=1)
-        if not isinstance(self.bootstrap, (bool, np.bool_)):
-            raise TypeError(f"bootstrap must be a bool, got {type(self.bootstrap).__name__}")
-        threads = _n_threads(self.n_jobs)
+        params = self._checked_params()
+        n_trees = params["n_estimators"]
+        max_depth = _INT32_MAX if params["max_depth"] is None else params["max_depth"]
+        msl = params["min_samples_leaf"]
+        threads = n_threads(params["n_jobs"])
         X = _validate.feature_matrix(X, "X", dtype=np.float32)
         classes, codes = _validate.class_targets(y, X.shape[0])
         n, d = X.shape
         if n > _INT32_MAX // 2:
             raise ValueError(f"X has too many samples ({n}); at most {_INT32_MAX // 2} are supported")
-        max_features = self._resolve_max_features(d)
-        rng = _validate.random_state(self.random_state)
-        XT = np.ascontiguousarray(X.T)
+        max_features = self._resolve_max_features(params["max_features"], d)
+        rng = _validate.random_state(params["random_state"])
+        XT = np.empty((d, n), np.float32)  # transposed in row blocks: interruptible on millions of rows
+        _blocks.for_blocks(n, lambda a, b: np.copyto(XT[:, a:b], X[a:b].T), first=4096)
         K = classes.shape[0]
 
-        # draw every tree's sample and seed up front: the result is independent of n_jobs
-        jobs = []
-        for _ in range(n_trees):
-            if self.bootstrap:
-                weight = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
-                samples = np.flatnonzero(weight).astype(np.intp)
-            else:
-                weight = np.ones(n, np.float64)
-                samples = np.arange(n, dtype=np.intp)
-            seed = int(rng.integers(0, 2**63 - 1))
-            jobs.append((weight, samples, seed))
+        def draws():
+            # every tree's sample and seed come from rng in tree order, in this thread:
+            # the forest does not depend on n_jobs, and only a few trees' draws are held at once
+            for _ in range(n_trees):
+                if params["bootstrap"]:
+                    weight = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+                    samples = np.flatnonzero(weight).astype(np.intp)
+                else:
+                    weight = np.ones(n, np.float64)
+                    samples = np.arange(n, dtype=np.intp)
+                yield weight, samples, int(rng.integers(0, 2**63 - 1))
 
-        def grow(job):
+        def grow(job, cancelled):
             weight, samples, seed = job
-            return _forest.grow_tree(XT, codes, weight, samples, K, max_depth, msl, max_features, seed)
+            grower = _forest.TreeGrower(XT, codes, weight, samples, K, max_depth, msl, max_features, seed)
+            while not grower.step(_GROW_STEP):
+                if cancelled.is_set():
+                    return None
+            return grower.result()
 
-        if threads > 1:
-            with ThreadPoolExecutor(threads) as pool:
-                trees = list(pool.map(grow, jobs))
-        else:
-            trees = [grow(job) for job in jobs]
+        with progress_reporter(n_trees, "growing trees", progress) as bar:
+            trees = _blocks.cancellable_map(grow, draws(), threads=min(threads, n_trees),
+                                            on_done=lambda i: bar.update(1))
 
         importances = np.zeros(d, np.float64)
         n_used = 0
@@ -203,6 +232,12 @@ class RandomForestClassifier(ClassifierBase):
         Keys: ``roots``, ``feature``, ``threshold``, ``left``, ``right``, ``value``,
         ``classes``, ``feature_importances``. Node indices are global over the
         concatenated trees; a leaf has ``left == right == -1``.
+
+        Examples
+        --------
+        >>> clf = RandomForestClassifier(n_estimators=2, random_state=0).fit([[0.0], [1.0]], [0, 1])
+        >>> sorted(clf.to_arrays())
+        ['classes', 'feature', 'feature_importances', 'left', 'right', 'roots', 'threshold', 'value']
         """
         self._check_fitted()
         return {"roots": self._roots, "feature": self._feature, "threshold": self._threshold,
@@ -213,83 +248,95 @@ class RandomForestClassifier(ClassifierBase):
     def from_arrays(cls, arrays, **params):
         """Rebuild a fitted forest from :meth:`to_arrays` output (validated).
 
+        ``params`` are constructor arguments, checked exactly as :meth:`fit`
+        checks them; ``n_estimators`` (when given) must equal the number of
+        trees. Integer arrays must hold int32 values and float arrays finite
+        numbers (no truncation or wrap-around); the node structure is checked so
+        that prediction always terminates inside the arrays.
+
+        Raises
+        ------
+        ValueError
+            Naming the array or parameter that is wrong.
+
         Examples
         --------
-        >>> import numpy as np
         >>> X = np.arange(20.0).reshape(10, 2); y = [0] * 5 + [1] * 5
         >>> a = RandomForestClassifier(n_estimators=3, random_state=1).fit(X, y)
-        >>> b = RandomForestClassifier.from_arrays(a.to_arrays())
+        >>> b = RandomForestClassifier.from_arrays(a.to_arrays(), n_estimators=3)
         >>> bool(np.all(a.predict_proba(X) == b.predict_proba(X)))
         True
         """
+        if not isinstance(arrays, dict):
+            raise TypeError(f"arrays must be a dict of arrays, got {type(arrays).__name__}")
+        model = cls(**params)
+        checked = model._checked_params()
+        strict = _validate.modelfile.strict_array
         try:
-            roots = np.asarray(arrays["roots"])
-            feature = np.asarray(arrays["feature"])
-            threshold = np.asarray(arrays["threshold"])
-            left = np.asarray(arrays["left"])
-            right = np.asarray(arrays["right"])
-            value = np.asarray(arrays["value"])
-            classes = np.asarray(arrays["classes"])
-            importances = np.asarray(arrays["feature_importances"])
+            roots = strict(arrays["roots"], "forest roots", dtype=np.int32, shape=(None,), max_size=MAX_ESTIMATORS)
+            feature = strict(arrays["feature"], "forest feature", dtype=np.int32, shape=(None,),
+                             max_size=_INT32_MAX)
+            n_nodes = feature.shape[0]
+            left = strict(arrays["left"], "forest left", dtype=np.int32, shape=(n_nodes,), max_size=n_nodes)
+            right = strict(arrays["right"], "forest right", dtype=np.int32, shape=(n_nodes,), max_size=n_nodes)
+            threshold = strict(arrays["threshold"], "forest threshold", dtype=np.float64, shape=(n_nodes,),
+                               max_size=n_nodes)
+            classes = stored_classes(arrays["classes"], "forest classes")
+            K = classes.shape[0]
+            value = strict(arrays["value"], "forest value", dtype=np.float64, shape=(n_nodes, K),
+                           max_size=n_nodes * K)
+            importances = strict(arrays["feature_importances"], "forest feature_importances",
+                                 dtype=np.float64, shape=(None,), max_size=_INT32_MAX)
         except KeyError as exc:
             raise ValueError(f"forest arrays are missing {exc.args[0]!r}") from None
-        ints = (roots, feature, left, right)
-        if any(a.ndim != 1 or a.dtype != np.int32 for a in ints):
-            raise ValueError("forest arrays roots/feature/left/right must be 1-D int32")
-        n_nodes = feature.shape[0]
-        if (threshold.shape != (n_nodes,) or left.shape != (n_nodes,) or right.shape != (n_nodes,)
-                or value.ndim != 2 or value.shape[0] != n_nodes or threshold.dtype != np.float64
-                or value.dtype != np.float64):
-            raise ValueError("forest arrays have inconsistent shapes or dtypes")
-        if classes.ndim != 1 or classes.shape[0] != value.shape[1] or classes.shape[0] < 1:
-            raise ValueError("forest classes do not match the node value columns")
+        if "n_estimators" not in params:
+            model.n_estimators = int(roots.shape[0])
+        elif roots.shape[0] != checked["n_estimators"]:
+            raise ValueError(f"forest has {roots.shape[0]} trees but n_estimators={checked['n_estimators']}")
         d = importances.shape[0]
-        if importances.ndim != 1 or d < 1:
-            raise ValueError("forest feature_importances must be a non-empty 1-D array")
-        if roots.shape[0] < 1 or np.any(roots < 0) or np.any(roots >= n_nodes):
+        if d < 1 or np.any(importances < 0):
+            raise ValueError("forest feature_importances must be a non-empty array of non-negative numbers")
+        if n_nodes < 1 or roots.shape[0] < 1 or np.any(roots < 0) or np.any(roots >= n_nodes):
             raise ValueError("forest roots must index existing nodes")
+        if np.any(value < 0) or not np.allclose(value.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError("forest value rows must be class distributions (non-negative, summing to 1)")
         split = left >= 0
         if np.any((right >= 0) != split) or np.any(feature[split] < 0) or np.any(feature[split] >= d):
             raise ValueError("forest nodes reference invalid features or children")
         # children must point strictly forward: traversal then always terminates
         idx = np.arange(n_nodes)
-        if np.any(left[split] <= idx[split]) or np.any(right[split] <= idx[split]) \
-                or np.any(left[split] >= n_nodes) or np.any(right[split] >= n_nodes):
+        if np.any(left[split] <= idx[split]) or np.any(right[split] >= n_nodes):
             raise ValueError("forest children must point to later nodes within the array")
         if np.any(right[split] != left[split] + 1):
             raise ValueError("forest children must be adjacent (right == left + 1)")
-        if not np.all(np.isfinite(threshold)) or not np.all(np.isfinite(value)):
-            raise ValueError("forest thresholds and values must be finite")
-        model = cls(**params)
         model.classes_ = classes
         model.n_features_in_ = d
-        model.feature_importances_ = importances.astype(np.float64)
-        model._roots = np.ascontiguousarray(roots)
-        model._feature = np.ascontiguousarray(feature)
-        model._threshold = np.ascontiguousarray(threshold)
-        model._left = np.ascontiguousarray(left)
-        model._right = np.ascontiguousarray(right)
-        model._value = np.ascontiguousarray(value)
+        model.feature_importances_ = importances
+        model._roots = roots
+        model._feature = feature
+        model._threshold = threshold
+        model._left = left
+        model._right = right
+        model._value = value
         model._nodes = None
         return model
 
     # ---- prediction -------------------------------------------------------------
 
-    def _flat(self):
-        return (self._roots, self._feature, self._threshold, self._left, self._right)
-
     def _packed(self):
         packed = getattr(self, "_nodes", None)
         if packed is None or packed.shape[0] != self._feature.shape[0]:
             packed = np.empty(self._feature.shape[0], _NODE_DTYPE)
-            if not _forest.pack_nodes(self._feature, self._threshold, self._left, self._right, packed):
-                raise ValueError("forest arrays must store the two children of a node next to each other "
-                                 "(right == left + 1)")
+            _forest.pack_nodes(self._feature, self._threshold, self._left, self._right, packed)
             self._nodes = packed
         return packed
 
     def predict_proba(self, X):
         """Mean of the trees' leaf class distributions, columns as ``classes_``.
+
+        Rows are processed in blocks from Python (Ctrl-C stops a prediction on
+        millions of pixels within a fraction of a second); each row's result
+        does not depend on the blocking.
 
         Examples
         --------
@@ -298,27 +345,33 @@ class RandomForestClassifier(ClassifierBase):
         (1, 2)
         """
         self._check_fitted()
+        threads = n_threads(check_n_jobs(self.n_jobs))
         X = _validate.feature_matrix(X, "X", dtype=np.float32, n_features=self.n_features_in_)
         out = np.empty((X.shape[0], self._value.shape[1]), np.float64)
-        roots, nodes = self._roots, self._packed()
-        threads = _n_threads(self.n_jobs)
-        if threads > 1 and X.shape[0] >= 4096:
-            bounds = np.linspace(0, X.shape[0], threads + 1).astype(int)
+        roots, nodes, value = self._roots, self._packed(), self._value
 
-            def run(i):
-                a, b = bounds[i], bounds[i + 1]
-                _forest.forest_predict_proba(X[a:b], roots, nodes, self._value, out[a:b])
+        def work(a, b):
+            _forest.forest_predict_proba(X[a:b], roots, nodes, value, out[a:b])
 
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(run, range(threads)))
-        else:
-            _forest.forest_predict_proba(X, roots, nodes, self._value, out)
+        _blocks.for_blocks(X.shape[0], work, threads=threads)
         return out
 
     def apply(self, X):
-        """Index of the leaf reached in each tree, ``(n_samples, n_estimators)`` (global node ids)."""
+        """Index of the leaf reached in each tree, ``(n_samples, n_estimators)`` (global node ids).
+
+        Examples
+        --------
+        >>> clf = RandomForestClassifier(n_estimators=3, random_state=0).fit([[0.0], [1.0]], [0, 1])
+        >>> clf.apply([[0.0], [1.0]]).shape
+        (2, 3)
+        """
         self._check_fitted()
         X = _validate.feature_matrix(X, "X", dtype=np.float32, n_features=self.n_features_in_)
         out = np.empty((X.shape[0], self._roots.shape[0]), np.int32)
-        _forest.forest_apply(X, *self._flat(), out)
+        flat = (self._roots, self._feature, self._threshold, self._left, self._right)
+
+        def work(a, b):
+            _forest.forest_apply(X[a:b], *flat, out[a:b])
+
+        _blocks.for_blocks(X.shape[0], work)
         return out

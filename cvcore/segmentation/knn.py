@@ -7,15 +7,20 @@ import numpy as np
 
 from .. import _validate
 from .._ext import _knn
-from ._base import ClassifierBase
+from . import _blocks
+from ._base import ClassifierBase, stored_classes
 
-__all__ = ["KNNClassifier"]
+__all__ = ["KNNClassifier", "MAX_NEIGHBORS", "MAX_STORED_SAMPLES"]
 
 #: above this many features the k-d tree stops pruning well and brute force wins
 #: (the same switch point scikit-learn's ``algorithm="auto"`` uses).
 _KD_MAX_FEATURES = 15
 #: memory budget (float64 entries) of one Gram block in the brute-force search
 _GRAM_BLOCK = 1 << 21
+#: largest ``n_neighbors`` accepted (from a user or a model file)
+MAX_NEIGHBORS = 10_000
+#: largest training set :meth:`KNNClassifier.from_arrays` accepts (rows)
+MAX_STORED_SAMPLES = 20_000_000
 
 
 class KNNClassifier(ClassifierBase):
@@ -55,13 +60,16 @@ class KNNClassifier(ClassifierBase):
     [0, 1]
     """
 
+    classes_: np.ndarray
+    n_features_in_: int
+
     def __init__(self, n_neighbors=5, weights="uniform", algorithm="auto"):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.algorithm = algorithm
 
     def _checked_params(self):
-        k = _validate.integer(self.n_neighbors, "n_neighbors", low=1)
+        k = _validate.integer(self.n_neighbors, "n_neighbors", low=1, high=MAX_NEIGHBORS)
         weights = _validate.choice(self.weights, "weights", ("uniform", "distance"))
         algorithm = _validate.choice(self.algorithm, "algorithm", ("auto", "kd_tree", "brute"))
         return k, weights, algorithm
@@ -83,6 +91,10 @@ class KNNClassifier(ClassifierBase):
         k, _, algorithm = self._checked_params()
         X = _validate.feature_matrix(X, "X")
         classes, codes = _validate.class_targets(y, X.shape[0])
+        return self._store(X, codes, classes, k, algorithm)
+
+    def _store(self, X, codes, classes, k, algorithm):
+        """Keep a validated training set (C-contiguous float64 X, intp codes into classes)."""
         n, d = X.shape
         if k > n:
             raise ValueError(f"n_neighbors must be <= the number of training samples ({n}), got {k}")
@@ -104,19 +116,93 @@ class KNNClassifier(ClassifierBase):
             end = np.empty(n_nodes, np.intp)
             lo = np.empty((n_nodes, d), np.float64)
             hi = np.empty((n_nodes, d), np.float64)
-            _knn.kdtree_build(X, perm, n_levels, start, end, lo, hi)
+            for level in range(n_levels):  # one call per level: Ctrl-C is served between levels
+                _knn.kdtree_build(X, perm, start, end, lo, hi, 2**level - 1, 2 ** (level + 1) - 1)
             self._tree = (np.ascontiguousarray(X[perm]), perm, start, end, lo, hi)
         return self
 
-    def _training_set(self):
-        """(X, y codes) in the original order (for model files)."""
+    # ---- flat representation (for model files) --------------------------------
+
+    def to_arrays(self):
+        """The fitted classifier as plain arrays: ``X`` (training set, float64),
+        ``y`` (int64 indices into ``classes``) and ``classes``.
+
+        Examples
+        --------
+        >>> clf = KNNClassifier(n_neighbors=1).fit([[0.0], [1.0]], [3, 5])
+        >>> {k: v.tolist() for k, v in clf.to_arrays().items()}
+        {'X': [[0.0], [1.0]], 'y': [0, 1], 'classes': [3, 5]}
+        """
         self._check_fitted()
         if self._method == "brute":
-            return self._X, self._y
-        Xt, perm = self._tree[0], self._tree[1]
-        X = np.empty_like(Xt)
-        X[perm] = Xt
-        return X, self._y
+            X = self._X
+        else:
+            Xt, perm = self._tree[0], self._tree[1]
+            X = np.empty_like(Xt)
+            X[perm] = Xt
+        return {"X": X, "y": self._y.astype(np.int64), "classes": self.classes_}
+
+    @classmethod
+    def from_arrays(cls, arrays, **params):
+        """Rebuild a fitted classifier from :meth:`to_arrays` output (validated).
+
+        ``params`` are constructor arguments, checked exactly as :meth:`fit`
+        checks them. ``X`` must be finite, ``y`` integers indexing ``classes``
+        (no truncation or wrap-around), at most :data:`MAX_STORED_SAMPLES` rows.
+        The result predicts exactly as the classifier that was saved.
+
+        Examples
+        --------
+        >>> a = KNNClassifier(n_neighbors=1).fit([[0.0], [1.0]], [3, 5])
+        >>> KNNClassifier.from_arrays(a.to_arrays(), n_neighbors=1).predict([[0.9]]).tolist()
+        [5]
+        """
+        if not isinstance(arrays, dict):
+            raise TypeError(f"arrays must be a dict of arrays, got {type(arrays).__name__}")
+        model = cls(**params)
+        k, _, algorithm = model._checked_params()
+        strict = _validate.modelfile.strict_array
+        try:
+            X = strict(arrays["X"], "knn X", dtype=np.float64, shape=(None, None), max_size=1 << 31)
+            n = X.shape[0]
+            if not 1 <= n <= MAX_STORED_SAMPLES or X.shape[1] < 1:
+                raise ValueError(f"knn X must have 1 to {MAX_STORED_SAMPLES} rows and at least one column, "
+                                 f"got shape {X.shape}")
+            classes = stored_classes(arrays["classes"], "knn classes")
+            y = strict(arrays["y"], "knn y", dtype=np.int64, shape=(n,), max_size=n)
+        except KeyError as exc:
+            raise ValueError(f"knn arrays are missing {exc.args[0]!r}") from None
+        if (y.min() < 0 or y.max() >= classes.shape[0]):
+            raise ValueError(f"knn y must index classes (0 to {classes.shape[0] - 1})")
+        return model._store(X, y.astype(np.intp), classes, k, algorithm)
+
+    # ---- search -------------------------------------------------------------------
+
+    def _query(self, X):
+        """Validated queries, their row blocks, and a search of rows ``a:b`` into given arrays."""
+        self._check_fitted()
+        k = _validate.integer(self.n_neighbors, "n_neighbors", low=1, high=MAX_NEIGHBORS)
+        Q = _validate.feature_matrix(X, "X", n_features=self.n_features_in_)
+        n_train = self._y.shape[0]
+        if k > n_train:
+            raise ValueError(f"n_neighbors must be <= the number of training samples ({n_train}), got {k}")
+        nq = Q.shape[0]
+        if self._method == "brute":
+            # Gram blocks on a fixed grid: each row's BLAS product (and so its result) is the same
+            sq_q = np.einsum("ij,ij->i", Q, Q)
+            step = max(1, _GRAM_BLOCK // n_train)
+            blocks = ((s, min(nq, s + step)) for s in range(0, nq, step))
+
+            def search(a, b, dist, ind):
+                gram = np.ascontiguousarray(Q[a:b] @ self._X.T)
+                _knn.select_from_gram(gram, self._sq, sq_q[a:b], 0, dist, ind)
+        else:
+            blocks = _blocks.timed_blocks(nq)
+            Xt, perm, start, end, lo, hi = self._tree
+
+            def search(a, b, dist, ind):
+                _knn.kdtree_query(Xt, perm, start, end, lo, hi, Q[a:b], dist, ind)
+        return nq, k, blocks, search
 
     def kneighbors(self, X):
         """Distances and training indices of the ``n_neighbors`` nearest points.
@@ -135,32 +221,19 @@ class KNNClassifier(ClassifierBase):
         >>> i.tolist(), np.round(d, 3).tolist()
         ([[1, 0]], [[0.1, 0.9]])
         """
-        sq, ind = self._kneighbors_sq(X)
-        return np.sqrt(sq), ind
-
-    def _kneighbors_sq(self, X):
-        self._check_fitted()
-        k = _validate.integer(self.n_neighbors, "n_neighbors", low=1)
-        Q = _validate.feature_matrix(X, "X", n_features=self.n_features_in_)
-        n_train = self._y.shape[0]
-        if k > n_train:
-            raise ValueError(f"n_neighbors must be <= the number of training samples ({n_train}), got {k}")
-        nq = Q.shape[0]
+        nq, k, blocks, search = self._query(X)
         dist = np.empty((nq, k), np.float64)
         ind = np.empty((nq, k), np.intp)
-        if self._method == "brute":
-            sq_q = np.einsum("ij,ij->i", Q, Q)
-            block = max(1, _GRAM_BLOCK // n_train)
-            for s in range(0, nq, block):
-                gram = Q[s:s + block] @ self._X.T
-                _knn.select_from_gram(np.ascontiguousarray(gram), self._sq, sq_q, s, dist, ind)
-        else:
-            Xt, perm, start, end, lo, hi = self._tree
-            _knn.kdtree_query(Xt, perm, start, end, lo, hi, Q, dist, ind)
-        return dist, ind
+        for a, b in blocks:
+            search(a, b, dist[a:b], ind[a:b])
+        return np.sqrt(dist), ind
 
     def predict_proba(self, X):
         """Vote shares of each class, columns ordered as ``classes_``.
+
+        Queries are searched in blocks from Python, so Ctrl-C stops a
+        prediction on millions of pixels within a fraction of a second and
+        memory stays bounded by the block.
 
         Examples
         --------
@@ -169,7 +242,11 @@ class KNNClassifier(ClassifierBase):
         [[0.667, 0.333]]
         """
         _, weights, _ = self._checked_params()
-        sq, ind = self._kneighbors_sq(X)
-        proba = np.empty((ind.shape[0], self.classes_.shape[0]), np.float64)
-        _knn.vote(ind, sq, self._y, weights == "distance", proba)
+        nq, k, blocks, search = self._query(X)
+        proba = np.empty((nq, self.classes_.shape[0]), np.float64)
+        for a, b in blocks:
+            dist = np.empty((b - a, k), np.float64)
+            ind = np.empty((b - a, k), np.intp)
+            search(a, b, dist, ind)
+            _knn.vote(ind, dist, self._y, weights == "distance", proba[a:b])
         return proba
