@@ -167,7 +167,7 @@ CASES = [
     ("segment-no-action", ["segment"], "required"),
     ("segment-bad-action", ["segment", "frobnicate"], "invalid choice"),
     ("segment-train-01-mask", ["segment", "train", "--images", "img.png", "--labels", "mask01.png",
-                               "--out", "m.npz"], "0 means unlabelled, classes are 1..K"),
+                               "--out", "m.npz"], "0 means unlabelled; classes are 1..K"),
     ("segment-train-blank", ["segment", "train", "--images", "img.png", "--labels", "blank.png", "--out", "m.npz"],
      "no labelled pixel"),
     ("segment-train-jpeg", ["segment", "train", "--images", "img.png", "--labels", "labels.jpg", "--out", "m.npz"],

@@ -52,7 +52,7 @@ def test_segment_train_then_predict(files, classifier, capsys):
 def test_segment_cli_errors(files, capsys):
     d, _ = files
     assert main(["segment", "predict", str(d / "a.png"), str(d / "b.png"), "--out", str(d / "m.png")]) == 2
-    assert "not a readable .npz model file" in capsys.readouterr().err
+    assert "not a cvcore .npz model file" in capsys.readouterr().err
     assert main(["segment", "train", "--images", str(d / "a.png"), "--labels", str(d / "a_labels.png"),
                  str(d / "a_labels.png"), "--out", str(d / "m.npz")]) == 2
     assert "1 --images but 2 --labels" in capsys.readouterr().err

@@ -34,3 +34,20 @@ def test_metrics_bad_input():
         metrics.confusion_matrix(np.array([0, 2]), np.array([0, 1]), 2)
     with pytest.raises(TypeError, match="pred must be a real numeric array|pred"):
         metrics.pixel_accuracy(np.array([0.5, 1.0]), np.array([0, 1]))
+
+
+def test_label_counts_matches_a_plain_count_and_skips_unlabelled():
+    from cvcore.segmentation.metrics import label_counts
+
+    rng = np.random.default_rng(5)
+    maps = [rng.integers(0, 4, (7, 9)).astype(np.uint8), rng.integers(0, 6, (3, 5)).astype(np.uint16)]
+    classes, counts = label_counts(maps)
+    flat = np.concatenate([m.ravel() for m in maps]).astype(int)
+    want = sorted(set(flat.tolist()) - {0})
+    assert classes.tolist() == want
+    assert counts.tolist() == [int((flat == c).sum()) for c in want]
+    assert label_counts(np.zeros((2, 2), np.uint8))[0].size == 0
+    with pytest.raises(ValueError, match=r"label_maps\[0\] must hold labels >= 0"):
+        label_counts([np.array([[-1, 2]])])
+    with pytest.raises(TypeError, match=r"label_maps\[0\]"):
+        label_counts([np.array([[0.5]])])

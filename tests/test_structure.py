@@ -28,16 +28,10 @@ if not ROOT.is_dir():  # tests run against an installed package without the sour
 KNOWN_CYCLES = {
 }
 KNOWN_PRIVATE_USE = {
-    **{("cvcore.segmentation.segmenter", f"cvcore.segmentation.features.{n}"): "seg"
-       for n in ("_as_float_image", "_check_config", "_n_features")},
 }
 KNOWN_KERNEL_IMPORTS = {
 }
 KNOWN_CLI_PROCESSING = {
-    ("cvcore._commands.segment", "np.bincount"): "cli",
-    ("cvcore._commands.segment", "np.concatenate"): "cli",
-    ("cvcore._commands.segment", "np.mean"): "cli",
-    ("cvcore._commands.segment", "np.unique"): "cli",
 }
 
 # Modules allowed to import kernels: any library module except these.

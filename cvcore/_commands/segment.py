@@ -46,35 +46,16 @@ def add_arguments(p):
 
 
 def _image(path, opt):
-    """An image for the segmenter, by the input policy's channel rule (alpha dropped)."""
-    from cvcore import _validate
     from cvcore.io import imread
 
-    return _validate.colour_channels(imread(_common.input_file(path, opt)), path)
-
-
-def _check_classes(labels):
-    """Refuse label maps that cannot train a model, saying what the numbers mean."""
-    import numpy as np
-
-    present = sorted(set().union(*(np.unique(lab).tolist() for lab in labels)) - {0})
-    if not present:
-        raise _common.CLIError("the label images hold no labelled pixel (all 0 = unlabelled): mark at least two "
-                               "classes with the values 1..K")
-    if len(present) == 1:
-        raise _common.CLIError(
-            f"the label images hold only class {present[0]} (0 means unlabelled, classes are 1..K): a model needs "
-            "at least two classes. A 0/1 mask marks only the foreground; save background as 1 and foreground "
-            "as 2 (mask + 1), or draw strokes of each class")
-    return present
+    return imread(_common.input_file(path, opt))  # alpha and channels: the segmenter's input policy
 
 
 def _train(args):
-    import numpy as np
-
     from cvcore.io import imread_labels
     from cvcore.segmentation import KNNClassifier, PixelSegmenter, RandomForestClassifier
     from cvcore.segmentation.features import DEFAULT_SIGMAS
+    from cvcore.segmentation.metrics import label_counts
 
     if len(args.images) != len(args.labels):
         raise _common.CLIError(f"got {len(args.images)} --images but {len(args.labels)} --labels")
@@ -99,9 +80,9 @@ def _train(args):
                                    f"but {img_path} is {img.shape[1]}x{img.shape[0]}")
         images.append(img)
         labels.append(lab)
-    classes = _check_classes(labels)
-    counts = np.bincount(np.concatenate([lab.ravel() for lab in labels]))
-    print(f"{len(images)} image(s); labelled pixels: " + ", ".join(f"class {c}: {counts[c]}" for c in classes))
+    classes, counts = label_counts(labels)
+    print(f"{len(images)} image(s); labelled pixels: "
+          + ", ".join(f"class {c}: {n}" for c, n in zip(classes.tolist(), counts.tolist())))
     seg = PixelSegmenter(clf, sigmas=tuple(args.sigmas) if args.sigmas else DEFAULT_SIGMAS,
                          max_training_pixels=args.max_pixels, random_state=args.seed)
     t0 = time.perf_counter()
@@ -118,6 +99,7 @@ def _predict(args):
 
     from cvcore.draw import overlay_labels
     from cvcore.io import imwrite
+    from cvcore.segmentation.metrics import label_counts
     from cvcore.segmentation import PixelSegmenter
 
     _common.input_file(args.model, "MODEL")
@@ -135,7 +117,8 @@ def _predict(args):
             raise _common.CLIError("class labels outside 0..65535 cannot be written to an image file")
         labels = labels.astype(np.uint16)
     imwrite(args.out, labels)
-    fractions = ", ".join(f"class {c}: {np.mean(labels == c):.1%}" for c in seg.classes_.tolist())
+    classes, counts = label_counts(labels)
+    fractions = ", ".join(f"class {c}: {n / labels.size:.1%}" for c, n in zip(classes.tolist(), counts.tolist()))
     print(f"{args.image}: {image.shape[1]}x{image.shape[0]} segmented in {elapsed:.2f} s ({fractions})")
     print(f"wrote {args.out}")
     if args.overlay:

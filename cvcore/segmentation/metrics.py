@@ -1,11 +1,11 @@
-"""Segmentation quality measures: confusion matrix, IoU, pixel accuracy."""
+"""Segmentation quality measures: confusion matrix, IoU, pixel accuracy, label counts."""
 from __future__ import annotations
 
 import numpy as np
 
 from .. import _validate
 
-__all__ = ["confusion_matrix", "mean_iou", "per_class_iou", "pixel_accuracy"]
+__all__ = ["confusion_matrix", "label_counts", "mean_iou", "per_class_iou", "pixel_accuracy"]
 
 
 def _label_pair(pred, truth):
@@ -84,3 +84,43 @@ def pixel_accuracy(pred, truth):
     """
     p, t = _label_pair(pred, truth)
     return float(np.mean(p == t))
+
+
+def label_counts(label_maps):
+    """Pixels per class over one label map or a list of them; 0 (unlabelled) is not counted.
+
+    Parameters
+    ----------
+    label_maps : (H, W) array_like of int, or a sequence of them
+        Label maps (0 = unlabelled, 1..K = class), e.g. training strokes or a
+        prediction.
+
+    Returns
+    -------
+    classes : (K,) int64 ndarray
+        The classes present, ascending.
+    counts : (K,) int64 ndarray
+        Their pixel counts.
+
+    Examples
+    --------
+    >>> label_counts([np.array([[0, 1], [2, 2]]), np.array([[2, 0]])])
+    (array([1, 2]), array([1, 3]))
+    """
+    maps = [label_maps] if isinstance(label_maps, np.ndarray) else list(label_maps)
+    if not maps:
+        raise ValueError("label_maps must hold at least one label map")
+    total = np.zeros(0, np.int64)
+    for i, lab in enumerate(maps):
+        arr = _validate.array(lab, f"label_maps[{i}]", kinds="iu", allow_bool=True, allow_empty=True)
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"label_maps[{i}] must hold labels >= 0, got {arr.min()}")
+        c = np.bincount(arr.reshape(-1).astype(np.int64, copy=False)) if arr.size else np.zeros(0, np.int64)
+        if c.size > total.size:
+            c[: total.size] += total
+            total = c
+        else:
+            total[: c.size] += c
+    classes = np.flatnonzero(total)
+    classes = classes[classes > 0].astype(np.int64)
+    return classes, total[classes].astype(np.int64)
