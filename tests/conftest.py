@@ -1,6 +1,7 @@
 """Shared fixtures. Tests import the installed cvcore (``--import-mode=importlib``)."""
 import os
 import pathlib
+import tempfile
 
 import numpy as np
 import pytest
@@ -29,6 +30,21 @@ def rng():
     return np.random.default_rng(12345)
 
 
+def child_env(**extra):
+    """Environment for a child Python that imports the same cvcore as this test process.
+
+    ``python -c`` / ``python -m`` put the working folder first on ``sys.path``, so
+    children run from a temporary folder and get the imported package's folder on
+    ``PYTHONPATH`` (never the unbuilt source tree of a checkout).
+    """
+    import cvcore
+
+    env = dict(os.environ, **extra)
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(cvcore.__file__)))
+    env["PYTHONPATH"] = parent + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
 def run_and_interrupt(code, *, ready="READY", within=2.0, timeout=120):
     """Run ``code`` in a child Python, send SIGINT once it prints ``ready``,
     and return ``(seconds from SIGINT to exit, stderr)``.
@@ -41,8 +57,8 @@ def run_and_interrupt(code, *, ready="READY", within=2.0, timeout=120):
     import sys
     import time
 
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=tempfile.gettempdir(), env=child_env())
     try:
         line = proc.stdout.readline()
         assert line.strip() == ready, f"child did not start: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"

@@ -18,12 +18,15 @@ import pytest
 
 from cvcore.io import read_boxes
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import cvcore
+
+# the folder holding the cvcore this process imported (installed or built in place), never the bare checkout
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(cvcore.__file__)))
 
 
 def _env():
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return env

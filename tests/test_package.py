@@ -69,8 +69,8 @@ def test_cli_help_and_version(capsys):
     assert "bench" in capsys.readouterr().out
 
 
-def test_cli_entry_point_runs():
-    out = subprocess.run([sys.executable, "-m", "cvcore", "--help"], capture_output=True, text=True)
+def test_cli_entry_point_runs(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "cvcore", "--help"], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0 and "usage: cvcore" in out.stdout
 
 

@@ -432,7 +432,8 @@ def test_selective_search_4000x3000_time_and_memory():
     import sys
 
     out = subprocess.run([sys.executable, "-c", _BIG_SCRIPT], capture_output=True, text=True,
-                         timeout=600, env={**__import__("os").environ})
+                         timeout=600, env={**__import__("os").environ},
+                         cwd=__import__("tempfile").gettempdir())
     assert out.returncode == 0, out.stderr
     n, wall, cpu, peak_mb = out.stdout.split()
     print(f"4000x3000 fast mode: {n} boxes, {float(wall):.1f} s wall, {float(cpu):.1f} s CPU, "

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 
 import pytest
@@ -15,17 +16,18 @@ def test_default_is_every_available_core():
     assert 1 <= cores <= (os.cpu_count() or 1)
     code = "import cvcore; print(cvcore.get_num_threads())"
     env = {k: v for k, v in os.environ.items() if k != "CVCORE_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+                         cwd=tempfile.gettempdir())
     assert int(out.stdout) == cores
 
 
 def test_environment_variable_sets_the_start_value_and_is_checked():
     code = "import cvcore; print(cvcore.get_num_threads())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "CVCORE_NUM_THREADS": "3"}, check=True)
+                         env={**os.environ, "CVCORE_NUM_THREADS": "3"}, check=True, cwd=tempfile.gettempdir())
     assert out.stdout.strip() == "3"
     bad = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "CVCORE_NUM_THREADS": "lots"})
+                         env={**os.environ, "CVCORE_NUM_THREADS": "lots"}, cwd=tempfile.gettempdir())
     assert bad.returncode != 0 and "CVCORE_NUM_THREADS='lots' is invalid" in bad.stderr
 
 
