@@ -3,6 +3,10 @@
 Coordinates follow the project convention: points are ``(x, y)`` (column,
 row). Derivatives are 3x3 Sobel responses (unnormalised, as ``cv2.Sobel`` and
 ``scipy.ndimage.sobel``): divide by 8 for a per-pixel slope.
+
+Gradients, Canny's gradient and non-maximum suppression (its hysteresis is
+serial) and the corner responses run on :func:`cvcore.get_num_threads`
+OpenMP threads, with bit-identical results for every thread count.
 """
 from __future__ import annotations
 

@@ -81,6 +81,6 @@ def run(args):
         _harness.to_json(results, args.json)
         print(f"wrote {args.json}")
     failed = [r for r in results if r.get("status") in ("FAIL", "mismatch")]
-    print(f"{len(results)} cases, {len(failed)} below goal or mismatched"
+    print(f"{len(results)} rows, {len(failed)} below goal or mismatched"
           + (" (quick run: ratios are indicative only)" if args.quick else ""))
     return 0
