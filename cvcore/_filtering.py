@@ -39,8 +39,9 @@ THREAD_WORK = 1 << 16
 
 def threads_for(rows, work):
     """Threads for ``work`` operations over ``rows`` rows: cvcore's setting,
-    at most one per row and one per :data:`THREAD_WORK` operations."""
-    return max(1, min(_threads.get_num_threads(), rows, int(work // THREAD_WORK)))
+    at most one per row and one per :data:`THREAD_WORK` operations (one in a
+    child forked after threads started: see :mod:`cvcore._threads`)."""
+    return _threads.kernel_threads(max(1, min(_threads.get_num_threads(), rows, int(work // THREAD_WORK))))
 
 
 @functools.lru_cache(maxsize=512)

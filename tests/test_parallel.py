@@ -154,3 +154,34 @@ def test_big_image_is_identical_with_default_work_sizes(rng):
     u8 = _image(rng, np.uint8, (611, 457))
     _same_for_every_count(lambda: filters.median(u8, 5))
     _same_for_every_count(lambda: edges.canny(u8, 0.1, 0.3))
+
+
+def test_forked_child_after_threads_does_not_hang():
+    """libgomp's pool does not survive fork: a child forked after the kernels ran on
+    several threads runs them on one (this hung before), with the same results."""
+    import os
+    import subprocess
+    import sys
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    code = """
+import os, signal, numpy as np, cvcore
+from cvcore import edges, filters
+img = np.random.default_rng(0).random((300, 301)).astype(np.float32)
+run = lambda: (filters.gaussian(img, 2.0).tobytes(), filters.median(img, 3).tobytes(),
+               edges.canny(img, 0.1, 0.2).tobytes())
+with cvcore.num_threads(2):
+    ref = run()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(30)  # a hung child must not outlive the test
+        os.write(w, b"same" if run() == ref else b"diff")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print(os.read(r, 4).decode())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "same"
