@@ -30,7 +30,12 @@ def cases(quick):
     img = cv2.resize(data.camera(), (n, n), interpolation=cv2.INTER_LINEAR)
     f32 = img.astype(np.float32) / 255
     tag = f"{n}^2"
+    big = 512 if quick else 2048
+    bimg = cv2.resize(data.camera(), (big, big), interpolation=cv2.INTER_LINEAR)
     return [
+        Case(f"canny u8 {big}^2 sigma=0 L2", lambda: E.canny(bimg, 50 / 255, 150 / 255, sigma=0),
+             lambda: cv2.Canny(bimg, 50, 150, L2gradient=True), "OpenCV Canny",
+             check=_agree(0.95), scaling=1.7),
         Case(f"canny u8 {tag} sigma=0 L2", lambda: E.canny(img, 50 / 255, 150 / 255, sigma=0),
              lambda: cv2.Canny(img, 50, 150, L2gradient=True), "OpenCV Canny",
              min_speedup=0.5, check=_agree(0.95)),

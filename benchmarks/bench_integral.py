@@ -24,6 +24,8 @@ def cases(quick):
     return [
         Case(f"integral_image u8 {n}^2", lambda: integral_image(u8),
              lambda: cv2.integral(u8), "OpenCV integral (int32)", min_speedup=0.5, check=_equal),
+        Case(f"integral_image u8 {n}^2 dtype=int32", lambda: integral_image(u8, dtype=np.int32),
+             lambda: cv2.integral(u8), "OpenCV integral (int32)", min_speedup=1.0, check=_equal),
         Case(f"integral_image u8 {n}^2 (64-bit out)", lambda: integral_image(u8),
              lambda: cv2.integral(u8, sdepth=cv2.CV_64F), "OpenCV integral CV_64F", check=_equal),
         Case(f"integral_image f32 {n}^2", lambda: integral_image(f32),

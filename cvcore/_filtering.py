@@ -13,6 +13,14 @@ on bands of output rows sized to about :data:`BAND_WORK` operations (tens of
 milliseconds), so a long filter stays interruptible with Ctrl-C (Python runs
 signal handlers between the calls) while each call still runs without the
 GIL. Output rows are independent, so the result is bit-identical to one call.
+
+Threads
+-------
+Each band is shared by :func:`threads_for` OpenMP threads inside the kernel
+(``n_threads``, one block of rows each; see ``cvcore/_ext/_parallel.pxd``).
+Bands grow with the thread count so that one band still takes about the same
+wall time, and small work runs on fewer threads (starting a thread costs more
+than filtering a few thousand pixels).
 """
 from __future__ import annotations
 
@@ -20,11 +28,20 @@ import functools
 
 import numpy as np
 
-from . import _validate
+from . import _threads, _validate
 from ._ext import _convolve, _rank
 
-#: Operations (multiply-adds or window elements) per kernel call in a banded run.
+#: Operations (multiply-adds or window elements) per thread and kernel call in a banded run.
 BAND_WORK = 1 << 24
+#: Least work (operations) worth giving to one more thread.
+THREAD_WORK = 1 << 16
+
+
+def threads_for(rows, work):
+    """Threads for ``work`` operations over ``rows`` rows: cvcore's setting,
+    at most one per row and one per :data:`THREAD_WORK` operations (one in a
+    child forked after threads started: see :mod:`cvcore._threads`)."""
+    return _threads.kernel_threads(max(1, min(_threads.get_num_threads(), rows, int(work // THREAD_WORK))))
 
 
 @functools.lru_cache(maxsize=512)
@@ -57,16 +74,18 @@ def index_map(n, klen, anchor, mode):
 
 
 def run_in_bands(out, ymap, klen, row_cost, kernel):
-    """Fill ``out`` (rows, ...) by ``kernel(out_band, ymap_band)`` on bands of rows.
+    """Fill ``out`` (rows, ...) by ``kernel(out_band, ymap_band, n_threads)`` on bands of rows.
 
     ``ymap`` holds ``rows + klen - 1`` padded-row entries; ``row_cost`` is the
-    work of one output row, which sets the band height.
+    work of one output row, which sets the band height and the thread count.
     """
     rows = out.shape[0]
-    step = max(1, int(BAND_WORK // max(row_cost, 1)))
+    row_cost = max(row_cost, 1)
+    n_threads = threads_for(rows, rows * row_cost)
+    step = max(1, int(BAND_WORK * n_threads // row_cost))
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
-        kernel(out[r0:r1], ymap[r0:r1 + klen - 1])
+        kernel(out[r0:r1], ymap[r0:r1 + klen - 1], n_threads)
 
 
 #: Integer dtypes the separable kernel reads directly (converting rows itself).
@@ -124,7 +143,7 @@ def sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
     run = _convolve.sepfilter_int if integer else _convolve.sepfilter
     ysym, xsym = symmetry(ky), symmetry(kx)
     run_in_bands(out, ymap, ky.shape[0], work.shape[1] * (ky.shape[0] + kx.shape[0]),
-                 lambda o, m: run(work, o, nch, ky, m, ysym, kx, xmap, ax, xsym, row_cval, line_cval))
+                 lambda o, m, t: run(work, o, nch, ky, m, ysym, kx, xmap, ax, xsym, row_cval, line_cval, t))
     return out.reshape(shape)
 
 
@@ -138,7 +157,7 @@ def correlate2d(work, shape, nch, k, anchor_y, anchor_x, mode, cval):
     cv = cval if mode == "constant" else 0.0
     taps = int(np.count_nonzero(kk)) + kh
     run_in_bands(out, ymap, kh, work.shape[1] * taps,
-                 lambda o, m: _convolve.correlate2d(work, o, nch, kk, m, xmap, anchor_x, cv))
+                 lambda o, m, t: _convolve.correlate2d(work, o, nch, kk, m, xmap, anchor_x, cv, t))
     return out.reshape(shape)
 
 
@@ -150,11 +169,11 @@ def median_rows(work, nch, sy, sx, mode, cval, row_cost, network=None):
     out = np.empty_like(work)
     if network is not None:
         ops, slot = network
-        kernel = lambda o, m: _rank.median_network(work, o, nch, sy, sx, m, xmap, cval, ops, slot)  # noqa: E731
+        kernel = lambda o, m, t: _rank.median_network(work, o, nch, sy, sx, m, xmap, cval, ops, slot, t)  # noqa: E731
     elif work.dtype == np.uint8:
-        kernel = lambda o, m: _rank.median_u8(work, o, nch, sy, sx, m, xmap, cval)  # noqa: E731
+        kernel = lambda o, m, t: _rank.median_u8(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
     else:
-        kernel = lambda o, m: _rank.median(work, o, nch, sy, sx, m, xmap, cval)  # noqa: E731
+        kernel = lambda o, m, t: _rank.median(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
     run_in_bands(out, ymap, sy, row_cost, kernel)
     return out
 

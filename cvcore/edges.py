@@ -3,6 +3,10 @@
 Coordinates follow the project convention: points are ``(x, y)`` (column,
 row). Derivatives are 3x3 Sobel responses (unnormalised, as ``cv2.Sobel`` and
 ``scipy.ndimage.sobel``): divide by 8 for a per-pixel slope.
+
+Gradients, Canny's gradient and non-maximum suppression (its hysteresis is
+serial) and the corner responses run on :func:`cvcore.get_num_threads`
+OpenMP threads, with bit-identical results for every thread count.
 """
 from __future__ import annotations
 
@@ -185,7 +189,8 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     if l2_gradient:
         lo, hi = lo * lo, hi * hi
     edges = np.empty((h, w), np.uint8)
-    _edges.canny(work, m, mask is not None, l2_gradient, lo, hi, edges)
+    # about 40 operations per pixel for the gradient and non-maximum suppression
+    _edges.canny(work, m, mask is not None, l2_gradient, lo, hi, edges, _f.threads_for(h, 40 * h * w))
     return edges.view(bool)
 
 
@@ -213,8 +218,8 @@ def _corner_response(image, sigma, block_size, mode, kind, k=0.0):
     kx = np.ascontiguousarray(kx, dtype=work.dtype)
     xmapw = _f.index_map(w, kw, kw // 2, mode)
     _f.run_in_bands(out, _f.index_map(h, kh, kh // 2, mode), kh, 3 * w * (kh + kw + 6),
-                    lambda o, ymapw: _edges.corner_response(work, ymap3, xmap3, ky, kx, ymapw, xmapw, kw // 2,
-                                                            kind, k, scale * scale, o))
+                    lambda o, ymapw, t: _edges.corner_response(work, ymap3, xmap3, ky, kx, ymapw, xmapw, kw // 2,
+                                                               kind, k, scale * scale, o, t))
     return out
 
 

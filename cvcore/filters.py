@@ -4,7 +4,9 @@ median, Sobel/Scharr/Prewitt derivatives, Laplacian, LoG and DoG.
 Images are ``(H, W)`` grey or ``(H, W, C)`` multi-channel arrays; channels are
 filtered independently. All hot loops run in compiled kernels
 (:mod:`cvcore._ext._convolve`, :mod:`cvcore._ext._rank`), called on bands of
-rows so that Ctrl-C stops a long filter within a fraction of a second.
+rows so that Ctrl-C stops a long filter within a fraction of a second. Each
+band is shared by :func:`cvcore.get_num_threads` OpenMP threads (fewer for
+small images); results are bit-identical for every thread count.
 
 Output dtype (linear filters)
 -----------------------------

@@ -28,11 +28,39 @@ from cvcore._ext import _integral
 __all__ = ["integral_image", "integral_images", "rect_sum"]
 
 
-def _tables(image, which):
+_INT32_MAX = 2**31 - 1
+
+
+def _sum_dtype(dtype, arr, kind):
+    """The table dtype ``integral_image`` was asked for (None: the default)."""
+    if dtype is None:
+        return np.int64 if kind == "int" else np.float64
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be None, np.int32, np.int64 or np.float64, got {dtype!r}") from None
+    allowed = (np.int32, np.int64) if kind == "int" else (np.float64,)
+    if dt not in [np.dtype(a) for a in allowed]:
+        raise ValueError(f"dtype must be {' or '.join(np.dtype(a).name for a in allowed)} for "
+                         f"{'an integer or bool' if kind == 'int' else 'a floating-point'} image, got {dt.name}")
+    if dt == np.int32:
+        # provably no overflow: every partial sum is at most pixels * max |value|,
+        # bounded by the dtype's range when that suffices, else by the data
+        info = np.iinfo(arr.dtype)
+        peak = max(info.max, -info.min)
+        if peak * arr.size > _INT32_MAX:
+            peak = max(int(arr.max()), -int(arr.min()))
+        if peak * arr.size > _INT32_MAX:
+            raise ValueError(f"dtype=int32 could overflow for values up to {peak} over {arr.size} pixels; "
+                             "use the default int64")
+    return dt.type
+
+
+def _tables(image, which, dtype=None):
     arr, kind, channels = _validate.integral_input(image, "image")
     shape3 = (arr.shape[0] + 1, arr.shape[1] // channels + 1, channels)
     ndim = image.ndim if isinstance(image, np.ndarray) else np.ndim(image)
-    acc = np.int64 if kind == "int" else np.float64
+    acc = _sum_dtype(dtype, arr, kind)
     if kind == "int":
         _validate.integral_int_guard(arr, "image", squared=False)
         if "sqsum" in which:
@@ -55,27 +83,33 @@ def _tables(image, which):
     return out
 
 
-def integral_image(image):
+def integral_image(image, dtype=None):
     """Summed-area table with a zero first row and column (OpenCV's convention).
 
     Parameters
     ----------
     image : (H, W) or (H, W, C) array_like
         Integer, bool or floating-point image (not empty).
+    dtype : None, np.int32, np.int64 or np.float64
+        Table dtype. None: int64 for integer and bool input, float64 for
+        floating-point input. ``np.int32`` (integer and bool input only) is
+        smaller and faster, and is accepted only when no sum can overflow
+        it: ``pixels * max |value| < 2**31``, with the dtype's range (a uint8
+        image of up to 8.4 million pixels) or else the image's own values.
 
     Returns
     -------
     ii : (H + 1, W + 1) or (H + 1, W + 1, C) ndarray
-        ``ii[y, x] == image[:y, :x].sum()`` (per channel). int64 for integer and
-        bool input, float64 for floating-point input.
+        ``ii[y, x] == image[:y, :x].sum()`` (per channel), of ``dtype``.
 
     Raises
     ------
     TypeError
         For complex, object or other non-numeric input.
     ValueError
-        For empty or non 2-D/3-D input, or integer data whose sums could
-        overflow int64 (see the module notes).
+        For empty or non 2-D/3-D input, integer data whose sums could
+        overflow int64 (see the module notes) or ``dtype``, or a ``dtype``
+        that does not suit the image.
 
     See Also
     --------
@@ -91,8 +125,10 @@ def integral_image(image):
     array([[0, 0, 0, 0],
            [0, 1, 2, 3],
            [0, 2, 4, 6]])
+    >>> integral_image(np.ones((2, 3), np.uint8), dtype=np.int32).dtype
+    dtype('int32')
     """
-    return _tables(image, ("sum",))[0]
+    return _tables(image, ("sum",), dtype)[0]
 
 
 def integral_images(image):

@@ -223,3 +223,50 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(cvcore.integral, raise_on_error=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.bool_, np.uint16, np.int16, np.int32, np.int64])
+@pytest.mark.parametrize("channels", [None, 3])
+def test_int32_tables_equal_int64_ones(dtype, channels, rng):
+    shape = (37, 29) if channels is None else (37, 29, channels)
+    info = np.iinfo(dtype) if dtype != np.bool_ else None
+    img = (rng.random(shape) > 0.5 if info is None
+           else rng.integers(max(info.min, -1000), min(info.max, 1000), shape, endpoint=True).astype(dtype))
+    ii = integral_image(img, dtype=np.int32)
+    assert ii.dtype == np.int32
+    assert_array_equal(ii, integral_image(img))
+
+
+def test_int32_matches_opencv_default(rng):
+    img = rng.integers(0, 256, (123, 77), dtype=np.uint8)
+    ours, ref = integral_image(img, dtype=np.int32), cv2.integral(img)
+    assert ours.dtype == ref.dtype == np.int32
+    assert_array_equal(ours, ref)
+
+
+def test_int32_refused_when_sums_could_overflow():
+    big = np.full((4096, 2060), 255, np.uint8)  # 255 * 8.4M pixels > 2**31 - 1
+    with pytest.raises(ValueError, match="dtype=int32 could overflow for values up to 255"):
+        integral_image(big, dtype=np.int32)
+    small_values = np.ones((4096, 2060), np.uint8)  # the data, not the dtype, proves it safe
+    assert integral_image(small_values, dtype=np.int32)[-1, -1] == 4096 * 2060
+    with pytest.raises(ValueError, match="could overflow"):
+        integral_image(np.array([[2**30, 2**30]], np.int64), dtype=np.int32)
+
+
+@pytest.mark.parametrize("image, dtype, exc, match", [
+    (np.zeros((3, 3), np.float32), np.int32, ValueError, "dtype must be float64 for a floating-point image"),
+    (np.zeros((3, 3), np.uint8), np.float64, ValueError, "dtype must be int32 or int64 for an integer"),
+    (np.zeros((3, 3), np.uint8), np.int16, ValueError, "got int16"),
+    (np.zeros((3, 3), np.uint8), "not a dtype", TypeError, "dtype must be None, np.int32"),
+])
+def test_bad_integral_dtype(image, dtype, exc, match):
+    with pytest.raises(exc, match=match):
+        integral_image(image, dtype=dtype)
+
+
+def test_int32_uint8_every_width_around_the_vector_length(rng):
+    """The uint8 -> int32 kernel sums 8 pixels per step and the rest one by one."""
+    for w in range(1, 26):
+        img = rng.integers(0, 256, (5, w), dtype=np.uint8)
+        assert_array_equal(integral_image(img, dtype=np.int32), cv2.integral(img))

@@ -68,3 +68,44 @@ def test_setting_is_process_wide_across_python_threads():
         t.start()
         t.join()
     assert seen == [1]
+
+
+def test_importing_cvcore_makes_idle_openmp_threads_sleep_unless_told_otherwise():
+    code = "import os, cvcore; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "PASSIVE"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "OMP_WAIT_POLICY": "ACTIVE"}, check=True)
+    assert out.stdout.strip() == "ACTIVE"
+
+
+def _harness():
+    from cvcore._commands import bench
+
+    bench._benchmarks_package()
+    from cvcore._benchmarks import _harness
+    return _harness
+
+
+def test_bench_rows_single_default_and_scaling():
+    cv2 = pytest.importorskip("cv2")
+    harness = _harness()
+    seen = []
+
+    def ours():
+        seen.append((cvcore.get_num_threads(), cv2.getNumThreads()))
+
+    case = harness.Case("noop", ours, lambda: None, "nothing", min_speedup=0.001, scaling=0.5)
+    rows = harness.run([case], quick=True, threads=3, log=lambda row: None)
+    assert [r["threads"] for r in rows] == [1, 3, "1->3"]
+    assert rows[-1]["name"] == "noop scaling" and rows[-1]["peer"] == "cvcore 1 thread vs 3"
+    assert (1, 1) in seen and (3, 3) in seen  # --threads sets cvcore and OpenCV alike
+    assert len(harness.run([case], quick=True, threads=1, log=lambda row: None)) == 2  # no default row
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "2000"])
+def test_bench_threads_option_is_checked(value):
+    out = subprocess.run([sys.executable, "-m", "cvcore", "bench", "--threads", value, "--list"],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and "--threads must be -1 (all cores) or 1..1024" in out.stderr

@@ -8,7 +8,7 @@ import sys
 
 from . import _common
 
-HELP = "time cvcore against OpenCV, SciPy, scikit-image and scikit-learn (single thread)"
+HELP = "time cvcore against OpenCV, SciPy, scikit-image and scikit-learn (1 thread and default threads)"
 
 
 def add_arguments(p):
@@ -17,22 +17,27 @@ def add_arguments(p):
     p.add_argument("--only", nargs="+", metavar="KEY",
                    help="run only cases whose group or name contains one of these strings")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="threads of the multi-threaded rows, for cvcore and the peers alike "
+                        "(default: each library's default; -1: all cores; 1: single-thread rows only)")
 
 
 def _benchmarks_package():
-    """``cvcore._benchmarks``: installed with the wheel, or ``benchmarks/`` of a source checkout.
+    """``cvcore._benchmarks``: ``benchmarks/`` beside this cvcore (a source checkout), else the installed one.
 
     A development build in place has no ``cvcore._benchmarks`` package (setup.py maps
-    ``benchmarks/`` to it only when installing), so load that folder under the same name.
+    ``benchmarks/`` to it only when installing), so load that folder under the same name;
+    it comes first so that a checkout never runs another install's suite (an editable
+    install of a different tree maps ``cvcore._benchmarks`` to that tree's folder).
     """
-    try:
-        return importlib.import_module("cvcore._benchmarks")
-    except ModuleNotFoundError as exc:
-        if exc.name != "cvcore._benchmarks":
-            raise
     folder = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
     init = folder / "__init__.py"
-    if not init.is_file():
+    if not (folder / "_harness.py").is_file() or not init.is_file():
+        try:
+            return importlib.import_module("cvcore._benchmarks")
+        except ModuleNotFoundError as exc:
+            if exc.name != "cvcore._benchmarks":
+                raise
         raise FileNotFoundError("the benchmark suite is not installed and no benchmarks/ folder was found")
     spec = importlib.util.spec_from_file_location("cvcore._benchmarks", init,
                                                   submodule_search_locations=[str(folder)])
@@ -44,6 +49,14 @@ def _benchmarks_package():
 
 def run(args):
     _common.output_file(args.json, "--json", "json")
+    threads = args.threads
+    if threads is not None:
+        from .. import _threads
+
+        try:
+            threads = _threads._check(threads, "--threads")
+        except ValueError as exc:
+            raise _common.CLIError(str(exc)) from None
     try:
         _benchmarks_package()
         from cvcore._benchmarks import _harness
@@ -63,11 +76,11 @@ def run(args):
             print(f"{c.group:<12} {c.name}  (vs {c.peer_name})")
         return 0
     print(_harness.HEADER)
-    results = _harness.run(cases, quick=args.quick)
+    results = _harness.run(cases, quick=args.quick, threads=threads)
     if args.json:
         _harness.to_json(results, args.json)
         print(f"wrote {args.json}")
     failed = [r for r in results if r.get("status") in ("FAIL", "mismatch")]
-    print(f"{len(results)} cases, {len(failed)} below goal or mismatched"
+    print(f"{len(results)} rows, {len(failed)} below goal or mismatched"
           + (" (quick run: ratios are indicative only)" if args.quick else ""))
     return 0

@@ -20,8 +20,15 @@
 # of the buffer is filled from the map, and the horizontal (axis 1) taps run
 # over the buffer into the output row. No full-size temporary is written.
 # Symmetric and antisymmetric kernels use half the multiplications.
+#
+# Threads: a call's rows are cut into one block per thread (see _parallel.pxd),
+# each with its own line buffers and row ring, started afresh at its first
+# row; rows are computed exactly as in one serial pass (bit-identical).
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
+from cython.parallel cimport prange
+
+from cvcore._ext._parallel cimport chunks, chunk_start
 
 from cvcore._ext._types cimport real_t, int_pixel_t
 
@@ -225,14 +232,6 @@ cdef void _sep_row(const real_t** rowp, real_t* outrow, SepPlan* P, const real_t
     _wsum(outrow, P.n, P.ntx, kcx, xa, xb if P.xsym != 0 else NULL, P.xsym, 1)
 
 
-cdef class _SepBuffers:
-    """Scratch memory of one separable-filter call (freed with the object)."""
-    cdef void* mem
-
-    def __dealloc__(self):
-        free(self.mem)
-
-
 cdef void* _sep_setup(SepPlan* P, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t kh, Py_ssize_t kw,
                       Py_ssize_t xleft, int ysym, int xsym, Py_ssize_t elsize, Py_ssize_t extra) noexcept nogil:
     """Fill the plan and allocate one block for every scratch buffer."""
@@ -254,28 +253,53 @@ cdef void* _sep_setup(SepPlan* P, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t kh, P
 def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
               const real_t[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
               const real_t[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
-              double cval, double line_cval):
+              double cval, double line_cval, int n_threads=1):
     """Separable correlation: ``ky`` along axis 0 first, then ``kx`` along axis 1.
 
     ``img`` is (H, W * nch), ``out`` (rows, W * nch) with ``ymap`` of
     rows + len(ky) - 1 entries (a band of rows: see the module notes);
     ``xmap`` W + len(kx) - 1; ``xleft`` is the horizontal anchor (left padding).
     Rows outside the image are ``cval``; columns outside the image in the
-    line buffer (after the vertical pass) are ``line_cval``.
+    line buffer (after the vertical pass) are ``line_cval``. ``n_threads``
+    OpenMP threads share the rows.
     """
-    _sep_run(img, out, nch, ky, ymap, ysym, kx, xmap, xleft, xsym, cval, line_cval)
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const real_t* ip = &img[0, 0]
+    cdef real_t* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _sep_rows(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
+                             &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft, xsym,
+                             <real_t>cval, <real_t>line_cval)
+    if err:
+        raise MemoryError("cannot allocate filter line buffers")
 
 
 def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch,
                   const float[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
                   const float[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
-                  double cval, double line_cval):
+                  double cval, double line_cval, int n_threads=1):
     """:func:`sepfilter` for uint8/uint16/int16 input, computed in float32.
 
     Input rows are converted to float32 as they enter the vertical window
     (kept in a ring of ``len(ky)`` rows), so no float copy of the image is made.
     """
-    _sep_run_int(img, out, nch, ky, ymap, ysym, kx, xmap, xleft, xsym, cval, line_cval)
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const int_pixel_t* ip = &img[0, 0]
+    cdef float* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _sep_rows_int(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
+                                 &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft,
+                                 xsym, <float>cval, <float>line_cval)
+    if err:
+        raise MemoryError("cannot allocate filter line buffers")
 
 
 cdef void _plan_lines(SepPlan* P, const real_t* ky, const real_t* kx, real_t* kcy, real_t* kcx,
@@ -291,20 +315,18 @@ cdef void _plan_lines(SepPlan* P, const real_t* ky, const real_t* kx, real_t* kc
     P.no_horizontal = P.kw == 1 and kx[0] == 1
 
 
-cdef object _sep_run(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
-                     const real_t[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
-                     const real_t[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
-                     double cval, double line_cval):
+cdef int _sep_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
+                   Py_ssize_t nch, const real_t* ky, Py_ssize_t kh, const Py_ssize_t* ymap, int ysym,
+                   const real_t* kx, Py_ssize_t kw, const Py_ssize_t* xmap, Py_ssize_t xleft, int xsym,
+                   real_t cv, real_t lcv) noexcept nogil:
+    """Output rows ``y0 .. y1`` of :func:`sepfilter` with buffers of its own; -1 if out of memory."""
     cdef SepPlan P
-    cdef Py_ssize_t h = out.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
     cdef Py_ssize_t kmax = kh if kh > kw else kw
     cdef Py_ssize_t y, j, i, s
-    cdef real_t cv = <real_t>cval, lcv = <real_t>line_cval
-    cdef _SepBuffers holder = _SepBuffers()
-    holder.mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(real_t), 0)
-    if holder.mem == NULL:
-        raise MemoryError("cannot allocate filter line buffers")
-    cdef real_t* line = <real_t*>holder.mem
+    cdef void* mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(real_t), 0)
+    if mem == NULL:
+        return -1
+    cdef real_t* line = <real_t*>mem
     cdef real_t* crow = line + P.npad * nch + 16
     cdef real_t* kcy = crow + n + 16
     cdef real_t* kcx = kcy + kmax
@@ -317,36 +339,35 @@ cdef object _sep_run(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nc
     cdef const real_t** xa = yb + kmax
     cdef const real_t** xb = xa + kmax
     cdef const real_t** rowp = xb + kmax
-    with nogil:
-        for i in range(n):
-            crow[i] = cv
-        _plan_lines(&P, &ky[0], &kx[0], kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
-        for y in range(h):
-            for j in range(kh):
-                s = ymap[y + j]
-                rowp[j] = &img[s, 0] if s >= 0 else crow
-            _sep_row(rowp, &out[y, 0], &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, &xmap[0], lcv)
+    for i in range(n):
+        crow[i] = cv
+    _plan_lines(&P, ky, kx, kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
+    for y in range(y0, y1):
+        for j in range(kh):
+            s = ymap[y + j]
+            rowp[j] = img + s * n if s >= 0 else crow
+        _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
+    free(mem)
+    return 0
 
 
-cdef object _sep_run_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch,
-                         const float[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
-                         const float[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
-                         double cval, double line_cval):
+cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
+                       Py_ssize_t nch, const float* ky, Py_ssize_t kh, const Py_ssize_t* ymap, int ysym,
+                       const float* kx, Py_ssize_t kw, const Py_ssize_t* xmap, Py_ssize_t xleft, int xsym,
+                       float cv, float lcv) noexcept nogil:
+    """Output rows ``y0 .. y1`` of :func:`sepfilter_int`; -1 if out of memory."""
     cdef SepPlan P
-    cdef Py_ssize_t h = out.shape[0], n = img.shape[1], kh = ky.shape[0], kw = kx.shape[0]
     cdef Py_ssize_t kmax = kh if kh > kw else kw
     cdef Py_ssize_t y, j, i, s, p
-    cdef float cv = <float>cval, lcv = <float>line_cval
     cdef float* dst
     cdef const int_pixel_t* src
-    cdef _SepBuffers holder = _SepBuffers()
-    cdef _SepBuffers ringholder = _SepBuffers()
-    holder.mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(float), 0)
-    ringholder.mem = malloc(kh * (n + 16) * sizeof(float) + 64)
-    if holder.mem == NULL or ringholder.mem == NULL:
-        raise MemoryError("cannot allocate filter line buffers")
-    cdef float* ring = <float*>ringholder.mem
-    cdef float* line = <float*>holder.mem
+    cdef void* mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(float), 0)
+    cdef float* ring = <float*>malloc(kh * (n + 16) * sizeof(float) + 64)
+    if mem == NULL or ring == NULL:
+        free(mem)
+        free(ring)
+        return -1
+    cdef float* line = <float*>mem
     cdef float* crow = line + P.npad * nch + 16
     cdef float* kcy = crow + n + 16
     cdef float* kcx = kcy + kmax
@@ -359,74 +380,95 @@ cdef object _sep_run_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ss
     cdef const float** xa = yb + kmax
     cdef const float** xb = xa + kmax
     cdef const float** rowp = xb + kmax
-    with nogil:
-        for i in range(n):
-            crow[i] = cv
-        _plan_lines(&P, &ky[0], &kx[0], kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
-        for y in range(h):
-            # convert the rows entering the window (padded row p lives in slot p % kh)
-            for j in range(kh):
-                p = y + j
-                if y > 0 and j < kh - 1:
-                    continue
-                s = ymap[p]
-                dst = ring + (p % kh) * (n + 16)
-                if s < 0:
-                    for i in range(n):
-                        dst[i] = cv
-                else:
-                    src = &img[s, 0]
-                    for i in range(n):
-                        dst[i] = <float>src[i]
-            for j in range(kh):
-                rowp[j] = ring + ((y + j) % kh) * (n + 16)
-            _sep_row(rowp, &out[y, 0], &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, &xmap[0], lcv)
+    for i in range(n):
+        crow[i] = cv
+    _plan_lines(&P, ky, kx, kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
+    for y in range(y0, y1):
+        # convert the rows entering the window (padded row p lives in slot p % kh)
+        for j in range(kh):
+            p = y + j
+            if y > y0 and j < kh - 1:
+                continue
+            s = ymap[p]
+            dst = ring + (p % kh) * (n + 16)
+            if s < 0:
+                for i in range(n):
+                    dst[i] = cv
+            else:
+                src = img + s * n
+                for i in range(n):
+                    dst[i] = <float>src[i]
+        for j in range(kh):
+            rowp[j] = ring + ((y + j) % kh) * (n + 16)
+        _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
+    free(mem)
+    free(ring)
+    return 0
 
 
 def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
                 const real_t[:, ::1] k, const Py_ssize_t[::1] ymap,
-                const Py_ssize_t[::1] xmap, Py_ssize_t xleft, double cval):
+                const Py_ssize_t[::1] xmap, Py_ssize_t xleft, double cval, int n_threads=1):
     """General 2-D correlation ``out[y, x] = sum k[a, b] * pad[y + a, x + b]``.
 
     Padded rows are kept in a ring of ``kh`` line buffers so that each padded
     row is built once; zero taps are skipped; the remaining taps are summed
-    four at a time by wsum.
+    by wsum. ``n_threads`` OpenMP threads share the rows.
     """
-    cdef Py_ssize_t h = out.shape[0], n = img.shape[1]
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const real_t* ip = &img[0, 0]
+    cdef real_t* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _corr_rows(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
+                              &k[0, 0], k.shape[0], k.shape[1], &ymap[0], &xmap[0], xleft, <real_t>cval)
+    if err:
+        raise MemoryError("cannot allocate filter line buffers")
+
+
+cdef int _corr_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
+                    Py_ssize_t nch, const real_t* k, Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t* ymap,
+                    const Py_ssize_t* xmap, Py_ssize_t xleft, real_t cv) noexcept nogil:
+    """Output rows ``y0 .. y1`` of :func:`correlate2d`; -1 if out of memory."""
     cdef Py_ssize_t width = n // nch
-    cdef Py_ssize_t kh = k.shape[0], kw = k.shape[1]
     cdef Py_ssize_t npad = width + kw - 1
     cdef Py_ssize_t stride = npad * nch
     cdef Py_ssize_t y, a, b, i, s, p, nt
-    cdef real_t cv = <real_t>cval
     cdef real_t* line
     cdef real_t* ring = <real_t*>malloc(kh * stride * sizeof(real_t) + 64)
     cdef real_t* kc = <real_t*>malloc(kh * kw * sizeof(real_t) + 64)
     cdef const real_t** src = <const real_t**>malloc(kh * kw * sizeof(real_t*) + 64)
     if ring == NULL or kc == NULL or src == NULL:
-        free(ring); free(kc); free(src)
-        raise MemoryError("cannot allocate filter line buffers")
-    with nogil:
-        for y in range(h):
-            for a in range(kh):
-                p = y + a
-                if y > 0 and a < kh - 1:
-                    continue
-                line = ring + (p % kh) * stride
-                s = ymap[p]
-                if s < 0:
-                    for i in range(stride):
-                        line[i] = cv
-                else:
-                    memcpy(line + xleft * nch, &img[s, 0], n * sizeof(real_t))
-                    _fill_border(line, &xmap[0], xleft, width, npad, nch, cv)
-            nt = 0
-            for a in range(kh):
-                line = ring + ((y + a) % kh) * stride
-                for b in range(kw):
-                    if k[a, b] != 0:
-                        kc[nt] = k[a, b]
-                        src[nt] = line + b * nch
-                        nt += 1
-            _wsum(&out[y, 0], n, nt, kc, src, NULL, 1, 1)
-    free(ring); free(kc); free(src)
+        free(ring)
+        free(kc)
+        free(src)
+        return -1
+    for y in range(y0, y1):
+        for a in range(kh):
+            p = y + a
+            if y > y0 and a < kh - 1:
+                continue
+            line = ring + (p % kh) * stride
+            s = ymap[p]
+            if s < 0:
+                for i in range(stride):
+                    line[i] = cv
+            else:
+                memcpy(line + xleft * nch, img + s * n, n * sizeof(real_t))
+                _fill_border(line, xmap, xleft, width, npad, nch, cv)
+        nt = 0
+        for a in range(kh):
+            line = ring + ((y + a) % kh) * stride
+            for b in range(kw):
+                if k[a * kw + b] != 0:
+                    kc[nt] = k[a * kw + b]
+                    src[nt] = line + b * nch
+                    nt += 1
+        _wsum(out + y * n, n, nt, kc, src, NULL, 1, 1)
+    free(ring)
+    free(kc)
+    free(src)
+    return 0

@@ -9,6 +9,9 @@ from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset, memcpy
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
+from cython.parallel cimport prange
+
+from cvcore._ext._parallel cimport chunks, chunk_start
 
 from cvcore._ext._types cimport real_t, pixel_t
 from cvcore._ext._convolve cimport wsum_f, wsum_d
@@ -98,42 +101,43 @@ cdef extern from *:
         }                                                                                   \\
     }
 
-    /* Gradient, magnitude and non-maximum suppression over the whole image,
-       row by row with small ring buffers; state[] gets 0/1/2 (none, weak,
-       strong).
-       buf needs 10 * (w + 2) elements of T. */
+    /* Sobel and magnitude of row r (inside CVE_CANNY) from rows r - 1, r, r + 1
+       clamped to the image. */
+    #define CVE_ROW(IN, SOBEL, MAG, r) do {                                                 \\
+        const IN *rb = img + (r) * w;                                                       \\
+        SOBEL((r) > 0 ? rb - w : rb, rb, (r) + 1 < h ? rb + w : rb, sm, df,                 \\
+              gxr[(r) & 1], gyr[(r) & 1], w);                                               \\
+        MAG(gxr[(r) & 1], gyr[(r) & 1], mag[((r) + 1) % 3], w, l2);                         \\
+    } while (0)
+
+    /* Gradient, magnitude and non-maximum suppression of rows y0 .. y1, row
+       by row with small ring buffers (magnitude of row r in mag[(r + 1) % 3],
+       gradient in slot r & 1; a block starts by computing rows y0 - 1 and y0);
+       state[] gets 0/1/2 (none, weak, strong). buf needs 10 * (w + 2)
+       elements of T. */
     #define CVE_CANNY(IN, T, NAME, SOBEL, MAG, NMS)                                         \\
-    static ptrdiff_t NAME(const IN *img, ptrdiff_t h, ptrdiff_t w, const unsigned char *mask, \\
-                          int l2, T lo, T hi, T tg22, unsigned char *state, T *buf)         \\
+    static void NAME(const IN *img, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t y1,   \\
+                     const unsigned char *mask, int l2, T lo, T hi, T tg22,                 \\
+                     unsigned char *state, T *buf)                                          \\
     {                                                                                       \\
-        ptrdiff_t s = w + 2, y, x;                                                          \\
+        ptrdiff_t s = w + 2, y, x, r;                                                       \\
         T *sm = buf + 1, *df = buf + s + 1;                                                 \\
         T *gxr[2] = {buf + 2 * s + 1, buf + 3 * s + 1};                                     \\
         T *gyr[2] = {buf + 4 * s + 1, buf + 5 * s + 1};                                     \\
         T *mag[3] = {buf + 6 * s + 1, buf + 7 * s + 1, buf + 8 * s + 1};                    \\
         T *zero = buf + 9 * s + 1;                                                          \\
         for (x = -1; x <= w; x++) { mag[0][x] = mag[1][x] = mag[2][x] = zero[x] = 0; }      \\
-        /* row 0 */                                                                         \\
-        SOBEL(img, img, img + (h > 1 ? w : 0), sm, df, gxr[0], gyr[0], w);                  \\
-        MAG(gxr[0], gyr[0], mag[1], w, l2);                                                 \\
-        for (y = 0; y < h; y++) {                                                           \\
+        for (r = y0 > 0 ? y0 - 1 : 0; r <= y0; r++) CVE_ROW(IN, SOBEL, MAG, r);                            \\
+        for (y = y0; y < y1; y++) {                                                         \\
             T *prev = y > 0 ? mag[y % 3] : zero;                                           \\
             T *cur = mag[(y + 1) % 3];                                                      \\
             T *nxt = mag[(y + 2) % 3];                                                      \\
-            T *gxc = gxr[y & 1], *gyc = gyr[y & 1];                                         \\
             unsigned char *st = state + y * w;                                              \\
-            if (y + 1 < h) {                                                                \\
-                const IN *rb = img + (y + 1) * w;                                           \\
-                const IN *rc = y + 2 < h ? rb + w : rb;                                     \\
-                SOBEL(rb - w, rb, rc, sm, df, gxr[(y + 1) & 1], gyr[(y + 1) & 1], w);        \\
-                MAG(gxr[(y + 1) & 1], gyr[(y + 1) & 1], nxt, w, l2);                        \\
-            } else {                                                                        \\
-                nxt = zero;                                                                 \\
-            }                                                                               \\
-            NMS(gxc, gyc, prev, cur, nxt, st, w, lo, hi, tg22);                             \\
+            if (y + 1 < h) CVE_ROW(IN, SOBEL, MAG, y + 1);                                                  \\
+            else nxt = zero;                                                                \\
+            NMS(gxr[y & 1], gyr[y & 1], prev, cur, nxt, st, w, lo, hi, tg22);               \\
             if (mask) for (x = 0; x < w; x++) st[x] = mask[y * w + x] ? st[x] : 0;          \\
         }                                                                                   \\
-        return 0;                                                                           \\
     }
 
     #if defined(__GNUC__)
@@ -164,21 +168,21 @@ cdef extern from *:
                    double tg22) noexcept nogil
     void cve_mag_f(const float* gx, const float* gy, float* mag, Py_ssize_t w, int l2) noexcept nogil
     void cve_mag_d(const double* gx, const double* gy, double* mag, Py_ssize_t w, int l2) noexcept nogil
-    Py_ssize_t cve_canny_u8(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                            float lo, float hi, float tg22, u8* state,
-                            float* buf) noexcept nogil
-    Py_ssize_t cve_canny_u16(const uint16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                             float lo, float hi, float tg22, u8* state,
-                             float* buf) noexcept nogil
-    Py_ssize_t cve_canny_s16(const int16_t* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                             float lo, float hi, float tg22, u8* state,
-                             float* buf) noexcept nogil
-    Py_ssize_t cve_canny_f(const float* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                           float lo, float hi, float tg22, u8* state,
-                           float* buf) noexcept nogil
-    Py_ssize_t cve_canny_d(const double* img, Py_ssize_t h, Py_ssize_t w, const u8* mask, int l2,
-                           double lo, double hi, double tg22, u8* state,
-                           double* buf) noexcept nogil
+    void cve_canny_u8(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1,
+                      const u8* mask, int l2, float lo, float hi, float tg22, u8* state,
+                      float* buf) noexcept nogil
+    void cve_canny_u16(const uint16_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1,
+                       const u8* mask, int l2, float lo, float hi, float tg22, u8* state,
+                       float* buf) noexcept nogil
+    void cve_canny_s16(const int16_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1,
+                       const u8* mask, int l2, float lo, float hi, float tg22, u8* state,
+                       float* buf) noexcept nogil
+    void cve_canny_f(const float* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1,
+                     const u8* mask, int l2, float lo, float hi, float tg22, u8* state,
+                     float* buf) noexcept nogil
+    void cve_canny_d(const double* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1,
+                     const u8* mask, int l2, double lo, double hi, double tg22, u8* state,
+                     double* buf) noexcept nogil
 
 
 
@@ -189,45 +193,56 @@ cdef extern from *:
 cdef double TG22 = 13573.0 / 32768.0
 
 
+cdef int _canny_rows(const pixel_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1,
+                     const u8* mk, bint l2, double low, double high, u8* state) noexcept nogil:
+    """Gradient and non-maximum suppression of rows ``y0 .. y1`` into ``state``; -1 if out of memory."""
+    cdef void* buf = malloc(10 * (w + 2) * sizeof(double) + 64)
+    if buf == NULL:
+        return -1
+    if pixel_t is uint8_t:
+        cve_canny_u8(img, h, w, y0, y1, mk, l2, <float>low, <float>high, <float>TG22, state, <float*>buf)
+    elif pixel_t is uint16_t:
+        cve_canny_u16(img, h, w, y0, y1, mk, l2, <float>low, <float>high, <float>TG22, state, <float*>buf)
+    elif pixel_t is int16_t:
+        cve_canny_s16(img, h, w, y0, y1, mk, l2, <float>low, <float>high, <float>TG22, state, <float*>buf)
+    elif pixel_t is float:
+        cve_canny_f(img, h, w, y0, y1, mk, l2, <float>low, <float>high, <float>TG22, state, <float*>buf)
+    else:
+        cve_canny_d(img, h, w, y0, y1, mk, l2, low, high, TG22, state, <double*>buf)
+    free(buf)
+    return 0
+
+
 def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint l2,
-          double low, double high, u8[:, ::1] edges):
+          double low, double high, u8[:, ::1] edges, int n_threads=1):
     """Canny from the image itself: Sobel (replicated border), magnitude,
     non-maximum suppression with OpenCV's sector rule, 8-connected hysteresis.
 
-    Computed in float32 (double for double input) row by row. With ``l2`` the
+    Computed in float32 (double for double input) row by row, the rows shared
+    by ``n_threads`` OpenMP threads; hysteresis is serial. With ``l2`` the
     magnitude is ``gx**2 + gy**2`` and ``low``/``high`` must already be
     squared. ``edges`` (H, W) receives 1 for edge pixels, 0 elsewhere;
     The hysteresis stack grows on demand (it holds at most one connected
     edge at a time), so memory stays proportional to the edges, not the image.
     """
     cdef Py_ssize_t h = img.shape[0], w = img.shape[1]
-    cdef Py_ssize_t top, p, y, x, yy, xx, q, x0, x1
+    cdef Py_ssize_t top, p, y, x, yy, xx, q, x0, x1, t
+    cdef Py_ssize_t nc = chunks(h, n_threads)
     cdef u8* state = &edges[0, 0]
     cdef const u8* mk = &mask[0, 0] if use_mask else NULL
-    cdef void* buf = malloc(10 * (w + 2) * sizeof(double) + 64)
+    cdef const pixel_t* ip = &img[0, 0]
     cdef Py_ssize_t cap = 4096, seed
     cdef Py_ssize_t* stack = <Py_ssize_t*>malloc(cap * sizeof(Py_ssize_t))
     cdef Py_ssize_t* grown
     cdef bint failed = False
-    if buf == NULL or stack == NULL:
-        free(buf); free(stack)
+    cdef int err = 0
+    if stack == NULL:
         raise MemoryError("cannot allocate Canny buffers")
     with nogil:
-        if pixel_t is uint8_t:
-            top = cve_canny_u8(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                               state, <float*>buf)
-        elif pixel_t is uint16_t:
-            top = cve_canny_u16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                                state, <float*>buf)
-        elif pixel_t is int16_t:
-            top = cve_canny_s16(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                                state, <float*>buf)
-        elif pixel_t is float:
-            top = cve_canny_f(&img[0, 0], h, w, mk, l2, <float>low, <float>high, <float>TG22,
-                              state, <float*>buf)
-        else:
-            top = cve_canny_d(&img[0, 0], h, w, mk, l2, low, high, TG22,
-                              state, <double*>buf)
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _canny_rows(ip, h, w, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), mk, l2,
+                               low, high, state)
+        failed = err != 0
         # hysteresis: from each strong pixel, grow through 8-connected weak ones
         for seed in range(h * w):
             if state[seed] != 2 or failed:
@@ -261,10 +276,9 @@ def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint 
                     break
         for p in range(h * w):
             state[p] = state[p] >> 1
-    free(buf)
     free(stack)
     if failed:
-        raise MemoryError("cannot grow the Canny hysteresis stack")
+        raise MemoryError("cannot allocate the Canny buffers or grow its hysteresis stack")
 
 
 # ---------------------------------------------------------------- corners
@@ -318,7 +332,7 @@ cdef inline void _wsum(real_t* out, Py_ssize_t n, Py_ssize_t nt, const real_t* k
 def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
                     const Py_ssize_t[::1] xmap3, const real_t[::1] ky, const real_t[::1] kx,
                     const Py_ssize_t[::1] ymapw, const Py_ssize_t[::1] xmapw, Py_ssize_t xleft,
-                    int kind, double k, double scale, real_t[:, ::1] out):
+                    int kind, double k, double scale, real_t[:, ::1] out, int n_threads=1):
     """Harris (kind 0) or min-eigenvalue (kind 1) response, row by row.
 
     For each output row: the structure-tensor products of the padded rows
@@ -329,13 +343,32 @@ def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
     padding ``xleft``), and the response is written. No full-size temporary.
 
     Computes ``out.shape[0]`` rows whose window rows ``ymapw`` names, so a band
-    of rows is ``out[r0:r1]`` with ``ymapw[r0:r1 + len(ky) - 1]``.
+    of rows is ``out[r0:r1]`` with ``ymapw[r0:r1 + len(ky) - 1]``; the rows
+    are shared by ``n_threads`` OpenMP threads, each with its own ring.
     """
-    cdef Py_ssize_t h = out.shape[0], w = img.shape[1]
-    cdef Py_ssize_t kh = ky.shape[0], kw = kx.shape[0]
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const real_t* ip = &img[0, 0]
+    cdef real_t* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _corner_rows(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1],
+                                &ymap3[0], &xmap3[0], &ky[0], ky.shape[0], &kx[0], kx.shape[0],
+                                &ymapw[0], &xmapw[0], xleft, kind, <real_t>k, <real_t>scale)
+    if err:
+        raise MemoryError("cannot allocate corner buffers")
+
+
+cdef int _corner_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t w,
+                      const Py_ssize_t* ymap3, const Py_ssize_t* xmap3, const real_t* ky, Py_ssize_t kh,
+                      const real_t* kx, Py_ssize_t kw, const Py_ssize_t* ymapw, const Py_ssize_t* xmapw,
+                      Py_ssize_t xleft, int kind, real_t kk, real_t sc) noexcept nogil:
+    """Output rows ``y0 .. y1`` of :func:`corner_response`; -1 if out of memory."""
     cdef Py_ssize_t n3 = 3 * w, npad = w + kw - 1
     cdef Py_ssize_t y, j, p, s, t, x, c, src
-    cdef real_t sc = <real_t>scale, kk = <real_t>k, a, b, cc, tr, d
+    cdef real_t a, b, cc, tr, d
     cdef Py_ssize_t total = kh * (n3 + 16) + (npad * 3 + 16) + (n3 + 16) + (n3 + 16) + 5 * (w + 8)
     cdef real_t* mem = <real_t*>malloc(total * sizeof(real_t) + 64)
     cdef const real_t** va = <const real_t**>malloc((kh + kw) * sizeof(real_t*) + 64)
@@ -354,8 +387,9 @@ def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
     cdef const real_t* r1
     cdef const real_t* r2
     if mem == NULL or va == NULL:
-        free(mem); free(va)
-        raise MemoryError("cannot allocate corner buffers")
+        free(mem)
+        free(va)
+        return -1
     ring = mem
     line = ring + kh * (n3 + 16)
     trow = line + npad * 3 + 16
@@ -365,59 +399,59 @@ def corner_response(const real_t[:, ::1] img, const Py_ssize_t[::1] ymap3,
     gx = df + w + 8
     gy = gx + w + 8
     ha = va + kh
-    with nogil:
-        for x in range(n3):
-            zrow[x] = 0
-        for y in range(h):
-            for j in range(kh):
-                p = y + j
-                if y > 0 and j < kh - 1:
-                    continue
-                slot = ring + (p % kh) * (n3 + 16)
-                s = ymapw[p]
-                if s < 0:
-                    for x in range(n3):
-                        slot[x] = 0
-                    continue
-                src = ymap3[s]
-                r0 = &img[src, 0] if src >= 0 else zrow
-                src = ymap3[s + 1]
-                r1 = &img[src, 0] if src >= 0 else zrow
-                src = ymap3[s + 2]
-                r2 = &img[src, 0] if src >= 0 else zrow
-                _products_row(r0, r1, r2, sm, df, gx, gy, &xmap3[0], w, 0, slot, sc)
-            for j in range(kh):
-                va[j] = ring + ((y + j) % kh) * (n3 + 16)
-            _wsum(line + xleft * 3, n3, kh, &ky[0], va, NULL, 1)
-            # horizontal border of the line (3 interleaved channels)
-            for t in range(npad):
-                if t == xleft:
-                    continue
-                if xleft <= t < xleft + w:
-                    continue
-                x = xmapw[t]
-                for c in range(3):
-                    line[t * 3 + c] = line[(xleft + x) * 3 + c] if x >= 0 else 0
-            for t in range(kw):
-                ha[t] = line + t * 3
-            _wsum(trow, n3, kw, &kx[0], ha, NULL, 1)
-            o = &out[y, 0]
-            if kind == 0:
-                for x in range(w):
-                    a = trow[3 * x]
-                    b = trow[3 * x + 1]
-                    cc = trow[3 * x + 2]
-                    tr = a + cc
-                    o[x] = a * cc - b * b - kk * tr * tr
-            else:
-                for x in range(w):
-                    a = trow[3 * x]
-                    b = trow[3 * x + 1]
-                    cc = trow[3 * x + 2]
-                    d = (a - cc) * (a - cc) + 4 * b * b
-                    o[x] = <real_t>0.5 * ((a + cc) - sqrt(d))
+    for x in range(n3):
+        zrow[x] = 0
+    for y in range(y0, y1):
+        for j in range(kh):
+            p = y + j
+            if y > y0 and j < kh - 1:
+                continue
+            slot = ring + (p % kh) * (n3 + 16)
+            s = ymapw[p]
+            if s < 0:
+                for x in range(n3):
+                    slot[x] = 0
+                continue
+            src = ymap3[s]
+            r0 = img + src * w if src >= 0 else zrow
+            src = ymap3[s + 1]
+            r1 = img + src * w if src >= 0 else zrow
+            src = ymap3[s + 2]
+            r2 = img + src * w if src >= 0 else zrow
+            _products_row(r0, r1, r2, sm, df, gx, gy, xmap3, w, 0, slot, sc)
+        for j in range(kh):
+            va[j] = ring + ((y + j) % kh) * (n3 + 16)
+        _wsum(line + xleft * 3, n3, kh, ky, va, NULL, 1)
+        # horizontal border of the line (3 interleaved channels)
+        for t in range(npad):
+            if t == xleft:
+                continue
+            if xleft <= t < xleft + w:
+                continue
+            x = xmapw[t]
+            for c in range(3):
+                line[t * 3 + c] = line[(xleft + x) * 3 + c] if x >= 0 else 0
+        for t in range(kw):
+            ha[t] = line + t * 3
+        _wsum(trow, n3, kw, kx, ha, NULL, 1)
+        o = out + y * w
+        if kind == 0:
+            for x in range(w):
+                a = trow[3 * x]
+                b = trow[3 * x + 1]
+                cc = trow[3 * x + 2]
+                tr = a + cc
+                o[x] = a * cc - b * b - kk * tr * tr
+        else:
+            for x in range(w):
+                a = trow[3 * x]
+                b = trow[3 * x + 1]
+                cc = trow[3 * x + 2]
+                d = (a - cc) * (a - cc) + 4 * b * b
+                o[x] = <real_t>0.5 * ((a + cc) - sqrt(d))
     free(mem)
     free(va)
+    return 0
 
 
 # ---------------------------------------------------------------- peaks

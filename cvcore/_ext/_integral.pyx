@@ -6,7 +6,7 @@
 # first row and first C columns.
 # Integer images accumulate in int64 (the caller guarantees no overflow),
 # floating-point images in double. No validation happens here.
-from libc.stdint cimport uint8_t, uint16_t, int16_t, int64_t
+from libc.stdint cimport uint8_t, uint16_t, int16_t, int32_t, int64_t
 from cvcore._ext._types cimport real_t
 
 ctypedef fused int_in_t:
@@ -15,8 +15,87 @@ ctypedef fused int_in_t:
     int16_t
     int64_t
 
+# Plain sums of integer images may also go to int32 when the caller has
+# proved they fit (cvcore.integral.integral_image(..., dtype=np.int32)).
+ctypedef fused int_acc_t:
+    int32_t
+    int64_t
 
-cdef void _zero_row0_i(int64_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
+
+# uint8 -> int32 plain sums (OpenCV's default depth) with an in-register
+# prefix sum over 8 pixels at a time (3 shift-adds, then the row's carry),
+# fused with the add of the row above; exact integer arithmetic, so equal to
+# the scalar loop. Compiled for x86-64-v3 as well and picked at run time
+# (see _convolve.pyx); plain scalar code without GCC vector extensions.
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include <stdint.h>
+    #include <string.h>
+    #include <stdlib.h>  /* defines __GLIBC__ on glibc systems */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+    #if __GNUC__ >= 12
+    #define CVI_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+    #else
+    #define CVI_CLONES __attribute__((target_clones("avx2", "default")))
+    #endif
+    #else
+    #define CVI_CLONES
+    #endif
+    #if defined(__GNUC__) && !defined(__clang__)
+    #define CVI_VEC 1
+    typedef int32_t cvi_v8si __attribute__((vector_size(32)));
+    #else
+    #define CVI_VEC 0
+    #endif
+
+    static CVI_CLONES void cvi_sum_u8_i32(const uint8_t *img, ptrdiff_t h, ptrdiff_t w, int32_t *out)
+    {
+        ptrdiff_t W1 = w + 1, r, c;
+        for (c = 0; c < W1; c++) out[c] = 0;
+        for (r = 0; r < h; r++) {
+            const uint8_t *s = img + r * w;
+            const int32_t *p = out + r * W1 + 1;
+            int32_t *o = out + (r + 1) * W1 + 1;
+            int32_t run = 0;
+            o[-1] = 0;
+            c = 0;
+    #if CVI_VEC
+            {
+                /* prefix sums within each 128-bit half (byte shifts), then the
+                   lower half's total into the upper half; indices < 8 pick zeros */
+                const cvi_v8si z = {0, 0, 0, 0, 0, 0, 0, 0};
+                const cvi_v8si m1 = {0, 8, 9, 10, 0, 12, 13, 14};
+                const cvi_v8si m2 = {0, 0, 8, 9, 0, 0, 12, 13};
+                const cvi_v8si mh = {0, 0, 0, 0, 11, 11, 11, 11};
+                const cvi_v8si last = {7, 7, 7, 7, 7, 7, 7, 7};
+                cvi_v8si carry = z;  /* the row's running sum in every lane: no scalar round trip */
+                for (; c + 8 <= w; c += 8) {
+                    cvi_v8si x, above;
+                    for (int k = 0; k < 8; k++) x[k] = s[c + k];
+                    x += __builtin_shuffle(z, x, m1);
+                    x += __builtin_shuffle(z, x, m2);
+                    x += __builtin_shuffle(z, x, mh);
+                    x += carry;
+                    carry = __builtin_shuffle(x, last);
+                    memcpy(&above, p + c, sizeof above);
+                    x += above;
+                    memcpy(o + c, &x, sizeof x);
+                }
+                run = carry[0];
+            }
+    #endif
+            for (; c < w; c++) {
+                run += s[c];
+                o[c] = p[c] + run;
+            }
+        }
+    }
+    """
+    void cvi_sum_u8_i32(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, int32_t* out) noexcept nogil
+
+
+cdef void _zero_row0_i(int_acc_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
     """Zero the first row and the first C entries of row 1 (the kernels zero
     the first column of the other rows as they go, row by row)."""
     cdef Py_ssize_t c
@@ -36,9 +115,14 @@ cdef void _zero_row0_f(double[:, ::1] out, Py_ssize_t C) noexcept nogil:
 
 # ---------------------------------------------------------------- plain sums
 
-def sum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+def sum_table_int(const int_in_t[:, ::1] img, int_acc_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t r, c
-    cdef int64_t run
+    cdef int_acc_t run
+    if int_in_t is uint8_t and int_acc_t is int32_t:
+        if channels == 1:
+            with nogil:
+                cvi_sum_u8_i32(&img[0, 0], img.shape[0], img.shape[1], &out[0, 0])
+            return
     with nogil:
         _zero_row0_i(out, channels)
         if channels != 1:
@@ -52,9 +136,9 @@ def sum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t ch
                     out[r + 1, c + 1] = out[r, c + 1] + run
 
 
-cdef void _sumc_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
+cdef void _sumc_int(const int_in_t[:, ::1] img, int_acc_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
     cdef Py_ssize_t r, c, k, W = img.shape[1] // C
-    cdef int64_t run
+    cdef int_acc_t run
     for r in range(img.shape[0]):
         for k in range(C):
             out[r + 1, k] = 0
