@@ -194,3 +194,96 @@ def test_pattern_needs_three_corners_per_side_like_opencv():
         find_chessboard_corners(np.zeros((64, 64), np.uint8), (2, 5))
     with pytest.raises(ValueError, match="too large for chessboard detection"):
         find_chessboard_corners(np.full((64, 64), 1e300), (3, 3))
+
+
+# --- never a wrong corner, and why not found (issue 12) ---
+
+def _board(squares=(7, 10), size=20, pad=40):
+    board = np.kron((np.indices(squares).sum(axis=0) % 2), np.ones((size, size))) * 200 + 30
+    return np.pad(board, pad, constant_values=230).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def stress():
+    from cvcore.datasets import stress_chessboard_views
+
+    return stress_chessboard_views(16, random_state=1, progress=False)
+
+
+def test_stress_views_never_a_corner_beyond_one_pixel(stress):
+    from benchmarks.stress_calibration import corner_errors
+
+    found = 0
+    for img, truth, pattern in zip(stress.images, stress.image_points, stress.pattern_sizes):
+        corners = find_chessboard_corners(img, pattern)
+        if corners is not None:
+            found += 1
+            assert corner_errors(corners, truth, pattern).max() < 1.0
+    assert found >= 10
+
+
+def test_steep_view_refinement_window_fits_the_squares(stress):
+    # regression: view 14 (4x7, tilted 65 deg) came back with corners 2.7 px off because the
+    # 11-pixel window reached edges that do not pass through the corner (OpenCV's classic does the same)
+    from benchmarks.stress_calibration import corner_errors
+
+    img, truth, pattern = stress.images[14], stress.image_points[14], stress.pattern_sizes[14]
+    corners = find_chessboard_corners(img, pattern)
+    assert corners is not None and corner_errors(corners, truth, pattern).max() < 0.5
+
+
+def test_verification_refuses_rather_than_guesses(monkeypatch):
+    # with a zero tolerance no corner is consistent enough: the board is refused with the reason
+    from cvcore.calibration import _detector
+
+    monkeypatch.setattr(_detector, "CONSISTENT", 0.0)
+    monkeypatch.setattr(_detector, "CONSISTENT_INNER", 0.0)
+    monkeypatch.setattr(_detector, "CONSISTENT_BORDER", 0.0)
+    corners, why = find_chessboard_corners(_board(), (9, 6), return_reason=True)
+    assert corners is None and why.code == "inconsistent" and "corner(s) failed" in why.message
+
+
+def test_reason_other_size_partly_outside_ambiguous_and_nothing():
+    image = _board()
+    assert find_chessboard_corners(image, (9, 6), return_reason=True)[1] is None
+    why = find_chessboard_corners(image, (7, 5), return_reason=True)[1]
+    assert why.code == "other_size" and why.seen == (9, 6) and "9x6" in why.message
+    why = find_chessboard_corners(image[:, :150], (9, 6), return_reason=True)[1]
+    assert why.code == "partly_outside" and why.seen[0] < 9
+    why = find_chessboard_corners(np.concatenate([image, image], axis=1), (9, 6), return_reason=True)[1]
+    assert why.code == "ambiguous"
+    why = find_chessboard_corners(np.full((100, 100), 128, np.uint8), (9, 6), return_reason=True)[1]
+    assert why.code == "no_pattern" and why.seen is None
+
+
+def test_reason_too_blurry_with_an_edge_width_like_opencv():
+    from cvcore import filters
+
+    rng = np.random.default_rng(0)
+    image = _board()
+    blurred = np.clip(filters.gaussian(image.astype(float), 8) + rng.normal(0, 2, image.shape), 0, 255)
+    corners, why = find_chessboard_corners(blurred.astype(np.uint8), (9, 6), return_reason=True)
+    assert corners is None and why.code == "too_blurry" and why.sharpness > 10 and "edge width" in why.message
+    # the board-edge measure tracks OpenCV's estimateChessboardSharpness on a found board
+    from cvcore.calibration import _detector
+
+    mild = np.clip(filters.gaussian(image.astype(float), 2), 0, 255).astype(np.uint8)
+    corners = find_chessboard_corners(mild, (9, 6))
+    ours = _detector.sharpness(mild.astype(np.float32), corners.reshape(6, 9, 2))
+    ref = cv2.estimateChessboardSharpness(mild, (9, 6), corners.astype(np.float32).reshape(-1, 1, 2))[0][0]
+    assert abs(ours - ref) < 0.25 * ref
+
+
+def test_reason_squares_too_small(monkeypatch):
+    # squares of 20 px against a required 25 px from each corner to the next edge: refused, with the figure
+    from cvcore.calibration import _detector
+
+    monkeypatch.setattr(_detector, "MIN_SPACING", 25.0)
+    corners, why = find_chessboard_corners(_board(), (9, 6), return_reason=True)
+    assert corners is None and why.code == "too_small" and abs(why.spacing - 20) < 1
+    assert "20.0 px from the next edge (need 25)" in why.message
+
+
+def test_return_reason_must_be_a_bool():
+    with pytest.raises(TypeError, match="return_reason"):
+        find_chessboard_corners(_board(), (9, 6), return_reason="yes")

@@ -54,7 +54,7 @@ def test_views_without_board_and_unreadable_files_are_skipped(views, view_files,
     broken.write_bytes(b"not an image")
     cal = calibrate_images([*view_files[1], blank, broken], (9, 6), 30.0, progress=False)
     reasons = dict(cal.skipped)
-    assert reasons["blank.png"] == "no complete chessboard found"
+    assert reasons["blank.png"] == "no chessboard-like pattern found"
     assert reasons["broken.jpg"].startswith("unreadable")
     assert cal.n_views == 6
 
@@ -67,14 +67,14 @@ def test_outlier_view_is_rejected_with_reason(views, monkeypatch):
 
     def fake_detector(points):
         it = iter(points)
-        return lambda grey, cols, rows, subpixel=True: next(it)
+        return lambda grey, cols, rows, subpixel=True: (next(it), {"code": "found"})
 
-    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "locate", fake_detector(noisy))
     cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
     assert cal.n_views == 5
     (name, reason), = cal.skipped
     assert name == "image 2" and reason.startswith("outlier: per-view error")
-    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "locate", fake_detector(noisy))
     kept = calibrate_images(views.images, (9, 6), 30.0, progress=False, reject_outliers=False)
     assert kept.n_views == 6
 
