@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
+from . import _geometry
 from . import _lm as lm
 from ._homography import homographies
 from ._zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
@@ -127,3 +128,37 @@ def _calibrate(objs, imgs, image_size, n_free, opts):
                 rms=float(np.sqrt(cost / total)), per_view_rms=np.sqrt(problem.view_sq / counts),
                 std_intrinsics=std_q, std_extrinsics=std_p, image_size=(w, h), flags=flags,
                 iterations=int(info["iterations"]))
+
+
+#: A point is an outlier when its residual exceeds this many sigmas (robust scale of the inliers' residuals).
+ROBUST_SIGMAS = 4.0
+_ROBUST_ROUNDS = 10
+
+
+def solve_robust(objs, imgs, image_size, opts):
+    """:func:`solve` with iterated k-sigma rejection of outlier points; adds ``outliers`` ``(M, 2)``.
+
+    Each round calibrates on the current inliers, measures every point's
+    residual, estimates the noise ``sigma`` from the inliers' median residual
+    (for 2-D Gaussian noise the residual's median is ``1.1774 sigma``) and
+    keeps the points within ``ROBUST_SIGMAS * sigma``; a point may come back
+    when the fit improves. It stops when the set no longer changes.
+    """
+    keep = [np.ones(len(o), bool) for o in objs]
+    for _ in range(_ROBUST_ROUNDS):
+        for v, m in enumerate(keep):
+            if np.count_nonzero(m) < max(4, len(m) // 2):
+                raise ValueError(f"view {v} has {len(m) - np.count_nonzero(m)} outliers among its {len(m)} points; "
+                                 "remove that view")
+        values = solve([o[m] for o, m in zip(objs, keep)], [i[m] for i, m in zip(imgs, keep)], image_size, opts)
+        q = _geometry.intrinsics_vector(values["camera_matrix"], values["dist_coeffs"])
+        res = [np.hypot(*(_geometry.project(o, r, t, q) - i).T)
+               for o, i, r, t in zip(objs, imgs, values["rvecs"], values["tvecs"])]
+        sigma = np.median(np.concatenate([r[m] for r, m in zip(res, keep)])) / np.sqrt(2 * np.log(2))
+        new = [r <= ROBUST_SIGMAS * sigma for r in res]
+        if all(np.array_equal(a, b) for a, b in zip(new, keep)):
+            break
+        keep = new
+    values["outliers"] = np.array([(v, j) for v, m in enumerate(keep) for j in np.flatnonzero(~m)],
+                                  dtype=np.intp).reshape(-1, 2)
+    return values
