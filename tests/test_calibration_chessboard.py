@@ -287,3 +287,27 @@ def test_reason_squares_too_small(monkeypatch):
 def test_return_reason_must_be_a_bool():
     with pytest.raises(TypeError, match="return_reason"):
         find_chessboard_corners(_board(), (9, 6), return_reason="yes")
+
+
+def _sheared_board(a, b, squares=(5, 6), origin=(60.0, 40.0), shape=(330, 300), ss=4):
+    """A board whose squares are parallelograms spanned by pixel vectors a (along a row) and b (down a column)."""
+    A = np.column_stack([a, b]).astype(float)
+    ys, xs = np.mgrid[0:shape[0] * ss, 0:shape[1] * ss]
+    pix = np.stack([(xs + 0.5) / ss - 0.5 - origin[0], (ys + 0.5) / ss - 0.5 - origin[1]])
+    u, v = np.tensordot(np.linalg.inv(A), pix, axes=1)
+    inside = (u >= 0) & (u < squares[1]) & (v >= 0) & (v < squares[0])
+    value = np.where(inside, np.where((np.floor(u) + np.floor(v)) % 2 == 0, 30.0, 220.0), 220.0)
+    grey = value.reshape(shape[0], ss, shape[1], ss).mean(axis=(1, 3))
+    corners = np.array([[i, j] for j in range(1, squares[0]) for i in range(1, squares[1])], float) @ A.T + origin
+    return grey.astype(np.uint8), corners
+
+
+def test_steeply_sheared_board_picks_true_neighbours_not_diagonals():
+    # regression (stress view 146 of random_state=1): the diagonal neighbour a - b (34 px) is nearer than
+    # the one down the column (b, 41.4 px) and inside the 28-degree search cone, so the grid was seeded
+    # on diagonals and the board missed
+    image, truth = _sheared_board((13.5, 8.5), (-6.0, 41.0), squares=(4, 5))
+    corners = find_chessboard_corners(image, (4, 3))
+    assert corners is not None
+    err = np.hypot(*(np.sort(corners, axis=0) - np.sort(truth, axis=0)).T)
+    assert err.max() < 0.3
