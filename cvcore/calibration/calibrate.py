@@ -86,10 +86,11 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     robust : bool
         Reject outlier points by iterated k-sigma clipping (as mrcal does):
         calibrate, estimate the noise ``sigma`` robustly from the median
-        residual, drop the points farther than 4 sigma, recalibrate, until the
+        residual, drop the points farther than 4 sigma (and 0.1 px), recalibrate, until the
         set of outliers stops changing. ``rms`` and ``per_view_rms`` are then
         those of the inliers, and ``outliers`` lists the points left out. A
-        view with more outliers than inliers is an error (remove the view).
+        view with more outliers than inliers, or whose inliers still fit 4
+        times worse than the others', is an error naming it (remove it).
 
     Returns
     -------
@@ -131,7 +132,6 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
         _planar(o, k)
     opts = _solver.options(fix_principal_point=fix_principal_point, fix_aspect_ratio=fix_aspect_ratio,
                            zero_tangent_dist=zero_tangent_dist, fix_k3=fix_k3, estimate_skew=estimate_skew,
-                           intrinsic_guess=intrinsic_guess, max_iterations=max_iterations)
-    robust = _validate.boolean(robust, "robust")
-    values = (_solver.solve_robust if robust else _solver.solve)(objs, imgs, size, opts)
+                           intrinsic_guess=intrinsic_guess, max_iterations=max_iterations, robust=robust)
+    values = _solver.solve(objs, imgs, size, opts)
     return assemble(CameraCalibration, {**values, "cvcore_version": this_version(), "date": now_utc()})
