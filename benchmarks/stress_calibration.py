@@ -5,7 +5,9 @@ small squares, uneven light, strong distortion) and runs, on every view:
 
 * cvcore ``find_chessboard_corners`` (sub-pixel refinement included);
 * OpenCV ``findChessboardCorners`` (default flags) + ``cornerSubPix`` with the
-  customary ``winSize=(11, 11)`` (OpenCV's tutorial setting);
+  customary ``winSize=(11, 11)`` (OpenCV's tutorial setting), and again with a
+  half-window of half the shortest corner spacing (at most 11), which suits
+  small squares;
 * OpenCV ``findChessboardCornersSB`` (default flags).
 
 For each it reports the views found, the views with any corner more than 0.5
@@ -25,7 +27,7 @@ import cv2
 import numpy as np
 
 from cvcore.calibration import find_chessboard_corners
-from cvcore.datasets import stress_chessboard_views
+from cvcore.datasets import corner_errors, stress_chessboard_views
 
 CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 30, 1e-3)
 
@@ -41,6 +43,19 @@ def _classic(grey, pattern):
     return cv2.cornerSubPix(grey, c, (11, 11), (-1, -1), CRITERIA).reshape(-1, 2)
 
 
+def _classic_fitted(grey, pattern):
+    ok, c = cv2.findChessboardCorners(grey, pattern)
+    if not ok:
+        return None
+    # a window that fits the squares: half of the shortest spacing between neighbouring corners
+    cols, rows = pattern
+    g = c.reshape(rows, cols, 2)
+    spacing = min(np.hypot(*np.diff(g, axis=0).reshape(-1, 2).T).min(),
+                  np.hypot(*np.diff(g, axis=1).reshape(-1, 2).T).min())
+    half = int(np.clip(np.floor(0.5 * spacing), 2, 11))
+    return cv2.cornerSubPix(grey, c, (half, half), (-1, -1), CRITERIA).reshape(-1, 2)
+
+
 def _sb(grey, pattern):
     ok, c = cv2.findChessboardCornersSB(grey, pattern)
     return c.reshape(-1, 2) if ok else None
@@ -48,18 +63,8 @@ def _sb(grey, pattern):
 
 DETECTORS = {"cvcore find_chessboard_corners": _cvcore,
              "OpenCV findChessboardCorners + cornerSubPix(11x11)": _classic,
+             "OpenCV findChessboardCorners + cornerSubPix(window fitted to the squares)": _classic_fitted,
              "OpenCV findChessboardCornersSB": _sb}
-
-
-def corner_errors(found, truth, pattern):
-    """Per-corner distance to the truth, under the best of the grid's symmetric orderings."""
-    cols, rows = pattern
-    T = np.asarray(truth).reshape(rows, cols, 2)
-    F = np.asarray(found, np.float64).reshape(-1, 2)
-    orders = [T, T[::-1, ::-1], T[::-1], T[:, ::-1]]
-    if cols == rows:
-        orders += [np.swapaxes(o, 0, 1) for o in orders]
-    return min((np.hypot(*(F - o.reshape(-1, 2)).T) for o in orders), key=lambda e: e.mean())
 
 
 def evaluate(views, detectors=DETECTORS):

@@ -14,7 +14,7 @@ from . import _validate, filters
 from ._progress import check_progress, progress_reporter
 from .calibration import _geometry, _render
 
-__all__ = ["ChessboardViews", "StressViews", "stress_chessboard_views", "synthetic_chessboard_views"]
+__all__ = ["ChessboardViews", "StressViews", "corner_errors", "stress_chessboard_views", "synthetic_chessboard_views"]
 
 
 @dataclasses.dataclass
@@ -328,3 +328,42 @@ def stress_chessboard_views(n_views=300, *, image_size=(640, 480), max_tilt=75.0
             c["blur"][i], c["noise"][i], c["light"][i], c["k1"][i], c["square_px"][i] = blur, noise, light, d[0], spacing
             bar.update(1)
     return out
+
+
+def corner_errors(corners, truth, pattern_size):
+    """Distance of each detected corner to the true one, under the board's symmetries.
+
+    A board whose two ends look alike may be listed from either end (and a
+    square board in four ways); the detection is compared with the truth in
+    the ordering that fits it best, so a reversed board counts as right and
+    only misplaced corners count as errors.
+
+    Parameters
+    ----------
+    corners, truth : (cols * rows, 2) array_like
+        Detected and true corners, row by row.
+    pattern_size : (cols, rows)
+
+    Returns
+    -------
+    (cols * rows,) ndarray
+        Pixel distances, in the order of ``corners``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> truth = np.array([[x, y] for y in range(3) for x in range(4)], float) * 10
+    >>> corner_errors(truth[::-1] + [0.3, 0.4], truth, (4, 3)).max().round(3)
+    np.float64(0.5)
+    """
+    cols, rows = _validate.pattern_size(pattern_size)
+    T = _validate.points(truth, "truth")
+    F = _validate.points(corners, "corners")
+    if len(T) != cols * rows or len(F) != cols * rows:
+        raise ValueError(f"corners and truth must both be ({cols * rows}, 2) for a {cols}x{rows} board, "
+                         f"got {F.shape} and {T.shape}")
+    T = T.reshape(rows, cols, 2)
+    orders = [T, T[::-1, ::-1], T[::-1], T[:, ::-1]]
+    if cols == rows:
+        orders += [np.swapaxes(o, 0, 1) for o in orders]
+    return min((np.hypot(*(F - o.reshape(-1, 2)).T) for o in orders), key=lambda e: e.mean())

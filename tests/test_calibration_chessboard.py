@@ -211,7 +211,7 @@ def stress():
 
 
 def test_stress_views_never_a_corner_beyond_one_pixel(stress):
-    from benchmarks.stress_calibration import corner_errors
+    from cvcore.datasets import corner_errors
 
     found = 0
     for img, truth, pattern in zip(stress.images, stress.image_points, stress.pattern_sizes):
@@ -225,7 +225,7 @@ def test_stress_views_never_a_corner_beyond_one_pixel(stress):
 def test_steep_view_refinement_window_fits_the_squares(stress):
     # regression: view 14 (4x7, tilted 65 deg) came back with corners 2.7 px off because the
     # 11-pixel window reached edges that do not pass through the corner (OpenCV's classic does the same)
-    from benchmarks.stress_calibration import corner_errors
+    from cvcore.datasets import corner_errors
 
     img, truth, pattern = stress.images[14], stress.image_points[14], stress.pattern_sizes[14]
     corners = find_chessboard_corners(img, pattern)

@@ -135,3 +135,20 @@ def test_stress_views_validation(kw, match):
     args.update(kw)
     with pytest.raises((ValueError, TypeError), match=match):
         stress_chessboard_views(**args)
+
+
+def test_corner_errors_forgive_symmetric_orderings_only():
+    from cvcore.datasets import corner_errors
+
+    truth = np.array([[x, y] for y in range(3) for x in range(4)], float) * 10
+    np.testing.assert_allclose(corner_errors(truth[::-1], truth, (4, 3)), 0)
+    shifted = truth.copy()
+    shifted[5] += [3, 4]
+    assert corner_errors(shifted, truth, (4, 3)).max() == 5
+    # a square board may also come transposed
+    sq = np.array([[x, y] for y in range(3) for x in range(3)], float)
+    np.testing.assert_allclose(corner_errors(sq.reshape(3, 3, 2).swapaxes(0, 1).reshape(-1, 2), sq, (3, 3)), 0)
+    with pytest.raises(ValueError, match="both be"):
+        corner_errors(truth[:5], truth, (4, 3))
+    with pytest.raises(ValueError, match="finite"):
+        corner_errors(np.full((12, 2), np.nan), truth, (4, 3))
