@@ -7,6 +7,7 @@ light), so calibration can be demonstrated and tested against the truth.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -67,9 +68,12 @@ def _look_at_pose(rng, board_centre, max_tilt, distance, K, image_size):
     return _geometry.rotation_to_rvec(R), t
 
 
-def _render_view(rng, rays, q, K, image_size, pattern_size, square, span, max_tilt, blur, noise, uneven_light, ss):
+def _render_view(rng, rays, project, K, image_size, pattern_size, square, span, max_tilt, blur, noise, uneven_light,
+                 ss):
     """One photo-like view: ``(uint8 image, true corners (N, 2), rvec, tvec)``.
 
+    ``rays`` are the camera's sample rays and ``project(points, rvec, tvec)``
+    its projection to pixels (pinhole with distortion, or fisheye).
     The board's diagonal spans about ``0.7 * span`` of the image's smaller
     side (times a random 0.83-1.33) and the whole board, white border
     included, stays inside the image.
@@ -83,7 +87,7 @@ def _render_view(rng, rays, q, K, image_size, pattern_size, square, span, max_ti
     for _attempt in range(200):
         dist = base_distance * rng.uniform(0.75, 1.2)
         rvec, tvec = _look_at_pose(rng, centre, max_tilt, dist, K, (w, h))
-        corners = _geometry.project(outline, rvec, tvec, q)
+        corners = project(outline, rvec, tvec)
         if np.all(corners[:, 0] > 0.03 * w) and np.all(corners[:, 0] < 0.97 * w) and \
                 np.all(corners[:, 1] > 0.03 * h) and np.all(corners[:, 1] < 0.97 * h):
             break
@@ -106,7 +110,7 @@ def _render_view(rng, rays, q, K, image_size, pattern_size, square, span, max_ti
     if noise > 0:
         img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)
     image = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-    return image, _geometry.project(_geometry.board_points(cols, rows, square), rvec, tvec, q), rvec, tvec
+    return image, project(_geometry.board_points(cols, rows, square), rvec, tvec), rvec, tvec
 
 
 def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=30.0, image_size=(640, 480),
@@ -188,8 +192,8 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
     rays = _render.sample_rays(q, (w, h), ss)          # the same rays for every view
     images, points, rvecs, tvecs = [], [], [], []
     for _ in range(n_views):
-        img, pts, rvec, tvec = _render_view(rng, rays, q, K, (w, h), (cols, rows), square, 1.0, max_tilt, blur,
-                                            noise, uneven_light, ss)
+        img, pts, rvec, tvec = _render_view(rng, rays, functools.partial(_geometry.project, q=q), K, (w, h),
+                                            (cols, rows), square, 1.0, max_tilt, blur, noise, uneven_light, ss)
         images.append(img)
         points.append(pts)
         rvecs.append(rvec)
@@ -211,6 +215,12 @@ class StressViews:
     pattern_sizes : list of (cols, rows)
     camera_matrices : (n_views, 3, 3) ndarray
     dist_coeffs : (n_views, 5) ndarray
+        OpenCV's ``(k1, k2, p1, p2, k3)`` for pinhole views; ``(k1, k2, k3,
+        k4, 0)`` of ``cv2.fisheye`` (Kannala-Brandt) for fisheye views.
+    models : list of str
+        ``"pinhole"`` or ``"fisheye"`` per view.
+    rvecs, tvecs : (n_views, 3) ndarray
+        Board poses.
     conditions : dict of (n_views,) ndarray
         ``"tilt"`` (degrees between the board's normal and the optical axis),
         ``"blur"`` (sigma, pixels), ``"noise"`` (grey levels), ``"light"``
@@ -224,6 +234,9 @@ class StressViews:
     pattern_sizes: list
     camera_matrices: np.ndarray
     dist_coeffs: np.ndarray
+    models: list
+    rvecs: np.ndarray
+    tvecs: np.ndarray
     conditions: dict
     image_size: tuple
 
@@ -248,6 +261,19 @@ def _strong_distortion(rng, K, image_size):
     return np.array([-0.2, 0.05, 0.0, 0.0, 0.0])  # pragma: no cover - the loop always succeeds in practice
 
 
+def _fisheye_distortion(rng):
+    """Random Kannala-Brandt ``(k1, k2, k3, k4)`` whose angle mapping keeps increasing up to 90 degrees."""
+    theta = np.linspace(0.0, np.pi / 2, 200)
+    t2 = theta * theta
+    for _ in range(100):
+        k = np.array([rng.uniform(-0.05, 0.1), rng.uniform(-0.05, 0.05), rng.uniform(-0.01, 0.01),
+                      rng.uniform(-0.005, 0.005)])
+        slope = 1 + t2 * (3 * k[0] + t2 * (5 * k[1] + t2 * (7 * k[2] + t2 * 9 * k[3])))
+        if slope.min() > 0.2:
+            return k
+    return np.zeros(4)  # pragma: no cover - the loop always succeeds in practice
+
+
 def stress_chessboard_views(n_views=300, *, image_size=(640, 480), max_tilt=75.0, max_blur=2.5, max_noise=6.0,
                             random_state=None, progress=None):
     """Render hard chessboard views with their true corners, to test detectors against the truth.
@@ -256,7 +282,10 @@ def stress_chessboard_views(n_views=300, *, image_size=(640, 480), max_tilt=75.0
     whose diagonal spans 18-70 % of the image's smaller side (squares down to a
     few pixels), tilted up to ``max_tilt`` degrees, a camera with a focal
     length of 0.8-1.2 image widths and strong lens distortion (``k1`` from
-    -0.5 to 0.25, kept one-to-one over the frame), Gaussian blur up to
+    -0.5 to 0.25, kept one-to-one over the frame) or, for every fourth view, a
+    fisheye lens (``cv2.fisheye``'s Kannala-Brandt model, focal length
+    0.3-0.5 image widths: the image corners see 60-90 degrees off axis and
+    straight board lines bend strongly), Gaussian blur up to
     ``max_blur``, noise up to ``max_noise`` grey levels and uneven light up to
     0.6. The whole board is always inside the image, so a complete detection
     is possible in principle; whether a detector should succeed on a blurred,
@@ -299,23 +328,32 @@ def stress_chessboard_views(n_views=300, *, image_size=(640, 480), max_tilt=75.0
     progress = check_progress(progress)
     rng = _validate.random_state(random_state)
     ss = 2
-    out = StressViews([], [], [], np.empty((n_views, 3, 3)), np.empty((n_views, 5)),
+    out = StressViews([], [], [], np.empty((n_views, 3, 3)), np.empty((n_views, 5)), [], np.empty((n_views, 3)),
+                      np.empty((n_views, 3)),
                       {k: np.empty(n_views) for k in ("tilt", "blur", "noise", "light", "k1", "square_px")},
                       (w, h))
     with progress_reporter(n_views, "stress views", progress) as bar:
         for i in range(n_views):
             cols = int(rng.integers(4, 12))
             rows = int(rng.integers(3, 9))
-            f = rng.uniform(0.8, 1.2) * w
+            fisheye = i % 4 == 3
+            f = rng.uniform(0.3, 0.5) * w if fisheye else rng.uniform(0.8, 1.2) * w
             K = np.array([[f, 0, (w - 1) / 2 + rng.uniform(-0.03, 0.03) * w],
                           [0, f * rng.uniform(0.98, 1.02), (h - 1) / 2 + rng.uniform(-0.03, 0.03) * h], [0, 0, 1]])
-            d = _strong_distortion(rng, K, (w, h))
-            q = _geometry.intrinsics_vector(K, d)
+            if fisheye:
+                k = _fisheye_distortion(rng)
+                d = np.array([*k, 0.0])
+                rays = _render.sample_rays_fisheye(K, k, (w, h), ss)
+                project = functools.partial(_render.project_fisheye, K=K, k=k)
+            else:
+                d = _strong_distortion(rng, K, (w, h))
+                q = _geometry.intrinsics_vector(K, d)
+                rays = _render.sample_rays(q, (w, h), ss)
+                project = functools.partial(_geometry.project, q=q)
             blur, noise, light = rng.uniform(0.0, max_blur), rng.uniform(0.0, max_noise), rng.uniform(0.0, 0.6)
             span = rng.uniform(0.25, 1.0)
-            rays = _render.sample_rays(q, (w, h), ss)
-            img, pts, rvec, _ = _render_view(rng, rays, q, K, (w, h), (cols, rows), 25.0, span, max_tilt, blur,
-                                             noise, light, ss)
+            img, pts, rvec, tvec = _render_view(rng, rays, project, K, (w, h), (cols, rows), 25.0, span, max_tilt,
+                                                blur, noise, light, ss)
             grid = pts.reshape(rows, cols, 2)
             spacing = min(np.hypot(*np.diff(grid, axis=0).reshape(-1, 2).T).min(),
                           np.hypot(*np.diff(grid, axis=1).reshape(-1, 2).T).min())
@@ -323,6 +361,8 @@ def stress_chessboard_views(n_views=300, *, image_size=(640, 480), max_tilt=75.0
             out.image_points.append(pts)
             out.pattern_sizes.append((cols, rows))
             out.camera_matrices[i], out.dist_coeffs[i] = K, d
+            out.models.append("fisheye" if fisheye else "pinhole")
+            out.rvecs[i], out.tvecs[i] = rvec, tvec
             c = out.conditions
             c["tilt"][i] = np.rad2deg(np.arccos(abs(_geometry.rotation(rvec)[2, 2])))
             c["blur"][i], c["noise"][i], c["light"][i], c["k1"][i], c["square_px"][i] = blur, noise, light, d[0], spacing

@@ -102,15 +102,18 @@ def test_stress_views_are_reproducible_varied_and_true():
     for x, y in zip(a.images, b.images):
         np.testing.assert_array_equal(x, y)
     assert len(set(a.pattern_sizes)) > 1 and np.ptp(a.conditions["blur"]) > 0
-    for img, pts, (cols, rows), K, d in zip(a.images, a.image_points, a.pattern_sizes, a.camera_matrices,
-                                            a.dist_coeffs):
+    assert a.models == ["pinhole", "pinhole", "pinhole", "fisheye"]
+    for img, pts, (cols, rows), K, d, model, r, t in zip(a.images, a.image_points, a.pattern_sizes,
+                                                         a.camera_matrices, a.dist_coeffs, a.models, a.rvecs, a.tvecs):
         assert img.shape == (240, 320) and pts.shape == (cols * rows, 2)
         assert np.all((pts > 0) & (pts < [320, 240]))
         # the truth is OpenCV's projection of the board through that view's camera
         board = np.c_[np.mgrid[0:rows, 0:cols][::-1].reshape(2, -1).T * 25.0, np.zeros(cols * rows)]
-        ok, r, t = cv2.solvePnP(board, pts, K, d)
-        ref = cv2.projectPoints(board, r, t, K, d)[0].reshape(-1, 2)
-        np.testing.assert_allclose(pts, ref, atol=1e-4)
+        if model == "fisheye":
+            ref = cv2.fisheye.projectPoints(board.reshape(-1, 1, 3), r, t, K, d[:4])[0].reshape(-1, 2)
+        else:
+            ref = cv2.projectPoints(board, r, t, K, d)[0].reshape(-1, 2)
+        np.testing.assert_allclose(pts, ref, atol=1e-6)
     assert np.all(a.conditions["tilt"] <= 75.0 + 1e-9)
 
 
@@ -118,11 +121,15 @@ def test_stress_views_corners_sit_on_the_rendered_corners():
     # sharp, noise-free stress views: a small refinement window started at the truth stays on it
     from cvcore.datasets import stress_chessboard_views
 
-    v = stress_chessboard_views(3, max_blur=0, max_noise=0, random_state=8, progress=False)
+    v = stress_chessboard_views(8, max_blur=0, max_noise=0, random_state=8, progress=False)
+    assert "fisheye" in v.models
+    errors = []
     for img, pts, sq in zip(v.images, v.image_points, v.conditions["square_px"]):
         w = int(max(2, min(5, sq // 3)))
         c = cv2.cornerSubPix(img, pts.astype(np.float32).reshape(-1, 1, 2), (w, w), (-1, -1), (3, 50, 1e-4))
-        assert np.median(np.hypot(*(c.reshape(-1, 2) - pts).T)) < 0.2
+        errors.append(np.hypot(*(c.reshape(-1, 2) - pts).T))
+        assert np.median(errors[-1]) < 0.35       # tiny tilted squares bias a 2-pixel window a little
+    assert np.median(np.concatenate(errors)) < 0.15
 
 
 @pytest.mark.parametrize("kw, match", [(dict(n_views=0), "n_views"), (dict(image_size=(100, 100)), "160x120"),

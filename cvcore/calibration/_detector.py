@@ -21,7 +21,12 @@ here trusts its input (a float32 work image from :func:`work_image`).
    column direction clockwise in the image, first inner square dark when the
    colours tell the ends apart, otherwise the first corner above the last row
    and (square boards) nearest the image's top-left corner.
-7. Sub-pixel refinement by gradient orthogonality on the full-resolution image.
+7. Sub-pixel refinement by gradient orthogonality on the full-resolution image,
+   in a window that stays clear of every edge not through the corner.
+8. Verification (never a wrong corner): squares too small are refused; every
+   refined corner must converge to the same place from nearby starts and sit
+   where a homography of its grid neighbours puts it; one failure refuses the
+   board. :func:`locate` says why a board was not returned (:data:`REASONS`).
 """
 from __future__ import annotations
 
