@@ -99,7 +99,11 @@ def find_chessboard_corners(image, pattern_size, *, subpixel=True, return_reason
         nearest edge that does not pass through the corner). Every refined
         corner is then verified: refinements started a pixel away must land
         on it, and a homography fitted to its grid neighbours must predict it
-        to 0.7 px; one failure rejects the board.
+        (to 0.5 px plus an allowance for lens distortion growing with the
+        square of the spacing); one failure rejects the board. Boards whose
+        corners lie within 3 pixels of an edge not through them are refused
+        as too small. With ``subpixel=False`` the corners are the detector's
+        candidates (about a pixel off), not verified.
     return_reason : bool
         Also return why no board was accepted (a :class:`NotFound`, or None
         when the board was found).
