@@ -24,7 +24,7 @@ here trusts its input (a float32 work image from :func:`work_image`).
 7. Sub-pixel refinement by gradient orthogonality on the full-resolution image,
    in a window that stays clear of every edge not through the corner.
 8. Verification (never a wrong corner): squares too small are refused; every
-   refined corner must converge to the same place from nearby starts and sit
+   refined corner must converge to the same place from a nearby start and sit
    where a homography of its grid neighbours puts it; one failure refuses the
    board. :func:`locate` says why a board was not returned (:data:`REASONS`).
 """
@@ -103,7 +103,7 @@ def locate(grey, cols, rows, subpixel=True):
     corners = np.ascontiguousarray(R.reshape(-1, 2), dtype=np.float64)
     verdict = {"code": "found", "spacing": float(spacing.min())}
     if subpixel:
-        bad = _refine(grey, corners, R)
+        bad = _refine(grey, corners, R, spacing)
         if bad:
             width = sharpness(grey, R)
             code = "too_blurry" if width > BLURRY else "inconsistent"
@@ -407,35 +407,40 @@ def _local_residuals(P):
 
     Inner corners use their eight neighbours (interpolation), corners on the
     grid's border those within two rows and columns (extrapolation, so their
-    tolerance is wider).
+    tolerance is wider). All corners are solved at once: each one's DLT
+    system is padded with zero rows, which leave its null vector unchanged.
     """
     rows, cols = P.shape[:2]
-    out = np.zeros((rows, cols))
+    dj, di = np.mgrid[-2:3, -2:3]
+    dj, di = dj.ravel(), di.ravel()
     jj, ii = np.mgrid[0:rows, 0:cols]
-    for r in range(rows):
-        for c in range(cols):
-            k = 1 if 0 < r < rows - 1 and 0 < c < cols - 1 else 2
-            sl = (slice(max(0, r - k), r + k + 1), slice(max(0, c - k), c + k + 1))
-            keep = (jj[sl] != r) | (ii[sl] != c)
-            g = np.stack([ii[sl][keep] - c, jj[sl][keep] - r], axis=1).astype(np.float64)
-            x = P[sl][keep] - P[r, c]
-            scale = max(np.abs(x).max(), 1e-9)
-            x = x / scale
-            # DLT for x ~ H g (grid offsets to image offsets); the corner itself is at g = 0
-            n = len(g)
-            A = np.zeros((2 * n, 9))
-            A[0::2, 0:2], A[0::2, 2] = g, 1.0
-            A[1::2, 3:5], A[1::2, 5] = g, 1.0
-            A[0::2, 6:8] = -g * x[:, :1]
-            A[0::2, 8] = -x[:, 0]
-            A[1::2, 6:8] = -g * x[:, 1:]
-            A[1::2, 8] = -x[:, 1]
-            H = np.linalg.svd(A)[2][-1].reshape(3, 3)
-            if abs(H[2, 2]) < 1e-12:
-                out[r, c] = np.inf
-                continue
-            out[r, c] = np.hypot(H[0, 2] / H[2, 2], H[1, 2] / H[2, 2]) * scale
-    return out
+    jj, ii = jj.ravel()[:, None], ii.ravel()[:, None]
+    inner = ((jj > 0) & (jj < rows - 1) & (ii > 0) & (ii < cols - 1))
+    reach = np.where(inner, 1, 2)
+    nj, ni = jj + dj, ii + di                                          # (n, 25) neighbour grid positions
+    valid = ((nj >= 0) & (nj < rows) & (ni >= 0) & (ni < cols) & ((dj != 0) | (di != 0))
+             & (np.abs(dj) <= reach) & (np.abs(di) <= reach))
+    flat = P.reshape(-1, 2)
+    x = flat[np.clip(nj, 0, rows - 1) * cols + np.clip(ni, 0, cols - 1)] - flat[:, None, :]
+    x = np.where(valid[..., None], x, 0.0)
+    scale = np.maximum(np.abs(x).max(axis=(1, 2)), 1e-9)
+    x = x / scale[:, None, None]
+    g = np.broadcast_to(np.stack([di, dj], axis=1).astype(np.float64), x.shape)
+    m = valid[..., None].astype(np.float64)
+    # DLT for x ~ H g (grid offsets to image offsets); the corner itself is at g = 0
+    A = np.zeros((len(flat), 25, 2, 9))
+    A[:, :, 0, 0:2], A[:, :, 0, 2] = g * m, m[..., 0]
+    A[:, :, 1, 3:5], A[:, :, 1, 5] = g * m, m[..., 0]
+    A[:, :, 0, 6:8], A[:, :, 0, 8] = -g * x[..., :1], -x[..., 0]
+    A[:, :, 1, 6:8], A[:, :, 1, 8] = -g * x[..., 1:], -x[..., 1]
+    A = A.reshape(len(flat), 50, 9)
+    # null vector: the eigenvector of A'A with the smallest eigenvalue (9 x 9 per corner, cheaper than an SVD)
+    H = np.linalg.eigh(np.matmul(A.transpose(0, 2, 1), A))[1][:, :, 0].reshape(-1, 3, 3)
+    w = H[:, 2, 2]
+    ok = np.abs(w) > 1e-12
+    out = np.full(len(flat), np.inf)
+    out[ok] = np.hypot(H[ok, 0, 2] / w[ok], H[ok, 1, 2] / w[ok]) * scale[ok]
+    return out.reshape(rows, cols)
 
 
 def _subpix(grey, corners, half):
@@ -448,15 +453,15 @@ def _subpix(grey, corners, half):
     return out
 
 
-def _refine(grey, corners, R):
+def _refine(grey, corners, R, d):
     """Sub-pixel refinement, verified; returns the number of corners that fail verification (0: trusted).
 
     Each corner is refined by gradient orthogonality in a window of half-size
-    ``min(11, WINDOW * d)`` where ``d`` is the distance to the nearest edge not
-    through the corner (:func:`_spacing`); 11 is OpenCV's customary
+    ``min(11, WINDOW * d)`` where ``d`` (rows, cols) is the distance to the
+    nearest edge not through the corner (:func:`_spacing`); 11 is OpenCV's customary
     ``winSize=(11, 11)``. Then every corner must pass two checks:
 
-    * convergence: refining again from points 0.7-1 pixel away (diagonally)
+    * convergence: refining again from a point 0.7-1 pixel away (diagonally)
       lands within ``STABLE`` pixels of the first result;
     * local consistency: a homography fitted to its neighbours predicts it
       within ``CONSISTENT + c d^2`` pixels, ``c`` being ``CONSISTENT_INNER``
@@ -465,19 +470,18 @@ def _refine(grey, corners, R):
       distortion and a slightly bent board on real photos, whose effect on
       the local fit grows with the square of the spacing, stay within it.
     """
-    d = _spacing(R)
     half = np.clip(np.floor(WINDOW * d.ravel()), 2, 11).astype(int)
     refined = _subpix(grey, corners, half)
-    unstable = np.zeros(len(refined), bool)
-    for shift in ((0.7, 0.7), (-0.7, 0.7)):
-        again = _subpix(grey, refined + np.minimum(0.25 * half, 1.0)[:, None] * shift, half)
-        unstable |= np.hypot(*(refined - again).T) > STABLE
+    # restarted a little off (diagonally, up to a pixel), a converged corner comes back to the same place
+    again = _subpix(grey, refined + np.minimum(0.25 * half, 1.0)[:, None] * 0.7, half)
+    unstable = np.hypot(*(refined - again).T) > STABLE
     corners[:] = refined
     border = np.ones(R.shape[:2], bool)
     border[1:-1, 1:-1] = False
     tolerance = CONSISTENT + np.where(border, CONSISTENT_BORDER, CONSISTENT_INNER) * d ** 2
     bad = unstable | (_local_residuals(refined.reshape(R.shape)) > tolerance).ravel()
     return int(np.count_nonzero(bad))
+
 
 def sharpness(grey, R):
     """Median edge width (pixels, 10 %-90 % rise) across the board's edges, as ``cv2.estimateChessboardSharpness``.
