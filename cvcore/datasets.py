@@ -7,13 +7,15 @@ light), so calibration can be demonstrated and tested against the truth.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
-from . import _validate
+from . import _validate, filters
+from ._progress import check_progress, progress_reporter
 from .calibration import _geometry, _render
 
-__all__ = ["ChessboardViews", "synthetic_chessboard_views"]
+__all__ = ["ChessboardViews", "StressViews", "corner_errors", "stress_chessboard_views", "synthetic_chessboard_views"]
 
 
 @dataclasses.dataclass
@@ -64,6 +66,51 @@ def _look_at_pose(rng, board_centre, max_tilt, distance, K, image_size):
     centre_cam = ray / np.linalg.norm(ray) * distance
     t = centre_cam - R @ board_centre
     return _geometry.rotation_to_rvec(R), t
+
+
+def _render_view(rng, rays, project, K, image_size, pattern_size, square, span, max_tilt, blur, noise, uneven_light,
+                 ss):
+    """One photo-like view: ``(uint8 image, true corners (N, 2), rvec, tvec)``.
+
+    ``rays`` are the camera's sample rays and ``project(points, rvec, tvec)``
+    its projection to pixels (pinhole with distortion, or fisheye).
+    The board's diagonal spans about ``0.7 * span`` of the image's smaller
+    side (times a random 0.83-1.33) and the whole board, white border
+    included, stays inside the image.
+    """
+    w, h = image_size
+    cols, rows = pattern_size
+    centre = np.array([(cols - 1) * square / 2, (rows - 1) * square / 2, 0.0])
+    extent = np.hypot((cols + 1) * square, (rows + 1) * square)
+    base_distance = K[0, 0] * extent / (0.7 * span * min(w, h))
+    outline = np.array([[-1, -1, 0], [cols, -1, 0], [cols, rows, 0], [-1, rows, 0]], float) * square
+    for _attempt in range(200):
+        dist = base_distance * rng.uniform(0.75, 1.2)
+        rvec, tvec = _look_at_pose(rng, centre, max_tilt, dist, K, (w, h))
+        corners = project(outline, rvec, tvec)
+        if np.all(corners[:, 0] > 0.03 * w) and np.all(corners[:, 0] < 0.97 * w) and \
+                np.all(corners[:, 1] > 0.03 * h) and np.all(corners[:, 1] < 0.97 * h):
+            break
+    else:  # pragma: no cover - the pose sampler always finds one for sane inputs
+        raise ValueError("could not place the board inside the image; use a smaller max_tilt")
+    background = float(rng.uniform(0.35, 0.65))
+    img = _render.render_board(rays, rvec, tvec, (cols, rows), square, background, ss)
+    # photometry: dark squares are not black, paper is not white
+    img = 0.1 + 0.8 * img
+    if blur > 0:
+        img = filters.gaussian(img, blur).astype(np.float32)
+    if uneven_light > 0:
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        gx, gy = rng.uniform(-1, 1, 2)
+        ramp = 1.0 + uneven_light * (gx * (xx / w - 0.5) + gy * (yy / h - 0.5))
+        r2 = ((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2
+        vignette = 1.0 - uneven_light * 1.2 * r2
+        img = img * ramp * vignette
+    img = img * 255.0
+    if noise > 0:
+        img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)
+    image = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return image, project(_geometry.board_points(cols, rows, square), rvec, tvec), rvec, tvec
 
 
 def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=30.0, image_size=(640, 480),
@@ -142,46 +189,221 @@ def synthetic_chessboard_views(n_views=12, *, pattern_size=(9, 6), square_size=3
     d = np.array([-0.25, 0.09, 0.0008, -0.0005, 0.0]) if dist_coeffs is None else _validate.dist_coeffs(dist_coeffs)
     q = _geometry.intrinsics_vector(K, d)
 
-    board = _geometry.board_points(cols, rows, square)
-    centre = np.array([(cols - 1) * square / 2, (rows - 1) * square / 2, 0.0])
-    # distance at which the board's diagonal spans about 70 % of the image's smaller side
-    extent = np.hypot((cols + 1) * square, (rows + 1) * square)
-    base_distance = K[0, 0] * extent / (0.7 * min(w, h))
-    outline = np.array([[-1, -1, 0], [cols, -1, 0], [cols, rows, 0], [-1, rows, 0]], float) * square
-
     rays = _render.sample_rays(q, (w, h), ss)          # the same rays for every view
     images, points, rvecs, tvecs = [], [], [], []
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for _ in range(n_views):
-        for _attempt in range(200):
-            dist = base_distance * rng.uniform(0.75, 1.2)
-            rvec, tvec = _look_at_pose(rng, centre, max_tilt, dist, K, (w, h))
-            corners = _geometry.project(outline, rvec, tvec, q)
-            if np.all(corners[:, 0] > 0.03 * w) and np.all(corners[:, 0] < 0.97 * w) and \
-                    np.all(corners[:, 1] > 0.03 * h) and np.all(corners[:, 1] < 0.97 * h):
-                break
-        else:  # pragma: no cover - the pose sampler always finds one for sane inputs
-            raise ValueError("could not place the board inside the image; use a smaller max_tilt")
-        background = float(rng.uniform(0.35, 0.65))
-        img = _render.render_board(rays, rvec, tvec, (cols, rows), square, background, ss)
-        # photometry: dark squares are not black, paper is not white
-        img = 0.1 + 0.8 * img
-        if blur > 0:
-            from . import filters
-
-            img = filters.gaussian(img, blur).astype(np.float32)
-        if uneven_light > 0:
-            gx, gy = rng.uniform(-1, 1, 2)
-            ramp = 1.0 + uneven_light * (gx * (xx / w - 0.5) + gy * (yy / h - 0.5))
-            r2 = ((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2
-            vignette = 1.0 - uneven_light * 1.2 * r2
-            img = img * ramp * vignette
-        img = img * 255.0
-        if noise > 0:
-            img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)
-        images.append(np.clip(np.rint(img), 0, 255).astype(np.uint8))
-        points.append(_geometry.project(board, rvec, tvec, q))
+        img, pts, rvec, tvec = _render_view(rng, rays, functools.partial(_geometry.project, q=q), K, (w, h),
+                                            (cols, rows), square, 1.0, max_tilt, blur, noise, uneven_light, ss)
+        images.append(img)
+        points.append(pts)
         rvecs.append(rvec)
         tvecs.append(tvec)
+    board = _geometry.board_points(cols, rows, square)
     return ChessboardViews(images, board, points, K, d, np.array(rvecs), np.array(tvecs), (w, h), (cols, rows),
                            square)
+
+
+@dataclasses.dataclass
+class StressViews:
+    """Hard chessboard views, each with its own board, camera and conditions, and the true corners.
+
+    Attributes
+    ----------
+    images : list of (H, W) uint8 ndarray
+    image_points : list of (N_i, 2) ndarray
+        True pixel positions of the inner corners of view ``i`` (OpenCV's order).
+    pattern_sizes : list of (cols, rows)
+    camera_matrices : (n_views, 3, 3) ndarray
+    dist_coeffs : (n_views, 5) ndarray
+        OpenCV's ``(k1, k2, p1, p2, k3)`` for pinhole views; ``(k1, k2, k3,
+        k4, 0)`` of ``cv2.fisheye`` (Kannala-Brandt) for fisheye views.
+    models : list of str
+        ``"pinhole"`` or ``"fisheye"`` per view.
+    rvecs, tvecs : (n_views, 3) ndarray
+        Board poses.
+    conditions : dict of (n_views,) ndarray
+        ``"tilt"`` (degrees between the board's normal and the optical axis),
+        ``"blur"`` (sigma, pixels), ``"noise"`` (grey levels), ``"light"``
+        (uneven-light strength), ``"k1"`` and ``"square_px"`` (shortest
+        distance between neighbouring true corners, pixels).
+    image_size : (width, height)
+    """
+
+    images: list
+    image_points: list
+    pattern_sizes: list
+    camera_matrices: np.ndarray
+    dist_coeffs: np.ndarray
+    models: list
+    rvecs: np.ndarray
+    tvecs: np.ndarray
+    conditions: dict
+    image_size: tuple
+
+
+def _strong_distortion(rng, K, image_size):
+    """Random radial + tangential distortion, strong but one-to-one over the whole image.
+
+    ``k1`` in [-0.5, 0.25] with ``k2`` drawn until the radial profile still
+    increases beyond the image's farthest corner (no fold inside the frame).
+    """
+    w, h = image_size
+    reach = max(np.hypot(x - K[0, 2], y - K[1, 2]) for x in (0, w) for y in (0, h)) / min(K[0, 0], K[1, 1])
+    r = np.linspace(0.0, 3.0, 601)
+    for _ in range(100):
+        k1 = rng.uniform(-0.5, 0.25)
+        k2 = rng.uniform(0.0, 0.25) if k1 < 0 else rng.uniform(-0.02, 0.1)
+        rd = r * (1 + k1 * r ** 2 + k2 * r ** 4)
+        rising = np.diff(rd) > 0
+        top = rd[np.argmin(rising)] if not rising.all() else rd[-1]
+        if top > 1.15 * reach:
+            return np.array([k1, k2, *rng.uniform(-0.002, 0.002, 2), 0.0])
+    return np.array([-0.2, 0.05, 0.0, 0.0, 0.0])  # pragma: no cover - the loop always succeeds in practice
+
+
+def _fisheye_distortion(rng):
+    """Random Kannala-Brandt ``(k1, k2, k3, k4)`` whose angle mapping keeps increasing up to 90 degrees."""
+    theta = np.linspace(0.0, np.pi / 2, 200)
+    t2 = theta * theta
+    for _ in range(100):
+        k = np.array([rng.uniform(-0.05, 0.1), rng.uniform(-0.05, 0.05), rng.uniform(-0.01, 0.01),
+                      rng.uniform(-0.005, 0.005)])
+        slope = 1 + t2 * (3 * k[0] + t2 * (5 * k[1] + t2 * (7 * k[2] + t2 * 9 * k[3])))
+        if slope.min() > 0.2:
+            return k
+    return np.zeros(4)  # pragma: no cover - the loop always succeeds in practice
+
+
+def stress_chessboard_views(n_views=300, *, image_size=(640, 480), max_tilt=75.0, max_blur=2.5, max_noise=6.0,
+                            random_state=None, progress=None):
+    """Render hard chessboard views with their true corners, to test detectors against the truth.
+
+    Every view draws its own conditions: a board of 4-11 x 3-8 inner corners
+    whose diagonal spans 18-70 % of the image's smaller side (squares down to a
+    few pixels), tilted up to ``max_tilt`` degrees, a camera with a focal
+    length of 0.8-1.2 image widths and strong lens distortion (``k1`` from
+    -0.5 to 0.25, kept one-to-one over the frame) or, for every fourth view, a
+    fisheye lens (``cv2.fisheye``'s Kannala-Brandt model, focal length
+    0.3-0.5 image widths: the image corners see 60-90 degrees off axis and
+    straight board lines bend strongly), Gaussian blur up to
+    ``max_blur``, noise up to ``max_noise`` grey levels and uneven light up to
+    0.6. The whole board is always inside the image, so a complete detection
+    is possible in principle; whether a detector should succeed on a blurred,
+    steep view of 3-pixel squares is another matter, which is the point.
+
+    Parameters
+    ----------
+    n_views : int
+        Number of views (1-5000).
+    image_size : (width, height)
+        At least 160 x 120, at most 2048 x 2048.
+    max_tilt : float
+        Largest tilt in degrees (below 80); each view draws 25-100 % of it.
+    max_blur, max_noise : float
+        Largest blur sigma (pixels, at most 5) and noise level (grey levels, at most 50).
+    random_state : int, numpy.random.Generator or None
+        The same value gives the same views.
+    progress : None, bool or callable
+        Progress report (see :mod:`cvcore._progress`).
+
+    Returns
+    -------
+    StressViews
+
+    Examples
+    --------
+    >>> views = stress_chessboard_views(2, image_size=(320, 240), random_state=0, progress=False)
+    >>> len(views.images), views.images[0].shape
+    (2, (240, 320))
+    >>> all(len(p) == c * r for p, (c, r) in zip(views.image_points, views.pattern_sizes))
+    True
+    """
+    n_views = _validate.integer(n_views, "n_views", low=1, high=5000)
+    w, h = _validate.image_size(image_size)
+    if w < 160 or h < 120 or max(w, h) > 2048:
+        raise ValueError(f"image_size must be between 160x120 and 2048x2048, got {w}x{h}")
+    max_tilt = _validate.real(max_tilt, "max_tilt", low=0.0, high=80.0)
+    max_blur = _validate.real(max_blur, "max_blur", low=0.0, high=5.0)
+    max_noise = _validate.real(max_noise, "max_noise", low=0.0, high=50.0)
+    progress = check_progress(progress)
+    rng = _validate.random_state(random_state)
+    ss = 2
+    out = StressViews([], [], [], np.empty((n_views, 3, 3)), np.empty((n_views, 5)), [], np.empty((n_views, 3)),
+                      np.empty((n_views, 3)),
+                      {k: np.empty(n_views) for k in ("tilt", "blur", "noise", "light", "k1", "square_px")},
+                      (w, h))
+    with progress_reporter(n_views, "stress views", progress) as bar:
+        for i in range(n_views):
+            cols = int(rng.integers(4, 12))
+            rows = int(rng.integers(3, 9))
+            fisheye = i % 4 == 3
+            f = rng.uniform(0.3, 0.5) * w if fisheye else rng.uniform(0.8, 1.2) * w
+            K = np.array([[f, 0, (w - 1) / 2 + rng.uniform(-0.03, 0.03) * w],
+                          [0, f * rng.uniform(0.98, 1.02), (h - 1) / 2 + rng.uniform(-0.03, 0.03) * h], [0, 0, 1]])
+            if fisheye:
+                k = _fisheye_distortion(rng)
+                d = np.array([*k, 0.0])
+                rays = _render.sample_rays_fisheye(K, k, (w, h), ss)
+                project = functools.partial(_render.project_fisheye, K=K, k=k)
+            else:
+                d = _strong_distortion(rng, K, (w, h))
+                q = _geometry.intrinsics_vector(K, d)
+                rays = _render.sample_rays(q, (w, h), ss)
+                project = functools.partial(_geometry.project, q=q)
+            blur, noise, light = rng.uniform(0.0, max_blur), rng.uniform(0.0, max_noise), rng.uniform(0.0, 0.6)
+            span = rng.uniform(0.25, 1.0)
+            img, pts, rvec, tvec = _render_view(rng, rays, project, K, (w, h), (cols, rows), 25.0, span, max_tilt,
+                                                blur, noise, light, ss)
+            grid = pts.reshape(rows, cols, 2)
+            spacing = min(np.hypot(*np.diff(grid, axis=0).reshape(-1, 2).T).min(),
+                          np.hypot(*np.diff(grid, axis=1).reshape(-1, 2).T).min())
+            out.images.append(img)
+            out.image_points.append(pts)
+            out.pattern_sizes.append((cols, rows))
+            out.camera_matrices[i], out.dist_coeffs[i] = K, d
+            out.models.append("fisheye" if fisheye else "pinhole")
+            out.rvecs[i], out.tvecs[i] = rvec, tvec
+            c = out.conditions
+            c["tilt"][i] = np.rad2deg(np.arccos(abs(_geometry.rotation(rvec)[2, 2])))
+            c["blur"][i], c["noise"][i], c["light"][i], c["k1"][i], c["square_px"][i] = blur, noise, light, d[0], spacing
+            bar.update(1)
+    return out
+
+
+def corner_errors(corners, truth, pattern_size):
+    """Distance of each detected corner to the true one, under the board's symmetries.
+
+    A board whose two ends look alike may be listed from either end (and a
+    square board in four ways); the detection is compared with the truth in
+    the ordering that fits it best, so a reversed board counts as right and
+    only misplaced corners count as errors.
+
+    Parameters
+    ----------
+    corners, truth : (cols * rows, 2) array_like
+        Detected and true corners, row by row.
+    pattern_size : (cols, rows)
+
+    Returns
+    -------
+    (cols * rows,) ndarray
+        Pixel distances, in the order of ``corners``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> truth = np.array([[x, y] for y in range(3) for x in range(4)], float) * 10
+    >>> corner_errors(truth[::-1] + [0.3, 0.4], truth, (4, 3)).max().round(3)
+    np.float64(0.5)
+    """
+    cols, rows = _validate.pattern_size(pattern_size)
+    T = _validate.points(truth, "truth")
+    F = _validate.points(corners, "corners")
+    if len(T) != cols * rows or len(F) != cols * rows:
+        raise ValueError(f"corners and truth must both be ({cols * rows}, 2) for a {cols}x{rows} board, "
+                         f"got {F.shape} and {T.shape}")
+    T = T.reshape(rows, cols, 2)
+    orders = [T, T[::-1, ::-1], T[::-1], T[:, ::-1]]
+    if cols == rows:
+        orders += [np.swapaxes(o, 0, 1) for o in orders]
+    return min((np.hypot(*(F - o.reshape(-1, 2)).T) for o in orders), key=lambda e: e.mean())

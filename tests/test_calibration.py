@@ -793,3 +793,67 @@ print("READY", flush=True)
 for _ in range(20):
     undistort_image(img, K, [-0.2, 0.1, 0, 0, 0])
 """)
+
+
+# --------------------------------------------------------------------------- robust refinement (issue 12)
+
+def _corrupt(imgs, fraction, seed):
+    """Move ``fraction`` of all corners by 5-20 px in random directions; returns the copies and the (view, point) set."""
+    rng = np.random.default_rng(seed)
+    out = [i.copy() for i in imgs]
+    pairs = [(v, j) for v, i in enumerate(imgs) for j in range(len(i))]
+    chosen = rng.choice(len(pairs), int(round(fraction * len(pairs))), replace=False)
+    moved = set()
+    for c in chosen:
+        v, j = pairs[c]
+        angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(5, 20)
+        out[v][j] += length * np.array([np.cos(angle), np.sin(angle)])
+        moved.add((v, j))
+    return out, moved
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_robust_calibration_ignores_three_percent_gross_outliers(seed):
+    objs, imgs = _synthetic(12, noise=0.2, seed=seed)
+    clean = calibrate_camera(objs, imgs, (640, 480))
+    bad, moved = _corrupt(imgs, 0.03, seed)
+    plain = calibrate_camera(objs, bad, (640, 480))
+    robust = calibrate_camera(objs, bad, (640, 480), robust=True)
+    # every corrupted corner is reported, and few good ones with them
+    dropped = set(map(tuple, robust.outliers.tolist()))
+    assert moved <= dropped and len(dropped - moved) <= 0.01 * sum(len(i) for i in imgs)
+    assert abs(robust.fx / clean.fx - 1) < 1e-3 and abs(robust.fy / clean.fy - 1) < 1e-3
+    assert abs(robust.cx - clean.cx) < 1.0 and abs(robust.cy - clean.cy) < 1.0
+    # the plain least squares is visibly pulled away (the test would catch a no-op)
+    assert plain.rms > 3 * robust.rms
+    assert plain.outliers is None and robust.rms < 0.3
+
+
+def test_robust_on_clean_points_keeps_nearly_all_and_changes_little():
+    objs, imgs = _synthetic(8, noise=0.2, seed=4)
+    clean = calibrate_camera(objs, imgs, (640, 480))
+    robust = calibrate_camera(objs, imgs, (640, 480), robust=True)
+    assert len(robust.outliers) <= 0.005 * sum(len(i) for i in imgs)
+    assert abs(robust.fx / clean.fx - 1) < 1e-3
+
+
+def test_robust_refuses_a_view_of_mostly_outliers_and_validates():
+    objs, imgs = _synthetic(6, noise=0.1, seed=5)
+    bad = [i.copy() for i in imgs]
+    bad[2] = bad[2] + np.random.default_rng(0).uniform(-30, 30, bad[2].shape)
+    with pytest.raises(ValueError, match="view 2"):
+        calibrate_camera(objs, bad, (640, 480), robust=True)
+    with pytest.raises(TypeError, match="robust"):
+        calibrate_camera(objs, imgs, (640, 480), robust="yes")
+
+
+def test_outliers_attribute_is_validated_and_not_saved(tmp_path):
+    objs, imgs = _synthetic(4, noise=0.1, seed=6)
+    cal = calibrate_camera(objs, imgs, (640, 480), robust=True)
+    assert cal.outliers.shape[1] == 2 and cal.outliers.dtype == np.intp
+    with pytest.raises(ValueError, match="outliers"):
+        cal.replace(outliers=[[0, 1, 2]])
+    with pytest.raises(ValueError, match="outliers"):
+        cal.replace(outliers=[[9, 0]])
+    cal.save(tmp_path / "cam.json")
+    assert CameraCalibration.load(tmp_path / "cam.json").outliers is None

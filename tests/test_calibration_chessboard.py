@@ -194,3 +194,129 @@ def test_pattern_needs_three_corners_per_side_like_opencv():
         find_chessboard_corners(np.zeros((64, 64), np.uint8), (2, 5))
     with pytest.raises(ValueError, match="too large for chessboard detection"):
         find_chessboard_corners(np.full((64, 64), 1e300), (3, 3))
+
+
+# --- never a wrong corner, and why not found (issue 12) ---
+
+def _board(squares=(7, 10), size=20, pad=40):
+    board = np.kron((np.indices(squares).sum(axis=0) % 2), np.ones((size, size))) * 200 + 30
+    return np.pad(board, pad, constant_values=230).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def stress():
+    from cvcore.datasets import stress_chessboard_views
+
+    return stress_chessboard_views(16, random_state=1, progress=False)
+
+
+def test_stress_views_never_a_corner_beyond_one_pixel(stress):
+    from cvcore.datasets import corner_errors
+
+    found = 0
+    for img, truth, pattern in zip(stress.images, stress.image_points, stress.pattern_sizes):
+        corners = find_chessboard_corners(img, pattern)
+        if corners is not None:
+            found += 1
+            assert corner_errors(corners, truth, pattern).max() < 1.0
+    assert found >= 10
+
+
+def test_steep_view_refinement_window_fits_the_squares():
+    # regression (a stress view: 4x7 board tilted 65 deg, k1 = -0.18): corners came back 2.7 px off because the
+    # 11-pixel window reached edges that do not pass through the corner; OpenCV's 11x11 cornerSubPix does the same
+    from cvcore import filters
+    from cvcore.calibration import _geometry, _render
+    from cvcore.datasets import corner_errors
+
+    K = np.array([[683.85, 0.0, 322.633], [0.0, 687.654, 245.146], [0.0, 0.0, 1.0]])
+    q = _geometry.intrinsics_vector(K, [-0.18248, 0.16808, 0.00179, -0.00087, 0.0])
+    rvec, tvec = np.array([0.58441, -0.99349, -0.42458]), np.array([-20.7794, -31.7151, 408.5831])
+    view = _render.render_board(_render.sample_rays(q, (640, 480), 2), rvec, tvec, (4, 7), 25.0, 0.5, 2)
+    image = np.clip(np.rint(filters.gaussian(0.1 + 0.8 * view, 0.6) * 255), 0, 255).astype(np.uint8)
+    truth = _geometry.project(_geometry.board_points(4, 7, 25.0), rvec, tvec, q)
+    corners = find_chessboard_corners(image, (4, 7))
+    assert corners is not None and corner_errors(corners, truth, (4, 7)).max() < 0.5
+    ref = cv2.cornerSubPix(image, corners.astype(np.float32).reshape(-1, 1, 2), (11, 11), (-1, -1), CRITERIA)
+    assert corner_errors(ref.reshape(-1, 2), truth, (4, 7)).max() > 1.5     # the case is a hard one
+
+
+def test_verification_refuses_rather_than_guesses(monkeypatch):
+    # with a zero tolerance no corner is consistent enough: the board is refused with the reason
+    from cvcore.calibration import _detector
+
+    monkeypatch.setattr(_detector, "CONSISTENT", 0.0)
+    monkeypatch.setattr(_detector, "CONSISTENT_INNER", 0.0)
+    monkeypatch.setattr(_detector, "CONSISTENT_BORDER", 0.0)
+    corners, why = find_chessboard_corners(_board(), (9, 6), return_reason=True)
+    assert corners is None and why.code == "inconsistent" and "corner(s) failed" in why.message
+
+
+def test_reason_other_size_partly_outside_ambiguous_and_nothing():
+    image = _board()
+    assert find_chessboard_corners(image, (9, 6), return_reason=True)[1] is None
+    why = find_chessboard_corners(image, (7, 5), return_reason=True)[1]
+    assert why.code == "other_size" and why.seen == (9, 6) and "9x6" in why.message
+    why = find_chessboard_corners(image[:, :150], (9, 6), return_reason=True)[1]
+    assert why.code == "partly_outside" and why.seen[0] < 9
+    why = find_chessboard_corners(np.concatenate([image, image], axis=1), (9, 6), return_reason=True)[1]
+    assert why.code == "ambiguous"
+    why = find_chessboard_corners(np.full((100, 100), 128, np.uint8), (9, 6), return_reason=True)[1]
+    assert why.code == "no_pattern" and why.seen is None
+
+
+def test_reason_too_blurry_with_an_edge_width_like_opencv():
+    from cvcore import filters
+
+    rng = np.random.default_rng(0)
+    image = _board()
+    blurred = np.clip(filters.gaussian(image.astype(float), 8) + rng.normal(0, 2, image.shape), 0, 255)
+    corners, why = find_chessboard_corners(blurred.astype(np.uint8), (9, 6), return_reason=True)
+    assert corners is None and why.code == "too_blurry" and why.sharpness > 10 and "edge width" in why.message
+    # the board-edge measure tracks OpenCV's estimateChessboardSharpness on a found board
+    from cvcore.calibration import _detector
+
+    mild = np.clip(filters.gaussian(image.astype(float), 2), 0, 255).astype(np.uint8)
+    corners = find_chessboard_corners(mild, (9, 6))
+    ours = _detector.sharpness(mild.astype(np.float32), corners.reshape(6, 9, 2))
+    ref = cv2.estimateChessboardSharpness(mild, (9, 6), corners.astype(np.float32).reshape(-1, 1, 2))[0][0]
+    assert abs(ours - ref) < 0.25 * ref
+
+
+def test_reason_squares_too_small(monkeypatch):
+    # squares of 20 px against a required 25 px from each corner to the next edge: refused, with the figure
+    from cvcore.calibration import _detector
+
+    monkeypatch.setattr(_detector, "MIN_SPACING", 25.0)
+    corners, why = find_chessboard_corners(_board(), (9, 6), return_reason=True)
+    assert corners is None and why.code == "too_small" and abs(why.spacing - 20) < 1
+    assert "20.0 px from the next edge (need 25)" in why.message
+
+
+def test_return_reason_must_be_a_bool():
+    with pytest.raises(TypeError, match="return_reason"):
+        find_chessboard_corners(_board(), (9, 6), return_reason="yes")
+
+
+def _sheared_board(a, b, squares=(5, 6), origin=(60.0, 40.0), shape=(330, 300), ss=4):
+    """A board whose squares are parallelograms spanned by pixel vectors a (along a row) and b (down a column)."""
+    A = np.column_stack([a, b]).astype(float)
+    ys, xs = np.mgrid[0:shape[0] * ss, 0:shape[1] * ss]
+    pix = np.stack([(xs + 0.5) / ss - 0.5 - origin[0], (ys + 0.5) / ss - 0.5 - origin[1]])
+    u, v = np.tensordot(np.linalg.inv(A), pix, axes=1)
+    inside = (u >= 0) & (u < squares[1]) & (v >= 0) & (v < squares[0])
+    value = np.where(inside, np.where((np.floor(u) + np.floor(v)) % 2 == 0, 30.0, 220.0), 220.0)
+    grey = value.reshape(shape[0], ss, shape[1], ss).mean(axis=(1, 3))
+    corners = np.array([[i, j] for j in range(1, squares[0]) for i in range(1, squares[1])], float) @ A.T + origin
+    return grey.astype(np.uint8), corners
+
+
+def test_steeply_sheared_board_picks_true_neighbours_not_diagonals():
+    # regression (stress view 146 of random_state=1): the diagonal neighbour a - b (34 px) is nearer than
+    # the one down the column (b, 41.4 px) and inside the 28-degree search cone, so the grid was seeded
+    # on diagonals and the board missed
+    image, truth = _sheared_board((13.5, 8.5), (-6.0, 41.0), squares=(4, 5))
+    corners = find_chessboard_corners(image, (4, 3))
+    assert corners is not None
+    err = np.hypot(*(np.sort(corners, axis=0) - np.sort(truth, axis=0)).T)
+    assert err.max() < 0.3

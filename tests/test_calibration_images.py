@@ -54,7 +54,7 @@ def test_views_without_board_and_unreadable_files_are_skipped(views, view_files,
     broken.write_bytes(b"not an image")
     cal = calibrate_images([*view_files[1], blank, broken], (9, 6), 30.0, progress=False)
     reasons = dict(cal.skipped)
-    assert reasons["blank.png"] == "no complete chessboard found"
+    assert reasons["blank.png"] == "no chessboard-like pattern found"
     assert reasons["broken.jpg"].startswith("unreadable")
     assert cal.n_views == 6
 
@@ -67,14 +67,14 @@ def test_outlier_view_is_rejected_with_reason(views, monkeypatch):
 
     def fake_detector(points):
         it = iter(points)
-        return lambda grey, cols, rows, subpixel=True: next(it)
+        return lambda grey, cols, rows, subpixel=True: (next(it), {"code": "found"})
 
-    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "locate", fake_detector(noisy))
     cal = calibrate_images(views.images, (9, 6), 30.0, progress=False)
     assert cal.n_views == 5
     (name, reason), = cal.skipped
     assert name == "image 2" and reason.startswith("outlier: per-view error")
-    monkeypatch.setattr(_detector, "find_corners", fake_detector(noisy))
+    monkeypatch.setattr(_detector, "locate", fake_detector(noisy))
     kept = calibrate_images(views.images, (9, 6), 30.0, progress=False, reject_outliers=False)
     assert kept.n_views == 6
 
@@ -225,3 +225,31 @@ def test_arguments_are_checked_once_and_strictly(views, monkeypatch):
     # pattern_size once, square_size once; booleans: reject_outliers + 5 options; nothing re-checked per view
     assert calls["pattern_size"] == 1 and calls["square_size"] == 1, calls
     assert all(calls[b] == 1 for b in ("reject_outliers", "fix_k3", "estimate_skew")), calls
+
+
+def test_cli_prints_why_each_skipped_image_has_no_board_and_the_robust_outliers(tmp_path, views, capsys):
+    from cvcore.io import imwrite
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for k, img in enumerate(views.images):
+        imwrite(folder / f"view{k:02d}.png", img)
+    imwrite(folder / "blank.png", np.full((360, 480), 128, np.uint8))
+    imwrite(folder / "cropped.png", np.ascontiguousarray(views.images[0][:, :200]))
+    rc = main(["calibrate", str(folder), "--pattern", "9x6", "--robust", "--quiet"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "skipped blank.png: no chessboard-like pattern found" in out
+    assert "skipped cropped.png: " in out and "skipped cropped.png: no chessboard-like" not in out
+    assert "robust: " in out
+
+
+def test_calibrate_images_robust_reports_outlier_corners(views, monkeypatch):
+    from cvcore.calibration import _detector
+
+    pts = [p.copy() for p in views.image_points]
+    pts[3][10] += [9.0, -6.0]
+    it = iter(pts)
+    monkeypatch.setattr(_detector, "locate", lambda grey, cols, rows, subpixel=True: (next(it), {"code": "found"}))
+    cal = calibrate_images(views.images, (9, 6), 30.0, progress=False, robust=True)
+    assert [3, 10] in cal.outliers.tolist() and cal.flags["robust"]

@@ -92,3 +92,70 @@ def test_datasets_reaches_kernels_only_through_calibration_modules():
     imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert not any("_ext" in m for m in imported), imported
+
+
+def test_stress_views_are_reproducible_varied_and_true():
+    from cvcore.datasets import stress_chessboard_views
+
+    a = stress_chessboard_views(4, image_size=(320, 240), random_state=3, progress=False)
+    b = stress_chessboard_views(4, image_size=(320, 240), random_state=3, progress=False)
+    for x, y in zip(a.images, b.images):
+        np.testing.assert_array_equal(x, y)
+    assert len(set(a.pattern_sizes)) > 1 and np.ptp(a.conditions["blur"]) > 0
+    assert a.models == ["pinhole", "pinhole", "pinhole", "fisheye"]
+    for img, pts, (cols, rows), K, d, model, r, t in zip(a.images, a.image_points, a.pattern_sizes,
+                                                         a.camera_matrices, a.dist_coeffs, a.models, a.rvecs, a.tvecs):
+        assert img.shape == (240, 320) and pts.shape == (cols * rows, 2)
+        assert np.all((pts > 0) & (pts < [320, 240]))
+        # the truth is OpenCV's projection of the board through that view's camera
+        board = np.c_[np.mgrid[0:rows, 0:cols][::-1].reshape(2, -1).T * 25.0, np.zeros(cols * rows)]
+        if model == "fisheye":
+            ref = cv2.fisheye.projectPoints(board.reshape(-1, 1, 3), r, t, K, d[:4])[0].reshape(-1, 2)
+        else:
+            ref = cv2.projectPoints(board, r, t, K, d)[0].reshape(-1, 2)
+        np.testing.assert_allclose(pts, ref, atol=1e-6)
+    assert np.all(a.conditions["tilt"] <= 75.0 + 1e-9)
+
+
+def test_stress_views_corners_sit_on_the_rendered_corners():
+    # sharp, noise-free stress views: a small refinement window started at the truth stays on it
+    from cvcore.datasets import stress_chessboard_views
+
+    v = stress_chessboard_views(8, max_blur=0, max_noise=0, random_state=8, progress=False)
+    assert "fisheye" in v.models
+    errors = []
+    for img, pts, sq in zip(v.images, v.image_points, v.conditions["square_px"]):
+        w = int(max(2, min(5, sq // 3)))
+        c = cv2.cornerSubPix(img, pts.astype(np.float32).reshape(-1, 1, 2), (w, w), (-1, -1), (3, 50, 1e-4))
+        errors.append(np.hypot(*(c.reshape(-1, 2) - pts).T))
+        assert np.median(errors[-1]) < 0.35       # tiny tilted squares bias a 2-pixel window a little
+    assert np.median(np.concatenate(errors)) < 0.15
+
+
+@pytest.mark.parametrize("kw, match", [(dict(n_views=0), "n_views"), (dict(image_size=(100, 100)), "160x120"),
+                                       (dict(max_tilt=81), "max_tilt"), (dict(max_blur=-1), "max_blur"),
+                                       (dict(max_noise=51), "max_noise"), (dict(progress="yes"), "progress")])
+def test_stress_views_validation(kw, match):
+    from cvcore.datasets import stress_chessboard_views
+
+    args = dict(n_views=1, image_size=(160, 120))
+    args.update(kw)
+    with pytest.raises((ValueError, TypeError), match=match):
+        stress_chessboard_views(**args)
+
+
+def test_corner_errors_forgive_symmetric_orderings_only():
+    from cvcore.datasets import corner_errors
+
+    truth = np.array([[x, y] for y in range(3) for x in range(4)], float) * 10
+    np.testing.assert_allclose(corner_errors(truth[::-1], truth, (4, 3)), 0)
+    shifted = truth.copy()
+    shifted[5] += [3, 4]
+    assert corner_errors(shifted, truth, (4, 3)).max() == 5
+    # a square board may also come transposed
+    sq = np.array([[x, y] for y in range(3) for x in range(3)], float)
+    np.testing.assert_allclose(corner_errors(sq.reshape(3, 3, 2).swapaxes(0, 1).reshape(-1, 2), sq, (3, 3)), 0)
+    with pytest.raises(ValueError, match="both be"):
+        corner_errors(truth[:5], truth, (4, 3))
+    with pytest.raises(ValueError, match="finite"):
+        corner_errors(np.full((12, 2), np.nan), truth, (4, 3))

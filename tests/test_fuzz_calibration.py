@@ -384,3 +384,29 @@ def test_load_entity_expansion_and_external_entities_are_refused(tmp_path):
         with pytest.raises(ValueError, match="unsafe XML"):
             CameraCalibration.load(path)
         assert time.perf_counter() - t0 < 1.0
+
+
+@FUZZ
+@given(state=st.integers(0, 2**31), other=st.sampled_from([None, (1, 0), (0, 1), (-1, 0), (2, 1)]))
+def test_stress_view_corners_are_right_or_refused_with_a_reason(state, other):
+    # one hard stress view (tilt, blur, noise, small squares, distortion); the right pattern or a wrong one
+    from cvcore.calibration.chessboard import NotFound
+    from cvcore.calibration._detector import REASONS
+    from cvcore.datasets import corner_errors, stress_chessboard_views
+
+    v = stress_chessboard_views(1, image_size=(320, 240), random_state=state, progress=False)
+    cols, rows = v.pattern_sizes[0]
+    pattern = (cols, rows) if other is None else (max(3, cols + other[0]), max(3, rows + other[1]))
+    corners, why = run("find_chessboard_corners stress", find_chessboard_corners, v.images[0], pattern,
+                       return_reason=True)
+    if corners is None:
+        assert isinstance(why, NotFound) and why.code in REASONS and why.message
+        COUNTS[f"stress refused: {why.code}"] += 1
+        return
+    assert why is None
+    if pattern == (cols, rows):
+        assert corner_errors(corners, v.image_points[0], pattern).max() < 1.0
+    else:
+        # another size can only be "found" when it is the same board turned (e.g. 4x3 vs 3x4 never happens here)
+        assert sorted(pattern) == sorted((cols, rows))
+    COUNTS["stress found"] += 1

@@ -30,6 +30,8 @@ def add_arguments(p):
     p.add_argument("--sample", action="store_true",
                    help="calibrate synthetic views rendered with a known camera and compare")
     p.add_argument("--no-reject", action="store_true", help="keep outlier views")
+    p.add_argument("--robust", action="store_true",
+                   help="leave out outlier corners (iterated 4-sigma rejection) and list them")
     p.add_argument("--fix-k3", action="store_true", help="do not estimate k3")
     p.add_argument("--zero-tangent", action="store_true", help="fix p1 = p2 = 0")
     p.add_argument("--fix-principal-point", action="store_true", help="keep the principal point at the centre")
@@ -86,6 +88,21 @@ def _expand(items):
     return files
 
 
+def _print_outliers(cal):
+    if cal.outliers is None:
+        return
+    if not len(cal.outliers):
+        print("robust: no outlier corners")
+        return
+    by_view = {}
+    for v, j in cal.outliers.tolist():
+        by_view.setdefault(v, []).append(j)
+    print(f"robust: left out {len(cal.outliers)} outlier corner(s) (view: corner indices in OpenCV's order)")
+    for v, idx in by_view.items():
+        name = cal.view_names[v] if cal.view_names else f"view {v}"
+        print(f"  {name}: {', '.join(map(str, idx))}")
+
+
 def _progress(args):
     return False if args.quiet else None  # None: the library's bar, on a terminal only
 
@@ -93,7 +110,7 @@ def _progress(args):
 def _options(args):
     return {"fix_k3": args.fix_k3, "zero_tangent_dist": args.zero_tangent,
             "fix_principal_point": args.fix_principal_point, "fix_aspect_ratio": args.fix_aspect_ratio,
-            "estimate_skew": args.skew}
+            "estimate_skew": args.skew, "robust": args.robust}
 
 
 def _print_result(cal, unit):
@@ -166,6 +183,7 @@ def run(args):
                            reject_outliers=not args.no_reject, progress=_progress(args), **_options(args))
     for name, reason in cal.skipped:
         print(f"skipped {name}: {reason}")
+    _print_outliers(cal)
     _print_result(cal, unit)
     for w in cal.warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -412,10 +412,15 @@ def extend_grid(const double[:, ::1] pts, const Py_ssize_t[:, ::1] G, const unsi
 
 def find_neighbour(const double[:, ::1] pts, const double[:, :, ::1] dirs, Py_ssize_t i, double ux,
                    double uy, double cos_tol):
-    """Nearest candidate j from candidate i within the cone (ux, uy) +/- acos(cos_tol)
-    one of whose own four edge directions points back at i; -1 if none."""
+    """Best candidate j from candidate i within the cone (ux, uy) +/- acos(cos_tol)
+    one of whose own four edge directions points back at i; -1 if none.
+
+    "Best" is the smallest ``distance / cos(angle off the direction)^8``: on a
+    steeply sheared board a diagonal neighbour can be nearer than the true
+    one but lies well off the edge direction.
+    """
     cdef Py_ssize_t n = pts.shape[0], j, k, best = -1
-    cdef double dx, dy, dist, bd = 1e300, c
+    cdef double dx, dy, dist, bd = 1e300, c, fwd, score
     cdef bint back
     with nogil:
         for j in range(n):
@@ -426,7 +431,13 @@ def find_neighbour(const double[:, ::1] pts, const double[:, :, ::1] dirs, Py_ss
             dist = sqrt(dx * dx + dy * dy)
             if dist <= 2.0 or dist >= bd:
                 continue
-            if (dx * ux + dy * uy) <= cos_tol * dist:
+            fwd = (dx * ux + dy * uy) / dist
+            if fwd <= cos_tol:
+                continue
+            fwd = fwd * fwd
+            fwd = fwd * fwd
+            score = dist / (fwd * fwd)
+            if score >= bd:
                 continue
             back = False
             for k in range(4):
@@ -435,6 +446,6 @@ def find_neighbour(const double[:, ::1] pts, const double[:, :, ::1] dirs, Py_ss
                     back = True
                     break
             if back:
-                bd = dist
+                bd = score
                 best = j
     return best

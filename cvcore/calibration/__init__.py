@@ -22,7 +22,7 @@ Examples
 (True, 'mm')
 """
 from .calibrate import calibrate_camera, chessboard_points
-from .chessboard import find_chessboard_corners
+from .chessboard import NotFound, find_chessboard_corners
 from .camera import project_points, rodrigues, undistort_image, undistort_points
 from .homography import find_homography
 from .images import CalibrationError, calibrate_images
@@ -31,6 +31,7 @@ from .model import CameraCalibration
 __all__ = [
     "CalibrationError",
     "CameraCalibration",
+    "NotFound",
     "calibrate_images",
     "calibrate_camera",
     "chessboard_points",

@@ -21,7 +21,12 @@ here trusts its input (a float32 work image from :func:`work_image`).
    column direction clockwise in the image, first inner square dark when the
    colours tell the ends apart, otherwise the first corner above the last row
    and (square boards) nearest the image's top-left corner.
-7. Sub-pixel refinement by gradient orthogonality on the full-resolution image.
+7. Sub-pixel refinement by gradient orthogonality on the full-resolution image,
+   in a window that stays clear of every edge not through the corner.
+8. Verification (never a wrong corner): squares too small are refused; every
+   refined corner must converge to the same place from a nearby start and sit
+   where a homography of its grid neighbours puts it; one failure refuses the
+   board. :func:`locate` says why a board was not returned (:data:`REASONS`).
 """
 from __future__ import annotations
 
@@ -35,6 +40,16 @@ _SIGMA = 1.2             # smoothing of the work image
 _RING = 5.0              # ring radius (work pixels)
 _MAX_CAND = 4000
 _COS_TOL = np.cos(np.deg2rad(28.0))
+
+# Verification of a found board: thresholds chosen on stress_chessboard_views(300, random_state=1), subject to
+# accepting every board of OpenCV's left01-14 and Learning OpenCV's 12x12 photos
+MIN_SPACING = 3.0        # shortest distance (pixels) from a corner to an edge not through it
+WINDOW = 0.5             # refinement half-window as a fraction of that distance
+STABLE = 0.75            # pixels: refinements from nearby starts must agree this well
+CONSISTENT = 0.5         # pixels allowed from the neighbours' local homography, plus CONSISTENT_* d^2 px
+CONSISTENT_INNER = 0.004  # (lens distortion and a bent board bend the grid by about the square of its spacing)
+CONSISTENT_BORDER = 0.014  # border corners are extrapolated, hence the wider tolerance
+BLURRY = 6.0             # pixels of edge width (10-90 % rise) beyond which a board is called too blurry
 
 
 def work_image(image, name="image"):
@@ -66,16 +81,62 @@ def detect_grid(grey, limit):
 
 def find_corners(grey, cols, rows, subpixel=True):
     """Inner corners of a ``cols`` x ``rows`` board in OpenCV's order, or None (see the public wrapper)."""
-    P, _ = _detect(grey, max(cols, rows) + 2, target=(rows, cols))
-    if P is None:
-        return None
-    R = _orient(P, cols, rows, grey)
-    if R is None:
-        return None
+    return locate(grey, cols, rows, subpixel)[0]
+
+
+def locate(grey, cols, rows, subpixel=True):
+    """``(corners or None, verdict)``: the board, or None and what stood in the way.
+
+    ``verdict`` is a dict with ``"code"`` (``"found"`` or a key of
+    :data:`REASONS`) and details where known (``"seen"``, the grid size seen
+    instead; ``"spacing"``, the shortest distance from a corner to an edge not
+    through it; ``"sharpness"``, the edge width; ``"bad_corners"``).
+    """
+    P, info = _detect(grey, max(cols, rows) + 2, target=(rows, cols))
+    R = None if P is None else _orient(P, cols, rows, grey)
+    if R is None:      # nothing, or a grid of another size
+        return None, _why_not(grey, cols, rows, info)
+    spacing = _spacing(R)
+    if spacing.min() < MIN_SPACING:
+        # a refinement window that fits squares this small sees too few pixels to be trusted
+        return None, {"code": "too_small", "spacing": float(spacing.min())}
     corners = np.ascontiguousarray(R.reshape(-1, 2), dtype=np.float64)
+    verdict = {"code": "found", "spacing": float(spacing.min())}
     if subpixel:
-        _refine(grey, corners, R)
-    return corners
+        bad = _refine(grey, corners, R, spacing)
+        if bad:
+            width = sharpness(grey, R)
+            code = "too_blurry" if width > BLURRY else "inconsistent"
+            return None, {"code": code, "bad_corners": bad, "spacing": float(spacing.min()), "sharpness": width}
+    return corners, verdict
+
+
+#: Why a board was not accepted: reason code -> explanation.
+REASONS = {
+    "no_pattern": "no chessboard-like pattern found",
+    "other_size": "a chessboard of another size was seen",
+    "partly_outside": "the board seems to run past the image border",
+    "too_blurry": "the board is too blurry",
+    "too_small": "the squares are too small to place corners reliably",
+    "ambiguous": "two boards of the requested size were seen",
+    "inconsistent": "some refined corners disagree with their neighbours (refusing rather than guessing)",
+}
+
+
+def describe(verdict, cols, rows):
+    """One line for a user: why no ``cols`` x ``rows`` board was returned."""
+    text = REASONS[verdict["code"]]
+    if verdict["code"] == "too_blurry" and verdict.get("seen") is None:
+        text = "the image is too blurry to find a board in"
+    if verdict.get("seen") is not None and verdict["code"] in ("other_size", "partly_outside", "too_blurry"):
+        text += f" ({verdict['seen'][0]}x{verdict['seen'][1]} inner corners visible, {cols}x{rows} requested)"
+    if verdict["code"] == "too_blurry":
+        text += f"; edge width {verdict['sharpness']:.1f} px (sharp: below {BLURRY:.0f} px)"
+    if verdict["code"] == "too_small":
+        text += f"; corners only {verdict['spacing']:.1f} px from the next edge (need {MIN_SPACING:.0f})"
+    if verdict["code"] == "inconsistent":
+        text += f"; {verdict['bad_corners']} corner(s) failed"
+    return text
 
 
 class _Candidates:
@@ -215,6 +276,8 @@ def _detect(grey, limit, target=None):
     best, best_info = None, {"candidates": 0}
     for f in _scales(grey.shape):
         P, info = _detect_at(grey, f, limit, target)
+        if info.get("ambiguous"):
+            return None, info
         if P is not None and (best is None or P.shape[0] * P.shape[1] > best.shape[0] * best.shape[1]):
             best, best_info = P, info
         if best is not None and target is not None and sorted(best.shape[:2]) == sorted(target):
@@ -315,24 +378,206 @@ def _sample(grey, p):
     return float(grey[max(0, y - 1):y + 2, max(0, x - 1):x + 2].mean())
 
 
-def _refine(grey, corners, R):
-    """Sub-pixel refinement with a window of half-size min(11, spacing / 2) per corner.
+def _spacing(R):
+    """Per corner of the (rows, cols, 2) grid: distance to the nearest far edge of its four cells.
 
-    The window must not reach the neighbouring corners, so its size follows
-    the distance to the nearest grid neighbour (11 is OpenCV's customary
-    ``winSize=(11, 11)``).
+    The far edges are the sides of the polygon through the corner's eight grid
+    neighbours (the grid is extended by one extrapolated corner on each side);
+    a refinement window must stay inside it, or it sees edges that do not pass
+    through the corner and converges between them.
     """
     rows, cols = R.shape[:2]
-    near = np.full((rows, cols), np.inf)
-    dx = np.hypot(*np.moveaxis(np.diff(R, axis=1), -1, 0))   # (rows, cols - 1)
-    dy = np.hypot(*np.moveaxis(np.diff(R, axis=0), -1, 0))   # (rows - 1, cols)
-    near[:, :-1] = np.minimum(near[:, :-1], dx)
-    near[:, 1:] = np.minimum(near[:, 1:], dx)
-    near[:-1, :] = np.minimum(near[:-1, :], dy)
-    near[1:, :] = np.minimum(near[1:, :], dy)
-    half = np.clip(np.floor(0.5 * near.ravel()), 2, 11).astype(int)
+    E = np.empty((rows + 2, cols + 2, 2))
+    E[1:-1, 1:-1] = R
+    E[0, 1:-1], E[-1, 1:-1] = 2 * R[0] - R[1], 2 * R[-1] - R[-2]
+    E[:, 0], E[:, -1] = 2 * E[:, 1] - E[:, 2], 2 * E[:, -2] - E[:, -3]
+    ring = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]
+    out = np.full((rows, cols), np.inf)
+    for (ar, ac), (br, bc) in zip(ring, ring[1:] + ring[:1]):
+        a = E[1 + ar:rows + 1 + ar, 1 + ac:cols + 1 + ac]
+        b = E[1 + br:rows + 1 + br, 1 + bc:cols + 1 + bc]
+        ab = b - a
+        t = np.clip(np.sum((R - a) * ab, axis=2) / np.maximum(np.sum(ab * ab, axis=2), 1e-12), 0.0, 1.0)
+        out = np.minimum(out, np.hypot(*np.moveaxis(a + t[..., None] * ab - R, -1, 0)))
+    return out
+
+
+def _local_residuals(P):
+    """Per corner: distance to where a homography fitted to its grid neighbours puts it.
+
+    Inner corners use their eight neighbours (interpolation), corners on the
+    grid's border those within two rows and columns (extrapolation, so their
+    tolerance is wider). All corners are solved at once: each one's DLT
+    system is padded with zero rows, which leave its null vector unchanged.
+    """
+    rows, cols = P.shape[:2]
+    dj, di = np.mgrid[-2:3, -2:3]
+    dj, di = dj.ravel(), di.ravel()
+    jj, ii = np.mgrid[0:rows, 0:cols]
+    jj, ii = jj.ravel()[:, None], ii.ravel()[:, None]
+    inner = ((jj > 0) & (jj < rows - 1) & (ii > 0) & (ii < cols - 1))
+    reach = np.where(inner, 1, 2)
+    nj, ni = jj + dj, ii + di                                          # (n, 25) neighbour grid positions
+    valid = ((nj >= 0) & (nj < rows) & (ni >= 0) & (ni < cols) & ((dj != 0) | (di != 0))
+             & (np.abs(dj) <= reach) & (np.abs(di) <= reach))
+    flat = P.reshape(-1, 2)
+    x = flat[np.clip(nj, 0, rows - 1) * cols + np.clip(ni, 0, cols - 1)] - flat[:, None, :]
+    x = np.where(valid[..., None], x, 0.0)
+    scale = np.maximum(np.abs(x).max(axis=(1, 2)), 1e-9)
+    x = x / scale[:, None, None]
+    g = np.broadcast_to(np.stack([di, dj], axis=1).astype(np.float64), x.shape)
+    m = valid[..., None].astype(np.float64)
+    # DLT for x ~ H g (grid offsets to image offsets); the corner itself is at g = 0
+    A = np.zeros((len(flat), 25, 2, 9))
+    A[:, :, 0, 0:2], A[:, :, 0, 2] = g * m, m[..., 0]
+    A[:, :, 1, 3:5], A[:, :, 1, 5] = g * m, m[..., 0]
+    A[:, :, 0, 6:8], A[:, :, 0, 8] = -g * x[..., :1], -x[..., 0]
+    A[:, :, 1, 6:8], A[:, :, 1, 8] = -g * x[..., 1:], -x[..., 1]
+    A = A.reshape(len(flat), 50, 9)
+    # null vector: the eigenvector of A'A with the smallest eigenvalue (9 x 9 per corner, cheaper than an SVD)
+    H = np.linalg.eigh(np.matmul(A.transpose(0, 2, 1), A))[1][:, :, 0].reshape(-1, 3, 3)
+    w = H[:, 2, 2]
+    ok = np.abs(w) > 1e-12
+    out = np.full(len(flat), np.inf)
+    out[ok] = np.hypot(H[ok, 0, 2] / w[ok], H[ok, 1, 2] / w[ok]) * scale[ok]
+    return out.reshape(rows, cols)
+
+
+def _subpix(grey, corners, half):
+    out = np.array(corners)
     for w in np.unique(half):
         idx = np.flatnonzero(half == w)
-        sub = np.ascontiguousarray(corners[idx])
+        sub = np.ascontiguousarray(out[idx])
         _chessboard.corner_subpix(grey, sub, int(w), 30, 1e-3)
-        corners[idx] = sub
+        out[idx] = sub
+    return out
+
+
+def _refine(grey, corners, R, d):
+    """Sub-pixel refinement, verified; returns the number of corners that fail verification (0: trusted).
+
+    Each corner is refined by gradient orthogonality in a window of half-size
+    ``min(11, WINDOW * d)`` where ``d`` (rows, cols) is the distance to the
+    nearest edge not through the corner (:func:`_spacing`); 11 is OpenCV's customary
+    ``winSize=(11, 11)``. Then every corner must pass two checks:
+
+    * convergence: refining again from a point 0.7-1 pixel away (diagonally)
+      lands within ``STABLE`` pixels of the first result;
+    * local consistency: a homography fitted to its neighbours predicts it
+      within ``CONSISTENT + c d^2`` pixels, ``c`` being ``CONSISTENT_INNER``
+      or, for corners on the grid's border (extrapolated),
+      ``CONSISTENT_BORDER``: one corner off its grid stands out, while lens
+      distortion and a slightly bent board on real photos, whose effect on
+      the local fit grows with the square of the spacing, stay within it.
+    """
+    half = np.clip(np.floor(WINDOW * d.ravel()), 2, 11).astype(int)
+    refined = _subpix(grey, corners, half)
+    # restarted a little off (diagonally, up to a pixel), a converged corner comes back to the same place
+    again = _subpix(grey, refined + np.minimum(0.25 * half, 1.0)[:, None] * 0.7, half)
+    unstable = np.hypot(*(refined - again).T) > STABLE
+    corners[:] = refined
+    border = np.ones(R.shape[:2], bool)
+    border[1:-1, 1:-1] = False
+    tolerance = CONSISTENT + np.where(border, CONSISTENT_BORDER, CONSISTENT_INNER) * d ** 2
+    bad = unstable | (_local_residuals(refined.reshape(R.shape)) > tolerance).ravel()
+    return int(np.count_nonzero(bad))
+
+
+def sharpness(grey, R):
+    """Median edge width (pixels, 10 %-90 % rise) across the board's edges, as ``cv2.estimateChessboardSharpness``.
+
+    Each edge between two neighbouring corners of the (rows, cols, 2) grid is
+    crossed at its midpoint by a profile along its normal, reaching 40 % of the
+    shorter neighbouring cell; the width is the distance between the points
+    where the profile, normalised between its two ends, passes 10 % and 90 %.
+    A sharp edge is 1-2 pixels wide; Gaussian blur of sigma ``s`` adds about
+    ``2.6 s``. NaN when no edge can be measured.
+    """
+    mids, normals, reach = [], [], []
+    for G in (R, np.swapaxes(R, 0, 1)):
+        if G.shape[0] < 2 or G.shape[1] < 2:
+            continue
+        a, b = G[:, :-1].reshape(-1, 2), G[:, 1:].reshape(-1, 2)
+        d = b - a
+        length = np.maximum(np.hypot(*d.T), 1e-9)
+        mids.append((a + b) / 2)
+        normals.append(np.stack([-d[:, 1], d[:, 0]], axis=1) / length[:, None])
+        # the cells on either side are about as deep as the spacing across rows
+        across = np.hypot(*np.diff(G, axis=0).reshape(-1, 2).T).min()
+        reach.append(np.full(len(a), 0.4 * across))
+    if not mids:
+        return float("nan")
+    m, n, L = np.concatenate(mids), np.concatenate(normals), np.concatenate(reach)
+    t = np.linspace(-1.0, 1.0, 41)
+    pts = m[:, None, :] + (L[:, None] * t)[..., None] * n[:, None, :]
+    prof = _bilinear(grey, pts[..., 0], pts[..., 1])
+    lo, hi = prof[:, :4].mean(axis=1), prof[:, -4:].mean(axis=1)
+    span = hi - lo
+    ok = np.abs(span) > 1e-3 * max(float(np.abs(grey).max()), 1e-12)
+    if not ok.any():
+        return float("nan")
+    z = (prof[ok] - lo[ok, None]) / span[ok, None]
+    step = L[ok] * (t[1] - t[0])
+
+    def crossing(level):
+        above = z >= level
+        k = np.argmax(above, axis=1)                      # first sample at or above the level
+        k = np.clip(k, 1, z.shape[1] - 1)
+        z0, z1 = z[np.arange(len(z)), k - 1], z[np.arange(len(z)), k]
+        frac = np.clip((level - z0) / np.where(z1 != z0, z1 - z0, 1.0), 0.0, 1.0)
+        return (k - 1 + frac) * step
+
+    return float(np.median(crossing(0.9) - crossing(0.1)))
+
+
+def _bilinear(grey, x, y):
+    H, W = grey.shape
+    x = np.clip(x, 0, W - 1.001)
+    y = np.clip(y, 0, H - 1.001)
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    ax, ay = x - x0, y - y0
+    return ((1 - ay) * ((1 - ax) * grey[y0, x0] + ax * grey[y0, x0 + 1])
+            + ay * ((1 - ax) * grey[y0 + 1, x0] + ax * grey[y0 + 1, x0 + 1]))
+
+
+def _image_edge_width(grey):
+    """Edge width (10 %-90 % rise, pixels) of the image's sharpest edges, when no board grid is there to measure.
+
+    A step of height ``h`` blurred by a Gaussian of sigma ``s`` has a largest
+    gradient of ``h / (s sqrt(2 pi))``; with ``h`` the image's robust
+    intensity range and the gradient's 99.9th percentile, ``2.56 s`` is the
+    edge width. NaN for a flat image.
+    """
+    smooth = filters.gaussian(grey, 0.7, truncate=3.0)
+    gy, gx = np.gradient(smooth)
+    lo, hi = np.percentile(smooth, [0.5, 99.5])
+    top = np.percentile(np.hypot(gx, gy), 99.9)
+    if hi - lo < 10.0 or top <= 0:      # grey levels (x 255): no contrast worth measuring
+        return float("nan")
+    return float(2.563 * (hi - lo) / (np.sqrt(2 * np.pi) * top))
+
+
+def _why_not(grey, cols, rows, info):
+    """Reason a board of ``cols`` x ``rows`` was not found, from the largest grid the detector sees."""
+    if info.get("ambiguous"):
+        return {"code": "ambiguous"}
+    G, _ = _detect(grey, 60)
+    if G is None or min(G.shape[:2]) < 2:
+        width = _image_edge_width(grey)
+        if width > BLURRY:
+            return {"code": "too_blurry", "sharpness": width}
+        return {"code": "no_pattern"}
+    seen = (G.shape[1], G.shape[0]) if G.shape[1] >= G.shape[0] else (G.shape[0], G.shape[1])
+    verdict = {"seen": seen, "sharpness": sharpness(grey, G)}
+    H, W = grey.shape
+    # the next row or column beyond each side of the grid: outside the image means the board may go on there
+    beyond = np.concatenate([2 * G[0] - G[1], 2 * G[-1] - G[-2], 2 * G[:, 0] - G[:, 1], 2 * G[:, -1] - G[:, -2]])
+    outside = np.any((beyond < 0) | (beyond > [W - 1, H - 1]))
+    smaller = seen[0] < max(cols, rows) or seen[1] < min(cols, rows)
+    if outside and smaller:
+        verdict["code"] = "partly_outside"
+    elif verdict["sharpness"] > BLURRY and smaller:
+        verdict["code"] = "too_blurry"
+    else:
+        verdict["code"] = "other_size"
+    return verdict

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
+from . import _geometry
 from . import _lm as lm
 from ._homography import homographies
 from ._zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics_from_homographies,
@@ -16,7 +17,7 @@ from ._zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics
 
 
 _DEFAULTS = {"fix_principal_point": False, "fix_aspect_ratio": False, "zero_tangent_dist": False, "fix_k3": False,
-             "estimate_skew": False, "intrinsic_guess": None, "max_iterations": 200}
+             "estimate_skew": False, "intrinsic_guess": None, "max_iterations": 200, "robust": False}
 
 
 def options(**given):
@@ -26,7 +27,7 @@ def options(**given):
         raise TypeError(f"unknown calibration option(s) {', '.join(unknown)}; "
                         f"the options are {', '.join(_DEFAULTS)}")
     o = {**_DEFAULTS, **given}
-    for name in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3", "estimate_skew"):
+    for name in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3", "estimate_skew", "robust"):
         o[name] = _validate.boolean(o[name], name)
     o["max_iterations"] = _validate.integer(o["max_iterations"], "max_iterations", low=0, high=100000)
     guess = o.pop("intrinsic_guess")
@@ -56,6 +57,10 @@ def options(**given):
 
 def solve(objs, imgs, image_size, opts):
     """Calibrate checked views with checked options; returns the :class:`CameraCalibration` arguments."""
+    return (_solve_robust if opts["robust"] else _solve)(objs, imgs, image_size, opts)
+
+
+def _solve(objs, imgs, image_size, opts):
     n_views = len(objs)
     total = sum(len(o) for o in objs)
     n_free = int(opts["free"].sum()) - (1 if opts["aspect"] is not None else 0) + 6 * n_views
@@ -120,10 +125,59 @@ def _calibrate(objs, imgs, image_size, n_free, opts):
     K = np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]])
     counts = np.diff(problem.starts)
     flags = {name: opts[name] for name in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3",
-                                           "estimate_skew")}
+                                           "estimate_skew", "robust")}
     flags["intrinsic_guess"] = guess_K is not None
     c = np.ascontiguousarray
     return dict(camera_matrix=K, dist_coeffs=c(q[5:]), rvecs=c(poses[:, :3]), tvecs=c(poses[:, 3:]),
                 rms=float(np.sqrt(cost / total)), per_view_rms=np.sqrt(problem.view_sq / counts),
                 std_intrinsics=std_q, std_extrinsics=std_p, image_size=(w, h), flags=flags,
                 iterations=int(info["iterations"]))
+
+
+#: A point is an outlier when its residual exceeds this many sigmas (robust scale of the inliers' residuals).
+ROBUST_SIGMAS = 4.0
+#: ... but never within this many pixels (exact or nearly exact points would otherwise all look like outliers).
+ROBUST_FLOOR = 0.1
+_ROBUST_ROUNDS = 20
+
+
+def _solve_robust(objs, imgs, image_size, opts):
+    """:func:`solve` with iterated k-sigma rejection of outlier points; adds ``outliers`` ``(M, 2)``.
+
+    Each round calibrates on the current inliers, measures every point's
+    residual, estimates the noise ``sigma`` from the inliers' median residual
+    (for 2-D Gaussian noise the residual's median is ``1.1774 sigma``) and
+    keeps the points within ``ROBUST_SIGMAS * sigma`` (at least ``ROBUST_FLOOR``
+    pixels); a point may come back
+    when the fit improves. It stops when the set no longer changes.
+    """
+    keep = [np.ones(len(o), bool) for o in objs]
+    for _ in range(_ROBUST_ROUNDS):
+        values = _solve([o[m] for o, m in zip(objs, keep)], [i[m] for i, m in zip(imgs, keep)], image_size, opts)
+        q = _geometry.intrinsics_vector(values["camera_matrix"], values["dist_coeffs"])
+        res = [np.hypot(*(_geometry.project(o, r, t, q) - i).T)
+               for o, i, r, t in zip(objs, imgs, values["rvecs"], values["tvecs"])]
+        sigma = np.median(np.concatenate([r[m] for r, m in zip(res, keep)])) / np.sqrt(2 * np.log(2))
+        limit = max(ROBUST_SIGMAS * sigma, ROBUST_FLOOR)
+        new = []
+        for r in res:
+            inlier = r <= limit
+            if np.count_nonzero(~inlier) > len(r) // 4:
+                # a gross outlier drags its view's pose and with it the view's other points: peel the worst first
+                inlier = r <= max(limit, 0.5 * r.max())
+            new.append(inlier)
+        if all(np.array_equal(a, b) for a, b in zip(new, keep)):
+            break
+        keep = new
+    overall = np.median(np.concatenate([r[m] for r, m in zip(res, keep)]))
+    for v, (r, m) in enumerate(zip(res, keep)):
+        if np.count_nonzero(m) < max(4, len(m) // 2):
+            raise ValueError(f"view {v} has {len(m) - np.count_nonzero(m)} outliers among its {len(m)} points; "
+                             "remove that view")
+        if np.median(r[m]) > ROBUST_SIGMAS * max(overall, ROBUST_FLOOR / ROBUST_SIGMAS):
+            # a view that is wrong as a whole (another board, a wrong order) is not a set of outlier points
+            raise ValueError(f"view {v} does not fit the others (median residual {np.median(r[m]):.2f} px against "
+                             f"{overall:.2f} px); remove that view")
+    values["outliers"] = np.array([(v, j) for v, m in enumerate(keep) for j in np.flatnonzero(~m)],
+                                  dtype=np.intp).reshape(-1, 2)
+    return values

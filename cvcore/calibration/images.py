@@ -78,7 +78,9 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, unit=Non
     min_views : int
         Fewest usable views to accept (at least 3).
     **options
-        Options of :func:`calibrate_camera` (``fix_k3``, ``zero_tangent_dist``, ...).
+        Options of :func:`calibrate_camera` (``fix_k3``, ``zero_tangent_dist``,
+        ``robust``, ...); with ``robust=True`` the result's ``outliers`` lists
+        the corners left out as ``(view, point)`` indices into ``image_points``.
 
     Returns
     -------
@@ -133,9 +135,9 @@ def calibrate_images(images_or_paths, pattern_size, square_size=1.0, *, unit=Non
                 if legacy:
                     legacy(k + 1, len(items), name, "unreadable")
                 continue
-            corners = _detector.find_corners(grey, cols, rows)
+            corners, verdict = _detector.locate(grey, cols, rows)
             if corners is None:
-                skipped.append((name, "no complete chessboard found"))
+                skipped.append((name, _detector.describe(verdict, cols, rows)))
                 if len(greys) < _SUGGEST_FROM:          # enough to suggest a pattern size; bounded memory
                     greys.append(grey)
                 status = "no board"

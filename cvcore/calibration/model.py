@@ -130,6 +130,9 @@ class CameraCalibration:
         The points of the views used (not saved).
     cvcore_version, date : str, optional
         The cvcore version that computed the calibration and when (ISO 8601, UTC).
+    outliers : (M, 2) array_like of int, optional
+        ``(view, point)`` indices of the points a robust calibration left out
+        (not saved).
 
     Attributes
     ----------
@@ -159,6 +162,9 @@ class CameraCalibration:
     warnings : list of str
     object_points, image_points : list of ndarray or None
     cvcore_version, date : str or None
+    outliers : (M, 2) int ndarray or None
+        None unless the calibration was robust (``calibrate_camera(...,
+        robust=True)``); then the points it left out, possibly none.
 
     Examples
     --------
@@ -175,7 +181,7 @@ class CameraCalibration:
     def __init__(self, camera_matrix, dist_coeffs, rvecs, tvecs, rms, per_view_rms, std_intrinsics,
                  std_extrinsics, image_size, *, view_names=None, flags=None, iterations=0, pattern_size=None,
                  square_size=None, unit=None, skipped=None, warnings=None, object_points=None,
-                 image_points=None, cvcore_version=None, date=None):
+                 image_points=None, cvcore_version=None, date=None, outliers=None):
         self.camera_matrix = _validate.camera_matrix(camera_matrix)
         self.dist_coeffs = _validate.dist_coeffs(dist_coeffs)
         self.rvecs = _rows(rvecs, "rvecs", 3)
@@ -217,6 +223,19 @@ class CameraCalibration:
         self.image_points = image_points
         self.cvcore_version = _text(cvcore_version, "cvcore_version", max_len=64)
         self.date = _text(date, "date", max_len=64)
+        self.outliers = None if outliers is None else self._outliers(outliers, n)
+
+    @staticmethod
+    def _outliers(outliers, n_views):
+        arr = _validate.array(outliers, "outliers")
+        if arr.size == 0:
+            return np.zeros((0, 2), np.intp)
+        if arr.ndim != 2 or arr.shape[1] != 2 or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"outliers must be an (M, 2) array of (view, point) indices, got shape {arr.shape}")
+        arr = arr.astype(np.intp)
+        if np.any(arr < 0) or (n_views and np.any(arr[:, 0] >= n_views)):
+            raise ValueError(f"outliers must index the {n_views} views with non-negative indices")
+        return arr
 
     @staticmethod
     def _flags(flags):
