@@ -248,3 +248,86 @@ def test_confidence_ranks_faces_above_false_positives(shared_data, photos):
         # probability that a random face outranks a random false positive (ROC AUC)
         auc = np.mean([[t > f for f in fp_scores] for t in tp_scores])
         assert auc > 0.75, (name, auc)
+
+
+# ---------------------------------------------------------------- LBP training
+
+def _toy_faces(rng, n=300):
+    faces = rng.normal(140, 30, (n, 24, 24))
+    faces[:, 6:10, 3:21] -= 40                       # dark "eyes" band
+    faces[:, 15:18, 8:16] -= 25                      # dark "mouth"
+    backgrounds = [np.clip(rng.normal(140, 30, (70, 80)), 0, 255).astype(np.uint8) for _ in range(4)]
+    return np.clip(faces, 0, 255).astype(np.uint8), backgrounds
+
+
+def test_lbp_codes_kernel_matches_a_direct_computation(rng):
+    from cvcore._cascade_training import _lbp_codes, lbp_feature_blocks
+
+    blocks = lbp_feature_blocks((24, 24))
+    assert blocks.shape == (8464, 4)
+    windows = rng.integers(0, 256, (5, 24, 24), dtype=np.uint8)
+    pick = blocks[rng.choice(len(blocks), 40, replace=False)]
+    codes = _lbp_codes(windows, pick)
+    for f, (x, y, w, h) in enumerate(pick):
+        for i, win in enumerate(windows):
+            cells = win[y:y + 3 * h, x:x + 3 * w].astype(np.int64).reshape(3, h, 3, w).sum(axis=(1, 3))
+            ring = [cells[0, 0], cells[0, 1], cells[0, 2], cells[1, 2], cells[2, 2], cells[2, 1], cells[2, 0],
+                    cells[1, 0]]                          # clockwise from the top-left: bits 7..0
+            assert codes[f, i] == sum(128 >> k for k, v in enumerate(ring) if v >= cells[1, 1])
+
+
+def test_category_booster_picks_the_exact_best_subset(rng):
+    from cvcore.boosting import CategoryBooster
+
+    codes = rng.integers(0, 6, (4, 60)).astype(np.uint8)
+    labels = rng.integers(0, 2, 60)
+    codes[2] = np.where(labels == 1, rng.integers(0, 3, 60), rng.integers(2, 6, 60))   # informative feature
+    b = CategoryBooster(codes, labels)
+    w = b.weights / b.weights.sum()
+    f, subset, alpha = b.step()
+    errors = []
+    for k in range(4):      # brute force over every subset of the 6 categories used
+        best = min(np.sum(w[np.isin(codes[k], [c for c in range(6) if m >> c & 1]) != (labels == 1)])
+                   for m in range(64))
+        errors.append(best)
+    assert f == int(np.argmin(errors)) == 2
+    err = np.sum(w[subset[codes[f]] != (labels == 1)])
+    assert err == pytest.approx(min(errors)) and alpha == pytest.approx(np.log((1 - err) / err))
+    with pytest.raises(TypeError):
+        CategoryBooster(codes.astype(np.int32), labels)
+    with pytest.raises(ValueError, match="both"):
+        CategoryBooster(codes, np.ones(60))
+
+
+def test_train_lbp_cascade(rng, tmp_path):
+    """A small LBP cascade trains, keeps its hit rate, and runs identically in OpenCV."""
+    from cvcore.cascade import train_cascade
+
+    faces, backgrounds = _toy_faces(rng)
+    c = train_cascade(faces, backgrounds, feature_type="lbp", max_stages=3, positives_per_stage=150,
+                      negatives_per_stage=150, features_per_stage=500, random_state=0, progress=False)
+    assert c.feature_type == "lbp" and c.n_stages == len(c.training_log) >= 2
+    assert all(r["hit_rate"] >= 0.99 and r["false_alarm"] <= 0.5 for r in c.training_log)
+    assert np.mean(c.classify_windows(faces) == 1) > 0.9
+    assert np.mean(c.classify_windows(np.stack([b[:24, :24] for b in backgrounds])) == 1) < 0.75
+    again = train_cascade(faces, backgrounds, feature_type="lbp", max_stages=3, positives_per_stage=150,
+                          negatives_per_stage=150, features_per_stage=500, random_state=0, progress=False)
+    assert again.to_dict() == c.to_dict()
+    path = tmp_path / "toy.xml"
+    c.to_opencv_xml(path)
+    scene = np.clip(rng.normal(140, 30, (90, 120)), 0, 255).astype(np.uint8)
+    scene[20:44, 30:54] = faces[0]
+    assert _as_set(_reference(path).detectMultiScale(scene, 1.1, 0)) == _as_set(c.detect(scene, 1.1, 0)[0])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"feature_type": "hog"}, "feature_type"),
+    ({"feature_type": "lbp", "feature_types": ["edge_x"]}, "feature_types"),
+    ({"feature_type": "lbp", "checkpoint_dir": "ckpt"}, "checkpoint"),
+])
+def test_train_lbp_arguments(rng, kwargs, message):
+    from cvcore.cascade import train_cascade
+
+    faces, backgrounds = _toy_faces(rng, 30)
+    with pytest.raises(ValueError, match=message):
+        train_cascade(faces, backgrounds, max_stages=1, progress=False, **kwargs)

@@ -11,7 +11,7 @@
 #                          leaf 0 when bit c is set, to leaf 1 otherwise
 #   leaves (nt, 2) f32
 #   stage_ntrees (ns,) int32, stage_thr (ns,) f32 (OpenCV's eps already applied)
-from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint8_t
 from libc.stdlib cimport malloc, free
 
 
@@ -146,3 +146,19 @@ cdef class LBPEngine:
             for i in range(nwin):
                 out_result[i] = _run(s, self.ntrees, self.thr, self.nstages, &table[i * self.win_h, 0], &last)
         free(s)
+
+
+def codes(const int64_t[:, ::1] table, int win_h, const int32_t[:, ::1] blocks, uint8_t[:, ::1] out):
+    """LBP codes of every feature (row of ``blocks``, inside the window) on windows stacked into one
+    tall sum table (window i's top-left entry is row ``i * win_h``): ``out[f, i]``, ``(F, n)``."""
+    cdef Py_ssize_t nf = blocks.shape[0], nwin = out.shape[1], st = table.shape[1], f, i, a, b
+    cdef int32_t ofs[16]
+    if out.shape[0] != nf or table.shape[0] < nwin * win_h + 1:
+        raise ValueError("out or table does not match the windows and features")
+    with nogil:
+        for f in range(nf):
+            for a in range(4):
+                for b in range(4):
+                    ofs[a * 4 + b] = <int32_t>((blocks[f, 1] + a * blocks[f, 3]) * st + blocks[f, 0] + b * blocks[f, 2])
+            for i in range(nwin):
+                out[f, i] = <uint8_t>_code(&table[i * win_h, 0], ofs)
