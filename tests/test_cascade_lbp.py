@@ -331,3 +331,28 @@ def test_train_lbp_arguments(rng, kwargs, message):
     faces, backgrounds = _toy_faces(rng, 30)
     with pytest.raises(ValueError, match=message):
         train_cascade(faces, backgrounds, max_stages=1, progress=False, **kwargs)
+
+
+def test_lbp_detect_and_training_stop_on_ctrl_c(interrupt_check, shared_data):
+    """LBP detection on a 4000x3000 image and a long LBP training end within 2 s of SIGINT."""
+    xml = shared_data / "cascades" / "lbpcascade_frontalface.xml"
+    interrupt_check(f"""
+import numpy as np
+from cvcore.cascade import Cascade
+c = Cascade.from_opencv_xml({str(xml)!r})
+img = (np.random.default_rng(0).random((3000, 4000)) * 255).astype(np.uint8)
+print("READY", flush=True)
+for _ in range(20):
+    c.detect(img, scale_factor=1.02, min_neighbors=0)
+""")
+    interrupt_check("""
+import numpy as np
+from cvcore.cascade import train_cascade
+rng = np.random.default_rng(0)
+faces = np.clip(rng.normal(130, 35, (6000, 24, 24)), 0, 255).astype(np.uint8)
+faces[:, 7:10, 4:20] //= 2
+backgrounds = [np.clip(rng.normal(130, 35, (400, 400)), 0, 255).astype(np.uint8) for _ in range(4)]
+print("READY", flush=True)
+train_cascade(faces, backgrounds, feature_type="lbp", max_stages=50, positives_per_stage=5000,
+              negatives_per_stage=5000, max_weak_per_stage=500, random_state=0, progress=False)
+""")
