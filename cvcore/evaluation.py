@@ -18,7 +18,8 @@ way detection benchmarks do (PASCAL VOC / COCO style):
 Annotations come from dlib's imglab XML (``training.xml``, read with
 ``defusedxml`` through cvcore's model-file layer) or from a CSV file with the
 header ``image,x,y,w,h`` (optionally ``ignore``), see
-:func:`read_annotations`. Boxes are ``(x, y, w, h)``.
+:func:`read_annotations`, or FDDB's ellipse lists (:func:`read_fddb`). Boxes
+are ``(x, y, w, h)``.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from ._validate import modelfile
 from .boxes import iou as box_iou
 
 __all__ = ["DetectionEvaluation", "evaluate_detector", "read_annotations", "read_dlib_xml", "read_box_csv",
-           "plot_precision_recall"]
+           "read_fddb", "plot_precision_recall"]
 
 #: Caps on annotation files (they are small text files).
 MAX_ANNOTATION_BYTES = 64 << 20
@@ -175,22 +176,81 @@ def read_box_csv(path):
     return {name: _entry(*v) for name, v in out.items()}
 
 
-def read_annotations(path):
-    """:func:`read_dlib_xml` for ``.xml`` files, :func:`read_box_csv` for ``.csv`` files.
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")
+
+
+def read_fddb(path, *, suffix=".jpg"):
+    """Face boxes of an FDDB ellipse list (``FDDB-fold-XX-ellipseList.txt``).
+
+    Each image is a name (without extension; ``suffix`` is added), a count,
+    then one line per face: ``major_radius minor_radius angle centre_x
+    centre_y 1`` (angle of the major axis from the horizontal, radians). A
+    face becomes the upright box bounding its ellipse (rounded outwards).
+    Returns the same mapping as :func:`read_dlib_xml`.
 
     Examples
     --------
-    >>> read_annotations("boxes.txt")
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "fold.txt")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("2002/08/11/big/img_591\\n1\\n40.0 30.0 1.5707963 100.0 80.0  1\\n")
+    >>> read_fddb(path)["2002/08/11/big/img_591.jpg"]["boxes"].tolist()
+    [[70, 40, 60, 80]]
+    """
+    data = modelfile.read_bytes(path, max_bytes=MAX_ANNOTATION_BYTES)
+    where = os.fspath(path)
+    if not isinstance(suffix, str):
+        raise TypeError(f"suffix must be a string, got {type(suffix).__name__}")
+    try:
+        lines = [ln.strip() for ln in data.decode("utf-8").splitlines()]
+    except UnicodeDecodeError:
+        raise ValueError(f"{where}: not a UTF-8 text file") from None
+    out, k = {}, 0
+    while k < len(lines):
+        if not lines[k]:
+            k += 1
+            continue
+        name = lines[k] + suffix
+        if k + 1 >= len(lines) or not lines[k + 1].isdigit() or int(lines[k + 1]) > MAX_BOXES_PER_IMAGE:
+            raise ValueError(f"{where}: line {k + 2} must be the number of faces of {lines[k]!r}")
+        if name in out or len(out) >= MAX_IMAGES:
+            raise ValueError(f"{where}: image {lines[k]!r} is listed twice" if name in out else
+                             f"{where}: more than {MAX_IMAGES} images")
+        count, boxes = int(lines[k + 1]), []
+        for j in range(k + 2, k + 2 + count):
+            vals = lines[j].split() if j < len(lines) else []
+            if len(vals) < 5 or not all(_FLOAT.fullmatch(v) for v in vals[:5]):
+                raise ValueError(f"{where}: line {j + 1} must be 'major minor angle x y [score]'")
+            a, b, theta, cx, cy = (float(v) for v in vals[:5])
+            if a < 0 or b < 0 or max(a, b, abs(cx), abs(cy)) > 1 << 30:
+                raise ValueError(f"{where}: line {j + 1}: radii must be >= 0 and values within 2**30")
+            hw = math.hypot(a * math.cos(theta), b * math.sin(theta))
+            hh = math.hypot(a * math.sin(theta), b * math.cos(theta))
+            x0, y0 = math.floor(cx - hw + 1e-9), math.floor(cy - hh + 1e-9)
+            boxes.append([x0, y0, math.ceil(cx + hw - 1e-9) - x0, math.ceil(cy + hh - 1e-9) - y0])
+        out[name] = _entry(boxes, [])
+        k += 2 + count
+    return out
+
+
+def read_annotations(path):
+    """:func:`read_dlib_xml` for ``.xml``, :func:`read_box_csv` for ``.csv``, :func:`read_fddb` for ``.txt``.
+
+    Examples
+    --------
+    >>> read_annotations("boxes.json")
     Traceback (most recent call last):
         ...
-    ValueError: annotations must be a dlib .xml or a .csv file, got 'boxes.txt'
+    ValueError: annotations must be a dlib .xml, a .csv or an FDDB .txt file, got 'boxes.json'
     """
     ext = os.path.splitext(os.fspath(path))[1].lower() if isinstance(path, (str, os.PathLike)) else None
     if ext == ".xml":
         return read_dlib_xml(path)
     if ext == ".csv":
         return read_box_csv(path)
-    raise ValueError(f"annotations must be a dlib .xml or a .csv file, got {path!r}")
+    if ext == ".txt":
+        return read_fddb(path)
+    raise ValueError(f"annotations must be a dlib .xml, a .csv or an FDDB .txt file, got {path!r}")
 
 
 def _check_annotations(annotations):

@@ -204,7 +204,7 @@ CASES = [
     ("evaluate-missing-annotations", ["evaluate-detector", "--annotations", "none.xml", "--images", "somedir"],
      "not found"),
     ("evaluate-annotations-not-xml", ["evaluate-detector", "--annotations", "junk.json", "--images", "somedir"],
-     "dlib .xml or a .csv"),
+     "a .csv or an FDDB .txt"),
     ("evaluate-images-file", ["evaluate-detector", "--annotations", "junk.json", "--images", "img.png"],
      "is a file"),
     ("evaluate-iou", ["evaluate-detector", "--annotations", "a.xml", "--images", "somedir", "--iou", "0"],

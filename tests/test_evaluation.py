@@ -10,7 +10,7 @@ import pytest
 
 from cvcore.cascade import Cascade
 from cvcore.evaluation import (DetectionEvaluation, evaluate_detector, plot_precision_recall, read_annotations,
-                               read_box_csv, read_dlib_xml)
+                               read_box_csv, read_dlib_xml, read_fddb)
 
 
 def _fixed(found):
@@ -190,7 +190,7 @@ def test_cli_evaluate_detector(shared_data, tmp_path):
            "--images", str(root), "--cascade", str(shared_data / "cascades" / "lbpcascade_frontalface.xml")]
     out = subprocess.run(cmd + ["--plot", str(plot)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "4 images, 18 annotated objects" in out.stdout and "AP@0.5" in out.stdout
+    assert "4 images, 18 annotated objects" in out.stdout, out.stdout and "AP@0.5" in out.stdout
     assert cv2.imread(str(plot)) is not None
     out = subprocess.run(cmd + ["--json", "--score", "neighbors", "--iou", "0.3"], capture_output=True, text=True,
                          timeout=120)
@@ -202,3 +202,18 @@ def test_cli_evaluate_detector(shared_data, tmp_path):
     bad = subprocess.run(cmd[:4] + ["--annotations", str(root / "training.xml"), "--images", str(tmp_path)], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "is not in" in bad.stderr
+
+
+def test_fddb_reader(tmp_path):
+    path = tmp_path / "fold.txt"
+    path.write_text("a/img_1\n2\n40 30 0 100 80 1\n20.5 10 1.5707963 50 50  1\n\nb/img_2\n0\n")
+    ann = read_fddb(path, suffix=".png")
+    assert list(ann) == ["a/img_1.png", "b/img_2.png"]
+    assert ann["a/img_1.png"]["boxes"].tolist() == [[60, 50, 80, 60], [40, 29, 20, 42]]
+    assert ann["b/img_2.png"]["boxes"].shape == (0, 4)
+    for bad, message in (("a\n1\n", "major minor"), ("a\nx\n", "number of faces"), ("a\n1\n1 2 3 nan 5 1\n",
+                                                                                       "major minor"),
+                         ("a\n1\n-1 2 0 5 5\n", "radii"), ("a\n0\na\n0\n", "twice")):
+        path.write_text(bad)
+        with pytest.raises(ValueError, match=message):
+            read_fddb(path)

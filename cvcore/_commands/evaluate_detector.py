@@ -11,7 +11,8 @@ HELP = "score a cascade on annotated images: precision-recall curve, average pre
 
 def add_arguments(p):
     p.add_argument("--annotations", required=True, metavar="FILE",
-                   help="dlib imglab .xml (training.xml style) or .csv with the header image,x,y,w,h[,ignore]")
+                   help="dlib imglab .xml (training.xml style), .csv with the header image,x,y,w,h[,ignore], "
+                        "or an FDDB ellipse list .txt (image names + .jpg)")
     p.add_argument("--images", required=True, metavar="DIR", help="folder holding the annotated images")
     p.add_argument("--iou", type=_common.real(0.0, 1.0, low_inclusive=False), default=0.5,
                    help="overlap a detection needs to match a box, in (0, 1] (default 0.5; AP at 0.3 is "
