@@ -125,6 +125,15 @@ def read_dlib_xml(path):
     return out
 
 
+def _read_text(path):
+    """``(name, text)`` of a capped UTF-8 annotation file (a leading byte-order mark is dropped)."""
+    data = modelfile.read_bytes(path, max_bytes=MAX_ANNOTATION_BYTES)
+    try:
+        return os.fspath(path), data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{os.fspath(path)}: not a UTF-8 text file") from None
+
+
 def read_box_csv(path):
     """Annotated boxes of a CSV file with the header ``image,x,y,w,h`` (and optionally ``ignore``).
 
@@ -141,12 +150,7 @@ def read_box_csv(path):
     >>> {k: v["boxes"].shape[0] for k, v in read_box_csv(path).items()}
     {'a.jpg': 2, 'empty.jpg': 0}
     """
-    data = modelfile.read_bytes(path, max_bytes=MAX_ANNOTATION_BYTES)
-    where = os.fspath(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(f"{where}: not a UTF-8 text file") from None
+    where, text = _read_text(path)
     rows = csv.reader(_stdio.StringIO(text))
     header = [h.strip().lower() for h in next(rows, [])]
     if header[:5] != ["image", "x", "y", "w", "h"] or header[5:] not in ([], ["ignore"]):
@@ -197,14 +201,10 @@ def read_fddb(path, *, suffix=".jpg"):
     >>> read_fddb(path)["2002/08/11/big/img_591.jpg"]["boxes"].tolist()
     [[70, 40, 60, 80]]
     """
-    data = modelfile.read_bytes(path, max_bytes=MAX_ANNOTATION_BYTES)
-    where = os.fspath(path)
     if not isinstance(suffix, str):
         raise TypeError(f"suffix must be a string, got {type(suffix).__name__}")
-    try:
-        lines = [ln.strip() for ln in data.decode("utf-8").splitlines()]
-    except UnicodeDecodeError:
-        raise ValueError(f"{where}: not a UTF-8 text file") from None
+    where, text = _read_text(path)
+    lines = [ln.strip() for ln in text.splitlines()]
     out, k = {}, 0
     while k < len(lines):
         if not lines[k]:
