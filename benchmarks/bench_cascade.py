@@ -12,7 +12,17 @@
   on a 640x480 photo (a dlib test photo resized, or scikit-image's astronaut
   when the shared data is absent) against ``cv2.CascadeClassifier.detectMultiScale``
   (scale 1.1, min_neighbors 3), both single-threaded; the check asserts that the
-  two return the same boxes.
+  two return the same boxes. The same for OpenCV's lbpcascade_frontalface_improved
+  (``detect LBP``).
+* ``dlib photos``: :func:`cvcore.evaluation.evaluate_detector` over the annotated
+  dlib photos, the shipped Haar cascade (ours) against OpenCV's
+  haarcascade_frontalface_default run by ``cv2.CascadeClassifier`` (peer, ranked
+  by its level weights): time for the whole set; the check asserts both were
+  scored on the same 18 faces.
+
+``python -m benchmarks.bench_cascade`` prints the precision-recall table
+(:func:`accuracy`): every detector of :data:`DETECTORS` on the dlib photos,
+scale 1.1, 3 neighbours, ranked by confidence, one matching rule.
 """
 from __future__ import annotations
 
@@ -67,7 +77,7 @@ def _haar_case(quick):
                 min_speedup=200.0, check=check)
 
 
-def _detect_case(quick):
+def _detect_case(quick, xml_name="haarcascade_frontalface_default.xml", label="frontalface_default"):
     import cv2
 
     from cvcore.cascade import Cascade
@@ -75,7 +85,7 @@ def _detect_case(quick):
     data = _shared_data()
     if data is None:
         return None
-    xml = data / "cascades" / "haarcascade_frontalface_default.xml"
+    xml = data / "cascades" / xml_name
     photo = data / "faces" / "dlib_photos_train" / "2008_002079.jpg"
     grey = cv2.resize(cv2.imread(str(photo), cv2.IMREAD_GRAYSCALE), (640, 480), interpolation=cv2.INTER_AREA)
     if quick:
@@ -92,13 +102,82 @@ def _detect_case(quick):
     def check(a, b):
         assert set(map(tuple, a.tolist())) == set(map(tuple, b.tolist())), "detections differ from OpenCV"
 
-    return Case(name=f"detect frontalface_default {grey.shape[1]}x{grey.shape[0]}", ours=ours, peer=peer,
+    return Case(name=f"detect {label} {grey.shape[1]}x{grey.shape[0]}", ours=ours, peer=peer,
                 peer_name="OpenCV detectMultiScale", min_speedup=1.0, check=check)
 
 
-def cases(quick=False):
-    out = [_haar_case(quick)]
-    det = _detect_case(quick)
-    if det is not None:
-        out.append(det)
+#: The detectors of the accuracy table: (label, cascade file in shared/data/cascades or None for ours).
+DETECTORS = (("cvcore shipped Haar", None),
+             ("OpenCV haarcascade_frontalface_default", "haarcascade_frontalface_default.xml"),
+             ("OpenCV lbpcascade_frontalface_improved", "lbpcascade_frontalface_improved.xml"),
+             ("OpenCV lbpcascade_frontalface", "lbpcascade_frontalface.xml"))
+
+
+def _photos(data):
+    root = data / "faces" / "dlib_photos_train"
+    return root / "training.xml", root
+
+
+def accuracy(data=None, *, scale_factor=1.1, min_neighbors=3):
+    """``[(label, DetectionEvaluation)]`` of every detector of :data:`DETECTORS` on the dlib photos."""
+    from cvcore.cascade import Cascade, default_face_cascade
+    from cvcore.evaluation import evaluate_detector
+
+    data = data or _shared_data()
+    annotations, images = _photos(data)
+    options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "score": "confidence"}
+    out = []
+    for label, name in DETECTORS:
+        cascade = default_face_cascade() if name is None else Cascade.from_opencv_xml(data / "cascades" / name)
+        out.append((label, evaluate_detector(cascade, annotations, images, options=options, progress=False)))
     return out
+
+
+def _accuracy_case(quick):
+    import cv2
+
+    from cvcore.cascade import default_face_cascade
+    from cvcore.evaluation import evaluate_detector
+
+    data = _shared_data()
+    if data is None or quick:
+        return None
+    annotations, images = _photos(data)
+    ref = cv2.CascadeClassifier(str(data / "cascades" / "haarcascade_frontalface_default.xml"))
+
+    def opencv(image):
+        boxes, _, weights = ref.detectMultiScale3(image, 1.1, 3, outputRejectLevels=True)
+        return np.asarray(boxes).reshape(-1, 4), np.ravel(weights)
+
+    def ours():
+        return evaluate_detector(default_face_cascade(), annotations, images, progress=False,
+                                 options={"scale_factor": 1.1, "min_neighbors": 3})
+
+    def peer():
+        return evaluate_detector(opencv, annotations, images, progress=False)
+
+    def check(a, b):
+        assert a.n_objects == b.n_objects == 18 and a.n_images == b.n_images, "not scored on the same faces"
+
+    return Case(name="dlib photos: shipped Haar, evaluate", ours=ours, peer=peer,
+                peer_name="OpenCV frontalface_default", min_speedup=None, check=check)
+
+
+def cases(quick=False):
+    out = [_haar_case(quick), _detect_case(quick),
+           _detect_case(quick, "lbpcascade_frontalface_improved.xml", "LBP frontalface_improved"),
+           _accuracy_case(quick)]
+    return [c for c in out if c is not None]
+
+
+def _table(rows):
+    lines = [f"{'detector':<40} {'AP@0.5':>7} {'AP@0.3':>7} {'recall':>7} {'FP/img':>7} {'det/img':>7} {'ms/img':>7}"]
+    for label, e in rows:
+        lines.append(f"{label:<40} {e.average_precision_at[0.5]:7.3f} {e.average_precision_at[0.3]:7.3f} "
+                     f"{e.max_recall:7.3f} {e.false_positives_per_image:7.2f} {e.detections_per_image:7.2f} "
+                     f"{1000 * e.seconds_per_image:7.1f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":   # the precision-recall table of the issue-13 note
+    print(_table(accuracy()))

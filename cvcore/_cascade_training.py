@@ -38,10 +38,11 @@ import numpy as np
 
 from . import _validate
 from ._cascade_model import Cascade, flat_mask
-from ._haar_core import feature_values, scale_pyramid
+from ._ext import _lbp
+from ._haar_core import feature_values, scale_pyramid, stack_tables
 from ._progress import progress_reporter
 from ._validate import modelfile
-from .boosting import StumpBooster, presort
+from .boosting import CategoryBooster, StumpBooster, presort
 from .haar import FEATURE_TYPES, FeatureTable, haar_features
 
 CHECKPOINT_NAME = "cascade_checkpoint.json"
@@ -66,6 +67,44 @@ def _stages_to_cascade(window, table, stage_list, log):
             trees.append({"nodes": [[remap[f], thr, 0, -1]], "leaves": leaves})
         stages.append({"threshold": st["threshold"], "trees": trees})
     return Cascade(window, sub.rects, sub.weights, np.zeros(len(used), bool), stages, training_log=log)
+
+
+def lbp_feature_blocks(window):
+    """Every multi-block LBP feature of a ``(width, height)`` window: ``(F, 4)`` int32 ``(x, y, w, h)``
+    cells whose 3x3 grid fits the window (8,464 for 24x24)."""
+    ww, wh = window
+    out = [(x, y, w, h) for w in range(1, ww // 3 + 1) for h in range(1, wh // 3 + 1)
+           for y in range(wh - 3 * h + 1) for x in range(ww - 3 * w + 1)]
+    return np.array(out, np.int32).reshape(-1, 4)
+
+
+def _lbp_codes(windows, blocks, report=None):
+    """``(F, n)`` uint8 LBP codes of ``blocks`` on a uint8 ``(n, H, W)`` window stack (the engine's arithmetic)."""
+    n, h, _ = windows.shape
+    table = stack_tables(windows, squared=False)[0][0]
+    out = np.empty((blocks.shape[0], n), np.uint8)
+    step = max(1, (1 << 22) // max(n, 1))   # feature blocks: Ctrl-C is seen between kernel calls
+    for start in range(0, blocks.shape[0], step):
+        _lbp.codes(table, h, np.ascontiguousarray(blocks[start:start + step]), out[start:start + step])
+        if report is not None:
+            report.update(min(step, blocks.shape[0] - start) * n)
+    return out
+
+
+def _subset_words(subset):
+    """256 booleans as OpenCV's 8 int32 words (bit ``c & 31`` of word ``c >> 5``)."""
+    bits = subset.reshape(8, 32).astype(np.uint64) << np.arange(32, dtype=np.uint64)
+    return bits.sum(axis=1).astype(np.uint32).view(np.int32).tolist()
+
+
+def _lbp_stages_to_cascade(window, blocks, stage_list, log):
+    used = sorted({f for st in stage_list for f in st["features"]})
+    remap = {f: i for i, f in enumerate(used)}
+    stages = [{"threshold": st["threshold"],
+               "trees": [{"feature": remap[f], "subset": words, "leaves": [float(np.float32(a)), 0.0]}
+                         for f, words, a in zip(st["features"], st["subsets"], st["alphas"])]}
+              for st in stage_list]
+    return Cascade.lbp(window, blocks[np.array(used, dtype=np.int64)], stages, training_log=log)
 
 
 class _Status:
@@ -224,8 +263,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                   positives_per_stage=2000, validation_fraction=0.15, features_per_stage=10000,
                   max_weak_per_stage=150, feature_types=tuple(FEATURE_TYPES), extra_negatives=None,
                   positive_groups=None, mirror_positives=False, checkpoint_dir=None, time_budget=None,
-                  random_state=None, progress=None, seed=None):
-    """Train an attentional cascade of boosted Haar stumps.
+                  random_state=None, progress=None, seed=None, feature_type="haar"):
+    """Train an attentional cascade of boosted Haar stumps (or LBP stumps, ``feature_type="lbp"``).
 
     Parameters
     ----------
@@ -285,6 +324,12 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         evaluated"``, ``"stage 3: weak classifiers"``).
     seed : int, optional
         Deprecated alias of ``random_state``.
+    feature_type : {"haar", "lbp"}
+        ``"lbp"``: multi-block LBP features (every 3x3 grid of cells that fits
+        the window, :meth:`Cascade.lbp`) with categorical stumps (a 256-bit
+        subset each, discrete AdaBoost, :class:`cvcore.boosting.CategoryBooster`);
+        windows are not variance-normalised, so flat faces are kept.
+        ``feature_types`` and ``checkpoint_dir`` apply to Haar training only.
 
     Returns
     -------
@@ -307,8 +352,15 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     (2, 2)
     """
     rs = _validate.random_state_alias(random_state, seed, where="train_cascade")
+    lbp = _validate.choice(feature_type, "feature_type", ("haar", "lbp")) == "lbp"
+    if lbp and tuple(feature_types) != tuple(FEATURE_TYPES):
+        raise ValueError("feature_types selects Haar features; leave it out with feature_type='lbp'")
+    if lbp and checkpoint_dir is not None:
+        raise ValueError("checkpoint_dir is not supported for LBP training yet")
     table = haar_features(window, feature_types)          # validates window and feature_types
     window = table.window
+    blocks = lbp_feature_blocks(window) if lbp else None
+    n_table = len(blocks) if lbp else len(table)
     ww, wh = window
     if ww < 3 or wh < 3:
         raise ValueError(f"window must be at least 3x3 (OpenCV's normalisation shrinks it by a pixel), got {window}")
@@ -362,7 +414,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     with progress_reporter(max_stages, "cascade stages", progress) as bar:
         settings = {
             "window": list(window),
-            "feature_types": [FeatureTable.TYPE_NAMES[c] for c in dict.fromkeys(table.types.tolist())],
+            "feature_types": ["lbp"] if lbp else [FeatureTable.TYPE_NAMES[c]
+                                                  for c in dict.fromkeys(table.types.tolist())],
             "mirror_positives": mirror_positives, "min_hit_rate": min_hit_rate, "max_false_alarm": max_false_alarm,
             "negatives_per_stage": n_neg, "positives_per_stage": n_pos, "validation_fraction": validation_fraction,
             "features_per_stage": n_feat, "max_weak_per_stage": max_weak,
@@ -378,8 +431,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             _set_state(rng, resume[3], ckpt, "rng_start")   # the same split as the first run
             rng_start = resume[3]
 
-        n_feat = min(n_feat, len(table))
-        keep = ~flat_mask(np.ascontiguousarray(pos))
+        n_feat = min(n_feat, n_table)
+        keep = np.ones(pos.shape[0], bool) if lbp else ~flat_mask(np.ascontiguousarray(pos))
         pos, groups = pos[keep], groups[keep]
         if pos.shape[0] < 20:
             raise ValueError("positives must contain at least 20 non-flat windows")
@@ -404,7 +457,12 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             bar.write(f"resuming from {ckpt} after {len(stage_list)} stages")
             bar.update(min(len(stage_list), max_stages), status="resumed")
 
-        cascade = _stages_to_cascade(window, table, stage_list, log) if stage_list else None
+        def to_cascade():
+            if lbp:
+                return _lbp_stages_to_cascade(window, blocks, stage_list, log)
+            return _stages_to_cascade(window, table, stage_list, log)
+
+        cascade = to_cascade() if stage_list else None
         overall_fa = float(np.prod([r["false_alarm"] for r in log])) if log else 1.0
         while len(stage_list) < max_stages and overall_fa > target_false_alarm:
             if time_budget is not None and time.perf_counter() - t_start > time_budget:
@@ -432,34 +490,46 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             if negs.shape[0] < max(10, n_neg // 20):
                 bar.write(f"stage {si}: backgrounds exhausted ({negs.shape[0]} negatives found)")
                 break
-            feat_idx = np.sort(rng.choice(len(table), size=n_feat, replace=False))
-            sub = table[feat_idx]
+            feat_idx = np.sort(rng.choice(n_table, size=n_feat, replace=False))
             samples = np.concatenate([tp, negs])
             labels = np.concatenate([np.ones(tp.shape[0], np.int8), np.zeros(negs.shape[0], np.int8)])
-            values = np.empty((samples.shape[0], n_feat), np.float32)
             with _phase(progress, bar, samples.shape[0] * n_feat, f"stage {si}: feature values evaluated") as report:
-                for start in range(0, samples.shape[0], _EVAL_BLOCK):
-                    block = samples[start:start + _EVAL_BLOCK]
-                    feature_values(block, False, sub.rects, sub.weights, window, True,
-                                   values[start:start + block.shape[0]])
-                    report.update(block.shape[0] * n_feat)
-            sv, order = presort(values)
-            del values
-            booster = StumpBooster(sv, order, labels)
+                if lbp:
+                    booster = CategoryBooster(_lbp_codes(samples, blocks[feat_idx], report), labels)
+                else:
+                    sub = table[feat_idx]
+                    values = np.empty((samples.shape[0], n_feat), np.float32)
+                    for start in range(0, samples.shape[0], _EVAL_BLOCK):
+                        block = samples[start:start + _EVAL_BLOCK]
+                        feature_values(block, False, sub.rects, sub.weights, window, True,
+                                       values[start:start + block.shape[0]])
+                        report.update(block.shape[0] * n_feat)
+                    booster = StumpBooster(*presort(values), labels)
+                    del values
             score = np.zeros(samples.shape[0])
             val_score = np.zeros(vp.shape[0])
             vvals = np.empty((vp.shape[0], 1), np.float32)
-            stumps = {"features": [], "thresholds": [], "polarities": [], "alphas": []}
+            stumps = ({"features": [], "subsets": [], "alphas": []} if lbp else
+                      {"features": [], "thresholds": [], "polarities": [], "alphas": []})
             fa, thr, hit = 1.0, 0.0, 1.0
             with _phase(progress, bar, max_weak, f"stage {si}: weak classifiers") as report:
                 while len(stumps["features"]) < max_weak:
-                    f, t, pol, alpha = booster.step()
+                    if lbp:
+                        f, subset, alpha = booster.step()
+                        passed = booster.predict(f, subset)
+                        val_passed = subset[_lbp_codes(vp, blocks[feat_idx[f:f + 1]])[0]]
+                        record = (int(feat_idx[f]), _subset_words(subset), alpha)
+                    else:
+                        f, t, pol, alpha = booster.step()
+                        passed = booster.predict_stump(f, t, pol)
+                        feature_values(vp, False, sub.rects[f:f + 1], sub.weights[f:f + 1], window, True, vvals)
+                        below = vvals[:, 0] < np.float32(t)
+                        val_passed = below if pol > 0 else ~below
+                        record = (int(feat_idx[f]), t, pol, alpha)
                     a32 = float(np.float32(alpha))
-                    score += a32 * booster.predict_stump(f, t, pol)
-                    feature_values(vp, False, sub.rects[f:f + 1], sub.weights[f:f + 1], window, True, vvals)
-                    below = vvals[:, 0] < np.float32(t)
-                    val_score += a32 * (below if pol > 0 else ~below)
-                    for key, v in zip(stumps, (int(feat_idx[f]), t, pol, alpha)):
+                    score += a32 * passed
+                    val_score += a32 * val_passed
+                    for key, v in zip(stumps, record):
                         stumps[key].append(v)
                     thr = np.inf
                     for g in np.unique(vg):
@@ -471,14 +541,14 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                     report.update(1)
                     if fa <= max_false_alarm:
                         break
-            del sv, order, booster
+            del booster
             stage_list.append({"threshold": thr, **stumps})
             overall_fa *= fa
             log.append({"stage": si, "weak": len(stumps["features"]), "hit_rate": hit, "false_alarm": fa,
                         "cascade_false_alarm": overall_fa, "mined_acceptance": mined_rate,
                         "negatives": int(negs.shape[0]), "positives": int(tp.shape[0]),
                         "seconds": time.perf_counter() - t0})
-            cascade = _stages_to_cascade(window, table, stage_list, log)
+            cascade = to_cascade()
             bar.write(f"stage {si:2d}: {len(stumps['features']):3d} stumps  hit {hit:.4f}  false alarm {fa:.4f}  "
                       f"cascade FA {overall_fa:.2e}  bg acceptance before stage {mined_rate:.2e}  "
                       f"{log[-1]['seconds']:.1f} s")

@@ -17,7 +17,7 @@ import numpy as np
 from . import _validate
 from ._ext import _cascade
 
-__all__ = ["presort", "StumpBooster", "AdaBoost"]
+__all__ = ["presort", "StumpBooster", "CategoryBooster", "AdaBoost"]
 
 _MAX_SAMPLES = 65535   # sample indices are stored as uint16 to halve memory traffic
 #: Values handled per sort or stump-search call: bounded memory, and Ctrl-C is seen between calls.
@@ -27,6 +27,22 @@ _CHUNK_VALUES = 1 << 22
 def _feature_chunks(n_features, n_samples):
     step = max(1, _CHUNK_VALUES // max(n_samples, 1))
     return [(start, min(start + step, n_features)) for start in range(0, n_features, step)]
+
+
+def _initial_weights(labels, n):
+    """Validated int8 0/1 labels of ``n`` samples and Viola-Jones's initial weights (half per class)."""
+    labels = np.asarray(labels)
+    if labels.dtype == np.bool_:
+        labels = labels.astype(np.int8)
+    y = _validate.vector(labels, "labels", n)
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("labels must contain only 0 and 1")
+    y = y.astype(np.int8)
+    n_pos = int(y.sum())
+    n_neg = y.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("labels must contain both positives (1) and negatives (0)")
+    return y, np.where(y == 1, 1.0 / (2 * n_pos), 1.0 / (2 * n_neg))
 
 
 def presort(values):
@@ -109,18 +125,7 @@ class StumpBooster:
         if not np.all(np.isfinite(self.sorted_values)):
             raise ValueError("sorted_values must contain only finite values (in float32)")
         self.order = np.ascontiguousarray(order, dtype=np.uint16)
-        labels = np.asarray(labels)
-        if labels.dtype == np.bool_:
-            labels = labels.astype(np.int8)
-        y = _validate.vector(labels, "labels", self.sorted_values.shape[1])
-        if not np.all((y == 0) | (y == 1)):
-            raise ValueError("labels must contain only 0 and 1")
-        self.labels = y.astype(np.int8)
-        n_pos = int(self.labels.sum())
-        n_neg = self.labels.size - n_pos
-        if n_pos == 0 or n_neg == 0:
-            raise ValueError("labels must contain both positives (1) and negatives (0)")
-        self.weights = np.where(self.labels == 1, 1.0 / (2 * n_pos), 1.0 / (2 * n_neg))
+        self.labels, self.weights = _initial_weights(labels, self.sorted_values.shape[1])
         self.stumps = []
         self._result = np.zeros(4)
 
@@ -166,6 +171,66 @@ class StumpBooster:
         stump = (feature, threshold, polarity, alpha)
         self.stumps.append(stump)
         return stump
+
+
+class CategoryBooster:
+    """Round-by-round discrete AdaBoost over categorical features (LBP codes, 256 categories).
+
+    The same weighting as :class:`StumpBooster`; a weak classifier says
+    "positive" when the feature's category is in a subset. For a feature, the
+    subset with the smallest weighted error holds the categories where the
+    positives' weight exceeds the negatives', and that error is
+    ``(1 - sum_c |W+(c) - W-(c)|) / 2`` (weights normalised to sum 1).
+
+    Parameters
+    ----------
+    codes : (n_features, n_samples) uint8 array_like
+        Category of every sample for every feature (feature-major).
+    labels : (n_samples,) array_like of {0, 1}
+        1 for positives.
+
+    Examples
+    --------
+    >>> codes = np.array([[3, 3, 7, 9], [1, 2, 1, 2]], np.uint8)
+    >>> booster = CategoryBooster(codes, labels=[1, 1, 0, 0])
+    >>> feature, subset, alpha = booster.step()
+    >>> feature, np.flatnonzero(subset).tolist(), alpha > 10
+    (0, [3], True)
+    """
+
+    def __init__(self, codes, labels):
+        c = _validate.array(codes, "codes", ndim=2, kinds="u")
+        if c.dtype != np.uint8:
+            raise TypeError(f"codes must have dtype uint8, got {c.dtype}")
+        self.codes = np.ascontiguousarray(c)
+        self.labels, self.weights = _initial_weights(labels, self.codes.shape[1])
+        self.rounds = []
+
+    def predict(self, feature, subset):
+        """0/1 output of ``subset`` (256 booleans) on feature ``feature`` of the training samples."""
+        return np.asarray(subset, bool)[self.codes[feature]].astype(np.int8)
+
+    def step(self):
+        """Run one boosting round; returns ``(feature, subset (256,) bool, alpha)``."""
+        self.weights /= self.weights.sum()
+        signed = np.where(self.labels == 1, self.weights, -self.weights)
+        n_feat, n = self.codes.shape
+        best_f, best_err, best_hist = 0, np.inf, None
+        for start, stop in _feature_chunks(n_feat, n):
+            k = stop - start
+            idx = self.codes[start:stop].astype(np.int64) + (np.arange(k, dtype=np.int64) * 256)[:, None]
+            hist = np.bincount(idx.ravel(), weights=np.tile(signed, k), minlength=256 * k).reshape(k, 256)
+            err = 0.5 * (1.0 - np.abs(hist).sum(axis=1))
+            f = int(np.argmin(err))
+            if err[f] < best_err:     # a later block wins only with a strictly smaller error
+                best_f, best_err, best_hist = start + f, float(err[f]), hist[f]
+        subset = best_hist > 0
+        err = float(np.clip(best_err, 1e-10, 1 - 1e-10))
+        beta = err / (1.0 - err)
+        self.weights[self.predict(best_f, subset) == self.labels] *= beta
+        alpha = float(np.log(1.0 / beta))
+        self.rounds.append((best_f, subset, alpha))
+        return best_f, subset, alpha
 
 
 class AdaBoost:

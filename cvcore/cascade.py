@@ -1,8 +1,8 @@
-"""Attentional cascade of boosted Haar classifiers (Viola & Jones 2001/2004).
+"""Attentional cascades of boosted classifiers (Viola & Jones 2001/2004) over Haar or LBP features.
 
-One evaluation engine (:mod:`cvcore._ext._cascade`) runs both OpenCV-format
-cascades (:meth:`Cascade.from_opencv_xml`) and cascades trained here
-(:func:`train_cascade`). It reproduces OpenCV's ``CascadeClassifier`` exactly:
+One engine runs both OpenCV-format cascades (:meth:`Cascade.from_opencv_xml`,
+Haar or multi-block LBP) and cascades trained here (:func:`train_cascade`). It
+reproduces OpenCV's ``CascadeClassifier`` exactly. For Haar cascades:
 
 * each window's variance normalisation factor ``1 / sqrt(A*sum(x^2) - sum(x)^2)``
   comes from the sum and squared-sum integral images over the window shrunk by
@@ -14,16 +14,25 @@ cascades (:meth:`Cascade.from_opencv_xml`) and cascades trained here
   instead of scaling the features, scans windows with a step of 2 pixels below
   scale 2 and 1 pixel from scale 2 on, skips one extra position after a window
   rejected by the first stage, and merges the hits with OpenCV's rectangle
-  grouping (``min_neighbors``, eps 0.2).
+  grouping (``min_neighbors``, eps 0.2); a window that rounding pushes past
+  the image is clipped to it (as OpenCV 5 does).
 
-Each detection's score is its neighbour count: the number of raw windows that
-were merged into it (OpenCV's ``numDetections``). Boxes are ``np.int32``
+LBP cascades (:meth:`Cascade.lbp`) use the same scan, without the variance
+normalisation: each feature is an 8-bit code comparing the pixel sums of the
+eight outer cells of a 3x3 grid with the centre one, and each weak classifier
+is a stump that looks the code up in a 256-bit set.
+
+Each detection's score is its neighbour count (the number of raw windows
+merged into it, OpenCV's ``numDetections``) or, with ``score="confidence"``,
+the sum of the last stage's leaf values averaged over those windows (OpenCV's
+"level weights"); detections come best first. Boxes are ``np.int32``
 ``(N, 4)`` rows ``(x, y, w, h)``, as for every cvcore detector.
 
 Files: :meth:`Cascade.save` writes JSON (format ``"cvcore-cascade"``, integer
 ``version``) through cvcore's model-file layer; :meth:`Cascade.load` reads it
 strictly (types, counts capped before allocation) and also reads OpenCV XML
-(with ``defusedxml``). A cascade is immutable once constructed.
+(with ``defusedxml``); LBP cascades are saved as version 2 (with
+``feature_type``). A cascade is immutable once constructed.
 """
 from __future__ import annotations
 
@@ -39,7 +48,7 @@ __all__ = ["Cascade", "train_cascade", "default_face_cascade", "resize_windows"]
 
 # Cascade lives in a private module shared with the trainer; its examples belong to this module.
 __test__ = {f"Cascade.{name}": getattr(Cascade, name) for name in
-            ("classify_windows", "detect_raw", "detect", "to_dict", "from_dict", "save", "load",
+            ("lbp", "classify_windows", "detect_raw", "detect", "to_dict", "from_dict", "save", "load",
              "from_opencv_xml", "to_opencv_xml")}
 __test__["Cascade"] = Cascade
 

@@ -29,6 +29,7 @@ COMMANDS = {
     "detect": "detect",
     "demo": "demo",
     "train-cascade": "train_cascade",
+    "evaluate-detector": "evaluate_detector",
     "propose": "propose",
     "segment": "segment",
     "bench": "bench",

@@ -203,6 +203,17 @@ CASES = [
      "--out would overwrite IMAGE"),
     ("segment-predict-alpha", ["segment", "predict", "model.npz", "img.png", "--out", "o.png", "--alpha", "0"],
      "--alpha must be"),
+    # evaluate-detector
+    ("evaluate-missing-annotations", ["evaluate-detector", "--annotations", "none.xml", "--images", "somedir"],
+     "not found"),
+    ("evaluate-annotations-not-xml", ["evaluate-detector", "--annotations", "junk.json", "--images", "somedir"],
+     "a .csv or an FDDB .txt"),
+    ("evaluate-images-file", ["evaluate-detector", "--annotations", "junk.json", "--images", "img.png"],
+     "is a file"),
+    ("evaluate-iou", ["evaluate-detector", "--annotations", "a.xml", "--images", "somedir", "--iou", "0"],
+     "--iou must be"),
+    ("evaluate-plot-txt", ["evaluate-detector", "--annotations", "junk.json", "--images", "somedir",
+                           "--plot", "x.txt"], "cannot write an image as '.txt'"),
     # bench
     ("bench-only-unknown", ["bench", "--only", "unknown"], "groups are"),
     ("bench-json-ext", ["bench", "--json", "results.txt"], ".json"),

@@ -162,6 +162,27 @@ def _small_cascade_dict(rng, tilted=False, depth=1):
     return {"format": "cvcore-cascade", "version": 1, "window": [24, 24], "features": feats, "stages": stages}
 
 
+def _small_lbp_dict(rng):
+    """A version-2 LBP cascade document: 6 blocks in a 24x24 window, 2 stages of 3 stumps."""
+    blocks = []
+    for _ in range(6):
+        w, h = (int(v) for v in rng.integers(1, 8, 2))
+        blocks.append([int(rng.integers(0, 24 - 3 * w + 1)), int(rng.integers(0, 24 - 3 * h + 1)), w, h])
+    stages = [{"threshold": float(rng.normal(-0.3, 0.3)),
+               "trees": [{"feature": int(rng.integers(6)),
+                          "subset": rng.integers(-2**31, 2**31, 8).tolist(),
+                          "leaves": rng.normal(size=2).tolist()} for _ in range(3)]} for _ in range(2)]
+    return {"format": "cvcore-cascade", "version": 2, "feature_type": "lbp", "window": [24, 24],
+            "features": blocks, "stages": stages}
+
+
+def _any_cascade_dict(rng, data):
+    kind = data.draw(st.sampled_from(["haar", "lbp"]))
+    if kind == "lbp":
+        return _small_lbp_dict(rng)
+    return _small_cascade_dict(rng, tilted=data.draw(st.booleans()), depth=data.draw(st.sampled_from([1, 2])))
+
+
 def _paths(doc, prefix=()):
     """Every (path, value) leaf and container of a nested JSON document."""
     yield prefix, doc
@@ -202,7 +223,7 @@ def _agrees_with_opencv(cascade, windows, tmp_path):
 @given(data=st.data())
 def test_fuzz_from_dict_and_constructor(tmp_path, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    doc = _small_cascade_dict(rng, tilted=data.draw(st.booleans()), depth=data.draw(st.sampled_from([1, 2])))
+    doc = _any_cascade_dict(rng, data)
     paths = [p for p, _ in _paths(doc)]
     for _ in range(data.draw(st.integers(0, 3))):
         path = data.draw(st.sampled_from(paths))
@@ -222,7 +243,10 @@ def test_fuzz_from_dict_and_constructor(tmp_path, data):
     windows = rng.integers(0, 256, (6, 24, 24)).astype(np.uint8)
     _agrees_with_opencv(cascade, windows, tmp_path)
     # the constructor takes the same content directly
-    c2 = Cascade(cascade.window, cascade.rects, cascade.rect_weights, cascade.tilted, cascade.stages)
+    if cascade.feature_type == "lbp":
+        c2 = Cascade.lbp(cascade.window, cascade.rects, cascade.stages)
+    else:
+        c2 = Cascade(cascade.window, cascade.rects, cascade.rect_weights, cascade.tilted, cascade.stages)
     assert c2.to_dict() == cascade.to_dict()
 
 
@@ -261,7 +285,7 @@ def _write(tmp_path, name, payload):
 @given(data=st.data())
 def test_fuzz_load_truncated_and_mutated_files(tmp_path, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    cascade = Cascade.from_dict(_small_cascade_dict(rng, tilted=data.draw(st.booleans())))
+    cascade = Cascade.from_dict(_any_cascade_dict(rng, data))
     kind = data.draw(st.sampled_from(["json", "xml"]))
     if kind == "json":
         cascade.save(tmp_path / "c.json")

@@ -12,18 +12,19 @@ HELP = "detect faces (or any cascade's objects) in an image or video; print boxe
 _VIDEO_EXT = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv"}
 
 
-def add_detection_arguments(p, *, scale_factor, min_size):
-    """Options shared with ``cvcore demo``."""
+def add_detection_arguments(p, *, scale_factor, min_size, video=True):
+    """Options shared with ``cvcore demo`` and ``cvcore evaluate-detector`` (``video=False``: no --max-frames)."""
     p.add_argument("--cascade", metavar="PATH",
-                   help="cascade file: cvcore JSON or OpenCV Haar XML (default: the shipped face cascade)")
+                   help="cascade file: cvcore JSON or OpenCV Haar/LBP XML (default: the shipped face cascade)")
     p.add_argument("--scale-factor", type=_common.real(1.0, 10.0, low_inclusive=False), default=scale_factor,
                    help=f"ratio between scales, > 1 (default {scale_factor})")
     p.add_argument("--min-neighbors", type=_common.integer(0, 1000), default=3,
                    help="grouping threshold, >= 0 (default 3)")
     p.add_argument("--min-size", type=_common.integer(1, 100_000), default=min_size, metavar="PX",
                    help="smallest detection side in pixels" + (f" (default {min_size})" if min_size else ""))
-    p.add_argument("--max-frames", type=_common.integer(1), default=None, metavar="N",
-                   help="videos: stop after N frames (N >= 1)")
+    if video:
+        p.add_argument("--max-frames", type=_common.integer(1), default=None, metavar="N",
+                       help="videos: stop after N frames (N >= 1)")
 
 
 def add_arguments(p):

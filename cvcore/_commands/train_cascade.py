@@ -6,7 +6,7 @@ import os
 
 from . import _common
 
-HELP = "train a Haar cascade (AdaBoost stages, hard-negative bootstrapping, checkpoints)"
+HELP = "train a Haar or LBP cascade (AdaBoost stages, hard-negative bootstrapping, checkpoints)"
 
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".bmp", ".tif", ".tiff")
 
@@ -30,6 +30,9 @@ def add_arguments(p):
     p.add_argument("--negatives-per-stage", type=_common.integer(10, 65535), default=2000)
     p.add_argument("--features-per-stage", type=_common.integer(1, 10_000_000), default=6000)
     p.add_argument("--max-weak-per-stage", type=_common.integer(1, 10_000), default=150)
+    p.add_argument("--features", choices=("haar", "lbp"), default="haar",
+                   help="feature type: Haar rectangles (default) or multi-block LBP (faster detection; "
+                        "no --checkpoint yet)")
     p.add_argument("--mirror", action="store_true", help="also train on the horizontal mirror of every face")
     p.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint per stage here and resume from it")
     p.add_argument("--time-budget", type=_common.real(0.0, low_inclusive=False), default=None, metavar="SECONDS")
@@ -75,6 +78,8 @@ def run(args):
     _common.input_dir(args.backgrounds, "--backgrounds")
     _common.output_file(args.out, "--out", "cascade")
     if args.checkpoint is not None:
+        if args.features == "lbp":
+            raise ValueError("--checkpoint is not supported with --features lbp yet")
         _common.output_dir(args.checkpoint, "--checkpoint")
     positives = _positives(args.positives, args.window)
     backgrounds = _images(args.backgrounds)
@@ -86,7 +91,8 @@ def run(args):
         target_false_alarm=args.target_false_alarm, negatives_per_stage=args.negatives_per_stage,
         positives_per_stage=args.positives_per_stage, features_per_stage=args.features_per_stage,
         max_weak_per_stage=args.max_weak_per_stage, mirror_positives=args.mirror, checkpoint_dir=args.checkpoint,
-        time_budget=args.time_budget, random_state=args.seed, progress=False if args.quiet else None)
+        time_budget=args.time_budget, random_state=args.seed, progress=False if args.quiet else None,
+        feature_type=args.features)
     if args.out.lower().endswith(".xml"):
         cascade.to_opencv_xml(args.out)
     else:

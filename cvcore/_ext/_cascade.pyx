@@ -71,8 +71,9 @@ cdef inline float _feature(const int64_t* p, const int32_t* o, const float* w) n
 
 
 cdef inline int _run(const Model* m, const int64_t* p, float vnf, const int32_t* ofs,
-                     float* margin) noexcept nogil:
-    """OpenCV's runAt: -1 flat window, -si rejected at stage si, 1 accepted.
+                     double* last) noexcept nogil:
+    """OpenCV's runAt: -1 flat window, -si rejected at stage si, 1 accepted (``last``: the
+    sum of the last stage passed).
 
     ``vnf`` is the window's variance normalisation factor, 0 for a window that
     OpenCV calls flat (cvcore._haar_core.flat_windows decides).
@@ -102,7 +103,7 @@ cdef inline int _run(const Model* m, const int64_t* p, float vnf, const int32_t*
             ssum += m.leaves[leaf0 - idx]
         if ssum < m.stage_thr[si]:
             return -<int>si
-        margin[0] = <float>(ssum - m.stage_thr[si])
+        last[0] = ssum
     return 1
 
 
@@ -131,7 +132,7 @@ cdef void _pack_stumps(const Model* m, const int32_t* ofs, PStump* ps) noexcept 
 
 
 cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const PStump* ps,
-                            float* margin) noexcept nogil:
+                            double* last) noexcept nogil:
     """_run for cascades made only of stumps (OpenCV's predictOrderedStump)."""
     cdef float val
     cdef Py_ssize_t si, ti, n
@@ -149,7 +150,7 @@ cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const P
         st += n
         if ssum < m.stage_thr[si]:
             return -<int>si
-        margin[0] = <float>(ssum - m.stage_thr[si])
+        last[0] = ssum
     return 1
 
 
@@ -189,7 +190,7 @@ cdef class Engine:
         self.stumps_only = node_feat.shape[0] == tree_node0.shape[0]
 
     def scan(self, const int64_t[:, :, ::1] tables, const float[:, ::1] factors, Py_ssize_t y0, int step,
-             bint skip_rejected, int32_t[:, ::1] out_xy, float[::1] out_margin):
+             bint skip_rejected, int32_t[:, ::1] out_xy, double[::1] out_sum):
         """Run the cascade on the windows of one (already resized) image whose rows start in
         ``[y0, y0 + factors.shape[0])``, on rows ``y0, y0 + step, ...``.
 
@@ -199,14 +200,14 @@ cdef class Engine:
         columns). Columns are ``0, step, 2 * step, ...``; with ``skip_rejected`` the
         next one is skipped after a window rejected by the first stage (OpenCV's
         detectMultiScale). Writes accepted top-left corners and the last stage's
-        margin (sum - threshold); returns their count (at most ``out_xy.shape[0]``).
+        sum of leaf values; returns their count (at most ``out_xy.shape[0]``).
         """
         cdef Model* m = &self.m
         cdef Py_ssize_t st = tables.shape[2], size = tables.shape[1] * tables.shape[2]
         cdef Py_ssize_t n = 0, x, i, cap = out_xy.shape[0], ncol = factors.shape[1]
         cdef int32_t* ofs
         cdef int res
-        cdef float margin = 0
+        cdef double last = 0
         cdef bint stumps = self.stumps_only
         cdef PStump* ps = NULL
         cdef const int64_t* base = &tables[0, 0, 0]
@@ -226,13 +227,13 @@ cdef class Engine:
                 x = 0
                 while x < ncol:
                     if stumps:
-                        res = _run_stumps(m, base + (y0 + i) * st + x, factors[i, x], ps, &margin)
+                        res = _run_stumps(m, base + (y0 + i) * st + x, factors[i, x], ps, &last)
                     else:
-                        res = _run(m, base + (y0 + i) * st + x, factors[i, x], ofs, &margin)
+                        res = _run(m, base + (y0 + i) * st + x, factors[i, x], ofs, &last)
                     if res > 0 and n < cap:
                         out_xy[n, 0] = <int32_t>x
                         out_xy[n, 1] = <int32_t>(y0 + i)
-                        out_margin[n] = margin
+                        out_sum[n] = last
                         n += 1
                     if res == 0 and skip_rejected:
                         x += step
@@ -253,14 +254,14 @@ cdef class Engine:
         cdef Model* m = &self.m
         cdef Py_ssize_t nwin = factors.shape[0], size = tables.shape[1] * tables.shape[2], i
         cdef int32_t* ofs
-        cdef float margin = 0
+        cdef double last = 0
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
         if ofs == NULL:
             raise MemoryError()
         with nogil:
             _offsets(m, m.win_w + 1, 2 * size, ofs)
             for i in range(nwin):
-                out_result[i] = _run(m, &tables[0, i * m.win_h, 0], factors[i], ofs, &margin)
+                out_result[i] = _run(m, &tables[0, i * m.win_h, 0], factors[i], ofs, &last)
         free(ofs)
 
 
