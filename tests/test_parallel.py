@@ -162,6 +162,7 @@ def test_forked_child_after_threads_does_not_hang():
     import os
     import subprocess
     import sys
+    import tempfile
 
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
@@ -182,6 +183,8 @@ with cvcore.num_threads(2):
     os.waitpid(pid, 0)
     print(os.read(r, 4).decode())
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    # from a temporary folder: `python -c` puts the working folder first on sys.path (never the bare checkout)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=tempfile.gettempdir())
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "same"
