@@ -320,26 +320,36 @@ def _thread_plugin(threads):
     return CvcoreThreads()
 
 
-def _connect(client, scheduler, n_workers):
-    """(client, things to close afterwards)."""
-    from distributed import Client, LocalCluster
+def _check_cluster(client, scheduler, n_workers):
+    """Validated ``(client, scheduler, n_workers)``: one way to reach a cluster."""
+    from distributed import Client
 
     if client is not None:
         if scheduler is not None or n_workers is not None:
             raise ValueError("give client, or scheduler / n_workers, not both")
         if not isinstance(client, Client):
             raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
-        return client, []
-    if scheduler is not None:
+    elif scheduler is not None:
         if n_workers is not None:
             raise ValueError("n_workers starts a local cluster; with scheduler= the cluster's workers are used")
         if not isinstance(scheduler, str):
             raise TypeError(f"scheduler must be an address string like 'tcp://host:8786', got "
                             f"{type(scheduler).__name__}")
+    elif n_workers is not None:
+        n_workers = _validate.integer(n_workers, "n_workers", low=1, high=1024)
+    return client, scheduler, n_workers
+
+
+def _connect(client, scheduler, n_workers):
+    """(client, things to close afterwards) for arguments checked by :func:`_check_cluster`."""
+    from distributed import Client, LocalCluster
+
+    if client is not None:
+        return client, []
+    if scheduler is not None:
         c = Client(scheduler, timeout="20s")
         return c, [c]
-    n = _threads.available_cores() if n_workers is None else _validate.integer(n_workers, "n_workers", low=1,
-                                                                                high=1024)
+    n = _threads.available_cores() if n_workers is None else n_workers
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     c = Client(cluster)
     return c, [c, cluster]
@@ -400,6 +410,7 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     threads = _validate.integer(threads, "threads", low=1, high=1024)
     max_pixels = _validate.integer(max_pixels, "max_pixels", low=1)
     _progress.check_progress(progress)
+    client, scheduler, n_workers = _check_cluster(client, scheduler, n_workers)
     table, done = _open_table(out, resume)
     todo = [p for p in paths if p not in done]
     summary = {"done": 0, "failed": 0, "skipped": len(paths) - len(todo), "total": len(paths)}
