@@ -40,7 +40,7 @@ def _tempdir():
     return _STATE["dir"]
 
 
-def _images(n, shape=(240, 320)):
+def _images(n, shape=(120, 160)):
     """``n`` smooth random scenes as PNG files (written once per size)."""
     import cv2
 
@@ -138,7 +138,7 @@ def cases(quick):
         return []
     paths = _images(40 if quick else 200)
     return [
-        Case(f"batch detect {len(paths)} images 320x240, 2 workers", lambda: _batch_detect(paths),
+        Case(f"batch detect {len(paths)} images 160x120, 2 workers", lambda: _batch_detect(paths),
              lambda: _loop_detect(paths), "plain loop, 1 process, 1 thread", min_speedup=1.7,
              check=_same_records),
         *_gaussian_cases(quick),

@@ -32,8 +32,8 @@ Choosing workers and threads
 Per-image work is independent, so processes scale best: one worker process
 per core (``n_workers``, default: the cores this process may use), one
 task at a time per worker, and one cvcore kernel thread per task
-(``threads=1``, set once per worker by a worker plugin), so a 2-core machine
-runs two images at once without oversubscription. For few, very large images
+(``threads=1``, set once per worker by a worker plugin, OpenCV's pool too),
+so a 2-core machine runs two images at once without oversubscription. For few, very large images
 use fewer workers and more ``threads`` instead. On a real cluster, start
 ``dask scheduler`` and ``dask worker --nthreads 1`` on each node and pass
 ``scheduler="tcp://host:8786"``; the paths must be readable from every worker
@@ -306,16 +306,23 @@ OPERATIONS = {"detect": Detect, "propose": Propose, "corners": Corners, "segment
 # --------------------------------------------------------------------------
 
 
+def _identity(value):
+    return value
+
+
 def _thread_plugin(threads):
     from distributed import WorkerPlugin
 
     class CvcoreThreads(WorkerPlugin):
-        """Sets cvcore's kernel threads once per worker (and again on a restarted worker)."""
+        """Sets cvcore's (and OpenCV's) threads once per worker, and again on a restarted worker."""
 
         name = "cvcore-threads"
 
         def setup(self, worker):
+            import cv2
+
             _threads.set_num_threads(threads)
+            cv2.setNumThreads(threads)  # decoding and colour conversion: no pool per worker either
 
     return CvcoreThreads()
 
@@ -431,7 +438,9 @@ def _run(func, todo, table, summary, client, scheduler, n_workers, progress, thr
     in_flight = {}  # future -> path
     try:
         client.register_plugin(_thread_plugin(threads))
-        shipped = client.scatter(func, broadcast=True, hash=False)  # sent once per worker, not per task
+        # the operation as a task of its own: sent once, fetched once per worker, and recomputed
+        # (unlike scattered data) if every worker holding it dies
+        shipped = client.submit(_identity, func, pure=False)
         # a bounded window of tasks in flight: millions of inputs never sit in the scheduler at once
         window = max(4, 4 * sum(client.nthreads().values()))
         pending = iter(todo)

@@ -29,6 +29,12 @@ def slow_grey_mean(image):
     return float(np.mean(image))
 
 
+def die_on_wide_images(image):
+    if image.shape[1] > 100:
+        os._exit(3)  # the worker process dies, every time it gets this image
+    return 0
+
+
 def kernel_threads(image):
     import cvcore
 
@@ -237,3 +243,13 @@ def test_embedded_local_cluster_by_default(folder, tmp_path):
     out = tmp_path / "r.jsonl"
     summary = batch.map_images(grey_mean, str(folder / "sub"), out=str(out), n_workers=1, progress=False)
     assert summary["done"] == 2 and len(_table(out)) == 2
+
+
+@pytest.mark.slow
+def test_an_image_that_kills_every_worker_becomes_an_error_record(client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(die_on_wide_images, str(folder / "sub"), out=str(out), client=client, progress=False)
+    table = _table(out)
+    assert summary["failed"] == 2 and len(table) == 2
+    assert all("KilledWorker" in r["error"] for r in table.values()), table
+    client.wait_for_workers(2, timeout=30)
