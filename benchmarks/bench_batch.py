@@ -65,7 +65,7 @@ def _client():
     if "client" not in _STATE:
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
         client.wait_for_workers(2)
         _STATE["client"] = client

@@ -357,7 +357,7 @@ def _connect(client, scheduler, n_workers):
         c = Client(scheduler, timeout="20s")
         return c, [c]
     n = _threads.available_cores() if n_workers is None else n_workers
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
     c = Client(cluster)
     return c, [c, cluster]
 
