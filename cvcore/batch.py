@@ -164,6 +164,11 @@ def _read(path, grey, max_pixels):
     return image
 
 
+def _run_group(func, paths, max_pixels):
+    """Records of a few images: one task for several small images keeps the scheduler's share small."""
+    return [_run_task(func, path, max_pixels) for path in paths]
+
+
 def _run_task(func, path, max_pixels):
     """One image -> its record (never raises for a bad image or a failing operation)."""
     t0 = time.perf_counter()
@@ -363,7 +368,7 @@ def _connect(client, scheduler, n_workers):
 
 
 def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None, resume=True, progress=None,
-               threads=1, max_pixels=DEFAULT_MAX_PIXELS):
+               threads=1, max_pixels=DEFAULT_MAX_PIXELS, per_task=4):
     """Apply ``func`` to every image of ``inputs`` on a Dask cluster, streaming records to ``out``.
 
     Parameters
@@ -392,6 +397,10 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
         cvcore kernel threads per worker task (default 1: no oversubscription).
     max_pixels : int
         Images with more pixels become error records instead of being processed.
+    per_task : int
+        Images per Dask task (default 4): a task costs the scheduler a few
+        milliseconds, which several small images share; use 1 for images
+        that take seconds each.
 
     Returns
     -------
@@ -416,6 +425,7 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     resume = _validate.boolean(resume, "resume")
     threads = _validate.integer(threads, "threads", low=1, high=1024)
     max_pixels = _validate.integer(max_pixels, "max_pixels", low=1)
+    per_task = _validate.integer(per_task, "per_task", low=1, high=10_000)
     _progress.check_progress(progress)
     client, scheduler, n_workers = _check_cluster(client, scheduler, n_workers)
     table, done = _open_table(out, resume)
@@ -424,44 +434,46 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     t0 = time.perf_counter()
     with table:
         if todo:
-            _run(func, todo, table, summary, client, scheduler, n_workers, progress, threads, max_pixels)
+            groups = [todo[i:i + per_task] for i in range(0, len(todo), per_task)]
+            _run(func, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     processed = summary["done"] + summary["failed"]
     summary["images_per_second"] = round(processed / summary["seconds"], 3) if summary["seconds"] > 0 else 0.0
     return summary
 
 
-def _run(func, todo, table, summary, client, scheduler, n_workers, progress, threads, max_pixels):
+def _run(func, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels):
     from distributed import as_completed
 
     client, to_close = _connect(client, scheduler, n_workers)
-    in_flight = {}  # future -> path
+    in_flight = {}  # future -> its group of paths
     try:
         client.register_plugin(_thread_plugin(threads))
         # the operation as a task of its own: sent once, fetched once per worker, and recomputed
         # (unlike scattered data) if every worker holding it dies
         shipped = client.submit(_identity, func, pure=False)
         # a bounded window of tasks in flight: millions of inputs never sit in the scheduler at once
-        window = max(4, 4 * sum(client.nthreads().values()))
-        pending = iter(todo)
+        window = max(4, 3 * sum(client.nthreads().values()))
+        pending = iter(groups)
 
-        def submit(path):
-            fut = client.submit(_run_task, shipped, path, max_pixels, pure=False)
-            in_flight[fut] = path
+        def submit(group):
+            fut = client.submit(_run_group, shipped, group, max_pixels, pure=False)
+            in_flight[fut] = group
             return fut
 
-        running = as_completed([submit(p) for _, p in zip(range(window), pending)])
-        with _progress.progress_reporter(len(todo), "images", progress) as bar:
+        running = as_completed([submit(g) for _, g in zip(range(window), pending)])
+        with _progress.progress_reporter(sum(map(len, groups)), "images", progress) as bar:
             for fut in running:
-                path = in_flight.pop(fut)
+                group = in_flight.pop(fut)
                 try:
-                    rec = fut.result()
+                    records = fut.result()
                 except Exception as exc:  # noqa: BLE001 - the task itself failed (e.g. it killed its workers)
-                    rec = {"path": path, "status": "error", "error": _one_line(exc), "time": None}
-                table.write(json.dumps(rec) + "\n")
+                    records = [{"path": p, "status": "error", "error": _one_line(exc), "time": None} for p in group]
+                table.write("".join(json.dumps(rec) + "\n" for rec in records))
                 table.flush()
-                summary["done" if rec["status"] == "ok" else "failed"] += 1
-                bar.update(1, status=f"{summary['failed']} failed")
+                for rec in records:
+                    summary["done" if rec["status"] == "ok" else "failed"] += 1
+                bar.update(len(records), status=f"{summary['failed']} failed")
                 fut.release()
                 nxt = next(pending, None)
                 if nxt is not None:

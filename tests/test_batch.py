@@ -152,13 +152,13 @@ def test_a_killed_worker_has_its_tasks_rerun_and_nothing_is_recorded_twice(clien
     killed = []
 
     def kill_one(done, total, description):
-        if done == 1 and not killed:  # both workers are busy with a 0.4 s task now
+        if done >= 1 and not killed:  # both workers are busy with a 0.4 s task now
             os.kill(pids[0], signal.SIGKILL)
             killed.append(pids[0])
 
     out = tmp_path / "r.jsonl"
     inputs = _inputs(folder)
-    summary = batch.map_images(slow_grey_mean, inputs, out=str(out), client=client, progress=kill_one)
+    summary = batch.map_images(slow_grey_mean, inputs, out=str(out), client=client, progress=kill_one, per_task=1)
     assert killed
     table = _table(out)
     assert set(table) == set(inputs) and summary["done"] == 7 and summary["failed"] == 1
@@ -197,6 +197,7 @@ def test_large_images_are_refused_with_a_message(client, folder, tmp_path):
     ({"resume": "yes"}, TypeError, "resume"),
     ({"threads": 0}, ValueError, "threads"),
     ({"progress": "bar"}, TypeError, "progress"),
+    ({"per_task": 0}, ValueError, "per_task"),
 ])
 def test_bad_arguments_are_refused_before_any_work(client, folder, tmp_path, kwargs, exc, match):
     args = {"func": grey_mean, "inputs": str(folder), "out": str(tmp_path / "r.jsonl"), "client": client,
