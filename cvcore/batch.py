@@ -185,6 +185,19 @@ def _run_task(func, path, max_pixels):
     return rec
 
 
+#: Models loaded from files, per process (client and each worker): a worker loads a model once and keeps
+#: it warm across tasks and batches; a file changed on disk is loaded again.
+_MODELS = {}
+
+
+def _model(kind, path, load):
+    st = os.stat(path)
+    key = (kind, os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    if key not in _MODELS:
+        _MODELS[key] = load(path)
+    return _MODELS[key]
+
+
 class _Operation:
     """A built-in operation: configured (and checked) on the client, run on workers."""
 
@@ -206,18 +219,24 @@ class Detect(_Operation):
     """
 
     def __init__(self, cascade=None, scale_factor=1.1, min_neighbors=3, min_size=None):
+        from .cascade import Cascade
+
+        # a file (or the shipped cascade) travels as its name and is loaded once per worker
+        self.source = cascade if cascade is None or isinstance(cascade, Cascade) else os.fspath(cascade)
+        self.kwargs = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size}
+        self.cascade().detect(np.zeros((8, 8), np.uint8), **self.kwargs)  # checks the file and options now
+
+    def cascade(self):
         from .cascade import Cascade, default_face_cascade
 
-        if cascade is None:
-            cascade = default_face_cascade()
-        elif not isinstance(cascade, Cascade):
-            cascade = Cascade.load(cascade)
-        self.cascade = cascade
-        self.kwargs = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "min_size": min_size}
-        cascade.detect(np.zeros((8, 8), np.uint8), **self.kwargs)  # checks the options now
+        if self.source is None:
+            return default_face_cascade()
+        if isinstance(self.source, Cascade):
+            return self.source
+        return _model("cascade", self.source, Cascade.load)
 
     def run(self, image, path):
-        boxes, scores = self.cascade.detect(image, **self.kwargs)
+        boxes, scores = self.cascade().detect(image, **self.kwargs)
         return {"boxes": boxes.tolist(), "scores": scores.tolist()}
 
 
@@ -263,21 +282,27 @@ class Segment(_Operation):
     def __init__(self, segmenter, mask_dir):
         from .segmentation import PixelSegmenter
 
-        if not isinstance(segmenter, PixelSegmenter):
-            segmenter = PixelSegmenter.load(segmenter)
+        self.source = segmenter if isinstance(segmenter, PixelSegmenter) else os.fspath(segmenter)
+        segmenter = self.segmenter()
         segmenter.predict(np.zeros((16, 16) + ((segmenter.n_channels_,) if segmenter.n_channels_ > 1 else ()),
                                    np.uint8))  # fitted, usable
         if int(segmenter.classes_.max()) > 65535:
             raise ValueError("segmenter: class labels above 65535 do not fit a PNG mask")
-        self.segmenter = segmenter
         self.grey = segmenter.n_channels_ == 1
         self.mask_dir = os.fspath(mask_dir)
         os.makedirs(self.mask_dir, exist_ok=True)
 
+    def segmenter(self):
+        from .segmentation import PixelSegmenter
+
+        if isinstance(self.source, PixelSegmenter):
+            return self.source
+        return _model("segmenter", self.source, PixelSegmenter.load)
+
     def run(self, image, path):
         from . import io
 
-        labels = self.segmenter.predict(image)
+        labels = self.segmenter().predict(image)
         stem = os.path.splitext(os.path.basename(path))[0]
         digest = hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:10]
         mask = os.path.join(self.mask_dir, f"{stem}-{digest}.png")
