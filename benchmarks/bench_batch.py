@@ -9,6 +9,10 @@ Harness cases (``cvcore bench --only batch``):
 * ``cvcore.dask.gaussian`` of a chunked image vs the in-memory call (identical)
   and vs ``dask_image.ndfilters.gaussian_filter`` (float32, close).
 
+One-shot figures outside the harness (a warm cluster, each side run twice)::
+
+    python -m benchmarks.bench_batch --detect 200 --gaussian 0
+
 Peak memory of a 20000 x 20000 uint8 Gaussian (sigma 4), each variant in its
 own process, result written to a zarr store where chunked (times include
 generating the input; the chunked ones also writing the store)::
@@ -200,12 +204,33 @@ def gaussian_memory(n):
     return rows
 
 
+def detect_throughput(n):
+    """Print images/s of the plain loop and of 2 workers on ``n`` images (warm cluster), twice."""
+    paths = _images(n)
+    _batch_detect(paths[:20]), _loop_detect(paths[:5])  # start the cluster, load the cascade everywhere
+    for _ in range(2):
+        t = time.perf_counter()
+        loop = _loop_detect(paths)
+        t_loop = time.perf_counter() - t
+        t = time.perf_counter()
+        ours = _batch_detect(paths)
+        t_batch = time.perf_counter() - t
+        _same_records(ours, loop)
+        print(f"{n} images: loop {n / t_loop:.1f} images/s, batch (2 workers) {n / t_batch:.1f} images/s, "
+              f"ratio {t_loop / t_batch:.2f}, identical records; load average {os.getloadavg()[0]:.1f}", flush=True)
+
+
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gaussian", type=int, default=20000, metavar="N", help="image side (default 20000)")
+    parser.add_argument("--gaussian", type=int, default=20000, metavar="N",
+                        help="image side of the memory run (default 20000; 0 skips it)")
+    parser.add_argument("--detect", type=int, default=0, metavar="N", help="images for the throughput run (0 skips)")
     args = parser.parse_args()
     t = time.perf_counter()
-    gaussian_memory(args.gaussian)
+    if args.detect:
+        detect_throughput(args.detect)
+    if args.gaussian:
+        gaussian_memory(args.gaussian)
     print(f"total {time.perf_counter() - t:.0f} s")
