@@ -254,3 +254,23 @@ def test_an_image_that_kills_every_worker_becomes_an_error_record(client, folder
     assert summary["failed"] == 2 and len(table) == 2
     assert all("KilledWorker" in r["error"] for r in table.values()), table
     client.wait_for_workers(2, timeout=30)
+
+
+def test_ctrl_c_stops_a_batch_and_the_table_stays_resumable(interrupt_check, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    code = f"""
+import sys, time, cloudpickle, distributed
+from cvcore import batch
+def slow(image):
+    time.sleep(1.0)
+    return 1
+with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster, \\
+        distributed.Client(cluster) as client:
+    batch.map_images(slow, {str(folder / "sub")!r}, out={str(out)!r}, client=client, progress=False, per_task=1)
+    print("READY", flush=True)
+    batch.map_images(slow, {str(folder)!r}, out={str(out)!r}, client=client, progress=False, per_task=1)
+"""
+    interrupt_check(code, within=5.0)
+    table = _table(out)  # whole records only, each path once
+    assert 2 <= len(table) < 8
+    assert all(r["status"] == "ok" for p, r in table.items() if not p.endswith("corrupt.png"))
