@@ -33,6 +33,7 @@ COMMANDS = {
     "propose": "propose",
     "segment": "segment",
     "bench": "bench",
+    "batch": "batch",
 }
 
 #: OpenCV's logger off, FFmpeg quiet (AV_LOG_QUIET); read by OpenCV when it first logs / opens FFmpeg,

@@ -218,6 +218,8 @@ CASES = [
     ("bench-only-unknown", ["bench", "--only", "unknown"], "groups are"),
     ("bench-json-ext", ["bench", "--json", "results.txt"], ".json"),
     ("bench-json-dir", ["bench", "--json", "somedir"], "is a directory"),
+    # batch (more in tests/test_batch.py)
+    ("batch-no-match", ["batch", "detect", "nothing*.png", "--out", "r.jsonl"], "no file matches"),
 ]
 
 #: the library's side of a case: passes once the cascade trainer reads checkpoints through the model-file layer

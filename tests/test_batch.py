@@ -1,0 +1,276 @@
+"""cvcore.batch and `cvcore batch` on a real LocalCluster of 2 worker processes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+cloudpickle = pytest.importorskip("cloudpickle")
+
+from cvcore import batch, io  # noqa: E402
+from cvcore.cli import main  # noqa: E402
+from cvcore.segmentation import PixelSegmenter  # noqa: E402
+
+# the helper functions below travel to the workers by value (this test module is not importable there)
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def grey_mean(image):
+    return float(np.mean(image))
+
+
+def slow_grey_mean(image):
+    time.sleep(0.4)
+    return float(np.mean(image))
+
+
+def die_on_wide_images(image):
+    if image.shape[1] > 100:
+        os._exit(3)  # the worker process dies, every time it gets this image
+    return 0
+
+
+def kernel_threads(image):
+    import cvcore
+
+    return cvcore.get_num_threads()
+
+
+def _board(shift):
+    board = np.kron(np.indices((7, 10)).sum(axis=0) % 2, np.ones((16, 16))) * 200 + 30
+    return np.pad(board, 30 + shift, constant_values=230).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(3)
+    for i in range(5):
+        io.imwrite(str(d / f"noise{i}.png"), rng.integers(0, 256, (60 + i, 80), dtype=np.uint8))
+    (d / "sub").mkdir()
+    io.imwrite(str(d / "sub" / "board0.png"), _board(0))
+    io.imwrite(str(d / "sub" / "board1.png"), np.dstack([_board(5)] * 3))
+    (d / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    (d / "notes.txt").write_text("not an image, and not collected from a folder")
+    return d
+
+
+def _inputs(folder):
+    return batch.find_images(str(folder))
+
+
+def _table(out):
+    records = batch.read_records(out)
+    paths = [r["path"] for r in records]
+    assert len(paths) == len(set(paths)), "a path has two records"
+    return {r["path"]: r for r in records}
+
+
+def test_find_images_walks_folders_globs_and_keeps_explicit_missing_files(folder):
+    found = _inputs(folder)
+    assert len(found) == 8 and not any(p.endswith(".txt") for p in found)
+    assert found[-2:] == [os.path.join(str(folder), "sub", "board0.png"), os.path.join(str(folder), "sub", "board1.png")]
+    assert batch.find_images(str(folder / "**" / "board*.png")) == found[-2:]
+    assert batch.find_images(["missing.png", "missing.png"]) == ["missing.png"]
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        batch.find_images(str(folder / "*.gif"))
+    with pytest.raises(ValueError, match="at least one"):
+        batch.find_images([])
+    with pytest.raises(TypeError, match="inputs"):
+        batch.find_images([3])
+
+
+@pytest.mark.parametrize("op", [batch.Detect(min_neighbors=0), batch.FelzenszwalbCount(), batch.Corners((9, 6))],
+                         ids=["detect", "felzenszwalb", "corners"])
+def test_builtin_operations_match_a_plain_loop(client, folder, tmp_path, op):
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(op, str(folder), out=str(out), client=client, progress=False)
+    table = _table(out)
+    inputs = _inputs(folder)
+    assert set(table) == set(inputs)
+    assert summary["done"] == 7 and summary["failed"] == 1 and summary["skipped"] == 0
+    for path in inputs:
+        rec = table[path]
+        if path.endswith("corrupt.png"):
+            assert rec["status"] == "error" and "ValueError" in rec["error"] and "\n" not in rec["error"]
+            continue
+        assert rec["status"] == "ok" and rec["time"] >= 0, rec
+        assert rec["result"] == json.loads(json.dumps(op.run(io.imread(path, grey=op.grey), path)))
+    if isinstance(op, batch.Corners):
+        assert [table[p]["result"]["found"] for p in inputs[-2:]] == [True, True]
+        assert table[inputs[1]]["result"] == {"found": False,
+                                              "reason": "no complete, unambiguous 9x6 inner-corner board"}
+
+
+def test_segment_writes_masks_beside_the_table(client, folder, tmp_path):
+    img = io.imread(os.path.join(str(folder), "sub", "board0.png"))
+    labels = np.zeros(img.shape, np.uint8)
+    labels[30:35, 30:40], labels[50:53, 50:56] = 1, 2  # light border, a dark square
+    seg = PixelSegmenter("knn", sigmas=(1.0,)).fit(img, labels)
+    model = tmp_path / "seg.npz"
+    seg.save(str(model))
+    masks = tmp_path / "masks"
+    batch.map_images(batch.Segment(str(model), str(masks)), str(folder / "sub"), out=str(tmp_path / "r.jsonl"),
+                     client=client, progress=False)
+    table = _table(tmp_path / "r.jsonl")
+    for path, rec in table.items():
+        expected = seg.predict(io.imread(path, grey=True))
+        np.testing.assert_array_equal(io.imread(rec["result"]["mask"]), expected)
+        assert rec["result"]["counts"] == {str(v): int(c) for v, c in zip(*np.unique(expected, return_counts=True))}
+        assert os.path.dirname(rec["result"]["mask"]) == str(masks)
+
+
+def test_resume_processes_only_what_is_missing_and_drops_a_cut_line(client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    batch.map_images(grey_mean, str(folder), out=str(out), client=client, progress=False)
+    lines = out.read_bytes().split(b"\n")
+    out.write_bytes(b"\n".join(lines[:3]) + b"\n" + lines[3][:10])  # three records and a line cut by a crash
+    summary = batch.map_images(grey_mean, str(folder), out=str(out), client=client, progress=False)
+    assert summary["skipped"] == 3 and summary["done"] + summary["failed"] == 5
+    table = _table(out)
+    assert set(table) == set(_inputs(folder))
+    again = batch.map_images(grey_mean, str(folder), out=str(out), client=client, progress=False)
+    assert again["skipped"] == 8 and again["done"] == 0
+    fresh = batch.map_images(grey_mean, str(folder), out=str(out), client=client, progress=False, resume=False)
+    assert fresh["skipped"] == 0 and len(_table(out)) == 8
+
+
+def test_a_killed_worker_has_its_tasks_rerun_and_nothing_is_recorded_twice(client, folder, tmp_path):
+    pids = list(client.run(os.getpid).values())
+    killed = []
+
+    def kill_one(done, total, description):
+        if done >= 1 and not killed:  # both workers are busy with a 0.4 s task now
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+    out = tmp_path / "r.jsonl"
+    inputs = _inputs(folder)
+    summary = batch.map_images(slow_grey_mean, inputs, out=str(out), client=client, progress=kill_one, per_task=1)
+    assert killed
+    table = _table(out)
+    assert set(table) == set(inputs) and summary["done"] == 7 and summary["failed"] == 1
+    for path in inputs:
+        if not path.endswith("corrupt.png"):
+            assert table[path]["result"] == grey_mean(io.imread(path))
+    client.wait_for_workers(2, timeout=30)  # the nanny restarted the killed worker
+    assert pids[0] not in client.run(os.getpid).values()
+
+
+def test_workers_use_one_kernel_thread_by_default(client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    batch.map_images(kernel_threads, str(folder / "sub"), out=str(out), client=client, progress=False)
+    assert {r["result"] for r in _table(out).values()} == {1}
+    batch.map_images(kernel_threads, str(folder / "sub"), out=str(out), client=client, progress=False,
+                     resume=False, threads=2)
+    assert {r["result"] for r in _table(out).values()} == {2}
+
+
+def test_large_images_are_refused_with_a_message(client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(grey_mean, str(folder / "sub"), out=str(out), client=client, progress=False,
+                               max_pixels=1000)
+    assert summary["failed"] == 2
+    assert all("max_pixels=1000" in r["error"] for r in _table(out).values())
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"func": 3}, TypeError, "func must be"),
+    ({"n_workers": 2}, ValueError, "not both"),
+    ({"client": None, "n_workers": 0}, ValueError, "n_workers"),
+    ({"client": None, "scheduler": 8786}, TypeError, "scheduler"),
+    ({"client": "local"}, TypeError, "client"),
+    ({"out": "."}, IsADirectoryError, "directory"),
+    ({"out": "nodir/r.jsonl"}, FileNotFoundError, "folder does not exist"),
+    ({"resume": "yes"}, TypeError, "resume"),
+    ({"threads": 0}, ValueError, "threads"),
+    ({"progress": "bar"}, TypeError, "progress"),
+    ({"per_task": 0}, ValueError, "per_task"),
+])
+def test_bad_arguments_are_refused_before_any_work(client, folder, tmp_path, kwargs, exc, match):
+    args = {"func": grey_mean, "inputs": str(folder), "out": str(tmp_path / "r.jsonl"), "client": client,
+            "progress": False, **kwargs}
+    if args["out"] in (".", "nodir/r.jsonl"):
+        args["out"] = str(tmp_path / args["out"])
+    with pytest.raises(exc, match=match):
+        batch.map_images(**args)
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_cli_batch_on_a_scheduler_address(client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    cmd = [sys.executable, "-m", "cvcore", "batch", "corners", str(folder), "--out", str(out), "--pattern", "9x6",
+           "--scheduler", client.scheduler.address]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr  # one image failed (the corrupt one)
+    assert "7 done, 1 failed, 0 skipped" in proc.stdout and "images/s" in proc.stdout
+    assert len(_table(out)) == 8
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert "0 done, 0 failed, 8 skipped" in proc.stdout and proc.returncode == 0
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["batch", "detect", "img.png"], "--out"),
+    (["batch", "segment", "img.png", "--out", "r.jsonl"], "segment needs --model"),
+    (["batch", "propose", "img.png", "--out", "r.jsonl", "--model", "m.npz"], "--model is for detect and segment"),
+    (["batch", "detect", "img.png", "--out", "r.jsonl", "--workers", "0"], "--workers must be"),
+    (["batch", "detect", "img.png", "--out", "r.jsonl", "--workers", "2", "--scheduler", "tcp://x:1"], "not both"),
+    (["batch", "detect", "img.png", "--out", "sub"], "is a directory"),
+    (["batch", "corners", "img.png", "--out", "r.jsonl", "--pattern", "2x6"], "pattern_size"),
+    (["batch", "detect", "img.png", "--out", "r.jsonl", "--model", "missing.json"], "not found"),
+])
+def test_cli_errors_are_one_line_with_status_2(tmp_path, monkeypatch, capsys, argv, match):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err, err
+
+
+@pytest.mark.slow
+def test_embedded_local_cluster_by_default(folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(grey_mean, str(folder / "sub"), out=str(out), n_workers=1, progress=False)
+    assert summary["done"] == 2 and len(_table(out)) == 2
+
+
+@pytest.mark.slow
+def test_an_image_that_kills_every_worker_becomes_an_error_record(client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(die_on_wide_images, str(folder / "sub"), out=str(out), client=client, progress=False)
+    table = _table(out)
+    assert summary["failed"] == 2 and len(table) == 2
+    assert all("KilledWorker" in r["error"] for r in table.values()), table
+    client.wait_for_workers(2, timeout=30)
+
+
+def test_ctrl_c_stops_a_batch_and_the_table_stays_resumable(interrupt_check, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    code = f"""
+import sys, time, cloudpickle, distributed
+from cvcore import batch
+def slow(image):
+    time.sleep(1.0)
+    return 1
+with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster, \\
+        distributed.Client(cluster) as client:
+    batch.map_images(slow, {str(folder / "sub")!r}, out={str(out)!r}, client=client, progress=False, per_task=1)
+    print("READY", flush=True)
+    batch.map_images(slow, {str(folder)!r}, out={str(out)!r}, client=client, progress=False, per_task=1)
+"""
+    interrupt_check(code, within=5.0)
+    table = _table(out)  # whole records only, each path once
+    assert 2 <= len(table) < 8
+    assert all(r["status"] == "ok" for p, r in table.items() if not p.endswith("corrupt.png"))
