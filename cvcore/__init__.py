@@ -3,7 +3,8 @@
 Submodules are imported lazily (``cvcore.filters``, ``cvcore.edges``,
 ``cvcore.integral``, ``cvcore.haar``, ``cvcore.boxes``, ``cvcore.boosting``,
 ``cvcore.cascade``, ``cvcore.calibration``, ``cvcore.proposals``,
-``cvcore.segmentation``, ``cvcore.datasets``, ``cvcore.io``, ``cvcore.draw``),
+``cvcore.segmentation``, ``cvcore.datasets``, ``cvcore.io``, ``cvcore.draw``, and with
+the ``dask`` extra ``cvcore.dask`` and ``cvcore.batch``),
 so ``import cvcore`` stays cheap: it imports neither NumPy nor OpenCV until a
 submodule is used.
 
@@ -36,6 +37,8 @@ _SUBMODULES = (
     "datasets",
     "io",
     "draw",
+    "dask",
+    "batch",
 )
 
 __all__ = ["__version__", "get_num_threads", "set_num_threads", "num_threads", *_SUBMODULES]

@@ -12,6 +12,24 @@ import pytest
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
 
+def _workers_can_import_this_module():
+    """Pickled test functions name their module ("tests.test_batch" in pytest's importlib mode). Put a
+    folder holding only a link to tests/ on the path workers get (multiprocessing hands spawned workers the
+    parent's sys.path), so they import this module but still the installed cvcore, never the checkout."""
+    import tempfile
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    name = __name__.split(".")[0] if "." in __name__ else None
+    if name is None:
+        return
+    folder = tempfile.mkdtemp(prefix="cvcore-test-path-")
+    os.symlink(here, os.path.join(folder, name))
+    os.environ["PYTHONPATH"] = folder + os.pathsep + os.environ.get("PYTHONPATH", "")
+    sys.path.append(folder)  # spawned workers take the parent's sys.path; appended, so cvcore stays the installed one
+
+
+_workers_can_import_this_module()
+
 from cvcore import batch, io  # noqa: E402
 from cvcore.cli import main  # noqa: E402
 from cvcore.segmentation import PixelSegmenter  # noqa: E402
@@ -213,11 +231,11 @@ def test_cli_batch_on_a_scheduler_address(client, folder, tmp_path):
     out = tmp_path / "r.jsonl"
     cmd = [sys.executable, "-m", "cvcore", "batch", "corners", str(folder), "--out", str(out), "--pattern", "9x6",
            "--scheduler", client.scheduler.address]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 1, proc.stderr  # one image failed (the corrupt one)
     assert "7 done, 1 failed, 0 skipped" in proc.stdout and "images/s" in proc.stdout
     assert len(_table(out)) == 8
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert "0 done, 0 failed, 8 skipped" in proc.stdout and proc.returncode == 0
 
 

@@ -188,19 +188,19 @@ def test_cli_evaluate_detector(shared_data, tmp_path):
     plot = tmp_path / "pr.png"
     cmd = [sys.executable, "-m", "cvcore", "evaluate-detector", "--annotations", str(root / "training.xml"),
            "--images", str(root), "--cascade", str(shared_data / "cascades" / "lbpcascade_frontalface.xml")]
-    out = subprocess.run(cmd + ["--plot", str(plot)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(cmd + ["--plot", str(plot)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "4 images, 18 annotated objects" in out.stdout, out.stdout and "AP@0.5" in out.stdout
+    assert "4 images, 18 annotated objects" in out.stdout and "AP@0.5" in out.stdout, out.stdout
     assert cv2.imread(str(plot)) is not None
-    out = subprocess.run(cmd + ["--json", "--score", "neighbors", "--iou", "0.3"], capture_output=True, text=True,
+    out = subprocess.run(cmd + ["--json", "--score", "neighbors", "--iou", "0.3"], capture_output=True, text=True, cwd=tmp_path,
                          timeout=120)
     data = json.loads(out.stdout)
     assert data["iou"] == 0.3 and data["n_objects"] == 18 and len(data["precision"]) == len(data["recall"]) > 0
     bad = subprocess.run(cmd[:4] + ["--annotations", str(tmp_path / "none.xml"), "--images", str(root)], capture_output=True,
-                         text=True, timeout=60)
+                         text=True, cwd=tmp_path, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not found" in bad.stderr
     bad = subprocess.run(cmd[:4] + ["--annotations", str(root / "training.xml"), "--images", str(tmp_path)], capture_output=True,
-                         text=True, timeout=60)
+                         text=True, cwd=tmp_path, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "is not in" in bad.stderr
 
 
