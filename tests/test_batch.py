@@ -24,7 +24,6 @@ def _workers_can_import_this_module():
         return
     folder = tempfile.mkdtemp(prefix="cvcore-test-path-")
     os.symlink(here, os.path.join(folder, name))
-    os.environ["PYTHONPATH"] = folder + os.pathsep + os.environ.get("PYTHONPATH", "")
     sys.path.append(folder)  # spawned workers take the parent's sys.path; appended, so cvcore stays the installed one
 
 
