@@ -1,0 +1,467 @@
+"""The stereo calibration solver behind :func:`cvcore.calibration.stereo.stereo_calibrate`.
+
+A private module: the public function checks its arguments and calls these
+with trusted values.
+
+Unknowns: the free intrinsics of the left and right cameras (``z_L``,
+``z_R``, each a linear reparametrisation of the kernels' 10 intrinsics, see
+:func:`cvcore.calibration._lm.parametrisation`), the rig ``s = (r_s, T_s)``
+taking left-camera coordinates to right-camera coordinates, and the board
+pose ``p_v = (r_v, t_v)`` in the left camera for every view. The right
+camera sees view ``v`` at the composed pose
+
+    R_R = R_s R_v,   t_R = R_s t_v + T_s,
+
+so its residuals are the single-camera residuals at pose ``c(s, p_v)``. The
+``_calib`` kernel accumulates the normal-equation blocks of each camera for
+its own poses (``lm.Problem``); the chain rule through ``c`` is one 6 x 12
+matrix per view (not per point), so the blocks transform exactly:
+``V -> M' V M``, ``W -> W M``, ``g -> M' g``. The rotation part of ``M``
+uses the left Jacobian ``J`` of SO(3) (``R(r + dr) = exp([J(r) dr]x) R(r)``):
+
+    dr_R/dr_s = J(r_R)^-1 J(r_s),        dr_R/dr_v = J(r_R)^-1 R_s J(r_v),
+    dt_R/dr_s = -[R_s t_v]x J(r_s),      dt_R/dT_s = I,   dt_R/dt_v = R_s.
+
+The shared block ``x = (z_L, z_R, s)`` (at most 26 unknowns) is coupled to
+every pose block; each damped step eliminates the poses (Schur complement),
+as the single-camera solver does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _geometry
+from . import _lm as lm
+from ._homography import homographies
+from ._zhang import poses_from_homographies
+
+
+# --------------------------------------------------------------------------- SO(3)
+
+
+def _hat(v):
+    """``[v]x`` for vectors ``(..., 3)`` -> ``(..., 3, 3)``."""
+    out = np.zeros(v.shape[:-1] + (3, 3))
+    out[..., 0, 1], out[..., 0, 2] = -v[..., 2], v[..., 1]
+    out[..., 1, 0], out[..., 1, 2] = v[..., 2], -v[..., 0]
+    out[..., 2, 0], out[..., 2, 1] = -v[..., 1], v[..., 0]
+    return out
+
+
+def left_jacobian(r):
+    """``J(r) = I + (1 - cos t)/t^2 [r]x + (t - sin t)/t^3 [r]x^2`` for ``r (..., 3)`` (series near 0)."""
+    t = np.linalg.norm(r, axis=-1)[..., None, None]
+    small = t < 1e-4
+    ts = np.where(small, 1.0, t)
+    a = np.where(small, 0.5 - t ** 2 / 24.0, (1.0 - np.cos(ts)) / ts ** 2)
+    b = np.where(small, 1.0 / 6.0 - t ** 2 / 120.0, (ts - np.sin(ts)) / ts ** 3)
+    K = _hat(r)
+    return np.eye(3) + a * K + b * (K @ K)
+
+
+def left_jacobian_inverse(r):
+    """``J(r)^-1 = I - [r]x / 2 + (1/t^2 - cot(t/2) / (2 t)) [r]x^2`` (finite up to ``t < 2 pi``)."""
+    t = np.linalg.norm(r, axis=-1)[..., None, None]
+    small = t < 1e-4
+    ts = np.where(small, 1.0, t)
+    c = np.where(small, 1.0 / 12.0 + t ** 2 / 720.0, 1.0 / ts ** 2 - 1.0 / (2.0 * ts * np.tan(ts / 2.0)))
+    K = _hat(r)
+    return np.eye(3) - 0.5 * K + c * (K @ K)
+
+
+def rotations(rvecs):
+    """Rotation matrices ``(n, 3, 3)`` of rotation vectors ``(n, 3)``."""
+    return np.array([_geometry.rotation(r) for r in rvecs]).reshape(-1, 3, 3)
+
+
+def compose(rig, poses, jacobian=True):
+    """Right-camera poses ``(n, 6)`` of left poses ``(n, 6)`` through the rig ``(6,)``.
+
+    With ``jacobian``, also ``Ms (n, 6, 6)`` and ``Mp (n, 6, 6)``: the
+    derivatives of each right pose by the rig and by the view's left pose.
+    """
+    Rs = _geometry.rotation(rig[:3])
+    Rv = rotations(poses[:, :3])
+    RR = Rs @ Rv
+    right = np.empty_like(poses)
+    right[:, :3] = [_geometry.rotation_to_rvec(R) for R in RR]
+    Rt = poses[:, 3:] @ Rs.T
+    right[:, 3:] = Rt + rig[3:]
+    if not jacobian:
+        return right, None, None
+    n = len(poses)
+    Jinv = left_jacobian_inverse(right[:, :3])
+    Js = left_jacobian(rig[:3])
+    Ms = np.zeros((n, 6, 6))
+    Mp = np.zeros((n, 6, 6))
+    Ms[:, :3, :3] = Jinv @ Js
+    Ms[:, 3:, :3] = -_hat(Rt) @ Js
+    Ms[:, 3:, 3:] = np.eye(3)
+    Mp[:, :3, :3] = Jinv @ Rs @ left_jacobian(poses[:, :3])
+    Mp[:, 3:, 3:] = Rs
+    return right, Ms, Mp
+
+
+def relative_pose(pose_left, pose_right):
+    """The rig ``(r, T)`` that takes one view's left pose to its right pose."""
+    RL = _geometry.rotation(pose_left[:3])
+    RR = _geometry.rotation(pose_right[:3])
+    R = RR @ RL.T
+    return np.concatenate([_geometry.rotation_to_rvec(R), pose_right[3:] - R @ pose_left[3:]])
+
+
+# --------------------------------------------------------------------------- poses with known intrinsics
+
+
+def board_poses(objs, imgs, q, max_iterations=100):
+    """Pose ``(n, 6)`` of a planar board in every view seen by a known camera (``solvePnP`` per view).
+
+    A homography between the board and the undistorted normalised points
+    gives each pose; Levenberg-Marquardt over the poses alone (the
+    intrinsics fixed) refines them.
+    """
+    K = np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]])
+    src, dst = [], []
+    for o, i in zip(objs, imgs):
+        yd = (i[:, 1] - K[1, 2]) / K[1, 1]
+        xd = (i[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
+        xy = _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), q[5:])
+        ok = np.all(np.isfinite(xy), axis=1)
+        if np.count_nonzero(ok) < 4:
+            raise ValueError("the camera's distortion model cannot undistort the points of a view; "
+                             "check that the camera belongs to these images")
+        src.append(o[ok, :2])
+        dst.append(xy[ok])
+    rv, tv = poses_from_homographies(homographies(src, dst), np.eye(3))
+    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
+    problem = lm.Problem(objs, imgs)
+    _, poses, _ = lm.levenberg_marquardt(problem, q, poses, np.zeros(10, bool), max_iterations=max_iterations)
+    return poses
+
+
+# --------------------------------------------------------------------------- the joint problem
+
+
+class StereoProblem:
+    """Both cameras' point data and the normal equations of the joint problem."""
+
+    def __init__(self, objs, imgs_left, imgs_right):
+        self.left = lm.Problem(objs, imgs_left)
+        self.right = lm.Problem(objs, imgs_right)
+        self.n_views = self.left.n_views
+        self.n_points = self.left.n_points          # per camera
+
+    def evaluate(self, qL, qR, rig, poses, jacobian=True):
+        """Total squared residual of both cameras; with ``jacobian``, keeps the chain matrices."""
+        right_poses, self.Ms, self.Mp = compose(rig, poses, jacobian)
+        return (self.left.evaluate(qL, poses, jacobian)
+                + self.right.evaluate(qR, np.ascontiguousarray(right_poses), jacobian))
+
+    def blocks(self, TL, TR):
+        """Normal equations ``(A, Wt, V, gx, gp)`` over ``x = (z_L, z_R, s)`` and the poses.
+
+        ``TL``/``TR`` are the cameras' parametrisations (10 x m, m = 0 when
+        the intrinsics are fixed). ``A`` is m x m, ``Wt`` (n, m, 6), ``V``
+        (n, 6, 6), ``gx`` (m,), ``gp`` (n, 6).
+        """
+        L, R, Ms, Mp = self.left, self.right, self.Ms, self.Mp
+        mL, mR = TL.shape[1], TR.shape[1]
+        m = mL + mR + 6
+        zl, zr, rs = slice(0, mL), slice(mL, mL + mR), slice(mL + mR, m)
+        MsT = np.swapaxes(Ms, 1, 2)
+        VR_Mp = R.V @ Mp
+        A = np.zeros((m, m))
+        A[zl, zl] = TL.T @ L.U @ TL
+        A[zr, zr] = TR.T @ R.U @ TR
+        A[zr, rs] = TR.T @ np.einsum("vij,vjk->ik", R.W, Ms)
+        A[rs, zr] = A[zr, rs].T
+        A[rs, rs] = np.einsum("vji,vjk,vkl->il", Ms, R.V, Ms)
+        Wt = np.empty((self.n_views, m, 6))
+        Wt[:, zl] = np.einsum("im,vij->vmj", TL, L.W)
+        Wt[:, zr] = np.einsum("im,vij->vmj", TR, R.W @ Mp)
+        Wt[:, rs] = MsT @ VR_Mp
+        V = L.V + np.swapaxes(Mp, 1, 2) @ VR_Mp
+        gx = np.concatenate([TL.T @ L.gi, TR.T @ R.gi, np.einsum("vji,vj->i", Ms, R.ge)])
+        gp = L.ge + np.einsum("vji,vj->vi", Mp, R.ge)
+        return A, Wt, V, gx, gp
+
+
+def schur_step(A, Wt, V, gx, gp, lam):
+    """Solve the damped normal equations (``D(X) = X + lam diag(X)``) by eliminating the poses.
+
+    Returns ``(dx, dp)``, or None when a block or the Schur complement is not
+    positive definite (the caller then raises ``lam``).
+    """
+    n = len(V)
+    idx = np.arange(6)
+    Vd = V.copy()
+    Vd[:, idx, idx] *= 1.0 + lam
+    Ad = A.copy()
+    Ad[np.diag_indices_from(Ad)] *= 1.0 + lam
+    try:
+        Lv = np.linalg.cholesky(Vd)
+        rhs = np.concatenate([np.swapaxes(Wt, 1, 2), gp[:, :, None]], axis=2)     # (n, 6, m + 1)
+        sol = _chol_solve(Lv, rhs)
+        Y, y = sol[:, :, :-1], sol[:, :, -1]
+        S = Ad - np.einsum("vij,vjk->ik", Wt, Y)
+        b = -gx + np.einsum("vij,vj->i", Wt, y)
+        Ls = np.linalg.cholesky(S)
+        dx = _chol_solve(Ls, b[:, None])[:, 0]
+    except np.linalg.LinAlgError:
+        return None
+    dp = -(y + Y @ dx) if n else np.zeros((0, 6))
+    return dx, dp
+
+
+def _chol_solve(L, b):
+    """Solve ``L L' x = b`` for (stacks of) lower triangular ``L``."""
+    z = np.linalg.solve(L, b)
+    return np.linalg.solve(np.swapaxes(L, -1, -2), z)
+
+
+def _predicted_decrease(A, Wt, V, gx, gp, dx, dp):
+    """Decrease of the squared error predicted by the linear model, ``-(2 g'h + h'J'Jh)``."""
+    quad = dx @ A @ dx + 2.0 * np.einsum("i,vij,vj->", dx, Wt, dp) + np.einsum("vi,vij,vj->", dp, V, dp)
+    return -(2.0 * (gx @ dx + np.sum(gp * dp)) + quad)
+
+
+def levenberg_marquardt(problem, qL0, qR0, rig0, poses0, free_left, free_right, *, max_iterations=200,
+                        xtol=1e-13, ptol=1e-22):
+    """Minimise the squared reprojection error of both cameras.
+
+    The same strategy as the single-camera solver (:func:`cvcore.calibration._lm.levenberg_marquardt`):
+    Marquardt's damping with Nielsen's update, Gauss-Newton steps taken
+    below the rounding of the error, stop when the step is below ``xtol``
+    relative to the parameters. Returns ``(qL, qR, rig, poses, info)``.
+    """
+    TL, qfL, zL, _ = lm.parametrisation(free_left, qL0)
+    TR, qfR, zR, _ = lm.parametrisation(free_right, qR0)
+    mL, mR = TL.shape[1], TR.shape[1]
+
+    def unpack(x):
+        return qfL + TL @ x[:mL], qfR + TR @ x[mL:mL + mR], x[mL + mR:]
+
+    x = np.concatenate([zL, zR, rig0])
+    poses = np.ascontiguousarray(poses0, dtype=np.float64).copy()
+    cost = problem.evaluate(*unpack(x), poses, True)
+    lam, nu, rounding_steps, iterations = 1e-3, 2.0, 0, 0
+    for iterations in range(1, max_iterations + 1):
+        A, Wt, V, gx, gp = problem.blocks(TL, TR)
+        accepted = converged = False
+        for _ in range(40):
+            step = schur_step(A, Wt, V, gx, gp, lam)
+            if step is None:
+                lam, nu = max(lam, 1e-12) * nu, nu * 2.0
+                if lam > 1e16:
+                    break
+                continue
+            dx, dp = step
+            pred = _predicted_decrease(A, Wt, V, gx, gp, dx, dp)
+            if not pred > ptol * cost:
+                converged = True
+                break
+            x_new, poses_new = x + dx, poses + dp
+            cost_new = problem.evaluate(*unpack(x_new), poses_new, False)
+            if np.isfinite(cost_new) and cost_new < cost:
+                rho = (cost - cost_new) / pred
+                lam = max(lam * max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), 1e-15)   # Nielsen's update
+                nu, accepted = 2.0, True
+                break
+            if pred <= 1e-12 * cost and np.isfinite(cost_new) and cost_new <= cost * (1.0 + 1e-13):
+                # below the rounding of the error: Gauss-Newton still converges the flat directions
+                rounding_steps += 1
+                accepted = rounding_steps <= 20
+                lam = max(lam / 3.0, 1e-15)
+                break
+            lam, nu = lam * nu, nu * 2.0
+            if lam > 1e16:
+                break
+        if not accepted:
+            break
+        size = np.sqrt(x @ x + np.sum(poses * poses))
+        small = np.sqrt(dx @ dx + np.sum(dp * dp)) <= xtol * (size + xtol)
+        x, poses = x_new, poses_new
+        cost = problem.evaluate(*unpack(x), poses, True)
+        if converged or small:
+            break
+    qL, qR, rig = unpack(x)
+    return qL, qR, rig.copy(), poses, {"iterations": iterations, "cost": cost, "TL": TL, "TR": TR}
+
+
+def covariance(problem, TL, TR):
+    """Standard deviations at the optimum (the problem evaluated there with ``jacobian=True``).
+
+    ``sigma^2 (J'J)^-1`` with ``sigma^2 = SSE / (4 N - p)`` (``N`` points per
+    camera, ``p`` free parameters), the poses eliminated by the Schur
+    complement. Returns ``(std_qL (10,), std_qR (10,), std_rig (6,),
+    std_left_poses (n, 6), std_right_poses (n, 6))``, or None when ``J'J``
+    is singular.
+    """
+    A, Wt, V, _, _ = problem.blocks(TL, TR)
+    n, m = len(V), A.shape[0]
+    cost = float(problem.left.view_sq.sum() + problem.right.view_sq.sum())
+    dof = 4 * problem.n_points - (m + 6 * n)
+    if dof <= 0:
+        return None
+    sigma2 = cost / dof
+    try:
+        Vinv = np.linalg.inv(V)
+        WVinv = Wt @ Vinv                                              # (n, m, 6)
+        Sinv = np.linalg.inv(A - np.einsum("vij,vkj->ik", WVinv, Wt))
+    except np.linalg.LinAlgError:
+        return None
+    cov_x = Sinv
+    cross = -np.einsum("ij,vjk->vik", Sinv, WVinv)                     # cov(x, p_v), (n, m, 6)
+    cov_p = Vinv + np.einsum("vji,jk,vkl->vil", WVinv, Sinv, WVinv)
+    mL, mR = TL.shape[1], TR.shape[1]
+    rs = slice(mL + mR, m)
+    # the right poses are c(s, p_v): propagate through [Ms Mp]
+    Ms, Mp = problem.Ms, problem.Mp
+    cov_s = cov_x[rs, rs]
+    cov_r = (Ms @ cov_s @ np.swapaxes(Ms, 1, 2) + Mp @ cov_p @ np.swapaxes(Mp, 1, 2)
+             + Ms @ cross[:, rs] @ np.swapaxes(Mp, 1, 2) + Mp @ np.swapaxes(cross[:, rs], 1, 2) @ np.swapaxes(Ms, 1, 2))
+
+    def std(diag):
+        return np.sqrt(np.clip(diag, 0.0, None) * sigma2)
+
+    out = (std(np.diag(TL @ cov_x[:mL, :mL] @ TL.T)), std(np.diag(TR @ cov_x[mL:mL + mR, mL:mL + mR] @ TR.T)),
+           std(np.diag(cov_s)), std(np.einsum("vii->vi", cov_p)), std(np.einsum("vii->vi", cov_r)))
+    if not all(np.all(np.isfinite(o)) for o in out):
+        return None
+    return out
+
+
+# --------------------------------------------------------------------------- rectification
+
+
+def normalised(points, q):
+    """Undistorted normalised coordinates ``(N, 2)`` of pixels seen by the camera ``q`` (NaN where none)."""
+    yd = (points[:, 1] - q[3]) / q[1]
+    xd = (points[:, 0] - q[2] - q[4] * yd) / q[0]
+    return _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), q[5:])
+
+
+def rectified_points(points, q, R, P):
+    """Pixels of the rectified image (rotation ``R``, projection ``P``) of pixels seen by camera ``q``."""
+    xy = normalised(points, q)
+    ray = np.concatenate([xy, np.ones((len(xy), 1))], axis=1) @ R.T
+    x, y = ray[:, 0] / ray[:, 2], ray[:, 1] / ray[:, 2]
+    return np.stack([P[0, 0] * x + P[0, 1] * y + P[0, 2], P[1, 1] * y + P[1, 2]], axis=1)
+
+
+def _border_points(w, h, n=9):
+    """``4 (n - 2)`` points on the image border, ``n`` per side without the corners: (points, side masks)."""
+    t = np.arange(1, n - 1) / (n - 1)
+    xs, ys = t * (w - 1), t * (h - 1)
+    pts = np.concatenate([np.stack([np.zeros(n - 2), ys], 1), np.stack([np.full(n - 2, w - 1.0), ys], 1),
+                          np.stack([xs, np.zeros(n - 2)], 1), np.stack([xs, np.full(n - 2, h - 1.0)], 1)])
+    side = np.repeat(np.arange(4), n - 2)          # left, right, top, bottom
+    return pts, side
+
+
+def _rectangles(q, R, P, size):
+    """Inner and outer rectangles ``(x0, y0, x1, y1)`` of the image border after rectification."""
+    pts, side = _border_points(*size)
+    r = rectified_points(pts, q, R, P)
+    if not np.all(np.isfinite(r)):
+        raise ValueError("the image border lies beyond the radius where the lens model folds over; "
+                         "the distortion coefficients do not describe the whole image")
+    inner = (r[side == 0, 0].max(), r[side == 2, 1].max(), r[side == 1, 0].min(), r[side == 3, 1].min())
+    outer = (r[:, 0].min(), r[:, 1].min(), r[:, 0].max(), r[:, 1].max())
+    return inner, outer
+
+
+def rectify(qL, qR, R, T, size, new_size, alpha, zero_disparity):
+    """Bouguet's rectification as ``cv2.stereoRectify`` computes it: ``(R1, R2, P1, P2, Q)``.
+
+    Each camera turns by half the rig's rotation, so both look the same way;
+    a common rotation then brings the baseline onto the x axis (or the y axis
+    when the cameras are stacked vertically). The new focal length is the
+    mean of the cameras' focal lengths across the baseline; the principal
+    points centre each image's corners; ``alpha`` scales between keeping only
+    valid pixels (0) and keeping every source pixel (1); None keeps the scale.
+    """
+    w, h = size
+    nw, nh = new_size
+    half = _geometry.rotation(-0.5 * _geometry.rotation_to_rvec(R))
+    t = half @ T
+    axis = 0 if abs(t[0]) > abs(t[1]) else 1       # horizontal or vertical rig
+    target = np.zeros(3)
+    target[axis] = 1.0 if t[axis] > 0 else -1.0
+    turn = np.cross(t, target)
+    norm_turn = np.linalg.norm(turn)
+    if norm_turn > 0:
+        turn *= np.arccos(min(abs(t[axis]) / np.linalg.norm(t), 1.0)) / norm_turn
+    W = _geometry.rotation(turn)
+    R1, R2 = W @ half.T, W @ half
+    baseline = (R2 @ T)[axis]
+    other = 1 - axis
+    ratio = (nh / h if axis == 0 else nw / w) / 2.0
+    f = (qL[other] + qR[other]) * ratio
+    corners = np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], float)
+    centres = []
+    for q, Rk in ((qL, R1), (qR, R2)):
+        p = rectified_points(corners, q, Rk, np.diag([f, f, 1.0]))
+        if not np.all(np.isfinite(p)):
+            raise ValueError("the image corners lie beyond the radius where the lens model folds over; "
+                             "the distortion coefficients do not describe the whole image")
+        centres.append(np.array([(w - 1) / 2.0, (h - 1) / 2.0]) - p.mean(axis=0))
+    if zero_disparity:
+        centres[0] = centres[1] = (centres[0] + centres[1]) / 2.0
+    else:      # only across the baseline, so that epipolar lines stay aligned
+        centres[0][other] = centres[1][other] = (centres[0][other] + centres[1][other]) / 2.0
+
+    def projection(c, f, shift):
+        P = np.array([[f, 0, c[0], 0], [0, f, c[1], 0], [0, 0, 1.0, 0]])
+        P[axis, 3] = shift
+        return P
+
+    scale = 1.0
+    new_c = [c * np.array([nw / w, nh / h]) for c in centres]
+    if alpha is not None:
+        lo, hi = [], []
+        for q, Rk, c0, c in ((qL, R1, centres[0], new_c[0]), (qR, R2, centres[1], new_c[1])):
+            inner, outer = _rectangles(q, Rk, projection(c0, f, 0.0), size)
+            room = (c[0], c[1], nw - 1 - c[0], nh - 1 - c[1])
+            lo += [room[0] / (c0[0] - inner[0]), room[1] / (c0[1] - inner[1]),
+                   room[2] / (inner[2] - c0[0]), room[3] / (inner[3] - c0[1])]
+            hi += [room[0] / (c0[0] - outer[0]), room[1] / (c0[1] - outer[1]),
+                   room[2] / (outer[2] - c0[0]), room[3] / (outer[3] - c0[1])]
+        scale = max(lo) * (1.0 - alpha) + min(hi) * alpha
+    centres = new_c
+    f *= scale
+    P1 = projection(centres[0], f, 0.0)
+    P2 = projection(centres[1], f, baseline * f)
+    Q = np.zeros((4, 4))
+    Q[0, 0] = Q[1, 1] = 1.0
+    Q[0, 3], Q[1, 3], Q[2, 3] = -centres[0][0], -centres[0][1], f
+    Q[3, 2] = -1.0 / baseline
+    Q[3, 3] = (centres[0][axis] - centres[1][axis]) / baseline
+    return R1, R2, P1, P2, Q
+
+
+def rectify_maps(q, R, P, size):
+    """``(map_x, map_y)`` float32: the source pixel of every pixel of the rectified image.
+
+    As ``cv2.initUndistortRectifyMap``: each output pixel's ray in the
+    rectified frame, turned back by ``R``, distorted and projected by the
+    camera. Rays that point behind the camera map to -1 (outside).
+    """
+    w, h = size
+    map_x = np.empty((h, w), np.float32)
+    map_y = np.empty((h, w), np.float32)
+    step = max(1, (1 << 18) // w)                   # about 256k pixels per block
+    us = np.arange(w, dtype=np.float64)
+    for r0 in range(0, h, step):
+        v = np.arange(r0, min(h, r0 + step), dtype=np.float64)
+        y = np.repeat((v - P[1, 2]) / P[1, 1], w)
+        x = (np.tile(us, len(v)) - P[0, 2] - P[0, 1] * y) / P[0, 0]
+        ray = np.stack([x, y, np.ones_like(x)], axis=1) @ R      # R' [x, y, 1] per row
+        ahead = ray[:, 2] > 0
+        z = np.where(ahead, ray[:, 2], 1.0)
+        xd = _geometry.distort(np.ascontiguousarray(np.stack([ray[:, 0] / z, ray[:, 1] / z], axis=1)), q[5:])
+        mx = np.where(ahead, q[0] * xd[:, 0] + q[4] * xd[:, 1] + q[2], -1.0)
+        my = np.where(ahead, q[1] * xd[:, 1] + q[3], -1.0)
+        map_x[r0:r0 + len(v)] = mx.reshape(len(v), w)
+        map_y[r0:r0 + len(v)] = my.reshape(len(v), w)
+    return map_x, map_y

@@ -1,0 +1,689 @@
+"""Stereo rigs: joint calibration of two cameras, rectification, and the rig's file format.
+
+:func:`stereo_calibrate` finds the rotation ``R`` and translation ``T`` that
+take points from the left camera's frame to the right camera's
+(``X_right = R X_left + T``, as ``cv2.stereoCalibrate``), optionally refining
+both cameras' intrinsics with them, by Levenberg-Marquardt over the
+reprojection error of both cameras in every view (the solver lives in the
+private module ``_stereo``). :func:`stereo_rectify` computes Bouguet's
+rectification as ``cv2.stereoRectify`` does, :func:`stereo_rectify_maps`
+the resampling maps, :func:`rectify_points` and :func:`remap` apply them.
+
+Files: JSON (``format: "cvcore-stereo-calibration"``, ``version: 1``) holds
+both cameras (each as its own camera-calibration document), the rig and its
+uncertainty; YAML is written in OpenCV's ``FileStorage`` dialect with the
+names OpenCV's ``stereo_calib.cpp`` sample uses (``M1 D1 M2 D2 R T E F`` and
+the rectification ``R1 R2 P1 P2 Q``).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import _validate
+from .._ext import _calib
+from .._validate import modelfile
+from . import _filestorage, _geometry, _solver
+from . import _stereo
+from .calibrate import calibrate_camera
+from .model import CameraCalibration, now_utc, this_version
+
+__all__ = ["StereoCalibration", "rectify_points", "remap", "stereo_calibrate", "stereo_rectify",
+           "stereo_rectify_maps"]
+
+FORMAT = "cvcore-stereo-calibration"
+VERSION = 1
+#: A camera embedded in a stereo file is a camera-calibration document of this format and version.
+CAMERA_FORMAT, CAMERA_VERSION = "cvcore-camera-calibration", 2
+MAX_FILE_BYTES = 32 << 20
+_SUFFIXES = {"json": (".json",), "yaml": (".yml", ".yaml")}
+_MAX_VIEWS = 10_000
+
+
+def _skew_matrix(t):
+    return np.array([[0, -t[2], t[1]], [t[2], 0, -t[0]], [-t[1], t[0], 0.0]])
+
+
+class StereoCalibration:
+    """Two calibrated cameras and the rigid motion between them.
+
+    Parameters
+    ----------
+    left, right : CameraCalibration
+        The cameras; their ``rvecs``/``tvecs`` are the board poses of the
+        stereo views in each camera (may be empty).
+    R : (3, 3) array_like
+        Rotation from the left camera's frame to the right camera's.
+    T : (3,) array_like
+        Translation, in the units of the board (``X_right = R X_left + T``).
+    rms : float or None
+        ``sqrt(sum of squared residuals of both cameras / (2 N))`` with ``N``
+        points per camera (OpenCV's definition).
+    per_view_rms : (n_views, 2) array_like or None
+        RMS error of each view in the left and right image.
+    std_rig : (6,) array_like or None
+        Standard deviations of the rig's rotation vector and of ``T``.
+    fix_intrinsics : bool
+        Whether the cameras' intrinsics were held fixed.
+    iterations : int
+    skipped : list of (name, reason), optional
+        Pairs of views left out, and why.
+    cvcore_version, date : str, optional
+
+    Attributes
+    ----------
+    left, right : CameraCalibration
+    R : (3, 3) ndarray
+    T : (3,) ndarray
+    rvec : (3,) ndarray
+        ``R`` as a rotation vector.
+    E : (3, 3) ndarray
+        Essential matrix ``[T]x R``.
+    F : (3, 3) ndarray
+        Fundamental matrix ``K_right^-T E K_left^-1``, scaled so ``F[2, 2] = 1``
+        (when it is not 0), as OpenCV returns it.
+    rms, per_view_rms, std_rig, fix_intrinsics, iterations, skipped,
+    cvcore_version, date
+        As given.
+    image_size : (int, int)
+    baseline : float
+        ``|T|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cam = CameraCalibration(np.diag([500.0, 500.0, 1.0]), None, [], [], None, None, None, None, (640, 480))
+    >>> rig = StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0])
+    >>> rig.baseline, rig.E[1].tolist()
+    (60.0, [0.0, 0.0, 60.0])
+    """
+
+    def __init__(self, left, right, R, T, rms=None, per_view_rms=None, std_rig=None, *, fix_intrinsics=True,
+                 iterations=0, skipped=None, cvcore_version=None, date=None):
+        for name, cam in (("left", left), ("right", right)):
+            if not isinstance(cam, CameraCalibration):
+                raise TypeError(f"{name} must be a CameraCalibration, got {type(cam).__name__}")
+        if left.image_size != right.image_size:
+            raise ValueError(f"left and right must have the same image_size, got {left.image_size} and "
+                             f"{right.image_size}")
+        self.left, self.right = left, right
+        R = np.asarray(_validate.array(R, "R", ndim=2), dtype=np.float64)
+        if R.shape != (3, 3) or not np.all(np.isfinite(R)):
+            raise ValueError(f"R must be a finite 3x3 matrix, got shape {R.shape}")
+        if not np.allclose(R @ R.T, np.eye(3), atol=1e-9) or np.linalg.det(R) < 0:
+            raise ValueError("R must be a rotation matrix (orthonormal with determinant 1)")
+        self.R = np.ascontiguousarray(R)
+        self.T = _validate.vector(np.ravel(_validate.array(T, "T")), "T", 3)
+        if not np.any(self.T):
+            raise ValueError("T must not be zero: the cameras of a stereo rig are apart")
+        self.rms = None if rms is None else _validate.non_negative(rms, "rms")
+        n = left.n_views
+        if per_view_rms is None:
+            self.per_view_rms = None
+        else:
+            pv = np.asarray(_validate.array(per_view_rms, "per_view_rms", ndim=(1, 2), allow_empty=True), float)
+            pv = pv.reshape(-1, 2) if pv.size == 0 else pv
+            if pv.shape != (n, 2) or not np.all(np.isfinite(pv)) or np.any(pv < 0):
+                raise ValueError(f"per_view_rms must be ({n}, 2) non-negative finite values, got shape {pv.shape}")
+            self.per_view_rms = np.ascontiguousarray(pv)
+        self.std_rig = None if std_rig is None else _validate.vector(np.ravel(_validate.array(std_rig, "std_rig")),
+                                                                     "std_rig", 6)
+        if self.std_rig is not None and np.any(self.std_rig < 0):
+            raise ValueError("std_rig must not be negative")
+        self.fix_intrinsics = _validate.boolean(fix_intrinsics, "fix_intrinsics")
+        self.iterations = _validate.integer(iterations, "iterations", low=0, high=10**6)
+        self.skipped = _pairs_of_text(skipped, "skipped")
+        for key, value in (("cvcore_version", cvcore_version), ("date", date)):
+            if value is not None and (not isinstance(value, str) or len(value) > 64):
+                raise TypeError(f"{key} must be a string of at most 64 characters")
+        self.cvcore_version, self.date = cvcore_version, date
+
+    image_size = property(lambda self: self.left.image_size)
+    baseline = property(lambda self: float(np.linalg.norm(self.T)))
+    rvec = property(lambda self: _geometry.rotation_to_rvec(self.R))
+
+    @property
+    def E(self):
+        return _skew_matrix(self.T) @ self.R
+
+    @property
+    def F(self):
+        F = np.linalg.inv(self.right.camera_matrix).T @ self.E @ np.linalg.inv(self.left.camera_matrix)
+        return F / F[2, 2] if F[2, 2] != 0 else F
+
+    @property
+    def n_views(self):
+        return self.left.n_views
+
+    def __repr__(self):
+        rms = "unknown" if self.rms is None else f"{self.rms:.4f}"
+        return (f"StereoCalibration(T={np.array2string(self.T, precision=4)}, "
+                f"rvec={np.array2string(self.rvec, precision=6)}, rms={rms}, views={self.n_views}, "
+                f"image_size={self.image_size})")
+
+    def __eq__(self, other):
+        if not isinstance(other, StereoCalibration):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None
+
+    # serialisation --------------------------------------------------------------
+    def to_dict(self):
+        """Plain-Python dict of everything saved (the JSON document without its header).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cam = CameraCalibration(np.diag([500.0, 500.0, 1.0]), None, [], [], None, None, None, None, (64, 48))
+        >>> StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0]).to_dict()["T"]
+        [-60.0, 0.0, 0.0]
+        """
+        def camera(c):
+            return {"format": CAMERA_FORMAT, "version": CAMERA_VERSION, **c.to_dict()}
+
+        return {
+            "left": camera(self.left),
+            "right": camera(self.right),
+            "R": self.R.tolist(),
+            "T": self.T.tolist(),
+            "rms": self.rms,
+            "per_view_rms": None if self.per_view_rms is None else self.per_view_rms.tolist(),
+            "std_rig": None if self.std_rig is None else self.std_rig.tolist(),
+            "fix_intrinsics": self.fix_intrinsics,
+            "iterations": self.iterations,
+            "skipped": [list(s) for s in self.skipped],
+            "cvcore_version": self.cvcore_version,
+            "date": self.date,
+        }
+
+    def save(self, path, *, format=None, alpha=None):
+        """Write to ``path`` as JSON or OpenCV YAML (by ``format`` or the extension).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Ends in ``.json``, ``.yml`` or ``.yaml``. Written atomically.
+        format : {"json", "yaml"}, optional
+            Default: from the extension.
+        alpha : float or None
+            YAML only: the rectification written with the rig (``R1 R2 P1 P2
+            Q``, see :func:`stereo_rectify`).
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> cam = CameraCalibration(np.diag([500.0, 500.0, 1.0]), None, [], [], None, None, None, None, (64, 48))
+        >>> rig = StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0])
+        >>> path = os.path.join(tempfile.mkdtemp(), "stereo.json")
+        >>> rig.save(path)
+        >>> StereoCalibration.load(path) == rig
+        True
+        """
+        if format is not None:
+            format = _validate.choice(format, "format", ("json", "yaml"))
+        suffixes = _SUFFIXES[format] if format else _SUFFIXES["json"] + _SUFFIXES["yaml"]
+        path = modelfile.writable_file(path, "path", suffixes=suffixes)
+        fmt = format or ("yaml" if path.lower().endswith(_SUFFIXES["yaml"]) else "json")
+        if fmt == "json":
+            modelfile.write_json(path, self.to_dict(), kind=FORMAT, version=VERSION)
+            return
+        w, h = self.image_size
+        R1, R2, P1, P2, Q = stereo_rectify(self, alpha=alpha)
+        entries = [("format", FORMAT), ("version", VERSION), ("image_width", w), ("image_height", h),
+                   ("M1", self.left.camera_matrix), ("D1", self.left.dist_coeffs.reshape(1, 5)),
+                   ("M2", self.right.camera_matrix), ("D2", self.right.dist_coeffs.reshape(1, 5)),
+                   ("R", self.R), ("T", self.T.reshape(3, 1)), ("E", self.E), ("F", self.F)]
+        if self.rms is not None:
+            entries.append(("rms", self.rms))
+        entries += [("R1", R1), ("R2", R2), ("P1", P1), ("P2", P2), ("Q", Q)]
+        modelfile.write_text(path, _filestorage.format_yaml(entries))
+
+    @classmethod
+    def load(cls, path):
+        """Read a stereo calibration written by :meth:`save` as JSON (validated on load).
+
+        Raises
+        ------
+        FileNotFoundError, IsADirectoryError, PermissionError
+            When the path cannot be read.
+        ValueError
+            If the file is not a cvcore stereo calibration, is of an unknown
+            version, is corrupt or holds values that do not validate.
+        """
+        data = modelfile.read_bytes(path, max_bytes=MAX_FILE_BYTES)
+        where = os.fspath(path)
+        fields = modelfile.Fields(modelfile.loads_json(data, where), where)
+        modelfile.check_header(fields, kind=FORMAT, versions=(VERSION,))
+        cams = {}
+        for side in ("left", "right"):
+            sub = fields.sub(side)
+            modelfile.check_header(sub, kind=CAMERA_FORMAT, versions=(CAMERA_VERSION,))
+            cams[side] = CameraCalibration._from_fields(sub, legacy=False)
+
+        def optional(key, shape):
+            return None if fields.raw(key, None) is None else fields.array(key, dtype=np.float64, shape=shape,
+                                                                            max_size=2 * _MAX_VIEWS)
+
+        skipped = []
+        for i, item in enumerate(fields.list("skipped", max_len=_MAX_VIEWS, default=[])):
+            sub = modelfile.Fields({"name": item[0], "reason": item[1]} if isinstance(item, list) and len(item) == 2
+                                   else {}, f"{where}: skipped[{i}]")
+            skipped.append((sub.str("name"), sub.str("reason")))
+        try:
+            return cls(cams["left"], cams["right"], fields.array("R", dtype=np.float64, shape=(3, 3)),
+                       fields.array("T", dtype=np.float64, shape=(3,)),
+                       None if fields.raw("rms", None) is None else fields.float("rms", low=0.0),
+                       optional("per_view_rms", (None, 2)), optional("std_rig", (6,)),
+                       fix_intrinsics=fields.bool("fix_intrinsics"),
+                       iterations=fields.int("iterations", low=0, high=10**6, default=0), skipped=skipped,
+                       cvcore_version=fields.str("cvcore_version", max_len=64, default=None),
+                       date=fields.str("date", max_len=64, default=None))
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def _text(value, name, max_len=4096):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if len(value) > max_len:
+        raise ValueError(f"{name} is longer than {max_len} characters")
+    return value
+
+
+def _names(view_names, n):
+    if view_names is None:
+        return []
+    if isinstance(view_names, (str, bytes)):
+        raise TypeError("view_names must be a list of strings, one per view")
+    names = [_text(v, f"view_names[{i}]") for i, v in enumerate(view_names)]
+    if len(names) != n:
+        raise ValueError(f"view_names must name every view ({n}), got {len(names)} names")
+    return names
+
+
+def _point_views(object_points, image_points, name):
+    """``_validate.point_views`` with the messages naming ``image_points_left`` or ``_right``."""
+    try:
+        return _validate.point_views(object_points, image_points)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("image_points", name)) from None
+
+
+def _pairs_of_text(items, name):
+    out = []
+    for i, item in enumerate([] if items is None else items):
+        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
+            raise TypeError(f"{name}[{i}] must be a (name, reason) pair of strings")
+        out.append((_text(item[0], f"{name}[{i}][0]"), _text(item[1], f"{name}[{i}][1]")))
+    return out
+
+
+def _camera_vector(cam):
+    return _geometry.intrinsics_vector(cam.camera_matrix, cam.dist_coeffs)
+
+
+def _check_camera(cam, name, size):
+    if cam is None:
+        return None
+    if not isinstance(cam, CameraCalibration):
+        raise TypeError(f"{name} must be a CameraCalibration or None, got {type(cam).__name__}")
+    if getattr(cam, "model", "pinhole") != "pinhole":
+        raise ValueError(f"{name} uses the {cam.model!r} lens model; stereo_calibrate supports 'pinhole' only")
+    if cam.image_size != size:
+        raise ValueError(f"{name}.image_size {cam.image_size} differs from image_size {size}")
+    return cam
+
+
+def stereo_calibrate(object_points, image_points_left, image_points_right, image_size, *, left=None, right=None,
+                     fix_intrinsics=True, model="pinhole", fix_principal_point=False, zero_tangent_dist=False,
+                     fix_k3=False, estimate_skew=False, max_iterations=200, view_names=None):
+    """Calibrate a stereo rig from views of a planar board seen by both cameras (``cv2.stereoCalibrate``).
+
+    1. Each camera not given is calibrated alone (:func:`calibrate_camera`,
+       with the options below).
+    2. The board's pose in every view and camera follows from a homography
+       on the undistorted points, refined with the intrinsics fixed
+       (``solvePnP``); the rig starts at the per-component median of the
+       views' relative poses, as OpenCV's does.
+    3. Levenberg-Marquardt over the rig, the board poses in the left camera
+       and (unless ``fix_intrinsics``) both cameras' free intrinsics,
+       minimising the squared reprojection error of both cameras, with the
+       analytic Jacobian of the camera kernel chained through the rig's
+       composition and the poses eliminated at each step (Schur complement).
+
+    On the same points the result equals ``cv2.stereoCalibrate`` with
+    ``CALIB_FIX_INTRINSIC`` (``fix_intrinsics=True``) or with flags 0 /
+    ``CALIB_USE_INTRINSIC_GUESS`` (``fix_intrinsics=False``), where OpenCV
+    converges: when intrinsics are refined OpenCV's solver can stop while the
+    gradient is still far from zero, and this one goes on to the minimum.
+
+    Parameters
+    ----------
+    object_points : list of (N_i, 3) array_like
+        Board corners per view, ``Z = 0`` (``(N_i, 2)`` accepted); the same
+        points must be seen by both cameras.
+    image_points_left, image_points_right : list of (N_i, 2) array_like
+        The corners in the left and right images, in the same order.
+    image_size : (width, height)
+        Of both cameras' images.
+    left, right : CameraCalibration, optional
+        Calibrated cameras (their intrinsics are fixed, or the starting point
+        of the joint refinement). Calibrated here from these views when None.
+    fix_intrinsics : bool
+        Keep both cameras' intrinsics and distortion as they are (default,
+        OpenCV's default too) or refine them jointly with the rig.
+    model : {"pinhole"}
+        Lens model; only OpenCV's pinhole with ``(k1, k2, p1, p2, k3)`` is
+        supported by the stereo solver for now.
+    fix_principal_point, zero_tangent_dist, fix_k3, estimate_skew : bool
+        Options of each camera's own calibration, and of the joint refinement
+        when the intrinsics are refined (as OpenCV applies its flags to both).
+    max_iterations : int
+        Cap on Levenberg-Marquardt iterations of the joint refinement.
+    view_names : list of str, optional
+        A name per view (e.g. the pair's file names), kept in both cameras.
+
+    Returns
+    -------
+    StereoCalibration
+        The cameras hold the stereo views' board poses (in each camera), the
+        per-camera RMS errors and, when the intrinsics were refined, their
+        standard deviations from the joint fit (otherwise their own).
+
+    Raises
+    ------
+    ValueError
+        Mismatched points, a non-planar board, too few points for the
+        unknowns, cameras of another image size or model, or views that do
+        not determine the rig.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cvcore.calibration import chessboard_points, project_points, rodrigues
+    >>> K = np.array([[800.0, 0, 320], [0, 800, 240], [0, 0, 1]])
+    >>> board = chessboard_points((6, 5), 1.0)
+    >>> rig_r, rig_t = [0.0, 0.05, 0.0], [-4.0, 0.0, 0.0]      # right camera 4 units to the right
+    >>> poses = [([0.3, 0.1, 0.0], [-3, -2, 12]), ([-0.2, 0.4, 0.1], [-2, -3, 14]),
+    ...          ([0.1, -0.35, -0.1], [-2, -2, 11]), ([0.2, 0.2, 0.05], [-1, -2, 13])]
+    >>> Rr = rodrigues(rig_r)
+    >>> left = [project_points(board, r, t, K) for r, t in poses]
+    >>> right = [project_points(board @ (Rr @ rodrigues(r)).T, [0, 0, 0], Rr @ t + rig_t, K) for r, t in poses]
+    >>> rig = stereo_calibrate([board] * 4, left, right, (640, 480), fix_k3=True)
+    >>> (np.round(rig.T, 6) + 0.0).tolist(), (np.round(rig.rvec, 6) + 0.0).tolist()
+    ([-4.0, 0.0, 0.0], [0.0, 0.05, 0.0])
+    """
+    objs, imgs_l = _point_views(object_points, image_points_left, "image_points_left")
+    _, imgs_r = _point_views(object_points, image_points_right, "image_points_right")
+    size = _validate.image_size(image_size)
+    fix_intrinsics = _validate.boolean(fix_intrinsics, "fix_intrinsics")
+    model = _validate.choice(model, "model", ("pinhole", "rational", "fisheye"))
+    if model != "pinhole":
+        raise ValueError(f"model {model!r} is not supported by stereo_calibrate yet; use model='pinhole'")
+    left, right = _check_camera(left, "left", size), _check_camera(right, "right", size)
+    for k, (a, b) in enumerate(zip(imgs_l, imgs_r)):
+        if len(a) != len(b):
+            raise ValueError(f"image_points_left[{k}] and image_points_right[{k}] must hold the same number of "
+                             f"points, got {len(a)} and {len(b)}")
+    for k, o in enumerate(objs):
+        if np.abs(o[:, 2]).max() > 1e-9 * max(np.abs(o[:, :2]).max(), 1e-300):
+            raise ValueError(f"object_points[{k}] must be planar with Z = 0 (a flat calibration board)")
+    names = _names(view_names, len(objs))
+    opts = _solver.options(fix_principal_point=fix_principal_point, zero_tangent_dist=zero_tangent_dist,
+                           fix_k3=fix_k3, estimate_skew=estimate_skew, max_iterations=max_iterations)
+    options = dict(fix_principal_point=fix_principal_point, zero_tangent_dist=zero_tangent_dist, fix_k3=fix_k3,
+                   estimate_skew=estimate_skew)
+    n_free = 6 + 6 * len(objs) + (0 if fix_intrinsics else 2 * int(opts["free"].sum()))
+    if n_free >= 4 * sum(len(o) for o in objs):
+        raise ValueError(f"too few points: {sum(len(o) for o in objs)} points per camera give "
+                         f"{4 * sum(len(o) for o in objs)} equations for {n_free} unknowns")
+    cams = []
+    for name, cam, imgs in (("left", left, imgs_l), ("right", right, imgs_r)):
+        if cam is None:
+            try:
+                cam = calibrate_camera(objs, imgs, size, **options)
+            except ValueError as exc:
+                raise ValueError(f"calibrating the {name} camera alone: {exc}") from None
+        cams.append(cam)
+    with np.errstate(all="ignore"):
+        try:
+            return _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"the stereo calibration is numerically degenerate ({exc}); check that the points "
+                             "are correct and the views are tilted differently") from None
+
+
+def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names):
+    qL, qR = _camera_vector(cams[0]), _camera_vector(cams[1])
+    if not fix_intrinsics and opts["zero_tangent_dist"]:
+        qL[7:9] = qR[7:9] = 0.0
+    pL = _stereo.board_poses(objs, imgs_l, qL)
+    pR = _stereo.board_poses(objs, imgs_r, qR)
+    rig0 = np.median([_stereo.relative_pose(a, b) for a, b in zip(pL, pR)], axis=0)
+    free = np.zeros(10, bool) if fix_intrinsics else opts["free"]
+    problem = _stereo.StereoProblem(objs, imgs_l, imgs_r)
+    qL, qR, rig, poses, info = _stereo.levenberg_marquardt(problem, qL, qR, rig0, pL, free, free,
+                                                           max_iterations=opts["max_iterations"])
+    cost = problem.evaluate(qL, qR, rig, poses, True)
+    if not (np.isfinite(cost) and np.all(np.isfinite(rig)) and np.all(np.isfinite(poses)) and qL[0] > 0
+            and qL[1] > 0 and qR[0] > 0 and qR[1] > 0):
+        raise ValueError("the stereo calibration diverged (check that the left and right points match)")
+    std = _stereo.covariance(problem, info["TL"], info["TR"])
+    right_poses = _stereo.compose(rig, poses, False)[0]
+    counts = np.diff(problem.left.starts)
+    per_view = np.stack([np.sqrt(problem.left.view_sq / counts), np.sqrt(problem.right.view_sq / counts)], axis=1)
+    date, version = now_utc(), this_version()
+    out = []
+    for k, (cam, q, prob, ps) in enumerate(((cams[0], qL, problem.left, poses),
+                                            (cams[1], qR, problem.right, right_poses))):
+        std_q = cam.std_intrinsics if fix_intrinsics else (None if std is None else std[k])
+        out.append(CameraCalibration(
+            np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]]), q[5:], ps[:, :3], ps[:, 3:],
+            float(np.sqrt(prob.view_sq.sum() / prob.n_points)), per_view[:, k], std_q,
+            None if std is None else std[3 + k], size, view_names=names,
+            flags={**cam.flags, "stereo_fix_intrinsics": fix_intrinsics}, iterations=cam.iterations,
+            pattern_size=cam.pattern_size, square_size=cam.square_size, unit=cam.unit,
+            cvcore_version=version, date=date))
+    return StereoCalibration(out[0], out[1], _geometry.rotation(rig[:3]), rig[3:],
+                             float(np.sqrt(cost / (2 * problem.n_points))), per_view,
+                             None if std is None else std[2], fix_intrinsics=fix_intrinsics,
+                             iterations=int(info["iterations"]), cvcore_version=version, date=date)
+
+
+# --------------------------------------------------------------------------- rectification
+
+
+def stereo_rectify(stereo, alpha=None, *, zero_disparity=True, new_image_size=None):
+    """Rotations and projections that make the two images row-aligned (``cv2.stereoRectify``).
+
+    Bouguet's method, as OpenCV's: each camera turns by half the rig's
+    rotation so both look the same way, then both turn so the baseline lies
+    along the image rows (or columns, for a rig stacked vertically). The
+    rectified cameras share one focal length, the mean of the two cameras'
+    focal lengths across the baseline.
+
+    Parameters
+    ----------
+    stereo : StereoCalibration
+    alpha : float in [0, 1] or None
+        Scaling: 0 zooms in until every rectified pixel is valid, 1 zooms out
+        until every source pixel is kept, None (OpenCV's -1) keeps the
+        default scale. Lens distortion is inverted exactly (OpenCV stops
+        after 5 fixed-point iterations, which moves its principal points by
+        up to a fraction of a pixel on strongly distorted lenses).
+    zero_disparity : bool
+        Give both rectified images the same principal point
+        (``CALIB_ZERO_DISPARITY``, the default), so points at infinity have
+        zero disparity; otherwise only the coordinate across the baseline is
+        shared.
+    new_image_size : (width, height), optional
+        Size of the rectified images (default: the cameras' image size).
+
+    Returns
+    -------
+    R1, R2 : (3, 3) ndarray
+        Rotations from each camera's frame to its rectified frame.
+    P1, P2 : (3, 4) ndarray
+        Projections of the rectified cameras (in the left rectified frame);
+        ``P2[0, 3] = f * Tx`` for a horizontal rig.
+    Q : (4, 4) ndarray
+        Disparity-to-depth matrix: ``Q @ [x, y, d, 1]`` is a homogeneous 3-D
+        point in the left rectified frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cam = CameraCalibration([[500.0, 0, 319.5], [0, 500, 239.5], [0, 0, 1]], None, [], [], None, None, None,
+    ...                         None, (640, 480))
+    >>> R1, R2, P1, P2, Q = stereo_rectify(StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0]))
+    >>> float(P2[0, 3]), float(Q[3, 2])
+    (-30000.0, 0.016666666666666666)
+    """
+    if not isinstance(stereo, StereoCalibration):
+        raise TypeError(f"stereo must be a StereoCalibration, got {type(stereo).__name__}")
+    alpha = None if alpha is None else _validate.real(alpha, "alpha", low=0.0, high=1.0)
+    zero_disparity = _validate.boolean(zero_disparity, "zero_disparity")
+    size = stereo.image_size
+    new_size = size if new_image_size is None else _validate.image_size(new_image_size, "new_image_size")
+    return _stereo.rectify(_camera_vector(stereo.left), _camera_vector(stereo.right), stereo.R, stereo.T, size,
+                           new_size, alpha, zero_disparity)
+
+
+def _check_rectification(R, P, name):
+    R = np.asarray(_validate.array(R, f"R{name}", ndim=2), dtype=np.float64)
+    P = np.asarray(_validate.array(P, f"P{name}", ndim=2), dtype=np.float64)
+    if R.shape != (3, 3) or not np.all(np.isfinite(R)):
+        raise ValueError(f"R{name} must be a finite 3x3 matrix, got shape {R.shape}")
+    if P.shape not in ((3, 3), (3, 4)) or not np.all(np.isfinite(P)):
+        raise ValueError(f"P{name} must be a finite 3x4 (or 3x3) projection, got shape {P.shape}")
+    if P[0, 0] <= 0 or P[1, 1] <= 0 or P[1, 0] != 0 or np.any(P[2, :3] != (0, 0, 1)):
+        raise ValueError(f"P{name} must have the form [[f, s, cx, .], [0, f, cy, .], [0, 0, 1, .]] with f > 0")
+    return np.ascontiguousarray(R), np.ascontiguousarray(P)
+
+
+def stereo_rectify_maps(stereo, rectification=None, *, alpha=None, new_image_size=None):
+    """Resampling maps of both cameras (``cv2.initUndistortRectifyMap`` for each, ``CV_32FC1``).
+
+    Parameters
+    ----------
+    stereo : StereoCalibration
+    rectification : (R1, R2, P1, P2, Q), optional
+        As :func:`stereo_rectify` returns it; computed with ``alpha`` and
+        ``new_image_size`` when None.
+    alpha : float or None
+    new_image_size : (width, height), optional
+        Size of the rectified images.
+
+    Returns
+    -------
+    (left_x, left_y), (right_x, right_y) : float32 ndarrays of shape (height, width)
+        The source pixel of every rectified pixel; -1 where the ray points
+        behind the camera. Use with :func:`remap` (or ``cv2.remap``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cam = CameraCalibration([[500.0, 0, 319.5], [0, 500, 239.5], [0, 0, 1]], None, [], [], None, None, None,
+    ...                         None, (640, 480))
+    >>> (lx, ly), (rx, ry) = stereo_rectify_maps(StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0]))
+    >>> lx.shape, float(lx[0, 5]), float(ry[7, 0])
+    ((480, 640), 5.0, 7.0)
+    """
+    if not isinstance(stereo, StereoCalibration):
+        raise TypeError(f"stereo must be a StereoCalibration, got {type(stereo).__name__}")
+    size = stereo.image_size if new_image_size is None else _validate.image_size(new_image_size, "new_image_size")
+    if size[0] * size[1] > 1 << 28:
+        raise ValueError(f"new_image_size {size[0]}x{size[1]} is too large")
+    if rectification is None:
+        rectification = stereo_rectify(stereo, alpha, new_image_size=size)
+    try:
+        R1, R2, P1, P2 = tuple(rectification)[:4]
+    except (TypeError, ValueError):
+        raise TypeError("rectification must be the (R1, R2, P1, P2, Q) of stereo_rectify") from None
+    (R1, P1), (R2, P2) = _check_rectification(R1, P1, "1"), _check_rectification(R2, P2, "2")
+    return (_stereo.rectify_maps(_camera_vector(stereo.left), R1, P1, size),
+            _stereo.rectify_maps(_camera_vector(stereo.right), R2, P2, size))
+
+
+def rectify_points(points, camera, R, P):
+    """Rectified pixels of points seen by one camera (``cv2.undistortPoints(pts, K, d, R=R, P=P)``).
+
+    Parameters
+    ----------
+    points : (N, 2) array_like
+        Pixels in the camera's (distorted) image.
+    camera : CameraCalibration
+    R : (3, 3) array_like
+        ``R1`` or ``R2`` of :func:`stereo_rectify`.
+    P : (3, 4) or (3, 3) array_like
+        ``P1`` or ``P2``.
+
+    Returns
+    -------
+    (N, 2) ndarray
+        NaN where the lens model has no undistorted point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cam = CameraCalibration([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]], None, [], [], None, None, None,
+    ...                         None, (640, 480))
+    >>> rectify_points([[320, 240]], cam, np.eye(3), [[400, 0, 300, 0], [0, 400, 200, 0], [0, 0, 1, 0]]).tolist()
+    [[300.0, 200.0]]
+    """
+    pts = _validate.points(points, "points", min_count=0)
+    if not isinstance(camera, CameraCalibration):
+        raise TypeError(f"camera must be a CameraCalibration, got {type(camera).__name__}")
+    R, P = _check_rectification(R, P, "")
+    return _stereo.rectified_points(pts, _camera_vector(camera), R, P)
+
+
+def remap(image, map_x, map_y, *, cval=0.0):
+    """Resample ``image`` at ``(map_x, map_y)`` bilinearly (``cv2.remap`` with ``INTER_LINEAR``).
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) array_like
+    map_x, map_y : (h, w) array_like
+        Source coordinates of every output pixel (as :func:`stereo_rectify_maps` returns).
+    cval : float
+        Value of output pixels that map outside the image.
+
+    Returns
+    -------
+    (h, w) or (h, w, C) ndarray
+        The image's dtype (integers rounded and clipped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    >>> mx = np.array([[0.5, 3.0]], np.float32); my = np.array([[0.0, 2.0]], np.float32)
+    >>> remap(img, mx, my).tolist()
+    [[0, 11]]
+    """
+    img = _validate.image(image, "image")
+    mx = np.asarray(_validate.array(map_x, "map_x", ndim=2), dtype=np.float32)
+    my = np.asarray(_validate.array(map_y, "map_y", ndim=2), dtype=np.float32)
+    if mx.shape != my.shape:
+        raise ValueError(f"map_x and map_y must have the same shape, got {mx.shape} and {my.shape}")
+    cval = _validate.real(cval, "cval")
+    src = img if img.ndim == 3 else img[:, :, None]
+    work = np.float64 if img.dtype == np.float64 else np.float32
+    src = np.ascontiguousarray(src, dtype=work)
+    mx, my = np.ascontiguousarray(np.nan_to_num(mx, nan=-2.0)), np.ascontiguousarray(np.nan_to_num(my, nan=-2.0))
+    out = np.empty(mx.shape + (src.shape[2],), work)
+    step = max(1, (1 << 20) // max(1, mx.shape[1]))      # row blocks: Ctrl-C stays prompt
+    for r in range(0, mx.shape[0], step):
+        _calib.remap_bilinear(src, mx[r:r + step], my[r:r + step], cval, out[r:r + step])
+    if img.dtype.kind in "ui":
+        info = np.iinfo(img.dtype)
+        out = np.clip(np.rint(out), info.min, info.max)
+    out = out.astype(img.dtype, copy=False)
+    return out if img.ndim == 3 else out[:, :, 0]
