@@ -311,12 +311,11 @@ def test_rectify_alpha_keeps_what_it_promises(rig, alpha):
         inside = (mx >= -0.5) & (mx <= w - 0.5) & (my >= -0.5) & (my <= h - 0.5)
         if alpha == 0.0:      # every rectified pixel comes from the image
             assert inside.mean() > 0.999
-        border = np.concatenate([np.c_[np.linspace(0, w - 1, 50), np.zeros(50)],
-                                 np.c_[np.linspace(0, w - 1, 50), np.full(50, h - 1.0)],
-                                 np.c_[np.zeros(50), np.linspace(0, h - 1, 50)]])
-        p = rectify_points(border, cam, R, P)
-        if alpha == 1.0:      # every source pixel lands in the rectified image (the border is sampled
-            assert np.all((p >= -1.0) & (p <= np.array([w, h])))     # at 9 points a side: a pixel's slack)
+        grid = np.stack(np.meshgrid(np.arange(0, w, 4.0), np.arange(0, h, 4.0)), axis=-1).reshape(-1, 2)
+        p = rectify_points(grid, cam, R, P)
+        kept = np.all((p >= -0.5) & (p <= np.array([w, h]) - 0.5), axis=1).mean()
+        if alpha == 1.0:      # (nearly) every source pixel lands in the rectified image: OpenCV's rule
+            assert kept > 0.995   # samples the border at 7 points a side, so the corners may stick out
 
 
 def test_rectify_maps_equal_opencv(rig):
