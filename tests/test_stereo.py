@@ -432,3 +432,88 @@ def test_bad_arguments_are_refused_with_clear_messages():
         stereo_rectify_maps(st, (np.eye(3), np.eye(3), np.zeros((3, 4)), np.zeros((3, 4)), None))
     with pytest.raises(ValueError, match="map_x and map_y"):
         remap(np.zeros((4, 4)), np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+# --------------------------------------------------------------------------- the command line
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """``cvcore calibrate-stereo ...`` in this process: (exit status, stdout, stderr)."""
+    from cvcore import cli as cli_module
+
+    monkeypatch.setitem(cli_module.COMMANDS, "calibrate-stereo", "calibrate_stereo")   # until cli.py registers it
+
+    def run(*argv):
+        code = cli_module.main(["calibrate-stereo", *map(str, argv)])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def test_cli_calibrates_opencv_pairs(cli, shared_data, tmp_path):
+    folder = shared_data / "calib" / "opencv_left_right"
+    code, out, err = cli(folder / "left*.jpg", "--right", folder / "right*.jpg", "--pattern", "9x6", "--square", "30mm",
+                         "--out", tmp_path / "s.json", "--yaml", tmp_path / "s.yml", "--report", tmp_path / "s.png",
+                         "--alpha", "0")
+    assert code == 0, err
+    assert "14 pairs (matched by name)" in out
+    assert "skipped left13.jpg + right13.jpg: right:" in out
+    assert "baseline |T| = 100.0" in out and "mm +/- 0.0" in out
+    st = StereoCalibration.load(tmp_path / "s.json")
+    assert st.n_views == 13 and st.left.unit == "mm" and st.left.view_names[0] == "left01.jpg + right01.jpg"
+    assert abs(st.baseline - 100) < 1
+    report = cv2.imread(str(tmp_path / "s.png"))
+    assert report.shape == (480 + 24, 1280, 3)
+    assert cv2.FileStorage(str(tmp_path / "s.yml"), cv2.FILE_STORAGE_READ).getNode("P2").mat().shape == (3, 4)
+
+
+def test_cli_pairs_rendered_views_by_order_and_skips_a_pair_without_board(cli, tmp_path):
+    rng = np.random.default_rng(7)
+    scale = np.diag([0.5, 0.5, 1.0])
+    K, d = (scale @ K_LEFT, scale @ K_RIGHT), (D_LEFT, D_RIGHT)
+    _, _, poses = _rig_views(5, RIG_R, RIG_T, K, d, random_state=5)
+    for i, pose in enumerate(poses):
+        a, b = render_pair(pose, K, d, RIG_R, RIG_T, rng=rng)
+        if i == 2:
+            b = np.full_like(b, 128)                     # the right camera missed the board
+        imwrite(tmp_path / f"a_{i}.png", a)
+        imwrite(tmp_path / f"b_{i}.png", b)
+    left = [tmp_path / f"a_{i}.png" for i in range(5)]
+    right = [tmp_path / f"b_{i}.png" for i in range(5)]
+    code, out, err = cli(*left, "--right", *right, "--pattern", "9x6", "--square", "30", "--refine-intrinsics",
+                         "--fix-k3", "--out", tmp_path / "rig.json")
+    assert code == 0, err
+    assert "5 pairs (matched by order)" in out
+    assert "skipped a_2.png + b_2.png: right: no chessboard" in out
+    st = StereoCalibration.load(tmp_path / "rig.json")
+    assert st.n_views == 4 and not st.fix_intrinsics
+    assert np.all(np.abs(st.T - RIG_T) < 4 * st.std_rig[3:] + 0.1)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["a.png", "--right", "b.png", "c.png", "--pattern", "9x6"], "no such image file"),
+    (["--right", "b.png", "--pattern", "9x6"], "error"),
+    (["{d}/l*.png", "--right", "{d}/r0.png", "--pattern", "9x6"], "2 left and 1 right images"),
+    (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--pair-by", "name"], "do not pair up"),
+    (["{d}/l*.png", "--right", "{d}/r*.png"], "--pattern is required"),
+    (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--out", "{d}"], "--out"),
+    (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--alpha", "2"], "--alpha must be"),
+    (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6"], "at least 3 are needed"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, argv, message):
+    for name in ("l0.png", "l1.png", "r0.png", "rx.png"):
+        imwrite(tmp_path / name, np.full((64, 64), 200, np.uint8))
+    code, out, err = cli(*[a.format(d=tmp_path) for a in argv])
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+
+
+def test_pairing_by_name_ignores_the_side_marker():
+    from cvcore._commands.calibrate_stereo import pair_files
+
+    pairs, how = pair_files(["x/left02.png", "x/left01.png"], ["y/right01.png", "y/right02.png"], "auto")
+    assert how == "name" and pairs == [("x/left01.png", "y/right01.png"), ("x/left02.png", "y/right02.png")]
+    pairs, how = pair_files(["cam_L_1.png"], ["cam_R_1.png"], "name")
+    assert pairs == [("cam_L_1.png", "cam_R_1.png")]
+    assert pair_files(["p.png", "q.png"], ["s.png", "t.png"], "auto")[1] == "order"

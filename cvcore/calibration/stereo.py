@@ -29,7 +29,7 @@ from . import _stereo
 from .calibrate import calibrate_camera
 from .model import CameraCalibration, now_utc, this_version
 
-__all__ = ["StereoCalibration", "rectify_points", "remap", "stereo_calibrate", "stereo_rectify",
+__all__ = ["StereoCalibration", "draw_rectified_pair", "rectify_points", "remap", "stereo_calibrate", "stereo_rectify",
            "stereo_rectify_maps"]
 
 FORMAT = "cvcore-stereo-calibration"
@@ -687,3 +687,72 @@ def remap(image, map_x, map_y, *, cval=0.0):
         out = np.clip(np.rint(out), info.min, info.max)
     out = out.astype(img.dtype, copy=False)
     return out if img.ndim == 3 else out[:, :, 0]
+
+
+# --------------------------------------------------------------------------- a picture of the rectification
+
+
+def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12, path=None):
+    """Both images rectified side by side, with horizontal lines where epipolar lines fall.
+
+    After a good calibration every feature lies on the same row in both
+    halves; a line crossing a corner in one half and missing it in the other
+    shows a vertical disparity at a glance.
+
+    Parameters
+    ----------
+    stereo : StereoCalibration
+    left_image, right_image : (H, W) or (H, W, C) array_like
+        A pair taken by the rig, of the calibration's image size.
+    alpha : float in [0, 1] or None
+        Scaling of the rectification (see :func:`stereo_rectify`).
+    lines : int
+        Number of horizontal lines (0 to 200).
+    path : str or os.PathLike, optional
+        Also write the picture there (PNG, JPEG...).
+
+    Returns
+    -------
+    (H + 24, 2 W, 3) uint8 ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cam = CameraCalibration([[100.0, 0, 31.5], [0, 100, 23.5], [0, 0, 1]], None, [], [], None, None, None,
+    ...                         None, (64, 48))
+    >>> rig = StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0], rms=0.1)
+    >>> draw_rectified_pair(rig, np.zeros((48, 64)), np.zeros((48, 64)), lines=4).shape
+    (72, 128, 3)
+    """
+    from ..draw import draw_boxes, draw_text
+    from ..io import check_image_path, imwrite
+
+    if not isinstance(stereo, StereoCalibration):
+        raise TypeError(f"stereo must be a StereoCalibration, got {type(stereo).__name__}")
+    w, h = stereo.image_size
+    imgs = []
+    for name, image in (("left_image", left_image), ("right_image", right_image)):
+        img = _validate.uint8_image(image, name)
+        if img.shape[:2] != (h, w):
+            raise ValueError(f"{name} must be {w}x{h} (the calibration's image size), got "
+                             f"{img.shape[1]}x{img.shape[0]}")
+        imgs.append(img)
+    lines = _validate.integer(lines, "lines", low=0, high=200)
+    if path is not None:
+        path = check_image_path(path, "path")
+    (lx, ly), (rx, ry) = stereo_rectify_maps(stereo, alpha=alpha)
+    band = 24
+    canvas = np.full((h + band, 2 * w, 3), 255, np.uint8)
+    for k, (img, mx, my) in enumerate(((imgs[0], lx, ly), (imgs[1], rx, ry))):
+        rect = remap(img, mx, my)
+        canvas[band:, k * w:(k + 1) * w] = rect if rect.ndim == 3 else rect[:, :, None]
+    rows = np.linspace(0, h - 1, lines + 2)[1:-1].round().astype(int) + band
+    if lines:
+        boxes = np.array([[0, y, 2 * w, 1] for y in rows], np.int32)
+        draw_boxes(canvas, boxes, colour=(0, 200, 0), thickness=1, out=canvas)
+    rms = "?" if stereo.rms is None else f"{stereo.rms:.3f}"
+    draw_text(canvas, f"rectified (alpha {alpha}), baseline {stereo.baseline:.2f}, rms {rms} px",
+              (4, band - 7), font_scale=0.45, out=canvas)
+    if path is not None:
+        imwrite(path, canvas)
+    return canvas
