@@ -70,8 +70,27 @@ def left_jacobian_inverse(r):
 
 
 def rotations(rvecs):
-    """Rotation matrices ``(n, 3, 3)`` of rotation vectors ``(n, 3)``."""
-    return np.array([_geometry.rotation(r) for r in rvecs]).reshape(-1, 3, 3)
+    """Rotation matrices ``(n, 3, 3)`` of rotation vectors ``(n, 3)`` (Rodrigues' formula, vectorised)."""
+    t = np.linalg.norm(rvecs, axis=-1)[:, None, None]
+    small = t < 1e-4
+    ts = np.where(small, 1.0, t)
+    a = np.where(small, 1.0 - t ** 2 / 6.0, np.sin(ts) / ts)
+    b = np.where(small, 0.5 - t ** 2 / 24.0, (1.0 - np.cos(ts)) / ts ** 2)
+    K = _hat(rvecs)
+    return np.eye(3) + a * K + b * (K @ K)
+
+
+def rotation_vectors(R):
+    """Rotation vectors ``(n, 3)`` of rotation matrices ``(n, 3, 3)`` (vectorised; near a half turn, per matrix)."""
+    w = np.stack([R[:, 2, 1] - R[:, 1, 2], R[:, 0, 2] - R[:, 2, 0], R[:, 1, 0] - R[:, 0, 1]], axis=1)
+    cos_t = np.clip((np.einsum("nii->n", R) - 1.0) / 2.0, -1.0, 1.0)
+    t = np.arccos(cos_t)
+    s = np.sin(t)
+    scale = np.where(t < 1e-12, 0.5, t / (2.0 * np.where(s > 0, s, 1.0)))
+    out = w * scale[:, None]
+    for i in np.flatnonzero(np.pi - t < 1e-6):
+        out[i] = _geometry.rotation_to_rvec(R[i])
+    return out
 
 
 def compose(rig, poses, jacobian=True):
@@ -84,7 +103,7 @@ def compose(rig, poses, jacobian=True):
     Rv = rotations(poses[:, :3])
     RR = Rs @ Rv
     right = np.empty_like(poses)
-    right[:, :3] = [_geometry.rotation_to_rvec(R) for R in RR]
+    right[:, :3] = rotation_vectors(RR)
     Rt = poses[:, 3:] @ Rs.T
     right[:, 3:] = Rt + rig[3:]
     if not jacobian:
@@ -102,41 +121,35 @@ def compose(rig, poses, jacobian=True):
     return right, Ms, Mp
 
 
-def relative_pose(pose_left, pose_right):
-    """The rig ``(r, T)`` that takes one view's left pose to its right pose."""
-    RL = _geometry.rotation(pose_left[:3])
-    RR = _geometry.rotation(pose_right[:3])
-    R = RR @ RL.T
-    return np.concatenate([_geometry.rotation_to_rvec(R), pose_right[3:] - R @ pose_left[3:]])
+def relative_poses(left, right):
+    """The rigs ``(n, 6)`` that take each view's left pose ``(n, 6)`` to its right pose."""
+    R = rotations(right[:, :3]) @ np.swapaxes(rotations(left[:, :3]), 1, 2)
+    return np.concatenate([rotation_vectors(R), right[:, 3:] - (R @ left[:, 3:, None])[:, :, 0]], axis=1)
 
 
 # --------------------------------------------------------------------------- poses with known intrinsics
 
 
-def board_poses(objs, imgs, q, max_iterations=100):
-    """Pose ``(n, 6)`` of a planar board in every view seen by a known camera (``solvePnP`` per view).
+def board_poses(objs, imgs, q):
+    """Pose ``(n, 6)`` of a planar board in every view seen by a known camera.
 
     A homography between the board and the undistorted normalised points
-    gives each pose; Levenberg-Marquardt over the poses alone (the
-    intrinsics fixed) refines them.
+    gives each pose, as Zhang's method does; the joint Levenberg-Marquardt
+    refines them (a separate ``solvePnP`` refinement per view would only
+    repeat that work).
     """
-    K = np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]])
+    counts = np.cumsum([len(i) for i in imgs])[:-1]
+    xy = np.split(normalised(np.concatenate(imgs), q), counts)
     src, dst = [], []
-    for o, i in zip(objs, imgs):
-        yd = (i[:, 1] - K[1, 2]) / K[1, 1]
-        xd = (i[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
-        xy = _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), q[5:])
-        ok = np.all(np.isfinite(xy), axis=1)
+    for o, p in zip(objs, xy):
+        ok = np.all(np.isfinite(p), axis=1)
         if np.count_nonzero(ok) < 4:
             raise ValueError("the camera's distortion model cannot undistort the points of a view; "
                              "check that the camera belongs to these images")
         src.append(o[ok, :2])
-        dst.append(xy[ok])
+        dst.append(p[ok])
     rv, tv = poses_from_homographies(homographies(src, dst), np.eye(3))
-    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
-    problem = lm.Problem(objs, imgs)
-    _, poses, _ = lm.levenberg_marquardt(problem, q, poses, np.zeros(10, bool), max_iterations=max_iterations)
-    return poses
+    return np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
 
 
 # --------------------------------------------------------------------------- the joint problem
@@ -173,16 +186,16 @@ class StereoProblem:
         A = np.zeros((m, m))
         A[zl, zl] = TL.T @ L.U @ TL
         A[zr, zr] = TR.T @ R.U @ TR
-        A[zr, rs] = TR.T @ np.einsum("vij,vjk->ik", R.W, Ms)
+        A[zr, rs] = TR.T @ (R.W @ Ms).sum(axis=0)
         A[rs, zr] = A[zr, rs].T
-        A[rs, rs] = np.einsum("vji,vjk,vkl->il", Ms, R.V, Ms)
+        A[rs, rs] = (MsT @ R.V @ Ms).sum(axis=0)
         Wt = np.empty((self.n_views, m, 6))
-        Wt[:, zl] = np.einsum("im,vij->vmj", TL, L.W)
-        Wt[:, zr] = np.einsum("im,vij->vmj", TR, R.W @ Mp)
+        Wt[:, zl] = TL.T @ L.W
+        Wt[:, zr] = TR.T @ (R.W @ Mp)
         Wt[:, rs] = MsT @ VR_Mp
         V = L.V + np.swapaxes(Mp, 1, 2) @ VR_Mp
-        gx = np.concatenate([TL.T @ L.gi, TR.T @ R.gi, np.einsum("vji,vj->i", Ms, R.ge)])
-        gp = L.ge + np.einsum("vji,vj->vi", Mp, R.ge)
+        gx = np.concatenate([TL.T @ L.gi, TR.T @ R.gi, (MsT @ R.ge[:, :, None]).sum(axis=0)[:, 0]])
+        gp = L.ge + (np.swapaxes(Mp, 1, 2) @ R.ge[:, :, None])[:, :, 0]
         return A, Wt, V, gx, gp
 
 
@@ -203,8 +216,8 @@ def schur_step(A, Wt, V, gx, gp, lam):
         rhs = np.concatenate([np.swapaxes(Wt, 1, 2), gp[:, :, None]], axis=2)     # (n, 6, m + 1)
         sol = _chol_solve(Lv, rhs)
         Y, y = sol[:, :, :-1], sol[:, :, -1]
-        S = Ad - np.einsum("vij,vjk->ik", Wt, Y)
-        b = -gx + np.einsum("vij,vj->i", Wt, y)
+        S = Ad - (Wt @ Y).sum(axis=0)
+        b = -gx + (Wt @ y[:, :, None]).sum(axis=0)[:, 0]
         Ls = np.linalg.cholesky(S)
         dx = _chol_solve(Ls, b[:, None])[:, 0]
     except np.linalg.LinAlgError:
@@ -221,7 +234,7 @@ def _chol_solve(L, b):
 
 def _predicted_decrease(A, Wt, V, gx, gp, dx, dp):
     """Decrease of the squared error predicted by the linear model, ``-(2 g'h + h'J'Jh)``."""
-    quad = dx @ A @ dx + 2.0 * np.einsum("i,vij,vj->", dx, Wt, dp) + np.einsum("vi,vij,vj->", dp, V, dp)
+    quad = dx @ A @ dx + 2.0 * np.sum((Wt @ dp[:, :, None])[:, :, 0] @ dx) + np.sum(dp * (V @ dp[:, :, None])[:, :, 0])
     return -(2.0 * (gx @ dx + np.sum(gp * dp)) + quad)
 
 
@@ -261,7 +274,8 @@ def levenberg_marquardt(problem, qL0, qR0, rig0, poses0, free_left, free_right, 
                 converged = True
                 break
             x_new, poses_new = x + dx, poses + dp
-            cost_new = problem.evaluate(*unpack(x_new), poses_new, False)
+            # with the Jacobian: an accepted step (the usual case) needs no second evaluation
+            cost_new = problem.evaluate(*unpack(x_new), poses_new, True)
             if np.isfinite(cost_new) and cost_new < cost:
                 rho = (cost - cost_new) / pred
                 lam = max(lam * max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), 1e-15)   # Nielsen's update
@@ -280,11 +294,11 @@ def levenberg_marquardt(problem, qL0, qR0, rig0, poses0, free_left, free_right, 
             break
         size = np.sqrt(x @ x + np.sum(poses * poses))
         small = np.sqrt(dx @ dx + np.sum(dp * dp)) <= xtol * (size + xtol)
-        x, poses = x_new, poses_new
-        cost = problem.evaluate(*unpack(x), poses, True)
+        x, poses, cost = x_new, poses_new, cost_new
         if converged or small:
             break
     qL, qR, rig = unpack(x)
+    cost = problem.evaluate(qL, qR, rig, poses, True)        # the blocks at the optimum, for the covariance
     return qL, qR, rig.copy(), poses, {"iterations": iterations, "cost": cost, "TL": TL, "TR": TR}
 
 

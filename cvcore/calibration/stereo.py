@@ -465,12 +465,12 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names):
         qL[7:9] = qR[7:9] = 0.0
     pL = _stereo.board_poses(objs, imgs_l, qL)
     pR = _stereo.board_poses(objs, imgs_r, qR)
-    rig0 = np.median([_stereo.relative_pose(a, b) for a, b in zip(pL, pR)], axis=0)
+    rig0 = np.median(_stereo.relative_poses(pL, pR), axis=0)
     free = np.zeros(10, bool) if fix_intrinsics else opts["free"]
     problem = _stereo.StereoProblem(objs, imgs_l, imgs_r)
     qL, qR, rig, poses, info = _stereo.levenberg_marquardt(problem, qL, qR, rig0, pL, free, free,
                                                            max_iterations=opts["max_iterations"])
-    cost = problem.evaluate(qL, qR, rig, poses, True)
+    cost = info["cost"]
     if not (np.isfinite(cost) and np.all(np.isfinite(rig)) and np.all(np.isfinite(poses)) and qL[0] > 0
             and qL[1] > 0 and qR[0] > 0 and qR[1] > 0):
         raise ValueError("the stereo calibration diverged (check that the left and right points match)")
