@@ -363,25 +363,31 @@ def rectified_points(points, q, R, P):
     return np.stack([P[0, 0] * x + P[0, 1] * y + P[0, 2], P[1, 1] * y + P[1, 2]], axis=1)
 
 
-def _border_points(w, h, n=9):
-    """``4 (n - 2)`` points on the image border, ``n`` per side without the corners: (points, side masks)."""
-    t = np.arange(1, n - 1) / (n - 1)
-    xs, ys = t * (w - 1), t * (h - 1)
-    pts = np.concatenate([np.stack([np.zeros(n - 2), ys], 1), np.stack([np.full(n - 2, w - 1.0), ys], 1),
-                          np.stack([xs, np.zeros(n - 2)], 1), np.stack([xs, np.full(n - 2, h - 1.0)], 1)])
-    side = np.repeat(np.arange(4), n - 2)          # left, right, top, bottom
-    return pts, side
+def _grid_points(w, h, n=9):
+    """An ``n x n`` grid spanning the image, corners included, and each point's column and row index."""
+    j, i = np.mgrid[0:n, 0:n]
+    pts = np.stack([i.ravel() * (w - 1) / (n - 1), j.ravel() * (h - 1) / (n - 1)], axis=1)
+    return pts, i.ravel(), j.ravel()
 
 
-def _rectangles(q, R, P, size):
-    """Inner and outer rectangles ``(x0, y0, x1, y1)`` of the image border after rectification."""
-    pts, side = _border_points(*size)
+def _rectangles(q, R, P, size, n=9):
+    """Inner and outer rectangles ``(x0, y0, x1, y1)`` of the image after rectification (as OpenCV samples it).
+
+    The inner one lies inside the rectified border (every pixel valid), the
+    outer one holds the whole rectified image; both from an ``n x n`` grid.
+    Grid points the lens model cannot undistort (beyond the radius where it
+    folds over) are left out.
+    """
+    pts, i, j = _grid_points(*size, n)
     r = rectified_points(pts, q, R, P)
-    if not np.all(np.isfinite(r)):
+    ok = np.all(np.isfinite(r), axis=1)
+    sides = (i == 0, j == 0, i == n - 1, j == n - 1)
+    if any(np.count_nonzero(ok & side) < 3 for side in sides):
         raise ValueError("the image border lies beyond the radius where the lens model folds over; "
                          "the distortion coefficients do not describe the whole image")
-    inner = (r[side == 0, 0].max(), r[side == 2, 1].max(), r[side == 1, 0].min(), r[side == 3, 1].min())
-    outer = (r[:, 0].min(), r[:, 1].min(), r[:, 0].max(), r[:, 1].max())
+    inner = (r[ok & sides[0], 0].max(), r[ok & sides[1], 1].max(), r[ok & sides[2], 0].min(),
+             r[ok & sides[3], 1].min())
+    outer = (r[ok, 0].min(), r[ok, 1].min(), r[ok, 0].max(), r[ok, 1].max())
     return inner, outer
 
 
