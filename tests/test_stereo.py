@@ -423,6 +423,10 @@ def test_bad_arguments_are_refused_with_clear_messages():
         stereo_calibrate(objs, left, right, SIZE, view_names=["a"])
     with pytest.raises(ValueError, match="too few points"):
         stereo_calibrate([BOARD[:4]], [left[0][:4]], [right[0][:4]], SIZE, left=cam, right=cam, fix_intrinsics=False)
+    with pytest.raises(ValueError, match="same place"):
+        stereo_calibrate(objs, left, left, SIZE)
+    with pytest.raises(ValueError, match="do not fit one rigid rig"):
+        stereo_calibrate(objs, left, right[1:] + right[:1], SIZE, fix_k3=True)
     st = stereo_calibrate(objs, left, right, SIZE, left=cam, right=calibrate_camera(objs, right, SIZE))
     with pytest.raises(ValueError, match="alpha"):
         stereo_rectify(st, alpha=2)

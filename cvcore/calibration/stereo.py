@@ -400,8 +400,11 @@ def stereo_calibrate(object_points, image_points_left, image_points_right, image
     ------
     ValueError
         Mismatched points, a non-planar board, too few points for the
-        unknowns, cameras of another image size or model, or views that do
-        not determine the rig.
+        unknowns, cameras of another image size or model, views that do
+        not determine the rig, a rig whose cameras are at the same place, or
+        left and right views that do not fit one rigid rig (an RMS error
+        more than ``MISMATCH_FACTOR`` = 5 times the cameras' own and above
+        1 px: pairs not matched, or not taken at the same moment).
 
     Examples
     --------
@@ -475,6 +478,7 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names):
             and qL[1] > 0 and qR[0] > 0 and qR[1] > 0):
         raise ValueError("the stereo calibration diverged (check that the left and right points match)")
     std = _stereo.covariance(problem, info["TL"], info["TR"])
+    _check_rig(cost / (2 * problem.n_points), rig, std, poses, cams)
     right_poses = _stereo.compose(rig, poses, False)[0]
     counts = np.diff(problem.left.starts)
     per_view = np.stack([np.sqrt(problem.left.view_sq / counts), np.sqrt(problem.right.view_sq / counts)], axis=1)
@@ -494,6 +498,25 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names):
                              float(np.sqrt(cost / (2 * problem.n_points))), per_view,
                              None if std is None else std[2], fix_intrinsics=fix_intrinsics,
                              iterations=int(info["iterations"]), cvcore_version=version, date=date)
+
+
+#: A stereo RMS error this many times the cameras' own (and above 1 px) means the pairs do not match.
+MISMATCH_FACTOR = 5.0
+
+
+def _check_rig(mean_sq, rig, std, poses, cams):
+    """Refuse a rig no one should use: cameras at one place, or left and right views that do not match."""
+    baseline = np.linalg.norm(rig[3:])
+    spread = 3.0 * np.linalg.norm(std[2][3:]) if std is not None else 0.0
+    if baseline <= max(spread, 1e-9 * np.median(np.linalg.norm(poses[:, 3:], axis=1))):
+        raise ValueError(f"the two cameras are at the same place (baseline {baseline:.3g}, uncertainty "
+                         f"{spread / 3:.3g}): are the left and right points from two cameras?")
+    own = [c.rms for c in cams if c.rms is not None]
+    rms = float(np.sqrt(mean_sq))
+    if own and rms > max(MISMATCH_FACTOR * max(own), 1.0):
+        raise ValueError(f"the left and right views do not fit one rigid rig (RMS error {rms:.2f} px against "
+                         f"{max(own):.2f} px for the cameras alone): check that the pairs are matched and were "
+                         "taken at the same moment")
 
 
 # --------------------------------------------------------------------------- rectification
