@@ -39,24 +39,38 @@ from ._zhang import poses_from_homographies
 # --------------------------------------------------------------------------- SO(3)
 
 
+#: ``[v]x`` is linear in ``v``: row ``k`` holds ``[e_k]x`` flattened.
+_HAT = np.array([[0, 0, 0, 0, 0, -1, 0, 1, 0], [0, 0, 1, 0, 0, 0, -1, 0, 0], [0, -1, 0, 1, 0, 0, 0, 0, 0]], float)
+
+
 def _hat(v):
     """``[v]x`` for vectors ``(..., 3)`` -> ``(..., 3, 3)``."""
-    out = np.zeros(v.shape[:-1] + (3, 3))
-    out[..., 0, 1], out[..., 0, 2] = -v[..., 2], v[..., 1]
-    out[..., 1, 0], out[..., 1, 2] = v[..., 2], -v[..., 0]
-    out[..., 2, 0], out[..., 2, 1] = -v[..., 1], v[..., 0]
-    return out
+    return (v @ _HAT).reshape(v.shape[:-1] + (3, 3))
 
 
-def left_jacobian(r):
-    """``J(r) = I + (1 - cos t)/t^2 [r]x + (t - sin t)/t^3 [r]x^2`` for ``r (..., 3)`` (series near 0)."""
+def _terms(r):
+    """``[r]x``, ``[r]x^2`` and ``sin t / t``, ``(1 - cos t) / t^2``, ``(t - sin t) / t^3`` (series near 0)."""
     t = np.linalg.norm(r, axis=-1)[..., None, None]
     small = t < 1e-4
     ts = np.where(small, 1.0, t)
-    a = np.where(small, 0.5 - t ** 2 / 24.0, (1.0 - np.cos(ts)) / ts ** 2)
-    b = np.where(small, 1.0 / 6.0 - t ** 2 / 120.0, (ts - np.sin(ts)) / ts ** 3)
+    sin, cos, t2 = np.sin(ts), np.cos(ts), t * t
+    a = np.where(small, 1.0 - t2 / 6.0, sin / ts)
+    b = np.where(small, 0.5 - t2 / 24.0, (1.0 - cos) / (ts * ts))
+    c = np.where(small, 1.0 / 6.0 - t2 / 120.0, (ts - sin) / (ts * ts * ts))
     K = _hat(r)
-    return np.eye(3) + a * K + b * (K @ K)
+    return K, K @ K, a, b, c
+
+
+def rotations(rvecs):
+    """Rotation matrices of rotation vectors ``(..., 3)``: ``I + sin t/t [r]x + (1 - cos t)/t^2 [r]x^2``."""
+    K, K2, a, b, _ = _terms(rvecs)
+    return np.eye(3) + a * K + b * K2
+
+
+def left_jacobian(r):
+    """``J(r) = I + (1 - cos t)/t^2 [r]x + (t - sin t)/t^3 [r]x^2`` for ``r (..., 3)``."""
+    K, K2, _, b, c = _terms(r)
+    return np.eye(3) + b * K + c * K2
 
 
 def left_jacobian_inverse(r):
@@ -69,21 +83,10 @@ def left_jacobian_inverse(r):
     return np.eye(3) - 0.5 * K + c * (K @ K)
 
 
-def rotations(rvecs):
-    """Rotation matrices ``(n, 3, 3)`` of rotation vectors ``(n, 3)`` (Rodrigues' formula, vectorised)."""
-    t = np.linalg.norm(rvecs, axis=-1)[:, None, None]
-    small = t < 1e-4
-    ts = np.where(small, 1.0, t)
-    a = np.where(small, 1.0 - t ** 2 / 6.0, np.sin(ts) / ts)
-    b = np.where(small, 0.5 - t ** 2 / 24.0, (1.0 - np.cos(ts)) / ts ** 2)
-    K = _hat(rvecs)
-    return np.eye(3) + a * K + b * (K @ K)
-
-
 def rotation_vectors(R):
     """Rotation vectors ``(n, 3)`` of rotation matrices ``(n, 3, 3)`` (vectorised; near a half turn, per matrix)."""
     w = np.stack([R[:, 2, 1] - R[:, 1, 2], R[:, 0, 2] - R[:, 2, 0], R[:, 1, 0] - R[:, 0, 1]], axis=1)
-    cos_t = np.clip((np.einsum("nii->n", R) - 1.0) / 2.0, -1.0, 1.0)
+    cos_t = np.clip((R[:, 0, 0] + R[:, 1, 1] + R[:, 2, 2] - 1.0) / 2.0, -1.0, 1.0)
     t = np.arccos(cos_t)
     s = np.sin(t)
     scale = np.where(t < 1e-12, 0.5, t / (2.0 * np.where(s > 0, s, 1.0)))
@@ -100,8 +103,8 @@ def compose(rig, poses, jacobian=True):
     derivatives of each right pose by the rig and by the view's left pose.
     """
     Rs = _geometry.rotation(rig[:3])
-    Rv = rotations(poses[:, :3])
-    RR = Rs @ Rv
+    K, K2, a, b, c = _terms(poses[:, :3])
+    RR = Rs @ (np.eye(3) + a * K + b * K2)
     right = np.empty_like(poses)
     right[:, :3] = rotation_vectors(RR)
     Rt = poses[:, 3:] @ Rs.T
@@ -116,7 +119,7 @@ def compose(rig, poses, jacobian=True):
     Ms[:, :3, :3] = Jinv @ Js
     Ms[:, 3:, :3] = -_hat(Rt) @ Js
     Ms[:, 3:, 3:] = np.eye(3)
-    Mp[:, :3, :3] = Jinv @ Rs @ left_jacobian(poses[:, :3])
+    Mp[:, :3, :3] = Jinv @ Rs @ (np.eye(3) + b * K + c * K2)
     Mp[:, 3:, 3:] = Rs
     return right, Ms, Mp
 
@@ -212,30 +215,27 @@ def schur_step(A, Wt, V, gx, gp, lam):
     Ad = A.copy()
     Ad[np.diag_indices_from(Ad)] *= 1.0 + lam
     try:
-        Lv = np.linalg.cholesky(Vd)
+        np.linalg.cholesky(Vd)          # positive definite, or raise lambda
         rhs = np.concatenate([np.swapaxes(Wt, 1, 2), gp[:, :, None]], axis=2)     # (n, 6, m + 1)
-        sol = _chol_solve(Lv, rhs)
+        sol = np.linalg.solve(Vd, rhs)
         Y, y = sol[:, :, :-1], sol[:, :, -1]
         S = Ad - (Wt @ Y).sum(axis=0)
         b = -gx + (Wt @ y[:, :, None]).sum(axis=0)[:, 0]
-        Ls = np.linalg.cholesky(S)
-        dx = _chol_solve(Ls, b[:, None])[:, 0]
+        np.linalg.cholesky(S)
+        dx = np.linalg.solve(S, b)
     except np.linalg.LinAlgError:
         return None
     dp = -(y + Y @ dx) if n else np.zeros((0, 6))
     return dx, dp
 
 
-def _chol_solve(L, b):
-    """Solve ``L L' x = b`` for (stacks of) lower triangular ``L``."""
-    z = np.linalg.solve(L, b)
-    return np.linalg.solve(np.swapaxes(L, -1, -2), z)
-
-
 def _predicted_decrease(A, Wt, V, gx, gp, dx, dp):
     """Decrease of the squared error predicted by the linear model, ``-(2 g'h + h'J'Jh)``."""
     quad = dx @ A @ dx + 2.0 * np.sum((Wt @ dp[:, :, None])[:, :, 0] @ dx) + np.sum(dp * (V @ dp[:, :, None])[:, :, 0])
     return -(2.0 * (gx @ dx + np.sum(gp * dp)) + quad)
+
+
+LAMBDA0 = 1e-5
 
 
 def levenberg_marquardt(problem, qL0, qR0, rig0, poses0, free_left, free_right, *, max_iterations=200,
@@ -257,7 +257,7 @@ def levenberg_marquardt(problem, qL0, qR0, rig0, poses0, free_left, free_right, 
     x = np.concatenate([zL, zR, rig0])
     poses = np.ascontiguousarray(poses0, dtype=np.float64).copy()
     cost = problem.evaluate(*unpack(x), poses, True)
-    lam, nu, rounding_steps, iterations = 1e-3, 2.0, 0, 0
+    lam, nu, rounding_steps, iterations = LAMBDA0, 2.0, 0, 0
     for iterations in range(1, max_iterations + 1):
         A, Wt, V, gx, gp = problem.blocks(TL, TR)
         accepted = converged = False
