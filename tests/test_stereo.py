@@ -466,6 +466,7 @@ def test_cli_calibrates_opencv_pairs(cli, shared_data, tmp_path):
     assert "baseline |T| = 100.0" in out and "mm +/- 0.0" in out
     st = StereoCalibration.load(tmp_path / "s.json")
     assert st.n_views == 13 and st.left.unit == "mm" and st.left.view_names[0] == "left01.jpg + right01.jpg"
+    assert st.right.skipped[0][0] == "left13.jpg + right13.jpg" and st.right.pattern_size == (9, 6)
     assert abs(st.baseline - 100) < 1
     report = cv2.imread(str(tmp_path / "s.png"))
     assert report.shape == (480 + 24, 1280, 3)

@@ -68,11 +68,11 @@ def _check_outputs(args):
 
 
 def _find(pairs, pattern):
-    """Corners of every pair where both sides show the board; prints why a pair is skipped."""
+    """Corners of every pair where both sides show the board, and the pairs skipped with the reason (printed)."""
     from cvcore.calibration import find_chessboard_corners
     from cvcore.io import imread
 
-    found, size = [], None
+    found, skipped, size = [], [], None
     for lf, rf in pairs:
         name = f"{os.path.basename(lf)} + {os.path.basename(rf)}"
         reasons, corners = [], []
@@ -88,10 +88,11 @@ def _find(pairs, pattern):
                 reasons.append(f"{side}: {why.message}")
             corners.append(c)
         if reasons:
-            print(f"skipped {name}: {'; '.join(reasons)}")
+            skipped.append((name, "; ".join(reasons)))
+            print(f"skipped {name}: {skipped[-1][1]}")
             continue
         found.append((name, lf, rf, corners[0], corners[1]))
-    return found, size
+    return found, skipped, size
 
 
 def run(args):
@@ -104,7 +105,7 @@ def run(args):
     left, right = _expand(args.left), _expand(args.right)
     pairs, how = pair_files(left, right, args.pair_by)
     print(f"{len(pairs)} pairs (matched by {how})")
-    found, size = _find(pairs, (cols, rows))
+    found, skipped, size = _find(pairs, (cols, rows))
     if len(found) < 3:
         raise _common.CLIError(f"a board was found in both images of {len(found)} pair(s); at least 3 are needed")
     board = chessboard_points((cols, rows), square)
@@ -115,7 +116,7 @@ def run(args):
     for side, k in (("left", 3), ("right", 4)):
         cam = calibrate_camera(objs, [f[k] for f in found], size, **options)
         cams.append(cam.replace(pattern_size=(cols, rows), square_size=square,
-                                unit=None if unit == "units" else unit))
+                                unit=None if unit == "units" else unit, skipped=skipped))
         print(f"{side} camera alone: RMS {cam.rms:.4f} px, fx {cam.fx:.3f}, fy {cam.fy:.3f}, "
               f"cx {cam.cx:.3f}, cy {cam.cy:.3f}")
     stereo = stereo_calibrate(objs, [f[3] for f in found], [f[4] for f in found], size, left=cams[0],

@@ -67,8 +67,6 @@ class StereoCalibration:
     fix_intrinsics : bool
         Whether the cameras' intrinsics were held fixed.
     iterations : int
-    skipped : list of (name, reason), optional
-        Pairs of views left out, and why.
     cvcore_version, date : str, optional
 
     Attributes
@@ -83,8 +81,7 @@ class StereoCalibration:
     F : (3, 3) ndarray
         Fundamental matrix ``K_right^-T E K_left^-1``, scaled so ``F[2, 2] = 1``
         (when it is not 0), as OpenCV returns it.
-    rms, per_view_rms, std_rig, fix_intrinsics, iterations, skipped,
-    cvcore_version, date
+    rms, per_view_rms, std_rig, fix_intrinsics, iterations, cvcore_version, date
         As given.
     image_size : (int, int)
     baseline : float
@@ -100,7 +97,7 @@ class StereoCalibration:
     """
 
     def __init__(self, left, right, R, T, rms=None, per_view_rms=None, std_rig=None, *, fix_intrinsics=True,
-                 iterations=0, skipped=None, cvcore_version=None, date=None):
+                 iterations=0, cvcore_version=None, date=None):
         for name, cam in (("left", left), ("right", right)):
             if not isinstance(cam, CameraCalibration):
                 raise TypeError(f"{name} must be a CameraCalibration, got {type(cam).__name__}")
@@ -133,7 +130,6 @@ class StereoCalibration:
             raise ValueError("std_rig must not be negative")
         self.fix_intrinsics = _validate.boolean(fix_intrinsics, "fix_intrinsics")
         self.iterations = _validate.integer(iterations, "iterations", low=0, high=10**6)
-        self.skipped = _pairs_of_text(skipped, "skipped")
         for key, value in (("cvcore_version", cvcore_version), ("date", date)):
             if value is not None and (not isinstance(value, str) or len(value) > 64):
                 raise TypeError(f"{key} must be a string of at most 64 characters")
@@ -193,7 +189,6 @@ class StereoCalibration:
             "std_rig": None if self.std_rig is None else self.std_rig.tolist(),
             "fix_intrinsics": self.fix_intrinsics,
             "iterations": self.iterations,
-            "skipped": [list(s) for s in self.skipped],
             "cvcore_version": self.cvcore_version,
             "date": self.date,
         }
@@ -266,18 +261,13 @@ class StereoCalibration:
             return None if fields.raw(key, None) is None else fields.array(key, dtype=np.float64, shape=shape,
                                                                             max_size=2 * _MAX_VIEWS)
 
-        skipped = []
-        for i, item in enumerate(fields.list("skipped", max_len=_MAX_VIEWS, default=[])):
-            sub = modelfile.Fields({"name": item[0], "reason": item[1]} if isinstance(item, list) and len(item) == 2
-                                   else {}, f"{where}: skipped[{i}]")
-            skipped.append((sub.str("name"), sub.str("reason")))
         try:
             return cls(cams["left"], cams["right"], fields.array("R", dtype=np.float64, shape=(3, 3)),
                        fields.array("T", dtype=np.float64, shape=(3,)),
                        None if fields.raw("rms", None) is None else fields.float("rms", low=0.0),
                        optional("per_view_rms", (None, 2)), optional("std_rig", (6,)),
                        fix_intrinsics=fields.bool("fix_intrinsics"),
-                       iterations=fields.int("iterations", low=0, high=10**6, default=0), skipped=skipped,
+                       iterations=fields.int("iterations", low=0, high=10**6, default=0),
                        cvcore_version=fields.str("cvcore_version", max_len=64, default=None),
                        date=fields.str("date", max_len=64, default=None))
         except (TypeError, ValueError) as exc:
@@ -288,40 +278,12 @@ class StereoCalibration:
 # --------------------------------------------------------------------------- calibration
 
 
-def _text(value, name, max_len=4096):
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    if len(value) > max_len:
-        raise ValueError(f"{name} is longer than {max_len} characters")
-    return value
-
-
-def _names(view_names, n):
-    if view_names is None:
-        return []
-    if isinstance(view_names, (str, bytes)):
-        raise TypeError("view_names must be a list of strings, one per view")
-    names = [_text(v, f"view_names[{i}]") for i, v in enumerate(view_names)]
-    if len(names) != n:
-        raise ValueError(f"view_names must name every view ({n}), got {len(names)} names")
-    return names
-
-
 def _point_views(object_points, image_points, name):
     """``_validate.point_views`` with the messages naming ``image_points_left`` or ``_right``."""
     try:
         return _validate.point_views(object_points, image_points)
     except (TypeError, ValueError) as exc:
         raise type(exc)(str(exc).replace("image_points", name)) from None
-
-
-def _pairs_of_text(items, name):
-    out = []
-    for i, item in enumerate([] if items is None else items):
-        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
-            raise TypeError(f"{name}[{i}] must be a (name, reason) pair of strings")
-        out.append((_text(item[0], f"{name}[{i}][0]"), _text(item[1], f"{name}[{i}][1]")))
-    return out
 
 
 def _camera_vector(cam):
@@ -387,7 +349,8 @@ def stereo_calibrate(object_points, image_points_left, image_points_right, image
     max_iterations : int
         Cap on Levenberg-Marquardt iterations of the joint refinement.
     view_names : list of str, optional
-        A name per view (e.g. the pair's file names), kept in both cameras.
+        A name per view (e.g. the pair's file names), kept in both cameras
+        (as are their ``skipped`` lists, units and pattern).
 
     Returns
     -------
@@ -437,7 +400,6 @@ def stereo_calibrate(object_points, image_points_left, image_points_right, image
     for k, o in enumerate(objs):
         if np.abs(o[:, 2]).max() > 1e-9 * max(np.abs(o[:, :2]).max(), 1e-300):
             raise ValueError(f"object_points[{k}] must be planar with Z = 0 (a flat calibration board)")
-    names = _names(view_names, len(objs))
     opts = _solver.options(fix_principal_point=fix_principal_point, zero_tangent_dist=zero_tangent_dist,
                            fix_k3=fix_k3, estimate_skew=estimate_skew, max_iterations=max_iterations)
     options = dict(fix_principal_point=fix_principal_point, zero_tangent_dist=zero_tangent_dist, fix_k3=fix_k3,
@@ -456,13 +418,13 @@ def stereo_calibrate(object_points, image_points_left, image_points_right, image
         cams.append(cam)
     with np.errstate(all="ignore"):
         try:
-            return _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names)
+            return _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, view_names)
         except np.linalg.LinAlgError as exc:
             raise ValueError(f"the stereo calibration is numerically degenerate ({exc}); check that the points "
                              "are correct and the views are tilted differently") from None
 
 
-def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names):
+def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, view_names):
     qL, qR = _camera_vector(cams[0]), _camera_vector(cams[1])
     if not fix_intrinsics and opts["zero_tangent_dist"]:
         qL[7:9] = qR[7:9] = 0.0
@@ -490,9 +452,9 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, names):
         out.append(CameraCalibration(
             np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]]), q[5:], ps[:, :3], ps[:, 3:],
             float(np.sqrt(prob.view_sq.sum() / prob.n_points)), per_view[:, k], std_q,
-            None if std is None else std[3 + k], size, view_names=names,
+            None if std is None else std[3 + k], size, view_names=out[0].view_names if out else view_names,
             flags={**cam.flags, "stereo_fix_intrinsics": fix_intrinsics}, iterations=cam.iterations,
-            pattern_size=cam.pattern_size, square_size=cam.square_size, unit=cam.unit,
+            pattern_size=cam.pattern_size, square_size=cam.square_size, unit=cam.unit, skipped=cam.skipped,
             cvcore_version=version, date=date))
     return StereoCalibration(out[0], out[1], _geometry.rotation(rig[:3]), rig[3:],
                              float(np.sqrt(cost / (2 * problem.n_points))), per_view,
