@@ -88,6 +88,14 @@ def _inputs(folder):
     return batch.find_images(str(folder))
 
 
+def _child_env():
+    """Environment for ``python -m cvcore``: the cvcore this process imported comes first."""
+    import cvcore
+
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(cvcore.__file__)))
+    return dict(os.environ, PYTHONPATH=parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
 def _table(out):
     records = batch.read_records(out)
     paths = [r["path"] for r in records]
@@ -203,6 +211,40 @@ def test_large_images_are_refused_with_a_message(client, folder, tmp_path):
     assert all("max_pixels=1000" in r["error"] for r in _table(out).values())
 
 
+def test_a_function_the_workers_cannot_import_is_a_clear_error_not_a_hang(client, folder, tmp_path, monkeypatch):
+    # a module importable here only: the workers started before its folder joined sys.path
+    (tmp_path / "only_on_the_client.py").write_text("def mean(image):\n    return 0.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import only_on_the_client  # pickled by reference: it is in sys.modules here
+
+    out = tmp_path / "r.jsonl"
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(batch.ClusterError, match="cannot load the operation.*No module named "
+                                                     "'only_on_the_client'"):
+            batch.map_images(only_on_the_client.mean, str(folder / "sub"), out=str(out), client=client,
+                             progress=False)
+    finally:
+        del sys.modules["only_on_the_client"]
+    assert time.perf_counter() - t0 < 30 and batch.read_records(out) == []
+    # the workers are fine afterwards
+    assert batch.map_images(grey_mean, str(folder / "sub"), out=str(out), client=client, progress=False)["done"] == 2
+
+
+def test_a_cluster_without_workers_is_a_clear_error_not_a_hang(folder, tmp_path):
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        with pytest.raises(batch.ClusterError, match=r"within start_timeout=0.5 s \(the cluster has 0 workers\)"):
+            batch.map_images(grey_mean, str(folder / "sub"), out=str(tmp_path / "r.jsonl"), client=c,
+                             progress=False, start_timeout=0.5)
+        proc = subprocess.run([sys.executable, "-m", "cvcore", "batch", "detect", str(folder / "sub"), "--out",
+                               str(tmp_path / "c.jsonl"), "--scheduler", cluster.scheduler_address,
+                               "--start-timeout", "0.5"], capture_output=True, text=True, cwd=tmp_path,
+                              env=_child_env(), timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("cvcore batch: error: no worker loaded the operation within start_timeout=0.5 s")
+
+
 @pytest.mark.parametrize("kwargs, exc, match", [
     ({"func": 3}, TypeError, "func must be"),
     ({"n_workers": 2}, ValueError, "not both"),
@@ -215,6 +257,8 @@ def test_large_images_are_refused_with_a_message(client, folder, tmp_path):
     ({"threads": 0}, ValueError, "threads"),
     ({"progress": "bar"}, TypeError, "progress"),
     ({"per_task": 0}, ValueError, "per_task"),
+    ({"start_timeout": 0}, ValueError, "start_timeout"),
+    ({"func": lambda image, lock=__import__("threading").Lock(): 0}, TypeError, "func cannot be sent to the workers"),
 ])
 def test_bad_arguments_are_refused_before_any_work(client, folder, tmp_path, kwargs, exc, match):
     args = {"func": grey_mean, "inputs": str(folder), "out": str(tmp_path / "r.jsonl"), "client": client,
@@ -230,11 +274,11 @@ def test_cli_batch_on_a_scheduler_address(client, folder, tmp_path):
     out = tmp_path / "r.jsonl"
     cmd = [sys.executable, "-m", "cvcore", "batch", "corners", str(folder), "--out", str(out), "--pattern", "9x6",
            "--scheduler", client.scheduler.address]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=_child_env(), timeout=120)
     assert proc.returncode == 1, proc.stderr  # one image failed (the corrupt one)
     assert "7 done, 1 failed, 0 skipped" in proc.stdout and "images/s" in proc.stdout
     assert len(_table(out)) == 8
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=_child_env(), timeout=120)
     assert "0 done, 0 failed, 8 skipped" in proc.stdout and proc.returncode == 0
 
 
