@@ -12,7 +12,9 @@ appended to ``out`` as results arrive, one line per image::
 Nothing lost, nothing twice:
 
 * an unreadable, corrupt or too large image (see ``max_pixels``) becomes an
-  error record and the batch goes on;
+  error record and the batch goes on; the size is read from the file's
+  header (PNG, JPEG, BMP, TIFF, PNM, WebP) so that a huge image is refused
+  before decoding allocates it;
 * a worker that dies mid-task has its tasks rerun elsewhere by the scheduler
   (a task that kills workers repeatedly becomes an error record); only the
   client writes ``out``, once per image, so the table never holds duplicates;
@@ -152,15 +154,24 @@ def _one_line(exc):
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
+def _too_large(width, height, max_pixels, how):
+    pixels = width * height
+    if pixels > max_pixels:
+        raise ValueError(f"image is {width}x{height} ({pixels / 1e6:.1f} Mpx) {how}, above the per-task cap "
+                         f"max_pixels={max_pixels}; raise max_pixels if the workers have the memory, or process "
+                         "it in chunks with cvcore.dask")
+
+
 def _read(path, grey, max_pixels):
     from . import io
+    from ._image_header import header_size
 
+    # the header first: a file claiming a huge size is refused before decoding allocates it
+    size = header_size(path)
+    if size is not None:
+        _too_large(*size, max_pixels, "by its file header, refused before decoding")
     image = io.imread(path, grey=grey)
-    pixels = image.shape[0] * image.shape[1]
-    if pixels > max_pixels:
-        raise ValueError(f"image is {image.shape[1]}x{image.shape[0]} ({pixels / 1e6:.0f} Mpx), above the per-task "
-                         f"cap max_pixels={max_pixels}; raise max_pixels if the workers have the memory, or "
-                         "process it in chunks with cvcore.dask")
+    _too_large(image.shape[1], image.shape[0], max_pixels, "decoded")  # formats without a known header
     return image
 
 
@@ -440,7 +451,9 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     threads : int
         cvcore kernel threads per worker task (default 1: no oversubscription).
     max_pixels : int
-        Images with more pixels become error records instead of being processed.
+        Images with more pixels become error records instead of being
+        processed; PNG, JPEG, BMP, TIFF, PNM and WebP files are measured by
+        their header, before decoding, other formats once decoded.
     per_task : int
         Images per Dask task (default 4): a task costs the scheduler a few
         milliseconds, which several small images share; use 1 for images

@@ -245,6 +245,57 @@ def test_a_cluster_without_workers_is_a_clear_error_not_a_hang(folder, tmp_path)
     assert proc.stderr.startswith("cvcore batch: error: no worker loaded the operation within start_timeout=0.5 s")
 
 
+@pytest.mark.parametrize("ext, channels", [(ext, c) for ext in (".png", ".jpg", ".bmp", ".tif", ".webp") for c in (1, 3)]
+                         + [(".pgm", 1), (".ppm", 3)])
+def test_header_size_is_the_decoded_size_for_each_container(tmp_path, ext, channels):
+    import cv2
+
+    from cvcore._image_header import header_size
+
+    image = np.random.default_rng(0).integers(0, 256, (23, 37) + ((3,) if channels == 3 else ()), dtype=np.uint8)
+    path = str(tmp_path / ("x" + ext))
+    assert cv2.imwrite(path, image)
+    assert header_size(path) == (37, 23) == cv2.imread(path, cv2.IMREAD_UNCHANGED).shape[1::-1]
+
+
+def test_header_size_is_none_when_unknown(tmp_path):
+    from cvcore._image_header import header_size
+
+    (tmp_path / "a.txt").write_text("P6 but not really")
+    (tmp_path / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00")
+    (tmp_path / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    (tmp_path / "empty.bmp").write_bytes(b"")
+    for name in ("a.txt", "cut.png", "cut.jpg", "empty.bmp", "missing.png"):
+        assert header_size(str(tmp_path / name)) is None, name
+
+
+def _png_claiming(width, height):
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+            + b"\x00\x00\x00\x0aIDAT" + zlib.compress(b"\x00" * 64)[:10] + b"\x00" * 4)
+
+
+def test_a_file_claiming_a_huge_size_is_refused_before_decoding(client, tmp_path):
+    d = tmp_path / "huge"
+    d.mkdir()
+    (d / "huge.png").write_bytes(_png_claiming(100_000, 90_000))
+    # a baseline JPEG whose frame header claims 60000 x 50000 (three components), no scan data
+    (d / "huge.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+                                 b"\xff\xc0\x00\x11\x08\xc3\x50\xea\x60\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01")
+    io.imwrite(str(d / "small.png"), np.zeros((20, 30), np.uint8))
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(grey_mean, str(d), out=str(out), client=client, progress=False)
+    table = {os.path.basename(p): r for p, r in _table(out).items()}
+    assert summary["done"] == 1 and summary["failed"] == 2 and table["small.png"]["result"] == 0.0
+    assert table["huge.png"]["error"].startswith("ValueError: image is 100000x90000 (9000.0 Mpx) by its file header, "
+                                                 "refused before decoding, above the per-task cap max_pixels=67108864")
+    assert table["huge.jpg"]["error"].startswith("ValueError: image is 60000x50000 (3000.0 Mpx) by its file header")
+
+
 @pytest.mark.parametrize("kwargs, exc, match", [
     ({"func": 3}, TypeError, "func must be"),
     ({"n_workers": 2}, ValueError, "not both"),
