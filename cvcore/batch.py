@@ -12,7 +12,9 @@ appended to ``out`` as results arrive, one line per image::
 Nothing lost, nothing twice:
 
 * an unreadable, corrupt or too large image (see ``max_pixels``) becomes an
-  error record and the batch goes on;
+  error record and the batch goes on; the size is read from the file's
+  header (PNG, JPEG, BMP, TIFF, PNM, WebP) so that a huge image is refused
+  before decoding allocates it;
 * a worker that dies mid-task has its tasks rerun elsewhere by the scheduler
   (a task that kills workers repeatedly becomes an error record); only the
   client writes ``out``, once per image, so the table never holds duplicates;
@@ -55,7 +57,7 @@ from . import _progress, _threads, _validate
 from ._validate import modelfile
 
 __all__ = ["map_images", "find_images", "read_records", "Detect", "Propose", "Corners", "Segment",
-           "FelzenszwalbCount", "OPERATIONS", "DEFAULT_MAX_PIXELS"]
+           "FelzenszwalbCount", "OPERATIONS", "DEFAULT_MAX_PIXELS", "ClusterError"]
 
 #: Image extensions collected from folders (globs and explicit paths take any file).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm", ".webp", ".jp2")
@@ -152,15 +154,24 @@ def _one_line(exc):
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
+def _too_large(width, height, max_pixels, how):
+    pixels = width * height
+    if pixels > max_pixels:
+        raise ValueError(f"image is {width}x{height} ({pixels / 1e6:.1f} Mpx) {how}, above the per-task cap "
+                         f"max_pixels={max_pixels}; raise max_pixels if the workers have the memory, or process "
+                         "it in chunks with cvcore.dask")
+
+
 def _read(path, grey, max_pixels):
     from . import io
+    from ._image_header import header_size
 
+    # the header first: a file claiming a huge size is refused before decoding allocates it
+    size = header_size(path)
+    if size is not None:
+        _too_large(*size, max_pixels, "by its file header, refused before decoding")
     image = io.imread(path, grey=grey)
-    pixels = image.shape[0] * image.shape[1]
-    if pixels > max_pixels:
-        raise ValueError(f"image is {image.shape[1]}x{image.shape[0]} ({pixels / 1e6:.0f} Mpx), above the per-task "
-                         f"cap max_pixels={max_pixels}; raise max_pixels if the workers have the memory, or "
-                         "process it in chunks with cvcore.dask")
+    _too_large(image.shape[1], image.shape[0], max_pixels, "decoded")  # formats without a known header
     return image
 
 
@@ -336,8 +347,27 @@ OPERATIONS = {"detect": Detect, "propose": Propose, "corners": Corners, "segment
 # --------------------------------------------------------------------------
 
 
-def _identity(value):
-    return value
+class ClusterError(RuntimeError):
+    """The cluster cannot run the batch: its workers cannot load the operation, or none started it in time."""
+
+
+def _pickled_runner(func):
+    """``func`` bound to the group runner, pickled here on the client.
+
+    The workers unpickle it inside a task (``pickle.loads`` is the task's
+    function, importable everywhere), so a function from a module the workers
+    cannot import, or a worker without cvcore, fails that task with the
+    import error. Sent as ordinary task arguments, the same failure happens in
+    the worker's message handling and the batch would wait forever.
+    """
+    import functools
+
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps(functools.partial(_run_group, func))
+    except Exception as exc:  # noqa: BLE001 - whatever pickling raises, the cause is the function
+        raise TypeError(f"func cannot be sent to the workers: {_one_line(exc)}") from None
 
 
 def _thread_plugin(threads):
@@ -393,7 +423,7 @@ def _connect(client, scheduler, n_workers):
 
 
 def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None, resume=True, progress=None,
-               threads=1, max_pixels=DEFAULT_MAX_PIXELS, per_task=4):
+               threads=1, max_pixels=DEFAULT_MAX_PIXELS, per_task=4, start_timeout=120):
     """Apply ``func`` to every image of ``inputs`` on a Dask cluster, streaming records to ``out``.
 
     Parameters
@@ -421,17 +451,32 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     threads : int
         cvcore kernel threads per worker task (default 1: no oversubscription).
     max_pixels : int
-        Images with more pixels become error records instead of being processed.
+        Images with more pixels become error records instead of being
+        processed; PNG, JPEG, BMP, TIFF, PNM and WebP files are measured by
+        their header, before decoding, other formats once decoded.
     per_task : int
         Images per Dask task (default 4): a task costs the scheduler a few
         milliseconds, which several small images share; use 1 for images
         that take seconds each.
+    start_timeout : float
+        Seconds the cluster has to load ``func`` on a worker (default 120)
+        before :class:`ClusterError` is raised: a cluster without workers
+        would otherwise wait for ever.
 
     Returns
     -------
     dict
         ``done``, ``failed``, ``skipped`` (already in ``out``), ``total``,
         ``seconds`` and ``images_per_second`` (of the images processed now).
+
+    Raises
+    ------
+    ClusterError
+        If the workers cannot load ``func`` (the message names the cause, e.g.
+        ``ModuleNotFoundError: No module named 'mymodule'``: define ``func``
+        in a module every worker can import, or register that module with
+        ``cloudpickle.register_pickle_by_value``), or no worker loaded it
+        within ``start_timeout`` seconds. No record is written then.
 
     Examples
     --------
@@ -451,8 +496,10 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     threads = _validate.integer(threads, "threads", low=1, high=1024)
     max_pixels = _validate.integer(max_pixels, "max_pixels", low=1)
     per_task = _validate.integer(per_task, "per_task", low=1, high=10_000)
+    start_timeout = _validate.positive(start_timeout, "start_timeout")
     _progress.check_progress(progress)
     client, scheduler, n_workers = _check_cluster(client, scheduler, n_workers)
+    runner = _pickled_runner(func)
     table, done = _open_table(out, resume)
     todo = [p for p in paths if p not in done]
     summary = {"done": 0, "failed": 0, "skipped": len(paths) - len(todo), "total": len(paths)}
@@ -460,29 +507,56 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     with table:
         if todo:
             groups = [todo[i:i + per_task] for i in range(0, len(todo), per_task)]
-            _run(func, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels)
+            _run(runner, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels,
+                 start_timeout)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     processed = summary["done"] + summary["failed"]
     summary["images_per_second"] = round(processed / summary["seconds"], 3) if summary["seconds"] > 0 else 0.0
     return summary
 
 
-def _run(func, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels):
+def _load_on_a_worker(client, runner, timeout):
+    """The runner unpickled by a task (a future), or :class:`ClusterError` saying why it cannot be."""
+    import asyncio
+    import pickle
+
+    from distributed import wait
+
+    # a task of its own: sent once, fetched once per worker, and recomputed (unlike scattered data)
+    # if every worker holding it dies
+    shipped = client.submit(pickle.loads, runner, pure=False)
+    try:
+        wait([shipped], timeout=timeout)
+    except (TimeoutError, asyncio.TimeoutError):  # the same class from Python 3.11 on
+        shipped.cancel()
+        workers = len(client.nthreads())
+        raise ClusterError(f"no worker loaded the operation within start_timeout={timeout:g} s (the cluster has "
+                           f"{workers} worker{'s' * (workers != 1)}); start workers or raise start_timeout") \
+            from None
+    if shipped.status == "error":
+        raise ClusterError(f"the workers cannot load the operation ({_one_line(shipped.exception())}); define it "
+                           "in a module every worker can import (with cvcore installed there), or send its "
+                           "module by value with cloudpickle.register_pickle_by_value")
+    return shipped
+
+
+def _run(runner, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels,
+         start_timeout):
+    from dask.utils import apply
     from distributed import as_completed
 
     client, to_close = _connect(client, scheduler, n_workers)
     in_flight = {}  # future -> its group of paths
     try:
         client.register_plugin(_thread_plugin(threads))
-        # the operation as a task of its own: sent once, fetched once per worker, and recomputed
-        # (unlike scattered data) if every worker holding it dies
-        shipped = client.submit(_identity, func, pure=False)
+        shipped = _load_on_a_worker(client, runner, start_timeout)
         # a bounded window of tasks in flight: millions of inputs never sit in the scheduler at once
         window = max(4, 3 * sum(client.nthreads().values()))
         pending = iter(groups)
 
         def submit(group):
-            fut = client.submit(_run_group, shipped, group, max_pixels, pure=False)
+            # dask.utils.apply, not a cvcore function: the task itself always deserialises
+            fut = client.submit(apply, shipped, (group, max_pixels), pure=False)
             in_flight[fut] = group
             return fut
 

@@ -104,14 +104,26 @@ def felzenszwalb(image, scale=1.0, sigma=0.8, min_size=20):
     return _felzenszwalb(img, scale, sigma, min_size)
 
 
+def _sorted_edges(img):
+    """The grid graph's edges sorted by weight, threaded by rows (about 4 edges a pixel)."""
+    height, width, nch = img.shape
+    return _graph.sorted_edges(img, _filtering.threads_for(height, 4 * height * width * (nch + 2)))
+
+
+def _segment_sorted(ids, weights, height, width, ks, min_sizes):
+    """``(labels (K, H, W), counts)`` of one segmentation per k, the ks run side by side."""
+    labels = np.empty((len(ks), height, width), np.int32)
+    threads = _filtering.threads_for(len(ks), len(ks) * ids.shape[0])
+    counts = _graph.segment_sorted(ids, weights, height, width, np.asarray(ks, np.float64),
+                                   np.asarray(min_sizes, np.int64), labels, threads)
+    return labels, counts
+
+
 def _felzenszwalb(img, k, sigma, min_size):
     """Kernel path for a validated float32 (H, W, C) image on a 0..255 scale."""
     height, width = img.shape[:2]
-    ids, weights = _graph.sorted_edges(_smooth(img, sigma))
-    labels = np.empty((1, height, width), np.int32)
-    _graph.segment_sorted(ids, weights, height, width, np.array([k], np.float64),
-                          np.array([min_size], np.int64), labels)
-    return labels[0]
+    ids, weights = _sorted_edges(_smooth(img, sigma))
+    return _segment_sorted(ids, weights, height, width, [k], [min_size])[0][0]
 
 
 # --------------------------------------------------------------------------
@@ -334,11 +346,9 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
     need_colour = any("C" in s for s in strategies)
     for space in spaces:
         conv = _convert(rgb, space)
-        ids, weights = _graph.sorted_edges(_smooth(conv.astype(np.float32), _SIGMA))
+        ids, weights = _sorted_edges(_smooth(conv.astype(np.float32), _SIGMA))
         sizes_min = [int(round(k)) if min_size is None else min_size for k in ks]
-        all_labels = np.empty((len(ks), height, width), np.int32)
-        counts = _graph.segment_sorted(ids, weights, height, width, np.asarray(ks, np.float64),
-                                       np.asarray(sizes_min, np.int64), all_labels)
+        all_labels, counts = _segment_sorted(ids, weights, height, width, ks, sizes_min)
         segs = [(k, all_labels[j], int(counts[j])) for j, k in enumerate(ks)]
         del ids, weights
         nch = conv.shape[2]
@@ -346,7 +356,8 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
         if need_texture or need_colour:
             gx, gy = _filtering.gaussian_gradient(*_filtering.prepare(conv.astype(np.float32)),
                                                   _TEXTURE_SIGMA)
-            _selective.texture_codes(gx, gy, conv, codes)
+            _selective.texture_codes(gx, gy, conv, codes,
+                                     _filtering.threads_for(height, 40 * height * width * nch))
             del gx, gy
         for k, labels, n in segs:
             seg_index = len(labels_list)
@@ -358,27 +369,13 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
             ccount = np.zeros((n if need_colour else 0, 25 * nch), np.int32)
             tcount = np.zeros((n if need_texture else 0, 80 * nch), np.int32)
             pairs = _selective.region_stats(labels, codes, nch, sizes[:n], bbox, ccount, tcount)
-            chist0 = _normalise(ccount)
-            thist0 = _normalise(tcount)
-            for strategy in strategies:
-                use_c, use_t = "C" in strategy, "T" in strategy
-                chist = np.zeros((total, 25 * nch if use_c else 0), np.float32)
-                thist = np.zeros((total, 80 * nch if use_t else 0), np.float32)
-                if use_c:
-                    chist[:n] = chist0
-                if use_t:
-                    thist[:n] = thist0
-                s_sizes = sizes.copy()
-                s_bbox = bbox.copy()
-                merges = np.zeros((max(n - 1, 0), 2), np.int32)
-                m = _selective.group(pairs, s_sizes, s_bbox, chist, thist, float(use_c),
-                                     float(use_t), float("S" in strategy),
-                                     float("F" in strategy), im_size, merges)
-                count = n + m  # regions created (n initial + m merged)
+            merges, counts, s_bbox = _group(strategies, n, pairs, sizes, bbox, ccount, tcount, im_size)
+            for strategy, merges_s, m, b in zip(strategies, merges, counts, s_bbox):
+                count = n + int(m)  # regions created (n initial + m merged)
                 h_index = len(hier_list)
                 hier_list.append({"segmentation": seg_index, "strategy": strategy,
-                                  "regions": n, "merges": merges[:m]})
-                b = s_bbox[:count]
+                                  "regions": n, "merges": merges_s[:m]})
+                b = b[:count]
                 all_boxes.append(np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0] + 1,
                                            b[:, 3] - b[:, 1] + 1], axis=1))
                 position = np.arange(count, 0, -1, dtype=np.float64)  # last merged -> 1
@@ -398,6 +395,29 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
     if return_regions:
         return boxes, ProposalRegions(labels_list, seg_list, hier_list, source)
     return boxes
+
+
+def _group(strategies, n, pairs, sizes, bbox, ccount, tcount, im_size):
+    """``(merges, merge counts, boxes)`` of one segmentation's grouping for each strategy.
+
+    The strategies run side by side on cvcore's threads, each on its own copy
+    of the sizes, boxes and (normalised) histograms of the ``n`` initial regions.
+    """
+    total, n_s = sizes.shape[0], len(strategies)
+    weights = np.array([[letter in s for letter in "CTSF"] for s in strategies], np.float64)
+    stacked = []
+    for counts, used in ((ccount, weights[:, 0]), (tcount, weights[:, 1])):
+        hist = np.zeros((n_s, total, counts.shape[1] if counts.shape[0] else 0), np.float32)
+        if counts.shape[0]:
+            hist[used != 0, :n] = _normalise(counts)  # strategies without the cue never read it
+        stacked.append(hist)
+    s_sizes = np.repeat(sizes[None], n_s, axis=0)
+    s_bbox = np.repeat(bbox[None], n_s, axis=0)
+    merges = np.zeros((n_s, max(n - 1, 0), 2), np.int32)
+    work = n_s * n * (stacked[0].shape[2] + stacked[1].shape[2] + 16)
+    counts = _selective.group_many(pairs, s_sizes, s_bbox, stacked[0], stacked[1], weights, im_size, merges,
+                                   _filtering.threads_for(n_s, work))
+    return merges, counts, s_bbox
 
 
 def _normalise(counts):

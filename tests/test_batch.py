@@ -88,6 +88,14 @@ def _inputs(folder):
     return batch.find_images(str(folder))
 
 
+def _child_env():
+    """Environment for ``python -m cvcore``: the cvcore this process imported comes first."""
+    import cvcore
+
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(cvcore.__file__)))
+    return dict(os.environ, PYTHONPATH=parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
 def _table(out):
     records = batch.read_records(out)
     paths = [r["path"] for r in records]
@@ -203,6 +211,91 @@ def test_large_images_are_refused_with_a_message(client, folder, tmp_path):
     assert all("max_pixels=1000" in r["error"] for r in _table(out).values())
 
 
+def test_a_function_the_workers_cannot_import_is_a_clear_error_not_a_hang(client, folder, tmp_path, monkeypatch):
+    # a module importable here only: the workers started before its folder joined sys.path
+    (tmp_path / "only_on_the_client.py").write_text("def mean(image):\n    return 0.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import only_on_the_client  # pickled by reference: it is in sys.modules here
+
+    out = tmp_path / "r.jsonl"
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(batch.ClusterError, match="cannot load the operation.*No module named "
+                                                     "'only_on_the_client'"):
+            batch.map_images(only_on_the_client.mean, str(folder / "sub"), out=str(out), client=client,
+                             progress=False)
+    finally:
+        del sys.modules["only_on_the_client"]
+    assert time.perf_counter() - t0 < 30 and batch.read_records(out) == []
+    # the workers are fine afterwards
+    assert batch.map_images(grey_mean, str(folder / "sub"), out=str(out), client=client, progress=False)["done"] == 2
+
+
+def test_a_cluster_without_workers_is_a_clear_error_not_a_hang(folder, tmp_path):
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        with pytest.raises(batch.ClusterError, match=r"within start_timeout=0.5 s \(the cluster has 0 workers\)"):
+            batch.map_images(grey_mean, str(folder / "sub"), out=str(tmp_path / "r.jsonl"), client=c,
+                             progress=False, start_timeout=0.5)
+        proc = subprocess.run([sys.executable, "-m", "cvcore", "batch", "detect", str(folder / "sub"), "--out",
+                               str(tmp_path / "c.jsonl"), "--scheduler", cluster.scheduler_address,
+                               "--start-timeout", "0.5"], capture_output=True, text=True, cwd=tmp_path,
+                              env=_child_env(), timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("cvcore batch: error: no worker loaded the operation within start_timeout=0.5 s")
+
+
+@pytest.mark.parametrize("ext, channels", [(ext, c) for ext in (".png", ".jpg", ".bmp", ".tif", ".webp") for c in (1, 3)]
+                         + [(".pgm", 1), (".ppm", 3)])
+def test_header_size_is_the_decoded_size_for_each_container(tmp_path, ext, channels):
+    import cv2
+
+    from cvcore._image_header import header_size
+
+    image = np.random.default_rng(0).integers(0, 256, (23, 37) + ((3,) if channels == 3 else ()), dtype=np.uint8)
+    path = str(tmp_path / ("x" + ext))
+    assert cv2.imwrite(path, image)
+    assert header_size(path) == (37, 23) == cv2.imread(path, cv2.IMREAD_UNCHANGED).shape[1::-1]
+
+
+def test_header_size_is_none_when_unknown(tmp_path):
+    from cvcore._image_header import header_size
+
+    (tmp_path / "a.txt").write_text("P6 but not really")
+    (tmp_path / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00")
+    (tmp_path / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    (tmp_path / "empty.bmp").write_bytes(b"")
+    for name in ("a.txt", "cut.png", "cut.jpg", "empty.bmp", "missing.png"):
+        assert header_size(str(tmp_path / name)) is None, name
+
+
+def _png_claiming(width, height):
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+            + b"\x00\x00\x00\x0aIDAT" + zlib.compress(b"\x00" * 64)[:10] + b"\x00" * 4)
+
+
+def test_a_file_claiming_a_huge_size_is_refused_before_decoding(client, tmp_path):
+    d = tmp_path / "huge"
+    d.mkdir()
+    (d / "huge.png").write_bytes(_png_claiming(100_000, 90_000))
+    # a baseline JPEG whose frame header claims 60000 x 50000 (three components), no scan data
+    (d / "huge.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+                                 b"\xff\xc0\x00\x11\x08\xc3\x50\xea\x60\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01")
+    io.imwrite(str(d / "small.png"), np.zeros((20, 30), np.uint8))
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(grey_mean, str(d), out=str(out), client=client, progress=False)
+    table = {os.path.basename(p): r for p, r in _table(out).items()}
+    assert summary["done"] == 1 and summary["failed"] == 2 and table["small.png"]["result"] == 0.0
+    assert table["huge.png"]["error"].startswith("ValueError: image is 100000x90000 (9000.0 Mpx) by its file header, "
+                                                 "refused before decoding, above the per-task cap max_pixels=67108864")
+    assert table["huge.jpg"]["error"].startswith("ValueError: image is 60000x50000 (3000.0 Mpx) by its file header")
+
+
 @pytest.mark.parametrize("kwargs, exc, match", [
     ({"func": 3}, TypeError, "func must be"),
     ({"n_workers": 2}, ValueError, "not both"),
@@ -215,6 +308,8 @@ def test_large_images_are_refused_with_a_message(client, folder, tmp_path):
     ({"threads": 0}, ValueError, "threads"),
     ({"progress": "bar"}, TypeError, "progress"),
     ({"per_task": 0}, ValueError, "per_task"),
+    ({"start_timeout": 0}, ValueError, "start_timeout"),
+    ({"func": lambda image, lock=__import__("threading").Lock(): 0}, TypeError, "func cannot be sent to the workers"),
 ])
 def test_bad_arguments_are_refused_before_any_work(client, folder, tmp_path, kwargs, exc, match):
     args = {"func": grey_mean, "inputs": str(folder), "out": str(tmp_path / "r.jsonl"), "client": client,
@@ -230,11 +325,11 @@ def test_cli_batch_on_a_scheduler_address(client, folder, tmp_path):
     out = tmp_path / "r.jsonl"
     cmd = [sys.executable, "-m", "cvcore", "batch", "corners", str(folder), "--out", str(out), "--pattern", "9x6",
            "--scheduler", client.scheduler.address]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=_child_env(), timeout=120)
     assert proc.returncode == 1, proc.stderr  # one image failed (the corrupt one)
     assert "7 done, 1 failed, 0 skipped" in proc.stdout and "images/s" in proc.stdout
     assert len(_table(out)) == 8
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=_child_env(), timeout=120)
     assert "0 done, 0 failed, 8 skipped" in proc.stdout and proc.returncode == 0
 
 

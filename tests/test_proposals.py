@@ -5,7 +5,7 @@ import skimage.data
 import skimage.segmentation
 from sklearn.metrics import adjusted_rand_score
 
-from cvcore.proposals import evaluate_proposals, felzenszwalb, selective_search
+from cvcore.proposals import PRESETS, evaluate_proposals, felzenszwalb, selective_search
 
 
 # --------------------------------------------------------------------------
@@ -488,7 +488,7 @@ def test_selective_search_on_a_large_photo_stops_on_ctrl_c(interrupt_check):
 
 
 def test_segmentation_kernel_stops_on_ctrl_c(interrupt_check):
-    # one call segments for all ks: ~1 s per k on this graph without the signal checks
+    # one call segments for all ks (two at a time): ~1 s per k on this graph without the signal checks
     interrupt_check(
         "import numpy as np\n"
         "from cvcore._ext import _graph\n"
@@ -496,11 +496,12 @@ def test_segmentation_kernel_stops_on_ctrl_c(interrupt_check):
         "ids, weights = _graph.sorted_edges(img)\n"
         "labels = np.empty((8, 2000, 2000), np.int32)\n"
         "print('READY', flush=True)\n"
-        "_graph.segment_sorted(ids, weights, 2000, 2000, np.full(8, 50.0), np.full(8, 20, np.int64), labels)\n")
+        "_graph.segment_sorted(ids, weights, 2000, 2000, np.full(8, 50.0), np.full(8, 20, np.int64), labels, 2)\n")
 
 
 def test_grouping_kernel_stops_on_ctrl_c(interrupt_check):
-    # 22500 equal 2x2 regions: grouping takes ~10 s without the signal checks
+    # 22500 equal 2x2 regions: grouping takes ~10 s without the signal checks; two strategies on two
+    # threads: the main thread sees the signal, the other one stops at its next check
     interrupt_check(
         "import numpy as np\n"
         "from cvcore._ext import _selective\n"
@@ -511,10 +512,12 @@ def test_grouping_kernel_stops_on_ctrl_c(interrupt_check):
         "sizes = np.zeros(2 * n - 1, np.int64); bbox = np.zeros((2 * n - 1, 4), np.int32)\n"
         "cc = np.zeros((n, 75), np.int32); tc = np.zeros((n, 240), np.int32)\n"
         "pairs = _selective.region_stats(lab, codes, 3, sizes[:n], bbox, cc, tc)\n"
-        "ch = np.zeros((2 * n - 1, 75), np.float32); ch[:n] = cc / cc.sum(1, keepdims=True)\n"
-        "th = np.zeros((2 * n - 1, 240), np.float32); th[:n] = tc / tc.sum(1, keepdims=True)\n"
+        "ch = np.zeros((2, 2 * n - 1, 75), np.float32); ch[:, :n] = cc / cc.sum(1, keepdims=True)\n"
+        "th = np.zeros((2, 2 * n - 1, 240), np.float32); th[:, :n] = tc / tc.sum(1, keepdims=True)\n"
+        "s2, b2 = np.repeat(sizes[None], 2, 0), np.repeat(bbox[None], 2, 0)\n"
         "print('READY', flush=True)\n"
-        "_selective.group(pairs, sizes, bbox, ch, th, 1.0, 1.0, 1.0, 1.0, float(H * W), np.zeros((n - 1, 2), np.int32))\n")
+        "_selective.group_many(pairs, s2, b2, ch, th, np.ones((2, 4)), float(H * W), np.zeros((2, n - 1, 2), np.int32),"
+        " 2)\n")
 
 
 def test_felzenszwalb_takes_fortran_ordered_float_images():
@@ -522,3 +525,93 @@ def test_felzenszwalb_takes_fortran_ordered_float_images():
     rgba = np.random.default_rng(2).random((12, 9, 4))
     expected = felzenszwalb(np.ascontiguousarray(rgba), 50)
     assert np.array_equal(felzenszwalb(np.asfortranarray(rgba), 50), expected)
+
+
+# --------------------------------------------------------------------------
+# threads: bit-identical results for every thread count
+# --------------------------------------------------------------------------
+
+THREAD_COUNTS = (1, 2, 3)
+
+
+@pytest.fixture
+def small_work(monkeypatch):
+    """Even these small images are shared by every thread asked for."""
+    from cvcore import _filtering
+
+    monkeypatch.setattr(_filtering, "THREAD_WORK", 1)
+
+
+def _tied_image(shape, seed=0):
+    img = np.random.default_rng(seed).integers(0, 6, shape).astype(np.float32) * 17  # many equal weights
+    img[::4] = img[-1]
+    return img
+
+
+@pytest.mark.parametrize("shape", [(37, 29, 3), (5, 1, 1), (1, 6, 3), (2, 2, 1), (3, 41, 1)])
+def test_sorted_edges_are_in_weight_then_id_order_for_every_thread_count(shape):
+    from cvcore._ext import _graph
+
+    img = _tied_image(shape)
+    ids, weights = _graph.sorted_edges(img, 1)
+    height, width = shape[:2]
+    assert ids.shape[0] == height * (width - 1) + (height - 1) * width + 2 * (height - 1) * (width - 1)
+    # every edge once, with the weight of its two ends, and ties in edge-id order (a stable sort)
+    p, d = ids // 4, ids % 4
+    q = p + np.array([1, width, width + 1, 1 - width])[d]
+    flat = img.reshape(-1, shape[2])
+    assert np.array_equal(weights, np.sqrt(((flat[p] - flat[q]) ** 2).sum(axis=1, dtype=np.float32)))
+    assert np.array_equal(np.lexsort((ids, weights)), np.arange(ids.shape[0]))
+    for n in THREAD_COUNTS[1:] + (7,):
+        other = _graph.sorted_edges(img, n)
+        assert other[0].tobytes() == ids.tobytes() and other[1].tobytes() == weights.tobytes(), n
+
+
+def _same_for_every_thread_count(fn):
+    import cvcore
+
+    results = []
+    for n in THREAD_COUNTS:
+        with cvcore.num_threads(n):
+            results.append(fn())
+    return results
+
+
+def test_felzenszwalb_is_identical_for_every_thread_count(small_work):
+    image = _photo((43, 57))
+    for kwargs in ({"scale": 50, "sigma": 0.8, "min_size": 5}, {"scale": 300, "sigma": 0, "min_size": 1}):
+        labels = _same_for_every_thread_count(lambda: felzenszwalb(image, **kwargs))
+        assert all(r.tobytes() == labels[0].tobytes() for r in labels[1:])
+
+
+def test_several_ks_segment_side_by_side_as_they_would_one_by_one():
+    from cvcore._ext import _graph
+
+    img = _tied_image((31, 23, 3), seed=1)
+    ids, weights = _graph.sorted_edges(img, 1)
+    ks, min_sizes = np.array([20.0, 50.0, 80.0, 300.0, 5.0]), np.array([1, 5, 20, 3, 40], np.int64)
+    alone = []
+    for k, m in zip(ks, min_sizes):
+        labels = np.empty((1, 31, 23), np.int32)
+        count = _graph.segment_sorted(ids, weights, 31, 23, np.array([k]), np.array([m]), labels, 1)
+        alone.append((labels[0].copy(), int(count[0])))
+    for n in THREAD_COUNTS + (8,):
+        labels = np.empty((5, 31, 23), np.int32)
+        counts = _graph.segment_sorted(ids, weights, 31, 23, ks, min_sizes, labels, n)
+        for j, (expected, count) in enumerate(alone):
+            assert np.array_equal(labels[j], expected) and counts[j] == count == expected.max() + 1, (n, j)
+
+
+@pytest.mark.parametrize("mode", ["single", "fast", "quality"])
+def test_selective_search_is_identical_for_every_thread_count(small_work, mode):
+    image = _photo((41, 53))
+    runs = _same_for_every_thread_count(lambda: selective_search(image, mode, return_regions=True))
+    boxes, regions = runs[0]
+    assert len(regions.hierarchies) == len(regions.segmentations) * len(PRESETS[mode]["strategies"])
+    for other_boxes, other in runs[1:]:
+        assert other_boxes.tobytes() == boxes.tobytes()
+        assert other.source.tobytes() == regions.source.tobytes()
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(other.labels, regions.labels))
+        for a, b in zip(other.hierarchies, regions.hierarchies):
+            assert a["merges"].tobytes() == b["merges"].tobytes() and a["strategy"] == b["strategy"]
+

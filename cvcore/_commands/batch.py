@@ -33,6 +33,9 @@ def add_arguments(p):
                    help="cvcore kernel threads per task (default 1: one image per core, no oversubscription)")
     p.add_argument("--max-pixels", type=_common.integer(1), default=None, metavar="PX",
                    help="refuse larger images with an error record (default 67108864 = 64 Mpx)")
+    p.add_argument("--start-timeout", type=_common.real(0, low_inclusive=False),
+                   default=120.0, metavar="S",
+                   help="seconds the cluster has to start the operation on a worker (default 120)")
     p.add_argument("--restart", action="store_true",
                    help="start --out afresh (default: resume, processing only images without a record)")
 
@@ -68,8 +71,12 @@ def run(args):
         raise _common.CLIError("give --workers (a local cluster) or --scheduler, not both")
     op = _operation(args)
     kwargs = {} if args.max_pixels is None else {"max_pixels": args.max_pixels}
-    summary = batch.map_images(op, args.inputs, out=args.out, scheduler=args.scheduler, n_workers=args.workers,
-                               resume=not args.restart, threads=args.threads, **kwargs)
+    try:
+        summary = batch.map_images(op, args.inputs, out=args.out, scheduler=args.scheduler,
+                                   n_workers=args.workers, resume=not args.restart, threads=args.threads,
+                                   start_timeout=args.start_timeout, **kwargs)
+    except batch.ClusterError as exc:  # the cluster, not the input: still one line, status 2
+        raise _common.CLIError(str(exc)) from None
     print(f"{summary['done']} done, {summary['failed']} failed, {summary['skipped']} skipped (already in "
           f"{args.out}) of {summary['total']}; {summary['seconds']:.1f} s, {summary['images_per_second']:.2f} "
           "images/s")

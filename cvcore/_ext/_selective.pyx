@@ -10,6 +10,11 @@
 # * group: greedy hierarchical grouping with a sparse adjacency graph and a
 #   lazy-deletion priority queue; merged histograms are size-weighted averages.
 #
+# Threads (``n_threads`` from the Python wrapper): texture_codes shares rows
+# (the per-channel maxima of each block are combined, an exact operation);
+# group_many runs several strategies' groupings side by side, each on its own
+# rows of the arrays. Results are the same for every thread count.
+#
 # No validation happens here: cvcore.proposals checks everything first.
 # texture_codes and group check for Ctrl-C as they go (see _signals.pxd).
 from libc.math cimport sqrt
@@ -21,6 +26,9 @@ from libcpp.algorithm cimport sort, unique
 
 import numpy as np
 
+from cython.parallel cimport prange
+
+from cvcore._ext._parallel cimport chunks, chunk_start
 from cvcore._ext._signals cimport interrupted, raise_pending
 
 ctypedef pair[int32_t, int32_t] ipair
@@ -28,20 +36,32 @@ ctypedef pair[double, ipair] entry
 
 
 def texture_codes(const float[:, :, ::1] gx, const float[:, :, ::1] gy,
-                  const uint8_t[:, :, ::1] img, uint8_t[:, :, ::1] codes):
+                  const uint8_t[:, :, ::1] img, uint8_t[:, :, ::1] codes, int n_threads=1):
     """Fill codes (H, W, 9 * C): C colour bins, then 8 texture bins per channel.
 
     ``gx``, ``gy`` are the Gaussian derivatives (sigma 1) of each channel.
     Oriented responses are binned on [0, max |response| of that channel].
     """
-    cdef Py_ssize_t C = img.shape[2]
-    rmax_a = np.zeros(C, np.float64)
-    cdef double[::1] rmax = rmax_a
-    cdef int stop
+    cdef Py_ssize_t H = img.shape[0], C = img.shape[2], nc = chunks(H, n_threads), t, c
+    if nc == 0:
+        return
+    maxima_a = np.zeros((nc, C), np.float64)  # per row block, then the factor of each channel
+    cdef double[:, ::1] maxima = maxima_a
+    cdef int stop = 0
+    cdef int* stop_p = &stop
     with nogil:
-        stop = _texture_codes(gx, gy, img, codes, &rmax[0], 0)
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            _texture_codes(gx, gy, img, codes, &maxima[t, 0], 0, chunk_start(H, nc, t),
+                           chunk_start(H, nc, t + 1), stop_p)
         if not stop:
-            stop = _texture_codes(gx, gy, img, codes, &rmax[0], 1)
+            for c in range(C):  # the largest response of each channel -> the factor mapping it to 0..10
+                for t in range(1, nc):
+                    if maxima[t, c] > maxima[0, c]:
+                        maxima[0, c] = maxima[t, c]
+                maxima[0, c] = 10.0 / <float>maxima[0, c] if maxima[0, c] > 0 else 0.0
+            for t in prange(nc, num_threads=nc, schedule='static'):
+                _texture_codes(gx, gy, img, codes, &maxima[0, 0], 1, chunk_start(H, nc, t),
+                               chunk_start(H, nc, t + 1), stop_p)
     if stop:
         raise_pending()
 
@@ -55,12 +75,13 @@ cdef inline uint8_t _bin(float v) noexcept nogil:
     return <uint8_t>v
 
 
-cdef int _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
-                        const uint8_t[:, :, ::1] img,
-                        uint8_t[:, :, ::1] codes, double* rmax, int stage) noexcept nogil:
-    # Oriented first derivatives at 0, 45, 90, 135 degrees (x right, y down)
-    # and their negatives (180 .. 315 degrees), half-wave rectified.
-    # Returns 1 when interrupted by a signal.
+cdef void _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
+                         const uint8_t[:, :, ::1] img, uint8_t[:, :, ::1] codes, double* rmax,
+                         int stage, Py_ssize_t y0, Py_ssize_t y1, int* stop) noexcept nogil:
+    # Rows y0 .. y1 - 1. Oriented first derivatives at 0, 45, 90, 135 degrees
+    # (x right, y down) and their negatives (180 .. 315 degrees), half-wave
+    # rectified. Stage 0 stores each channel's largest |response| in rmax;
+    # stage 1 writes the codes with rmax holding the factors to 0..10.
     cdef Py_ssize_t H = img.shape[0], W = img.shape[1], C = img.shape[2]
     cdef Py_ssize_t y, x, c
     cdef float gx, gy, d0, d1, d2, d3, m, sc
@@ -72,12 +93,15 @@ cdef int _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
     cdef const float* rx
     cdef const float* ry
     cdef Py_ssize_t since = 0
-    for y in range(H):
+    for y in range(y0, y1):
         since += W * C
         if since > (1 << 21):
             since = 0
-            if interrupted():
-                return 1
+            if stop[0]:
+                return
+            if interrupted():  # finds a signal on the main thread only
+                stop[0] = 1
+                return
         rx = &gxs[y, 0, 0]
         ry = &gys[y, 0, 0]
         for x in range(W):
@@ -122,10 +146,8 @@ cdef int _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
                 out[C + c * 8 + 6] = _bin(-d2)
                 out[C + c * 8 + 7] = _bin(-d3)
     if stage == 0:
-        # rmax becomes the factor mapping a response to 0..10
         for c in range(C):
-            rmax[c] = 10.0 / mx[c] if mx[c] > 0 else 0.0
-    return 0
+            rmax[c] = mx[c]
 
 
 def region_stats(const int32_t[:, ::1] labels, const uint8_t[:, :, ::1] codes, int nch,
@@ -243,36 +265,54 @@ cdef inline double _similarity(Params* p, int32_t a, int32_t b, const int64_t* s
     return s
 
 
-def group(const int32_t[:, ::1] pairs, int64_t[::1] sizes, int32_t[:, ::1] bbox,
-          float[:, ::1] chist, float[:, ::1] thist, double wc, double wt, double ws,
-          double wf, double im_size, int32_t[:, ::1] merges):
-    """Hierarchical grouping of n initial regions (rows 0..n-1 filled).
+def group_many(const int32_t[:, ::1] pairs, int64_t[:, ::1] sizes, int32_t[:, :, ::1] bbox,
+               float[:, :, ::1] chist, float[:, :, ::1] thist, const double[:, ::1] weights,
+               double im_size, int32_t[:, :, ::1] merges, int n_threads=1):
+    """Hierarchical groupings of n initial regions, one per strategy (``n_threads`` side by side).
 
-    ``sizes``, ``bbox``, ``chist``, ``thist`` have 2n - 1 rows (histograms may
-    have zero columns when their weight is 0); merged regions are appended at
-    rows n, n + 1, ... and ``merges[t]`` holds the two regions that formed
-    region n + t. Returns the number of merges (n - 1 for a connected graph).
+    Strategy ``s`` uses ``sizes[s]``, ``bbox[s]``, ``chist[s]``, ``thist[s]``
+    (2n - 1 rows, rows 0..n-1 filled; merged regions are appended at rows n,
+    n + 1, ...) and the similarity weights ``weights[s]`` = (colour, texture,
+    size, fill); a histogram whose weight is 0 is left untouched (it may have
+    zero columns). ``merges[s, t]`` holds the two regions that formed region
+    n + t. Returns the number of merges of each strategy (n - 1 for a
+    connected graph) as an int64 array.
     """
-    cdef Params p
-    p.wc = wc
-    p.wt = wt
-    p.ws = ws
-    p.wf = wf
-    p.im_size = im_size
-    p.nc = chist.shape[1]
-    p.nt = thist.shape[1]
-    cdef Py_ssize_t total = sizes.shape[0]
-    cdef Py_ssize_t count
+    cdef Py_ssize_t S = sizes.shape[0], total = sizes.shape[1], nc = chunks(S, n_threads), t, j
+    counts_a = np.zeros(S, np.int64)
+    cdef int64_t[::1] counts = counts_a
+    cdef int stop = 0
+    cdef int* stop_p = &stop
+    if S == 0 or total == 0:
+        return counts_a
     with nogil:
-        count = _group(&p, pairs, &sizes[0], bbox, chist, thist, merges, total)
-    if count < 0:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            for j in range(chunk_start(S, nc, t), chunk_start(S, nc, t + 1)):
+                counts[j] = _group_one(pairs, sizes, bbox, chist, thist, weights, im_size, merges, j, stop_p)
+    if stop:
         raise_pending()
-    return count
+    return counts_a
+
+
+cdef Py_ssize_t _group_one(const int32_t[:, ::1] pairs, int64_t[:, ::1] sizes, int32_t[:, :, ::1] bbox,
+                           float[:, :, ::1] chist, float[:, :, ::1] thist, const double[:, ::1] weights,
+                           double im_size, int32_t[:, :, ::1] merges, Py_ssize_t j, int* stop) noexcept nogil:
+    cdef Params p
+    if stop[0]:
+        return -1
+    p.wc = weights[j, 0]
+    p.wt = weights[j, 1]
+    p.ws = weights[j, 2]
+    p.wf = weights[j, 3]
+    p.im_size = im_size
+    p.nc = chist.shape[2] if p.wc != 0 else 0
+    p.nt = thist.shape[2] if p.wt != 0 else 0
+    return _group(&p, pairs, &sizes[j, 0], bbox[j], chist[j], thist[j], merges[j], sizes.shape[1], stop)
 
 
 cdef Py_ssize_t _group(Params* p, const int32_t[:, ::1] pairs, int64_t* sizes,
                        int32_t[:, ::1] bb, float[:, ::1] ch, float[:, ::1] th,
-                       int32_t[:, ::1] merges, Py_ssize_t total) noexcept nogil:
+                       int32_t[:, ::1] merges, Py_ssize_t total, int* stop) noexcept nogil:
     # Returns the number of merges, or -1 when interrupted by a signal.
     cdef Py_ssize_t n = (total + 1) // 2
     cdef Py_ssize_t i, k, t = n, nmerge = 0
@@ -298,7 +338,10 @@ cdef Py_ssize_t _group(Params* p, const int32_t[:, ::1] pairs, int64_t* sizes,
     while not heap.empty() and t < total:
         if work > (1 << 22):
             work = 0
-            if interrupted():
+            if stop[0]:
+                return -1
+            if interrupted():  # finds a signal on the main thread only
+                stop[0] = 1
                 return -1
         work += 1
         top = heap.top()
