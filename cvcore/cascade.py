@@ -42,9 +42,9 @@ import numpy as np
 
 from . import _validate
 from ._cascade_model import Cascade
-from ._cascade_training import train_cascade
+from ._cascade_training import TrainingStopped, train_cascade
 
-__all__ = ["Cascade", "train_cascade", "default_face_cascade", "resize_windows"]
+__all__ = ["Cascade", "train_cascade", "TrainingStopped", "default_face_cascade", "resize_windows"]
 
 # Cascade lives in a private module shared with the trainer; its examples belong to this module.
 __test__ = {f"Cascade.{name}": getattr(Cascade, name) for name in
