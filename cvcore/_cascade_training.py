@@ -20,18 +20,23 @@ Per stage:
    ``max_false_alarm``.
 
 Training stops at ``max_stages``, when the product of the stage false-alarm
-rates reaches ``target_false_alarm``, when the backgrounds yield too few
-negatives, or when ``time_budget`` runs out. After every stage the training
-state is written to ``checkpoint_dir`` (through the model-file layer, format
-``cvcore-cascade-checkpoint``) together with the settings and a digest of the
-data it was made with; a new call with the same directory resumes from there,
-and refuses to when any of them differs.
+rates reaches ``target_false_alarm``, or when ``time_budget`` runs out; it
+also stops, keeping the stages trained so far and warning
+(:class:`TrainingStopped`) with what to change, when it cannot go on: the
+backgrounds yield too few negatives, too few faces still pass the cascade to
+train a stage at ``min_hit_rate``, or a stage cannot push its false-alarm rate
+below 0.95 (that stage is dropped). After every stage the training state
+(Haar or LBP) is written to ``checkpoint_dir`` (through the model-file layer,
+format ``cvcore-cascade-checkpoint``) together with the settings and a digest
+of the data it was made with; a new call with the same directory resumes from
+there, and refuses to when any of them differs.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import time
+import warnings
 
 import cv2
 import numpy as np
@@ -50,8 +55,47 @@ CHECKPOINT_FORMAT = "cvcore-cascade-checkpoint"
 CHECKPOINT_VERSION = 1
 _MINING_SCALE = 1.1
 _EVAL_BLOCK = 1024          # windows per progress step of the feature evaluation
+_MIN_POSITIVES = 10         # faces a stage needs to train on, and to set its threshold on
+#: A stage that still accepts more than this share of its negatives after max_weak_per_stage
+#: stumps is not worth its cost: training stops without it.
+_NO_PROGRESS = 0.95
+#: Reasons for ``training_log[-1]["stopped"]`` that mean the cascade fell short of its settings.
+STOP_PROBLEMS = ("negatives_exhausted", "hit_rate_unreachable", "no_progress")
 _LOG_INTS = ("stage", "weak", "negatives", "positives")
 _LOG_FLOATS = ("hit_rate", "false_alarm", "cascade_false_alarm", "mined_acceptance", "seconds")
+
+
+class TrainingStopped(UserWarning):
+    """Cascade training stopped before ``max_stages`` or ``target_false_alarm``.
+
+    The message says what happened and what to change; the stages trained so
+    far are kept. ``reason`` is one of ``"negatives_exhausted"``,
+    ``"hit_rate_unreachable"``, ``"no_progress"`` (as in the cascade's
+    ``training_log[-1]["stopped"]``).
+    """
+
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _negatives_message(si, found, wanted, rate):
+    return (f"stage {si}: the background images yield only {found} of the {wanted} negatives wanted (the cascade "
+            f"accepts {rate:.2e} of their windows); add more or more varied face-free images, or lower "
+            "negatives_per_stage")
+
+
+def _positives_message(si, n_train, of_train, n_val, of_val, min_hit_rate):
+    return (f"stage {si}: only {n_train} of {of_train} training faces and {n_val} of {of_val} validation faces "
+            f"still pass the cascade, too few (< {_MIN_POSITIVES}) to train a stage that keeps min_hit_rate="
+            f"{min_hit_rate:g} of them; supply more faces or raise min_hit_rate")
+
+
+def _no_progress_message(si, n_weak, fa, hit, max_false_alarm, n_neg):
+    return (f"stage {si}: after {n_weak} weak classifiers the false-alarm rate is still {fa:.3f} (> "
+            f"{_NO_PROGRESS:g}; wanted {max_false_alarm:g}) at hit rate {hit:.4f}: the remaining {n_neg} "
+            "negatives look like the faces to these features; raise max_weak_per_stage or features_per_stage, "
+            "lower min_hit_rate, or add more varied faces")
 
 
 def _stages_to_cascade(window, table, stage_list, log):
@@ -220,7 +264,7 @@ def _checkpoint_dir(value):
     return path
 
 
-def _read_checkpoint(path, settings, n_table):
+def _read_checkpoint(path, settings, n_table, lbp):
     """Stages, log, generator states and mining passes of a checkpoint made with ``settings``."""
     fields, _ = modelfile.read_json(path, kind=CHECKPOINT_FORMAT, versions=(CHECKPOINT_VERSION,),
                                     name="checkpoint")
@@ -229,14 +273,22 @@ def _read_checkpoint(path, settings, n_table):
     for st in fields.items("stages", max_len=1000):
         feats = st.array("features", dtype=np.int64, shape=(None,), max_size=100_000)
         n = feats.shape[0]
-        thr = st.array("thresholds", dtype=np.float64, shape=(n,))
-        pol = st.array("polarities", dtype=np.int64, shape=(n,))
         alpha = st.array("alphas", dtype=np.float64, shape=(n,))
-        if n == 0 or feats.min() < 0 or feats.max() >= n_table or not np.all(np.abs(pol) == 1):
-            raise ValueError(f"{st.where}: needs at least one stump, features in [0, {n_table}) "
-                             "and polarities of +1 or -1")
-        stages.append({"threshold": st.float("threshold"), "features": feats.tolist(),
-                       "thresholds": thr.tolist(), "polarities": pol.tolist(), "alphas": alpha.tolist()})
+        if n == 0 or feats.min() < 0 or feats.max() >= n_table:
+            raise ValueError(f"{st.where}: needs at least one stump and features in [0, {n_table})")
+        stage = {"threshold": st.float("threshold"), "features": feats.tolist()}
+        if lbp:
+            words = st.array("subsets", dtype=np.int64, shape=(n, 8))
+            if words.min() < -2**31 or words.max() >= 2**31:
+                raise ValueError(f"{st.where}: subsets must be 8 int32 words per stump")
+            stage["subsets"] = words.tolist()
+        else:
+            pol = st.array("polarities", dtype=np.int64, shape=(n,))
+            if not np.all(np.abs(pol) == 1):
+                raise ValueError(f"{st.where}: polarities must be +1 or -1")
+            stage.update(thresholds=st.array("thresholds", dtype=np.float64, shape=(n,)).tolist(),
+                         polarities=pol.tolist())
+        stages.append({**stage, "alphas": alpha.tolist()})
     log = []
     for rec in fields.items("log", max_len=1000):
         log.append({**{k: rec.int(k, low=0) for k in _LOG_INTS}, **{k: rec.float(k, low=0) for k in _LOG_FLOATS}})
@@ -329,7 +381,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         the window, :meth:`Cascade.lbp`) with categorical stumps (a 256-bit
         subset each, discrete AdaBoost, :class:`cvcore.boosting.CategoryBooster`);
         windows are not variance-normalised, so flat faces are kept.
-        ``feature_types`` and ``checkpoint_dir`` apply to Haar training only.
+        ``feature_types`` applies to Haar training only.
 
     Returns
     -------
@@ -337,7 +389,28 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         Its ``training_log`` holds one dict per stage (``stage``, ``weak``,
         ``hit_rate``, ``false_alarm``, ``cascade_false_alarm``,
         ``mined_acceptance`` (the share of background windows the cascade
-        accepted before this stage), ``negatives``, ``positives``, ``seconds``).
+        accepted before this stage), ``negatives``, ``positives``, ``seconds``);
+        the last one also says why training ended, ``stopped``:
+        ``"max_stages"``, ``"target_false_alarm"``, ``"time_budget"``, or one
+        of the problems below.
+
+    Warns
+    -----
+    TrainingStopped
+        When training cannot go on and returns the stages trained so far:
+        ``"negatives_exhausted"`` (the cascade accepts too few background
+        windows to mine ``max(10, negatives_per_stage / 20)`` negatives),
+        ``"hit_rate_unreachable"`` (fewer than 10 training or validation faces
+        still pass the cascade), ``"no_progress"`` (after ``max_weak_per_stage``
+        stumps the stage still accepts more than 95 % of its negatives at
+        ``min_hit_rate``; it is dropped). The message names the settings or
+        data to change.
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, a checkpoint made with other settings or data,
+        and when one of the problems above happens before the first stage.
 
     Examples
     --------
@@ -355,8 +428,6 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     lbp = _validate.choice(feature_type, "feature_type", ("haar", "lbp")) == "lbp"
     if lbp and tuple(feature_types) != tuple(FEATURE_TYPES):
         raise ValueError("feature_types selects Haar features; leave it out with feature_type='lbp'")
-    if lbp and checkpoint_dir is not None:
-        raise ValueError("checkpoint_dir is not supported for LBP training yet")
     table = haar_features(window, feature_types)          # validates window and feature_types
     window = table.window
     blocks = lbp_feature_blocks(window) if lbp else None
@@ -426,7 +497,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         rng_start = rng.bit_generator.state
         stage_list, log, resume = [], [], None
         if ckpt and os.path.exists(ckpt):
-            resume = _read_checkpoint(ckpt, settings, len(table))
+            resume = _read_checkpoint(ckpt, settings, n_table, lbp)
             stage_list, log = resume[0], resume[1]
             _set_state(rng, resume[3], ckpt, "rng_start")   # the same split as the first run
             rng_start = resume[3]
@@ -464,9 +535,16 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
 
         cascade = to_cascade() if stage_list else None
         overall_fa = float(np.prod([r["false_alarm"] for r in log])) if log else 1.0
-        while len(stage_list) < max_stages and overall_fa > target_false_alarm:
+        stop = None                  # (reason, message): why training ended
+        while stop is None:
+            if len(stage_list) >= max_stages:
+                stop = ("max_stages", f"max_stages={max_stages} reached")
+                break
+            if overall_fa <= target_false_alarm:
+                stop = ("target_false_alarm", f"target_false_alarm={target_false_alarm:g} reached")
+                break
             if time_budget is not None and time.perf_counter() - t_start > time_budget:
-                bar.write("time budget exhausted")
+                stop = ("time_budget", f"time_budget={time_budget:g} s exhausted")
                 break
             t0 = time.perf_counter()
             si = len(stage_list)
@@ -476,8 +554,9 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                 vp, vg = val_pos[accepted], val_groups[accepted]
             else:
                 tp, vp, vg = train_pos, val_pos, val_groups
-            if tp.shape[0] < 10 or vp.shape[0] < 10:
-                bar.write("too few positives left")
+            if tp.shape[0] < _MIN_POSITIVES or vp.shape[0] < _MIN_POSITIVES:
+                stop = ("hit_rate_unreachable", _positives_message(si, tp.shape[0], train_pos.shape[0], vp.shape[0],
+                                                                   val_pos.shape[0], min_hit_rate))
                 break
             tp = tp[rng.permutation(tp.shape[0])[:n_pos]]
             with _phase(progress, bar, n_neg, f"stage {si}: negatives mined") as report:
@@ -488,7 +567,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                     ex = ex[rng.permutation(ex.shape[0])[: max(1, n_neg // 4)]]
                     negs = np.concatenate([negs, ex])[: n_neg] if negs.shape[0] else ex
             if negs.shape[0] < max(10, n_neg // 20):
-                bar.write(f"stage {si}: backgrounds exhausted ({negs.shape[0]} negatives found)")
+                stop = ("negatives_exhausted", _negatives_message(si, negs.shape[0], n_neg, mined_rate))
                 break
             feat_idx = np.sort(rng.choice(n_table, size=n_feat, replace=False))
             samples = np.concatenate([tp, negs])
@@ -542,6 +621,10 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                     if fa <= max_false_alarm:
                         break
             del booster
+            if fa > _NO_PROGRESS:
+                stop = ("no_progress", _no_progress_message(si, len(stumps["features"]), fa, hit, max_false_alarm,
+                                                            negs.shape[0]))
+                break
             stage_list.append({"threshold": thr, **stumps})
             overall_fa *= fa
             log.append({"stage": si, "weak": len(stumps["features"]), "hit_rate": hit, "false_alarm": fa,
@@ -555,6 +638,14 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             bar.update(1, status=f"cascade FA {overall_fa:.1e}")
             if ckpt:
                 _write_checkpoint(ckpt, settings, stage_list, log, rng, rng_start, miner.passes)
+        if stop[0] not in STOP_PROBLEMS:
+            bar.write(f"stopped: {stop[1]}")
+    reason, message = stop
     if not stage_list:
-        raise ValueError("training produced no stage (too few positives or negatives)")
+        raise ValueError(f"training produced no stage: {message}")
+    log[-1]["stopped"] = reason
+    cascade = to_cascade()
+    if reason in STOP_PROBLEMS:
+        warnings.warn(TrainingStopped(reason, f"training stopped after {len(stage_list)} stages, which are kept: "
+                                              + message), stacklevel=2)
     return cascade

@@ -22,6 +22,8 @@ __all__ = ["presort", "StumpBooster", "CategoryBooster", "AdaBoost"]
 _MAX_SAMPLES = 65535   # sample indices are stored as uint16 to halve memory traffic
 #: Values handled per sort or stump-search call: bounded memory, and Ctrl-C is seen between calls.
 _CHUNK_VALUES = 1 << 22
+#: Histogram bin indices kept across CategoryBooster rounds (8 bytes each: 256 MB at most).
+_BIN_CACHE_VALUES = 1 << 25
 
 
 def _feature_chunks(n_features, n_samples):
@@ -205,6 +207,20 @@ class CategoryBooster:
         self.codes = np.ascontiguousarray(c)
         self.labels, self.weights = _initial_weights(labels, self.codes.shape[1])
         self.rounds = []
+        # Each block's histogram bins (category + 256 * feature), made once while they fit the cache:
+        # the rounds then only sum weights into them.
+        self._bins = []
+        cached = 0
+        for start, stop in _feature_chunks(*self.codes.shape):
+            bins = None
+            if cached + (stop - start) * self.codes.shape[1] <= _BIN_CACHE_VALUES:
+                bins = self._block_bins(start, stop)
+                cached += bins.size
+            self._bins.append((start, stop, bins))
+
+    def _block_bins(self, start, stop):
+        offsets = np.arange(stop - start, dtype=np.intp) * 256
+        return (self.codes[start:stop].astype(np.intp) + offsets[:, None]).ravel()
 
     def predict(self, feature, subset):
         """0/1 output of ``subset`` (256 booleans) on feature ``feature`` of the training samples."""
@@ -214,12 +230,12 @@ class CategoryBooster:
         """Run one boosting round; returns ``(feature, subset (256,) bool, alpha)``."""
         self.weights /= self.weights.sum()
         signed = np.where(self.labels == 1, self.weights, -self.weights)
-        n_feat, n = self.codes.shape
         best_f, best_err, best_hist = 0, np.inf, None
-        for start, stop in _feature_chunks(n_feat, n):
+        for start, stop, bins in self._bins:
             k = stop - start
-            idx = self.codes[start:stop].astype(np.int64) + (np.arange(k, dtype=np.int64) * 256)[:, None]
-            hist = np.bincount(idx.ravel(), weights=np.tile(signed, k), minlength=256 * k).reshape(k, 256)
+            if bins is None:
+                bins = self._block_bins(start, stop)
+            hist = np.bincount(bins, weights=np.tile(signed, k), minlength=256 * k).reshape(k, 256)
             err = 0.5 * (1.0 - np.abs(hist).sum(axis=1))
             f = int(np.argmin(err))
             if err[f] < best_err:     # a later block wins only with a strictly smaller error

@@ -42,9 +42,9 @@ import numpy as np
 
 from . import _validate
 from ._cascade_model import Cascade
-from ._cascade_training import train_cascade
+from ._cascade_training import TrainingStopped, train_cascade
 
-__all__ = ["Cascade", "train_cascade", "default_face_cascade", "resize_windows"]
+__all__ = ["Cascade", "train_cascade", "TrainingStopped", "default_face_cascade", "resize_windows"]
 
 # Cascade lives in a private module shared with the trainer; its examples belong to this module.
 __test__ = {f"Cascade.{name}": getattr(Cascade, name) for name in
@@ -52,29 +52,41 @@ __test__ = {f"Cascade.{name}": getattr(Cascade, name) for name in
              "from_opencv_xml", "to_opencv_xml")}
 __test__["Cascade"] = Cascade
 
-_DEFAULT = None
+_DEFAULT = {}
+_DEFAULT_FILES = {"haar": "face_cascade.json", "lbp": "face_cascade_lbp.json"}
 
 
-def default_face_cascade():
-    """The frontal-face cascade shipped with cvcore (trained by :func:`train_cascade`).
+def default_face_cascade(kind="haar"):
+    """A frontal-face cascade shipped with cvcore (trained by :func:`train_cascade`).
 
-    Trained by ``scripts/train_face_cascade.py`` on the 24x24 faces and MIT CBCL
-    faces of ``shared/data/faces`` with negatives mined from its background
-    images; see that script for the exact settings. Loaded once and shared
-    (a cascade is immutable).
+    Both were trained by ``scripts/train_face_cascade.py`` on the 24x24 faces
+    and MIT CBCL faces of ``shared/data/faces`` with negatives mined from its
+    background images; see that script for the exact settings, the training
+    time and the data that chose the stage count. Each is loaded once and
+    shared (a cascade is immutable).
+
+    Parameters
+    ----------
+    kind : {"haar", "lbp"}
+        ``"haar"``: Haar features, the fewer false positives; ``"lbp"``:
+        multi-block LBP features (integer sums, no variance normalisation),
+        faster to run, finding more faces with more false positives on
+        group photos (the figures are in the script's docstring).
 
     Examples
     --------
     >>> default_face_cascade().window
     (24, 24)
+    >>> default_face_cascade("lbp").feature_type
+    'lbp'
     """
-    global _DEFAULT
-    if _DEFAULT is None:
-        path = os.path.join(os.path.dirname(__file__), "data", "face_cascade.json")
+    kind = _validate.choice(kind, "kind", tuple(_DEFAULT_FILES))
+    if kind not in _DEFAULT:
+        path = os.path.join(os.path.dirname(__file__), "data", _DEFAULT_FILES[kind])
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"the shipped face cascade is missing from the installation: {path}")
-        _DEFAULT = Cascade.load(path)
-    return _DEFAULT
+            raise FileNotFoundError(f"the shipped {kind} face cascade is missing from the installation: {path}")
+        _DEFAULT[kind] = Cascade.load(path)
+    return _DEFAULT[kind]
 
 
 def resize_windows(images, window):

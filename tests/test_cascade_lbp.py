@@ -323,7 +323,6 @@ def test_train_lbp_cascade(rng, tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"feature_type": "hog"}, "feature_type"),
     ({"feature_type": "lbp", "feature_types": ["edge_x"]}, "feature_types"),
-    ({"feature_type": "lbp", "checkpoint_dir": "ckpt"}, "checkpoint"),
 ])
 def test_train_lbp_arguments(rng, kwargs, message):
     from cvcore.cascade import train_cascade

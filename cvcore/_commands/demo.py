@@ -62,7 +62,7 @@ def run(args):
     show = not args.no_display and _display_available()
     out_path = _common.output_file(args.out if args.out or show else _DEFAULT_OUT, "--out", "video")
     _common.check_no_overwrite([("--video", args.video)], [("--out", out_path)])
-    cascade = load_cascade(args.cascade)
+    cascade = load_cascade(args)
     frames = faces = 0
     fps = 0.0
     t_start = time.perf_counter()

@@ -15,7 +15,10 @@ _VIDEO_EXT = {".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", 
 def add_detection_arguments(p, *, scale_factor, min_size, video=True):
     """Options shared with ``cvcore demo`` and ``cvcore evaluate-detector`` (``video=False``: no --max-frames)."""
     p.add_argument("--cascade", metavar="PATH",
-                   help="cascade file: cvcore JSON or OpenCV Haar/LBP XML (default: the shipped face cascade)")
+                   help="cascade file: cvcore JSON or OpenCV Haar/LBP XML (default: a shipped face cascade)")
+    p.add_argument("--kind", choices=("haar", "lbp"), default=None,
+                   help="which shipped face cascade when there is no --cascade: Haar features (default, more "
+                        "accurate) or LBP features (faster)")
     p.add_argument("--scale-factor", type=_common.real(1.0, 10.0, low_inclusive=False), default=scale_factor,
                    help=f"ratio between scales, > 1 (default {scale_factor})")
     p.add_argument("--min-neighbors", type=_common.integer(0, 1000), default=3,
@@ -34,10 +37,15 @@ def add_arguments(p):
     add_detection_arguments(p, scale_factor=1.1, min_size=None)
 
 
-def load_cascade(path):
+def load_cascade(args):
+    """The cascade of ``--cascade``, or the shipped face cascade of ``--kind``."""
     from cvcore.cascade import Cascade, default_face_cascade
 
-    return default_face_cascade() if path is None else Cascade.load(_common.input_file(path, "--cascade"))
+    if args.cascade is None:
+        return default_face_cascade(args.kind or "haar")
+    if args.kind is not None:
+        raise _common.CLIError("--kind chooses a shipped face cascade; leave it out when --cascade gives one")
+    return Cascade.load(_common.input_file(args.cascade, "--cascade"))
 
 
 def detect(cascade, rgb, args):
@@ -66,7 +74,7 @@ def run(args):
     is_video = os.path.splitext(path)[1].lower() in _VIDEO_EXT
     _common.output_file(args.out, "--out", "video" if is_video else "image")
     _common.check_no_overwrite([("IMAGE|VIDEO", path)], [("--out", args.out)])
-    cascade = load_cascade(args.cascade)
+    cascade = load_cascade(args)
     if not is_video:
         rgb = io.imread(path)
         boxes, scores = detect(cascade, rgb, args)

@@ -30,7 +30,7 @@ def run(args):
     annotations = _common.input_file(args.annotations, "--annotations")
     images = _common.input_dir(args.images, "--images")
     _common.output_file(args.plot, "--plot", "image")
-    cascade = load_cascade(args.cascade)
+    cascade = load_cascade(args)
     options = {"scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors,
                "min_size": args.min_size, "score": args.score}
     result = evaluate_detector(cascade, annotations, images, iou=args.iou, options=options,
@@ -40,5 +40,5 @@ def run(args):
     else:
         print(result.summary())
     if args.plot:
-        plot_precision_recall([result], args.plot, labels=[args.cascade or "shipped face cascade"])
+        plot_precision_recall([result], args.plot, labels=[args.cascade or f"shipped {args.kind or 'haar'} face cascade"])
     return 0

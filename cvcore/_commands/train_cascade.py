@@ -31,8 +31,7 @@ def add_arguments(p):
     p.add_argument("--features-per-stage", type=_common.integer(1, 10_000_000), default=6000)
     p.add_argument("--max-weak-per-stage", type=_common.integer(1, 10_000), default=150)
     p.add_argument("--features", choices=("haar", "lbp"), default="haar",
-                   help="feature type: Haar rectangles (default) or multi-block LBP (faster detection; "
-                        "no --checkpoint yet)")
+                   help="feature type: Haar rectangles (default) or multi-block LBP (faster detection)")
     p.add_argument("--mirror", action="store_true", help="also train on the horizontal mirror of every face")
     p.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint per stage here and resume from it")
     p.add_argument("--time-budget", type=_common.real(0.0, low_inclusive=False), default=None, metavar="SECONDS")
@@ -78,11 +77,10 @@ def run(args):
     _common.input_dir(args.backgrounds, "--backgrounds")
     _common.output_file(args.out, "--out", "cascade")
     if args.checkpoint is not None:
-        if args.features == "lbp":
-            raise ValueError("--checkpoint is not supported with --features lbp yet")
         _common.output_dir(args.checkpoint, "--checkpoint")
     positives = _positives(args.positives, args.window)
     backgrounds = _images(args.backgrounds)
+    from cvcore._cascade_training import STOP_PROBLEMS
     from cvcore.cascade import train_cascade
 
     cascade = train_cascade(
@@ -97,5 +95,8 @@ def run(args):
         cascade.to_opencv_xml(args.out)
     else:
         cascade.save(args.out)
-    print(f"wrote {cascade} to {args.out}")
+    # a training that cannot go on has already warned why (one line on stderr); its stages are written
+    stopped = cascade.training_log[-1].get("stopped") if cascade.training_log else None
+    early = f"; stopped early ({stopped})" if stopped in STOP_PROBLEMS else ""
+    print(f"wrote {cascade} to {args.out}{early}")
     return 0
