@@ -73,11 +73,12 @@ def index_map(n, klen, anchor, mode):
     return out
 
 
-def run_in_bands(out, ymap, klen, row_cost, kernel):
+def run_in_bands(out, ymap, klen, row_cost, kernel, with_row0=False):
     """Fill ``out`` (rows, ...) by ``kernel(out_band, ymap_band, n_threads)`` on bands of rows.
 
     ``ymap`` holds ``rows + klen - 1`` padded-row entries; ``row_cost`` is the
     work of one output row, which sets the band height and the thread count.
+    With ``with_row0`` the kernel also gets the index of the band's first row.
     """
     rows = out.shape[0]
     row_cost = max(row_cost, 1)
@@ -85,7 +86,10 @@ def run_in_bands(out, ymap, klen, row_cost, kernel):
     step = max(1, int(BAND_WORK * n_threads // row_cost))
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
-        kernel(out[r0:r1], ymap[r0:r1 + klen - 1], n_threads)
+        if with_row0:
+            kernel(out[r0:r1], ymap[r0:r1 + klen - 1], n_threads, r0)
+        else:
+            kernel(out[r0:r1], ymap[r0:r1 + klen - 1], n_threads)
 
 
 #: Integer dtypes the separable kernel reads directly (converting rows itself).
@@ -161,12 +165,21 @@ def correlate2d(work, shape, nch, k, anchor_y, anchor_x, mode, cval):
     return out.reshape(shape)
 
 
+def compiled_median(sy, sx):
+    """Whether a ``sy x sx`` median has a network compiled into the kernel (3x3, 5x5)."""
+    return sy == sx and sy in (3, 5)
+
+
 def median_rows(work, nch, sy, sx, mode, cval, row_cost, network=None):
     """Median filter of a prepared (H, W*C) work array (any rank dtype), banded."""
     h, w = work.shape[0], work.shape[1] // nch
     ymap = index_map(h, sy, sy // 2, mode)
     xmap = index_map(w, sx, sx // 2, mode)
     out = np.empty_like(work)
+    if compiled_median(sy, sx):
+        run_in_bands(out, ymap, sy, row_cost,
+                     lambda o, m, t, r0: _rank.median_small(work, o, nch, sy, m, xmap, cval, r0, t), True)
+        return out
     if network is not None:
         ops, slot = network
         kernel = lambda o, m, t: _rank.median_network(work, o, nch, sy, sx, m, xmap, cval, ops, slot, t)  # noqa: E731
