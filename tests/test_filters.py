@@ -243,6 +243,23 @@ def test_median_networks_match_opencv_on_a_large_image(dtype, ksize, rng):
     assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_median_uint8_constant_time_histogram_matches_scipy(mode, rng):
+    # windows of >= 9 rows: the constant-time (Perreault-Hebert) histogram
+    img = rng.integers(0, 256, (41, 37, 2), dtype=np.uint8)
+    img[5:20, 3:30] = 7   # long ties
+    for size in [9, (11, 4), (15, 31)]:
+        sy, sx = (size, size) if np.isscalar(size) else size
+        got = F.median(img, size, mode=mode, cval=200)
+        assert_array_equal(got, ndi.median_filter(img, (sy, sx, 1), mode=mode, cval=200), err_msg=str(size))
+
+
+@pytest.mark.parametrize("ksize", [9, 15, 31])
+def test_median_uint8_constant_time_histogram_matches_opencv(ksize, rng):
+    img = rng.integers(0, 256, (97, 131), dtype=np.uint8)
+    assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
+
+
 def test_median_networks_in_the_kernel_are_the_generated_ones():
     # the C networks in _rank.pyx are pasted from scripts/median_networks.py, whose
     # generator proves each network on every 0/1 input (the 0-1 principle)

@@ -124,6 +124,13 @@ def test_median_colour_uint8(small_work, rng):
     _same_for_every_count(lambda: filters.median(img, 9))
 
 
+def test_median_uint8_constant_time_histogram(small_work, rng):
+    # 9+ rows: column histograms rebuilt at each thread block's first row
+    img = _image(rng, np.uint8, (97, 31, 2))
+    _same_for_every_count(lambda: filters.median(img, (11, 9), mode="wrap"))
+    _same_for_every_count(lambda: filters.median(img, 15, mode="constant", cval=9))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64])
 def test_canny(small_work, rng, dtype):
     img = filters.gaussian(_image(rng, dtype), 1.0)

@@ -8,7 +8,7 @@
 # ``n_threads`` OpenMP threads share a call's rows, one block each with its own
 # ring and scratch (see _parallel.pxd): results never depend on the count.
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from cython.parallel cimport prange
 from libc.stdint cimport (uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t,
                           uint64_t, int64_t)
@@ -345,6 +345,35 @@ cdef extern from *:
         default: cvr_med5p_##S(src, dst, n); break;                                        \\
         }                                                                                  \\
     }
+    /* One output row of the constant-time uint8 median (Perreault and Hebert).
+       col: the histogram of padded column 0 (256 fine bins, then 16 coarse
+       bins of 16 values), the next columns every cstep bins. The window
+       histogram moves right by adding the entering column and subtracting
+       the leaving one (272 vectorised uint16 additions: updating only the
+       fine bins in use, as Perreault and Hebert do, measured slower here on
+       noisy images, where the median's coarse bin keeps changing). The median
+       is found without branches: the number of coarse prefix sums <= rank is
+       its coarse bin, and likewise within that bin. */
+    static CVR_CLONES4 void cvr_hist_row(const uint16_t *restrict col, ptrdiff_t cstep, ptrdiff_t kw,
+                                         ptrdiff_t width, int rank, uint8_t *restrict out, ptrdiff_t ostep)
+    {
+        uint16_t win[272] = {0};
+        for (ptrdiff_t j = 0; j < kw; j++)
+            for (int i = 0; i < 272; i++) win[i] = (uint16_t)(win[i] + col[j * cstep + i]);
+        for (ptrdiff_t x = 0; x < width; x++) {
+            if (x > 0) {
+                const uint16_t *restrict add = col + (x + kw - 1) * cstep;
+                const uint16_t *restrict sub = col + (x - 1) * cstep;
+                for (int i = 0; i < 272; i++) win[i] = (uint16_t)(win[i] + add[i] - sub[i]);
+            }
+            int pre = 0, b = 0, below = 0, v = 0;
+            for (int i = 0; i < 16; i++) { pre += win[256 + i]; b += pre <= rank; }
+            for (int i = 0; i < 16; i++) below += i < b ? win[256 + i] : 0;
+            pre = below;
+            for (int i = 0; i < 16; i++) { pre += win[16 * b + i]; v += pre <= rank; }
+            out[x * ostep] = (uint8_t)(16 * b + v);
+        }
+    }
     #define CVR_T uint8_t
     CVR_SMALL(u8)
     #undef CVR_T
@@ -377,6 +406,8 @@ cdef extern from *:
     #undef CVR_T
     """
     void cvr_small_u8(int which, const uint8_t** src, uint8_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_hist_row(const uint16_t* col, Py_ssize_t cstep, Py_ssize_t kw, Py_ssize_t width,
+                      int rank, uint8_t* out, Py_ssize_t ostep) noexcept nogil
     void cvr_small_i8(int which, const int8_t** src, int8_t** dst, Py_ssize_t n) noexcept nogil
     void cvr_small_u16(int which, const uint16_t** src, uint16_t** dst, Py_ssize_t n) noexcept nogil
     void cvr_small_i16(int which, const int16_t** src, int16_t** dst, Py_ssize_t n) noexcept nogil
@@ -740,6 +771,80 @@ cdef int _median_u8(const uint8_t* img, uint8_t* out, Py_ssize_t y0, Py_ssize_t 
                 o[x * nch + c] = <uint8_t>m
     free(ring)
     free(rows)
+    return 0
+
+
+cdef enum:
+    _HB = 272   # histogram bins: 256 values, then 16 coarse bins of 16 values
+
+
+def median_u8_ctmf(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,
+                   Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t[::1] ymap,
+                   const Py_ssize_t[::1] xmap, uint8_t cval, int n_threads=1):
+    """Median of uint8 images in constant time per pixel (Perreault and Hebert, 2007).
+
+    Every padded column keeps the histogram of its ``kh`` window rows (moved
+    down a row with one decrement and one increment); the window histogram
+    moves right by adding the entering column's histogram and subtracting the
+    leaving one's (272 vectorised uint16 additions, whatever the window
+    size), and the median is found through 16 coarse bins, then 16 fine ones
+    (see cvr_hist_row).
+    Needs ``kh * kw < 65536``.
+    """
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const uint8_t* ip = &img[0, 0]
+    cdef uint8_t* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _median_u8_ctmf(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1],
+                                   nch, kh, kw, &ymap[0], &xmap[0], cval)
+    if err:
+        raise MemoryError("cannot allocate the median buffers")
+
+
+cdef inline void _column_hists(uint16_t* hist, const uint8_t* line, Py_ssize_t m, int delta) noexcept nogil:
+    """Add ``delta`` (+1 / -1) for each of the ``m`` values of a padded line to its column's histogram."""
+    cdef Py_ssize_t i
+    cdef uint16_t* hc
+    cdef uint8_t v
+    for i in range(m):
+        v = line[i]
+        hc = hist + i * _HB
+        hc[v] += delta
+        hc[256 + (v >> 4)] += delta
+
+
+cdef int _median_u8_ctmf(const uint8_t* img, uint8_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
+                         Py_ssize_t nch, Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t* ymap,
+                         const Py_ssize_t* xmap, uint8_t cval) noexcept nogil:
+    cdef Py_ssize_t width = n // nch, npad = width + kw - 1, m = npad * nch
+    cdef Py_ssize_t rank = (kh * kw) // 2, left = kw // 2
+    cdef Py_ssize_t y, a, c
+    cdef uint8_t* ring = <uint8_t*>malloc(kh * (m + 64) + 64)
+    cdef uint16_t* hist = <uint16_t*>malloc(m * _HB * sizeof(uint16_t) + 64)
+    cdef uint8_t* line
+    if ring == NULL or hist == NULL:
+        free(ring)
+        free(hist)
+        return -1
+    memset(hist, 0, m * _HB * sizeof(uint16_t))
+    for a in range(kh):
+        line = ring + ((y0 + a) % kh) * (m + 64)
+        _pad_line(img, n, nch, ymap[y0 + a], left, npad, xmap, cval, line)
+        _column_hists(hist, line, m, 1)
+    for y in range(y0, y1):
+        if y > y0:  # padded row y - 1 leaves the columns, y + kh - 1 enters (same ring slot)
+            line = ring + ((y - 1) % kh) * (m + 64)
+            _column_hists(hist, line, m, -1)
+            _pad_line(img, n, nch, ymap[y + kh - 1], left, npad, xmap, cval, line)
+            _column_hists(hist, line, m, 1)
+        for c in range(nch):
+            cvr_hist_row(hist + c * _HB, nch * _HB, kw, width, <int>rank, out + y * n + c, nch)
+    free(ring)
+    free(hist)
     return 0
 
 
