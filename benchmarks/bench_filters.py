@@ -80,4 +80,24 @@ def cases(quick):
              lambda: cv2.medianBlur(u8, 5), "OpenCV medianBlur", check=_equal),
         Case(f"median 5 u8 {tag}", lambda: F.median(u8, 5),
              lambda: ndi.median_filter(u8, 5), "SciPy median_filter", check=_equal),
-    ]
+    ] + _median_cases(n, rng, ndi)
+
+
+def _median_cases(n, rng, ndi):
+    """Median for every dtype and window OpenCV's medianBlur supports (uint8: any
+    odd size; uint16, float32: 3 and 5), SciPy where it does not."""
+    tag = f"{n}^2"
+    u8 = rng.integers(0, 256, (n, n), dtype=np.uint8)
+    u16 = rng.integers(0, 65536, (n, n), dtype=np.uint16)
+    f32 = rng.random((n, n)).astype(np.float32)
+    small = (n // 4, n // 4)  # SciPy's median_filter is slow: a quarter of the side
+    f64s = rng.random(small)
+    cases = []
+    for name, img, sizes in (("u8", u8, (3, 7, 15, 31)), ("u16", u16, (3, 5)), ("f32", f32, (3, 5))):
+        for k in sizes:
+            cases.append(Case(f"median {k} {name} {tag}", lambda img=img, k=k: F.median(img, k, mode="nearest"),
+                              lambda img=img, k=k: cv2.medianBlur(img, k), "OpenCV medianBlur", check=_equal))
+    for k in (3, 5, 9):
+        cases.append(Case(f"median {k} f64 {small[0]}^2", lambda k=k: F.median(f64s, k),
+                          lambda k=k: ndi.median_filter(f64s, k), "SciPy median_filter", check=_equal))
+    return cases

@@ -73,19 +73,26 @@ def index_map(n, klen, anchor, mode):
     return out
 
 
-def run_in_bands(out, ymap, klen, row_cost, kernel):
+def run_in_bands(out, ymap, klen, row_cost, kernel, with_row0=False, min_rows=1):
     """Fill ``out`` (rows, ...) by ``kernel(out_band, ymap_band, n_threads)`` on bands of rows.
 
     ``ymap`` holds ``rows + klen - 1`` padded-row entries; ``row_cost`` is the
     work of one output row, which sets the band height and the thread count.
+    With ``with_row0`` the kernel also gets the index of the band's first row.
+    ``min_rows``: least rows per thread and band, for kernels with a large
+    start-up cost per block of rows.
     """
     rows = out.shape[0]
     row_cost = max(row_cost, 1)
     n_threads = threads_for(rows, rows * row_cost)
-    step = max(1, int(BAND_WORK * n_threads // row_cost))
+    n_threads = max(1, min(n_threads, rows // min_rows))
+    step = max(min_rows * n_threads, int(BAND_WORK * n_threads // row_cost))
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
-        kernel(out[r0:r1], ymap[r0:r1 + klen - 1], n_threads)
+        if with_row0:
+            kernel(out[r0:r1], ymap[r0:r1 + klen - 1], n_threads, r0)
+        else:
+            kernel(out[r0:r1], ymap[r0:r1 + klen - 1], n_threads)
 
 
 #: Integer dtypes the separable kernel reads directly (converting rows itself).
@@ -161,15 +168,35 @@ def correlate2d(work, shape, nch, k, anchor_y, anchor_x, mode, cval):
     return out.reshape(shape)
 
 
+#: uint8 median windows of at least this many rows use the constant-time
+#: histogram (_rank.median_u8_ctmf); shorter ones Huang's sliding histogram,
+#: whose cost grows with the rows (measured crossover on 1024^2 noise: 9 rows).
+CTMF_MIN_ROWS = 9
+
+
+def compiled_median(sy, sx):
+    """Whether a ``sy x sx`` median has a network compiled into the kernel (3x3, 5x5)."""
+    return sy == sx and sy in (3, 5)
+
+
 def median_rows(work, nch, sy, sx, mode, cval, row_cost, network=None):
     """Median filter of a prepared (H, W*C) work array (any rank dtype), banded."""
     h, w = work.shape[0], work.shape[1] // nch
     ymap = index_map(h, sy, sy // 2, mode)
     xmap = index_map(w, sx, sx // 2, mode)
     out = np.empty_like(work)
+    if compiled_median(sy, sx):
+        run_in_bands(out, ymap, sy, row_cost,
+                     lambda o, m, t, r0: _rank.median_small(work, o, nch, sy, m, xmap, cval, r0, t), True)
+        return out
     if network is not None:
         ops, slot = network
         kernel = lambda o, m, t: _rank.median_network(work, o, nch, sy, sx, m, xmap, cval, ops, slot, t)  # noqa: E731
+    elif work.dtype == np.uint8 and sy >= CTMF_MIN_ROWS and sy * sx < 65536:
+        # constant time per pixel, but each block of rows first builds kh rows of column histograms
+        run_in_bands(out, ymap, sy, row_cost,
+                     lambda o, m, t: _rank.median_u8_ctmf(work, o, nch, sy, sx, m, xmap, cval, t), min_rows=2 * sy)
+        return out
     elif work.dtype == np.uint8:
         kernel = lambda o, m, t: _rank.median_u8(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
     else:

@@ -466,9 +466,10 @@ def box(image, size, normalize=True, mode="reflect", cval=0.0):
     return _f.sep(work, shape, nch, ky, kx, mode, cval)
 
 
-#: Windows of up to this many elements use a selection network (min/max
-#: operations vectorised across pixels); larger ones a sliding histogram
-#: (uint8) or quickselect.
+#: 3x3 and 5x5 windows use separable selection networks compiled into the
+#: kernel (scripts/median_networks.py); other windows of up to this many
+#: elements a pruned Batcher network built here (min/max operations vectorised
+#: across pixels); larger ones a sliding histogram (uint8) or quickselect.
 _NETWORK_MAX = 49
 
 
@@ -569,7 +570,8 @@ def median(image, size, mode="reflect", cval=0.0):
         if mode == "constant" and (cval != int(cval) or not info.min <= cval <= info.max):
             raise ValueError(f"cval must be an integer in [{info.min}, {info.max}] for a {work_dtype} image, "
                              f"got {cval}")
-    # small windows: a selection network (~5 ops per element); uint8: a
+    # 3x3 / 5x5: compiled networks (~20 / ~100 ops per pixel, SIMD);
+    # other small windows: a selection network (~5 ops per element); uint8: a
     # sliding histogram (~4 * rows per pixel plus a full window per row);
     # others: gather and quickselect the whole window (~8 * rows * cols).
     u8_cost = 4 * sy + 256 + sy * (sx + arr.shape[1]) // arr.shape[1]
@@ -580,7 +582,7 @@ def median(image, size, mode="reflect", cval=0.0):
     nch = 1 if arr.ndim == 2 else arr.shape[2]
     work = work.reshape(h, w * nch)
     cv = np.array(cval if mode == "constant" else 0).astype(work_dtype)[()]
-    network = _median_network(sy * sx) if sy * sx <= _NETWORK_MAX else None
+    network = _median_network(sy * sx) if sy * sx <= _NETWORK_MAX and not _f.compiled_median(sy, sx) else None
     out = _f.median_rows(work, nch, sy, sx, mode, cv, pixel_cost * w * nch, network)
     out = out.reshape(arr.shape)
     if was_bool:

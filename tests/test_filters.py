@@ -216,6 +216,69 @@ def test_median_matches_opencv_medianblur(ksize, rng):
     assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
 
 
+ALL_INT = [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64]
+
+
+@pytest.mark.parametrize("dtype", ALL_INT + [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(23, 19), (1, 7), (4, 2), (6, 9, 3)])
+def test_median_3x3_and_5x5_networks_match_scipy(dtype, shape, rng):
+    # separable selection networks (3x3, 5x5); few distinct values, so many ties
+    img = rng.integers(0, 6, size=shape).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        img[::3] += rng.random(img[::3].shape).astype(dtype)
+    size = (3, 3, 1) if len(shape) == 3 else 3
+    for k in (3, 5):
+        size = (k, k, 1) if len(shape) == 3 else k
+        for mode in MODES:
+            expected = ndi.median_filter(img, size, mode=mode, cval=2)
+            assert_array_equal(F.median(img, k, mode=mode, cval=2), expected, err_msg=f"{k} {mode}")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("ksize", [3, 5])
+def test_median_networks_match_opencv_on_a_large_image(dtype, ksize, rng):
+    img = (rng.random((131, 257)) * 1000).astype(dtype)
+    if dtype == np.uint8:
+        img = rng.integers(0, 256, (131, 257), dtype=np.uint8)
+    assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_median_uint8_constant_time_histogram_matches_scipy(mode, rng):
+    # windows of >= 9 rows: the constant-time (Perreault-Hebert) histogram
+    img = rng.integers(0, 256, (41, 37, 2), dtype=np.uint8)
+    img[5:20, 3:30] = 7   # long ties
+    for size in [9, (11, 4), (15, 31)]:
+        sy, sx = (size, size) if np.isscalar(size) else size
+        got = F.median(img, size, mode=mode, cval=200)
+        assert_array_equal(got, ndi.median_filter(img, (sy, sx, 1), mode=mode, cval=200), err_msg=str(size))
+
+
+@pytest.mark.parametrize("ksize", [9, 15, 31])
+def test_median_uint8_constant_time_histogram_matches_opencv(ksize, rng):
+    img = rng.integers(0, 256, (97, 131), dtype=np.uint8)
+    assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
+
+
+def test_median_networks_in_the_kernel_are_the_generated_ones():
+    # the C networks in _rank.pyx are pasted from scripts/median_networks.py, whose
+    # generator proves each network on every 0/1 input (the 0-1 principle)
+    import importlib.util
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    script, pyx = root / "scripts" / "median_networks.py", root / "cvcore" / "_ext" / "_rank.pyx"
+    if not script.exists() or not pyx.exists():
+        pytest.skip("needs the source tree (scripts/, cvcore/_ext/*.pyx)")
+    spec = importlib.util.spec_from_file_location("median_networks", script)
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    text = pyx.read_text()
+    block = text[text.index("BEGIN GENERATED NETWORKS"):text.index("END GENERATED NETWORKS")]
+    pasted = [line.strip().replace("\\\\", "\\") for line in block.splitlines()[1:-1] if line.strip()]
+    assert pasted == [line.strip() for line in gen.generate().splitlines() if line.strip()]
+
+
 def test_median_bool_and_float16():
     img = np.zeros((5, 5), bool)
     img[1:4, 1:4] = True

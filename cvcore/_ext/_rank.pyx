@@ -8,6 +8,7 @@
 # ``n_threads`` OpenMP threads share a call's rows, one block each with its own
 # ring and scratch (see _parallel.pxd): results never depend on the count.
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy, memset
 from cython.parallel cimport prange
 from libc.stdint cimport (uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t,
                           uint64_t, int64_t)
@@ -90,6 +91,355 @@ cdef extern from *:
     void cvr_ops_i64(int64_t* tmp, Py_ssize_t block, Py_ssize_t m, const int* ops, Py_ssize_t nops) noexcept nogil
     void cvr_ops_f(float* tmp, Py_ssize_t block, Py_ssize_t m, const int* ops, Py_ssize_t nops) noexcept nogil
     void cvr_ops_d(double* tmp, Py_ssize_t block, Py_ssize_t m, const int* ops, Py_ssize_t nops) noexcept nogil
+
+
+# Median of 3x3 and 5x5 windows (see median_small): generated selection
+# networks (scripts/median_networks.py) run as straight-line min/max code in a
+# loop over a row, which gcc vectorises; compiled for x86-64-v4 (AVX-512),
+# x86-64-v3 (AVX2) and the baseline, picked at run time.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && __GNUC__ >= 12
+    #define CVR_CLONES4 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define CVR_CLONES4 CVR_CLONES
+    #endif
+    /* Two different comparisons, so that gcc does not share one compare between a
+       min and a max and blend (it emits single min/max instructions for floats too). */
+    #define CVR_MN(a, b) ((b) < (a) ? (b) : (a))
+    #define CVR_MX(a, b) ((a) < (b) ? (b) : (a))
+    /* BEGIN GENERATED NETWORKS (scripts/median_networks.py) */
+    /* CVR_SORT3: 3 inputs, 3 outputs, 6 min/max operations */
+    #define CVR_SORT3_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        const CVR_T *restrict cvr_in2 = cvr_src[2];
+    #define CVR_SORT3_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1]; \\
+        CVR_T *restrict cvr_out2 = cvr_dst[2];
+    #define CVR_SORT3 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = CVR_MN(v0, v1); \\
+        CVR_T v4 = CVR_MX(v0, v1); CVR_T v5 = CVR_MN(v3, v2); CVR_T v6 = CVR_MX(v3, v2); \\
+        CVR_T v7 = CVR_MN(v4, v6); CVR_T v8 = CVR_MX(v4, v6); cvr_out0[x] = v5; cvr_out1[x] = v7; \\
+        cvr_out2[x] = v8; }
+    /* CVR_MED3: 9 inputs, 1 outputs, 20 min/max operations */
+    #define CVR_MED3_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
+        const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
+        const CVR_T *restrict cvr_in6 = cvr_src[6]; const CVR_T *restrict cvr_in7 = cvr_src[7]; \\
+        const CVR_T *restrict cvr_in8 = cvr_src[8];
+    #define CVR_MED3_OUT CVR_T *restrict cvr_out0 = cvr_dst[0];
+    #define CVR_MED3 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+        CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
+        CVR_T v8 = cvr_in8[x]; CVR_T v9 = CVR_MN(v0, v3); CVR_T v10 = CVR_MX(v0, v3); \\
+        CVR_T v11 = CVR_MN(v2, v5); CVR_T v12 = CVR_MX(v2, v5); CVR_T v13 = CVR_MN(v11, v10); \\
+        CVR_T v14 = CVR_MX(v11, v10); CVR_T v15 = CVR_MN(v1, v4); CVR_T v16 = CVR_MX(v1, v4); \\
+        CVR_T v17 = CVR_MN(v15, v13); CVR_T v18 = CVR_MX(v15, v13); CVR_T v19 = CVR_MN(v16, v14); \\
+        CVR_T v20 = CVR_MX(v16, v14); CVR_T v22 = CVR_MX(v9, v6); CVR_T v23 = CVR_MN(v20, v22); \\
+        CVR_T v25 = CVR_MN(v18, v8); CVR_T v28 = CVR_MX(v25, v23); CVR_T v32 = CVR_MX(v17, v7); \\
+        CVR_T v33 = CVR_MN(v12, v32); CVR_T v35 = CVR_MN(v19, v33); CVR_T v40 = CVR_MX(v35, v28); \\
+        cvr_out0[x] = v40; }
+    /* CVR_MED3_PAIR: 12 inputs, 2 outputs, 28 min/max operations */
+    #define CVR_MED3_PAIR_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
+        const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
+        const CVR_T *restrict cvr_in6 = cvr_src[6]; const CVR_T *restrict cvr_in7 = cvr_src[7]; \\
+        const CVR_T *restrict cvr_in8 = cvr_src[8]; const CVR_T *restrict cvr_in9 = cvr_src[9]; \\
+        const CVR_T *restrict cvr_in10 = cvr_src[10]; const CVR_T *restrict cvr_in11 = cvr_src[11];
+    #define CVR_MED3_PAIR_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1];
+    #define CVR_MED3_PAIR { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+        CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
+        CVR_T v8 = cvr_in8[x]; CVR_T v9 = cvr_in9[x]; CVR_T v10 = cvr_in10[x]; CVR_T v11 = cvr_in11[x]; \\
+        CVR_T v12 = CVR_MN(v3, v6); CVR_T v13 = CVR_MX(v3, v6); CVR_T v14 = CVR_MN(v5, v8); \\
+        CVR_T v15 = CVR_MX(v5, v8); CVR_T v16 = CVR_MN(v14, v13); CVR_T v17 = CVR_MX(v14, v13); \\
+        CVR_T v18 = CVR_MN(v4, v7); CVR_T v19 = CVR_MX(v4, v7); CVR_T v20 = CVR_MN(v18, v16); \\
+        CVR_T v21 = CVR_MX(v18, v16); CVR_T v22 = CVR_MN(v19, v17); CVR_T v23 = CVR_MX(v19, v17); \\
+        CVR_T v25 = CVR_MX(v12, v0); CVR_T v26 = CVR_MN(v23, v25); CVR_T v28 = CVR_MN(v21, v2); \\
+        CVR_T v31 = CVR_MX(v28, v26); CVR_T v35 = CVR_MX(v20, v1); CVR_T v36 = CVR_MN(v15, v35); \\
+        CVR_T v38 = CVR_MN(v22, v36); CVR_T v43 = CVR_MX(v38, v31); CVR_T v49 = CVR_MX(v12, v9); \\
+        CVR_T v50 = CVR_MN(v23, v49); CVR_T v52 = CVR_MN(v21, v11); CVR_T v55 = CVR_MX(v52, v50); \\
+        CVR_T v59 = CVR_MX(v20, v10); CVR_T v60 = CVR_MN(v15, v59); CVR_T v62 = CVR_MN(v22, v60); \\
+        CVR_T v67 = CVR_MX(v62, v55); cvr_out0[x] = v43; cvr_out1[x] = v67; }
+    /* CVR_SORT5: 5 inputs, 5 outputs, 18 min/max operations */
+    #define CVR_SORT5_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
+        const CVR_T *restrict cvr_in4 = cvr_src[4];
+    #define CVR_SORT5_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1]; \\
+        CVR_T *restrict cvr_out2 = cvr_dst[2]; CVR_T *restrict cvr_out3 = cvr_dst[3]; \\
+        CVR_T *restrict cvr_out4 = cvr_dst[4];
+    #define CVR_SORT5 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+        CVR_T v4 = cvr_in4[x]; CVR_T v5 = CVR_MN(v0, v1); CVR_T v6 = CVR_MX(v0, v1); \\
+        CVR_T v7 = CVR_MN(v2, v3); CVR_T v8 = CVR_MX(v2, v3); CVR_T v9 = CVR_MN(v5, v7); \\
+        CVR_T v10 = CVR_MX(v5, v7); CVR_T v11 = CVR_MN(v6, v8); CVR_T v12 = CVR_MX(v6, v8); \\
+        CVR_T v13 = CVR_MN(v11, v10); CVR_T v14 = CVR_MX(v11, v10); CVR_T v15 = CVR_MN(v9, v4); \\
+        CVR_T v16 = CVR_MX(v9, v4); CVR_T v17 = CVR_MN(v14, v16); CVR_T v18 = CVR_MX(v14, v16); \\
+        CVR_T v19 = CVR_MN(v13, v17); CVR_T v20 = CVR_MX(v13, v17); CVR_T v21 = CVR_MN(v12, v18); \\
+        CVR_T v22 = CVR_MX(v12, v18); cvr_out0[x] = v15; cvr_out1[x] = v19; cvr_out2[x] = v20; \\
+        cvr_out3[x] = v21; cvr_out4[x] = v22; }
+    /* CVR_MED5: 25 inputs, 1 outputs, 140 min/max operations */
+    #define CVR_MED5_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
+        const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
+        const CVR_T *restrict cvr_in6 = cvr_src[6]; const CVR_T *restrict cvr_in7 = cvr_src[7]; \\
+        const CVR_T *restrict cvr_in8 = cvr_src[8]; const CVR_T *restrict cvr_in9 = cvr_src[9]; \\
+        const CVR_T *restrict cvr_in10 = cvr_src[10]; const CVR_T *restrict cvr_in11 = cvr_src[11]; \\
+        const CVR_T *restrict cvr_in12 = cvr_src[12]; const CVR_T *restrict cvr_in13 = cvr_src[13]; \\
+        const CVR_T *restrict cvr_in14 = cvr_src[14]; const CVR_T *restrict cvr_in15 = cvr_src[15]; \\
+        const CVR_T *restrict cvr_in16 = cvr_src[16]; const CVR_T *restrict cvr_in17 = cvr_src[17]; \\
+        const CVR_T *restrict cvr_in18 = cvr_src[18]; const CVR_T *restrict cvr_in19 = cvr_src[19]; \\
+        const CVR_T *restrict cvr_in20 = cvr_src[20]; const CVR_T *restrict cvr_in21 = cvr_src[21]; \\
+        const CVR_T *restrict cvr_in22 = cvr_src[22]; const CVR_T *restrict cvr_in23 = cvr_src[23]; \\
+        const CVR_T *restrict cvr_in24 = cvr_src[24];
+    #define CVR_MED5_OUT CVR_T *restrict cvr_out0 = cvr_dst[0];
+    #define CVR_MED5 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+        CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
+        CVR_T v8 = cvr_in8[x]; CVR_T v9 = cvr_in9[x]; CVR_T v10 = cvr_in10[x]; CVR_T v11 = cvr_in11[x]; \\
+        CVR_T v12 = cvr_in12[x]; CVR_T v13 = cvr_in13[x]; CVR_T v14 = cvr_in14[x]; CVR_T v15 = cvr_in15[x]; \\
+        CVR_T v16 = cvr_in16[x]; CVR_T v17 = cvr_in17[x]; CVR_T v18 = cvr_in18[x]; CVR_T v19 = cvr_in19[x]; \\
+        CVR_T v20 = cvr_in20[x]; CVR_T v21 = cvr_in21[x]; CVR_T v22 = cvr_in22[x]; CVR_T v23 = cvr_in23[x]; \\
+        CVR_T v24 = cvr_in24[x]; CVR_T v25 = CVR_MN(v0, v5); CVR_T v26 = CVR_MX(v0, v5); \\
+        CVR_T v27 = CVR_MN(v4, v9); CVR_T v28 = CVR_MX(v4, v9); CVR_T v29 = CVR_MN(v27, v26); \\
+        CVR_T v30 = CVR_MX(v27, v26); CVR_T v31 = CVR_MN(v2, v7); CVR_T v32 = CVR_MX(v2, v7); \\
+        CVR_T v33 = CVR_MN(v31, v29); CVR_T v34 = CVR_MX(v31, v29); CVR_T v35 = CVR_MN(v32, v30); \\
+        CVR_T v36 = CVR_MX(v32, v30); CVR_T v37 = CVR_MN(v1, v6); CVR_T v38 = CVR_MX(v1, v6); \\
+        CVR_T v39 = CVR_MN(v3, v8); CVR_T v40 = CVR_MX(v3, v8); CVR_T v41 = CVR_MN(v39, v38); \\
+        CVR_T v42 = CVR_MX(v39, v38); CVR_T v43 = CVR_MN(v37, v33); CVR_T v44 = CVR_MX(v37, v33); \\
+        CVR_T v45 = CVR_MN(v41, v34); CVR_T v46 = CVR_MX(v41, v34); CVR_T v47 = CVR_MN(v42, v35); \\
+        CVR_T v48 = CVR_MX(v42, v35); CVR_T v49 = CVR_MN(v40, v36); CVR_T v50 = CVR_MX(v40, v36); \\
+        CVR_T v51 = CVR_MN(v10, v15); CVR_T v52 = CVR_MX(v10, v15); CVR_T v53 = CVR_MN(v14, v19); \\
+        CVR_T v54 = CVR_MX(v14, v19); CVR_T v55 = CVR_MN(v53, v52); CVR_T v56 = CVR_MX(v53, v52); \\
+        CVR_T v57 = CVR_MN(v12, v17); CVR_T v58 = CVR_MX(v12, v17); CVR_T v59 = CVR_MN(v57, v55); \\
+        CVR_T v60 = CVR_MX(v57, v55); CVR_T v61 = CVR_MN(v58, v56); CVR_T v62 = CVR_MX(v58, v56); \\
+        CVR_T v63 = CVR_MN(v11, v16); CVR_T v64 = CVR_MX(v11, v16); CVR_T v65 = CVR_MN(v13, v18); \\
+        CVR_T v66 = CVR_MX(v13, v18); CVR_T v67 = CVR_MN(v65, v64); CVR_T v68 = CVR_MX(v65, v64); \\
+        CVR_T v69 = CVR_MN(v63, v59); CVR_T v70 = CVR_MX(v63, v59); CVR_T v71 = CVR_MN(v67, v60); \\
+        CVR_T v72 = CVR_MX(v67, v60); CVR_T v73 = CVR_MN(v68, v61); CVR_T v74 = CVR_MX(v68, v61); \\
+        CVR_T v75 = CVR_MN(v66, v62); CVR_T v76 = CVR_MX(v66, v62); CVR_T v77 = CVR_MN(v25, v51); \\
+        CVR_T v78 = CVR_MX(v25, v51); CVR_T v79 = CVR_MN(v50, v76); CVR_T v80 = CVR_MX(v50, v76); \\
+        CVR_T v81 = CVR_MN(v79, v78); CVR_T v82 = CVR_MX(v79, v78); CVR_T v83 = CVR_MN(v46, v72); \\
+        CVR_T v84 = CVR_MX(v46, v72); CVR_T v85 = CVR_MN(v83, v81); CVR_T v86 = CVR_MX(v83, v81); \\
+        CVR_T v87 = CVR_MN(v84, v82); CVR_T v88 = CVR_MX(v84, v82); CVR_T v89 = CVR_MN(v44, v70); \\
+        CVR_T v90 = CVR_MX(v44, v70); CVR_T v91 = CVR_MN(v48, v74); CVR_T v92 = CVR_MX(v48, v74); \\
+        CVR_T v93 = CVR_MN(v91, v90); CVR_T v94 = CVR_MX(v91, v90); CVR_T v95 = CVR_MN(v89, v85); \\
+        CVR_T v96 = CVR_MX(v89, v85); CVR_T v97 = CVR_MN(v93, v86); CVR_T v98 = CVR_MX(v93, v86); \\
+        CVR_T v99 = CVR_MN(v94, v87); CVR_T v100 = CVR_MX(v94, v87); CVR_T v101 = CVR_MN(v92, v88); \\
+        CVR_T v102 = CVR_MX(v92, v88); CVR_T v103 = CVR_MN(v43, v69); CVR_T v104 = CVR_MX(v43, v69); \\
+        CVR_T v105 = CVR_MN(v28, v54); CVR_T v106 = CVR_MX(v28, v54); CVR_T v107 = CVR_MN(v105, v104); \\
+        CVR_T v108 = CVR_MX(v105, v104); CVR_T v109 = CVR_MN(v47, v73); CVR_T v110 = CVR_MX(v47, v73); \\
+        CVR_T v111 = CVR_MN(v109, v107); CVR_T v112 = CVR_MX(v109, v107); CVR_T v113 = CVR_MN(v110, v108); \\
+        CVR_T v114 = CVR_MX(v110, v108); CVR_T v115 = CVR_MN(v45, v71); CVR_T v116 = CVR_MX(v45, v71); \\
+        CVR_T v117 = CVR_MN(v49, v75); CVR_T v118 = CVR_MX(v49, v75); CVR_T v119 = CVR_MN(v117, v116); \\
+        CVR_T v120 = CVR_MX(v117, v116); CVR_T v121 = CVR_MN(v115, v111); CVR_T v122 = CVR_MX(v115, v111); \\
+        CVR_T v123 = CVR_MN(v119, v112); CVR_T v124 = CVR_MX(v119, v112); CVR_T v125 = CVR_MN(v120, v113); \\
+        CVR_T v126 = CVR_MX(v120, v113); CVR_T v127 = CVR_MN(v118, v114); CVR_T v128 = CVR_MX(v118, v114); \\
+        CVR_T v129 = CVR_MN(v103, v95); CVR_T v130 = CVR_MX(v103, v95); CVR_T v131 = CVR_MN(v121, v96); \\
+        CVR_T v132 = CVR_MX(v121, v96); CVR_T v134 = CVR_MX(v122, v97); CVR_T v135 = CVR_MN(v123, v98); \\
+        CVR_T v136 = CVR_MX(v123, v98); CVR_T v137 = CVR_MN(v124, v99); CVR_T v138 = CVR_MX(v124, v99); \\
+        CVR_T v139 = CVR_MN(v125, v100); CVR_T v140 = CVR_MX(v125, v100); CVR_T v141 = CVR_MN(v126, v101); \\
+        CVR_T v144 = CVR_MX(v127, v102); CVR_T v145 = CVR_MN(v128, v80); CVR_T v146 = CVR_MX(v128, v80); \\
+        CVR_T v148 = CVR_MX(v77, v20); CVR_T v149 = CVR_MN(v144, v148); CVR_T v152 = CVR_MX(v136, v149); \\
+        CVR_T v154 = CVR_MX(v132, v24); CVR_T v155 = CVR_MN(v140, v154); CVR_T v159 = CVR_MN(v155, v152); \\
+        CVR_T v164 = CVR_MX(v130, v22); CVR_T v165 = CVR_MN(v146, v164); CVR_T v167 = CVR_MN(v138, v165); \\
+        CVR_T v170 = CVR_MX(v134, v167); CVR_T v178 = CVR_MX(v170, v159); CVR_T v186 = CVR_MX(v129, v21); \\
+        CVR_T v187 = CVR_MN(v145, v186); CVR_T v190 = CVR_MX(v137, v187); CVR_T v193 = CVR_MN(v141, v190); \\
+        CVR_T v196 = CVR_MX(v131, v23); CVR_T v197 = CVR_MN(v106, v196); CVR_T v199 = CVR_MN(v139, v197); \\
+        CVR_T v202 = CVR_MX(v135, v199); CVR_T v209 = CVR_MN(v202, v193); CVR_T v226 = CVR_MX(v209, v178); \\
+        cvr_out0[x] = v226; }
+    /* CVR_MED5_PAIR: 30 inputs, 2 outputs, 161 min/max operations */
+    #define CVR_MED5_PAIR_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
+        const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
+        const CVR_T *restrict cvr_in6 = cvr_src[6]; const CVR_T *restrict cvr_in7 = cvr_src[7]; \\
+        const CVR_T *restrict cvr_in8 = cvr_src[8]; const CVR_T *restrict cvr_in9 = cvr_src[9]; \\
+        const CVR_T *restrict cvr_in10 = cvr_src[10]; const CVR_T *restrict cvr_in11 = cvr_src[11]; \\
+        const CVR_T *restrict cvr_in12 = cvr_src[12]; const CVR_T *restrict cvr_in13 = cvr_src[13]; \\
+        const CVR_T *restrict cvr_in14 = cvr_src[14]; const CVR_T *restrict cvr_in15 = cvr_src[15]; \\
+        const CVR_T *restrict cvr_in16 = cvr_src[16]; const CVR_T *restrict cvr_in17 = cvr_src[17]; \\
+        const CVR_T *restrict cvr_in18 = cvr_src[18]; const CVR_T *restrict cvr_in19 = cvr_src[19]; \\
+        const CVR_T *restrict cvr_in20 = cvr_src[20]; const CVR_T *restrict cvr_in21 = cvr_src[21]; \\
+        const CVR_T *restrict cvr_in22 = cvr_src[22]; const CVR_T *restrict cvr_in23 = cvr_src[23]; \\
+        const CVR_T *restrict cvr_in24 = cvr_src[24]; const CVR_T *restrict cvr_in25 = cvr_src[25]; \\
+        const CVR_T *restrict cvr_in26 = cvr_src[26]; const CVR_T *restrict cvr_in27 = cvr_src[27]; \\
+        const CVR_T *restrict cvr_in28 = cvr_src[28]; const CVR_T *restrict cvr_in29 = cvr_src[29];
+    #define CVR_MED5_PAIR_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1];
+    #define CVR_MED5_PAIR { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+        CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
+        CVR_T v8 = cvr_in8[x]; CVR_T v9 = cvr_in9[x]; CVR_T v10 = cvr_in10[x]; CVR_T v11 = cvr_in11[x]; \\
+        CVR_T v12 = cvr_in12[x]; CVR_T v13 = cvr_in13[x]; CVR_T v14 = cvr_in14[x]; CVR_T v15 = cvr_in15[x]; \\
+        CVR_T v16 = cvr_in16[x]; CVR_T v17 = cvr_in17[x]; CVR_T v18 = cvr_in18[x]; CVR_T v19 = cvr_in19[x]; \\
+        CVR_T v20 = cvr_in20[x]; CVR_T v21 = cvr_in21[x]; CVR_T v22 = cvr_in22[x]; CVR_T v23 = cvr_in23[x]; \\
+        CVR_T v24 = cvr_in24[x]; CVR_T v25 = cvr_in25[x]; CVR_T v26 = cvr_in26[x]; CVR_T v27 = cvr_in27[x]; \\
+        CVR_T v28 = cvr_in28[x]; CVR_T v29 = cvr_in29[x]; CVR_T v30 = CVR_MN(v5, v10); \\
+        CVR_T v31 = CVR_MX(v5, v10); CVR_T v32 = CVR_MN(v9, v14); CVR_T v33 = CVR_MX(v9, v14); \\
+        CVR_T v34 = CVR_MN(v32, v31); CVR_T v35 = CVR_MX(v32, v31); CVR_T v36 = CVR_MN(v7, v12); \\
+        CVR_T v37 = CVR_MX(v7, v12); CVR_T v38 = CVR_MN(v36, v34); CVR_T v39 = CVR_MX(v36, v34); \\
+        CVR_T v40 = CVR_MN(v37, v35); CVR_T v41 = CVR_MX(v37, v35); CVR_T v42 = CVR_MN(v6, v11); \\
+        CVR_T v43 = CVR_MX(v6, v11); CVR_T v44 = CVR_MN(v8, v13); CVR_T v45 = CVR_MX(v8, v13); \\
+        CVR_T v46 = CVR_MN(v44, v43); CVR_T v47 = CVR_MX(v44, v43); CVR_T v48 = CVR_MN(v42, v38); \\
+        CVR_T v49 = CVR_MX(v42, v38); CVR_T v50 = CVR_MN(v46, v39); CVR_T v51 = CVR_MX(v46, v39); \\
+        CVR_T v52 = CVR_MN(v47, v40); CVR_T v53 = CVR_MX(v47, v40); CVR_T v54 = CVR_MN(v45, v41); \\
+        CVR_T v55 = CVR_MX(v45, v41); CVR_T v56 = CVR_MN(v15, v20); CVR_T v57 = CVR_MX(v15, v20); \\
+        CVR_T v58 = CVR_MN(v19, v24); CVR_T v59 = CVR_MX(v19, v24); CVR_T v60 = CVR_MN(v58, v57); \\
+        CVR_T v61 = CVR_MX(v58, v57); CVR_T v62 = CVR_MN(v17, v22); CVR_T v63 = CVR_MX(v17, v22); \\
+        CVR_T v64 = CVR_MN(v62, v60); CVR_T v65 = CVR_MX(v62, v60); CVR_T v66 = CVR_MN(v63, v61); \\
+        CVR_T v67 = CVR_MX(v63, v61); CVR_T v68 = CVR_MN(v16, v21); CVR_T v69 = CVR_MX(v16, v21); \\
+        CVR_T v70 = CVR_MN(v18, v23); CVR_T v71 = CVR_MX(v18, v23); CVR_T v72 = CVR_MN(v70, v69); \\
+        CVR_T v73 = CVR_MX(v70, v69); CVR_T v74 = CVR_MN(v68, v64); CVR_T v75 = CVR_MX(v68, v64); \\
+        CVR_T v76 = CVR_MN(v72, v65); CVR_T v77 = CVR_MX(v72, v65); CVR_T v78 = CVR_MN(v73, v66); \\
+        CVR_T v79 = CVR_MX(v73, v66); CVR_T v80 = CVR_MN(v71, v67); CVR_T v81 = CVR_MX(v71, v67); \\
+        CVR_T v82 = CVR_MN(v30, v56); CVR_T v83 = CVR_MX(v30, v56); CVR_T v84 = CVR_MN(v55, v81); \\
+        CVR_T v85 = CVR_MX(v55, v81); CVR_T v86 = CVR_MN(v84, v83); CVR_T v87 = CVR_MX(v84, v83); \\
+        CVR_T v88 = CVR_MN(v51, v77); CVR_T v89 = CVR_MX(v51, v77); CVR_T v90 = CVR_MN(v88, v86); \\
+        CVR_T v91 = CVR_MX(v88, v86); CVR_T v92 = CVR_MN(v89, v87); CVR_T v93 = CVR_MX(v89, v87); \\
+        CVR_T v94 = CVR_MN(v49, v75); CVR_T v95 = CVR_MX(v49, v75); CVR_T v96 = CVR_MN(v53, v79); \\
+        CVR_T v97 = CVR_MX(v53, v79); CVR_T v98 = CVR_MN(v96, v95); CVR_T v99 = CVR_MX(v96, v95); \\
+        CVR_T v100 = CVR_MN(v94, v90); CVR_T v101 = CVR_MX(v94, v90); CVR_T v102 = CVR_MN(v98, v91); \\
+        CVR_T v103 = CVR_MX(v98, v91); CVR_T v104 = CVR_MN(v99, v92); CVR_T v105 = CVR_MX(v99, v92); \\
+        CVR_T v106 = CVR_MN(v97, v93); CVR_T v107 = CVR_MX(v97, v93); CVR_T v108 = CVR_MN(v48, v74); \\
+        CVR_T v109 = CVR_MX(v48, v74); CVR_T v110 = CVR_MN(v33, v59); CVR_T v111 = CVR_MX(v33, v59); \\
+        CVR_T v112 = CVR_MN(v110, v109); CVR_T v113 = CVR_MX(v110, v109); CVR_T v114 = CVR_MN(v52, v78); \\
+        CVR_T v115 = CVR_MX(v52, v78); CVR_T v116 = CVR_MN(v114, v112); CVR_T v117 = CVR_MX(v114, v112); \\
+        CVR_T v118 = CVR_MN(v115, v113); CVR_T v119 = CVR_MX(v115, v113); CVR_T v120 = CVR_MN(v50, v76); \\
+        CVR_T v121 = CVR_MX(v50, v76); CVR_T v122 = CVR_MN(v54, v80); CVR_T v123 = CVR_MX(v54, v80); \\
+        CVR_T v124 = CVR_MN(v122, v121); CVR_T v125 = CVR_MX(v122, v121); CVR_T v126 = CVR_MN(v120, v116); \\
+        CVR_T v127 = CVR_MX(v120, v116); CVR_T v128 = CVR_MN(v124, v117); CVR_T v129 = CVR_MX(v124, v117); \\
+        CVR_T v130 = CVR_MN(v125, v118); CVR_T v131 = CVR_MX(v125, v118); CVR_T v132 = CVR_MN(v123, v119); \\
+        CVR_T v133 = CVR_MX(v123, v119); CVR_T v134 = CVR_MN(v108, v100); CVR_T v135 = CVR_MX(v108, v100); \\
+        CVR_T v136 = CVR_MN(v126, v101); CVR_T v137 = CVR_MX(v126, v101); CVR_T v139 = CVR_MX(v127, v102); \\
+        CVR_T v140 = CVR_MN(v128, v103); CVR_T v141 = CVR_MX(v128, v103); CVR_T v142 = CVR_MN(v129, v104); \\
+        CVR_T v143 = CVR_MX(v129, v104); CVR_T v144 = CVR_MN(v130, v105); CVR_T v145 = CVR_MX(v130, v105); \\
+        CVR_T v146 = CVR_MN(v131, v106); CVR_T v149 = CVR_MX(v132, v107); CVR_T v150 = CVR_MN(v133, v85); \\
+        CVR_T v151 = CVR_MX(v133, v85); CVR_T v153 = CVR_MX(v82, v0); CVR_T v154 = CVR_MN(v149, v153); \\
+        CVR_T v157 = CVR_MX(v141, v154); CVR_T v159 = CVR_MX(v137, v4); CVR_T v160 = CVR_MN(v145, v159); \\
+        CVR_T v164 = CVR_MN(v160, v157); CVR_T v169 = CVR_MX(v135, v2); CVR_T v170 = CVR_MN(v151, v169); \\
+        CVR_T v172 = CVR_MN(v143, v170); CVR_T v175 = CVR_MX(v139, v172); CVR_T v183 = CVR_MX(v175, v164); \\
+        CVR_T v191 = CVR_MX(v134, v1); CVR_T v192 = CVR_MN(v150, v191); CVR_T v195 = CVR_MX(v142, v192); \\
+        CVR_T v198 = CVR_MN(v146, v195); CVR_T v201 = CVR_MX(v136, v3); CVR_T v202 = CVR_MN(v111, v201); \\
+        CVR_T v204 = CVR_MN(v144, v202); CVR_T v207 = CVR_MX(v140, v204); CVR_T v214 = CVR_MN(v207, v198); \\
+        CVR_T v231 = CVR_MX(v214, v183); CVR_T v245 = CVR_MX(v82, v25); CVR_T v246 = CVR_MN(v149, v245); \\
+        CVR_T v249 = CVR_MX(v141, v246); CVR_T v251 = CVR_MX(v137, v29); CVR_T v252 = CVR_MN(v145, v251); \\
+        CVR_T v256 = CVR_MN(v252, v249); CVR_T v261 = CVR_MX(v135, v27); CVR_T v262 = CVR_MN(v151, v261); \\
+        CVR_T v264 = CVR_MN(v143, v262); CVR_T v267 = CVR_MX(v139, v264); CVR_T v275 = CVR_MX(v267, v256); \\
+        CVR_T v283 = CVR_MX(v134, v26); CVR_T v284 = CVR_MN(v150, v283); CVR_T v287 = CVR_MX(v142, v284); \\
+        CVR_T v290 = CVR_MN(v146, v287); CVR_T v293 = CVR_MX(v136, v28); CVR_T v294 = CVR_MN(v111, v293); \\
+        CVR_T v296 = CVR_MN(v144, v294); CVR_T v299 = CVR_MX(v140, v296); CVR_T v306 = CVR_MN(v299, v290); \\
+        CVR_T v323 = CVR_MX(v306, v275); cvr_out0[x] = v231; cvr_out1[x] = v323; }
+    /* END GENERATED NETWORKS */
+    /* cvr_dst[j][x] = output j of network NET on inputs cvr_src[i][x], for x < n */
+    #define CVR_NETFN(NAME, NET)                                                           \\
+    static CVR_CLONES4 void NAME(const CVR_T *const *cvr_src, CVR_T *const *cvr_dst, ptrdiff_t n) \\
+    {                                                                                      \\
+        NET##_IN NET##_OUT                                                                 \\
+        _Pragma("GCC ivdep") /* outputs never alias inputs: no run-time overlap checks */   \\
+        for (ptrdiff_t x = 0; x < n; x++) NET                                              \\
+    }
+    /* which: 0 sort 3, 1 median 3x3, 2 two stacked 3x3 medians, 3..5 the same for 5 */
+    #define CVR_SMALL(S)                                                                   \\
+    CVR_NETFN(cvr_sort3_##S, CVR_SORT3) CVR_NETFN(cvr_med3_##S, CVR_MED3)                  \\
+    CVR_NETFN(cvr_med3p_##S, CVR_MED3_PAIR) CVR_NETFN(cvr_sort5_##S, CVR_SORT5)            \\
+    CVR_NETFN(cvr_med5_##S, CVR_MED5) CVR_NETFN(cvr_med5p_##S, CVR_MED5_PAIR)              \\
+    static void cvr_small_##S(int which, const CVR_T *const *src, CVR_T *const *dst, ptrdiff_t n) \\
+    {                                                                                      \\
+        switch (which) {                                                                   \\
+        case 0: cvr_sort3_##S(src, dst, n); break;                                         \\
+        case 1: cvr_med3_##S(src, dst, n); break;                                          \\
+        case 2: cvr_med3p_##S(src, dst, n); break;                                         \\
+        case 3: cvr_sort5_##S(src, dst, n); break;                                         \\
+        case 4: cvr_med5_##S(src, dst, n); break;                                          \\
+        default: cvr_med5p_##S(src, dst, n); break;                                        \\
+        }                                                                                  \\
+    }
+    /* One output row of the constant-time uint8 median (Perreault and Hebert).
+       col: the histogram of padded column 0 (256 fine bins, then 16 coarse
+       bins of 16 values), the next columns every cstep bins. The window
+       histogram moves right by adding the entering column and subtracting
+       the leaving one (272 vectorised uint16 additions: updating only the
+       fine bins in use, as Perreault and Hebert do, measured slower here on
+       noisy images, where the median's coarse bin keeps changing). The median
+       is found without branches: the number of coarse prefix sums <= rank is
+       its coarse bin, and likewise within that bin. */
+    static CVR_CLONES4 void cvr_hist_row(const uint16_t *restrict col, ptrdiff_t cstep, ptrdiff_t kw,
+                                         ptrdiff_t width, int rank, uint8_t *restrict out, ptrdiff_t ostep)
+    {
+        uint16_t win[272] = {0};
+        for (ptrdiff_t j = 0; j < kw; j++)
+            for (int i = 0; i < 272; i++) win[i] = (uint16_t)(win[i] + col[j * cstep + i]);
+        for (ptrdiff_t x = 0; x < width; x++) {
+            if (x > 0) {
+                const uint16_t *restrict add = col + (x + kw - 1) * cstep;
+                const uint16_t *restrict sub = col + (x - 1) * cstep;
+                for (int i = 0; i < 272; i++) win[i] = (uint16_t)(win[i] + add[i] - sub[i]);
+            }
+            int pre = 0, b = 0, below = 0, v = 0;
+            for (int i = 0; i < 16; i++) { pre += win[256 + i]; b += pre <= rank; }
+            for (int i = 0; i < 16; i++) below += i < b ? win[256 + i] : 0;
+            pre = below;
+            for (int i = 0; i < 16; i++) { pre += win[16 * b + i]; v += pre <= rank; }
+            out[x * ostep] = (uint8_t)(16 * b + v);
+        }
+    }
+    #define CVR_T uint8_t
+    CVR_SMALL(u8)
+    #undef CVR_T
+    #define CVR_T int8_t
+    CVR_SMALL(i8)
+    #undef CVR_T
+    #define CVR_T uint16_t
+    CVR_SMALL(u16)
+    #undef CVR_T
+    #define CVR_T int16_t
+    CVR_SMALL(i16)
+    #undef CVR_T
+    #define CVR_T uint32_t
+    CVR_SMALL(u32)
+    #undef CVR_T
+    #define CVR_T int32_t
+    CVR_SMALL(i32)
+    #undef CVR_T
+    #define CVR_T uint64_t
+    CVR_SMALL(u64)
+    #undef CVR_T
+    #define CVR_T int64_t
+    CVR_SMALL(i64)
+    #undef CVR_T
+    #define CVR_T float
+    CVR_SMALL(f)
+    #undef CVR_T
+    #define CVR_T double
+    CVR_SMALL(d)
+    #undef CVR_T
+    """
+    void cvr_small_u8(int which, const uint8_t** src, uint8_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_hist_row(const uint16_t* col, Py_ssize_t cstep, Py_ssize_t kw, Py_ssize_t width,
+                      int rank, uint8_t* out, Py_ssize_t ostep) noexcept nogil
+    void cvr_small_i8(int which, const int8_t** src, int8_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_u16(int which, const uint16_t** src, uint16_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_i16(int which, const int16_t** src, int16_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_u32(int which, const uint32_t** src, uint32_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_i32(int which, const int32_t** src, int32_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_u64(int which, const uint64_t** src, uint64_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_i64(int which, const int64_t** src, int64_t** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_f(int which, const float** src, float** dst, Py_ssize_t n) noexcept nogil
+    void cvr_small_d(int which, const double** src, double** dst, Py_ssize_t n) noexcept nogil
+
+
+cdef inline void _small(int which, const rank_t** src, rank_t** dst, Py_ssize_t n) noexcept nogil:
+    if rank_t is uint8_t:
+        cvr_small_u8(which, src, dst, n)
+    elif rank_t is int8_t:
+        cvr_small_i8(which, src, dst, n)
+    elif rank_t is uint16_t:
+        cvr_small_u16(which, src, dst, n)
+    elif rank_t is int16_t:
+        cvr_small_i16(which, src, dst, n)
+    elif rank_t is uint32_t:
+        cvr_small_u32(which, src, dst, n)
+    elif rank_t is int32_t:
+        cvr_small_i32(which, src, dst, n)
+    elif rank_t is uint64_t:
+        cvr_small_u64(which, src, dst, n)
+    elif rank_t is int64_t:
+        cvr_small_i64(which, src, dst, n)
+    elif rank_t is float:
+        cvr_small_f(which, src, dst, n)
+    else:
+        cvr_small_d(which, src, dst, n)
 
 
 cdef inline void _apply_ops(rank_t* tmp, Py_ssize_t block, Py_ssize_t m, const int* ops,
@@ -192,6 +542,95 @@ cdef inline void _advance_ring(const rank_t* img, Py_ssize_t n, rank_t* ring, co
                 line[t * nch + c] = img[s * n + b * nch + c] if (s >= 0 and b >= 0) else cval
     for a in range(kh):
         rows[a] = ring + ((y + a) % kh) * stride
+
+
+cdef inline void _pad_line(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t src_row,
+                           Py_ssize_t left, Py_ssize_t npad, const Py_ssize_t* xmap, rank_t cval,
+                           rank_t* line) noexcept nogil:
+    """Padded row (``npad`` pixels, image row ``src_row`` at ``left``; -1: all ``cval``)."""
+    cdef Py_ssize_t width = n // nch, t, c, b
+    if src_row < 0:
+        for t in range(npad * nch):
+            line[t] = cval
+        return
+    memcpy(line + left * nch, img + src_row * n, n * sizeof(rank_t))
+    t = 0
+    while t < npad:
+        if t == left:  # the interior is in place
+            t = left + width
+            continue
+        b = xmap[t]
+        for c in range(nch):
+            line[t * nch + c] = line[(left + b) * nch + c] if b >= 0 else cval
+        t += 1
+
+
+def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, Py_ssize_t k,
+                 const Py_ssize_t[::1] ymap, const Py_ssize_t[::1] xmap, rank_t cval,
+                 Py_ssize_t row0, int n_threads=1):
+    """Median of k x k windows, k = 3 or 5, with separable selection networks.
+
+    Every run of k pixels of a padded row is sorted once (``k`` sorted rows
+    kept in a ring of ``k + 1`` padded rows); a window is then k sorted rows
+    and a generated network merges them (scripts/median_networks.py). Two
+    vertically adjacent outputs share ``k - 1`` rows, so rows are done in
+    pairs starting at even image rows (``row0`` is the image row of
+    ``out[0]``): pairs do not depend on bands or threads, so neither does the
+    result, even where values tie (-0.0 and 0.0) or are NaN.
+    """
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const rank_t* ip = &img[0, 0]
+    cdef rank_t* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _median_small(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), row0,
+                                 img.shape[1], nch, k, &ymap[0], &xmap[0], cval)
+    if err:
+        raise MemoryError("cannot allocate the median buffers")
+
+
+cdef int _median_small(const rank_t* img, rank_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t row0,
+                       Py_ssize_t n, Py_ssize_t nch, Py_ssize_t k, const Py_ssize_t* ymap,
+                       const Py_ssize_t* xmap, rank_t cval) noexcept nogil:
+    cdef Py_ssize_t npad = n // nch + k - 1, left = k // 2
+    cdef Py_ssize_t sstride = n + 64, slots = k + 1
+    cdef Py_ssize_t y, have, last, r, i, nrows
+    cdef int sort_op = 0 if k == 3 else 3
+    cdef bint pair
+    cdef const rank_t* src[36]
+    cdef rank_t* dst[36]
+    cdef rank_t* line = <rank_t*>malloc((npad * nch + 64) * sizeof(rank_t))
+    cdef rank_t* ring = <rank_t*>malloc(slots * k * sstride * sizeof(rank_t) + 64)
+    if line == NULL or ring == NULL:
+        free(line)
+        free(ring)
+        return -1
+    y = y0
+    have = y0          # next padded row to sort into the ring
+    while y < y1:
+        pair = y + 1 < y1 and (row0 + y) % 2 == 0
+        last = y + k if pair else y + k - 1
+        while have <= last:
+            _pad_line(img, n, nch, ymap[have], left, npad, xmap, cval, line)
+            for i in range(k):
+                src[i] = line + i * nch
+                dst[i] = ring + ((have % slots) * k + i) * sstride
+            _small(sort_op, src, dst, n)
+            have += 1
+        nrows = k + 1 if pair else k
+        for r in range(nrows):
+            for i in range(k):
+                src[r * k + i] = ring + (((y + r) % slots) * k + i) * sstride
+        dst[0] = out + y * n
+        dst[1] = out + (y + 1) * n if pair else dst[0]
+        _small(sort_op + 1 + pair, src, dst, n)
+        y += 2 if pair else 1
+    free(line)
+    free(ring)
+    return 0
 
 
 # Every kernel below: ``_x`` computes output rows y0 .. y1 with buffers of its
@@ -332,6 +771,80 @@ cdef int _median_u8(const uint8_t* img, uint8_t* out, Py_ssize_t y0, Py_ssize_t 
                 o[x * nch + c] = <uint8_t>m
     free(ring)
     free(rows)
+    return 0
+
+
+cdef enum:
+    _HB = 272   # histogram bins: 256 values, then 16 coarse bins of 16 values
+
+
+def median_u8_ctmf(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,
+                   Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t[::1] ymap,
+                   const Py_ssize_t[::1] xmap, uint8_t cval, int n_threads=1):
+    """Median of uint8 images in constant time per pixel (Perreault and Hebert, 2007).
+
+    Every padded column keeps the histogram of its ``kh`` window rows (moved
+    down a row with one decrement and one increment); the window histogram
+    moves right by adding the entering column's histogram and subtracting the
+    leaving one's (272 vectorised uint16 additions, whatever the window
+    size), and the median is found through 16 coarse bins, then 16 fine ones
+    (see cvr_hist_row).
+    Needs ``kh * kw < 65536``.
+    """
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const uint8_t* ip = &img[0, 0]
+    cdef uint8_t* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _median_u8_ctmf(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1],
+                                   nch, kh, kw, &ymap[0], &xmap[0], cval)
+    if err:
+        raise MemoryError("cannot allocate the median buffers")
+
+
+cdef inline void _column_hists(uint16_t* hist, const uint8_t* line, Py_ssize_t m, int delta) noexcept nogil:
+    """Add ``delta`` (+1 / -1) for each of the ``m`` values of a padded line to its column's histogram."""
+    cdef Py_ssize_t i
+    cdef uint16_t* hc
+    cdef uint8_t v
+    for i in range(m):
+        v = line[i]
+        hc = hist + i * _HB
+        hc[v] += delta
+        hc[256 + (v >> 4)] += delta
+
+
+cdef int _median_u8_ctmf(const uint8_t* img, uint8_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
+                         Py_ssize_t nch, Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t* ymap,
+                         const Py_ssize_t* xmap, uint8_t cval) noexcept nogil:
+    cdef Py_ssize_t width = n // nch, npad = width + kw - 1, m = npad * nch
+    cdef Py_ssize_t rank = (kh * kw) // 2, left = kw // 2
+    cdef Py_ssize_t y, a, c
+    cdef uint8_t* ring = <uint8_t*>malloc(kh * (m + 64) + 64)
+    cdef uint16_t* hist = <uint16_t*>malloc(m * _HB * sizeof(uint16_t) + 64)
+    cdef uint8_t* line
+    if ring == NULL or hist == NULL:
+        free(ring)
+        free(hist)
+        return -1
+    memset(hist, 0, m * _HB * sizeof(uint16_t))
+    for a in range(kh):
+        line = ring + ((y0 + a) % kh) * (m + 64)
+        _pad_line(img, n, nch, ymap[y0 + a], left, npad, xmap, cval, line)
+        _column_hists(hist, line, m, 1)
+    for y in range(y0, y1):
+        if y > y0:  # padded row y - 1 leaves the columns, y + kh - 1 enters (same ring slot)
+            line = ring + ((y - 1) % kh) * (m + 64)
+            _column_hists(hist, line, m, -1)
+            _pad_line(img, n, nch, ymap[y + kh - 1], left, npad, xmap, cval, line)
+            _column_hists(hist, line, m, 1)
+        for c in range(nch):
+            cvr_hist_row(hist + c * _HB, nch * _HB, kw, width, <int>rank, out + y * n + c, nch)
+    free(ring)
+    free(hist)
     return 0
 
 

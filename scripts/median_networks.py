@@ -1,0 +1,176 @@
+"""Generate the median selection networks compiled into cvcore/_ext/_rank.pyx.
+
+Run ``python scripts/median_networks.py`` and paste its output over the block
+between ``BEGIN GENERATED NETWORKS`` and ``END GENERATED NETWORKS`` in
+``_rank.pyx`` (tests/test_filters.py checks that the two agree).
+
+Method (the separable idea of Adams, "Fast median filters using separable
+sorting networks", 2021): the kernel first sorts every horizontal run of k
+padded pixels (row ``r``, rank ``i`` is input ``r * k + i``), once per padded
+row; a k x k window is then k sorted rows, and two vertically adjacent
+windows share k - 1 of them. The networks below merge sorted rows with
+Batcher's odd-even merge; the shared rows are merged once for both outputs.
+
+Every value is tracked as a min/max expression of the inputs together with its
+truth table on all 0/1 inputs whose rows are sorted. By the 0-1 principle two
+such expressions are equal for all inputs exactly when their tables agree, so
+a comparison whose order is already known costs nothing, equal expressions
+are computed once, and only the expressions the outputs depend on are kept.
+Each output is checked against the true median on every 0/1 input, which (by
+the same principle) proves the network for all inputs.
+"""
+import itertools
+import sys
+
+import numpy as np
+
+
+def odd_even_merge(a, b):
+    """Comparators merging sorted position lists ``a`` and ``b``; returns (pairs, merged order)."""
+    if not a or not b:
+        return [], a + b
+    if len(a) == 1 and len(b) == 1:
+        return [(a[0], b[0])], [a[0], b[0]]
+    p_even, even = odd_even_merge(a[0::2], b[0::2])
+    p_odd, odd = odd_even_merge(a[1::2], b[1::2])
+    pairs, merged = p_even + p_odd, [even[0]]
+    rest = even[1:]
+    for i in range(max(len(rest), len(odd))):
+        if i < len(odd) and i < len(rest):
+            pairs.append((odd[i], rest[i]))
+            merged += [odd[i], rest[i]]
+        else:
+            merged.append(odd[i] if i < len(odd) else rest[i])
+    return pairs, merged
+
+
+class Network:
+    """A min/max expression DAG over inputs with 0/1 truth tables (see the module notes)."""
+
+    def __init__(self, tables):
+        self.tables = list(tables)
+        self.nodes = [("in", i, None) for i in range(len(self.tables))]
+        self.known = {t.tobytes(): i for i, t in enumerate(self.tables)}
+
+    def _node(self, op, a, b, table):
+        key = table.tobytes()
+        if key not in self.known:
+            self.nodes.append((op, a, b))
+            self.tables.append(table)
+            self.known[key] = len(self.tables) - 1
+        return self.known[key]
+
+    def exchange(self, a, b):
+        ta, tb = self.tables[a], self.tables[b]
+        return self._node("MN", a, b, np.minimum(ta, tb)), self._node("MX", a, b, np.maximum(ta, tb))
+
+    def merge(self, x, y):
+        pairs, order = odd_even_merge(list(range(len(x))), list(range(len(x), len(x) + len(y))))
+        w = list(x) + list(y)
+        for i, j in pairs:
+            w[i], w[j] = self.exchange(w[i], w[j])
+        return [w[i] for i in order]
+
+    def merge_all(self, rows):
+        """Balanced merge tree of sorted lists."""
+        rows = list(rows)
+        while len(rows) > 1:
+            nxt = [self.merge(rows[i], rows[i + 1]) for i in range(0, len(rows) - 1, 2)]
+            rows = nxt + ([rows[-1]] if len(rows) % 2 else [])
+        return rows[0]
+
+    def live(self, outputs):
+        """Computed nodes the outputs depend on, in order."""
+        need, stack = set(), list(outputs)
+        while stack:
+            v = stack.pop()
+            if v not in need:
+                need.add(v)
+                if self.nodes[v][0] != "in":
+                    stack += self.nodes[v][1:]
+        return sorted(need)
+
+
+def sorted_row_tables(nrows, k):
+    """Truth tables of ``nrows`` sorted rows of k inputs: every 0/1 input with sorted rows."""
+    cases = list(itertools.product(range(k + 1), repeat=nrows))
+    t = np.zeros((nrows * k, len(cases)), np.uint8)
+    for c, ones in enumerate(cases):
+        for r, m in enumerate(ones):
+            t[r * k + k - m:r * k + k, c] = 1
+    return t
+
+
+def median_network(k, pair):
+    """(Network, outputs) for one k x k window, or (``pair``) two sharing k - 1 rows."""
+    nrows = k + 1 if pair else k
+    tables = sorted_row_tables(nrows, k)
+    net = Network(tables)
+    rows = [list(range(r * k, r * k + k)) for r in range(nrows)]
+    mid = k * k // 2
+    if pair:
+        shared = net.merge_all(rows[1:k])
+        outputs = [net.merge(shared, rows[0])[mid], net.merge(shared, rows[k])[mid]]
+        windows = [range(0, k), range(1, k + 1)]
+    else:
+        outputs, windows = [net.merge_all(rows)[mid]], [range(k)]
+    for out, win in zip(outputs, windows):
+        idx = [r * k + i for r in win for i in range(k)]
+        truth = np.sort(tables[idx], axis=0)[mid]
+        assert (net.tables[out] == truth).all(), "median network is wrong"
+    return net, outputs
+
+
+def sort_network(k):
+    """(Network, outputs) sorting k inputs (any order): the per-row sort."""
+    cases = np.array(list(itertools.product((0, 1), repeat=k)), np.uint8).T
+    net = Network(cases)
+    outs = net.merge_all([[i] for i in range(k)])
+    truth = np.sort(cases, axis=0)
+    for i, o in enumerate(outs):
+        assert (net.tables[o] == truth[i]).all(), "sort network is wrong"
+    return net, outs
+
+
+def c_macro(name, net, outputs):
+    """The network as C macros: ``name`` is the loop body over ``x``, ``name_IN`` and
+    ``name_OUT`` declare its input and output pointers (``cvr_in<i>[x]`` is input i,
+    ``cvr_out<j>[x]`` output j, taken from the arrays ``cvr_src``/``cvr_dst``);
+    ``CVR_T`` is the value type, ``CVR_MN``/``CVR_MX`` min and max."""
+    live = net.live(outputs)
+    inputs = [v for v in live if net.nodes[v][0] == "in"]
+    lines = []
+    for v in live:
+        op, a, b = net.nodes[v]
+        lines.append(f"CVR_T v{v} = cvr_in{a}[x];" if op == "in" else f"CVR_T v{v} = CVR_{op}(v{a}, v{b});")
+    lines += [f"cvr_out{j}[x] = v{o};" for j, o in enumerate(outputs)]
+
+    def wrap(items):
+        rows, row = [], ""
+        for s in items:
+            if len(row) + len(s) > 100:
+                rows.append(row)
+                row = ""
+            row += (" " if row else "") + s
+        return rows + [row]
+
+    decl_in = [f"const CVR_T *restrict cvr_in{i} = cvr_src[{i}];" for i in inputs]
+    decl_out = [f"CVR_T *restrict cvr_out{j} = cvr_dst[{j}];" for j in range(len(outputs))]
+    ops = len(live) - len(inputs)
+    text = [f"/* {name}: {len(inputs)} inputs, {len(outputs)} outputs, {ops} min/max operations */"]
+    for suffix, items in (("_IN", decl_in), ("_OUT", decl_out), ("", ["{"] + lines + ["}"])):
+        text.append(f"#define {name}{suffix} " + " \\\n    ".join(wrap(items)))
+    return "\n".join(text)
+
+
+def generate():
+    parts = []
+    for k in (3, 5):
+        parts.append(c_macro(f"CVR_SORT{k}", *sort_network(k)))
+        parts.append(c_macro(f"CVR_MED{k}", *median_network(k, False)))
+        parts.append(c_macro(f"CVR_MED{k}_PAIR", *median_network(k, True)))
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(generate())
