@@ -467,7 +467,7 @@ def test_yaml_is_read_by_opencv_filestorage(tmp_path, calibration):
     assert fs.getNode("image_width").real() == 640
     assert fs.getNode("rms").real() == calibration.rms
     assert_allclose(fs.getNode("rvecs").mat(), calibration.rvecs, rtol=0, atol=0)
-    assert fs.getNode("format").string() == "cvcore-camera-calibration" and fs.getNode("version").real() == 2
+    assert fs.getNode("format").string() == "cvcore-camera-calibration" and fs.getNode("version").real() == 3
     assert (fs.getNode("board_width").real(), fs.getNode("board_height").real()) == (9, 6)
     assert fs.getNode("square_size").real() == 30.0 and fs.getNode("unit").string() == "mm"
     assert fs.getNode("date").string() == calibration.date
@@ -547,11 +547,11 @@ def _write(path, text):
 
 def test_load_rejects_foreign_and_corrupt_files(tmp_path, calibration):
     p = tmp_path / "x.json"
-    good = {"format": "cvcore-camera-calibration", "version": 2, **calibration.to_dict()}
+    good = {"format": "cvcore-camera-calibration", "version": 3, **calibration.to_dict()}
     cases = [
         ({"format": "something-else", "version": 1}, "not a cvcore camera calibration"),
         ({**good, "version": 99}, "version 99 is not supported"),
-        ({**good, "version": 2.0}, "version must be an integer"),
+        ({**good, "version": 3.0}, "version must be an integer"),
         ({**good, "camera_matrix": [[1, 2], [3, 4]]}, "camera_matrix must have shape"),
         ({**good, "camera_matrix": [[800, 0, 320], [0, -1, 240], [0, 0, 1]]}, "positive focal"),
         ({**good, "dist_coeffs": [0.1, 0.2, 0.3]}, "4 or 5 coefficients"),
@@ -600,7 +600,7 @@ def test_load_rejects_hostile_yaml_and_xml(tmp_path, calibration):
         (text.replace("image_width: 640", "image_width: &a 640"), "unsupported YAML construct"),
         (text.replace("image_width: 640", "image_width: !!python/object:os.system 640"), "unsupported YAML tag"),
         (text.replace("image_width: 640", "image_width: 640\nimage_width: 640"), "appears twice"),
-        (text.replace("version: 2", "version: 3"), "version 3 is not supported"),
+        (text.replace("version: 3", "version: 4"), "version 4 is not supported"),
         (text.replace("format: ", "format: x").replace('x"cvcore', '"other'), "not a cvcore camera calibration"),
         (text[:text.index("distortion_coefficients")], "missing 'distortion_coefficients'"),
         (text.replace("   data: [ 8", "   data: [ .nan, 8").replace("rows: 3", "rows: 3", 1)

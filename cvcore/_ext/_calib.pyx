@@ -1,15 +1,19 @@
-# Kernels for cvcore.calibration: the pinhole + Brown-Conrady camera model with
-# its analytic Jacobian, accumulated straight into the blocks of the normal
-# equations of bundle-style calibration (shared intrinsics, one pose per view),
-# undistortion of points and of whole images (maps, bilinear remap).
+# Kernels for cvcore.calibration: the camera models (pinhole, rational and
+# fisheye lenses, see _distortion.pxd) with their analytic Jacobian,
+# accumulated straight into the blocks of the normal equations of bundle-style
+# calibration (shared intrinsics, one pose per view), undistortion of points
+# and of whole images (maps, bilinear remap).
 #
-# Intrinsics vector (10): fx, fy, cx, cy, skew, k1, k2, p1, p2, k3.
+# ``model`` is 0 (pinhole), 1 (rational) or 2 (fisheye). Intrinsics vector
+# q (5 + n_coeffs(model)): fx, fy, cx, cy, skew, then the model's coefficients
+# in OpenCV's order; pixels are u = fx xd + skew yd + cx, v = fy yd + cy.
 # Pose vector (6 per view): Rodrigues rotation r (3), translation t (3).
 from libc.math cimport sqrt, sin, cos, floor, NAN
 from cvcore._ext._types cimport real_t
-from cvcore._ext._distortion cimport distort, distort_jacobian, undistort
+from cvcore._ext._distortion cimport (MAX_COEFFS, n_coeffs, distort_model, distort_model_jacobian,
+                                      distort_model_params, undistort_model)
 
-DEF NI = 10
+DEF MAXI = 13     # 5 + MAX_COEFFS
 
 
 cdef void _rodrigues(const double* r, double* R, double* dR, bint want_d) noexcept nogil:
@@ -74,28 +78,33 @@ def rodrigues(const double[::1] r, double[:, ::1] R, double[:, :, ::1] dR):
         _rodrigues(&r[0], &R[0, 0], &dR[0, 0, 0], True)
 
 
-cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
+cdef double _accumulate(int model, const double[:, ::1] obj, const double[:, ::1] img,
                         const Py_ssize_t[::1] starts, const double[::1] q,
                         const double[:, ::1] poses, double[:, ::1] U, double[:, :, ::1] V,
                         double[:, :, ::1] W, double[::1] gi, double[:, ::1] ge,
                         double[:, ::1] res, double[::1] view_sq, bint want_j) noexcept nogil:
     cdef Py_ssize_t nv = starts.shape[0] - 1
     cdef Py_ssize_t v, p, a, b
+    cdef int nd = n_coeffs(model)
+    cdef int ni = 5 + nd
     cdef double R[9]
     cdef double dR[27]
-    cdef double Ji[2 * NI]
+    cdef double Ji[2 * MAXI]
+    cdef double jx[MAX_COEFFS]
+    cdef double jy[MAX_COEFFS]
     cdef double Je[12]
+    cdef const double* d = &q[5]
     cdef double fx = q[0], fy = q[1], cx = q[2], cy = q[3], sk = q[4]
-    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, x2, y2, xy, r2, r4, r6, xd, yd
+    cdef double X, Y, Z, Xc, Yc, Zc, iz, x, y, xd, yd
     cdef double dxdx, dxdy, dydx, dydy, eu, ev, total = 0.0, vs
     cdef double dudx, dudy, dvdx, dvdy, dudX, dudY, dudZ, dvdX, dvdY, dvdZ
     cdef double dXc[9]  # dXc[k*3 + i] = d(Xc_i)/dr_k
     cdef double tx, ty, tz
     cdef int k
     if want_j:
-        for a in range(NI):
+        for a in range(ni):
             gi[a] = 0.0
-            for b in range(NI):
+            for b in range(ni):
                 U[a, b] = 0.0
     for v in range(nv):
         _rodrigues(&poses[v, 0], R, dR, want_j)
@@ -106,7 +115,7 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
                 ge[v, a] = 0.0
                 for b in range(6):
                     V[v, a, b] = 0.0
-                for b in range(NI):
+                for b in range(ni):
                     W[v, b, a] = 0.0
         for p in range(starts[v], starts[v + 1]):
             X = obj[p, 0]; Y = obj[p, 1]; Z = obj[p, 2]
@@ -116,7 +125,7 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
             iz = 1.0 / Zc if Zc != 0.0 else 1.0
             x = Xc * iz
             y = Yc * iz
-            distort(x, y, &q[5], &xd, &yd)
+            distort_model(model, x, y, d, &xd, &yd)
             eu = fx * xd + sk * yd + cx - img[p, 0]
             ev = fy * yd + cy - img[p, 1]
             res[p, 0] = eu
@@ -126,22 +135,14 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
                 continue
             # intrinsics: u = fx xd + sk yd + cx ; v = fy yd + cy
             Ji[0] = xd; Ji[1] = 0.0; Ji[2] = 1.0; Ji[3] = 0.0; Ji[4] = yd
-            Ji[NI + 0] = 0.0; Ji[NI + 1] = yd; Ji[NI + 2] = 0.0; Ji[NI + 3] = 1.0; Ji[NI + 4] = 0.0
-            # distortion: d(xd, yd)/d(k1, k2, p1, p2, k3)
-            x2 = x * x; y2 = y * y; xy = x * y
-            r2 = x2 + y2; r4 = r2 * r2; r6 = r4 * r2
-            Ji[5] = fx * x * r2 + sk * y * r2
-            Ji[6] = fx * x * r4 + sk * y * r4
-            Ji[7] = fx * 2.0 * xy + sk * (r2 + 2.0 * y2)
-            Ji[8] = fx * (r2 + 2.0 * x2) + sk * 2.0 * xy
-            Ji[9] = fx * x * r6 + sk * y * r6
-            Ji[NI + 5] = fy * y * r2
-            Ji[NI + 6] = fy * y * r4
-            Ji[NI + 7] = fy * (r2 + 2.0 * y2)
-            Ji[NI + 8] = fy * 2.0 * xy
-            Ji[NI + 9] = fy * y * r6
+            Ji[ni + 0] = 0.0; Ji[ni + 1] = yd; Ji[ni + 2] = 0.0; Ji[ni + 3] = 1.0; Ji[ni + 4] = 0.0
+            # distortion coefficients
+            distort_model_params(model, x, y, d, jx, jy)
+            for k in range(nd):
+                Ji[5 + k] = fx * jx[k] + sk * jy[k]
+                Ji[ni + 5 + k] = fy * jy[k]
             # d(xd, yd)/d(x, y)
-            distort_jacobian(x, y, &q[5], &dxdx, &dxdy, &dydy)
+            distort_model_jacobian(model, x, y, d, &dxdx, &dxdy, &dydy)
             dydx = dxdy
             dudx = fx * dxdx + sk * dydx
             dudy = fx * dxdy + sk * dydy
@@ -163,12 +164,12 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
             Je[3] = dudX; Je[4] = dudY; Je[5] = dudZ
             Je[9] = dvdX; Je[10] = dvdY; Je[11] = dvdZ
             # accumulate the blocks (upper triangles filled later for U and V)
-            for a in range(NI):
-                gi[a] += Ji[a] * eu + Ji[NI + a] * ev
-                for b in range(a, NI):
-                    U[a, b] += Ji[a] * Ji[b] + Ji[NI + a] * Ji[NI + b]
+            for a in range(ni):
+                gi[a] += Ji[a] * eu + Ji[ni + a] * ev
+                for b in range(a, ni):
+                    U[a, b] += Ji[a] * Ji[b] + Ji[ni + a] * Ji[ni + b]
                 for b in range(6):
-                    W[v, a, b] += Ji[a] * Je[b] + Ji[NI + a] * Je[6 + b]
+                    W[v, a, b] += Ji[a] * Je[b] + Ji[ni + a] * Je[6 + b]
             for a in range(6):
                 ge[v, a] += Je[a] * eu + Je[6 + a] * ev
                 for b in range(a, 6):
@@ -180,29 +181,30 @@ cdef double _accumulate(const double[:, ::1] obj, const double[:, ::1] img,
                 for b in range(a):
                     V[v, a, b] = V[v, b, a]
     if want_j:
-        for a in range(NI):
+        for a in range(ni):
             for b in range(a):
                 U[a, b] = U[b, a]
     return total
 
 
-def normal_equations(const double[:, ::1] obj, const double[:, ::1] img,
+def normal_equations(int model, const double[:, ::1] obj, const double[:, ::1] img,
                      const Py_ssize_t[::1] starts, const double[::1] q,
                      const double[:, ::1] poses, double[:, ::1] U, double[:, :, ::1] V,
                      double[:, :, ::1] W, double[::1] gi, double[:, ::1] ge,
                      double[:, ::1] res, double[::1] view_sq, bint want_j):
     """Residuals (projection - observation) and the normal-equation blocks.
 
-    U = sum Ji^T Ji (10x10), V[v] = Je^T Je (6x6), W[v] = Ji^T Je (10x6),
-    gi = sum Ji^T e, ge[v] = Je^T e. Returns the total squared residual.
+    With ``ni = len(q)``: U = sum Ji^T Ji (ni x ni), V[v] = Je^T Je (6x6),
+    W[v] = Ji^T Je (ni x 6), gi = sum Ji^T e, ge[v] = Je^T e. Returns the
+    total squared residual.
     """
     cdef double total
     with nogil:
-        total = _accumulate(obj, img, starts, q, poses, U, V, W, gi, ge, res, view_sq, want_j)
+        total = _accumulate(model, obj, img, starts, q, poses, U, V, W, gi, ge, res, view_sq, want_j)
     return total
 
 
-def project(const double[:, ::1] obj, const double[::1] q, const double[::1] pose,
+def project(int model, const double[:, ::1] obj, const double[::1] q, const double[::1] pose,
             double[:, ::1] out):
     """Project points of one view (no Jacobian)."""
     cdef double R[9]
@@ -220,42 +222,52 @@ def project(const double[:, ::1] obj, const double[::1] q, const double[::1] pos
             iz = 1.0 / Zc if Zc != 0.0 else 1.0
             x = Xc * iz
             y = Yc * iz
-            distort(x, y, &q[5], &xd, &yd)
+            distort_model(model, x, y, &q[5], &xd, &yd)
             out[p, 0] = fx * xd + sk * yd + cx
             out[p, 1] = fy * yd + cy
 
 
-def distort_points(const double[:, ::1] xy, const double[::1] d, double[:, ::1] out):
-    """out[i] = the distorted normalised point xy[i] (d = k1, k2, p1, p2, k3)."""
+def distort_points(int model, const double[:, ::1] xy, const double[::1] d, double[:, ::1] out):
+    """out[i] = the distorted normalised point xy[i] (d: the model's coefficients)."""
     cdef Py_ssize_t i
     with nogil:
         for i in range(xy.shape[0]):
-            distort(xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1])
+            distort_model(model, xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1])
 
 
-def undistort_points(const double[:, ::1] xy, const double[::1] d, int max_iter, double[:, ::1] out):
+def undistort_points(int model, const double[:, ::1] xy, const double[::1] d, int max_iter, double[:, ::1] out):
     """out[i] = the normalised point whose distortion is xy[i] (Newton from xy[i]); NaN where none is."""
     cdef Py_ssize_t i
     with nogil:
         for i in range(xy.shape[0]):
             out[i, 0] = xy[i, 0]
             out[i, 1] = xy[i, 1]
-            if not undistort(xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1], max_iter):
+            if not undistort_model(model, xy[i, 0], xy[i, 1], &d[0], &out[i, 0], &out[i, 1], max_iter):
                 out[i, 0] = NAN
                 out[i, 1] = NAN
 
 
-def undistort_maps(const double[:, ::1] K, const double[::1] d, const double[:, ::1] P, Py_ssize_t row0,
-                   float[:, ::1] map_x, float[:, ::1] map_y):
-    """Source pixel of output pixels (row0 + r, c): P^-1 -> distort -> K (rows row0 .. row0 + H)."""
+def undistort_maps(int model, const double[:, ::1] K, const double[::1] d, const double[:, ::1] iP,
+                   Py_ssize_t row0, float[:, ::1] map_x, float[:, ::1] map_y):
+    """Source pixel of output pixels (row0 + r, c), rows row0 .. row0 + H.
+
+    The output pixel's ray is ``iP @ (c, r, 1)`` (``iP`` = (P R)^-1 for a new
+    camera matrix P and a rectifying rotation R); it is distorted and mapped
+    through K. Rays that do not point forwards get NaN (outside any image).
+    """
     cdef Py_ssize_t r, c
-    cdef double x, y, xd, yd
+    cdef double X, Y, Wz, xd, yd
     with nogil:
         for r in range(map_x.shape[0]):
-            y = (row0 + r - P[1, 2]) / P[1, 1]
             for c in range(map_x.shape[1]):
-                x = (c - P[0, 2] - P[0, 1] * y) / P[0, 0]
-                distort(x, y, &d[0], &xd, &yd)
+                X = iP[0, 0] * c + iP[0, 1] * (row0 + r) + iP[0, 2]
+                Y = iP[1, 0] * c + iP[1, 1] * (row0 + r) + iP[1, 2]
+                Wz = iP[2, 0] * c + iP[2, 1] * (row0 + r) + iP[2, 2]
+                if not Wz > 0:
+                    map_x[r, c] = NAN
+                    map_y[r, c] = NAN
+                    continue
+                distort_model(model, X / Wz, Y / Wz, &d[0], &xd, &yd)
                 map_x[r, c] = <float>(K[0, 0] * xd + K[0, 1] * yd + K[0, 2])
                 map_y[r, c] = <float>(K[1, 1] * yd + K[1, 2])
 
@@ -335,10 +347,10 @@ cdef bint _schur_step(const double[:, ::1] A, const double[:, :, ::1] Wt, const 
     cdef double L[36]
     cdef double y[6]
     cdef double col[6]
-    cdef double S[100]
-    cdef double rhs[10]
+    cdef double S[MAXI * MAXI]
+    cdef double rhs[MAXI]
     cdef double acc
-    if m > 10:
+    if m > MAXI:
         return False
     if True:
         for i in range(m):
@@ -397,7 +409,7 @@ def schur_step(const double[:, ::1] A, const double[:, :, ::1] Wt, const double[
 
     With ``D(X) = X + lam diag(X)``: ``S = D(A) - sum_v Wt_v D(V_v)^-1 Wt_v'``,
     ``S dz = -gz + sum_v Wt_v D(V_v)^-1 ge_v``, ``dp_v = -D(V_v)^-1 (ge_v + Wt_v' dz)``.
-    ``Y`` (n_views, 6, m) is scratch space; ``m <= 10``. Returns False when a
+    ``Y`` (n_views, 6, m) is scratch space; ``m <= 13``. Returns False when a
     block or ``S`` is not positive definite (the caller then increases ``lam``).
     """
     cdef bint ok

@@ -7,7 +7,7 @@ from .arrays import array
 from .numbers import _describe, integer
 
 __all__ = ['COORDINATE_LIMIT', 'points', 'pattern_size', 'image_size', 'camera_matrix', 'dist_coeffs',
-           'point_views']
+           'lens_model', 'point_views']
 
 #: Largest magnitude accepted for point coordinates and camera-matrix entries: far beyond any real
 #: camera (pixels, millimetres, metres), and small enough that squares and products stay finite.
@@ -89,25 +89,50 @@ def camera_matrix(value, name="camera_matrix"):
     return K
 
 
-def dist_coeffs(value, name="dist_coeffs"):
-    """Distortion ``(k1, k2, p1, p2[, k3])`` as a length-5 float64 vector (None -> zeros)."""
+#: Distortion coefficients of each lens model (OpenCV's order), and the lengths accepted for them.
+_MODEL_COEFFS = {"pinhole": ("k1, k2, p1, p2[, k3]", (4, 5), 5),
+                 "rational": ("k1, k2, p1, p2[, k3[, k4, k5, k6]]", (4, 5, 8), 8),
+                 "fisheye": ("k1, k2, k3, k4", (4,), 4)}
+
+
+def dist_coeffs(value, name="dist_coeffs", *, model="pinhole"):
+    """Distortion coefficients of a lens model as a float64 vector (None -> zeros).
+
+    ``pinhole``: ``(k1, k2, p1, p2[, k3])`` -> 5 values; ``rational``: 4, 5 or 8
+    values (OpenCV's ``CALIB_RATIONAL_MODEL`` order) -> 8; ``fisheye``: the 4
+    Kannala-Brandt ``(k1, k2, k3, k4)`` of ``cv2.fisheye``. Missing trailing
+    coefficients are zeros.
+    """
+    text, sizes, full = _MODEL_COEFFS[model]
     if value is None:
-        return np.zeros(5)
+        return np.zeros(full)
     arr = array(value, name, ndim=(1, 2), allow_empty=True)
     flat = np.asarray(arr, dtype=np.float64).ravel()
     if arr.ndim == 2 and 1 not in arr.shape:
-        raise ValueError(f"{name} must be a vector of 4 or 5 coefficients, got shape {arr.shape}")
+        raise ValueError(f"{name} must be a vector of {text}, got shape {arr.shape}")
     if flat.size == 0:
-        return np.zeros(5)
-    if flat.size not in (4, 5):
-        raise ValueError(
-            f"{name} must hold 4 or 5 coefficients (k1, k2, p1, p2[, k3]), got {flat.size}"
-        )
+        return np.zeros(full)
+    if flat.size not in sizes:
+        hint = ""
+        if model == "pinhole" and flat.size == 8:
+            hint = " (8 coefficients are the rational model: pass model='rational')"
+        raise ValueError(f"{name} must hold {' or '.join(map(str, sizes))} coefficients ({text}) for the {model} "
+                         f"model, got {flat.size}{hint}")
     if not np.all(np.isfinite(flat)):
         raise ValueError(f"{name} must contain only finite values")
-    out = np.zeros(5)
+    _within_limit(flat, name)
+    out = np.zeros(full)
     out[: flat.size] = flat
     return out
+
+
+def lens_model(value, name="model"):
+    """One of the lens models ``"pinhole"``, ``"rational"``, ``"fisheye"``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of 'pinhole', 'rational', 'fisheye', got {_describe(value)}")
+    if value not in _MODEL_COEFFS:
+        raise ValueError(f"{name} must be one of 'pinhole', 'rational', 'fisheye', got {value!r}")
+    return value
 
 
 def point_views(object_points, image_points, *, min_points=4):

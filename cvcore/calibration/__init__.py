@@ -23,7 +23,8 @@ Examples
 """
 from .calibrate import calibrate_camera, chessboard_points
 from .chessboard import NotFound, find_chessboard_corners
-from .camera import project_points, rodrigues, undistort_image, undistort_points
+from .camera import (optimal_camera_matrix, project_points, rodrigues, undistort_image, undistort_maps,
+                     undistort_points)
 from .homography import find_homography
 from .images import CalibrationError, calibrate_images
 from .model import CameraCalibration
@@ -37,8 +38,10 @@ __all__ = [
     "chessboard_points",
     "find_chessboard_corners",
     "find_homography",
+    "optimal_camera_matrix",
     "project_points",
     "rodrigues",
     "undistort_image",
+    "undistort_maps",
     "undistort_points",
 ]

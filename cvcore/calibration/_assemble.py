@@ -8,14 +8,14 @@ value validated a second time on the same call path.
 from __future__ import annotations
 
 #: Every constructor argument of ``CameraCalibration``, which is also every attribute it has.
-ARGUMENTS = ("camera_matrix", "dist_coeffs", "rvecs", "tvecs", "rms", "per_view_rms", "std_intrinsics",
+ARGUMENTS = ("model", "camera_matrix", "dist_coeffs", "rvecs", "tvecs", "rms", "per_view_rms", "std_intrinsics",
              "std_extrinsics", "image_size", "view_names", "flags", "iterations", "pattern_size", "square_size",
              "unit", "skipped", "warnings", "object_points", "image_points", "cvcore_version", "date", "outliers")
 
 #: What a file records (warnings, the points and the outlier points are not saved).
 SAVED = tuple(a for a in ARGUMENTS if a not in ("warnings", "object_points", "image_points", "outliers"))
 
-_EMPTY = {"view_names": list, "flags": dict, "iterations": int, "skipped": list, "warnings": list}
+_EMPTY = {"model": lambda: "pinhole", "view_names": list, "flags": dict, "iterations": int, "skipped": list, "warnings": list}
 
 
 def assemble(cls, values):

@@ -15,9 +15,21 @@ from .._ext import _calib
 #: Newton steps allowed when inverting the distortion (it stops at machine precision far sooner).
 UNDISTORT_ITERATIONS = 50
 
+#: The lens models, with the kernels' code for each (see ``_ext/_distortion.pxd``).
+MODELS = {"pinhole": 0, "rational": 1, "fisheye": 2}
+#: Names of each model's distortion coefficients, in OpenCV's order.
+COEFFS = {"pinhole": ("k1", "k2", "p1", "p2", "k3"),
+          "rational": ("k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
+          "fisheye": ("k1", "k2", "k3", "k4")}
+
+
+def intrinsic_names(model="pinhole"):
+    """Names of the entries of the intrinsics vector of ``model``."""
+    return ("fx", "fy", "cx", "cy", "skew", *COEFFS[model])
+
 
 def intrinsics_vector(K, dist):
-    """The kernels' 10-vector of intrinsics (fx, fy, cx, cy, skew, k1, k2, p1, p2, k3)."""
+    """The kernels' intrinsics vector (fx, fy, cx, cy, skew, then the model's coefficients)."""
     return np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist], dtype=np.float64)
 
 
@@ -53,23 +65,39 @@ def rotation_to_rvec(R):
     return w * (theta / (2.0 * np.sin(theta)))
 
 
-def project(obj, rvec, tvec, q):
-    """Pixels ``(N, 2)`` of board points ``(N, 3)`` for one pose and intrinsics vector ``q``."""
+def project(obj, rvec, tvec, q, model="pinhole"):
+    """Pixels ``(N, 2)`` of points ``(N, 3)`` for one pose and the intrinsics vector ``q`` of ``model``.
+
+    The one projection of every camera model (calibration, stereo, rendering).
+    """
     out = np.empty((obj.shape[0], 2))
-    _calib.project(np.ascontiguousarray(obj, dtype=np.float64), q,
+    _calib.project(MODELS[model], np.ascontiguousarray(obj, dtype=np.float64), np.ascontiguousarray(q, np.float64),
                    np.concatenate([rvec, tvec]).astype(np.float64), out)
     return out
 
 
-def distort(xy, dist):
+def distort(xy, dist, model="pinhole"):
     """Distorted normalised coordinates of ``(N, 2)`` points."""
     out = np.empty_like(xy)
-    _calib.distort_points(xy, dist, out)
+    _calib.distort_points(MODELS[model], xy, np.ascontiguousarray(dist, np.float64), out)
     return out
 
 
-def undistort(xy, dist):
-    """Normalised coordinates whose distortion is ``xy`` (Newton's method, per point)."""
+def undistort(xy, dist, model="pinhole"):
+    """Normalised coordinates whose distortion is ``xy`` (Newton's method, per point; NaN where none)."""
     out = np.empty_like(xy)
-    _calib.undistort_points(xy, dist, UNDISTORT_ITERATIONS, out)
+    _calib.undistort_points(MODELS[model], xy, np.ascontiguousarray(dist, np.float64), UNDISTORT_ITERATIONS, out)
     return out
+
+
+def pixels_to_normalized(pts, K):
+    """Distorted normalised coordinates of pixels (``K^-1``, with skew)."""
+    yd = (pts[:, 1] - K[1, 2]) / K[1, 1]
+    xd = (pts[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
+    return np.ascontiguousarray(np.stack([xd, yd], axis=1))
+
+
+def normalized_to_pixels(xy, K):
+    """Pixels of normalised coordinates through ``K`` (with skew)."""
+    x, y = xy[:, 0], xy[:, 1]
+    return np.stack([K[0, 0] * x + K[0, 1] * y + K[0, 2], K[1, 1] * y + K[1, 2]], axis=1)

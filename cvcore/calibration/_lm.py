@@ -15,22 +15,27 @@ every block, in the ``_calib.schur_step`` kernel), which costs O(views) small
 solves instead of one dense solve of size ``10 + 6 n``.
 
 Fixed intrinsics and a fixed aspect ratio are a linear reparametrisation
-``q = q_fixed + T z`` of the 10 intrinsics (fx, fy, cx, cy, skew, k1, k2, p1,
-p2, k3), so the blocks become ``T' U T``, ``T' W_i``, ``T' g_q``.
+``q = q_fixed + T z`` of the intrinsics (fx, fy, cx, cy, skew, then the lens
+model's coefficients: 10 for the pinhole model, 13 for the rational one, 9 for
+the fisheye), so the blocks become ``T' U T``, ``T' W_i``, ``T' g_q``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .._ext import _calib
+from ._geometry import MODELS, intrinsic_names
 
-INTRINSIC_NAMES = ("fx", "fy", "cx", "cy", "skew", "k1", "k2", "p1", "p2", "k3")
+INTRINSIC_NAMES = intrinsic_names("pinhole")
 
 
 class Problem:
-    """Point data laid out for the kernel (all views concatenated)."""
+    """Point data laid out for the kernel (all views concatenated), for the lens ``model``."""
 
-    def __init__(self, obj_views, img_views):
+    def __init__(self, obj_views, img_views, model="pinhole"):
+        self.model = model
+        self.code = MODELS[model]
+        ni = len(intrinsic_names(model))
         self.obj = np.ascontiguousarray(np.concatenate(obj_views), dtype=np.float64)
         self.img = np.ascontiguousarray(np.concatenate(img_views), dtype=np.float64)
         counts = [len(o) for o in obj_views]
@@ -39,29 +44,30 @@ class Problem:
         self.n_views = len(counts)
         self.n_points = int(self.starts[-1])
         nv = self.n_views
-        self.U = np.empty((10, 10))
+        self.U = np.empty((ni, ni))
         self.V = np.empty((nv, 6, 6))
-        self.W = np.empty((nv, 10, 6))
-        self.gi = np.empty(10)
+        self.W = np.empty((nv, ni, 6))
+        self.gi = np.empty(ni)
         self.ge = np.empty((nv, 6))
         self.res = np.empty((self.n_points, 2))
         self.view_sq = np.empty(nv)
 
     def evaluate(self, q, poses, jacobian=True):
         """Total squared residual; fills the blocks when ``jacobian``."""
-        return _calib.normal_equations(self.obj, self.img, self.starts, q, poses, self.U, self.V,
+        return _calib.normal_equations(self.code, self.obj, self.img, self.starts, q, poses, self.U, self.V,
                                        self.W, self.gi, self.ge, self.res, self.view_sq, jacobian)
 
 
 def parametrisation(free, q0, aspect_ratio=None):
-    """``T`` (10 x m) and ``q_fixed`` such that ``q = q_fixed + T z``; ``z0``.
+    """``T`` (n x m) and ``q_fixed`` such that ``q = q_fixed + T z``; ``z0``.
 
-    ``free`` is a boolean mask over the 10 intrinsics. With ``aspect_ratio``
+    ``free`` is a boolean mask over the n intrinsics. With ``aspect_ratio``
     (fx / fy), fx is not free but follows fy.
     """
     free = np.asarray(free, bool).copy()
-    idx = [i for i in range(10) if free[i] and not (aspect_ratio is not None and i == 0)]
-    T = np.zeros((10, len(idx)))
+    n = len(q0)
+    idx = [i for i in range(n) if free[i] and not (aspect_ratio is not None and i == 0)]
+    T = np.zeros((n, len(idx)))
     for j, i in enumerate(idx):
         T[i, j] = 1.0
         if aspect_ratio is not None and i == 1:
@@ -155,7 +161,7 @@ def levenberg_marquardt(problem, q0, poses0, free, aspect_ratio=None, *, max_ite
 
 
 def covariance(problem, T, n_free_total):
-    """Standard deviations of the intrinsics (10) and poses (n, 6) at the optimum.
+    """Standard deviations of the intrinsics (n) and poses (n_views, 6) at the optimum.
 
     ``sigma^2 = sum of squared residuals / (2 N - p)`` with ``p`` free
     parameters; covariance ``sigma^2 (J'J)^-1`` with the pose blocks

@@ -16,7 +16,7 @@ from ._zhang import (DegenerateViewsError, initial_radial_distortion, intrinsics
                     poses_from_homographies)
 
 
-_DEFAULTS = {"fix_principal_point": False, "fix_aspect_ratio": False, "zero_tangent_dist": False, "fix_k3": False,
+_DEFAULTS = {"model": "pinhole", "fix_principal_point": False, "fix_aspect_ratio": False, "zero_tangent_dist": False, "fix_k3": False,
              "estimate_skew": False, "intrinsic_guess": None, "max_iterations": 200, "robust": False}
 
 
@@ -27,15 +27,22 @@ def options(**given):
         raise TypeError(f"unknown calibration option(s) {', '.join(unknown)}; "
                         f"the options are {', '.join(_DEFAULTS)}")
     o = {**_DEFAULTS, **given}
+    model = o["model"] = _validate.lens_model(o["model"])
+    if model == "fisheye":
+        for name in ("zero_tangent_dist", "fix_k3"):
+            if o[name] is not False:
+                raise ValueError(f"{name} is an option of the pinhole and rational models; the fisheye model "
+                                 "has no tangential terms and its k3 is another coefficient")
     for name in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3", "estimate_skew", "robust"):
         o[name] = _validate.boolean(o[name], name)
     o["max_iterations"] = _validate.integer(o["max_iterations"], "max_iterations", low=0, high=100000)
     guess = o.pop("intrinsic_guess")
-    o["guess_K"], o["guess_d"] = None, np.zeros(5)
+    nd = len(_geometry.COEFFS[model])
+    o["guess_K"], o["guess_d"] = None, np.zeros(nd)
     if guess is not None:
         if isinstance(guess, (tuple, list)) and len(guess) == 2:
             o["guess_K"] = _validate.camera_matrix(guess[0], "intrinsic_guess[0]")
-            o["guess_d"] = _validate.dist_coeffs(guess[1], "intrinsic_guess[1]")
+            o["guess_d"] = _validate.dist_coeffs(guess[1], "intrinsic_guess[1]", model=model)
         else:
             o["guess_K"] = _validate.camera_matrix(guess, "intrinsic_guess")
         if not o["estimate_skew"] and o["guess_K"][0, 1] != 0:
@@ -45,12 +52,13 @@ def options(**given):
         if o["estimate_skew"]:
             raise ValueError("fix_aspect_ratio and estimate_skew cannot be combined")
         o["aspect"] = 1.0 if o["guess_K"] is None else o["guess_K"][0, 0] / o["guess_K"][1, 1]
-    # free parameters: fx, fy, cx, cy, skew, k1, k2, p1, p2, k3
-    free = np.ones(10, bool)
+    # free parameters: fx, fy, cx, cy, skew, then the model's coefficients in OpenCV's order
+    free = np.ones(5 + nd, bool)
     free[4] = o["estimate_skew"]
     free[2] = free[3] = not o["fix_principal_point"]
-    free[7] = free[8] = not o["zero_tangent_dist"]
-    free[9] = not o["fix_k3"]
+    if model != "fisheye":          # (k1, k2, p1, p2, k3[, k4, k5, k6])
+        free[7] = free[8] = not o["zero_tangent_dist"]
+        free[9] = not o["fix_k3"]
     o["free"] = free
     return o
 
@@ -79,40 +87,14 @@ def _solve(objs, imgs, image_size, opts):
 
 def _calibrate(objs, imgs, image_size, n_free, opts):
     w, h = image_size
-    n_views = len(objs)
     total = sum(len(o) for o in objs)
     guess_K, aspect = opts["guess_K"], opts["aspect"]
-    # 1-2. homographies and the closed form
-    Hs = homographies([o[:, :2] for o in objs], imgs)
-    if guess_K is None:
-        pp = ((w - 1) / 2.0, (h - 1) / 2.0) if opts["fix_principal_point"] else None
-        if n_views < 3 and pp is None and opts["estimate_skew"]:
-            raise ValueError(f"need at least 3 views to estimate the skew and principal point, got {n_views}")
-        try:
-            K = intrinsics_from_homographies(Hs, (w, h), estimate_skew=opts["estimate_skew"], principal_point=pp,
-                                             aspect_ratio=aspect)
-        except DegenerateViewsError as exc:
-            raise ValueError(str(exc)) from None
-        if aspect is not None:
-            K[0, 0] = aspect * K[1, 1]
-        dist = np.zeros(5)
+    # initial values, then Levenberg-Marquardt over everything
+    if opts["model"] == "fisheye":
+        K, dist, poses = _initial_fisheye(objs, imgs, (w, h), opts)
     else:
-        K = guess_K.copy()
-        dist = opts["guess_d"].copy()
-    rv, tv = poses_from_homographies(Hs, K)
-    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
-
-    # 3. linear radial distortion (only the free radial terms)
-    if guess_K is None:
-        try:
-            k = initial_radial_distortion(objs, imgs, K, poses[:, :3], poses[:, 3:], n_coeffs=2)
-        except np.linalg.LinAlgError:
-            k = np.zeros(2)
-        if np.all(np.isfinite(k)) and np.all(np.abs(k) < 10):
-            dist[0], dist[1] = k
-
-    # 4. Levenberg-Marquardt
-    problem = lm.Problem(objs, imgs)
+        K, dist, poses = _initial_pinhole(objs, imgs, (w, h), opts)
+    problem = lm.Problem(objs, imgs, opts["model"])
     q0 = np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist])
     q, poses, info = lm.levenberg_marquardt(problem, q0, poses, opts["free"], aspect,
                                             max_iterations=opts["max_iterations"])
@@ -128,10 +110,89 @@ def _calibrate(objs, imgs, image_size, n_free, opts):
                                            "estimate_skew", "robust")}
     flags["intrinsic_guess"] = guess_K is not None
     c = np.ascontiguousarray
-    return dict(camera_matrix=K, dist_coeffs=c(q[5:]), rvecs=c(poses[:, :3]), tvecs=c(poses[:, 3:]),
+    return dict(model=opts["model"], camera_matrix=K, dist_coeffs=c(q[5:]), rvecs=c(poses[:, :3]),
+                tvecs=c(poses[:, 3:]),
                 rms=float(np.sqrt(cost / total)), per_view_rms=np.sqrt(problem.view_sq / counts),
                 std_intrinsics=std_q, std_extrinsics=std_p, image_size=(w, h), flags=flags,
                 iterations=int(info["iterations"]))
+
+
+def _initial_pinhole(objs, imgs, image_size, opts):
+    """Zhang's closed form (or the guess), poses from the homographies, a linear radial distortion."""
+    w, h = image_size
+    guess_K, aspect = opts["guess_K"], opts["aspect"]
+    Hs = homographies([o[:, :2] for o in objs], imgs)
+    if guess_K is None:
+        pp = ((w - 1) / 2.0, (h - 1) / 2.0) if opts["fix_principal_point"] else None
+        if len(objs) < 3 and pp is None and opts["estimate_skew"]:
+            raise ValueError(f"need at least 3 views to estimate the skew and principal point, got {len(objs)}")
+        try:
+            K = intrinsics_from_homographies(Hs, (w, h), estimate_skew=opts["estimate_skew"], principal_point=pp,
+                                             aspect_ratio=aspect)
+        except DegenerateViewsError as exc:
+            raise ValueError(str(exc)) from None
+        if aspect is not None:
+            K[0, 0] = aspect * K[1, 1]
+        dist = np.zeros(len(opts["guess_d"]))
+    else:
+        K = guess_K.copy()
+        dist = opts["guess_d"].copy()
+    rv, tv = poses_from_homographies(Hs, K)
+    poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
+    if guess_K is None:
+        # a linear radial distortion (k1, k2); the rational model's denominator starts at 1
+        try:
+            k = initial_radial_distortion(objs, imgs, K, poses[:, :3], poses[:, 3:], n_coeffs=2)
+        except np.linalg.LinAlgError:
+            k = np.zeros(2)
+        if np.all(np.isfinite(k)) and np.all(np.abs(k) < 10):
+            dist[0], dist[1] = k
+    return K, dist, poses
+
+
+#: Focal lengths tried to start a fisheye calibration, as fractions of the image diagonal.
+_FISHEYE_FOCALS = np.geomspace(0.08, 2.0, 25)
+
+
+def _initial_fisheye(objs, imgs, image_size, opts):
+    """A start for the fisheye model: the equidistant lens (k = 0) whose focal length best fits planes.
+
+    OpenCV starts from ``f = max(w, h) / 2`` and the image centre, poses from
+    each view's homography in the undistorted plane. Here the focal length is
+    chosen, among a geometric range, as the one whose undistorted views are
+    best explained by plane homographies (reprojected to pixels through the
+    same lens), since a wrong focal length bends straight board lines; the
+    poses follow from those homographies. A guess replaces the search.
+    """
+    w, h = image_size
+    guess_K, aspect = opts["guess_K"], opts["aspect"]
+    if guess_K is not None:
+        candidates = [(guess_K, opts["guess_d"].copy())]
+    else:
+        c = ((w - 1) / 2.0, (h - 1) / 2.0)
+        ratio = 1.0 if aspect is None else aspect
+        candidates = [(np.array([[f * ratio, 0, c[0]], [0, f, c[1]], [0, 0, 1.0]]), np.zeros(4))
+                      for f in _FISHEYE_FOCALS * np.hypot(w, h)]
+    best = None
+    for K, dist in candidates:
+        rays = [_geometry.undistort(_geometry.pixels_to_normalized(i, K), dist, "fisheye") for i in imgs]
+        if not all(np.all(np.isfinite(r)) for r in rays):
+            continue          # some corner beyond 90 degrees: the focal length is too short
+        try:
+            Hs = homographies([o[:, :2] for o in objs], rays)
+            rv, tv = poses_from_homographies(Hs, np.eye(3))
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
+        q = _geometry.intrinsics_vector(K, dist)
+        err = sum(float(np.sum((_geometry.project(o, p[:3], p[3:], q, "fisheye") - i) ** 2))
+                  for o, i, p in zip(objs, imgs, poses))
+        if np.isfinite(err) and (best is None or err < best[0]):
+            best = (err, K, dist, poses)
+    if best is None:
+        raise ValueError("no fisheye camera explains the points (no focal length gives plane views); check that "
+                         "image_points match object_points")
+    return best[1].copy(), best[2].copy(), best[3]
 
 
 #: A point is an outlier when its residual exceeds this many sigmas (robust scale of the inliers' residuals).
@@ -155,7 +216,7 @@ def _solve_robust(objs, imgs, image_size, opts):
     for _ in range(_ROBUST_ROUNDS):
         values = _solve([o[m] for o, m in zip(objs, keep)], [i[m] for i, m in zip(imgs, keep)], image_size, opts)
         q = _geometry.intrinsics_vector(values["camera_matrix"], values["dist_coeffs"])
-        res = [np.hypot(*(_geometry.project(o, r, t, q) - i).T)
+        res = [np.hypot(*(_geometry.project(o, r, t, q, opts["model"]) - i).T)
                for o, i, r, t in zip(objs, imgs, values["rvecs"], values["tvecs"])]
         sigma = np.median(np.concatenate([r[m] for r, m in zip(res, keep)])) / np.sqrt(2 * np.log(2))
         limit = max(ROBUST_SIGMAS * sigma, ROBUST_FLOOR)

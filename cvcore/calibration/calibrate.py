@@ -44,7 +44,7 @@ def _planar(obj, k):
         raise ValueError(f"object_points[{k}] must be planar with Z = 0 (a flat calibration board)")
 
 
-def calibrate_camera(object_points, image_points, image_size, *, fix_principal_point=False,
+def calibrate_camera(object_points, image_points, image_size, *, model="pinhole", fix_principal_point=False,
                      fix_aspect_ratio=False, zero_tangent_dist=False, fix_k3=False, estimate_skew=False,
                      intrinsic_guess=None, max_iterations=200, robust=False):
     """Calibrate a camera from views of a planar target (Zhang's method + LM).
@@ -57,9 +57,19 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     4. Levenberg-Marquardt over all intrinsics and poses with an analytic
        Jacobian, solved through the Schur complement of the per-view blocks.
 
+    A fisheye lens bends straight lines too much for steps 1-3: there the
+    focal length is chosen (image centre, ``k = 0``) as the one whose
+    undistorted views best fit plane homographies, and the poses follow from
+    them; step 4 is the same.
+
     Conventions follow ``cv2.calibrateCamera`` (same distortion model, same
     parameters, same RMS definition), so with the default options the result
-    equals OpenCV's on the same points.
+    equals OpenCV's on the same points: ``model="rational"`` equals
+    ``cv2.calibrateCamera(..., flags=cv2.CALIB_RATIONAL_MODEL)`` and
+    ``model="fisheye"`` equals ``cv2.fisheye.calibrate(..., flags=
+    cv2.fisheye.CALIB_FIX_SKEW | cv2.fisheye.CALIB_RECOMPUTE_EXTRINSIC)`` run
+    to convergence (without ``CALIB_RECOMPUTE_EXTRINSIC`` OpenCV keeps the
+    poses of its starting camera and stops short of the minimum).
 
     Parameters
     ----------
@@ -68,6 +78,13 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     image_points : list of (N_i, 2) array_like
         Observed pixel coordinates per view (``(N_i, 1, 2)`` accepted).
     image_size : (width, height)
+    model : {"pinhole", "rational", "fisheye"}
+        The lens model (see :mod:`cvcore.calibration.camera`): ``"pinhole"``
+        with OpenCV's 5 coefficients ``(k1, k2, p1, p2, k3)``, ``"rational"``
+        with 8 (``k4, k5, k6`` in the denominator, OpenCV's
+        ``CALIB_RATIONAL_MODEL``), ``"fisheye"`` with the 4 Kannala-Brandt
+        coefficients of ``cv2.fisheye`` (no tangential terms: not with
+        ``zero_tangent_dist`` or ``fix_k3``).
     fix_principal_point : bool
         Keep ``(cx, cy)`` at the image centre ``((w - 1) / 2, (h - 1) / 2)``,
         or at the guess's.
@@ -80,7 +97,8 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     estimate_skew : bool
         Also estimate the skew ``K[0, 1]`` (Zhang's ``gamma``; OpenCV cannot).
     intrinsic_guess : (3, 3) array_like or (camera_matrix, dist_coeffs), optional
-        Start from this camera instead of the closed form.
+        Start from this camera instead of the closed form (``dist_coeffs`` of
+        ``model``).
     max_iterations : int
         Cap on LM iterations.
     robust : bool
@@ -130,7 +148,7 @@ def calibrate_camera(object_points, image_points, image_size, *, fix_principal_p
     size = _validate.image_size(image_size)
     for k, o in enumerate(objs):
         _planar(o, k)
-    opts = _solver.options(fix_principal_point=fix_principal_point, fix_aspect_ratio=fix_aspect_ratio,
+    opts = _solver.options(model=model, fix_principal_point=fix_principal_point, fix_aspect_ratio=fix_aspect_ratio,
                            zero_tangent_dist=zero_tangent_dist, fix_k3=fix_k3, estimate_skew=estimate_skew,
                            intrinsic_guess=intrinsic_guess, max_iterations=max_iterations, robust=robust)
     values = _solver.solve(objs, imgs, size, opts)

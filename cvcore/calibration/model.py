@@ -1,20 +1,27 @@
 """The result of a calibration and its file formats (JSON, OpenCV YAML and XML).
 
-* JSON (``format: "cvcore-camera-calibration"``, ``version: 2``) round-trips
-  every number exactly. Files of version 1 (``format:
-  "cvcore.camera_calibration"``, written by cvcore 0.1 before the model-file
-  layer) are still read; anything else is refused with a clear error.
+* JSON (``format: "cvcore-camera-calibration"``, ``version: 3``) round-trips
+  every number exactly. Version 3 added the lens ``model`` (``"pinhole"``,
+  ``"rational"``, ``"fisheye"``); files of version 2 (always pinhole) and of
+  version 1 (``format: "cvcore.camera_calibration"``, written by cvcore 0.1
+  before the model-file layer) are still read; anything else is refused with a
+  clear error.
 * YAML is written in OpenCV's ``FileStorage`` dialect (``%YAML:1.0``,
   ``!!opencv-matrix`` nodes named ``camera_matrix`` and
   ``distortion_coefficients``, ``image_width``, ``board_width``,
   ``square_size``... as OpenCV's calibration sample names them), so
   ``cv2.FileStorage(path, cv2.FILE_STORAGE_READ)`` reads it; numbers are
-  written with 17 significant digits so they round-trip exactly.
+  written with 17 significant digits so they round-trip exactly. The lens
+  model is a ``model`` node; ``distortion_coefficients`` holds 5 (pinhole), 8
+  (rational, as ``cv2.calibrateCamera`` gives them) or 4 (fisheye, as
+  ``cv2.fisheye`` takes them) values.
 * :meth:`CameraCalibration.load` also reads YAML and XML written by
   ``cv2.FileStorage`` (at least ``camera_matrix``, ``distortion_coefficients``,
   ``image_width`` and ``image_height``; ``avg_reprojection_error``,
   ``per_view_reprojection_errors`` and ``extrinsic_parameters`` are used when
-  present).
+  present). Without a ``model`` node (or ROS's ``distortion_model``:
+  ``plumb_bob``, ``rational_polynomial``, ``equidistant``), 8 coefficients
+  mean the rational model and 4 or 5 the pinhole one.
 
 Every file goes through :mod:`cvcore._validate.modelfile`: sizes are capped
 before anything is allocated, XML is parsed with ``defusedxml``, types are
@@ -33,12 +40,16 @@ from .._validate import modelfile
 from .._version import __version__
 from . import _filestorage
 from ._assemble import ARGUMENTS, SAVED
-from ._lm import INTRINSIC_NAMES
+from ._geometry import COEFFS, intrinsic_names
 
 __all__ = ["CameraCalibration"]
 
 FORMAT = "cvcore-camera-calibration"
-VERSION = 2
+VERSION = 3
+#: Versions of FORMAT this cvcore reads (2 had no lens model: always pinhole).
+READ_VERSIONS = (2, 3)
+#: ROS ``distortion_model`` names of the lens models.
+_ROS_MODELS = {"plumb_bob": "pinhole", "rational_polynomial": "rational", "equidistant": "fisheye"}
 #: The format name and version of files written before the model-file layer.
 LEGACY_FORMAT, LEGACY_VERSION = "cvcore.camera_calibration", 1
 
@@ -91,6 +102,13 @@ def _texts(value, name):
     return [_text(v, f"{name}[{i}]", optional=False) for i, v in enumerate(items)]
 
 
+class _IntrinsicNames:
+    """``CameraCalibration.intrinsic_names``: the pinhole names on the class, the model's on an instance."""
+
+    def __get__(self, obj, owner=None):
+        return intrinsic_names("pinhole" if obj is None else obj.model)
+
+
 class CameraCalibration:
     """Intrinsics, distortion, poses and their uncertainty from a calibration.
 
@@ -98,8 +116,11 @@ class CameraCalibration:
     ----------
     camera_matrix : (3, 3) array_like
         ``[[fx, s, cx], [0, fy, cy], [0, 0, 1]]``, positive focal lengths.
-    dist_coeffs : array_like of 4 or 5, or None
-        ``(k1, k2, p1, p2[, k3])`` (None: no distortion).
+    dist_coeffs : array_like or None
+        The lens model's coefficients, OpenCV's order (None: no distortion):
+        ``(k1, k2, p1, p2[, k3])`` for ``"pinhole"``, up to ``(k1, k2, p1, p2,
+        k3, k4, k5, k6)`` for ``"rational"``, ``(k1, k2, k3, k4)`` for
+        ``"fisheye"``.
     rvecs, tvecs : (n_views, 3) array_like
         Board poses (may be empty).
     rms : float or None
@@ -107,7 +128,7 @@ class CameraCalibration:
         camera read from a file that does not record it).
     per_view_rms : (n_views,) array_like or None
         None when unknown (with no views, always an empty array).
-    std_intrinsics : (10,) array_like or None
+    std_intrinsics : (5 + n_coeffs,) array_like or None
     std_extrinsics : (n_views, 6) array_like or None
     image_size : (width, height)
     view_names : list of str, optional
@@ -133,21 +154,25 @@ class CameraCalibration:
     outliers : (M, 2) array_like of int, optional
         ``(view, point)`` indices of the points a robust calibration left out
         (not saved).
+    model : {"pinhole", "rational", "fisheye"}
+        The lens model (see :mod:`cvcore.calibration.camera`).
 
     Attributes
     ----------
+    model : str
     camera_matrix : (3, 3) ndarray
-    dist_coeffs : (5,) ndarray
-        ``(k1, k2, p1, p2, k3)``, OpenCV's order.
+    dist_coeffs : ndarray
+        ``(k1, k2, p1, p2, k3)`` (pinhole), ``(k1, k2, p1, p2, k3, k4, k5,
+        k6)`` (rational) or ``(k1, k2, k3, k4)`` (fisheye), OpenCV's order.
     rvecs, tvecs : (n_views, 3) ndarray
         Pose of the board in each view (Rodrigues vector, translation in the
         units of the object points).
     rms : float or None
         ``sqrt(sum of squared residuals / number of points)`` (OpenCV's definition).
     per_view_rms : (n_views,) ndarray or None
-    std_intrinsics : (10,) ndarray or None
-        Standard deviations of ``fx, fy, cx, cy, skew, k1, k2, p1, p2, k3``
-        (0 for fixed parameters), from ``sigma^2 (J'J)^-1`` at the optimum with
+    std_intrinsics : ndarray or None
+        Standard deviations of ``fx, fy, cx, cy, skew`` and the coefficients
+        (``intrinsic_names``; 0 for fixed parameters), from ``sigma^2 (J'J)^-1`` at the optimum with
         ``sigma^2 = SSE / (2 N - p)``.
     std_extrinsics : (n_views, 6) ndarray or None
         Standard deviations of ``(rvec, tvec)`` per view.
@@ -176,14 +201,16 @@ class CameraCalibration:
     (500.0, (640, 480))
     """
 
-    intrinsic_names = INTRINSIC_NAMES
+    intrinsic_names = _IntrinsicNames()
 
     def __init__(self, camera_matrix, dist_coeffs, rvecs, tvecs, rms, per_view_rms, std_intrinsics,
                  std_extrinsics, image_size, *, view_names=None, flags=None, iterations=0, pattern_size=None,
                  square_size=None, unit=None, skipped=None, warnings=None, object_points=None,
-                 image_points=None, cvcore_version=None, date=None, outliers=None):
+                 image_points=None, cvcore_version=None, date=None, outliers=None, model="pinhole"):
+        self.model = _validate.lens_model(model)
         self.camera_matrix = _validate.camera_matrix(camera_matrix)
-        self.dist_coeffs = _validate.dist_coeffs(dist_coeffs)
+        self.dist_coeffs = _validate.dist_coeffs(dist_coeffs, model=self.model)
+        n_intrinsics = 5 + len(COEFFS[self.model])
         self.rvecs = _rows(rvecs, "rvecs", 3)
         self.tvecs = _rows(tvecs, "tvecs", 3)
         n = self.rvecs.shape[0]
@@ -196,7 +223,8 @@ class CameraCalibration:
         self.per_view_rms = None if per_view_rms is None else _non_negative(
             _validate.vector(per_view_rms, "per_view_rms", n), "per_view_rms")
         self.std_intrinsics = None if std_intrinsics is None else _non_negative(
-            _validate.vector(np.ravel(_validate.array(std_intrinsics, "std_intrinsics")), "std_intrinsics", 10),
+            _validate.vector(np.ravel(_validate.array(std_intrinsics, "std_intrinsics")), "std_intrinsics",
+                             n_intrinsics),
             "std_intrinsics")
         self.std_extrinsics = None if std_extrinsics is None else _non_negative(
             _rows(std_extrinsics, "std_extrinsics", 6), "std_extrinsics")
@@ -272,7 +300,7 @@ class CameraCalibration:
         return self.rvecs.shape[0]
 
     def intrinsics(self):
-        """Dict name -> (value, standard deviation) for the 10 intrinsics (NaN where not known).
+        """Dict name -> (value, standard deviation) for the intrinsics (NaN where not known).
 
         Examples
         --------
@@ -283,12 +311,14 @@ class CameraCalibration:
         """
         K, d = self.camera_matrix, self.dist_coeffs
         values = (K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *d)
-        std = np.full(10, np.nan) if self.std_intrinsics is None else self.std_intrinsics
-        return {n: (float(v), float(s)) for n, v, s in zip(INTRINSIC_NAMES, values, std)}
+        names = self.intrinsic_names
+        std = np.full(len(names), np.nan) if self.std_intrinsics is None else self.std_intrinsics
+        return {n: (float(v), float(s)) for n, v, s in zip(names, values, std)}
 
     def __repr__(self):
         rms = "unknown" if self.rms is None else f"{self.rms:.4f}"
-        return (f"CameraCalibration(fx={self.fx:.3f}, fy={self.fy:.3f}, cx={self.cx:.3f}, cy={self.cy:.3f}, "
+        model = "" if self.model == "pinhole" else f"model={self.model!r}, "
+        return (f"CameraCalibration({model}fx={self.fx:.3f}, fy={self.fy:.3f}, cx={self.cx:.3f}, cy={self.cy:.3f}, "
                 f"dist={np.array2string(self.dist_coeffs, precision=5)}, rms={rms}, "
                 f"views={self.n_views}, image_size={self.image_size})")
 
@@ -337,6 +367,7 @@ class CameraCalibration:
             return None if a is None else a.tolist()
 
         return {
+            "model": self.model,
             "image_size": list(self.image_size),
             "camera_matrix": self.camera_matrix.tolist(),
             "dist_coeffs": self.dist_coeffs.tolist(),
@@ -346,7 +377,7 @@ class CameraCalibration:
             "tvecs": self.tvecs.tolist(),
             "std_intrinsics": listed(self.std_intrinsics),
             "std_extrinsics": listed(self.std_extrinsics),
-            "intrinsic_names": list(INTRINSIC_NAMES),
+            "intrinsic_names": list(self.intrinsic_names),
             "view_names": list(self.view_names),
             "flags": dict(self.flags),
             "iterations": self.iterations,
@@ -415,8 +446,9 @@ class CameraCalibration:
 
     def _yaml_entries(self):
         w, h = self.image_size
-        e = [("format", FORMAT), ("version", VERSION), ("image_width", w), ("image_height", h),
-             ("camera_matrix", self.camera_matrix), ("distortion_coefficients", self.dist_coeffs.reshape(1, 5))]
+        e = [("format", FORMAT), ("version", VERSION), ("model", self.model), ("image_width", w),
+             ("image_height", h), ("camera_matrix", self.camera_matrix),
+             ("distortion_coefficients", self.dist_coeffs.reshape(1, -1))]
         if self.rms is not None:
             e.append(("rms", self.rms))
         e.append(("iterations", self.iterations))
@@ -428,7 +460,7 @@ class CameraCalibration:
             if self.std_extrinsics is not None:
                 e.append(("std_extrinsics", self.std_extrinsics))
         if self.std_intrinsics is not None:
-            e.append(("std_intrinsics", self.std_intrinsics.reshape(1, 10)))
+            e.append(("std_intrinsics", self.std_intrinsics.reshape(1, -1)))
         if self.view_names:
             e.append(("view_names", self.view_names))
         e += [(f"flag_{k}", v) for k, v in sorted(self.flags.items())]
@@ -443,7 +475,7 @@ class CameraCalibration:
 
     @classmethod
     def load(cls, path):
-        """Read a calibration: cvcore JSON (versions 1 and 2) or OpenCV FileStorage YAML/XML.
+        """Read a calibration: cvcore JSON (versions 1 to 3) or OpenCV FileStorage YAML/XML.
 
         The kind is recognised from the content, not the extension.
 
@@ -493,7 +525,7 @@ class CameraCalibration:
         if fmt == LEGACY_FORMAT:
             modelfile.check_header(fields, kind=LEGACY_FORMAT, versions=(LEGACY_VERSION,))
         elif fmt == FORMAT:
-            modelfile.check_header(fields, kind=FORMAT, versions=(VERSION,))
+            modelfile.check_header(fields, kind=FORMAT, versions=READ_VERSIONS)
         else:
             raise ValueError(f"{where}: not a cvcore camera calibration (format is {fmt!r}, expected {FORMAT!r})")
         return cls._from_fields(fields, legacy=fmt == LEGACY_FORMAT)
@@ -505,10 +537,10 @@ class CameraCalibration:
         if fmt is not None:
             if fmt not in (FORMAT, LEGACY_FORMAT):
                 raise ValueError(f"{where}: not a cvcore camera calibration (format is {fmt!r})")
-            want = VERSION if fmt == FORMAT else LEGACY_VERSION
-            if nodes.get("version") != want:
+            want = READ_VERSIONS if fmt == FORMAT else (LEGACY_VERSION,)
+            if nodes.get("version") not in want or isinstance(nodes.get("version"), bool):
                 raise ValueError(f"{where}: {fmt} version {nodes.get('version')!r} is not supported by this "
-                                 f"cvcore (reads version {want})")
+                                 f"cvcore (reads version {', '.join(map(str, want))})")
         if fmt == LEGACY_FORMAT:
             nodes = _legacy_nodes(nodes)
         for key in ("camera_matrix", "distortion_coefficients", "image_width", "image_height"):
@@ -521,7 +553,9 @@ class CameraCalibration:
                 raise ValueError(f"{where}: {key} must be an opencv-matrix")
             return node.array(_MAX_ELEMENTS)
 
-        doc = {"camera_matrix": matrix("camera_matrix"), "dist_coeffs": matrix("distortion_coefficients"),
+        dist = matrix("distortion_coefficients")
+        doc = {"model": _node_model(nodes, dist.size, where), "camera_matrix": matrix("camera_matrix"),
+               "dist_coeffs": dist,
                "image_size": [nodes["image_width"], nodes["image_height"]],
                "rms": nodes.get("rms", nodes.get("avg_reprojection_error")),
                "iterations": nodes.get("iterations", 0)}
@@ -599,6 +633,9 @@ class CameraCalibration:
                 raise ValueError(f"{where}: skipped[{i}] must be a [name, reason] pair")
             skipped.append((string(item[0], f"skipped[{i}][0]"), string(item[1], f"skipped[{i}][1]")))
         flags = f.sub("flags", default=None)
+        model = f.raw("model", "pinhole")
+        if model not in COEFFS:
+            raise ValueError(f"{where}: model must be one of {', '.join(COEFFS)}, got {model!r}")
         try:
             return cls(
                 f.array("camera_matrix", dtype=np.float64, shape=(3, 3)),
@@ -614,11 +651,32 @@ class CameraCalibration:
                 pattern_size=pair("pattern_size"),
                 square_size=None if f.raw("square_size", None) is None else f.float("square_size", low=0.0),
                 unit=text("unit", 32), skipped=skipped,
-                cvcore_version=text("cvcore_version", 64), date=text("date", 64),
+                cvcore_version=text("cvcore_version", 64), date=text("date", 64), model=model,
             )
         except (TypeError, ValueError) as exc:
             msg = str(exc)
             raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+
+
+def _node_model(nodes, n_coeffs, where):
+    """The lens model of FileStorage nodes: a ``model`` (or ROS ``distortion_model``) node, else the coefficient count."""
+    if "model" in nodes:
+        model = nodes["model"]
+        if model not in COEFFS:
+            raise ValueError(f"{where}: model must be one of {', '.join(COEFFS)}, got {model!r}")
+        return model
+    if "distortion_model" in nodes:
+        name = nodes["distortion_model"]
+        if name not in _ROS_MODELS:
+            raise ValueError(f"{where}: distortion_model {name!r} is not one cvcore has (it has "
+                             f"{', '.join(_ROS_MODELS)})")
+        return _ROS_MODELS[name]
+    if n_coeffs == 8:
+        return "rational"
+    if n_coeffs in (12, 14):
+        raise ValueError(f"{where}: {n_coeffs} distortion coefficients (OpenCV's thin-prism or tilted models) are "
+                         "not a model cvcore has (pinhole: 4 or 5, rational: 8, fisheye: 4 with a model node)")
+    return "pinhole"
 
 
 def _legacy_nodes(nodes):
