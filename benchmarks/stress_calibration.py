@@ -16,7 +16,11 @@ total time. A corner's error is measured after matching the detection to the
 truth under the grid's symmetries (a reversed board is not a wrong corner).
 Run from the repository root::
 
-    python -m benchmarks.stress_calibration --views 300 --random-state 2
+    python -m benchmarks.stress_calibration --views 300 --random-state 1 2 3
+
+The verification thresholds of cvcore's detector were chosen on other seeds
+(random_state=1 for the consistency tolerances, 4-6 for the window check):
+seeds 2 and 3 are views no threshold was chosen on.
 """
 from __future__ import annotations
 
@@ -98,8 +102,8 @@ def table(results, n_views, title):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--views", type=int, default=300)
-    parser.add_argument("--random-state", type=int, nargs="+", default=[2],
-                        help="one table per value (thresholds were chosen on 1; report on 2)")
+    parser.add_argument("--random-state", type=int, nargs="+", default=[2, 3],
+                        help="one table per value (thresholds were chosen on 1 and 4-6; report on the others)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     for rs in args.random_state:

@@ -97,8 +97,9 @@ def find_chessboard_corners(image, pattern_size, *, subpixel=True, return_reason
         window of half-size 11 pixels, as ``cornerSubPix(winSize=(11, 11))``,
         smaller where the squares are small: at most half the distance to the
         nearest edge that does not pass through the corner). Every refined
-        corner is then verified: refinements started a pixel away must land
-        on it, and a homography fitted to its grid neighbours must predict it
+        corner is then verified: refinements started a pixel away, and with
+        a window a pixel smaller, must land on it (within 0.75 and 1 px), and
+        a homography fitted to its grid neighbours must predict it
         (to 0.5 px plus an allowance for lens distortion growing with the
         square of the spacing); one failure rejects the board. Boards whose
         corners lie within 3 pixels of an edge not through them are refused
