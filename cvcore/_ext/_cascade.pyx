@@ -180,9 +180,9 @@ cdef void _pack_stumps(const Model* m, const int32_t* ofs, PStump* ps) noexcept 
         ps[t].lo = m.rest_lo[t]
 
 
-cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const PStump* ps,
+cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const PStump* ps, Py_ssize_t nstages,
                             double* last) noexcept nogil:
-    """_run for cascades made only of stumps (OpenCV's predictOrderedStump)."""
+    """_run for cascades made only of stumps (OpenCV's predictOrderedStump), first ``nstages`` stages."""
     cdef float val
     cdef Py_ssize_t si, ti, n
     cdef double ssum
@@ -191,7 +191,7 @@ cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const P
     if vnf == 0:
         return -1
     st = ps
-    for si in range(m.nstages):
+    for si in range(nstages):
         ssum = 0
         passed = False
         n = m.stage_ntrees[si]
@@ -210,31 +210,105 @@ cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const P
     return 1
 
 
+cdef inline void _stump_on_windows(const PStump* s, const int64_t* row, Py_ssize_t na, const int32_t* xs,
+                                   const float* vnf, double* sums) noexcept nogil:
+    """Add one stump's leaf to the stage sum of each window ``row + xs[i]``: the arithmetic of
+    _run_stumps, with the stump's fields held in registers across the windows."""
+    cdef Py_ssize_t i
+    cdef const int64_t* p
+    cdef int32_t o0 = s.ofs[0], o1 = s.ofs[1], o2 = s.ofs[2], o3 = s.ofs[3]
+    cdef int32_t o4 = s.ofs[4], o5 = s.ofs[5], o6 = s.ofs[6], o7 = s.ofs[7]
+    cdef int32_t o8 = s.ofs[8], o9 = s.ofs[9], o10 = s.ofs[10], o11 = s.ofs[11]
+    cdef float w0 = s.w[0], w1 = s.w[1], w2 = s.w[2], thr = s.thr, v
+    cdef double left = s.left, right = s.right
+    if w2 != 0:
+        for i in range(na):
+            p = row + xs[i]
+            v = w0 * <float>(p[o0] - p[o1] - p[o2] + p[o3])
+            v = v + w1 * <float>(p[o4] - p[o5] - p[o6] + p[o7])
+            v = v + w2 * <float>(p[o8] - p[o9] - p[o10] + p[o11])
+            sums[i] += left if v * vnf[i] < thr else right
+    else:
+        for i in range(na):
+            p = row + xs[i]
+            v = w0 * <float>(p[o0] - p[o1] - p[o2] + p[o3])
+            v = v + w1 * <float>(p[o4] - p[o5] - p[o6] + p[o7])
+            sums[i] += left if v * vnf[i] < thr else right
+
+
+cdef Py_ssize_t _later_stages(const Model* m, const PStump* ps, const int64_t* row, Py_ssize_t na,
+                              int32_t* xs, float* vnf, double* sums) noexcept nogil:
+    """Stages 1, 2, ... of a stump cascade on the ``na`` windows ``row + xs[i]`` of one row (all past
+    stage 0), a stage at a time over all of them: each stump's fields are loaded once per row
+    instead of once per window. Keeps the windows that pass every stage in ``xs``/``vnf``, in
+    order, with their last stage's sum in ``sums``; returns their count. Each window's sum adds
+    the same leaves in the same order as _run_stumps, so the decisions are the same."""
+    cdef Py_ssize_t si, k, i, j, n
+    cdef const PStump* s = ps + m.stage_ntrees[0]
+    cdef double thr
+    for si in range(1, m.nstages):
+        if na == 0:
+            break
+        n = m.stage_ntrees[si]
+        for i in range(na):
+            sums[i] = 0
+        for k in range(n):
+            _stump_on_windows(&s[k], row, na, xs, vnf, sums)
+        s += n
+        thr = m.stage_thr[si]
+        j = 0
+        for i in range(na):
+            if not sums[i] < thr:
+                xs[j] = xs[i]
+                vnf[j] = vnf[i]
+                sums[j] = sums[i]
+                j += 1
+        na = j
+    return na
+
+
 cdef Py_ssize_t _scan_rows(const Model* m, const PStump* ps, const int32_t* ofs, const Norm* nm,
                            const int64_t* base, Py_ssize_t st, Py_ssize_t y, Py_ssize_t y_end, int step,
-                           Py_ssize_t ncol, bint skip_rejected, int32_t* out_xy, double* out_sum) noexcept nogil:
+                           Py_ssize_t ncol, bint skip_rejected, int32_t* xs, float* vnf, double* sums,
+                           int32_t* out_xy, double* out_sum) noexcept nogil:
     """Windows of rows ``y, y + step, ... < y_end``, columns ``0, step, ... < ncol``; returns the count
-    of accepted ones written to ``out_xy`` (x, y pairs) and ``out_sum``."""
-    cdef Py_ssize_t n = 0, x
+    of accepted ones written to ``out_xy`` (x, y pairs) and ``out_sum``. ``xs``, ``vnf``, ``sums``:
+    scratch for the windows of one row.
+
+    Stump cascades: stage 0 window by window (deciding which windows OpenCV's skip rule
+    evaluates), then the later stages row-wise (_later_stages). Trees: window by window."""
+    cdef Py_ssize_t n = 0, x, na, i
     cdef const int64_t* p
+    cdef const int64_t* row
     cdef int res
+    cdef float f
     cdef double last = 0
     while y < y_end:
+        row = base + y * st
+        na = 0
         x = 0
         while x < ncol:
-            p = base + y * st + x
+            p = row + x
+            f = _norm_factor(p, nm)
             if ps != NULL:
-                res = _run_stumps(m, p, _norm_factor(p, nm), ps, &last)
+                res = _run_stumps(m, p, f, ps, 1, &last)
             else:
-                res = _run(m, p, _norm_factor(p, nm), ofs, &last)
+                res = _run(m, p, f, ofs, &last)
             if res > 0:
-                out_xy[2 * n] = <int32_t>x
-                out_xy[2 * n + 1] = <int32_t>y
-                out_sum[n] = last
-                n += 1
+                xs[na] = <int32_t>x
+                vnf[na] = f
+                sums[na] = last
+                na += 1
             if res == 0 and skip_rejected:
                 x += step
             x += step
+        if ps != NULL:
+            na = _later_stages(m, ps, row, na, xs, vnf, sums)
+        for i in range(na):
+            out_xy[2 * n] = xs[i]
+            out_xy[2 * n + 1] = <int32_t>y
+            out_sum[n] = sums[i]
+            n += 1
         y += step
     return n
 
@@ -301,6 +375,9 @@ cdef class Engine:
         cdef int32_t* ofs
         cdef PStump* ps = NULL
         cdef Py_ssize_t* counts
+        cdef int32_t* xs
+        cdef float* vnf
+        cdef double* sums
         cdef Norm nm
         if nrow <= 0 or ncol <= 0 or step < 1:
             return 0
@@ -316,12 +393,19 @@ cdef class Engine:
         nc = chunks(rows, n_threads)
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
         counts = <Py_ssize_t*>malloc(nc * sizeof(Py_ssize_t))
+        xs = <int32_t*>malloc(nc * per_row * sizeof(int32_t))
+        vnf = <float*>malloc(nc * per_row * sizeof(float))
+        sums = <double*>malloc(nc * per_row * sizeof(double))
         if self.stumps_only:
             ps = <PStump*>malloc(self.ntrees * sizeof(PStump))
-        if ofs == NULL or counts == NULL or (self.stumps_only and ps == NULL):
+        if (ofs == NULL or counts == NULL or xs == NULL or vnf == NULL or sums == NULL
+                or (self.stumps_only and ps == NULL)):
             free(ofs)
             free(ps)
             free(counts)
+            free(xs)
+            free(vnf)
+            free(sums)
             raise MemoryError()
         with nogil:
             _offsets(m, st, 2 * size, ofs)   # the tilted table sits 2*size after the sums
@@ -331,11 +415,15 @@ cdef class Engine:
                 r0 = chunk_start(rows, nc, t)
                 r1 = chunk_start(rows, nc, t + 1)
                 counts[t] = _scan_rows(m, ps, ofs, &nm, &tables[0, 0, 0], st, r0 * step, r1 * step, step,
-                                       ncol, skip_rejected, &out_xy[r0 * per_row, 0], &out_sum[r0 * per_row])
+                                       ncol, skip_rejected, xs + t * per_row, vnf + t * per_row,
+                                       sums + t * per_row, &out_xy[r0 * per_row, 0], &out_sum[r0 * per_row])
             n = pack_bands(counts, nc, rows, per_row, &out_xy[0, 0], &out_sum[0])
         free(ofs)
         free(ps)
         free(counts)
+        free(xs)
+        free(vnf)
+        free(sums)
         return n
 
     def classify(self, const int64_t[:, :, ::1] tables, const float[::1] factors, int32_t[::1] out_result):
