@@ -17,7 +17,8 @@ import numpy as np
 
 from . import _validate
 from ._ext import _cascade, _lbp
-from ._haar_core import engine_factors, feature_rects, flat_windows, norm_factors, read_only, scale_pyramid
+from ._filtering import threads_for
+from ._haar_core import engine_factors, feature_rects, flat_windows, read_only, scale_pyramid
 from ._haar_core import stack_factors, stack_tables
 from .boxes import group_rectangles
 from ._validate import modelfile
@@ -45,7 +46,8 @@ MAX_FILE_BYTES = 64 << 20
 MAX_DETECT_PIXELS = 1 << 28
 #: Windows per kernel call: bounded memory, and Ctrl-C is seen between calls.
 _CLASSIFY_CHUNK = 2048
-_SCAN_CHUNK = 1 << 16       # window positions per scan call
+_SCAN_CHUNK = 1 << 18       # window positions per scan call (~0.1 s for a face cascade)
+_WINDOW_WORK = 64           # rough cost of a window (early rejection) for threads_for
 
 
 class Cascade:
@@ -183,13 +185,14 @@ class Cascade:
     def _build_engine(self):
         if self._kind == "lbp":
             trees = [t for st in self._stages for t in st["trees"]]
+            leaves = np.array([t["leaves"] for t in trees], np.float32)
+            rest_hi, rest_lo, rej, acc = self._stage_bounds(leaves.max(axis=1), leaves.min(axis=1))
             return _lbp.LBPEngine(
                 np.ascontiguousarray(self._rects, dtype=np.int32),
                 np.array([t["feature"] for t in trees], np.int32),
                 np.ascontiguousarray(np.stack([t["subset"] for t in trees]), dtype=np.int32),
-                np.array([t["leaves"] for t in trees], np.float32),
-                np.array(self.stage_sizes(), np.int32), self._stage_thresholds(),
-                self._window[0], self._window[1])
+                leaves, rest_hi, rest_lo, np.array(self.stage_sizes(), np.int32), self._stage_thresholds(),
+                rej, acc, self._window[0], self._window[1])
         nodes, leaves, tree_node0, tree_leaf0, stage_tree0, stage_ntrees, stage_thr = [], [], [], [], [], [], []
         n_nodes = n_leaves = n_trees = 0
         for st in self._stages:
@@ -206,11 +209,43 @@ class Cascade:
         nodes = np.concatenate(nodes)
         i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
         f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+        tree_leaves = [lv.astype(np.float32) for lv in leaves]
+        rest_hi, rest_lo, rej, acc = self._stage_bounds([lv.max() for lv in tree_leaves],
+                                                        [lv.min() for lv in tree_leaves])
         return _cascade.Engine(
             i32(self._rects.reshape(-1, 12)), f32(self._rect_weights), i32(self._tilted).astype(np.uint8),
             i32(nodes[:, 0]), f32(nodes[:, 1]), i32(nodes[:, 2]), i32(nodes[:, 3]),
-            i32(tree_node0), i32(tree_leaf0), f32(np.concatenate(leaves)),
-            i32(stage_tree0), i32(stage_ntrees), self._stage_thresholds(), self._window[0], self._window[1])
+            i32(tree_node0), i32(tree_leaf0), f32(np.concatenate(leaves)), rest_hi, rest_lo,
+            i32(stage_tree0), i32(stage_ntrees), self._stage_thresholds(), rej, acc,
+            self._window[0], self._window[1])
+
+    def _stage_bounds(self, tree_max, tree_min):
+        """What the kernels need to end a stage early, exactly: per tree (in evaluation order) the
+        largest and smallest total its stage's later trees can add (``rest_hi``, ``rest_lo``), and
+        per stage the threshold minus and plus a margin (``rej``, ``acc``; ``acc`` is +inf for the
+        last stage, whose full sum is the window's score).
+
+        A stage whose running sum plus ``rest_hi`` is below ``rej`` fails whatever the later trees
+        say, one whose sum plus ``rest_lo`` reaches ``acc`` passes. The margin (1e-9 of the stage's
+        total absolute leaf value, plus 1e-9) is millions of times the rounding of a double sum
+        of float32 leaves, so the decision is the full sum's.
+        """
+        tree_max = np.asarray(tree_max, np.float64)
+        tree_min = np.asarray(tree_min, np.float64)
+        rest_hi, rest_lo = np.empty_like(tree_max), np.empty_like(tree_min)
+        thr = self._stage_thresholds().astype(np.float64)
+        margin = np.empty_like(thr)
+        start = 0
+        for si, n in enumerate(self.stage_sizes()):
+            hi, lo = tree_max[start:start + n], tree_min[start:start + n]
+            # suffix sums of the trees after each one
+            rest_hi[start:start + n] = np.concatenate([np.cumsum(hi[::-1])[::-1][1:], [0.0]])
+            rest_lo[start:start + n] = np.concatenate([np.cumsum(lo[::-1])[::-1][1:], [0.0]])
+            margin[si] = 1e-9 * (1.0 + np.abs(hi).sum() + np.abs(lo).sum() + abs(thr[si]))
+            start += n
+        rej, acc = thr - margin, thr + margin
+        acc[-1] = np.inf
+        return rest_hi, rest_lo, rej, acc
 
     def _stage_thresholds(self):
         """float32 stage thresholds as OpenCV uses them (the file's value minus 1e-5)."""
@@ -264,7 +299,9 @@ class Cascade:
 
         The image is scanned in bands of rows, each with its own integral tables
         (a window's sums only involve the pixels of its band), so memory stays
-        bounded by the band and Ctrl-C is seen between bands.
+        bounded by the band and Ctrl-C is seen between bands. Inside a band the
+        kernel shares the rows among OpenMP threads; the result does not depend
+        on their number.
         """
         ww, wh = self._window
         H, W = image.shape
@@ -276,15 +313,12 @@ class Cascade:
         for y0 in range(0, nrow_total, rows):
             nrow = min(rows, nrow_total - y0)
             tables, _ = stack_tables(image[None, y0:y0 + nrow + wh - 1], squared=not lbp, tilted=tilt)
-            cap = ((nrow - 1) // step + 1) * ((ncol - 1) // step + 1)
+            n_rows = (nrow - 1) // step + 1
+            cap = n_rows * ((ncol - 1) // step + 1)
             xy = np.empty((cap, 2), np.int32)
             sm = np.empty(cap, np.float64)
-            if lbp:
-                n = self._engine.scan(tables[0], nrow, step, skip_rejected, xy, sm)
-            else:
-                factors = engine_factors(norm_factors(tables[0], tables[1], self._window, 1, (nrow, ncol)),
-                                         self._window)
-                n = self._engine.scan(tables, factors, 0, step, skip_rejected, xy, sm)
+            threads = threads_for(n_rows, cap * _WINDOW_WORK)
+            n = self._engine.scan(tables[0] if lbp else tables, nrow, step, skip_rejected, threads, xy, sm)
             xy[:n, 1] += y0
             xys.append(xy[:n])
             sums.append(sm[:n])

@@ -119,6 +119,58 @@ def test_tilted_features_match_opencv(tmp_path):
     assert_array_equal(reloaded.tilted, cascade.tilted)
 
 
+def _odd_photo(shape=(157, 211)):
+    return cv2.resize(_grey(skimage.data.astronaut()), shape[::-1], interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize("step", [None, 1, 3])
+def test_detection_identical_for_any_thread_count(step):
+    """Raw windows and margins, in order, the same on 1, 2 and 3 threads (odd image size), for a
+    cascade of stumps with tilted features and for the shipped one."""
+    import cvcore
+
+    grey = _odd_photo()
+    for cascade in (_random_cascade(np.random.default_rng(3), tilted_share=0.5), default_face_cascade()):
+        results = []
+        for n in (1, 2, 3):
+            with cvcore.num_threads(n):
+                results.append(cascade.detect_raw(grey, 1.15, step=step))
+        assert len(results[0][0]) > 0
+        for boxes, margins in results[1:]:
+            assert_array_equal(boxes, results[0][0])
+            assert_array_equal(margins, results[0][1])
+
+
+def test_trees_identical_for_any_thread_count(shared_data):
+    import cvcore
+
+    cascade = Cascade.from_opencv_xml(shared_data / "cascades" / "haarcascade_frontalface_alt2.xml")
+    grey = _odd_photo((251, 187))
+    with cvcore.num_threads(1):
+        one = cascade.detect_raw(grey, 1.1)
+    with cvcore.num_threads(3):
+        three = cascade.detect_raw(grey, 1.1)
+    assert len(one[0]) > 0
+    assert_array_equal(one[0], three[0])
+    assert_array_equal(one[1], three[1])
+
+
+def test_detect_from_several_python_threads_at_once():
+    """The engine keeps no state between calls: concurrent calls give the serial results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cascade = default_face_cascade()
+    base = _grey(skimage.data.astronaut())
+    images = [np.ascontiguousarray(base[k * 20:k * 20 + 300, k * 30:k * 30 + 320]) for k in range(6)]
+    serial = [cascade.detect(g, 1.2, 1) for g in images]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(lambda g: cascade.detect(g, 1.2, 1), images * 2))
+    assert sum(len(b) for b, _ in serial) > 0
+    for (b1, s1), (b2, s2) in zip(serial * 2, concurrent):
+        assert_array_equal(b1, b2)
+        assert_array_equal(s1, s2)
+
+
 # ---------------------------------------------------------------- files
 
 def test_save_load_roundtrip(tmp_path):

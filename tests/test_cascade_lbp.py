@@ -260,6 +260,45 @@ def _toy_faces(rng, n=300):
     return np.clip(faces, 0, 255).astype(np.uint8), backgrounds
 
 
+def _random_lbp_cascade(seed):
+    rng = np.random.default_rng(seed)
+    blocks = [[int(rng.integers(0, 24 - 3 * w + 1)), int(rng.integers(0, 24 - 3 * h + 1)), int(w), int(h)]
+              for w, h in rng.integers(1, 8, (20, 2))]
+    stages = [{"threshold": -0.5, "trees": [
+        {"feature": int(rng.integers(20)), "subset": rng.integers(-(1 << 31), 1 << 31, 8).tolist(),
+         "leaves": rng.normal(size=2).tolist()} for _ in range(6)]} for _ in range(4)]
+    return Cascade.lbp((24, 24), blocks, stages)
+
+
+@pytest.mark.parametrize("step", [None, 1, 2])
+def test_lbp_detection_identical_for_any_thread_count(step):
+    """Raw windows and margins, in order, the same on 1, 2 and 3 threads (odd image size)."""
+    import cvcore
+
+    grey = cv2.resize(_astronaut(), (203, 149), interpolation=cv2.INTER_AREA)
+    cascade = _random_lbp_cascade(0)
+    results = []
+    for n in (1, 2, 3):
+        with cvcore.num_threads(n):
+            results.append(cascade.detect_raw(grey, 1.2, step=step))
+    assert len(results[0][0]) > 10
+    for boxes, margins in results[1:]:
+        np.testing.assert_array_equal(boxes, results[0][0])
+        np.testing.assert_array_equal(margins, results[0][1])
+
+
+def test_lbp_scan_agrees_with_classify_windows():
+    """Every window the scan accepts (step 1, no skipping) is accepted window by window, and no other."""
+    cascade = _random_lbp_cascade(1)
+    grey = cv2.resize(_astronaut(), (61, 47), interpolation=cv2.INTER_AREA)
+    boxes, _ = cascade.detect_raw(grey, 50.0, step=1)   # one scale: the image itself
+    windows = np.lib.stride_tricks.sliding_window_view(grey, (24, 24)).reshape(-1, 24, 24)
+    accepted = cascade.classify_windows(np.ascontiguousarray(windows)) == 1
+    ys, xs = np.divmod(np.flatnonzero(accepted), 61 - 23)
+    assert 0 < len(boxes) < len(windows)
+    assert _as_set(boxes) == _as_set(np.stack([xs, ys, np.full_like(xs, 24), np.full_like(xs, 24)], 1))
+
+
 def test_lbp_codes_kernel_matches_a_direct_computation(rng):
     from cvcore._cascade_training import _lbp_codes, lbp_feature_blocks
 

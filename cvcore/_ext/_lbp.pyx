@@ -10,15 +10,26 @@
 #   subsets (nt, 8) int32  256-bit category set of each stump: code c goes to
 #                          leaf 0 when bit c is set, to leaf 1 otherwise
 #   leaves (nt, 2) f32
+#   rest_hi/rest_lo (nt,) f64   largest / smallest total the later stumps of the
+#                          same stage can add (bounds for exact early exits)
 #   stage_ntrees (ns,) int32, stage_thr (ns,) f32 (OpenCV's eps already applied)
+#   stage_rej/stage_acc (ns,) f64   the threshold minus / plus a margin far above
+#                          double rounding (acc = +inf for the last stage)
+# Scans share bands of window rows among OpenMP threads (see _cascade_scan.pxd).
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint8_t
 from libc.stdlib cimport malloc, free
+from cython.parallel cimport prange
+
+from cvcore._ext._parallel cimport chunks, chunk_start
+from cvcore._ext._cascade_scan cimport pack_bands
 
 
 cdef struct Stump:
     int32_t ofs[16]     # the 4x4 grid corners of the feature's cells in the table
     uint32_t subset[8]
     float leaf[2]
+    double hi           # rest_hi, rest_lo of the stump
+    double lo
 
 
 cdef inline int64_t _cell(const int64_t* p, const int32_t* o, int a, int b, int c, int d) noexcept nogil:
@@ -38,23 +49,62 @@ cdef inline int _code(const int64_t* p, const int32_t* o) noexcept nogil:
             | (1 if _cell(p, o, 4, 5, 8, 9) >= c else 0))
 
 
-cdef inline int _run(const Stump* s, const int32_t* ntrees, const float* thr, Py_ssize_t nstages,
-                     const int64_t* p, double* last) noexcept nogil:
+cdef struct Stages:
+    const int32_t* ntrees
+    const float* thr
+    const double* rej
+    const double* acc
+    Py_ssize_t n
+
+
+cdef inline int _run(const Stump* s, const Stages* sg, const int64_t* p, double* last) noexcept nogil:
     """OpenCV's runAt for categorical stumps: -si rejected at stage si, 1 accepted; ``last`` gets
-    the sum of the last stage evaluated."""
+    the sum of the last stage. A stage stops early once its running sum plus what its remaining
+    stumps could add at most (least) is certain to fail (pass): the full sum's decision."""
     cdef Py_ssize_t si, ti
     cdef double ssum
     cdef int c
-    for si in range(nstages):
+    cdef bint passed
+    for si in range(sg.n):
         ssum = 0
-        for ti in range(ntrees[si]):
+        passed = False
+        for ti in range(sg.ntrees[si]):
             c = _code(p, s[ti].ofs)
             ssum += s[ti].leaf[0 if (s[ti].subset[c >> 5] >> (c & 31)) & 1 else 1]
-        s += ntrees[si]
+            if ssum + s[ti].hi < sg.rej[si]:
+                return -<int>si
+            if ssum + s[ti].lo >= sg.acc[si]:
+                passed = True
+                break
+        s += sg.ntrees[si]
         last[0] = ssum
-        if ssum < thr[si]:
+        if not passed and ssum < sg.thr[si]:
             return -<int>si
     return 1
+
+
+cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const int64_t* base, Py_ssize_t st,
+                           Py_ssize_t y, Py_ssize_t y_end, int step, Py_ssize_t ncol, bint skip_rejected,
+                           int32_t* out_xy, double* out_sum) noexcept nogil:
+    """Windows of rows ``y, y + step, ... < y_end``, columns ``0, step, ... < ncol``; returns the count
+    of accepted ones written to ``out_xy`` (x, y pairs) and ``out_sum``."""
+    cdef Py_ssize_t n = 0, x
+    cdef int res
+    cdef double last = 0
+    while y < y_end:
+        x = 0
+        while x < ncol:
+            res = _run(s, sg, base + y * st + x, &last)
+            if res > 0:
+                out_xy[2 * n] = <int32_t>x
+                out_xy[2 * n + 1] = <int32_t>y
+                out_sum[n] = last
+                n += 1
+            if res == 0 and skip_rejected:
+                x += step
+            x += step
+        y += step
+    return n
 
 
 cdef class LBPEngine:
@@ -64,22 +114,28 @@ cdef class LBPEngine:
     cdef const int32_t* feat
     cdef const int32_t* subsets
     cdef const float* leaves
-    cdef const int32_t* ntrees
-    cdef const float* thr
-    cdef Py_ssize_t nstages, nt
+    cdef const double* rest_hi
+    cdef const double* rest_lo
+    cdef Stages sg
+    cdef Py_ssize_t nt
     cdef int win_w, win_h
 
     def __init__(self, const int32_t[:, ::1] blocks, const int32_t[::1] feat, const int32_t[:, ::1] subsets,
-                 const float[:, ::1] leaves, const int32_t[::1] stage_ntrees, const float[::1] stage_thr,
-                 int win_w, int win_h):
-        self.keep = (blocks, feat, subsets, leaves, stage_ntrees, stage_thr)
+                 const float[:, ::1] leaves, const double[::1] rest_hi, const double[::1] rest_lo,
+                 const int32_t[::1] stage_ntrees, const float[::1] stage_thr, const double[::1] stage_rej,
+                 const double[::1] stage_acc, int win_w, int win_h):
+        self.keep = (blocks, feat, subsets, leaves, rest_hi, rest_lo, stage_ntrees, stage_thr, stage_rej, stage_acc)
         self.blocks = &blocks[0, 0]
         self.feat = &feat[0]
         self.subsets = &subsets[0, 0]
         self.leaves = &leaves[0, 0]
-        self.ntrees = &stage_ntrees[0]
-        self.thr = &stage_thr[0]
-        self.nstages = stage_thr.shape[0]
+        self.rest_hi = &rest_hi[0]
+        self.rest_lo = &rest_lo[0]
+        self.sg.ntrees = &stage_ntrees[0]
+        self.sg.thr = &stage_thr[0]
+        self.sg.rej = &stage_rej[0]
+        self.sg.acc = &stage_acc[0]
+        self.sg.n = stage_thr.shape[0]
         self.nt = feat.shape[0]
         self.win_w = win_w
         self.win_h = win_h
@@ -100,38 +156,48 @@ cdef class LBPEngine:
                 s[t].subset[i] = <uint32_t>self.subsets[t * 8 + i]
             s[t].leaf[0] = self.leaves[t * 2]
             s[t].leaf[1] = self.leaves[t * 2 + 1]
+            s[t].hi = self.rest_hi[t]
+            s[t].lo = self.rest_lo[t]
         return s
 
-    def scan(self, const int64_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected,
+    def scan(self, const int64_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
              int32_t[:, ::1] out_xy, double[::1] out_sum):
         """Run the cascade on the windows whose top-left corners are rows ``0, step, ... < nrow``
         and columns ``0, step, ...`` of one (already resized) image's sum table ``(H + 1, W + 1)``
         (``H >= nrow + win_h - 1``). With ``skip_rejected`` the next column is skipped after a
-        window rejected by the first stage (OpenCV's detectMultiScale). Writes accepted corners
-        and their last stage's sum; returns their count (at most ``out_xy.shape[0]``)."""
+        window rejected by the first stage (OpenCV's detectMultiScale). Bands of rows go to
+        ``n_threads`` OpenMP threads (the result does not depend on their number). Writes
+        accepted corners and their last stage's sum; returns their count. The outputs need one
+        entry per scanned window position."""
         cdef Py_ssize_t st = table.shape[1], ncol = table.shape[1] - self.win_w
-        cdef Py_ssize_t n = 0, x, i = 0, cap = out_xy.shape[0]
-        cdef int res
-        cdef double last = 0
-        cdef const int64_t* base = &table[0, 0]
-        if nrow <= 0 or ncol <= 0 or table.shape[0] < nrow + self.win_h:
+        cdef Py_ssize_t rows, per_row, nc, t, r0, r1, n
+        cdef Py_ssize_t* counts
+        cdef Stump* s
+        if nrow <= 0 or ncol <= 0 or step < 1:
             return 0
-        cdef Stump* s = self._pack(st)
+        rows = (nrow - 1) // step + 1
+        per_row = (ncol - 1) // step + 1
+        if (table.shape[0] < nrow + self.win_h or out_xy.shape[0] < rows * per_row or out_xy.shape[1] != 2
+                or out_sum.shape[0] < rows * per_row):
+            raise ValueError("table or outputs do not match the windows")
+        nc = chunks(rows, n_threads)
+        counts = <Py_ssize_t*>malloc(nc * sizeof(Py_ssize_t))
+        if counts == NULL:
+            raise MemoryError()
+        try:
+            s = self._pack(st)
+        except MemoryError:
+            free(counts)
+            raise
         with nogil:
-            while i < nrow:
-                x = 0
-                while x < ncol:
-                    res = _run(s, self.ntrees, self.thr, self.nstages, base + i * st + x, &last)
-                    if res > 0 and n < cap:
-                        out_xy[n, 0] = <int32_t>x
-                        out_xy[n, 1] = <int32_t>i
-                        out_sum[n] = last
-                        n += 1
-                    if res == 0 and skip_rejected:
-                        x += step
-                    x += step
-                i += step
+            for t in prange(nc, num_threads=nc, schedule='static'):
+                r0 = chunk_start(rows, nc, t)
+                r1 = chunk_start(rows, nc, t + 1)
+                counts[t] = _scan_rows(s, &self.sg, &table[0, 0], st, r0 * step, r1 * step, step, ncol,
+                                       skip_rejected, &out_xy[r0 * per_row, 0], &out_sum[r0 * per_row])
+            n = pack_bands(counts, nc, rows, per_row, &out_xy[0, 0], &out_sum[0])
         free(s)
+        free(counts)
         return n
 
     def classify(self, const int64_t[:, ::1] table, int32_t[::1] out_result):
@@ -144,7 +210,7 @@ cdef class LBPEngine:
         cdef Stump* s = self._pack(table.shape[1])
         with nogil:
             for i in range(nwin):
-                out_result[i] = _run(s, self.ntrees, self.thr, self.nstages, &table[i * self.win_h, 0], &last)
+                out_result[i] = _run(s, &self.sg, &table[i * self.win_h, 0], &last)
         free(s)
 
 
