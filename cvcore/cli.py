@@ -26,6 +26,8 @@ __all__ = ["main", "build_parser", "CLIError"]
 #: subcommand name -> module in cvcore._commands
 COMMANDS = {
     "calibrate": "calibrate",
+    "calibrate-stereo": "calibrate_stereo",
+    "undistort": "undistort",
     "detect": "detect",
     "demo": "demo",
     "train-cascade": "train_cascade",
