@@ -428,8 +428,13 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, view_name
     qL, qR = _camera_vector(cams[0]), _camera_vector(cams[1])
     if not fix_intrinsics and opts["zero_tangent_dist"]:
         qL[7:9] = qR[7:9] = 0.0
-    pL = _stereo.board_poses(objs, imgs_l, qL)
-    pR = _stereo.board_poses(objs, imgs_r, qR)
+    poses0 = []
+    for side, imgs, q in (("left", imgs_l, qL), ("right", imgs_r, qR)):
+        try:
+            poses0.append(_stereo.board_poses(objs, imgs, q))
+        except ValueError as exc:
+            raise ValueError(f"the {side} camera's views: {exc}") from None
+    pL, pR = poses0
     rig0 = np.median(_stereo.relative_poses(pL, pR), axis=0)
     free = np.zeros(10, bool) if fix_intrinsics else opts["free"]
     problem = _stereo.StereoProblem(objs, imgs_l, imgs_r)
