@@ -522,3 +522,21 @@ def test_pairing_by_name_ignores_the_side_marker():
     pairs, how = pair_files(["cam_L_1.png"], ["cam_R_1.png"], "name")
     assert pairs == [("cam_L_1.png", "cam_R_1.png")]
     assert pair_files(["p.png", "q.png"], ["s.png", "t.png"], "auto")[1] == "order"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_garbage_points_are_refused_or_calibrated_never_a_crash(seed):
+    rng = np.random.default_rng(seed)
+    board = chessboard_points((4, 3), 1.0)
+    n = int(rng.integers(1, 5))
+    make = [lambda: rng.uniform(0, 640, (12, 2)), lambda: rng.uniform(0, 1e-9, (12, 2)),
+            lambda: np.tile(rng.uniform(0, 640, (1, 2)), (12, 1)), lambda: rng.normal(320, 1e6, (12, 2))][seed % 4]
+    left, right = [make() for _ in range(n)], [make() for _ in range(n)]
+    cam = CameraCalibration([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]], rng.normal(0, 0.3, 5), [], [], None, None,
+                            None, None, SIZE)
+    for kw in ({}, {"left": cam, "right": cam}, {"left": cam, "right": cam, "fix_intrinsics": False}):
+        try:
+            st = stereo_calibrate([board] * n, left, right, SIZE, **kw)
+        except ValueError:
+            continue
+        assert np.isfinite(st.rms) and st.baseline > 0
