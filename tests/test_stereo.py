@@ -394,6 +394,12 @@ def test_yaml_is_read_by_opencv(rig, tmp_path):
     for name, value in zip(("R1", "R2", "P1", "P2", "Q"), stereo_rectify(rig, 0.0)):
         assert_allclose(fs.getNode(name).mat(), value, rtol=0)
     fs.release()
+    back = StereoCalibration.load(path)           # the cameras and the rig, exactly
+    assert back.left.camera_matrix.tolist() == rig.left.camera_matrix.tolist() and back.rms == rig.rms
+    assert back.R.tolist() == rig.R.tolist() and back.T.tolist() == rig.T.tolist()
+    path.write_text(path.read_text().replace("M2:", "N2:"))
+    with pytest.raises(ValueError, match="missing M2"):
+        StereoCalibration.load(path)
 
 
 # --------------------------------------------------------------------------- refusals

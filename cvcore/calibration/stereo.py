@@ -13,7 +13,8 @@ Files: JSON (``format: "cvcore-stereo-calibration"``, ``version: 1``) holds
 both cameras (each as its own camera-calibration document), the rig and its
 uncertainty; YAML is written in OpenCV's ``FileStorage`` dialect with the
 names OpenCV's ``stereo_calib.cpp`` sample uses (``M1 D1 M2 D2 R T E F`` and
-the rectification ``R1 R2 P1 P2 Q``).
+the rectification ``R1 R2 P1 P2 Q``) and read back (cameras and rig only).
+Both are read through :mod:`cvcore._validate.modelfile` and validated.
 """
 from __future__ import annotations
 
@@ -237,7 +238,11 @@ class StereoCalibration:
 
     @classmethod
     def load(cls, path):
-        """Read a stereo calibration written by :meth:`save` as JSON (validated on load).
+        """Read a stereo calibration written by :meth:`save` (JSON or YAML; validated on load).
+
+        From YAML (or any OpenCV ``FileStorage`` YAML with ``M1 D1 M2 D2 R T
+        image_width image_height``) only the cameras, the rig and ``rms`` are
+        read: the per-view results and uncertainties live in the JSON file.
 
         Raises
         ------
@@ -249,6 +254,8 @@ class StereoCalibration:
         """
         data = modelfile.read_bytes(path, max_bytes=MAX_FILE_BYTES)
         where = os.fspath(path)
+        if data[:64].lstrip().startswith(b"%YAML"):
+            return cls._from_yaml(data, where)
         fields = modelfile.Fields(modelfile.loads_json(data, where), where)
         modelfile.check_header(fields, kind=FORMAT, versions=(VERSION,))
         cams = {}
@@ -270,6 +277,36 @@ class StereoCalibration:
                        iterations=fields.int("iterations", low=0, high=10**6, default=0),
                        cvcore_version=fields.str("cvcore_version", max_len=64, default=None),
                        date=fields.str("date", max_len=64, default=None))
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+
+
+    @classmethod
+    def _from_yaml(cls, data, where):
+        try:
+            nodes = _filestorage.parse_yaml(data.decode("utf-8"), where)
+        except UnicodeDecodeError:
+            raise ValueError(f"{where}: not UTF-8 text") from None
+        fmt = nodes.get("format")
+        if fmt is not None and (fmt != FORMAT or nodes.get("version") != VERSION):
+            raise ValueError(f"{where}: not a {FORMAT} file of version {VERSION} (format {fmt!r}, version "
+                             f"{nodes.get('version')!r})")
+        missing = [k for k in ("M1", "D1", "M2", "D2", "R", "T", "image_width", "image_height") if k not in nodes]
+        if missing:
+            raise ValueError(f"{where}: not a stereo calibration: missing {', '.join(missing)}")
+
+        def matrix(key):
+            if not isinstance(nodes[key], _filestorage.Matrix):
+                raise ValueError(f"{where}: {key} must be an opencv-matrix")
+            return nodes[key].array(64)
+
+        try:
+            size = (nodes["image_width"], nodes["image_height"])
+            cams = [CameraCalibration(matrix(f"M{k}"), matrix(f"D{k}"), [], [], None, None, None, None, size)
+                    for k in (1, 2)]
+            rms = nodes.get("rms")
+            return cls(cams[0], cams[1], matrix("R"), matrix("T"), rms if isinstance(rms, float) else None)
         except (TypeError, ValueError) as exc:
             msg = str(exc)
             raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
