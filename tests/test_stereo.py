@@ -469,6 +469,7 @@ def test_cli_calibrates_opencv_pairs(cli, shared_data, tmp_path):
     assert code == 0, err
     assert "14 pairs (matched by name)" in out
     assert "skipped left13.jpg + right13.jpg: right:" in out
+    assert "warning: left02.jpg + right02.jpg fits worse than the other pairs" in err
     assert "baseline |T| = 100.0" in out and "mm +/- 0.0" in out
     st = StereoCalibration.load(tmp_path / "s.json")
     assert st.n_views == 13 and st.left.unit == "mm" and st.left.view_names[0] == "left01.jpg + right01.jpg"
@@ -477,6 +478,20 @@ def test_cli_calibrates_opencv_pairs(cli, shared_data, tmp_path):
     report = cv2.imread(str(tmp_path / "s.png"))
     assert report.shape == (480 + 24, 1280, 3)
     assert cv2.FileStorage(str(tmp_path / "s.yml"), cv2.FILE_STORAGE_READ).getNode("P2").mat().shape == (3, 4)
+
+
+def test_cli_reject_leaves_out_the_pair_that_fits_worst(cli, shared_data, tmp_path):
+    folder = shared_data / "calib" / "opencv_left_right"
+    code, out, err = cli(folder, "--right", folder / "right*.jpg", "--pattern", "9x6", "--square", "30mm", "--reject",
+                         "--out", tmp_path / "s.json")
+    assert code == 2 and "28 left and 14 right images" in err    # a folder of both cameras' images is refused
+    code, out, err = cli(folder / "left*.jpg", "--right", folder / "right*.jpg", "--pattern", "9x6", "--square",
+                         "30mm", "--reject", "--out", tmp_path / "s.json")
+    assert code == 0, err
+    assert "rejected left02.jpg + right02.jpg: outlier" in out and "warning" not in err
+    st = StereoCalibration.load(tmp_path / "s.json")
+    assert st.n_views == 12 and st.rms < 0.3
+    assert [name for name, _ in st.left.skipped] == ["left13.jpg + right13.jpg", "left02.jpg + right02.jpg"]
 
 
 def test_cli_pairs_rendered_views_by_order_and_skips_a_pair_without_board(cli, tmp_path):

@@ -153,6 +153,43 @@ class StereoCalibration:
     def n_views(self):
         return self.left.n_views
 
+    def outlier_views(self, factor=3.0, floor=0.5):
+        """Views that fit much worse than the others, worst first (a wrong corner, a pair out of sync).
+
+        A view's error is the worse of its two images' RMS errors; a view is
+        an outlier when that exceeds ``factor`` times the median error of the
+        other views, and ``floor`` pixels.
+
+        Parameters
+        ----------
+        factor : float
+            At least 1.
+        floor : float
+            Pixels; errors below it are never outliers.
+
+        Returns
+        -------
+        list of int
+            View indices (empty when ``per_view_rms`` is unknown or there are fewer than 3 views).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cam = CameraCalibration(np.diag([500.0, 500.0, 1.0]), None, np.zeros((4, 3)), np.ones((4, 3)),
+        ...                         None, None, None, None, (64, 48))
+        >>> rig = StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0], 0.3,
+        ...                         [[0.2, 0.3], [0.25, 0.2], [2.1, 0.3], [0.2, 0.22]])
+        >>> rig.outlier_views()
+        [2]
+        """
+        factor = _validate.real(factor, "factor", low=1.0)
+        floor = _validate.non_negative(floor, "floor")
+        if self.per_view_rms is None or self.n_views < 3:
+            return []
+        err = self.per_view_rms.max(axis=1)
+        out = [v for v in range(len(err)) if err[v] > max(factor * np.median(np.delete(err, v)), floor)]
+        return sorted(out, key=lambda v: -err[v])
+
     def __repr__(self):
         rms = "unknown" if self.rms is None else f"{self.rms:.4f}"
         return (f"StereoCalibration(T={np.array2string(self.T, precision=4)}, "
