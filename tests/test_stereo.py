@@ -526,6 +526,7 @@ def test_cli_pairs_rendered_views_by_order_and_skips_a_pair_without_board(cli, t
     (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--out", "{d}"], "--out"),
     (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--alpha", "2"], "--alpha must be"),
     (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6"], "at least 3 are needed"),
+    (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--report", "{d}/l0.png"], "would overwrite LEFT"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, argv, message):
     for name in ("l0.png", "l1.png", "r0.png", "rx.png"):

@@ -106,6 +106,8 @@ def run(args):
     cols, rows = _pattern(args.pattern)
     square, unit = args.square
     left, right = _expand(args.left), _expand(args.right)
+    _common.check_no_overwrite([("LEFT", f) for f in left] + [("--right", f) for f in right],
+                               [("--out", args.out), ("--yaml", args.yaml), ("--report", args.report)])
     pairs, how = pair_files(left, right, args.pair_by)
     print(f"{len(pairs)} pairs (matched by {how})")
     found, skipped, size = _find(pairs, (cols, rows))
