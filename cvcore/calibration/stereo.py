@@ -510,7 +510,7 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, view_name
             raise ValueError(f"the {side} camera's views: {exc}") from None
     pL, pR = poses0
     rig0 = np.median(_stereo.relative_poses(pL, pR), axis=0)
-    free = np.zeros(10, bool) if fix_intrinsics else opts["free"]
+    free = np.zeros_like(opts["free"]) if fix_intrinsics else opts["free"]
     problem = _stereo.StereoProblem(objs, imgs_l, imgs_r)
     qL, qR, rig, poses, info = _stereo.levenberg_marquardt(problem, qL, qR, rig0, pL, free, free,
                                                            max_iterations=opts["max_iterations"])
