@@ -283,6 +283,20 @@ def test_rectify_equals_opencv(rig, alpha, zero_disparity, new_size, distortion)
         assert_allclose(a, b, rtol=1e-6, atol=1e-4)
 
 
+@pytest.mark.parametrize("T", [[1.5, -100.0, 0.8], [-2.0, 80.0, 5.0], [100.0, 1.0, 1.0]],
+                         ids=["vertical-down", "vertical-up", "right-camera-on-the-left"])
+@pytest.mark.parametrize("alpha", [None, 0.0, 1.0])
+def test_rectify_other_rigs_equal_opencv(T, alpha):
+    R = rodrigues([0.02, -0.01, 0.03])
+    d = 0.1 * D_LEFT
+    cams = [CameraCalibration(K, d, [], [], None, None, None, None, SIZE) for K in (K_LEFT, K_RIGHT)]
+    ours = stereo_rectify(StereoCalibration(cams[0], cams[1], R, T), alpha)
+    cv = cv2.stereoRectify(K_LEFT, d, K_RIGHT, d, SIZE, R, np.array(T).reshape(3, 1), flags=cv2.CALIB_ZERO_DISPARITY,
+                           alpha=-1 if alpha is None else alpha)
+    for a, b in zip(ours, cv[:5]):
+        assert_allclose(a, b, rtol=1e-6, atol=1e-4)
+
+
 def test_rectify_with_distortion_close_to_opencv(rig):
     ours = stereo_rectify(rig)
     cv = _cv_rectify(rig, None)
