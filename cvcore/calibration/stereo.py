@@ -761,7 +761,8 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
 
     After a good calibration every feature lies on the same row in both
     halves; a line crossing a corner in one half and missing it in the other
-    shows a vertical disparity at a glance.
+    shows a vertical disparity at a glance. A rig stacked vertically is drawn
+    one image above the other, with vertical lines.
 
     Parameters
     ----------
@@ -778,6 +779,7 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
     Returns
     -------
     (H + 24, 2 W, 3) uint8 ndarray
+        ``(2 H + 24, W, 3)`` for a vertical rig.
 
     Examples
     --------
@@ -787,6 +789,9 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
     >>> rig = StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0], rms=0.1)
     >>> draw_rectified_pair(rig, np.zeros((48, 64)), np.zeros((48, 64)), lines=4).shape
     (72, 128, 3)
+    >>> rig = StereoCalibration(cam, cam, np.eye(3), [0.0, -60.0, 0], rms=0.1)
+    >>> draw_rectified_pair(rig, np.zeros((48, 64)), np.zeros((48, 64)), lines=4).shape
+    (120, 64, 3)
     """
     from ..draw import draw_boxes, draw_text
     from ..io import check_image_path, imwrite
@@ -804,16 +809,22 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
     lines = _validate.integer(lines, "lines", low=0, high=200)
     if path is not None:
         path = check_image_path(path, "path")
-    (lx, ly), (rx, ry) = stereo_rectify_maps(stereo, alpha=alpha)
+    rectification = stereo_rectify(stereo, alpha)
+    (lx, ly), (rx, ry) = stereo_rectify_maps(stereo, rectification)
+    vertical = rectification[3][1, 3] != 0        # a rig stacked vertically: images one above the other
     band = 24
-    canvas = np.full((h + band, 2 * w, 3), 255, np.uint8)
+    canvas = np.full((2 * h + band, w, 3) if vertical else (h + band, 2 * w, 3), 255, np.uint8)
     for k, (img, mx, my) in enumerate(((imgs[0], lx, ly), (imgs[1], rx, ry))):
         rect = remap(img, mx, my)
-        canvas[band:, k * w:(k + 1) * w] = rect if rect.ndim == 3 else rect[:, :, None]
-    rows = np.linspace(0, h - 1, lines + 2)[1:-1].round().astype(int) + band
+        rect = rect if rect.ndim == 3 else rect[:, :, None]
+        if vertical:
+            canvas[band + k * h:band + (k + 1) * h] = rect
+        else:
+            canvas[band:, k * w:(k + 1) * w] = rect
     if lines:
-        boxes = np.array([[0, y, 2 * w, 1] for y in rows], np.int32)
-        draw_boxes(canvas, boxes, colour=(0, 200, 0), thickness=1, out=canvas)
+        at = np.linspace(0, (w if vertical else h) - 1, lines + 2)[1:-1].round().astype(int)
+        boxes = [[x, band, 1, 2 * h] for x in at] if vertical else [[0, band + y, 2 * w, 1] for y in at]
+        draw_boxes(canvas, np.array(boxes, np.int32), colour=(0, 200, 0), thickness=1, out=canvas)
     rms = "?" if stereo.rms is None else f"{stereo.rms:.3f}"
     draw_text(canvas, f"rectified (alpha {alpha}), baseline {stereo.baseline:.2f}, rms {rms} px",
               (4, band - 7), font_scale=0.45, out=canvas)
