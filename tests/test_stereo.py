@@ -283,6 +283,20 @@ def test_rectify_equals_opencv(rig, alpha, zero_disparity, new_size, distortion)
         assert_allclose(a, b, rtol=1e-6, atol=1e-4)
 
 
+@pytest.mark.parametrize("T", [[1.5, -100.0, 0.8], [-2.0, 80.0, 5.0], [100.0, 1.0, 1.0]],
+                         ids=["vertical-down", "vertical-up", "right-camera-on-the-left"])
+@pytest.mark.parametrize("alpha", [None, 0.0, 1.0])
+def test_rectify_other_rigs_equal_opencv(T, alpha):
+    R = rodrigues([0.02, -0.01, 0.03])
+    d = 0.1 * D_LEFT
+    cams = [CameraCalibration(K, d, [], [], None, None, None, None, SIZE) for K in (K_LEFT, K_RIGHT)]
+    ours = stereo_rectify(StereoCalibration(cams[0], cams[1], R, T), alpha)
+    cv = cv2.stereoRectify(K_LEFT, d, K_RIGHT, d, SIZE, R, np.array(T).reshape(3, 1), flags=cv2.CALIB_ZERO_DISPARITY,
+                           alpha=-1 if alpha is None else alpha)
+    for a, b in zip(ours, cv[:5]):
+        assert_allclose(a, b, rtol=1e-6, atol=1e-4)
+
+
 def test_rectify_with_distortion_close_to_opencv(rig):
     ours = stereo_rectify(rig)
     cv = _cv_rectify(rig, None)
@@ -394,6 +408,12 @@ def test_yaml_is_read_by_opencv(rig, tmp_path):
     for name, value in zip(("R1", "R2", "P1", "P2", "Q"), stereo_rectify(rig, 0.0)):
         assert_allclose(fs.getNode(name).mat(), value, rtol=0)
     fs.release()
+    back = StereoCalibration.load(path)           # the cameras and the rig, exactly
+    assert back.left.camera_matrix.tolist() == rig.left.camera_matrix.tolist() and back.rms == rig.rms
+    assert back.R.tolist() == rig.R.tolist() and back.T.tolist() == rig.T.tolist()
+    path.write_text(path.read_text().replace("M2:", "N2:"))
+    with pytest.raises(ValueError, match="missing M2"):
+        StereoCalibration.load(path)
 
 
 # --------------------------------------------------------------------------- refusals
@@ -463,6 +483,7 @@ def test_cli_calibrates_opencv_pairs(cli, shared_data, tmp_path):
     assert code == 0, err
     assert "14 pairs (matched by name)" in out
     assert "skipped left13.jpg + right13.jpg: right:" in out
+    assert "warning: left02.jpg + right02.jpg fits worse than the other pairs" in err
     assert "baseline |T| = 100.0" in out and "mm +/- 0.0" in out
     st = StereoCalibration.load(tmp_path / "s.json")
     assert st.n_views == 13 and st.left.unit == "mm" and st.left.view_names[0] == "left01.jpg + right01.jpg"
@@ -471,6 +492,20 @@ def test_cli_calibrates_opencv_pairs(cli, shared_data, tmp_path):
     report = cv2.imread(str(tmp_path / "s.png"))
     assert report.shape == (480 + 24, 1280, 3)
     assert cv2.FileStorage(str(tmp_path / "s.yml"), cv2.FILE_STORAGE_READ).getNode("P2").mat().shape == (3, 4)
+
+
+def test_cli_reject_leaves_out_the_pair_that_fits_worst(cli, shared_data, tmp_path):
+    folder = shared_data / "calib" / "opencv_left_right"
+    code, out, err = cli(folder, "--right", folder / "right*.jpg", "--pattern", "9x6", "--square", "30mm", "--reject",
+                         "--out", tmp_path / "s.json")
+    assert code == 2 and "28 left and 14 right images" in err    # a folder of both cameras' images is refused
+    code, out, err = cli(folder / "left*.jpg", "--right", folder / "right*.jpg", "--pattern", "9x6", "--square",
+                         "30mm", "--reject", "--out", tmp_path / "s.json")
+    assert code == 0, err
+    assert "rejected left02.jpg + right02.jpg: outlier" in out and "warning" not in err
+    st = StereoCalibration.load(tmp_path / "s.json")
+    assert st.n_views == 12 and st.rms < 0.3
+    assert [name for name, _ in st.left.skipped] == ["left13.jpg + right13.jpg", "left02.jpg + right02.jpg"]
 
 
 def test_cli_pairs_rendered_views_by_order_and_skips_a_pair_without_board(cli, tmp_path):
@@ -505,6 +540,7 @@ def test_cli_pairs_rendered_views_by_order_and_skips_a_pair_without_board(cli, t
     (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--out", "{d}"], "--out"),
     (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--alpha", "2"], "--alpha must be"),
     (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6"], "at least 3 are needed"),
+    (["{d}/l*.png", "--right", "{d}/r*.png", "--pattern", "9x6", "--report", "{d}/l0.png"], "would overwrite LEFT"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, argv, message):
     for name in ("l0.png", "l1.png", "r0.png", "rx.png"):
@@ -522,3 +558,21 @@ def test_pairing_by_name_ignores_the_side_marker():
     pairs, how = pair_files(["cam_L_1.png"], ["cam_R_1.png"], "name")
     assert pairs == [("cam_L_1.png", "cam_R_1.png")]
     assert pair_files(["p.png", "q.png"], ["s.png", "t.png"], "auto")[1] == "order"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_garbage_points_are_refused_or_calibrated_never_a_crash(seed):
+    rng = np.random.default_rng(seed)
+    board = chessboard_points((4, 3), 1.0)
+    n = int(rng.integers(1, 5))
+    make = [lambda: rng.uniform(0, 640, (12, 2)), lambda: rng.uniform(0, 1e-9, (12, 2)),
+            lambda: np.tile(rng.uniform(0, 640, (1, 2)), (12, 1)), lambda: rng.normal(320, 1e6, (12, 2))][seed % 4]
+    left, right = [make() for _ in range(n)], [make() for _ in range(n)]
+    cam = CameraCalibration([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]], rng.normal(0, 0.3, 5), [], [], None, None,
+                            None, None, SIZE)
+    for kw in ({}, {"left": cam, "right": cam}, {"left": cam, "right": cam, "fix_intrinsics": False}):
+        try:
+            st = stereo_calibrate([board] * n, left, right, SIZE, **kw)
+        except ValueError:
+            continue
+        assert np.isfinite(st.rms) and st.baseline > 0

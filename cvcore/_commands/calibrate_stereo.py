@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 from . import _common
 from .calibrate import _expand, _pattern, _square
@@ -36,6 +37,9 @@ def add_arguments(p):
     p.add_argument("--refine-intrinsics", action="store_true",
                    help="refine both cameras' intrinsics with the rig (default: calibrate each camera alone, "
                         "then keep them fixed, as OpenCV's CALIB_FIX_INTRINSIC)")
+    p.add_argument("--reject", action="store_true",
+                   help="leave out, one at a time, pairs whose error is over 3 times the median of the others "
+                        "(and 0.5 px), recalibrating each time (default: only warn)")
     p.add_argument("--fix-k3", action="store_true", help="do not estimate k3")
     p.add_argument("--zero-tangent", action="store_true", help="fix p1 = p2 = 0")
 
@@ -96,32 +100,33 @@ def _find(pairs, pattern):
 
 
 def run(args):
-    from cvcore.calibration import calibrate_camera, chessboard_points
-    from cvcore.calibration.stereo import draw_rectified_pair, stereo_calibrate
+    from cvcore.calibration.stereo import draw_rectified_pair
 
     _check_outputs(args)
     cols, rows = _pattern(args.pattern)
     square, unit = args.square
     left, right = _expand(args.left), _expand(args.right)
+    _common.check_no_overwrite([("LEFT", f) for f in left] + [("--right", f) for f in right],
+                               [("--out", args.out), ("--yaml", args.yaml), ("--report", args.report)])
     pairs, how = pair_files(left, right, args.pair_by)
     print(f"{len(pairs)} pairs (matched by {how})")
     found, skipped, size = _find(pairs, (cols, rows))
     if len(found) < 3:
         raise _common.CLIError(f"a board was found in both images of {len(found)} pair(s); at least 3 are needed")
-    board = chessboard_points((cols, rows), square)
-    objs = [board] * len(found)
+    while True:
+        stereo = _calibrate(args, found, skipped, size, (cols, rows), square, unit)
+        bad = stereo.outlier_views()
+        if not bad or not args.reject or len(found) <= 3:
+            break
+        worst = found.pop(bad[0])
+        a, b = stereo.per_view_rms[bad[0]]
+        skipped.append((worst[0], f"outlier: RMS error {a:.2f} / {b:.2f} px, over 3 times the other pairs'"))
+        print(f"rejected {worst[0]}: {skipped[-1][1]}")
     names = [f[0] for f in found]
-    options = {"fix_k3": args.fix_k3, "zero_tangent_dist": args.zero_tangent}
-    cams = []
-    for side, k in (("left", 3), ("right", 4)):
-        cam = calibrate_camera(objs, [f[k] for f in found], size, **options)
-        cams.append(cam.replace(pattern_size=(cols, rows), square_size=square,
-                                unit=None if unit == "units" else unit, skipped=skipped))
-        print(f"{side} camera alone: RMS {cam.rms:.4f} px, fx {cam.fx:.3f}, fy {cam.fy:.3f}, "
-              f"cx {cam.cx:.3f}, cy {cam.cy:.3f}")
-    stereo = stereo_calibrate(objs, [f[3] for f in found], [f[4] for f in found], size, left=cams[0],
-                              right=cams[1], fix_intrinsics=not args.refine_intrinsics, view_names=names,
-                              **options)
+    for v in bad:
+        a, b = stereo.per_view_rms[v]
+        print(f"warning: {names[v]} fits worse than the other pairs (RMS error {a:.2f} / {b:.2f} px): check its "
+              "corners or use --reject", file=sys.stderr)
     _print(stereo, names, unit)
     if args.out:
         stereo.save(args.out, format="json")
@@ -135,6 +140,24 @@ def run(args):
         draw_rectified_pair(stereo, imread(found[0][1]), imread(found[0][2]), alpha=args.alpha, path=args.report)
         print(f"wrote {args.report}")
     return 0
+
+
+def _calibrate(args, found, skipped, size, pattern, square, unit):
+    """Each camera alone on the pairs found, then the rig."""
+    from cvcore.calibration import calibrate_camera, chessboard_points
+    from cvcore.calibration.stereo import stereo_calibrate
+
+    objs = [chessboard_points(pattern, square)] * len(found)
+    options = {"fix_k3": args.fix_k3, "zero_tangent_dist": args.zero_tangent}
+    cams = []
+    for side, k in (("left", 3), ("right", 4)):
+        cam = calibrate_camera(objs, [f[k] for f in found], size, **options)
+        cams.append(cam.replace(pattern_size=pattern, square_size=square, unit=None if unit == "units" else unit,
+                                skipped=skipped))
+        print(f"{side} camera alone: RMS {cam.rms:.4f} px, fx {cam.fx:.3f}, fy {cam.fy:.3f}, "
+              f"cx {cam.cx:.3f}, cy {cam.cy:.3f}")
+    return stereo_calibrate(objs, [f[3] for f in found], [f[4] for f in found], size, left=cams[0], right=cams[1],
+                            fix_intrinsics=not args.refine_intrinsics, view_names=[f[0] for f in found], **options)
 
 
 def _print(stereo, names, unit):

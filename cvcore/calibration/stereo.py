@@ -13,7 +13,8 @@ Files: JSON (``format: "cvcore-stereo-calibration"``, ``version: 1``) holds
 both cameras (each as its own camera-calibration document), the rig and its
 uncertainty; YAML is written in OpenCV's ``FileStorage`` dialect with the
 names OpenCV's ``stereo_calib.cpp`` sample uses (``M1 D1 M2 D2 R T E F`` and
-the rectification ``R1 R2 P1 P2 Q``).
+the rectification ``R1 R2 P1 P2 Q``) and read back (cameras and rig only).
+Both are read through :mod:`cvcore._validate.modelfile` and validated.
 """
 from __future__ import annotations
 
@@ -152,6 +153,43 @@ class StereoCalibration:
     def n_views(self):
         return self.left.n_views
 
+    def outlier_views(self, factor=3.0, floor=0.5):
+        """Views that fit much worse than the others, worst first (a wrong corner, a pair out of sync).
+
+        A view's error is the worse of its two images' RMS errors; a view is
+        an outlier when that exceeds ``factor`` times the median error of the
+        other views, and ``floor`` pixels.
+
+        Parameters
+        ----------
+        factor : float
+            At least 1.
+        floor : float
+            Pixels; errors below it are never outliers.
+
+        Returns
+        -------
+        list of int
+            View indices (empty when ``per_view_rms`` is unknown or there are fewer than 3 views).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cam = CameraCalibration(np.diag([500.0, 500.0, 1.0]), None, np.zeros((4, 3)), np.ones((4, 3)),
+        ...                         None, None, None, None, (64, 48))
+        >>> rig = StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0], 0.3,
+        ...                         [[0.2, 0.3], [0.25, 0.2], [2.1, 0.3], [0.2, 0.22]])
+        >>> rig.outlier_views()
+        [2]
+        """
+        factor = _validate.real(factor, "factor", low=1.0)
+        floor = _validate.non_negative(floor, "floor")
+        if self.per_view_rms is None or self.n_views < 3:
+            return []
+        err = self.per_view_rms.max(axis=1)
+        out = [v for v in range(len(err)) if err[v] > max(factor * np.median(np.delete(err, v)), floor)]
+        return sorted(out, key=lambda v: -err[v])
+
     def __repr__(self):
         rms = "unknown" if self.rms is None else f"{self.rms:.4f}"
         return (f"StereoCalibration(T={np.array2string(self.T, precision=4)}, "
@@ -237,7 +275,11 @@ class StereoCalibration:
 
     @classmethod
     def load(cls, path):
-        """Read a stereo calibration written by :meth:`save` as JSON (validated on load).
+        """Read a stereo calibration written by :meth:`save` (JSON or YAML; validated on load).
+
+        From YAML (or any OpenCV ``FileStorage`` YAML with ``M1 D1 M2 D2 R T
+        image_width image_height``) only the cameras, the rig and ``rms`` are
+        read: the per-view results and uncertainties live in the JSON file.
 
         Raises
         ------
@@ -249,6 +291,8 @@ class StereoCalibration:
         """
         data = modelfile.read_bytes(path, max_bytes=MAX_FILE_BYTES)
         where = os.fspath(path)
+        if data[:64].lstrip().startswith(b"%YAML"):
+            return cls._from_yaml(data, where)
         fields = modelfile.Fields(modelfile.loads_json(data, where), where)
         modelfile.check_header(fields, kind=FORMAT, versions=(VERSION,))
         cams = {}
@@ -270,6 +314,36 @@ class StereoCalibration:
                        iterations=fields.int("iterations", low=0, high=10**6, default=0),
                        cvcore_version=fields.str("cvcore_version", max_len=64, default=None),
                        date=fields.str("date", max_len=64, default=None))
+        except (TypeError, ValueError) as exc:
+            msg = str(exc)
+            raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+
+
+    @classmethod
+    def _from_yaml(cls, data, where):
+        try:
+            nodes = _filestorage.parse_yaml(data.decode("utf-8"), where)
+        except UnicodeDecodeError:
+            raise ValueError(f"{where}: not UTF-8 text") from None
+        fmt = nodes.get("format")
+        if fmt is not None and (fmt != FORMAT or nodes.get("version") != VERSION):
+            raise ValueError(f"{where}: not a {FORMAT} file of version {VERSION} (format {fmt!r}, version "
+                             f"{nodes.get('version')!r})")
+        missing = [k for k in ("M1", "D1", "M2", "D2", "R", "T", "image_width", "image_height") if k not in nodes]
+        if missing:
+            raise ValueError(f"{where}: not a stereo calibration: missing {', '.join(missing)}")
+
+        def matrix(key):
+            if not isinstance(nodes[key], _filestorage.Matrix):
+                raise ValueError(f"{where}: {key} must be an opencv-matrix")
+            return nodes[key].array(64)
+
+        try:
+            size = (nodes["image_width"], nodes["image_height"])
+            cams = [CameraCalibration(matrix(f"M{k}"), matrix(f"D{k}"), [], [], None, None, None, None, size)
+                    for k in (1, 2)]
+            rms = nodes.get("rms")
+            return cls(cams[0], cams[1], matrix("R"), matrix("T"), rms if isinstance(rms, float) else None)
         except (TypeError, ValueError) as exc:
             msg = str(exc)
             raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
@@ -428,10 +502,15 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, view_name
     qL, qR = _camera_vector(cams[0]), _camera_vector(cams[1])
     if not fix_intrinsics and opts["zero_tangent_dist"]:
         qL[7:9] = qR[7:9] = 0.0
-    pL = _stereo.board_poses(objs, imgs_l, qL)
-    pR = _stereo.board_poses(objs, imgs_r, qR)
+    poses0 = []
+    for side, imgs, q in (("left", imgs_l, qL), ("right", imgs_r, qR)):
+        try:
+            poses0.append(_stereo.board_poses(objs, imgs, q))
+        except ValueError as exc:
+            raise ValueError(f"the {side} camera's views: {exc}") from None
+    pL, pR = poses0
     rig0 = np.median(_stereo.relative_poses(pL, pR), axis=0)
-    free = np.zeros(10, bool) if fix_intrinsics else opts["free"]
+    free = np.zeros_like(opts["free"]) if fix_intrinsics else opts["free"]
     problem = _stereo.StereoProblem(objs, imgs_l, imgs_r)
     qL, qR, rig, poses, info = _stereo.levenberg_marquardt(problem, qL, qR, rig0, pL, free, free,
                                                            max_iterations=opts["max_iterations"])
@@ -682,7 +761,8 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
 
     After a good calibration every feature lies on the same row in both
     halves; a line crossing a corner in one half and missing it in the other
-    shows a vertical disparity at a glance.
+    shows a vertical disparity at a glance. A rig stacked vertically is drawn
+    one image above the other, with vertical lines.
 
     Parameters
     ----------
@@ -699,6 +779,7 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
     Returns
     -------
     (H + 24, 2 W, 3) uint8 ndarray
+        ``(2 H + 24, W, 3)`` for a vertical rig.
 
     Examples
     --------
@@ -708,6 +789,9 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
     >>> rig = StereoCalibration(cam, cam, np.eye(3), [-60.0, 0, 0], rms=0.1)
     >>> draw_rectified_pair(rig, np.zeros((48, 64)), np.zeros((48, 64)), lines=4).shape
     (72, 128, 3)
+    >>> rig = StereoCalibration(cam, cam, np.eye(3), [0.0, -60.0, 0], rms=0.1)
+    >>> draw_rectified_pair(rig, np.zeros((48, 64)), np.zeros((48, 64)), lines=4).shape
+    (120, 64, 3)
     """
     from ..draw import draw_boxes, draw_text
     from ..io import check_image_path, imwrite
@@ -725,16 +809,22 @@ def draw_rectified_pair(stereo, left_image, right_image, *, alpha=0.0, lines=12,
     lines = _validate.integer(lines, "lines", low=0, high=200)
     if path is not None:
         path = check_image_path(path, "path")
-    (lx, ly), (rx, ry) = stereo_rectify_maps(stereo, alpha=alpha)
+    rectification = stereo_rectify(stereo, alpha)
+    (lx, ly), (rx, ry) = stereo_rectify_maps(stereo, rectification)
+    vertical = rectification[3][1, 3] != 0        # a rig stacked vertically: images one above the other
     band = 24
-    canvas = np.full((h + band, 2 * w, 3), 255, np.uint8)
+    canvas = np.full((2 * h + band, w, 3) if vertical else (h + band, 2 * w, 3), 255, np.uint8)
     for k, (img, mx, my) in enumerate(((imgs[0], lx, ly), (imgs[1], rx, ry))):
         rect = remap(img, mx, my)
-        canvas[band:, k * w:(k + 1) * w] = rect if rect.ndim == 3 else rect[:, :, None]
-    rows = np.linspace(0, h - 1, lines + 2)[1:-1].round().astype(int) + band
+        rect = rect if rect.ndim == 3 else rect[:, :, None]
+        if vertical:
+            canvas[band + k * h:band + (k + 1) * h] = rect
+        else:
+            canvas[band:, k * w:(k + 1) * w] = rect
     if lines:
-        boxes = np.array([[0, y, 2 * w, 1] for y in rows], np.int32)
-        draw_boxes(canvas, boxes, colour=(0, 200, 0), thickness=1, out=canvas)
+        at = np.linspace(0, (w if vertical else h) - 1, lines + 2)[1:-1].round().astype(int)
+        boxes = [[x, band, 1, 2 * h] for x in at] if vertical else [[0, band + y, 2 * w, 1] for y in at]
+        draw_boxes(canvas, np.array(boxes, np.int32), colour=(0, 200, 0), thickness=1, out=canvas)
     rms = "?" if stereo.rms is None else f"{stereo.rms:.3f}"
     draw_text(canvas, f"rectified (alpha {alpha}), baseline {stereo.baseline:.2f}, rms {rms} px",
               (4, band - 7), font_scale=0.45, out=canvas)
