@@ -536,7 +536,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         cascade = to_cascade() if stage_list else None
         overall_fa = float(np.prod([r["false_alarm"] for r in log])) if log else 1.0
         stop = None                  # (reason, message): why training ended
-        while stop is None:
+        while True:
             if len(stage_list) >= max_stages:
                 stop = ("max_stages", f"max_stages={max_stages} reached")
                 break
@@ -621,7 +621,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                     if fa <= max_false_alarm:
                         break
             del booster
-            if fa > _NO_PROGRESS:
+            if fa > max(max_false_alarm, _NO_PROGRESS):      # max_weak stumps were not enough
                 stop = ("no_progress", _no_progress_message(si, len(stumps["features"]), fa, hit, max_false_alarm,
                                                             negs.shape[0]))
                 break

@@ -186,3 +186,21 @@ def test_lbp_checkpoint_refuses_other_settings_and_bad_subsets(tmp_path):
         with pytest.raises(ValueError, match=field) as info:
             train_cascade(pos, bgs, max_stages=2, checkpoint_dir=ckpt, **_LBP)
         assert str(path) in str(info.value)
+
+
+def test_cli_lbp_training_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys):
+    pos, bgs = _lbp_data()
+    monkeypatch.chdir(tmp_path)
+    np.savez("faces.npz", faces=pos)
+    (tmp_path / "bg").mkdir()
+    for i, b in enumerate(bgs):
+        cv2.imwrite(f"bg/{i}.png", b)
+    args = ["train-cascade", "--positives", "faces.npz", "--backgrounds", "bg", "--features", "lbp",
+            "--checkpoint", "ckpt", "--positives-per-stage", "150", "--negatives-per-stage", "150",
+            "--features-per-stage", "300", "--max-weak-per-stage", "10", "--quiet"]
+    assert main(args + ["--out", "two.json", "--max-stages", "2"]) == 0
+    assert main(args + ["--out", "three.json", "--max-stages", "3"]) == 0
+    assert "stopped early" not in capsys.readouterr().out
+    two, three = Cascade.load(tmp_path / "two.json"), Cascade.load(tmp_path / "three.json")
+    assert (two.n_stages, three.n_stages) == (2, 3) and three.feature_type == "lbp"
+    assert [s["threshold"] for s in three.stages][:2] == [s["threshold"] for s in two.stages]

@@ -17,8 +17,8 @@ def add_detection_arguments(p, *, scale_factor, min_size, video=True):
     p.add_argument("--cascade", metavar="PATH",
                    help="cascade file: cvcore JSON or OpenCV Haar/LBP XML (default: a shipped face cascade)")
     p.add_argument("--kind", choices=("haar", "lbp"), default=None,
-                   help="which shipped face cascade when there is no --cascade: Haar features (default, more "
-                        "accurate) or LBP features (faster)")
+                   help="which shipped face cascade when there is no --cascade: Haar features (default, fewer "
+                        "false positives) or LBP features (faster, finds more faces)")
     p.add_argument("--scale-factor", type=_common.real(1.0, 10.0, low_inclusive=False), default=scale_factor,
                    help=f"ratio between scales, > 1 (default {scale_factor})")
     p.add_argument("--min-neighbors", type=_common.integer(0, 1000), default=3,
