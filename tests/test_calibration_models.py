@@ -440,3 +440,71 @@ def test_fisheye_intrinsic_guess_is_used():
     free = calibrate_camera([BOARD] * 8, views, (640, 480), model="fisheye")
     assert cal.flags["intrinsic_guess"]
     assert_allclose(cal.camera_matrix, free.camera_matrix, rtol=1e-7)
+
+
+# --------------------------------------------------------------------------- cvcore undistort
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """``cvcore ...`` in this process, with the undistort command registered (as cli.py will)."""
+    from cvcore import cli as cli_module
+
+    monkeypatch.setitem(cli_module.COMMANDS, "undistort", "undistort")
+
+    def run(*argv):
+        code = cli_module.main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Two photos of a fisheye camera and its calibration file."""
+    cal = CameraCalibration(K_FISHEYE, D_FISHEYE, [], [], None, None, None, None, (640, 480), model="fisheye")
+    cal.save(tmp_path / "camera.json")
+    rng = np.random.default_rng(3)
+    for name in ("a.png", "b.png"):
+        assert cv2.imwrite(str(tmp_path / name), rng.integers(0, 256, (480, 640, 3), dtype=np.uint8))
+    return tmp_path, cal
+
+
+def test_undistort_command_writes_what_the_library_gives(cli, photos):
+    d, cal = photos
+    code, out, err = cli("undistort", d / "a.png", d / "b.png", "--camera", d / "camera.json", "--out", d / "flat",
+                         "--alpha", "0.3")
+    assert code == 0 and err == "" and "fisheye lens" in out
+    P = optimal_camera_matrix(cal, alpha=0.3)
+    for name in ("a.png", "b.png"):
+        got = cv2.imread(str(d / "flat" / name))
+        want = undistort_image(cv2.imread(str(d / name)), cal, new_camera_matrix=P)
+        assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["a.png", "--camera", "nothere.json", "--out", "o"], "nothere.json"),
+    (["a.png", "--camera", "a.png", "--out", "o"], "not a camera calibration"),
+    (["a.png", "--camera", "camera.json", "--out", "o", "--alpha", "1.5"], "--alpha must be"),
+    (["a.png", "--camera", "camera.json", "--out", "o", "--alpha", "nan"], "--alpha must be"),
+    (["a.png", "--camera", "camera.json"], "--out"),
+    (["missing.png", "--camera", "camera.json", "--out", "o"], "missing.png"),
+    (["sub", "--camera", "camera.json", "--out", "o"], "is a folder"),
+    (["a.png", "--camera", "camera.json", "--out", "a.png"], "is a file"),
+    (["a.png", "--camera", "camera.json", "--out", "."], "would overwrite"),
+    (["a.png", "sub/a.png", "--camera", "camera.json", "--out", "o"], "same file name"),
+    (["small.png", "--camera", "camera.json", "--out", "o"], "calibrated at 640x480"),
+    (["a.png", "--camera", "camera.json", "--out", "o.png/x"], "is a file|cannot create"),
+])
+def test_undistort_command_errors_are_one_line(cli, photos, monkeypatch, argv, match):
+    d, _ = photos
+    (d / "sub").mkdir(exist_ok=True)
+    assert cv2.imwrite(str(d / "sub" / "a.png"), np.zeros((480, 640), np.uint8))
+    assert cv2.imwrite(str(d / "small.png"), np.zeros((48, 64), np.uint8))
+    assert cv2.imwrite(str(d / "o.png"), np.zeros((4, 4), np.uint8))
+    monkeypatch.chdir(d)
+    code, out, err = cli("undistort", *argv)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert __import__("re").search(match, err), err
+    assert not (d / "o").exists() or not any((d / "o").iterdir())
