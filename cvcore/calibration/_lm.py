@@ -12,7 +12,7 @@ with ``U`` the intrinsics block, ``V_i`` the 6x6 pose block of view ``i`` and
 ``W_i`` their coupling. Each damped step is solved exactly by eliminating the
 poses (Schur complement ``S = U - sum W_i V_i^-1 W_i'``, Cholesky factors of
 every block, in the ``_calib.schur_step`` kernel), which costs O(views) small
-solves instead of one dense solve of size ``10 + 6 n``.
+solves instead of one dense solve of size ``n_intrinsics + 6 n``.
 
 Fixed intrinsics and a fixed aspect ratio are a linear reparametrisation
 ``q = q_fixed + T z`` of the intrinsics (fx, fy, cx, cy, skew, then the lens
