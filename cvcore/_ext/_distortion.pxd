@@ -173,12 +173,12 @@ cdef inline void distort_jacobian(double x, double y, const double* d, double* a
 
 cdef inline bint _undistort_brown(double xd, double yd, const double* d, int nd, double* x, double* y,
                                   int max_iter) noexcept nogil:
-    cdef double ex, ey, a, b, c, det, dx, dy, px, py
-    cdef int it
+    cdef double ex, ey, a, b, c, det, dx, dy, px, py, err, qx, qy, t
+    cdef int it, half
+    _brown(x[0], y[0], d, nd, &px, &py)
+    ex = px - xd
+    ey = py - yd
     for it in range(max_iter):
-        _brown(x[0], y[0], d, nd, &px, &py)
-        ex = px - xd
-        ey = py - yd
         if ex == 0.0 and ey == 0.0:
             break
         _brown_jacobian(x[0], y[0], d, nd, &a, &b, &c)
@@ -189,15 +189,36 @@ cdef inline bint _undistort_brown(double xd, double yd, const double* d, int nd,
         dy = (a * ey - b * ex) / det
         if not (fabs(dx) + fabs(dy) < 1e300):
             break
+        # backtrack while the step makes the error grow: near the fold of a strong (or
+        # rational) distortion a full step can jump to the far, folded branch
+        err = ex * ex + ey * ey
+        for half in range(40):
+            _brown(x[0] - dx, y[0] - dy, d, nd, &qx, &qy)
+            if (qx - xd) * (qx - xd) + (qy - yd) * (qy - yd) <= err:
+                break
+            dx *= 0.5
+            dy *= 0.5
         x[0] -= dx
         y[0] -= dy
+        ex = qx - xd
+        ey = qy - yd
         if fabs(dx) + fabs(dy) < 1e-15:
             break
     _brown(x[0], y[0], d, nd, &px, &py)
     _brown_jacobian(x[0], y[0], d, nd, &a, &b, &c)
-    if nd > 5 and not _brown_den(x[0] * x[0] + y[0] * y[0], d, nd) > 0:
-        return False     # beyond a pole of the rational model
-    return (fabs(px - xd) + fabs(py - yd) <= 1e-9 * (1.0 + fabs(xd) + fabs(yd))) and a > 0 and a * c - b * b > 0
+    if not ((fabs(px - xd) + fabs(py - yd) <= 1e-9 * (1.0 + fabs(xd) + fabs(yd))) and a > 0 and a * c - b * b > 0):
+        return False
+    if nd > 5:
+        # the rational profile can fall and rise again: the preimage must lie before the first fold,
+        # so the mapping must stay one-to-one (and clear of a pole) all along the ray from the centre
+        for half in range(1, 17):
+            t = half / 16.0
+            if not _brown_den(t * t * (x[0] * x[0] + y[0] * y[0]), d, nd) > 0:
+                return False
+            _brown_jacobian(t * x[0], t * y[0], d, nd, &a, &b, &c)
+            if not (a > 0 and a * c - b * b > 0):
+                return False
+    return True
 
 
 cdef inline bint _undistort_fisheye(double xd, double yd, const double* k, double* x, double* y,

@@ -4,7 +4,10 @@ Pipeline: chessboard corners -> one homography per view -> Zhang's closed
 form -> Levenberg-Marquardt over intrinsics, distortion and poses with an
 analytic, block-structured Jacobian -> :class:`CameraCalibration` with
 standard deviations, saved as JSON or OpenCV-compatible YAML (OpenCV's XML
-and YAML files are read too).
+and YAML files are read too). Three lens models, OpenCV's: ``"pinhole"``
+(Brown-Conrady, 5 coefficients), ``"rational"`` (``CALIB_RATIONAL_MODEL``, 8)
+and ``"fisheye"`` (``cv2.fisheye``'s Kannala-Brandt, 4), for calibration,
+projection, undistortion of points and images (:mod:`.camera`).
 
 Public modules (``camera``, ``chessboard``, ``homography``, ``zhang``,
 ``calibrate``, ``images``, ``model``, ``report``) check their arguments; the

@@ -12,7 +12,7 @@ with ``U`` the intrinsics block, ``V_i`` the 6x6 pose block of view ``i`` and
 ``W_i`` their coupling. Each damped step is solved exactly by eliminating the
 poses (Schur complement ``S = U - sum W_i V_i^-1 W_i'``, Cholesky factors of
 every block, in the ``_calib.schur_step`` kernel), which costs O(views) small
-solves instead of one dense solve of size ``10 + 6 n``.
+solves instead of one dense solve of size ``n_intrinsics + 6 n``.
 
 Fixed intrinsics and a fixed aspect ratio are a linear reparametrisation
 ``q = q_fixed + T z`` of the intrinsics (fx, fy, cx, cy, skew, then the lens
@@ -172,18 +172,27 @@ def covariance(problem, T, n_free_total):
     sigma2 = cost / dof if dof > 0 else np.nan
     A = T.T @ problem.U @ T
     Wt = np.einsum("im,vij->vmj", T, problem.W)
-    Vinv = np.linalg.pinv(problem.V, hermitian=True)
-    m = A.shape[0]
+    n, m = problem.n_views, A.shape[0]
+    # Every parameter scaled to a unit diagonal first: focal lengths, poses and high-order
+    # coefficients differ by orders of magnitude, and pinv would cut the small directions.
+    da = np.sqrt(np.diag(A))
+    dv = np.sqrt(np.einsum("vii->vi", problem.V))
+    if not (np.all(da > 0) and np.all(dv > 0) and np.all(np.isfinite(A)) and np.all(np.isfinite(Wt))):
+        return np.full(T.shape[0], np.nan), np.full((n, 6), np.nan)     # not determined
+    Vs = problem.V / (dv[:, :, None] * dv[:, None, :])
+    Ws = Wt / (da[None, :, None] * dv[:, None, :])
+    Vinv = np.linalg.pinv(Vs, hermitian=True)
     if m:
-        WVinv = Wt @ Vinv
-        S = A - np.einsum("vij,vkj->ik", WVinv, Wt)
+        WVinv = Ws @ Vinv
+        S = A / np.outer(da, da) - np.einsum("vij,vkj->ik", WVinv, Ws)
         Sinv = np.linalg.pinv(S, hermitian=True)
-        cov_z = Sinv
+        cov_z = Sinv / np.outer(da, da)
         # pose block: V^-1 + V^-1 W' S^-1 W V^-1
         cov_p = Vinv + np.einsum("vji,jk,vkl->vil", WVinv, Sinv, WVinv)
     else:
         cov_z = np.zeros((0, 0))
         cov_p = Vinv
+    cov_p = cov_p / (dv[:, :, None] * dv[:, None, :])
     cov_q = T @ cov_z @ T.T
     std_q = np.sqrt(np.clip(np.diag(cov_q), 0, None) * sigma2)
     std_p = np.sqrt(np.clip(np.einsum("vii->vi", cov_p), 0, None) * sigma2)

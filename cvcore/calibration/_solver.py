@@ -94,14 +94,26 @@ def _calibrate(objs, imgs, image_size, n_free, opts):
         K, dist, poses = _initial_fisheye(objs, imgs, (w, h), opts)
     else:
         K, dist, poses = _initial_pinhole(objs, imgs, (w, h), opts)
+    poses0 = poses
     problem = lm.Problem(objs, imgs, opts["model"])
     q0 = np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist])
     q, poses, info = lm.levenberg_marquardt(problem, q0, poses, opts["free"], aspect,
                                             max_iterations=opts["max_iterations"])
+    if opts["model"] == "rational" and guess_K is None:
+        # The eight-term model has several minima on few views (its radial numerator and
+        # denominator can trade places, or a pole can settle between the corners). Besides
+        # OpenCV's start (above), start from the converged pinhole model with k4 = k5 = k6 = 0;
+        # keep the better end.
+        second = _rational_from_pinhole(objs, imgs, problem, K, dist, poses0, opts)
+        if second[2]["cost"] < info["cost"] or not np.isfinite(info["cost"]):
+            q, poses, info = second
     cost = problem.evaluate(q, poses, True)
     if not (np.isfinite(cost) and np.all(np.isfinite(q)) and np.all(np.isfinite(poses)) and q[0] > 0 and q[1] > 0):
         raise ValueError("the calibration diverged (check that image_points match object_points)")
-    std_q, std_p = lm.covariance(problem, info["T"], n_free)
+    try:
+        std_q, std_p = lm.covariance(problem, info["T"], n_free)
+    except np.linalg.LinAlgError:
+        std_q = std_p = np.array([np.nan])
     if not (np.all(np.isfinite(std_q)) and np.all(np.isfinite(std_p))):
         std_q = std_p = None          # the covariance is not determined
     K = np.array([[q[0], q[4], q[2]], [0, q[1], q[3]], [0, 0, 1.0]])
@@ -117,20 +129,45 @@ def _calibrate(objs, imgs, image_size, n_free, opts):
                 iterations=int(info["iterations"]))
 
 
+def _rational_from_pinhole(objs, imgs, problem, K, dist, poses, opts):
+    """LM of the rational model started from the pinhole model's optimum; ``(q, poses, info)``."""
+    pin = lm.Problem(objs, imgs, "pinhole")
+    q0 = np.array([K[0, 0], K[1, 1], K[0, 2], K[1, 2], K[0, 1], *dist[:5]])
+    q, poses, _ = lm.levenberg_marquardt(pin, q0, poses, opts["free"][:10], opts["aspect"],
+                                         max_iterations=opts["max_iterations"])
+    q0 = np.concatenate([q, np.zeros(3)])
+    q, poses, info = lm.levenberg_marquardt(problem, q0, poses, opts["free"], opts["aspect"],
+                                            max_iterations=opts["max_iterations"])
+    if not np.isfinite(info["cost"]):
+        info["cost"] = np.inf
+    return q, poses, info
+
+
 def _initial_pinhole(objs, imgs, image_size, opts):
     """Zhang's closed form (or the guess), poses from the homographies, a linear radial distortion."""
     w, h = image_size
     guess_K, aspect = opts["guess_K"], opts["aspect"]
     Hs = homographies([o[:, :2] for o in objs], imgs)
     if guess_K is None:
-        pp = ((w - 1) / 2.0, (h - 1) / 2.0) if opts["fix_principal_point"] else None
+        # the rational model starts, as OpenCV's does, from the focal lengths of the closed form with the
+        # principal point at the centre: its six radial terms can follow a start off-centre into a pole
+        centre = opts["fix_principal_point"] or opts["model"] == "rational"
+        pp = ((w - 1) / 2.0, (h - 1) / 2.0) if centre else None
         if len(objs) < 3 and pp is None and opts["estimate_skew"]:
             raise ValueError(f"need at least 3 views to estimate the skew and principal point, got {len(objs)}")
         try:
             K = intrinsics_from_homographies(Hs, (w, h), estimate_skew=opts["estimate_skew"], principal_point=pp,
                                              aspect_ratio=aspect)
         except DegenerateViewsError as exc:
-            raise ValueError(str(exc)) from None
+            if pp is not None or opts["model"] == "pinhole":
+                raise ValueError(str(exc)) from None
+            # a wide-angle lens can bend the views past what the full closed form tolerates; with the
+            # principal point at the centre (OpenCV's start) only the focal lengths are solved for
+            try:
+                K = intrinsics_from_homographies(Hs, (w, h), estimate_skew=opts["estimate_skew"],
+                                                 principal_point=((w - 1) / 2.0, (h - 1) / 2.0), aspect_ratio=aspect)
+            except DegenerateViewsError:
+                raise ValueError(str(exc)) from None
         if aspect is not None:
             K[0, 0] = aspect * K[1, 1]
         dist = np.zeros(len(opts["guess_d"]))
@@ -139,8 +176,9 @@ def _initial_pinhole(objs, imgs, image_size, opts):
         dist = opts["guess_d"].copy()
     rv, tv = poses_from_homographies(Hs, K)
     poses = np.ascontiguousarray(np.concatenate([rv, tv], axis=1))
-    if guess_K is None:
-        # a linear radial distortion (k1, k2); the rational model's denominator starts at 1
+    if guess_K is None and opts["model"] == "pinhole":
+        # a linear radial distortion (k1, k2); the rational model starts undistorted, as OpenCV's does
+        # (a polynomial start for a wide-angle lens can lead its denominator astray)
         try:
             k = initial_radial_distortion(objs, imgs, K, poses[:, :3], poses[:, 3:], n_coeffs=2)
         except np.linalg.LinAlgError:
