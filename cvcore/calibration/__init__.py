@@ -10,10 +10,12 @@ and ``"fisheye"`` (``cv2.fisheye``'s Kannala-Brandt, 4), for calibration,
 projection, undistortion of points and images (:mod:`.camera`).
 
 Public modules (``camera``, ``chessboard``, ``homography``, ``zhang``,
-``calibrate``, ``images``, ``model``, ``report``) check their arguments; the
-private modules they share (``_detector``, ``_geometry``, ``_homography``,
-``_zhang``, ``_lm``, ``_solver``, ``_assemble``, ``_filestorage``,
-``_render``) trust theirs.
+``calibrate``, ``images``, ``model``, ``report``, ``stereo``) check their
+arguments; the private modules they share (``_detector``, ``_geometry``,
+``_homography``, ``_zhang``, ``_lm``, ``_solver``, ``_assemble``,
+``_filestorage``, ``_render``, ``_stereo``) trust theirs. Stereo rigs:
+:func:`stereo_calibrate` (both cameras, ``R``, ``T``, ``E``, ``F``) and
+:func:`stereo_rectify` with its maps.
 
 Examples
 --------
@@ -31,11 +33,19 @@ from .camera import (optimal_camera_matrix, project_points, rodrigues, undistort
 from .homography import find_homography
 from .images import CalibrationError, calibrate_images
 from .model import CameraCalibration
+from .stereo import (StereoCalibration, draw_rectified_pair, rectify_points, stereo_calibrate, stereo_rectify,
+                     stereo_rectify_maps)
 
 __all__ = [
     "CalibrationError",
     "CameraCalibration",
     "NotFound",
+    "StereoCalibration",
+    "draw_rectified_pair",
+    "rectify_points",
+    "stereo_calibrate",
+    "stereo_rectify",
+    "stereo_rectify_maps",
     "calibrate_images",
     "calibrate_camera",
     "chessboard_points",
