@@ -15,9 +15,11 @@ Nothing lost, nothing twice:
   error record and the batch goes on; the size is read from the file's
   header (PNG, JPEG, BMP, TIFF, PNM, WebP) so that a huge image is refused
   before decoding allocates it;
-* a worker that dies mid-task has its tasks rerun elsewhere by the scheduler
-  (a task that kills workers repeatedly becomes an error record); only the
-  client writes ``out``, once per image, so the table never holds duplicates;
+* a worker that dies mid-task has its tasks rerun elsewhere by the scheduler;
+  a task of several images that kills workers repeatedly is split, one image
+  per task, so that only the image that kills them becomes an error record;
+  only the client writes ``out``, once per image, so the table never holds
+  duplicates;
 * with ``resume=True`` an interrupted batch (Ctrl-C, a crash, a lost node)
   reads ``out`` and processes only the images without a record; a last line
   cut short by a crash is dropped and redone.
@@ -416,8 +418,13 @@ def _connect(client, scheduler, n_workers):
     if scheduler is not None:
         c = Client(scheduler, timeout="20s")
         return c, [c]
+    import dask
+
     n = _threads.available_cores() if n_workers is None else n_workers
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+    # nobody watches this cluster's dashboard: no web server, and no statistical profiler sampling every
+    # worker's stack 100 times a second (a few per cent of a core each, for the whole batch)
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     c = Client(cluster)
     return c, [c, cluster]
 
@@ -567,13 +574,20 @@ def _run(runner, groups, table, summary, client, scheduler, n_workers, progress,
                 try:
                     records = fut.result()
                 except Exception as exc:  # noqa: BLE001 - the task itself failed (e.g. it killed its workers)
-                    records = [{"path": p, "status": "error", "error": _one_line(exc), "time": None} for p in group]
+                    if len(group) > 1:  # one image may be the culprit: the others are retried one per task
+                        records = []
+                        for path in group:
+                            running.add(submit([path]))
+                    else:
+                        records = [{"path": group[0], "status": "error", "error": _one_line(exc), "time": None}]
+                fut.release()
+                if not records:
+                    continue
                 table.write("".join(json.dumps(rec) + "\n" for rec in records))
                 table.flush()
                 for rec in records:
                     summary["done" if rec["status"] == "ok" else "failed"] += 1
                 bar.update(len(records), status=f"{summary['failed']} failed")
-                fut.release()
                 nxt = next(pending, None)
                 if nxt is not None:
                     running.add(submit(nxt))

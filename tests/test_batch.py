@@ -368,6 +368,23 @@ def test_an_image_that_kills_every_worker_becomes_an_error_record(client, folder
     client.wait_for_workers(2, timeout=30)
 
 
+@pytest.mark.slow
+def test_only_the_image_that_kills_workers_fails_not_the_others_of_its_task(client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(die_on_wide_images, str(folder), out=str(out), client=client, progress=False,
+                               per_task=8)  # one task for all 8 images: two of them kill their worker
+    table = _table(out)
+    assert len(table) == 8 and summary["done"] == 5 and summary["failed"] == 3
+    for path, rec in table.items():
+        if "board" in path:
+            assert "KilledWorker" in rec["error"], rec
+        elif path.endswith("corrupt.png"):
+            assert "ValueError" in rec["error"], rec
+        else:
+            assert rec["status"] == "ok" and rec["result"] == 0, rec
+    client.wait_for_workers(2, timeout=60)
+
+
 def test_ctrl_c_stops_a_batch_and_the_table_stays_resumable(interrupt_check, folder, tmp_path):
     out = tmp_path / "r.jsonl"
     code = f"""
