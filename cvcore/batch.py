@@ -31,7 +31,9 @@ Built-in operations (picklable, configured once, sent to each worker once):
 search, top ``k`` boxes), :class:`Corners` (chessboard corners or the reason
 none were found), :class:`Segment` (pixel-segmenter masks written beside
 the table, class pixel counts in the record) and :class:`FelzenszwalbCount`
-(number of segments). Any picklable ``func(image) -> JSON-able`` works too.
+(number of segments). Any picklable ``func(image) -> JSON-able`` works too,
+if the workers can import its module (otherwise :class:`ClusterError` says
+so at once, before any record is written).
 
 Choosing workers and threads
 ----------------------------
@@ -40,7 +42,11 @@ per core (``n_workers``, default: the cores this process may use), one
 task at a time per worker, and one cvcore kernel thread per task
 (``threads=1``, set once per worker by a worker plugin, OpenCV's pool too),
 so a 2-core machine runs two images at once without oversubscription. For few, very large images
-use fewer workers and more ``threads`` instead. On a real cluster, start
+use fewer workers and more ``threads`` instead. Each task costs the client,
+the scheduler and a worker several milliseconds of CPU, so small images
+travel several to a task (``per_task``); start the cluster once and pass
+``client=`` when running many batches (a local cluster takes seconds to
+start, longer than a small batch itself). On a real cluster, start
 ``dask scheduler`` and ``dask worker --nthreads 1`` on each node and pass
 ``scheduler="tcp://host:8786"``; the paths must be readable from every worker
 (a shared file system).
