@@ -9,7 +9,9 @@ Harness cases (``cvcore bench --only batch``):
 * ``cvcore.dask.gaussian`` of a chunked image vs the in-memory call (identical)
   and vs ``dask_image.ndfilters.gaussian_filter`` (float32, close).
 
-One-shot figures outside the harness (a warm cluster, each side run twice)::
+One-shot figures outside the harness (a warm cluster, each side run twice,
+with the CPU seconds of each side; then ``cvcore batch detect`` itself,
+cluster start-up included)::
 
     python -m benchmarks.bench_batch --detect 200 --gaussian 0
 
@@ -67,9 +69,11 @@ def _images(n, shape=(120, 160)):
 
 def _client():
     if "client" not in _STATE:
+        import dask
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+        with dask.config.set({"distributed.worker.profile.enabled": False}):  # as map_images' own cluster
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
         client.wait_for_workers(2)
         _STATE["client"] = client
@@ -204,20 +208,58 @@ def gaussian_memory(n):
     return rows
 
 
+def _cpu_seconds():
+    return time.process_time()
+
+
+def _autogroup_note():
+    """Why a loaded Linux machine cannot show the speed-up (said beside the figures)."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as fh:
+            enabled = fh.read().strip() == "1"
+    except OSError:
+        return ""
+    return ("; scheduler autogroups are on: each terminal session gets an equal share of the CPU whatever "
+            "its process count, so while other sessions keep the cores busy the wall-clock ratio stays near 1 "
+            "and only the CPU figures say what 2 free cores would give") if enabled else ""
+
+
 def detect_throughput(n):
-    """Print images/s of the plain loop and of 2 workers on ``n`` images (warm cluster), twice."""
+    """Images/s of the plain loop and of 2 workers on ``n`` images (warm cluster), twice, same run.
+
+    Beside the wall-clock ratio: CPU seconds of each side (the batch's: both
+    workers plus the client and scheduler process), so the cost of the Dask
+    machinery shows even when the machine is loaded. Then the command line,
+    cluster start-up included, against the loop.
+    """
     paths = _images(n)
+    client = _client()
     _batch_detect(paths[:20]), _loop_detect(paths[:5])  # start the cluster, load the cascade everywhere
     for _ in range(2):
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         loop = _loop_detect(paths)
-        t_loop = time.perf_counter() - t
-        t = time.perf_counter()
+        t_loop, c_loop = time.perf_counter() - t, time.process_time() - c
+        workers, c, t = client.run(_cpu_seconds), time.process_time(), time.perf_counter()
         ours = _batch_detect(paths)
-        t_batch = time.perf_counter() - t
+        t_batch, c_client = time.perf_counter() - t, time.process_time() - c
+        c_workers = sum(v - workers[k] for k, v in client.run(_cpu_seconds).items())
         _same_records(ours, loop)
         print(f"{n} images: loop {n / t_loop:.1f} images/s, batch (2 workers) {n / t_batch:.1f} images/s, "
-              f"ratio {t_loop / t_batch:.2f}, identical records; load average {os.getloadavg()[0]:.1f}", flush=True)
+              f"ratio {t_loop / t_batch:.2f}, identical records; CPU s: loop {c_loop:.2f}, batch {c_workers:.2f} "
+              f"workers + {c_client:.2f} client and scheduler = {(c_workers + c_client) / c_loop:.2f}x the loop's; "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    out = os.path.join(_tempdir(), "cli.jsonl")
+    folder = os.path.dirname(paths[0])
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cvcore", "batch", "detect", folder, "--workers", "2", "--out", out,
+                    "--restart"], check=True, capture_output=True, cwd=_tempdir())
+    t_cli = time.perf_counter() - t
+    from cvcore import batch
+
+    _same_records({r["path"]: r["result"] for r in batch.read_records(out)}, loop)
+    print(f"cvcore batch detect --workers 2 (cluster start-up included): {n / t_cli:.1f} images/s, ratio "
+          f"{t_loop / t_cli:.2f} against the last loop, identical records; load average "
+          f"{os.getloadavg()[0]:.1f}{_autogroup_note()}", flush=True)
 
 
 if __name__ == "__main__":

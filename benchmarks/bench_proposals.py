@@ -8,7 +8,9 @@ Threads: the default-thread rows give every library its default (scikit-image's
 strategies), the graph's edge weights, the edge sort and the texture codes
 among threads (goal 1.6x from 1 to 2 threads, the scaling row); one
 Felzenszwalb segmentation threads its graph and sort, while the union-find
-itself stays sequential.
+itself stays sequential. On a loaded machine, where the wall-clock scaling
+row cannot show it, ``python -m benchmarks.bench_proposals`` prints the same
+cases' thread scaling from CPU accounting (see :func:`cpu_scaling`).
 """
 import cv2
 import numpy as np
@@ -69,3 +71,62 @@ def cases(quick):
              lambda: opencv_fast(astronaut_bgr), "OpenCV SelectiveSearch fast",
              min_speedup=5.0, check=_both_cover_image, scaling=1.6),
     ]
+
+
+# --------------------------------------------------------------------------
+# thread scaling from CPU accounting, for a loaded machine
+# --------------------------------------------------------------------------
+
+def _thread_cpu_ticks():
+    """CPU clock ticks (user + system) of each thread of this process, from /proc (Linux)."""
+    import os
+
+    ticks = {}
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks[int(tid)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def cpu_scaling(repeats=10, threads=2):
+    """Print, per case, the CPU of ``repeats`` calls at ``threads`` threads: all threads vs the calling one.
+
+    While other sessions keep the cores busy, the wall-clock scaling row
+    measures the machine's share, not the code (Linux gives each session an
+    equal share whatever its thread count). The calling thread runs its own
+    blocks and every serial part, so ``all / calling`` bounds from above the
+    speed-up that ``threads`` free cores would give (time spent waiting for the
+    other threads is not CPU and is not counted).
+    """
+    import os
+    import threading
+
+    import cvcore
+
+    size = (640, 480)
+    for name, run in [("selective_search fast 640x480 coffee", lambda img: selective_search(img, "fast")),
+                      ("selective_search fast 640x480 astronaut", lambda img: selective_search(img, "fast")),
+                      ("felzenszwalb k=100 640x480 coffee", lambda img: felzenszwalb(img, 100, 0.8, 20))]:
+        img = _photo(name.split()[-1], size)
+        with cvcore.num_threads(threads):
+            run(img)
+            before = _thread_cpu_ticks()
+            for _ in range(repeats):
+                run(img)
+            after = _thread_cpu_ticks()
+        spent = {tid: t - before.get(tid, 0) for tid, t in after.items()}
+        total, calling = sum(spent.values()), spent[threading.get_native_id()]
+        print(f"{name}: {repeats} calls at {threads} threads, CPU {total / os.sysconf('SC_CLK_TCK'):.2f} s in all "
+              f"threads, {calling / os.sysconf('SC_CLK_TCK'):.2f} s in the calling one: all / calling = "
+              f"{total / max(calling, 1):.2f}; load average {os.getloadavg()[0]:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="thread scaling of the proposal kernels from CPU accounting")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    cpu_scaling(args.repeats, args.threads)

@@ -15,9 +15,13 @@ Nothing lost, nothing twice:
   error record and the batch goes on; the size is read from the file's
   header (PNG, JPEG, BMP, TIFF, PNM, WebP) so that a huge image is refused
   before decoding allocates it;
-* a worker that dies mid-task has its tasks rerun elsewhere by the scheduler
-  (a task that kills workers repeatedly becomes an error record); only the
-  client writes ``out``, once per image, so the table never holds duplicates;
+* a worker that dies mid-task has its tasks rerun elsewhere by the scheduler;
+  a task that fails all the same (workers died several times while it ran
+  or waited) is retried, one image per task, and at last alone on the
+  cluster, so that only an image that kills workers by itself becomes an
+  error record;
+  only the client writes ``out``, once per image, so the table never holds
+  duplicates;
 * with ``resume=True`` an interrupted batch (Ctrl-C, a crash, a lost node)
   reads ``out`` and processes only the images without a record; a last line
   cut short by a crash is dropped and redone.
@@ -27,7 +31,9 @@ Built-in operations (picklable, configured once, sent to each worker once):
 search, top ``k`` boxes), :class:`Corners` (chessboard corners or the reason
 none were found), :class:`Segment` (pixel-segmenter masks written beside
 the table, class pixel counts in the record) and :class:`FelzenszwalbCount`
-(number of segments). Any picklable ``func(image) -> JSON-able`` works too.
+(number of segments). Any picklable ``func(image) -> JSON-able`` works too,
+if the workers can import its module (otherwise :class:`ClusterError` says
+so at once, before any record is written).
 
 Choosing workers and threads
 ----------------------------
@@ -36,7 +42,11 @@ per core (``n_workers``, default: the cores this process may use), one
 task at a time per worker, and one cvcore kernel thread per task
 (``threads=1``, set once per worker by a worker plugin, OpenCV's pool too),
 so a 2-core machine runs two images at once without oversubscription. For few, very large images
-use fewer workers and more ``threads`` instead. On a real cluster, start
+use fewer workers and more ``threads`` instead. Each task costs the client,
+the scheduler and a worker several milliseconds of CPU, so small images
+travel several to a task (``per_task``); start the cluster once and pass
+``client=`` when running many batches (a local cluster takes seconds to
+start, longer than a small batch itself). On a real cluster, start
 ``dask scheduler`` and ``dask worker --nthreads 1`` on each node and pass
 ``scheduler="tcp://host:8786"``; the paths must be readable from every worker
 (a shared file system).
@@ -416,14 +426,19 @@ def _connect(client, scheduler, n_workers):
     if scheduler is not None:
         c = Client(scheduler, timeout="20s")
         return c, [c]
+    import dask
+
     n = _threads.available_cores() if n_workers is None else n_workers
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+    # nobody watches this cluster's dashboard: no web server, and no statistical profiler sampling every
+    # worker's stack 100 times a second (a few per cent of a core each, for the whole batch)
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     c = Client(cluster)
     return c, [c, cluster]
 
 
 def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None, resume=True, progress=None,
-               threads=1, max_pixels=DEFAULT_MAX_PIXELS, per_task=4, start_timeout=120):
+               threads=1, max_pixels=DEFAULT_MAX_PIXELS, per_task=None, start_timeout=120):
     """Apply ``func`` to every image of ``inputs`` on a Dask cluster, streaming records to ``out``.
 
     Parameters
@@ -454,10 +469,12 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
         Images with more pixels become error records instead of being
         processed; PNG, JPEG, BMP, TIFF, PNM and WebP files are measured by
         their header, before decoding, other formats once decoded.
-    per_task : int
-        Images per Dask task (default 4): a task costs the scheduler a few
-        milliseconds, which several small images share; use 1 for images
-        that take seconds each.
+    per_task : int, optional
+        Images per Dask task. A task costs the client, the scheduler and the
+        worker several milliseconds of CPU, which the images of a task share;
+        the default gives each worker about 8 tasks, of at most 16 images
+        (1 image per task for small batches). Use 1 for images that take
+        seconds each.
     start_timeout : float
         Seconds the cluster has to load ``func`` on a worker (default 120)
         before :class:`ClusterError` is raised: a cluster without workers
@@ -495,7 +512,8 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     resume = _validate.boolean(resume, "resume")
     threads = _validate.integer(threads, "threads", low=1, high=1024)
     max_pixels = _validate.integer(max_pixels, "max_pixels", low=1)
-    per_task = _validate.integer(per_task, "per_task", low=1, high=10_000)
+    if per_task is not None:
+        per_task = _validate.integer(per_task, "per_task", low=1, high=10_000)
     start_timeout = _validate.positive(start_timeout, "start_timeout")
     _progress.check_progress(progress)
     client, scheduler, n_workers = _check_cluster(client, scheduler, n_workers)
@@ -506,9 +524,8 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     t0 = time.perf_counter()
     with table:
         if todo:
-            groups = [todo[i:i + per_task] for i in range(0, len(todo), per_task)]
-            _run(runner, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels,
-                 start_timeout)
+            _run(runner, todo, per_task, table, summary, client, scheduler, n_workers, progress, threads,
+                 max_pixels, start_timeout)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     processed = summary["done"] + summary["failed"]
     summary["images_per_second"] = round(processed / summary["seconds"], 3) if summary["seconds"] > 0 else 0.0
@@ -540,7 +557,7 @@ def _load_on_a_worker(client, runner, timeout):
     return shipped
 
 
-def _run(runner, groups, table, summary, client, scheduler, n_workers, progress, threads, max_pixels,
+def _run(runner, todo, per_task, table, summary, client, scheduler, n_workers, progress, threads, max_pixels,
          start_timeout):
     from dask.utils import apply
     from distributed import as_completed
@@ -550,8 +567,12 @@ def _run(runner, groups, table, summary, client, scheduler, n_workers, progress,
     try:
         client.register_plugin(_thread_plugin(threads))
         shipped = _load_on_a_worker(client, runner, start_timeout)
+        slots = max(1, sum(client.nthreads().values()))
+        if per_task is None:  # about 8 tasks per worker thread: few task costs, a short tail at the end
+            per_task = max(1, min(16, len(todo) // (8 * slots)))
+        groups = [todo[i:i + per_task] for i in range(0, len(todo), per_task)]
         # a bounded window of tasks in flight: millions of inputs never sit in the scheduler at once
-        window = max(4, 3 * sum(client.nthreads().values()))
+        window = max(4, 3 * slots)
         pending = iter(groups)
 
         def submit(group):
@@ -560,23 +581,45 @@ def _run(runner, groups, table, summary, client, scheduler, n_workers, progress,
             in_flight[fut] = group
             return fut
 
+        def write(records):
+            table.write("".join(json.dumps(rec) + "\n" for rec in records))
+            table.flush()
+            for rec in records:
+                summary["done" if rec["status"] == "ok" else "failed"] += 1
+            bar.update(len(records), status=f"{summary['failed']} failed")
+
+        # A task that killed its workers fails as a whole, and so may a task that only waited on a worker that
+        # another task killed. Its images are retried: several at once, one image per task; a single image,
+        # alone on the cluster once the rest is done, so that only an image that kills workers by itself fails.
+        suspects = []
         running = as_completed([submit(g) for _, g in zip(range(window), pending)])
-        with _progress.progress_reporter(sum(map(len, groups)), "images", progress) as bar:
+        with _progress.progress_reporter(len(todo), "images", progress) as bar:
             for fut in running:
                 group = in_flight.pop(fut)
                 try:
                     records = fut.result()
-                except Exception as exc:  # noqa: BLE001 - the task itself failed (e.g. it killed its workers)
-                    records = [{"path": p, "status": "error", "error": _one_line(exc), "time": None} for p in group]
-                table.write("".join(json.dumps(rec) + "\n" for rec in records))
-                table.flush()
-                for rec in records:
-                    summary["done" if rec["status"] == "ok" else "failed"] += 1
-                bar.update(len(records), status=f"{summary['failed']} failed")
+                except Exception:  # noqa: BLE001 - the task itself failed (e.g. workers died running it)
+                    records = []
+                    if len(group) > 1:
+                        for path in group:
+                            running.add(submit([path]))
+                    else:
+                        suspects.append(group[0])
                 fut.release()
-                nxt = next(pending, None)
+                if records:
+                    write(records)
+                nxt = next(pending, None) if records or len(group) == 1 else None
                 if nxt is not None:
                     running.add(submit(nxt))
+            for path in suspects:
+                fut = submit([path])
+                try:
+                    records = fut.result()
+                except Exception as exc:  # noqa: BLE001 - alone, it still fails: this image is the cause
+                    records = [{"path": path, "status": "error", "error": _one_line(exc), "time": None}]
+                in_flight.pop(fut)
+                fut.release()
+                write(records)
     finally:
         for fut in in_flight:
             fut.cancel()

@@ -143,6 +143,7 @@ PRESETS = {
 
 _SIGMA = 0.8          # Gaussian smoothing before the graph segmentation (the paper's value)
 _TEXTURE_SIGMA = 1.0  # Gaussian derivatives for the texture histograms
+_REGION_COUNTS_BYTES = 1 << 28  # memory for the per-thread histogram counts of the region statistics
 
 
 def _rgb_uint8(image):
@@ -368,7 +369,8 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
             bbox = np.zeros((total, 4), np.int32)
             ccount = np.zeros((n if need_colour else 0, 25 * nch), np.int32)
             tcount = np.zeros((n if need_texture else 0, 80 * nch), np.int32)
-            pairs = _selective.region_stats(labels, codes, nch, sizes[:n], bbox, ccount, tcount)
+            pairs = _selective.region_stats(labels, codes, nch, sizes[:n], bbox, ccount, tcount,
+                                            _region_threads(height, width, nch, n))
             merges, counts, s_bbox = _group(strategies, n, pairs, sizes, bbox, ccount, tcount, im_size)
             for strategy, merges_s, m, b in zip(strategies, merges, counts, s_bbox):
                 count = n + int(m)  # regions created (n initial + m merged)
@@ -395,6 +397,13 @@ def selective_search(image, mode="fast", *, color_spaces=None, ks=None, strategi
     if return_regions:
         return boxes, ProposalRegions(labels_list, seg_list, hier_list, source)
     return boxes
+
+
+def _region_threads(height, width, nch, n):
+    """Threads for the region statistics: each extra one holds its own histogram counts of the
+    ``n`` regions, so many regions (a huge image) keep it on fewer threads."""
+    threads = _filtering.threads_for(height, 12 * height * width * nch)
+    return max(1, min(threads, _REGION_COUNTS_BYTES // max(1, n * 105 * nch * 4)))
 
 
 def _group(strategies, n, pairs, sizes, bbox, ccount, tcount, im_size):

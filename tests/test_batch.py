@@ -245,8 +245,8 @@ def test_a_cluster_without_workers_is_a_clear_error_not_a_hang(folder, tmp_path)
     assert proc.stderr.startswith("cvcore batch: error: no worker loaded the operation within start_timeout=0.5 s")
 
 
-@pytest.mark.parametrize("ext, channels", [(ext, c) for ext in (".png", ".jpg", ".bmp", ".tif", ".webp") for c in (1, 3)]
-                         + [(".pgm", 1), (".ppm", 3)])
+@pytest.mark.parametrize("ext, channels", [(ext, c) for ext in (".png", ".jpg", ".bmp", ".tif", ".webp")
+                                           for c in (1, 3)] + [(".pgm", 1), (".ppm", 3)])
 def test_header_size_is_the_decoded_size_for_each_container(tmp_path, ext, channels):
     import cv2
 
@@ -358,14 +358,42 @@ def test_embedded_local_cluster_by_default(folder, tmp_path):
     assert summary["done"] == 2 and len(_table(out)) == 2
 
 
+@pytest.fixture
+def fragile_client():
+    """A cluster of its own for tests whose images kill workers: a task fails after two deaths (not four),
+    and a nanny that gives up restarting after many quick deaths cannot leave the shared cluster empty."""
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
 @pytest.mark.slow
-def test_an_image_that_kills_every_worker_becomes_an_error_record(client, folder, tmp_path):
+def test_an_image_that_kills_every_worker_becomes_an_error_record(fragile_client, folder, tmp_path):
     out = tmp_path / "r.jsonl"
-    summary = batch.map_images(die_on_wide_images, str(folder / "sub"), out=str(out), client=client, progress=False)
+    summary = batch.map_images(die_on_wide_images, str(folder / "sub"), out=str(out), client=fragile_client,
+                               progress=False)
     table = _table(out)
     assert summary["failed"] == 2 and len(table) == 2
     assert all("KilledWorker" in r["error"] for r in table.values()), table
-    client.wait_for_workers(2, timeout=30)
+
+
+@pytest.mark.slow
+def test_only_the_image_that_kills_workers_fails_not_the_others_of_its_task(fragile_client, folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    summary = batch.map_images(die_on_wide_images, str(folder), out=str(out), client=fragile_client,
+                               progress=False, per_task=8)  # one task for all 8 images: two of them kill workers
+    table = _table(out)
+    assert len(table) == 8 and summary["done"] == 5 and summary["failed"] == 3
+    for path, rec in table.items():
+        if "board" in path:
+            assert "KilledWorker" in rec["error"], rec
+        elif path.endswith("corrupt.png"):
+            assert "ValueError" in rec["error"], rec
+        else:
+            assert rec["status"] == "ok" and rec["result"] == 0, rec
 
 
 def test_ctrl_c_stops_a_batch_and_the_table_stays_resumable(interrupt_check, folder, tmp_path):

@@ -615,3 +615,26 @@ def test_selective_search_is_identical_for_every_thread_count(small_work, mode):
         for a, b in zip(other.hierarchies, regions.hierarchies):
             assert a["merges"].tobytes() == b["merges"].tobytes() and a["strategy"] == b["strategy"]
 
+
+
+@pytest.mark.parametrize("nch", [1, 3])
+def test_region_statistics_are_identical_for_every_thread_count(nch):
+    from cvcore._ext import _selective
+
+    rng = np.random.default_rng(5)
+    labels = np.ascontiguousarray(rng.integers(0, 4, (29, 23)).cumsum(axis=1) // 5, np.int32)
+    labels[7:20, 3:9] = labels.max() + 1  # a region spanning several row blocks
+    n = int(labels.max()) + 1
+    codes = rng.integers(0, 10, (29, 23, 9 * nch)).astype(np.uint8)
+    runs = []
+    for threads in (1, 2, 3, 7):
+        out = (np.zeros(n, np.int64), np.zeros((n, 4), np.int32), np.zeros((n, 25 * nch), np.int32),
+               np.zeros((n, 80 * nch), np.int32))
+        pairs = _selective.region_stats(labels, codes, nch, *out, threads)
+        runs.append([pairs, *out])
+    sizes, bbox = runs[0][1], runs[0][2]
+    assert np.array_equal(sizes, np.bincount(labels.ravel(), minlength=n))
+    ys, xs = np.nonzero(labels == n - 1)
+    assert bbox[n - 1].tolist() == [xs.min(), ys.min(), xs.max(), ys.max()]
+    for other in runs[1:]:
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(runs[0], other))

@@ -152,32 +152,82 @@ cdef void _texture_codes(const float[:, :, ::1] gxs, const float[:, :, ::1] gys,
 
 def region_stats(const int32_t[:, ::1] labels, const uint8_t[:, :, ::1] codes, int nch,
                  int64_t[::1] sizes, int32_t[:, ::1] bbox, int32_t[:, ::1] chist,
-                 int32_t[:, ::1] thist):
+                 int32_t[:, ::1] thist, int n_threads=1):
     """Sizes, boxes (x0, y0, x1, y1 inclusive), histogram counts and adjacent pairs.
 
     ``chist`` has 25 * nch columns, ``thist`` 80 * nch; either may have zero
     rows to skip it. Returns the unique pairs (i < j) as an (m, 2) int32 array.
+    ``n_threads`` threads share the rows, each counting into its own arrays,
+    which are then added up (integer sums, minima and maxima: exact).
     """
-    cdef Py_ssize_t n = sizes.shape[0]
-    cdef vector[vector[int32_t]] nbs
-    nbs.resize(n)
+    cdef Py_ssize_t n = sizes.shape[0], H = labels.shape[0], nc = chunks(H, n_threads), t, r0, r1
+    if nc == 0:
+        nc = 1
+    cdef vector[vector[vector[int32_t]]] nbs
+    nbs.resize(nc)
+    for t in range(nc):
+        nbs[t].resize(n)
+    # thread 0 counts into the outputs, thread t > 0 into row t - 1 of these
+    x_sizes_a = np.zeros((nc - 1, n), np.int64)
+    x_bbox_a = np.zeros((nc - 1, n, 4), np.int32)
+    x_chist_a = np.zeros((nc - 1, chist.shape[0], chist.shape[1]), np.int32)
+    x_thist_a = np.zeros((nc - 1, thist.shape[0], thist.shape[1]), np.int32)
+    cdef int64_t[:, ::1] x_sizes = x_sizes_a
+    cdef int32_t[:, :, ::1] x_bbox = x_bbox_a
+    cdef int32_t[:, :, ::1] x_chist = x_chist_a
+    cdef int32_t[:, :, ::1] x_thist = x_thist_a
     cdef Py_ssize_t m = 0, i, j
     with nogil:
-        _region_stats(labels, codes, nch, sizes, bbox, chist, thist, nbs)
+        if nc == 1:
+            _region_stats(labels, codes, nch, sizes, bbox, chist, thist, nbs[0], 0, H)
+        else:
+            for t in prange(nc, num_threads=nc, schedule='static'):
+                if t == 0:
+                    _region_stats(labels, codes, nch, sizes, bbox, chist, thist, nbs[0], 0, chunk_start(H, nc, 1))
+                else:
+                    _region_stats(labels, codes, nch, x_sizes[t - 1], x_bbox[t - 1], x_chist[t - 1],
+                                  x_thist[t - 1], nbs[t], chunk_start(H, nc, t), chunk_start(H, nc, t + 1))
+            for t in prange(nc, num_threads=nc, schedule='static'):  # add up, by blocks of regions
+                _add_up(sizes, bbox, chist, thist, x_sizes, x_bbox, x_chist, x_thist, nbs, chunk_start(n, nc, t),
+                        chunk_start(n, nc, t + 1), nc)
         for i in range(n):
-            sort(nbs[i].begin(), nbs[i].end())
-            nbs[i].erase(unique(nbs[i].begin(), nbs[i].end()), nbs[i].end())
-            m += <Py_ssize_t>nbs[i].size()
+            sort(nbs[0][i].begin(), nbs[0][i].end())
+            nbs[0][i].erase(unique(nbs[0][i].begin(), nbs[0][i].end()), nbs[0][i].end())
+            m += <Py_ssize_t>nbs[0][i].size()
     pairs = np.empty((m, 2), np.int32)
     cdef int32_t[:, ::1] pv = pairs
     m = 0
     with nogil:
         for i in range(n):
-            for j in range(<Py_ssize_t>nbs[i].size()):
+            for j in range(<Py_ssize_t>nbs[0][i].size()):
                 pv[m, 0] = <int32_t>i
-                pv[m, 1] = nbs[i][j]
+                pv[m, 1] = nbs[0][i][j]
                 m += 1
     return pairs
+
+
+cdef void _add_up(int64_t[::1] sizes, int32_t[:, ::1] bbox, int32_t[:, ::1] chist, int32_t[:, ::1] thist,
+                  int64_t[:, ::1] x_sizes, int32_t[:, :, ::1] x_bbox, int32_t[:, :, ::1] x_chist,
+                  int32_t[:, :, ::1] x_thist, vector[vector[vector[int32_t]]]& nbs, Py_ssize_t r0, Py_ssize_t r1,
+                  Py_ssize_t nc) noexcept nogil:
+    # Regions r0 .. r1 - 1: the counts of threads 1 .. nc - 1 added to thread 0's (the outputs).
+    cdef Py_ssize_t r, t, i
+    for r in range(r0, r1):
+        for t in range(1, nc):
+            nbs[0][r].insert(nbs[0][r].end(), nbs[t][r].begin(), nbs[t][r].end())
+            if x_sizes[t - 1, r] == 0:
+                continue
+            sizes[r] += x_sizes[t - 1, r]
+            bbox[r, 0] = min(bbox[r, 0], x_bbox[t - 1, r, 0])
+            bbox[r, 1] = min(bbox[r, 1], x_bbox[t - 1, r, 1])
+            bbox[r, 2] = max(bbox[r, 2], x_bbox[t - 1, r, 2])
+            bbox[r, 3] = max(bbox[r, 3], x_bbox[t - 1, r, 3])
+            if chist.shape[0]:
+                for i in range(chist.shape[1]):
+                    chist[r, i] += x_chist[t - 1, r, i]
+            if thist.shape[0]:
+                for i in range(thist.shape[1]):
+                    thist[r, i] += x_thist[t - 1, r, i]
 
 
 cdef inline void _link(vector[vector[int32_t]]& nbs, int32_t a, int32_t b) noexcept nogil:
@@ -191,7 +241,9 @@ cdef inline void _link(vector[vector[int32_t]]& nbs, int32_t a, int32_t b) noexc
 
 cdef void _region_stats(const int32_t[:, ::1] lab, const uint8_t[:, :, ::1] codes, int nch,
                         int64_t[::1] sizes, int32_t[:, ::1] bbox, int32_t[:, ::1] chist,
-                        int32_t[:, ::1] thist, vector[vector[int32_t]]& nbs) noexcept nogil:
+                        int32_t[:, ::1] thist, vector[vector[int32_t]]& nbs, Py_ssize_t y0,
+                        Py_ssize_t y1) noexcept nogil:
+    # Rows y0 .. y1 - 1 (their links to the row below included) into zeroed counts.
     cdef Py_ssize_t H = lab.shape[0], W = lab.shape[1], n = sizes.shape[0]
     cdef Py_ssize_t y, x, c, o
     cdef int32_t r
@@ -202,7 +254,7 @@ cdef void _region_stats(const int32_t[:, ::1] lab, const uint8_t[:, :, ::1] code
         bbox[r, 1] = <int32_t>H
         bbox[r, 2] = -1
         bbox[r, 3] = -1
-    for y in range(H):
+    for y in range(y0, y1):
         for x in range(W):
             r = lab[y, x]
             sizes[r] += 1
@@ -212,7 +264,7 @@ cdef void _region_stats(const int32_t[:, ::1] lab, const uint8_t[:, :, ::1] code
                 bbox[r, 2] = <int32_t>x
             if y < bbox[r, 1]:
                 bbox[r, 1] = <int32_t>y
-            bbox[r, 3] = <int32_t>y
+            bbox[r, 3] = <int32_t>y  # rows come in increasing order
             if do_c:
                 for c in range(nch):
                     chist[r, c * 25 + codes[y, x, c]] += 1
