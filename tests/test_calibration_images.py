@@ -114,7 +114,7 @@ def test_report_figure(tmp_path, views):
     path = tmp_path / "report.png"
     img = draw_report(cal, cal.object_points, cal.image_points, path, warnings=cal.warnings)
     back = imread(path)
-    assert back.shape == img.shape == (900, 1280, 3)
+    assert back.shape == img.shape == (1200, 1600, 3)
     assert (back != 255).any(axis=2).mean() > 0.02      # something was drawn
 
 
@@ -132,7 +132,7 @@ def test_cli_calibrates_files(tmp_path, view_files, capsys):
     fs = cv2.FileStorage(str(yml), cv2.FILE_STORAGE_READ)
     np.testing.assert_array_equal(fs.getNode("camera_matrix").mat(), cal.camera_matrix)
     fs.release()
-    assert imread(rep).shape == (900, 1280, 3)
+    assert imread(rep).shape == (1200, 1600, 3)
 
 
 @pytest.mark.parametrize("argv, match", [
