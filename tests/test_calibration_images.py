@@ -126,6 +126,7 @@ def test_cli_calibrates_files(tmp_path, view_files, capsys):
     assert rc == 0
     assert "RMS reprojection error" in text.out and "+/-" in text.out and "view03.png" in text.out
     assert "only 6 views" in text.err
+    assert "\nverdict: capture more: add 4 or more views" in text.out
     cal = CameraCalibration.load(out)
     assert cal.n_views == 6 and cal.view_names[0] == "view00.png"
     assert json.loads(out.read_text())["format"] == "cvcore-camera-calibration"
@@ -161,6 +162,9 @@ def test_cli_sample(tmp_path, capsys):
     assert rc == 0 and "focal length error" in out
     pct = float(out.split("focal length error")[1].split("%")[0])
     assert pct < 0.1
+    # it ends with a verdict on the recovered parameters against the true ones
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("verdict: recovered parameters agree with the truth: all 9 within 3 standard deviations")
 
 
 @pytest.mark.slow
