@@ -20,12 +20,12 @@ def _view(target, turn, distance=700.0, roll=0.0):
     return _geometry.rotation_to_rvec(R), t
 
 
-def _calibrate(targets_turns, noise=0.1, seed=0, distance=700.0):
+def _calibrate(targets_turns, noise=0.1, seed=0, distance=700.0, dist=DIST):
     rng = np.random.default_rng(seed)
     views = []
     for target, turn in targets_turns:
         r, t = _view(target, turn, distance)
-        views.append(project_points(BOARD, r, t, K, DIST) + rng.normal(0, noise, (len(BOARD), 2)))
+        views.append(project_points(BOARD, r, t, K, dist) + rng.normal(0, noise, (len(BOARD), 2)))
     objs = [BOARD] * len(views)
     return calibrate_camera(objs, views, (640, 480), fix_k3=True), objs, views
 
@@ -124,6 +124,19 @@ def test_good_verdict_when_nothing_is_missing():
     b = assess_calibration(*_calibrate(SPREAD, noise=1.0))
     assert not b.good and "projection uncertainty" in " ".join(b.missing)
     assert b.uncertainty == pytest.approx(10 * a.uncertainty, rel=0.3)
+
+
+def test_cross_validation_follows_the_noise_and_exposes_a_lens_model_that_does_not_fit():
+    a = assess_calibration(*_calibrate(SPREAD, noise=0.1))
+    b = assess_calibration(*_calibrate(SPREAD, noise=1.0))
+    # the halves differ by about what the uncertainty predicts, ten times more with ten times the noise
+    assert 0.5 * a.uncertainty < a.cross_validation < 3 * a.uncertainty
+    assert b.cross_validation == pytest.approx(10 * a.cross_validation, rel=0.3)
+    # a lens with a k3 term, calibrated without it: the halves disagree far beyond their uncertainty
+    c = assess_calibration(*_calibrate(SPREAD, noise=0.1, dist=np.array([-0.2, 0.05, 0, 0, 0.4]), seed=1))
+    assert c.cross_validation > 3 * c.uncertainty and c.cross_validation > 3 * a.cross_validation
+    # too few views to split
+    assert np.isnan(assess_calibration(*_calibrate(SPREAD[:5])).cross_validation)
 
 
 def test_assess_calibration_validates():

@@ -96,19 +96,13 @@ def projection_uncertainty(calibration, object_points, image_points, pixels, dis
     pixels = np.asarray(pixels, np.float64).reshape(-1, 2)
     T, A, Wt, V, sigma2 = information(calibration, object_points, image_points)
     q = _geometry.intrinsics_vector(calibration.camera_matrix, calibration.dist_coeffs)
-    K = calibration.camera_matrix
-    yd = (pixels[:, 1] - K[1, 2]) / K[1, 1]
-    xd = (pixels[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
-    xy = _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), np.asarray(q[5:]))
-    ray = np.column_stack([xy, np.ones(len(xy))])
-    p = distance * ray / np.linalg.norm(ray, axis=1, keepdims=True)            # (G, 3) in the camera frame
+    p = unproject(calibration, pixels, distance)                                  # (G, 3) in the camera frame
     zero = np.zeros(3)
 
     def proj(pts, qq):
         return _geometry.project(np.ascontiguousarray(pts), zero, zero, qq)
 
     ok = np.all(np.isfinite(p), axis=1)
-    ok[ok] &= np.hypot(*(proj(p[ok], q) - pixels[ok]).T) < 1e-3          # the round trip lands on the pixel
     out = np.full(len(pixels), np.nan)
     if not ok.any() or not np.isfinite(sigma2):
         return out
@@ -138,4 +132,54 @@ def projection_uncertainty(calibration, object_points, image_points, pixels, dis
         cov *= sigma2
         worst = np.linalg.eigvalsh(cov)[:, -1]
     out[np.flatnonzero(ok)] = np.sqrt(np.clip(worst, 0.0, None))
+    return out
+
+
+def unproject(calibration, pixels, distance):
+    """Camera-frame points ``(G, 3)`` at ``distance`` seen at ``pixels``; rows of NaN where the lens model fails."""
+    K = calibration.camera_matrix
+    q = _geometry.intrinsics_vector(K, calibration.dist_coeffs)
+    yd = (pixels[:, 1] - K[1, 2]) / K[1, 1]
+    xd = (pixels[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
+    xy = _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), np.asarray(q[5:]))
+    ray = np.column_stack([xy, np.ones(len(xy))])
+    p = distance * ray / np.linalg.norm(ray, axis=1, keepdims=True)
+    ok = np.all(np.isfinite(p), axis=1)
+    zero = np.zeros(3)
+    ok[ok] &= np.hypot(*(_geometry.project(np.ascontiguousarray(p[ok]), zero, zero, q) - pixels[ok]).T) < 1e-3
+    p[~ok] = np.nan
+    return p
+
+
+def projection_difference(first, second, pixels, distance, fit):
+    """How far apart two calibrations put the same points: ``(G,)`` pixels.
+
+    Each pixel is unprojected by ``first`` to ``distance`` and projected by
+    ``second``, after the rigid motion between the two camera frames that
+    best aligns the pixels selected by the boolean mask ``fit``: two
+    calibrations of one camera may differ by a small motion of the camera
+    relative to the boards, which their poses absorb (mrcal's "implied
+    transformation" of cross-validation).
+    """
+    p = unproject(first, pixels, distance)
+    q2 = _geometry.intrinsics_vector(second.camera_matrix, second.dist_coeffs)
+    use = fit & np.all(np.isfinite(p), axis=1)
+
+    def moved(x, pts):
+        return _geometry.project(np.ascontiguousarray(pts), x[:3], x[3:], q2)
+
+    x = np.zeros(6)
+    steps = np.concatenate([np.full(3, 1e-7), np.full(3, 1e-7 * distance)])
+    if use.sum() >= 6:
+        for _ in range(10):                       # Gauss-Newton on (rotation vector, translation)
+            e = (moved(x, p[use]) - pixels[use]).ravel()
+            J = np.stack([((moved(x + h, p[use]) - moved(x - h, p[use])) / (2 * h.max())).ravel()
+                          for h in np.diag(steps)], axis=1)
+            step = np.linalg.lstsq(J, -e, rcond=None)[0]
+            x = x + step
+            if np.linalg.norm(step / steps) < 1e-6:
+                break
+    out = np.full(len(pixels), np.nan)
+    ok = np.all(np.isfinite(p), axis=1)
+    out[ok] = np.hypot(*(moved(x, p[ok]) - pixels[ok]).T)
     return out

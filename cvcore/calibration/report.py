@@ -18,6 +18,7 @@ from .. import _validate
 from ..draw import draw_boxes, draw_text, spread_colours
 from ..io import check_image_path, imwrite
 from . import _geometry, _uncertainty
+from .calibrate import calibrate_camera
 from .camera import project_points, rodrigues
 
 __all__ = ["calibration_warnings", "coverage", "view_spread_degrees", "draw_report", "residuals",
@@ -175,6 +176,16 @@ class CalibrationAssessment:
         What is missing, in words (``"no corners within 15 % of the left edge"``).
     advice : tuple of str
         What to capture next, one item per entry of ``missing``.
+    cross_validation : float
+        Cross-validation (as mrcal does): the views split in two halves (even
+        and odd positions), each calibrated alone with the same options; the
+        95th percentile, over the cells of the map holding corners, of how far
+        apart the two put the same point at ``distance`` (px, after the best
+        rotation between them). Noise alone gives about ``sqrt(2)`` times the
+        halves' uncertainty; much more means the lens model does not fit.
+        NaN with fewer than 6 views or when a half cannot be calibrated.
+    cross_validation_map : (gy, gx) ndarray
+        That distance at every cell of the map.
     """
 
     verdict: str
@@ -190,6 +201,24 @@ class CalibrationAssessment:
     turn: np.ndarray
     missing: tuple
     advice: tuple
+    cross_validation: float
+    cross_validation_map: np.ndarray
+
+
+def _cross_validate(cal, objs, imgs, pixels, distance, covered):
+    """The halves' projection difference over ``pixels`` (see :class:`CalibrationAssessment`), or NaNs."""
+    nan = np.full(len(pixels), np.nan)
+    if cal.n_views < 6:
+        return nan
+    flags = cal.flags or {}
+    opts = {k: bool(flags.get(k, False))
+            for k in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3", "estimate_skew")}
+    try:
+        halves = [calibrate_camera([objs[i] for i in idx], [imgs[i] for i in idx], cal.image_size, **opts)
+                  for idx in (range(0, cal.n_views, 2), range(1, cal.n_views, 2))]
+    except ValueError:
+        return nan
+    return _uncertainty.projection_difference(halves[0], halves[1], pixels, distance, covered)
 
 
 def _views_of(calibration, object_points, image_points):
@@ -264,6 +293,10 @@ def assess_calibration(calibration, object_points=None, image_points=None, *, di
     finite = umap[np.isfinite(umap)]
     u95 = float(np.percentile(finite, 95)) if finite.size else float("nan")
     umax = float(finite.max()) if finite.size else float("nan")
+    covered = (_cell_counts(imgs, cal.image_size, (gx, gy)) > 0).ravel()
+    xmap = _cross_validate(cal, objs, imgs, pix, distance, covered)
+    x_covered = xmap[covered & np.isfinite(xmap)]
+    x95 = float(np.percentile(x_covered, 95)) if x_covered.size else float("nan")
 
     pts = np.concatenate(imgs)
     gaps = {"left": float(max(pts[:, 0].min(), 0) / w), "right": float(max(w - 1 - pts[:, 0].max(), 0) / w),
@@ -311,7 +344,7 @@ def assess_calibration(calibration, object_points=None, image_points=None, *, di
         more = f" (+{len(advice) - 1} more, see the report)" if len(advice) > 1 else ""
         verdict = f"capture more: {first}{more}; {numbers}"
     return CalibrationAssessment(verdict, bool(good), float(cal.rms), u95, umax, float(distance), umap, cov, gaps,
-                                 tilts, turn, tuple(missing), tuple(advice))
+                                 tilts, turn, tuple(missing), tuple(advice), x95, xmap.reshape(gy, gx))
 
 
 # --------------------------------------------------------------------------- figure
@@ -480,7 +513,8 @@ def _colour_map(values, vmax):
 def _uncertainty_panel(img, box, cal, image_points, a, unit):
     ox, oy, s, outline = _image_box(box, cal.image_size)
     umap = a.uncertainty_map
-    vmax = max(2 * GOOD_UNCERTAINTY, a.uncertainty_max if np.isfinite(a.uncertainty_max) else 0.0)
+    # the scale shows the bulk of the image: up to twice the 95th percentile, the rest saturates (">=")
+    vmax = max(2 * GOOD_UNCERTAINTY, min(a.uncertainty_max, 2 * a.uncertainty) if np.isfinite(a.uncertainty) else 0.0)
     tile = cv2.resize(_colour_map(umap, vmax), (outline[2], outline[3]), interpolation=cv2.INTER_LINEAR)
     img[outline[1]:outline[1] + outline[3], outline[0]:outline[0] + outline[2]] = tile
     for p in image_points:
@@ -494,7 +528,9 @@ def _uncertainty_panel(img, box, cal, image_points, a, unit):
     ramp = _colour_map(np.linspace(vmax, 0, bh)[:, None] * np.ones((1, 14)), vmax)
     img[by:by + bh, bx:bx + 14] = ramp
     for k in range(5):
-        _text(img, f"{vmax * (1 - k / 4):.2f}", (bx + 18, by + k * (bh - 1) / 4 + 4), 0.33)
+        label = f"{vmax * (1 - k / 4):.2f}"
+        saturated = k == 0 and np.isfinite(a.uncertainty_max) and a.uncertainty_max > vmax
+        _text(img, (">=" if saturated else "") + label, (bx + 18, by + k * (bh - 1) / 4 + 8), 0.33)
     u = "n/a" if not np.isfinite(a.uncertainty) else f"{a.uncertainty:.2f}"
     _text(img, f"95 % of the image within {u} px; white dots: corners; grey: beyond the lens model",
           (box[0], box[1] + box[3] + 16), 0.38)
@@ -608,7 +644,7 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
     _histogram(img, (360, 500, 250, 250), res)
     _residual_panel(img, (680, 110, 420, 315), cal, image_points, res)
     _coverage_panel(img, (1150, 110, 420, 315), cal, image_points)
-    _uncertainty_panel(img, (680, 500, 420, 315), cal, image_points, a, cal.unit)
+    _uncertainty_panel(img, (680, 500, 390, 315), cal, image_points, a, cal.unit)   # room for its colour bar
     _distortion_panel(img, (1150, 500, 420, 315), cal)
 
     # left: the numbers
@@ -643,6 +679,10 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
                f"{np.abs(a.turn[:, 0]).max():.0f} deg, up/down up to {np.abs(a.turn[:, 1]).max():.0f} deg",
           (680, y2), 0.42)
     y2 += 24
+    if np.isfinite(a.cross_validation):
+        _text(img, f"cross-validation: calibrated alone, the even and odd views project points "
+                   f"{a.cross_validation:.2f} px apart (95 % of the covered cells)", (680, y2), 0.42)
+        y2 += 24
     if a.missing:
         _text(img, "missing (and what to capture next):", (680, y2), 0.45, _RED)
         y2 += 20
