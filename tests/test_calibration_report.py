@@ -151,6 +151,8 @@ def test_assess_calibration_validates():
         assess_calibration(cal, objs, imgs, grid=(1, 5))
     with pytest.raises(ValueError, match="reprojection errors"):
         assess_calibration(cal.replace(rms=None, per_view_rms=None), objs, imgs)
+    with pytest.raises(TypeError, match="skipped must be a list of"):
+        draw_report(cal, objs, imgs, skipped=[("a.jpg",)])
 
 
 def test_report_png_size_content_and_verdict_colour(tmp_path):

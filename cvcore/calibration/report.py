@@ -594,7 +594,8 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
     histogram of the residuals; the residual vectors over the image; the
     coverage of the image (empty cells, the 15 % bands along the sides) and
     of board tilts, with what is missing; the projection-uncertainty map at
-    the working distance; the distortion field; the intrinsics with their
+    the working distance; the cross-validation of two halves of the views;
+    the distortion field; the intrinsics with their
     standard deviations, the rejected views with their reasons and the
     ``warnings``. Drawn with :mod:`cvcore.draw` and OpenCV's lines, written
     with :func:`cvcore.io.imwrite`; ``path`` is checked before anything is
@@ -634,6 +635,9 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
     img = np.full((H, W, 3), 255, np.uint8)
     names = view_names if view_names is not None else cal.view_names
     skipped = cal.skipped if skipped is None else skipped
+    if not all(isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(x, str) for x in item)
+               for item in skipped):
+        raise TypeError("skipped must be a list of (name, reason) string pairs")
     image_points = [np.asarray(p, np.float64).reshape(-1, 2) for p in image_points]
     res = residuals(cal, object_points, image_points)
     _text(img, "cvcore camera calibration report", (20, 32), 0.8, _INK, 2)
