@@ -659,7 +659,7 @@ def draw_report(calibration, object_points, image_points, path=None, *, view_nam
     for name, (v, sd) in cal.intrinsics().items():
         if name == "skew" and v == 0 and sd == 0:
             continue
-        _text(img, f"{name:>5} = {v:12.6g} +/- {sd:.2g}", (70, y), 0.42)
+        _text(img, f"{name:>5} = {v:#12.6g} +/- {sd:#.2g}", (70, y), 0.42)
         y += 19
     y += 6
     if skipped:
