@@ -114,7 +114,7 @@ def test_report_figure(tmp_path, views):
     path = tmp_path / "report.png"
     img = draw_report(cal, cal.object_points, cal.image_points, path, warnings=cal.warnings)
     back = imread(path)
-    assert back.shape == img.shape == (900, 1280, 3)
+    assert back.shape == img.shape == (1200, 1600, 3)
     assert (back != 255).any(axis=2).mean() > 0.02      # something was drawn
 
 
@@ -126,13 +126,14 @@ def test_cli_calibrates_files(tmp_path, view_files, capsys):
     assert rc == 0
     assert "RMS reprojection error" in text.out and "+/-" in text.out and "view03.png" in text.out
     assert "only 6 views" in text.err
+    assert "\nverdict: capture more: add 4 or more views" in text.out
     cal = CameraCalibration.load(out)
     assert cal.n_views == 6 and cal.view_names[0] == "view00.png"
     assert json.loads(out.read_text())["format"] == "cvcore-camera-calibration"
     fs = cv2.FileStorage(str(yml), cv2.FILE_STORAGE_READ)
     np.testing.assert_array_equal(fs.getNode("camera_matrix").mat(), cal.camera_matrix)
     fs.release()
-    assert imread(rep).shape == (900, 1280, 3)
+    assert imread(rep).shape == (1200, 1600, 3)
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -161,6 +162,9 @@ def test_cli_sample(tmp_path, capsys):
     assert rc == 0 and "focal length error" in out
     pct = float(out.split("focal length error")[1].split("%")[0])
     assert pct < 0.1
+    # it ends with a verdict on the recovered parameters against the true ones
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("verdict: recovered parameters agree with the truth: all 9 within 3 standard deviations")
 
 
 @pytest.mark.slow

@@ -26,7 +26,8 @@ def add_arguments(p):
     p.add_argument("--out", metavar="PATH.json", help="write the calibration as JSON")
     p.add_argument("--yaml", metavar="PATH.yml",
                    help="also write it as OpenCV-compatible YAML (cv2.FileStorage), .yml or .yaml")
-    p.add_argument("--report", metavar="PNG", help="write a report figure (errors, residuals, coverage)")
+    p.add_argument("--report", metavar="PNG",
+                   help="write a report figure (errors, residuals, coverage, uncertainty, distortion, verdict)")
     p.add_argument("--sample", action="store_true",
                    help="calibrate synthetic views rendered with a known camera and compare")
     p.add_argument("--no-reject", action="store_true", help="keep outlier views")
@@ -165,7 +166,31 @@ def _run_sample(args):
     for w in cal.warnings:
         print(f"warning: {w}")
     _save(cal, args)
+    print(sample_verdict(cal, true))
     return 0
+
+
+#: A recovered parameter agrees with the truth when within this many of its standard deviations.
+AGREE_SIGMAS = 3.0
+
+
+def sample_verdict(cal, true):
+    """One line: do the recovered parameters match the ``true`` ones within their standard deviations?"""
+    off = []
+    for name, (v, sd) in cal.intrinsics().items():
+        if name in true and sd > 0 and math.isfinite(sd):
+            off.append((abs(v - true[name]) / sd, name))
+        elif name in true and v != true[name]:
+            off.append((math.inf, name))       # fixed or undetermined, yet not the true value
+    if not off:
+        return "verdict: no standard deviations to compare the recovered parameters with"
+    worst, name = max(off)
+    beyond = [n for z, n in off if z > AGREE_SIGMAS]
+    if not beyond:
+        return (f"verdict: recovered parameters agree with the truth: all {len(off)} within "
+                f"{AGREE_SIGMAS:.0f} standard deviations (largest: {name} at {worst:.1f} sd)")
+    return (f"verdict: {len(beyond)} of {len(off)} recovered parameters beyond {AGREE_SIGMAS:.0f} standard "
+            f"deviations of the truth: {', '.join(beyond)} (largest: {name} at {worst:.1f} sd)")
 
 
 def run(args):
@@ -188,4 +213,7 @@ def run(args):
     for w in cal.warnings:
         print(f"warning: {w}", file=sys.stderr)
     _save(cal, args)
+    from cvcore.calibration.report import assess_calibration
+
+    print(f"verdict: {assess_calibration(cal).verdict}")
     return 0

@@ -47,7 +47,7 @@ MIN_SPACING = 3.0        # shortest distance (pixels) from a corner to an edge n
 WINDOW = 0.5             # refinement half-window as a fraction of that distance
 STABLE = 0.75            # pixels: refinements from nearby starts must agree this well
 WINDOW_AGREE = 1.0       # pixels: where the window is small (half-size 3 to SMALL_WINDOW), one a pixel smaller
-SMALL_WINDOW = 6         # must agree this well (both chosen on stress views random_state=4-6, as above)
+SMALL_WINDOW = 6         # must agree this well (these two chosen on stress_chessboard_views random_state=4-6)
 CONSISTENT = 0.5         # pixels allowed from the neighbours' local homography, plus CONSISTENT_* d^2 px
 CONSISTENT_INNER = 0.004  # (lens distortion and a bent board bend the grid by about the square of its spacing)
 CONSISTENT_BORDER = 0.014  # border corners are extrapolated, hence the wider tolerance
