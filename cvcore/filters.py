@@ -575,7 +575,10 @@ def median(image, size, mode="reflect", cval=0.0):
     # sliding histogram (~4 * rows per pixel plus a full window per row);
     # others: gather and quickselect the whole window (~8 * rows * cols).
     u8_cost = 4 * sy + 256 + sy * (sx + arr.shape[1]) // arr.shape[1]
-    pixel_cost = u8_cost if work_dtype == np.uint8 else 8 * sy * sx
+    if _f.compiled_median(sy, sx):
+        pixel_cost = 24 if sy == 3 else 110
+    else:
+        pixel_cost = u8_cost if work_dtype == np.uint8 else 8 * sy * sx
     _check_cost(arr.shape, pixel_cost, "size")
     work = np.ascontiguousarray(arr, dtype=work_dtype)
     h, w = arr.shape[:2]

@@ -291,6 +291,32 @@ def test_median_bool_and_float16():
 # ---------------------------------------------------------------- derivatives
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+@pytest.mark.parametrize("fn", [F.sobel, F.scharr, F.prewitt])
+def test_integer_derivatives_are_exact(dtype, fn, rng):
+    # integer images take an exact integer 3x3 path; it equals the float computation
+    img = _image(rng, (13, 11, 2), dtype)
+    if dtype != np.uint8:
+        img[0, 0] = np.iinfo(dtype).max
+    ref = img.astype(np.float64)
+    for mode in MODES:
+        for cval in (0, 7, 2.5):   # 2.5 is no pixel value: the general float path
+            for axis in (0, 1):
+                got = fn(img, axis, mode=mode, cval=cval)
+                assert got.dtype == np.float32
+                assert_array_equal(got, fn(ref, axis, mode=mode, cval=cval).astype(np.float32),
+                                   err_msg=f"{mode} {cval} {axis}")
+
+
+def test_uint8_sobel_and_scharr_equal_opencv():
+    img = np.random.default_rng(1).integers(0, 256, (67, 131), dtype=np.uint8)
+    for mode in CV_BORDER:
+        b = CV_BORDER[mode]
+        assert_array_equal(F.sobel(img, 1, mode=mode), cv2.Sobel(img, cv2.CV_32F, 1, 0, borderType=b))
+        assert_array_equal(F.sobel(img, 0, mode=mode), cv2.Sobel(img, cv2.CV_32F, 0, 1, borderType=b))
+        assert_array_equal(F.scharr(img, 1, mode=mode), cv2.Scharr(img, cv2.CV_32F, 1, 0, borderType=b))
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sobel_prewitt_laplacian_match_scipy(mode, dtype, rng):

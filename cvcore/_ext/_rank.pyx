@@ -565,6 +565,15 @@ cdef inline void _pad_line(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_s
         t += 1
 
 
+cdef inline Py_ssize_t _pair_start(Py_ssize_t h, Py_ssize_t nc, Py_ssize_t t, Py_ssize_t row0) noexcept nogil:
+    """First row of thread block ``t``, moved back to an even image row (``row0`` is
+    the image row of row 0) so that no block splits a pair of rows."""
+    cdef Py_ssize_t y = chunk_start(h, nc, t)
+    if t == nc or (row0 + y) % 2 == 0:
+        return y
+    return y - 1 if y > 0 else 0
+
+
 def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, Py_ssize_t k,
                  const Py_ssize_t[::1] ymap, const Py_ssize_t[::1] xmap, rank_t cval,
                  Py_ssize_t row0, int n_threads=1):
@@ -575,8 +584,9 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
     and a generated network merges them (scripts/median_networks.py). Two
     vertically adjacent outputs share ``k - 1`` rows, so rows are done in
     pairs starting at even image rows (``row0`` is the image row of
-    ``out[0]``): pairs do not depend on bands or threads, so neither does the
-    result, even where values tie (-0.0 and 0.0) or are NaN.
+    ``out[0]``; thread blocks start at even image rows, and so must bands
+    that do not end the image): pairs do not depend on bands or threads, so
+    neither does the result, even where values tie (-0.0 and 0.0) or are NaN.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef int err = 0
@@ -586,7 +596,7 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
     cdef rank_t* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _median_small(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), row0,
+            err |= _median_small(ip, op, _pair_start(h, nc, t, row0), _pair_start(h, nc, t + 1, row0), row0,
                                  img.shape[1], nch, k, &ymap[0], &xmap[0], cval)
     if err:
         raise MemoryError("cannot allocate the median buffers")
