@@ -203,8 +203,9 @@ def test_box_matches_opencv(mode, rng):
 @pytest.mark.parametrize("dtype", DTYPES + [np.int8, np.int32, np.uint64])
 def test_median_matches_scipy(mode, dtype, rng):
     img = _image(rng, (17, 19), dtype)
-    # (7, 9) has 63 elements: beyond the selection network (histogram / quickselect paths)
-    for size in [3, 4, (2, 5), (1, 1), (7, 9)]:
+    # (7, 9): a Batcher network (uint8: Huang's histogram); (11, 9): the constant-time
+    # histogram for uint8; (32, 31) has 992 elements: quickselect beyond the networks
+    for size in [3, 4, (2, 5), (1, 1), (7, 9), (11, 9), (32, 31)]:
         got = F.median(img, size, mode=mode, cval=3)
         assert got.dtype == img.dtype
         assert_array_equal(got, ndi.median_filter(img, size, mode=mode, cval=3))

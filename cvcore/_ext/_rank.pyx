@@ -59,13 +59,13 @@ cdef extern from *:
             if (kind == 0) {                                                             \\
                 for (ptrdiff_t k = 0; k < m; k++) {                                      \\
                     T u = a[k], v = b[k];                                                \\
-                    a[k] = v < u ? v : u;                                                \\
-                    b[k] = v < u ? u : v;                                                \\
+                    a[k] = v < u ? v : u;  /* two compares: single min/max instructions */ \\
+                    b[k] = u < v ? v : u;                                                \\
                 }                                                                        \\
             } else if (kind == 1) {                                                      \\
                 for (ptrdiff_t k = 0; k < m; k++) { T u = a[k], v = b[k]; a[k] = v < u ? v : u; } \\
             } else {                                                                     \\
-                for (ptrdiff_t k = 0; k < m; k++) { T u = a[k], v = b[k]; b[k] = v < u ? u : v; } \\
+                for (ptrdiff_t k = 0; k < m; k++) { T u = a[k], v = b[k]; b[k] = u < v ? v : u; } \\
             }                                                                            \\
         }                                                                                \\
     }
