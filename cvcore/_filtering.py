@@ -202,9 +202,10 @@ def correlate2d(work, shape, nch, k, anchor_y, anchor_x, mode, cval):
     return out.reshape(shape)
 
 
-#: uint8 median windows of at least this many rows use the constant-time
-#: histogram (_rank.median_u8_ctmf); shorter ones Huang's sliding histogram,
-#: whose cost grows with the rows (measured crossover on 1024^2 noise: 9 rows).
+#: uint8 median windows of at least this many rows (and too large for a
+#: selection network, see cvcore.filters) use the constant-time histogram
+#: (_rank.median_u8_ctmf); shorter ones Huang's sliding histogram, whose cost
+#: grows with the rows (measured crossover on 1024^2 noise: 9 rows).
 CTMF_MIN_ROWS = 9
 
 

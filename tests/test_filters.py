@@ -203,9 +203,9 @@ def test_box_matches_opencv(mode, rng):
 @pytest.mark.parametrize("dtype", DTYPES + [np.int8, np.int32, np.uint64])
 def test_median_matches_scipy(mode, dtype, rng):
     img = _image(rng, (17, 19), dtype)
-    # (7, 9): a Batcher network (uint8: Huang's histogram); (11, 9): the constant-time
-    # histogram for uint8; (32, 31) has 992 elements: quickselect beyond the networks
-    for size in [3, 4, (2, 5), (1, 1), (7, 9), (11, 9), (32, 31)]:
+    # (7, 9): a Batcher network; uint8: (8, 11) Huang's histogram, (11, 9) the
+    # constant-time one; (32, 31) has 992 elements: quickselect beyond the networks
+    for size in [3, 4, (2, 5), (1, 1), (7, 9), (8, 11), (11, 9), (32, 31)]:
         got = F.median(img, size, mode=mode, cval=3)
         assert got.dtype == img.dtype
         assert_array_equal(got, ndi.median_filter(img, size, mode=mode, cval=3))
@@ -249,13 +249,13 @@ def test_median_uint8_constant_time_histogram_matches_scipy(mode, rng):
     # windows of >= 9 rows: the constant-time (Perreault-Hebert) histogram
     img = rng.integers(0, 256, (41, 37, 2), dtype=np.uint8)
     img[5:20, 3:30] = 7   # long ties
-    for size in [9, (11, 4), (15, 31)]:
+    for size in [(11, 8), (9, 11), (15, 31)]:
         sy, sx = (size, size) if np.isscalar(size) else size
         got = F.median(img, size, mode=mode, cval=200)
         assert_array_equal(got, ndi.median_filter(img, (sy, sx, 1), mode=mode, cval=200), err_msg=str(size))
 
 
-@pytest.mark.parametrize("ksize", [9, 15, 31])
+@pytest.mark.parametrize("ksize", [9, 11, 15, 31])   # 9: a network; 11+: the constant-time histogram
 def test_median_uint8_constant_time_histogram_matches_opencv(ksize, rng):
     img = rng.integers(0, 256, (97, 131), dtype=np.uint8)
     assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))

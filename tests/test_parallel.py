@@ -135,6 +135,7 @@ def test_median_uint8_constant_time_histogram(small_work, rng):
     # 9+ rows: column histograms rebuilt at each thread block's first row
     img = _image(rng, np.uint8, (97, 31, 2))
     _same_for_every_count(lambda: filters.median(img, (11, 9), mode="wrap"))
+    _same_for_every_count(lambda: filters.median(img, (8, 11), mode="reflect"))   # 8 rows: Huang's histogram
     _same_for_every_count(lambda: filters.median(img, 15, mode="constant", cval=9))
 
 
