@@ -220,24 +220,23 @@ def median_rows(work, nch, sy, sx, mode, cval, row_cost, network=None):
     ymap = index_map(h, sy, sy // 2, mode)
     xmap = index_map(w, sx, sx // 2, mode)
     out = np.empty_like(work)
+    with_row0, min_rows = False, 1
     if compiled_median(sy, sx):
         # bands of an even number of rows: the kernel computes rows in pairs from even rows
-        run_in_bands(out, ymap, sy, row_cost,
-                     lambda o, m, t, r0: _rank.median_small(work, o, nch, sy, m, xmap, cval, r0, t), True, 2)
-        return out
-    if network is not None:
+        kernel = lambda o, m, t, r0: _rank.median_small(work, o, nch, sy, m, xmap, cval, r0, t)  # noqa: E731
+        with_row0, min_rows = True, 2
+    elif network is not None:
         ops, slot = network
         kernel = lambda o, m, t: _rank.median_network(work, o, nch, sy, sx, m, xmap, cval, ops, slot, t)  # noqa: E731
     elif work.dtype == np.uint8 and sy >= CTMF_MIN_ROWS and sy * sx < 65536:
         # constant time per pixel, but each block of rows first builds kh rows of column histograms
-        run_in_bands(out, ymap, sy, row_cost,
-                     lambda o, m, t: _rank.median_u8_ctmf(work, o, nch, sy, sx, m, xmap, cval, t), min_rows=2 * sy)
-        return out
+        kernel = lambda o, m, t: _rank.median_u8_ctmf(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
+        min_rows = 2 * sy
     elif work.dtype == np.uint8:
         kernel = lambda o, m, t: _rank.median_u8(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
     else:
         kernel = lambda o, m, t: _rank.median(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
-    run_in_bands(out, ymap, sy, row_cost, kernel)
+    run_in_bands(out, ymap, sy, row_cost, kernel, with_row0, min_rows)
     return out
 
 
