@@ -187,10 +187,10 @@ cdef extern from *:
         }                                                                                   \\
     }
     /* Harris (kind 0) det - k tr^2 or the smaller eigenvalue (kind 1) from the
-       smoothed planes; no errno from sqrt (its argument is a sum of squares),
-       so that the loop vectorises. */
+       smoothed planes. The eigenvalue loop vectorises only when sqrt need not
+       set errno (-fno-math-errno; its argument is a sum of squares anyway). */
     #define CVE_RESPONSE(T, NAME, SQRT)                                                     \\
-    static CVE_CLONES4 __attribute__((optimize("no-math-errno")))                           \\
+    static CVE_CLONES4                                                                      \\
     void NAME(const T *restrict xx, const T *restrict xy, const T *restrict yy,             \\
               T *restrict out, ptrdiff_t w, int kind, T k)                                  \\
     {                                                                                       \\
