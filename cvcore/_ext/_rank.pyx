@@ -118,7 +118,7 @@ cdef extern from *:
         CVR_T v4 = CVR_MX(v0, v1); CVR_T v5 = CVR_MN(v3, v2); CVR_T v6 = CVR_MX(v3, v2); \\
         CVR_T v7 = CVR_MN(v4, v6); CVR_T v8 = CVR_MX(v4, v6); cvr_out0[x] = v5; cvr_out1[x] = v7; \\
         cvr_out2[x] = v8; }
-    /* CVR_MED3: 9 inputs, 1 outputs, 20 min/max operations */
+    /* CVR_MED3: 9 inputs, 1 outputs, 12 min/max operations */
     #define CVR_MED3_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
         const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
@@ -127,15 +127,12 @@ cdef extern from *:
     #define CVR_MED3_OUT CVR_T *restrict cvr_out0 = cvr_dst[0];
     #define CVR_MED3 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
         CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
-        CVR_T v8 = cvr_in8[x]; CVR_T v9 = CVR_MN(v0, v3); CVR_T v10 = CVR_MX(v0, v3); \\
-        CVR_T v11 = CVR_MN(v2, v5); CVR_T v12 = CVR_MX(v2, v5); CVR_T v13 = CVR_MN(v11, v10); \\
-        CVR_T v14 = CVR_MX(v11, v10); CVR_T v15 = CVR_MN(v1, v4); CVR_T v16 = CVR_MX(v1, v4); \\
-        CVR_T v17 = CVR_MN(v15, v13); CVR_T v18 = CVR_MX(v15, v13); CVR_T v19 = CVR_MN(v16, v14); \\
-        CVR_T v20 = CVR_MX(v16, v14); CVR_T v22 = CVR_MX(v9, v6); CVR_T v23 = CVR_MN(v20, v22); \\
-        CVR_T v25 = CVR_MN(v18, v8); CVR_T v28 = CVR_MX(v25, v23); CVR_T v32 = CVR_MX(v17, v7); \\
-        CVR_T v33 = CVR_MN(v12, v32); CVR_T v35 = CVR_MN(v19, v33); CVR_T v40 = CVR_MX(v35, v28); \\
-        cvr_out0[x] = v40; }
-    /* CVR_MED3_PAIR: 12 inputs, 2 outputs, 28 min/max operations */
+        CVR_T v8 = cvr_in8[x]; CVR_T v10 = CVR_MX(v3, v6); CVR_T v11 = CVR_MN(v5, v8); \\
+        CVR_T v13 = CVR_MN(v4, v7); CVR_T v14 = CVR_MX(v4, v7); CVR_T v15 = CVR_MN(v14, v1); \\
+        CVR_T v18 = CVR_MX(v13, v15); CVR_T v20 = CVR_MX(v10, v0); CVR_T v21 = CVR_MN(v11, v2); \\
+        CVR_T v23 = CVR_MN(v20, v18); CVR_T v24 = CVR_MX(v20, v18); CVR_T v25 = CVR_MN(v24, v21); \\
+        CVR_T v28 = CVR_MX(v23, v25); cvr_out0[x] = v28; }
+    /* CVR_MED3_PAIR: 12 inputs, 2 outputs, 20 min/max operations */
     #define CVR_MED3_PAIR_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
         const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
@@ -146,16 +143,13 @@ cdef extern from *:
     #define CVR_MED3_PAIR { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
         CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
         CVR_T v8 = cvr_in8[x]; CVR_T v9 = cvr_in9[x]; CVR_T v10 = cvr_in10[x]; CVR_T v11 = cvr_in11[x]; \\
-        CVR_T v12 = CVR_MN(v3, v6); CVR_T v13 = CVR_MX(v3, v6); CVR_T v14 = CVR_MN(v5, v8); \\
-        CVR_T v15 = CVR_MX(v5, v8); CVR_T v16 = CVR_MN(v14, v13); CVR_T v17 = CVR_MX(v14, v13); \\
-        CVR_T v18 = CVR_MN(v4, v7); CVR_T v19 = CVR_MX(v4, v7); CVR_T v20 = CVR_MN(v18, v16); \\
-        CVR_T v21 = CVR_MX(v18, v16); CVR_T v22 = CVR_MN(v19, v17); CVR_T v23 = CVR_MX(v19, v17); \\
-        CVR_T v25 = CVR_MX(v12, v0); CVR_T v26 = CVR_MN(v23, v25); CVR_T v28 = CVR_MN(v21, v2); \\
-        CVR_T v31 = CVR_MX(v28, v26); CVR_T v35 = CVR_MX(v20, v1); CVR_T v36 = CVR_MN(v15, v35); \\
-        CVR_T v38 = CVR_MN(v22, v36); CVR_T v43 = CVR_MX(v38, v31); CVR_T v49 = CVR_MX(v12, v9); \\
-        CVR_T v50 = CVR_MN(v23, v49); CVR_T v52 = CVR_MN(v21, v11); CVR_T v55 = CVR_MX(v52, v50); \\
-        CVR_T v59 = CVR_MX(v20, v10); CVR_T v60 = CVR_MN(v15, v59); CVR_T v62 = CVR_MN(v22, v60); \\
-        CVR_T v67 = CVR_MX(v62, v55); cvr_out0[x] = v43; cvr_out1[x] = v67; }
+        CVR_T v13 = CVR_MX(v3, v6); CVR_T v14 = CVR_MN(v5, v8); CVR_T v16 = CVR_MN(v4, v7); \\
+        CVR_T v17 = CVR_MX(v4, v7); CVR_T v18 = CVR_MN(v17, v1); CVR_T v21 = CVR_MX(v16, v18); \\
+        CVR_T v23 = CVR_MX(v13, v0); CVR_T v24 = CVR_MN(v14, v2); CVR_T v26 = CVR_MN(v23, v21); \\
+        CVR_T v27 = CVR_MX(v23, v21); CVR_T v28 = CVR_MN(v27, v24); CVR_T v31 = CVR_MX(v26, v28); \\
+        CVR_T v32 = CVR_MN(v17, v10); CVR_T v35 = CVR_MX(v16, v32); CVR_T v37 = CVR_MX(v13, v9); \\
+        CVR_T v38 = CVR_MN(v14, v11); CVR_T v40 = CVR_MN(v37, v35); CVR_T v41 = CVR_MX(v37, v35); \\
+        CVR_T v42 = CVR_MN(v41, v38); CVR_T v45 = CVR_MX(v40, v42); cvr_out0[x] = v31; cvr_out1[x] = v45; }
     /* CVR_SORT5: 5 inputs, 5 outputs, 18 min/max operations */
     #define CVR_SORT5_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
