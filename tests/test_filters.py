@@ -261,6 +261,16 @@ def test_median_uint8_constant_time_histogram_matches_opencv(ksize, rng):
     assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
 
 
+@pytest.mark.parametrize("shape, dtype", [((9, 1100, 2), np.float64), ((7, 4200), np.uint8)])
+def test_median_networks_across_column_strips(shape, dtype, rng):
+    # 3x3 / 5x5 run in strips of 4096 bytes per row: several strips, their borders in between
+    img = (rng.random(shape) * 50).astype(dtype)
+    for k in (3, 5):
+        size = (k, k, 1) if len(shape) == 3 else k
+        for mode in ("reflect", "constant", "wrap"):
+            assert_array_equal(F.median(img, k, mode=mode, cval=9), ndi.median_filter(img, size, mode=mode, cval=9))
+
+
 def test_median_networks_in_the_kernel_are_the_generated_ones():
     # the C networks in _rank.pyx are pasted from scripts/median_networks.py, whose
     # generator proves each network on every 0/1 input (the 0-1 principle)

@@ -596,42 +596,83 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
         raise MemoryError("cannot allocate the median buffers")
 
 
+cdef inline void _pad_segment(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t src_row,
+                              Py_ssize_t left, Py_ssize_t p0, Py_ssize_t m, const Py_ssize_t* xmap,
+                              rank_t cval, rank_t* seg) noexcept nogil:
+    """Padded positions ``p0 .. p0 + m - 1`` of a padded row (see :func:`_pad_line`) into ``seg``."""
+    cdef Py_ssize_t width = n // nch, a, b, t, c, s
+    if src_row < 0:
+        for t in range(m * nch):
+            seg[t] = cval
+        return
+    a = left if left > p0 else p0                      # the interior part of the segment
+    b = left + width if left + width < p0 + m else p0 + m
+    if a < b:
+        memcpy(seg + (a - p0) * nch, img + src_row * n + (a - left) * nch, (b - a) * nch * sizeof(rank_t))
+    if a >= b:
+        a = b = p0 + m
+    t = p0
+    while t < p0 + m:
+        if t == a:   # the interior is in place
+            t = b
+            continue
+        s = xmap[t]
+        for c in range(nch):
+            seg[(t - p0) * nch + c] = img[src_row * n + s * nch + c] if s >= 0 else cval
+        t += 1
+
+
+cdef enum:
+    _STRIP_BYTES = 4096   # per sorted-row array: the ring of a strip stays in the L2 cache
+
+
 cdef int _median_small(const rank_t* img, rank_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t row0,
                        Py_ssize_t n, Py_ssize_t nch, Py_ssize_t k, const Py_ssize_t* ymap,
                        const Py_ssize_t* xmap, rank_t cval) noexcept nogil:
-    cdef Py_ssize_t npad = n // nch + k - 1, left = k // 2
-    cdef Py_ssize_t sstride = n + 64, slots = k + 1
+    """Rows ``y0 .. y1`` of :func:`median_small`, in vertical strips of columns
+    so that the ring of sorted rows stays in the cache."""
+    cdef Py_ssize_t width = n // nch, left = k // 2
+    cdef Py_ssize_t strip = _STRIP_BYTES // (<Py_ssize_t>sizeof(rank_t) * nch)
+    cdef Py_ssize_t sstride, slots = k + 1, xs, ns, m
     cdef Py_ssize_t y, have, last, r, i, nrows
     cdef int sort_op = 0 if k == 3 else 3
     cdef bint pair
     cdef const rank_t* src[36]
     cdef rank_t* dst[36]
-    cdef rank_t* line = <rank_t*>malloc((npad * nch + 64) * sizeof(rank_t))
+    if strip < 8:
+        strip = 8
+    sstride = strip * nch + 64
+    cdef rank_t* line = <rank_t*>malloc(((strip + k) * nch + 64) * sizeof(rank_t))
     cdef rank_t* ring = <rank_t*>malloc(slots * k * sstride * sizeof(rank_t) + 64)
     if line == NULL or ring == NULL:
         free(line)
         free(ring)
         return -1
-    y = y0
-    have = y0          # next padded row to sort into the ring
-    while y < y1:
-        pair = y + 1 < y1 and (row0 + y) % 2 == 0
-        last = y + k if pair else y + k - 1
-        while have <= last:
-            _pad_line(img, n, nch, ymap[have], left, npad, xmap, cval, line)
-            for i in range(k):
-                src[i] = line + i * nch
-                dst[i] = ring + ((have % slots) * k + i) * sstride
-            _small(sort_op, src, dst, n)
-            have += 1
-        nrows = k + 1 if pair else k
-        for r in range(nrows):
-            for i in range(k):
-                src[r * k + i] = ring + (((y + r) % slots) * k + i) * sstride
-        dst[0] = out + y * n
-        dst[1] = out + (y + 1) * n if pair else dst[0]
-        _small(sort_op + 1 + pair, src, dst, n)
-        y += 2 if pair else 1
+    xs = 0
+    while xs < width:
+        m = width - xs if width - xs < strip else strip
+        ns = m * nch
+        y = y0
+        have = y0          # next padded row to sort into the ring
+        while y < y1:
+            pair = y + 1 < y1 and (row0 + y) % 2 == 0
+            last = y + k if pair else y + k - 1
+            while have <= last:
+                _pad_segment(img, n, nch, ymap[have], left, xs, m + k - 1, xmap, cval, line)
+                for i in range(k):
+                    src[i] = line + i * nch
+                    dst[i] = ring + ((have % slots) * k + i) * sstride
+                _small(sort_op, src, dst, ns)
+                have += 1
+            nrows = k + 1 if pair else k
+            for r in range(nrows):
+                for i in range(k):
+                    src[r * k + i] = ring + (((y + r) % slots) * k + i) * sstride
+            dst[0] = out + y * n + xs * nch
+            dst[1] = out + (y + 1) * n + xs * nch if pair else dst[0]
+            _small(sort_op + 1 + pair, src, dst, ns)
+            y += 2 if pair else 1
+        xs += m
     free(line)
     free(ring)
     return 0
