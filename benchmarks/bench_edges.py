@@ -53,4 +53,8 @@ def cases(quick):
         Case(f"shi_tomasi f32 {tag} block 3", lambda: E.shi_tomasi(f32, block_size=3, mode="mirror"),
              lambda: cv2.cornerMinEigenVal(f32, 3, 3), "OpenCV cornerMinEigenVal",
              check=_close_scaled(16)),
+        Case(f"shi_tomasi f32 {tag} sigma=1", lambda: E.shi_tomasi(f32, 1.0),
+             lambda: cv2.cornerMinEigenVal(f32, 3, 3), "OpenCV cornerMinEigenVal (block 3)"),
+        Case(f"harris u8 {tag} block 3", lambda: E.harris(img, block_size=3, k=0.04, mode="mirror"),
+             lambda: cv2.cornerHarris(img, 3, 3, 0.04), "OpenCV cornerHarris", check=_close_scaled(256)),
     ]

@@ -80,13 +80,14 @@ def run_in_bands(out, ymap, klen, row_cost, kernel, with_row0=False, min_rows=1)
     work of one output row, which sets the band height and the thread count.
     With ``with_row0`` the kernel also gets the index of the band's first row.
     ``min_rows``: least rows per thread and band, for kernels with a large
-    start-up cost per block of rows.
+    start-up cost per block of rows; bands are a multiple of it.
     """
     rows = out.shape[0]
     row_cost = max(row_cost, 1)
     n_threads = threads_for(rows, rows * row_cost)
     n_threads = max(1, min(n_threads, rows // min_rows))
     step = max(min_rows * n_threads, int(BAND_WORK * n_threads // row_cost))
+    step -= step % min_rows
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
         if with_row0:
@@ -127,9 +128,42 @@ def symmetry(k):
     return 0
 
 
+def _int_taps3(k):
+    """``k`` as 3 int32 taps if it is 3 small integers (|tap| <= 64), else None."""
+    k = np.asarray(k, dtype=np.float64)
+    if k.shape != (3,) or not np.all(k == np.round(k)) or np.abs(k).max() > 64:
+        return None
+    return np.ascontiguousarray(k, dtype=np.int32)
+
+
+def _sep3_int(work, shape, nch, ky, kx, mode, cval):
+    """3x3 integer-tap separable filter of an integer work array in exact integer
+    arithmetic (:func:`_convolve.sep3_int`), or None when it does not apply."""
+    iky, ikx = _int_taps3(ky), _int_taps3(kx)
+    if iky is None or ikx is None:
+        return None
+    info = np.iinfo(work.dtype)
+    cv = cval if mode == "constant" else 0
+    if cv != int(cv) or not info.min <= cv <= info.max:
+        return None  # the padding value must be a pixel value
+    peak = max(abs(info.min), info.max) * int(np.abs(iky).sum()) * int(np.abs(ikx).sum())
+    if peak >= (1 << 15 if work.dtype == np.uint8 else 1 << 24):
+        return None  # uint8 rows are summed in int16; float32 would round beyond 2**24
+    h, w = shape[0], shape[1]
+    ymap, xmap = index_map(h, 3, 1, mode), index_map(w, 3, 1, mode)
+    out = np.empty(work.shape, np.float32)
+    run_in_bands(out, ymap, 3, work.shape[1] * 4,
+                 lambda o, m, t: _convolve.sep3_int(work, o, nch, iky, m, ikx, xmap, int(cv), t))
+    return out.reshape(shape)
+
+
 def sep(work, shape, nch, ky, kx, mode, cval, anchor_y=None, anchor_x=None):
     """Separable correlation of a prepared work array; returns an array of ``shape``."""
     integer = work.dtype in INT_KERNEL_DTYPES
+    if integer and anchor_y is None and anchor_x is None:
+        fast = _sep3_int(work, shape, nch, ky, kx, mode, cval)
+        if fast is not None:
+            return fast
     if not integer and work.dtype not in (np.float32, np.float64):
         work = np.ascontiguousarray(work, dtype=_validate.output_float_dtype(work.dtype))
     dtype = np.dtype(np.float32) if integer else work.dtype
@@ -168,9 +202,10 @@ def correlate2d(work, shape, nch, k, anchor_y, anchor_x, mode, cval):
     return out.reshape(shape)
 
 
-#: uint8 median windows of at least this many rows use the constant-time
-#: histogram (_rank.median_u8_ctmf); shorter ones Huang's sliding histogram,
-#: whose cost grows with the rows (measured crossover on 1024^2 noise: 9 rows).
+#: uint8 median windows of at least this many rows (and too large for a
+#: selection network, see cvcore.filters) use the constant-time histogram
+#: (_rank.median_u8_ctmf); shorter ones Huang's sliding histogram, whose cost
+#: grows with the rows (measured crossover on 1024^2 noise: 9 rows).
 CTMF_MIN_ROWS = 9
 
 
@@ -185,23 +220,23 @@ def median_rows(work, nch, sy, sx, mode, cval, row_cost, network=None):
     ymap = index_map(h, sy, sy // 2, mode)
     xmap = index_map(w, sx, sx // 2, mode)
     out = np.empty_like(work)
+    with_row0, min_rows = False, 1
     if compiled_median(sy, sx):
-        run_in_bands(out, ymap, sy, row_cost,
-                     lambda o, m, t, r0: _rank.median_small(work, o, nch, sy, m, xmap, cval, r0, t), True)
-        return out
-    if network is not None:
+        # bands of an even number of rows: the kernel computes rows in pairs from even rows
+        kernel = lambda o, m, t, r0: _rank.median_small(work, o, nch, sy, m, xmap, cval, r0, t)  # noqa: E731
+        with_row0, min_rows = True, 2
+    elif network is not None:
         ops, slot = network
         kernel = lambda o, m, t: _rank.median_network(work, o, nch, sy, sx, m, xmap, cval, ops, slot, t)  # noqa: E731
     elif work.dtype == np.uint8 and sy >= CTMF_MIN_ROWS and sy * sx < 65536:
         # constant time per pixel, but each block of rows first builds kh rows of column histograms
-        run_in_bands(out, ymap, sy, row_cost,
-                     lambda o, m, t: _rank.median_u8_ctmf(work, o, nch, sy, sx, m, xmap, cval, t), min_rows=2 * sy)
-        return out
+        kernel = lambda o, m, t: _rank.median_u8_ctmf(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
+        min_rows = 2 * sy
     elif work.dtype == np.uint8:
         kernel = lambda o, m, t: _rank.median_u8(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
     else:
         kernel = lambda o, m, t: _rank.median(work, o, nch, sy, sx, m, xmap, cval, t)  # noqa: E731
-    run_in_bands(out, ymap, sy, row_cost, kernel)
+    run_in_bands(out, ymap, sy, row_cost, kernel, with_row0, min_rows)
     return out
 
 

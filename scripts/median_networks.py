@@ -101,8 +101,39 @@ def sorted_row_tables(nrows, k):
     return t
 
 
+def _mn(net, a, b):
+    return net.exchange(a, b)[0]
+
+
+def _mx(net, a, b):
+    return net.exchange(a, b)[1]
+
+
+def _med3(net, a, b, c):
+    """Median of three in four operations: max(min(a, b), min(max(a, b), c))."""
+    lo, hi = net.exchange(a, b)
+    return _mx(net, lo, _mn(net, hi, c))
+
+
+def _med3x3(net, rows):
+    """3x3 median from three sorted rows (Paeth's rule): the median of the largest
+    minimum, the median of the middles and the smallest maximum. For four rows
+    (two windows) the two shared rows are combined once."""
+    lo, mid, hi = ([r[i] for r in rows] for i in range(3))
+    lo12, hi12 = _mx(net, lo[1], lo[2]), _mn(net, hi[1], hi[2])
+    m_lo, m_hi = net.exchange(mid[1], mid[2])
+    out = []
+    for e in ([0] if len(rows) == 3 else [0, 3]):
+        m = _mx(net, m_lo, _mn(net, m_hi, mid[e]))
+        out.append(_med3(net, _mx(net, lo12, lo[e]), m, _mn(net, hi12, hi[e])))
+    return out
+
+
 def median_network(k, pair):
-    """(Network, outputs) for one k x k window, or (``pair``) two sharing k - 1 rows."""
+    """(Network, outputs) for one k x k window, or (``pair``) two sharing k - 1 rows.
+
+    Batcher merges of the sorted rows, or for 3x3 the median-of-three rule when
+    that needs fewer operations."""
     nrows = k + 1 if pair else k
     tables = sorted_row_tables(nrows, k)
     net = Network(tables)
@@ -114,6 +145,11 @@ def median_network(k, pair):
         windows = [range(0, k), range(1, k + 1)]
     else:
         outputs, windows = [net.merge_all(rows)[mid]], [range(k)]
+    if k == 3:
+        alt = Network(tables)
+        alt_out = _med3x3(alt, rows)
+        if len(alt.live(alt_out)) < len(net.live(outputs)):
+            net, outputs = alt, alt_out
     for out, win in zip(outputs, windows):
         idx = [r * k + i for r in win for i in range(k)]
         truth = np.sort(tables[idx], axis=0)[mid]

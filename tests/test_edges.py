@@ -131,6 +131,30 @@ def test_harris_and_min_eig_match_opencv(block, rng):
                     rtol=1e-3, atol=1e-4 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "constant", "wrap"])
+@pytest.mark.parametrize("shape, sigma", [((23, 31), 1.0), ((9, 5), 2.5)])
+def test_corner_responses_match_a_scipy_reference_in_every_mode(mode, shape, sigma, rng):
+    # Sobel products, then the Gaussian window, both with the border mode (zero
+    # products outside the image for 'constant'); narrow images: windows wider than the image
+    import scipy.ndimage as ndi
+    from cvcore import _filtering
+
+    img = rng.random(shape)
+    ix = ndi.correlate(img, np.outer([1, 2, 1], [-1, 0, 1]).astype(float), mode=mode, cval=0.0)
+    iy = ndi.correlate(img, np.outer([-1, 0, 1], [1, 2, 1]).astype(float), mode=mode, cval=0.0)
+    k = _filtering.gaussian_kernels((sigma, sigma), 4.0, "sigma")[0]
+
+    def window(a):
+        a = ndi.correlate1d(a, k, axis=0, mode=mode, cval=0.0)
+        return ndi.correlate1d(a, k, axis=1, mode=mode, cval=0.0)
+
+    a, b, c = window(ix * ix), window(ix * iy), window(iy * iy)
+    assert_allclose(E.harris(img, sigma, k=0.05, mode=mode), a * c - b * b - 0.05 * (a + c) ** 2,
+                    rtol=1e-9, atol=1e-12)
+    assert_allclose(E.shi_tomasi(img, sigma, mode=mode), 0.5 * ((a + c) - np.sqrt((a - c) ** 2 + 4 * b * b)),
+                    rtol=1e-9, atol=1e-12)
+
+
 def test_corner_peaks_matches_skimage(rng):
     from skimage.feature import corner_peaks as sk_peaks
 

@@ -203,8 +203,9 @@ def test_box_matches_opencv(mode, rng):
 @pytest.mark.parametrize("dtype", DTYPES + [np.int8, np.int32, np.uint64])
 def test_median_matches_scipy(mode, dtype, rng):
     img = _image(rng, (17, 19), dtype)
-    # (7, 9) has 63 elements: beyond the selection network (histogram / quickselect paths)
-    for size in [3, 4, (2, 5), (1, 1), (7, 9)]:
+    # (7, 9): a Batcher network; uint8: (8, 11) Huang's histogram, (11, 9) the
+    # constant-time one; (32, 31) has 992 elements: quickselect beyond the networks
+    for size in [3, 4, (2, 5), (1, 1), (7, 9), (8, 11), (11, 9), (32, 31)]:
         got = F.median(img, size, mode=mode, cval=3)
         assert got.dtype == img.dtype
         assert_array_equal(got, ndi.median_filter(img, size, mode=mode, cval=3))
@@ -248,16 +249,26 @@ def test_median_uint8_constant_time_histogram_matches_scipy(mode, rng):
     # windows of >= 9 rows: the constant-time (Perreault-Hebert) histogram
     img = rng.integers(0, 256, (41, 37, 2), dtype=np.uint8)
     img[5:20, 3:30] = 7   # long ties
-    for size in [9, (11, 4), (15, 31)]:
+    for size in [(11, 8), (9, 11), (15, 31)]:
         sy, sx = (size, size) if np.isscalar(size) else size
         got = F.median(img, size, mode=mode, cval=200)
         assert_array_equal(got, ndi.median_filter(img, (sy, sx, 1), mode=mode, cval=200), err_msg=str(size))
 
 
-@pytest.mark.parametrize("ksize", [9, 15, 31])
+@pytest.mark.parametrize("ksize", [9, 11, 15, 31])   # 9: a network; 11+: the constant-time histogram
 def test_median_uint8_constant_time_histogram_matches_opencv(ksize, rng):
     img = rng.integers(0, 256, (97, 131), dtype=np.uint8)
     assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
+
+
+@pytest.mark.parametrize("shape, dtype", [((9, 1100, 2), np.float64), ((7, 4200), np.uint8)])
+def test_median_networks_across_column_strips(shape, dtype, rng):
+    # 3x3 / 5x5 run in strips of 4096 bytes per row: several strips, their borders in between
+    img = (rng.random(shape) * 50).astype(dtype)
+    for k in (3, 5):
+        size = (k, k, 1) if len(shape) == 3 else k
+        for mode in ("reflect", "constant", "wrap"):
+            assert_array_equal(F.median(img, k, mode=mode, cval=9), ndi.median_filter(img, size, mode=mode, cval=9))
 
 
 def test_median_networks_in_the_kernel_are_the_generated_ones():
@@ -289,6 +300,32 @@ def test_median_bool_and_float16():
 
 
 # ---------------------------------------------------------------- derivatives
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+@pytest.mark.parametrize("fn", [F.sobel, F.scharr, F.prewitt])
+def test_integer_derivatives_are_exact(dtype, fn, rng):
+    # integer images take an exact integer 3x3 path; it equals the float computation
+    img = _image(rng, (13, 11, 2), dtype)
+    if dtype != np.uint8:
+        img[0, 0] = np.iinfo(dtype).max
+    ref = img.astype(np.float64)
+    for mode in MODES:
+        for cval in (0, 7, 2.5):   # 2.5 is no pixel value: the general float path
+            for axis in (0, 1):
+                got = fn(img, axis, mode=mode, cval=cval)
+                assert got.dtype == np.float32
+                assert_array_equal(got, fn(ref, axis, mode=mode, cval=cval).astype(np.float32),
+                                   err_msg=f"{mode} {cval} {axis}")
+
+
+def test_uint8_sobel_and_scharr_equal_opencv():
+    img = np.random.default_rng(1).integers(0, 256, (67, 131), dtype=np.uint8)
+    for mode in CV_BORDER:
+        b = CV_BORDER[mode]
+        assert_array_equal(F.sobel(img, 1, mode=mode), cv2.Sobel(img, cv2.CV_32F, 1, 0, borderType=b))
+        assert_array_equal(F.sobel(img, 0, mode=mode), cv2.Sobel(img, cv2.CV_32F, 0, 1, borderType=b))
+        assert_array_equal(F.scharr(img, 1, mode=mode), cv2.Scharr(img, cv2.CV_32F, 1, 0, borderType=b))
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -119,6 +119,13 @@ def test_median_networks_pair_rows_the_same_way_for_any_split(small_work, monkey
         assert _same_for_every_count(lambda: filters.median(img, size, mode="mirror")).tobytes() == first.tobytes()
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+def test_integer_derivatives(small_work, rng, dtype):
+    img = _image(rng, dtype, SHAPE + (2,))
+    _same_for_every_count(lambda: filters.sobel(img, 1, mode="constant", cval=5))
+    _same_for_every_count(lambda: filters.scharr(img, 0, mode="wrap"))
+
+
 def test_median_colour_uint8(small_work, rng):
     img = _image(rng, np.uint8, SHAPE + (3,))
     _same_for_every_count(lambda: filters.median(img, 9))
@@ -128,6 +135,7 @@ def test_median_uint8_constant_time_histogram(small_work, rng):
     # 9+ rows: column histograms rebuilt at each thread block's first row
     img = _image(rng, np.uint8, (97, 31, 2))
     _same_for_every_count(lambda: filters.median(img, (11, 9), mode="wrap"))
+    _same_for_every_count(lambda: filters.median(img, (8, 11), mode="reflect"))   # 8 rows: Huang's histogram
     _same_for_every_count(lambda: filters.median(img, 15, mode="constant", cval=9))
 
 

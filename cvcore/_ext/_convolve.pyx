@@ -30,6 +30,8 @@ from cython.parallel cimport prange
 
 from cvcore._ext._parallel cimport chunks, chunk_start
 
+from libc.stdint cimport uint8_t, uint16_t, int16_t
+
 from cvcore._ext._types cimport real_t, int_pixel_t
 
 # ---------------------------------------------------------------------------
@@ -116,11 +118,53 @@ cdef extern from *:
 
     CVC_WSUM(float, cvc_vf, cvc_wsum_f)
     CVC_WSUM(double, cvc_vd, cvc_wsum_d)
+
+    /* 3x3 separable filters with integer taps on integer images (Sobel, Scharr,
+       Prewitt), exact: the vertical pass of a row into an integer line (int16
+       for uint8 images, int32 otherwise; the wrapper bounds the sums), then the
+       horizontal pass over the padded line into float32. Also built for
+       x86-64-v4 (AVX-512): these loops are short and convert types. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && __GNUC__ >= 12
+    #define CVC_CLONES4 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define CVC_CLONES4 CVC_CLONES
+    #endif
+    #define CVC_VERT3(IN, LT, NAME)                                                      \\
+    static CVC_CLONES4 void NAME(const IN *restrict a, const IN *restrict b,            \\
+                                 const IN *restrict c, LT *restrict line, ptrdiff_t n,  \\
+                                 int k0, int k1, int k2)                                \\
+    {                                                                                    \\
+        for (ptrdiff_t i = 0; i < n; i++)                                                \\
+            line[i] = (LT)(k0 * (LT)a[i] + k1 * (LT)b[i] + k2 * (LT)c[i]);               \\
+    }
+    #define CVC_HORIZ3(LT, NAME)                                                         \\
+    static CVC_CLONES4 void NAME(const LT *restrict line, float *restrict out, ptrdiff_t n, \\
+                                 ptrdiff_t nch, int k0, int k1, int k2)                 \\
+    {                                                                                    \\
+        const LT *restrict l1 = line + nch, *restrict l2 = line + 2 * nch;              \\
+        for (ptrdiff_t i = 0; i < n; i++)                                                \\
+            out[i] = (float)(LT)(k0 * line[i] + k1 * l1[i] + k2 * l2[i]);               \\
+    }
+    CVC_VERT3(unsigned char, short, cvc_vert3_u8)
+    CVC_VERT3(unsigned short, int, cvc_vert3_u16)
+    CVC_VERT3(short, int, cvc_vert3_s16)
+    CVC_HORIZ3(short, cvc_horiz3_s)
+    CVC_HORIZ3(int, cvc_horiz3_i)
     """
     void cvc_wsum_f(float* out, Py_ssize_t n, Py_ssize_t nt, const float* k,
                     const float** A, const float** B, int sign) noexcept nogil
     void cvc_wsum_d(double* out, Py_ssize_t n, Py_ssize_t nt, const double* k,
                     const double** A, const double** B, int sign) noexcept nogil
+    void cvc_vert3_u8(const uint8_t* a, const uint8_t* b, const uint8_t* c, int16_t* line, Py_ssize_t n,
+                      int k0, int k1, int k2) noexcept nogil
+    void cvc_vert3_u16(const uint16_t* a, const uint16_t* b, const uint16_t* c, int* line, Py_ssize_t n,
+                       int k0, int k1, int k2) noexcept nogil
+    void cvc_vert3_s16(const int16_t* a, const int16_t* b, const int16_t* c, int* line, Py_ssize_t n,
+                       int k0, int k1, int k2) noexcept nogil
+    void cvc_horiz3_s(const int16_t* line, float* out, Py_ssize_t n, Py_ssize_t nch, int k0, int k1,
+                      int k2) noexcept nogil
+    void cvc_horiz3_i(const int* line, float* out, Py_ssize_t n, Py_ssize_t nch, int k0, int k1,
+                      int k2) noexcept nogil
 
 
 cdef void wsum_f(float* out, Py_ssize_t n, Py_ssize_t nt, const float* k,
@@ -403,6 +447,77 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t y0, Py_ssi
         _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
     free(mem)
     free(ring)
+    return 0
+
+
+def sep3_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch, const int[::1] ky,
+             const Py_ssize_t[::1] ymap, const int[::1] kx, const Py_ssize_t[::1] xmap, int cval,
+             int n_threads=1):
+    """3x3 separable correlation with integer taps of a uint8/uint16/int16 image
+    (anchor 1, 1), in exact integer arithmetic, into float32 (Sobel, Scharr, Prewitt).
+    For uint8 images every partial sum must fit int16 (checked by the wrapper).
+
+    One pass per output row: the vertical taps over three input rows into an
+    int32 line (border columns from ``xmap``; -1 = ``cval`` times the vertical
+    taps' sum), then the horizontal taps into the output row. Rows outside the
+    image (``ymap`` -1) are ``cval``. The wrapper guarantees that every sum
+    is an integer below 2**24 in magnitude, so the float32 result is exact
+    and equal to :func:`sepfilter_int`'s.
+    """
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef int err = 0
+    if nc == 0:
+        return
+    cdef const int_pixel_t* ip = &img[0, 0]
+    cdef float* op = &out[0, 0]
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            err |= _sep3_rows(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
+                              &ky[0], &ymap[0], &kx[0], &xmap[0], cval)
+    if err:
+        raise MemoryError("cannot allocate filter line buffers")
+
+
+cdef int _sep3_rows(const int_pixel_t* img, float* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
+                    Py_ssize_t nch, const int* ky, const Py_ssize_t* ymap, const int* kx,
+                    const Py_ssize_t* xmap, int cval) noexcept nogil:
+    """Output rows ``y0 .. y1`` of :func:`sep3_int`; -1 if out of memory."""
+    cdef Py_ssize_t width = n // nch, y, j, i, c, s, p
+    cdef const int_pixel_t* r[3]
+    cdef int_pixel_t* crow = <int_pixel_t*>malloc((n + 16) * sizeof(int_pixel_t))
+    cdef int* line = <int*>malloc(((width + 2) * nch + 16) * sizeof(int))
+    cdef int16_t* line16 = <int16_t*>line   # the line of uint8 images
+    cdef int line_cval = cval * (ky[0] + ky[1] + ky[2])
+    if crow == NULL or line == NULL:
+        free(crow)
+        free(line)
+        return -1
+    for i in range(n):
+        crow[i] = <int_pixel_t>cval
+    for y in range(y0, y1):
+        for j in range(3):
+            s = ymap[y + j]
+            r[j] = img + s * n if s >= 0 else crow
+        if int_pixel_t is uint8_t:
+            cvc_vert3_u8(r[0], r[1], r[2], line16 + nch, n, ky[0], ky[1], ky[2])
+        elif int_pixel_t is uint16_t:
+            cvc_vert3_u16(r[0], r[1], r[2], line + nch, n, ky[0], ky[1], ky[2])
+        else:
+            cvc_vert3_s16(r[0], r[1], r[2], line + nch, n, ky[0], ky[1], ky[2])
+        for j in range(2):
+            p = j * (width + 1)   # the padded columns left and right of the image
+            s = xmap[p]
+            for c in range(nch):
+                if int_pixel_t is uint8_t:
+                    line16[p * nch + c] = line16[(1 + s) * nch + c] if s >= 0 else <int16_t>line_cval
+                else:
+                    line[p * nch + c] = line[(1 + s) * nch + c] if s >= 0 else line_cval
+        if int_pixel_t is uint8_t:
+            cvc_horiz3_s(line16, out + y * n, n, nch, kx[0], kx[1], kx[2])
+        else:
+            cvc_horiz3_i(line, out + y * n, n, nch, kx[0], kx[1], kx[2])
+    free(crow)
+    free(line)
     return 0
 
 

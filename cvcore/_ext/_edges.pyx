@@ -5,7 +5,7 @@
 # All arrays arrive C-contiguous with the right dtype and shape (checked in
 # cvcore.edges); nothing here validates.
 from libc.math cimport sqrt, INFINITY
-from libc.stdlib cimport malloc, realloc, free
+from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memset, memcpy
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
@@ -159,6 +159,54 @@ cdef extern from *:
     CVE_CANNY(short, float, cve_canny_s16, cve_sobel_s16, cve_mag_f, cve_nms_f)
     CVE_CANNY(float, float, cve_canny_f, cve_sobel_f, cve_mag_f, cve_nms_f)
     CVE_CANNY(double, double, cve_canny_d, cve_sobel_d, cve_mag_d, cve_nms_d)
+
+    /* Corner responses. Also built for x86-64-v4 (AVX-512). */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && __GNUC__ >= 12
+    #define CVE_CLONES4 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define CVE_CLONES4 CVE_CLONES
+    #endif
+    /* Sobel of one row from rows a (above), b, c (below), border columns from
+       xmap (w + 2 entries, -1: zero gradient there), then the structure-tensor
+       products sc * (gx*gx, gx*gy, gy*gy) into three planes. sm and df need
+       one spare element on each side. */
+    #define CVE_PRODUCTS(T, NAME)                                                           \\
+    static CVE_CLONES4 void NAME(const T *restrict a, const T *restrict b, const T *restrict c, \\
+                                 T *restrict sm, T *restrict df, const ptrdiff_t *xmap,      \\
+                                 ptrdiff_t w, T *restrict xx, T *restrict xy, T *restrict yy, T sc) \\
+    {                                                                                       \\
+        ptrdiff_t x;                                                                        \\
+        for (x = 0; x < w; x++) { sm[x] = a[x] + 2 * b[x] + c[x]; df[x] = c[x] - a[x]; }    \\
+        sm[-1] = xmap[0] >= 0 ? sm[xmap[0]] : 0;                                            \\
+        df[-1] = xmap[0] >= 0 ? df[xmap[0]] : 0;                                            \\
+        sm[w] = xmap[w + 1] >= 0 ? sm[xmap[w + 1]] : 0;                                     \\
+        df[w] = xmap[w + 1] >= 0 ? df[xmap[w + 1]] : 0;                                     \\
+        for (x = 0; x < w; x++) {                                                           \\
+            T u = sm[x + 1] - sm[x - 1], v = df[x - 1] + 2 * df[x] + df[x + 1];             \\
+            xx[x] = sc * u * u; xy[x] = sc * u * v; yy[x] = sc * v * v;                     \\
+        }                                                                                   \\
+    }
+    /* Harris (kind 0) det - k tr^2 or the smaller eigenvalue (kind 1) from the
+       smoothed planes. The eigenvalue loop vectorises only when sqrt need not
+       set errno (-fno-math-errno; its argument is a sum of squares anyway). */
+    #define CVE_RESPONSE(T, NAME, SQRT)                                                     \\
+    static CVE_CLONES4                                                                      \\
+    void NAME(const T *restrict xx, const T *restrict xy, const T *restrict yy,             \\
+              T *restrict out, ptrdiff_t w, int kind, T k)                                  \\
+    {                                                                                       \\
+        if (kind == 0) for (ptrdiff_t x = 0; x < w; x++) {                                  \\
+            T tr = xx[x] + yy[x];                                                           \\
+            out[x] = xx[x] * yy[x] - xy[x] * xy[x] - k * tr * tr;                           \\
+        }                                                                                   \\
+        else for (ptrdiff_t x = 0; x < w; x++) {                                            \\
+            T d = (xx[x] - yy[x]) * (xx[x] - yy[x]) + 4 * xy[x] * xy[x];                    \\
+            out[x] = (T)0.5 * ((xx[x] + yy[x]) - SQRT(d));                                  \\
+        }                                                                                   \\
+    }
+    CVE_PRODUCTS(float, cve_products_f)
+    CVE_PRODUCTS(double, cve_products_d)
+    CVE_RESPONSE(float, cve_response_f, sqrtf)
+    CVE_RESPONSE(double, cve_response_d, sqrt)
     """
     void cve_nms_f(const float* gx, const float* gy, const float* prev, const float* cur,
                    const float* nxt, unsigned char* st, Py_ssize_t w, float lo, float hi,
@@ -183,6 +231,16 @@ cdef extern from *:
     void cve_canny_d(const double* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1,
                      const u8* mask, int l2, double lo, double hi, double tg22, u8* state,
                      double* buf) noexcept nogil
+    void cve_products_f(const float* a, const float* b, const float* c, float* sm, float* df,
+                        const Py_ssize_t* xmap, Py_ssize_t w, float* xx, float* xy, float* yy,
+                        float sc) noexcept nogil
+    void cve_products_d(const double* a, const double* b, const double* c, double* sm, double* df,
+                        const Py_ssize_t* xmap, Py_ssize_t w, double* xx, double* xy, double* yy,
+                        double sc) noexcept nogil
+    void cve_response_f(const float* xx, const float* xy, const float* yy, float* out, Py_ssize_t w,
+                        int kind, float k) noexcept nogil
+    void cve_response_d(const double* xx, const double* xy, const double* yy, double* out, Py_ssize_t w,
+                        int kind, double k) noexcept nogil
 
 
 
@@ -284,43 +342,6 @@ def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint 
 # ---------------------------------------------------------------- corners
 
 
-cdef void _products_row(const real_t* a, const real_t* b, const real_t* c, real_t* sm, real_t* df,
-                        real_t* gx, real_t* gy, const Py_ssize_t* xmap, Py_ssize_t w,
-                        real_t sm_cval, real_t* o, real_t sc) noexcept nogil:
-    """Sobel of one row from rows a (above), b, c (below) with the border
-    columns taken from ``xmap`` (length w + 2, -1 = constant), then the
-    interleaved products scale * (gx*gx, gx*gy, gy*gy) into ``o``."""
-    cdef Py_ssize_t x
-    cdef real_t u, v
-    for x in range(w):
-        sm[x] = a[x] + 2 * b[x] + c[x]
-        df[x] = c[x] - a[x]
-    # padded positions -1 and w (sm/df have one spare element on each side)
-    cdef real_t* sm_left = sm - 1
-    cdef real_t* df_left = df - 1
-    if xmap[0] >= 0:
-        sm_left[0] = sm[xmap[0]]
-        df_left[0] = df[xmap[0]]
-    else:
-        sm_left[0] = sm_cval
-        df_left[0] = 0
-    if xmap[w + 1] >= 0:
-        sm[w] = sm[xmap[w + 1]]
-        df[w] = df[xmap[w + 1]]
-    else:
-        sm[w] = sm_cval
-        df[w] = 0
-    for x in range(w):
-        gx[x] = sm[x + 1] - sm[x - 1]
-        gy[x] = df[x - 1] + 2 * df[x] + df[x + 1]
-    for x in range(w):
-        u = gx[x]
-        v = gy[x]
-        o[3 * x] = sc * u * u
-        o[3 * x + 1] = sc * u * v
-        o[3 * x + 2] = sc * v * v
-
-
 cdef inline void _wsum(real_t* out, Py_ssize_t n, Py_ssize_t nt, const real_t* k,
                        const real_t** A, const real_t** B, int sign) noexcept nogil:
     if real_t is float:
@@ -365,12 +386,16 @@ cdef int _corner_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t 
                       const Py_ssize_t* ymap3, const Py_ssize_t* xmap3, const real_t* ky, Py_ssize_t kh,
                       const real_t* kx, Py_ssize_t kw, const Py_ssize_t* ymapw, const Py_ssize_t* xmapw,
                       Py_ssize_t xleft, int kind, real_t kk, real_t sc) noexcept nogil:
-    """Output rows ``y0 .. y1`` of :func:`corner_response`; -1 if out of memory."""
-    cdef Py_ssize_t n3 = 3 * w, npad = w + kw - 1
+    """Output rows ``y0 .. y1`` of :func:`corner_response`; -1 if out of memory.
+
+    Products live in three planes (xx, xy, yy) ``ls`` values apart, in ring
+    slots and in the line buffer alike, so that each pass runs over all three
+    planes in one contiguous sweep (the values between planes are padding).
+    """
+    cdef Py_ssize_t npad = w + kw - 1, ls = npad + 16, n3 = 2 * ls + w
     cdef Py_ssize_t y, j, p, s, t, x, c, src
-    cdef real_t a, b, cc, tr, d
-    cdef Py_ssize_t total = kh * (n3 + 16) + (npad * 3 + 16) + (n3 + 16) + (n3 + 16) + 5 * (w + 8)
-    cdef real_t* mem = <real_t*>malloc(total * sizeof(real_t) + 64)
+    cdef Py_ssize_t total = (kh + 3) * 3 * ls + 3 * (w + 16)
+    cdef real_t* mem = <real_t*>calloc(total + 64, sizeof(real_t))
     cdef const real_t** va = <const real_t**>malloc((kh + kw) * sizeof(real_t*) + 64)
     cdef const real_t** ha
     cdef real_t* ring
@@ -379,10 +404,8 @@ cdef int _corner_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t 
     cdef real_t* zrow
     cdef real_t* sm
     cdef real_t* df
-    cdef real_t* gx
-    cdef real_t* gy
     cdef real_t* slot
-    cdef real_t* o
+    cdef real_t* lp
     cdef const real_t* r0
     cdef const real_t* r1
     cdef const real_t* r2
@@ -391,25 +414,21 @@ cdef int _corner_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t 
         free(va)
         return -1
     ring = mem
-    line = ring + kh * (n3 + 16)
-    trow = line + npad * 3 + 16
-    zrow = trow + n3 + 16
-    sm = zrow + n3 + 16 + 1
+    line = ring + kh * 3 * ls
+    trow = line + 3 * ls
+    zrow = trow + 3 * ls        # zeros (calloc)
+    sm = zrow + 3 * ls + 1
     df = sm + w + 8
-    gx = df + w + 8
-    gy = gx + w + 8
     ha = va + kh
-    for x in range(n3):
-        zrow[x] = 0
     for y in range(y0, y1):
         for j in range(kh):
             p = y + j
             if y > y0 and j < kh - 1:
                 continue
-            slot = ring + (p % kh) * (n3 + 16)
+            slot = ring + (p % kh) * 3 * ls
             s = ymapw[p]
             if s < 0:
-                for x in range(n3):
+                for x in range(3 * ls):
                     slot[x] = 0
                 continue
             src = ymap3[s]
@@ -418,37 +437,31 @@ cdef int _corner_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t 
             r1 = img + src * w if src >= 0 else zrow
             src = ymap3[s + 2]
             r2 = img + src * w if src >= 0 else zrow
-            _products_row(r0, r1, r2, sm, df, gx, gy, xmap3, w, 0, slot, sc)
+            if real_t is float:
+                cve_products_f(r0, r1, r2, sm, df, xmap3, w, slot, slot + ls, slot + 2 * ls, sc)
+            else:
+                cve_products_d(r0, r1, r2, sm, df, xmap3, w, slot, slot + ls, slot + 2 * ls, sc)
         for j in range(kh):
-            va[j] = ring + ((y + j) % kh) * (n3 + 16)
-        _wsum(line + xleft * 3, n3, kh, ky, va, NULL, 1)
-        # horizontal border of the line (3 interleaved channels)
-        for t in range(npad):
-            if t == xleft:
-                continue
-            if xleft <= t < xleft + w:
-                continue
-            x = xmapw[t]
-            for c in range(3):
-                line[t * 3 + c] = line[(xleft + x) * 3 + c] if x >= 0 else 0
+            va[j] = ring + ((y + j) % kh) * 3 * ls
+        _wsum(line + xleft, n3, kh, ky, va, NULL, 1)
+        # horizontal border of each plane
+        for c in range(3):
+            lp = line + c * ls
+            t = 0
+            while t < npad:
+                if t == xleft:   # the interior is in place
+                    t = xleft + w
+                    continue
+                x = xmapw[t]
+                lp[t] = lp[xleft + x] if x >= 0 else 0
+                t += 1
         for t in range(kw):
-            ha[t] = line + t * 3
+            ha[t] = line + t
         _wsum(trow, n3, kw, kx, ha, NULL, 1)
-        o = out + y * w
-        if kind == 0:
-            for x in range(w):
-                a = trow[3 * x]
-                b = trow[3 * x + 1]
-                cc = trow[3 * x + 2]
-                tr = a + cc
-                o[x] = a * cc - b * b - kk * tr * tr
+        if real_t is float:
+            cve_response_f(trow, trow + ls, trow + 2 * ls, out + y * w, w, kind, kk)
         else:
-            for x in range(w):
-                a = trow[3 * x]
-                b = trow[3 * x + 1]
-                cc = trow[3 * x + 2]
-                d = (a - cc) * (a - cc) + 4 * b * b
-                o[x] = <real_t>0.5 * ((a + cc) - sqrt(d))
+            cve_response_d(trow, trow + ls, trow + 2 * ls, out + y * w, w, kind, kk)
     free(mem)
     free(va)
     return 0

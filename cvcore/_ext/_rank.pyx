@@ -59,13 +59,13 @@ cdef extern from *:
             if (kind == 0) {                                                             \\
                 for (ptrdiff_t k = 0; k < m; k++) {                                      \\
                     T u = a[k], v = b[k];                                                \\
-                    a[k] = v < u ? v : u;                                                \\
-                    b[k] = v < u ? u : v;                                                \\
+                    a[k] = v < u ? v : u;  /* two compares: single min/max instructions */ \\
+                    b[k] = u < v ? v : u;                                                \\
                 }                                                                        \\
             } else if (kind == 1) {                                                      \\
                 for (ptrdiff_t k = 0; k < m; k++) { T u = a[k], v = b[k]; a[k] = v < u ? v : u; } \\
             } else {                                                                     \\
-                for (ptrdiff_t k = 0; k < m; k++) { T u = a[k], v = b[k]; b[k] = v < u ? u : v; } \\
+                for (ptrdiff_t k = 0; k < m; k++) { T u = a[k], v = b[k]; b[k] = u < v ? v : u; } \\
             }                                                                            \\
         }                                                                                \\
     }
@@ -118,7 +118,7 @@ cdef extern from *:
         CVR_T v4 = CVR_MX(v0, v1); CVR_T v5 = CVR_MN(v3, v2); CVR_T v6 = CVR_MX(v3, v2); \\
         CVR_T v7 = CVR_MN(v4, v6); CVR_T v8 = CVR_MX(v4, v6); cvr_out0[x] = v5; cvr_out1[x] = v7; \\
         cvr_out2[x] = v8; }
-    /* CVR_MED3: 9 inputs, 1 outputs, 20 min/max operations */
+    /* CVR_MED3: 9 inputs, 1 outputs, 12 min/max operations */
     #define CVR_MED3_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
         const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
@@ -127,15 +127,12 @@ cdef extern from *:
     #define CVR_MED3_OUT CVR_T *restrict cvr_out0 = cvr_dst[0];
     #define CVR_MED3 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
         CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
-        CVR_T v8 = cvr_in8[x]; CVR_T v9 = CVR_MN(v0, v3); CVR_T v10 = CVR_MX(v0, v3); \\
-        CVR_T v11 = CVR_MN(v2, v5); CVR_T v12 = CVR_MX(v2, v5); CVR_T v13 = CVR_MN(v11, v10); \\
-        CVR_T v14 = CVR_MX(v11, v10); CVR_T v15 = CVR_MN(v1, v4); CVR_T v16 = CVR_MX(v1, v4); \\
-        CVR_T v17 = CVR_MN(v15, v13); CVR_T v18 = CVR_MX(v15, v13); CVR_T v19 = CVR_MN(v16, v14); \\
-        CVR_T v20 = CVR_MX(v16, v14); CVR_T v22 = CVR_MX(v9, v6); CVR_T v23 = CVR_MN(v20, v22); \\
-        CVR_T v25 = CVR_MN(v18, v8); CVR_T v28 = CVR_MX(v25, v23); CVR_T v32 = CVR_MX(v17, v7); \\
-        CVR_T v33 = CVR_MN(v12, v32); CVR_T v35 = CVR_MN(v19, v33); CVR_T v40 = CVR_MX(v35, v28); \\
-        cvr_out0[x] = v40; }
-    /* CVR_MED3_PAIR: 12 inputs, 2 outputs, 28 min/max operations */
+        CVR_T v8 = cvr_in8[x]; CVR_T v10 = CVR_MX(v3, v6); CVR_T v11 = CVR_MN(v5, v8); \\
+        CVR_T v13 = CVR_MN(v4, v7); CVR_T v14 = CVR_MX(v4, v7); CVR_T v15 = CVR_MN(v14, v1); \\
+        CVR_T v18 = CVR_MX(v13, v15); CVR_T v20 = CVR_MX(v10, v0); CVR_T v21 = CVR_MN(v11, v2); \\
+        CVR_T v23 = CVR_MN(v20, v18); CVR_T v24 = CVR_MX(v20, v18); CVR_T v25 = CVR_MN(v24, v21); \\
+        CVR_T v28 = CVR_MX(v23, v25); cvr_out0[x] = v28; }
+    /* CVR_MED3_PAIR: 12 inputs, 2 outputs, 20 min/max operations */
     #define CVR_MED3_PAIR_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
         const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
@@ -146,16 +143,13 @@ cdef extern from *:
     #define CVR_MED3_PAIR { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
         CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
         CVR_T v8 = cvr_in8[x]; CVR_T v9 = cvr_in9[x]; CVR_T v10 = cvr_in10[x]; CVR_T v11 = cvr_in11[x]; \\
-        CVR_T v12 = CVR_MN(v3, v6); CVR_T v13 = CVR_MX(v3, v6); CVR_T v14 = CVR_MN(v5, v8); \\
-        CVR_T v15 = CVR_MX(v5, v8); CVR_T v16 = CVR_MN(v14, v13); CVR_T v17 = CVR_MX(v14, v13); \\
-        CVR_T v18 = CVR_MN(v4, v7); CVR_T v19 = CVR_MX(v4, v7); CVR_T v20 = CVR_MN(v18, v16); \\
-        CVR_T v21 = CVR_MX(v18, v16); CVR_T v22 = CVR_MN(v19, v17); CVR_T v23 = CVR_MX(v19, v17); \\
-        CVR_T v25 = CVR_MX(v12, v0); CVR_T v26 = CVR_MN(v23, v25); CVR_T v28 = CVR_MN(v21, v2); \\
-        CVR_T v31 = CVR_MX(v28, v26); CVR_T v35 = CVR_MX(v20, v1); CVR_T v36 = CVR_MN(v15, v35); \\
-        CVR_T v38 = CVR_MN(v22, v36); CVR_T v43 = CVR_MX(v38, v31); CVR_T v49 = CVR_MX(v12, v9); \\
-        CVR_T v50 = CVR_MN(v23, v49); CVR_T v52 = CVR_MN(v21, v11); CVR_T v55 = CVR_MX(v52, v50); \\
-        CVR_T v59 = CVR_MX(v20, v10); CVR_T v60 = CVR_MN(v15, v59); CVR_T v62 = CVR_MN(v22, v60); \\
-        CVR_T v67 = CVR_MX(v62, v55); cvr_out0[x] = v43; cvr_out1[x] = v67; }
+        CVR_T v13 = CVR_MX(v3, v6); CVR_T v14 = CVR_MN(v5, v8); CVR_T v16 = CVR_MN(v4, v7); \\
+        CVR_T v17 = CVR_MX(v4, v7); CVR_T v18 = CVR_MN(v17, v1); CVR_T v21 = CVR_MX(v16, v18); \\
+        CVR_T v23 = CVR_MX(v13, v0); CVR_T v24 = CVR_MN(v14, v2); CVR_T v26 = CVR_MN(v23, v21); \\
+        CVR_T v27 = CVR_MX(v23, v21); CVR_T v28 = CVR_MN(v27, v24); CVR_T v31 = CVR_MX(v26, v28); \\
+        CVR_T v32 = CVR_MN(v17, v10); CVR_T v35 = CVR_MX(v16, v32); CVR_T v37 = CVR_MX(v13, v9); \\
+        CVR_T v38 = CVR_MN(v14, v11); CVR_T v40 = CVR_MN(v37, v35); CVR_T v41 = CVR_MX(v37, v35); \\
+        CVR_T v42 = CVR_MN(v41, v38); CVR_T v45 = CVR_MX(v40, v42); cvr_out0[x] = v31; cvr_out1[x] = v45; }
     /* CVR_SORT5: 5 inputs, 5 outputs, 18 min/max operations */
     #define CVR_SORT5_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
@@ -565,6 +559,15 @@ cdef inline void _pad_line(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_s
         t += 1
 
 
+cdef inline Py_ssize_t _pair_start(Py_ssize_t h, Py_ssize_t nc, Py_ssize_t t, Py_ssize_t row0) noexcept nogil:
+    """First row of thread block ``t``, moved back to an even image row (``row0`` is
+    the image row of row 0) so that no block splits a pair of rows."""
+    cdef Py_ssize_t y = chunk_start(h, nc, t)
+    if t == nc or (row0 + y) % 2 == 0:
+        return y
+    return y - 1 if y > 0 else 0
+
+
 def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, Py_ssize_t k,
                  const Py_ssize_t[::1] ymap, const Py_ssize_t[::1] xmap, rank_t cval,
                  Py_ssize_t row0, int n_threads=1):
@@ -575,8 +578,9 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
     and a generated network merges them (scripts/median_networks.py). Two
     vertically adjacent outputs share ``k - 1`` rows, so rows are done in
     pairs starting at even image rows (``row0`` is the image row of
-    ``out[0]``): pairs do not depend on bands or threads, so neither does the
-    result, even where values tie (-0.0 and 0.0) or are NaN.
+    ``out[0]``; thread blocks start at even image rows, and so must bands
+    that do not end the image): pairs do not depend on bands or threads, so
+    neither does the result, even where values tie (-0.0 and 0.0) or are NaN.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef int err = 0
@@ -586,48 +590,89 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
     cdef rank_t* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _median_small(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), row0,
+            err |= _median_small(ip, op, _pair_start(h, nc, t, row0), _pair_start(h, nc, t + 1, row0), row0,
                                  img.shape[1], nch, k, &ymap[0], &xmap[0], cval)
     if err:
         raise MemoryError("cannot allocate the median buffers")
 
 
+cdef inline void _pad_segment(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t src_row,
+                              Py_ssize_t left, Py_ssize_t p0, Py_ssize_t m, const Py_ssize_t* xmap,
+                              rank_t cval, rank_t* seg) noexcept nogil:
+    """Padded positions ``p0 .. p0 + m - 1`` of a padded row (see :func:`_pad_line`) into ``seg``."""
+    cdef Py_ssize_t width = n // nch, a, b, t, c, s
+    if src_row < 0:
+        for t in range(m * nch):
+            seg[t] = cval
+        return
+    a = left if left > p0 else p0                      # the interior part of the segment
+    b = left + width if left + width < p0 + m else p0 + m
+    if a < b:
+        memcpy(seg + (a - p0) * nch, img + src_row * n + (a - left) * nch, (b - a) * nch * sizeof(rank_t))
+    if a >= b:
+        a = b = p0 + m
+    t = p0
+    while t < p0 + m:
+        if t == a:   # the interior is in place
+            t = b
+            continue
+        s = xmap[t]
+        for c in range(nch):
+            seg[(t - p0) * nch + c] = img[src_row * n + s * nch + c] if s >= 0 else cval
+        t += 1
+
+
+cdef enum:
+    _STRIP_BYTES = 4096   # per sorted-row array: the ring of a strip stays in the L2 cache
+
+
 cdef int _median_small(const rank_t* img, rank_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t row0,
                        Py_ssize_t n, Py_ssize_t nch, Py_ssize_t k, const Py_ssize_t* ymap,
                        const Py_ssize_t* xmap, rank_t cval) noexcept nogil:
-    cdef Py_ssize_t npad = n // nch + k - 1, left = k // 2
-    cdef Py_ssize_t sstride = n + 64, slots = k + 1
+    """Rows ``y0 .. y1`` of :func:`median_small`, in vertical strips of columns
+    so that the ring of sorted rows stays in the cache."""
+    cdef Py_ssize_t width = n // nch, left = k // 2
+    cdef Py_ssize_t strip = _STRIP_BYTES // (<Py_ssize_t>sizeof(rank_t) * nch)
+    cdef Py_ssize_t sstride, slots = k + 1, xs, ns, m
     cdef Py_ssize_t y, have, last, r, i, nrows
     cdef int sort_op = 0 if k == 3 else 3
     cdef bint pair
     cdef const rank_t* src[36]
     cdef rank_t* dst[36]
-    cdef rank_t* line = <rank_t*>malloc((npad * nch + 64) * sizeof(rank_t))
+    if strip < 8:
+        strip = 8
+    sstride = strip * nch + 64
+    cdef rank_t* line = <rank_t*>malloc(((strip + k) * nch + 64) * sizeof(rank_t))
     cdef rank_t* ring = <rank_t*>malloc(slots * k * sstride * sizeof(rank_t) + 64)
     if line == NULL or ring == NULL:
         free(line)
         free(ring)
         return -1
-    y = y0
-    have = y0          # next padded row to sort into the ring
-    while y < y1:
-        pair = y + 1 < y1 and (row0 + y) % 2 == 0
-        last = y + k if pair else y + k - 1
-        while have <= last:
-            _pad_line(img, n, nch, ymap[have], left, npad, xmap, cval, line)
-            for i in range(k):
-                src[i] = line + i * nch
-                dst[i] = ring + ((have % slots) * k + i) * sstride
-            _small(sort_op, src, dst, n)
-            have += 1
-        nrows = k + 1 if pair else k
-        for r in range(nrows):
-            for i in range(k):
-                src[r * k + i] = ring + (((y + r) % slots) * k + i) * sstride
-        dst[0] = out + y * n
-        dst[1] = out + (y + 1) * n if pair else dst[0]
-        _small(sort_op + 1 + pair, src, dst, n)
-        y += 2 if pair else 1
+    xs = 0
+    while xs < width:
+        m = width - xs if width - xs < strip else strip
+        ns = m * nch
+        y = y0
+        have = y0          # next padded row to sort into the ring
+        while y < y1:
+            pair = y + 1 < y1 and (row0 + y) % 2 == 0
+            last = y + k if pair else y + k - 1
+            while have <= last:
+                _pad_segment(img, n, nch, ymap[have], left, xs, m + k - 1, xmap, cval, line)
+                for i in range(k):
+                    src[i] = line + i * nch
+                    dst[i] = ring + ((have % slots) * k + i) * sstride
+                _small(sort_op, src, dst, ns)
+                have += 1
+            nrows = k + 1 if pair else k
+            for r in range(nrows):
+                for i in range(k):
+                    src[r * k + i] = ring + (((y + r) % slots) * k + i) * sstride
+            dst[0] = out + y * n + xs * nch
+            dst[1] = out + (y + 1) * n + xs * nch if pair else dst[0]
+            _small(sort_op + 1 + pair, src, dst, ns)
+            y += 2 if pair else 1
+        xs += m
     free(line)
     free(ring)
     return 0
