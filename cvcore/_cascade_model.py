@@ -258,9 +258,10 @@ class Cascade:
         for start in range(0, windows.shape[0], _CLASSIFY_CHUNK):
             chunk = windows[start:start + _CLASSIFY_CHUNK]
             if self._kind == "lbp":   # no normalisation: the sum table alone
-                self._engine.classify(stack_tables(chunk, squared=False)[0][0], out[start:start + chunk.shape[0]])
+                self._engine.classify(stack_tables(chunk, squared=False, wrap=True)[0][0],
+                                      out[start:start + chunk.shape[0]])
                 continue
-            tables, row_step = stack_tables(chunk, tilted=tilt)   # uint8: one tall table, row_step = H
+            tables, row_step = stack_tables(chunk, tilted=tilt, wrap=True)   # one tall table, row_step = H
             factors = engine_factors(stack_factors(chunk, tables, row_step), self._window)
             self._engine.classify(tables, factors, out[start:start + chunk.shape[0]])
         return out
@@ -312,7 +313,7 @@ class Cascade:
         xys, sums = [np.zeros((0, 2), np.int32)], [np.zeros(0, np.float64)]
         for y0 in range(0, nrow_total, rows):
             nrow = min(rows, nrow_total - y0)
-            tables, _ = stack_tables(image[None, y0:y0 + nrow + wh - 1], squared=not lbp, tilted=tilt)
+            tables, _ = stack_tables(image[None, y0:y0 + nrow + wh - 1], squared=not lbp, tilted=tilt, wrap=True)
             n_rows = (nrow - 1) // step + 1
             cap = n_rows * ((ncol - 1) // step + 1)
             xy = np.empty((cap, 2), np.int32)

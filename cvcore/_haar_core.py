@@ -82,8 +82,13 @@ def feature_rects(rects, weights, tilted, window, *, names=("rects", "weights", 
 _INT_TABLE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
 
 
-def stack_tables(windows, *, squared=True, tilted=False):
+def stack_tables(windows, *, squared=True, tilted=False, wrap=False):
     """Summed-area tables of an ``(n, H, W)`` window stack: ``(tables, row_step)``.
+
+    With ``wrap`` (uint8 stacks only) the tables are uint32 and wrap modulo
+    2**32: what the cascade engines read. A rectangle's four-corner difference,
+    taken in uint32, is still its exact sum (at most ``255**2 * 65536 < 2**32``
+    for a squared sum over a 256x256 window), in half the memory of int64.
 
     ``tables`` is ``(k, rows, W + 1)``: the sum, (with ``squared``) squared-sum
     and (with ``tilted``) 45-degree tables of :mod:`cvcore.integral`'s kernels,
@@ -98,7 +103,7 @@ def stack_tables(windows, *, squared=True, tilted=False):
     names = ("sum",) + (("sqsum",) if squared else ()) + (("tilted",) if tilted else ())
     if windows.dtype in _INT_TABLE_DTYPES:
         img = np.ascontiguousarray(windows).reshape(n * h, w)
-        out = np.empty((len(names), n * h + 1, w + 1), np.int64)
+        out = np.empty((len(names), n * h + 1, w + 1), np.uint32 if wrap else np.int64)
         for k, name in enumerate(names):
             getattr(_integral, f"{name}_table_int")(img, out[k], 1)
         return out, h

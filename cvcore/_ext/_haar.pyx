@@ -5,10 +5,13 @@
 # ``p0 - p1 - p2 + p3`` corner order), so one window's value is
 #     sum_k weight[k] * (I[o0] - I[o1] - I[o2] + I[o3]).
 from libc.math cimport sqrt
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, uint32_t, int64_t
 
 
+# uint32 tables wrap modulo 2**32 (cvcore._ext._integral); a four-corner difference
+# taken in uint32 is still the exact sum of a rectangle whose sum is below 2**32
 ctypedef fused table_t:
+    uint32_t
     int64_t
     double
 

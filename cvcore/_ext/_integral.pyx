@@ -5,8 +5,12 @@
 # an (H + 1, (W + 1) * C) table (which may be uninitialised) including its zero
 # first row and first C columns.
 # Integer images accumulate in int64 (the caller guarantees no overflow),
-# floating-point images in double. No validation happens here.
-from libc.stdint cimport uint8_t, uint16_t, int16_t, int32_t, int64_t
+# floating-point images in double. No validation happens here. The integer
+# kernels also fill uint32 tables, which wrap modulo 2**32 by design: the
+# difference of four corners is then still the exact sum of any rectangle (or
+# tilted rectangle) whose true sum is below 2**32, whatever the image size (the
+# cascade scans read uint8 images this way, in half the memory of int64).
+from libc.stdint cimport uint8_t, uint16_t, int16_t, int32_t, uint32_t, int64_t
 from cvcore._ext._types cimport real_t
 
 ctypedef fused int_in_t:
@@ -19,6 +23,12 @@ ctypedef fused int_in_t:
 # proved they fit (cvcore.integral.integral_image(..., dtype=np.int32)).
 ctypedef fused int_acc_t:
     int32_t
+    uint32_t
+    int64_t
+
+# Squared and tilted sums: exact int64, or wrapping uint32 (see above).
+ctypedef fused wide_t:
+    uint32_t
     int64_t
 
 
@@ -168,9 +178,9 @@ cdef void _sumc_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t C
 
 # -------------------------------------------------------------- squared sums
 
-def sqsum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+def sqsum_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
-    cdef int64_t run, v
+    cdef wide_t run, v
     with nogil:
         _zero_row0_i(out, channels)
         for r in range(img.shape[0]):
@@ -206,7 +216,7 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
 # value already in the table (T[Y, -1] = T[Y - 1, 0], T[Y, W + 1] = T[Y - 1, W]),
 # which gives the closed forms used for the first and last column below.
 
-def tilted_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+def tilted_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
     with nogil:
         _zero_row0_i(out, channels)

@@ -32,11 +32,18 @@ cdef struct Stump:
     double lo
 
 
-cdef inline int64_t _cell(const int64_t* p, const int32_t* o, int a, int b, int c, int d) noexcept nogil:
+# Sum tables: exact int64 (codes, for training), or uint32 wrapping modulo 2**32
+# (the scans): a cell's four-corner difference is its exact sum either way.
+ctypedef fused table_t:
+    uint32_t
+    int64_t
+
+
+cdef inline int64_t _cell(const table_t* p, const int32_t* o, int a, int b, int c, int d) noexcept nogil:
     return p[o[a]] - p[o[b]] - p[o[c]] + p[o[d]]
 
 
-cdef inline int _code(const int64_t* p, const int32_t* o) noexcept nogil:
+cdef inline int _code(const table_t* p, const int32_t* o) noexcept nogil:
     """The 8-bit LBP code: neighbour cells clockwise from the top-left (bit 7) against the centre."""
     cdef int64_t c = _cell(p, o, 5, 6, 9, 10)
     return ((128 if _cell(p, o, 0, 1, 4, 5) >= c else 0)
@@ -57,7 +64,7 @@ cdef struct Stages:
     Py_ssize_t n
 
 
-cdef inline int _run(const Stump* s, const Stages* sg, const int64_t* p, double* last) noexcept nogil:
+cdef inline int _run(const Stump* s, const Stages* sg, const uint32_t* p, double* last) noexcept nogil:
     """OpenCV's runAt for categorical stumps: -si rejected at stage si, 1 accepted; ``last`` gets
     the sum of the last stage. A stage stops early once its running sum plus what its remaining
     stumps could add at most (least) is certain to fail (pass): the full sum's decision."""
@@ -83,7 +90,7 @@ cdef inline int _run(const Stump* s, const Stages* sg, const int64_t* p, double*
     return 1
 
 
-cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const int64_t* base, Py_ssize_t st,
+cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const uint32_t* base, Py_ssize_t st,
                            Py_ssize_t y, Py_ssize_t y_end, int step, Py_ssize_t ncol, bint skip_rejected,
                            int32_t* out_xy, double* out_sum) noexcept nogil:
     """Windows of rows ``y, y + step, ... < y_end``, columns ``0, step, ... < ncol``; returns the count
@@ -160,7 +167,7 @@ cdef class LBPEngine:
             s[t].lo = self.rest_lo[t]
         return s
 
-    def scan(self, const int64_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
+    def scan(self, const uint32_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
              int32_t[:, ::1] out_xy, double[::1] out_sum):
         """Run the cascade on the windows whose top-left corners are rows ``0, step, ... < nrow``
         and columns ``0, step, ...`` of one (already resized) image's sum table ``(H + 1, W + 1)``
@@ -200,7 +207,7 @@ cdef class LBPEngine:
         free(counts)
         return n
 
-    def classify(self, const int64_t[:, ::1] table, int32_t[::1] out_result):
+    def classify(self, const uint32_t[:, ::1] table, int32_t[::1] out_result):
         """OpenCV's runAt result per window (1 accepted, -si rejected at stage si) of windows
         stacked into one tall image: window i's top-left table entry is row ``i * win_h``."""
         cdef Py_ssize_t nwin = out_result.shape[0], i
