@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _validate
 from ._ext import _haar, _integral
+from ._filtering import threads_for
 
 #: Threshold on ``area * factor`` above which OpenCV calls a window flat and rejects it.
 FLAT_LIMIT = 0.1
@@ -165,7 +166,8 @@ def feature_values(arr, is_integral, rects, weights, window, normalize, out):
 
     ``arr`` is ``(n, H, W)`` (or ``(n, H+1, W+1)`` integral tables), ``rects``
     and ``weights`` a validated feature table's arrays. Windows are processed in
-    chunks (bounded memory; Ctrl-C is seen between chunks).
+    chunks (bounded memory; Ctrl-C is seen between chunks), each shared among
+    OpenMP threads by window. ``out`` needs contiguous rows only.
     """
     width, height = window
     if rects.shape[0] == 0:
@@ -173,17 +175,18 @@ def feature_values(arr, is_integral, rects, weights, window, normalize, out):
     offsets = corner_offsets(rects, width + 1)
     for start in range(0, arr.shape[0], CHUNK_WINDOWS):
         chunk = arr[start:start + CHUNK_WINDOWS]
+        threads = threads_for(chunk.shape[0], chunk.shape[0] * rects.shape[0] * 4)
         scale = np.ones(chunk.shape[0])
         if is_integral:   # a stack of integral images is a table whose windows start every H+1 rows
             table = np.ascontiguousarray(chunk, dtype=np.float64).reshape(-1, width + 1)
-            _haar.feature_values(table, height + 1, offsets, weights, scale, out, start)
+            _haar.feature_values(table, height + 1, offsets, weights, scale, out, start, threads)
             continue
         normalise = normalize and width >= 3 and height >= 3
         tables, row_step = stack_tables(chunk, squared=normalise)
         if normalise:
             factors = stack_factors(chunk, tables, row_step)
             scale = np.where(factors > 0, factors, 1.0).astype(np.float64)   # no variance: raw values
-        _haar.feature_values(tables[0], row_step, offsets, weights, scale, out, start)
+        _haar.feature_values(tables[0], row_step, offsets, weights, scale, out, start, threads)
     return out
 
 
