@@ -431,6 +431,12 @@ class Cascade:
         OpenCV's LBP cascade (0.53 against 0.49). Measure on your own data
         with :func:`cvcore.evaluation.evaluate_detector`.
 
+        Detection runs on :func:`cvcore.get_num_threads` OpenMP threads (bands
+        of window rows of each scale); boxes and scores are the same for any
+        number. Several Python threads may call it on one cascade at once.
+        A long call stops soon after Ctrl-C (the scan is cut into bands of
+        at most ~260,000 window positions).
+
         Examples
         --------
         >>> from cvcore.cascade import default_face_cascade

@@ -1,5 +1,5 @@
 # Attentional-cascade kernels: OpenCV-compatible Haar cascade evaluation over the
-# windows of one image scale (early rejection, OpenMP over bands of rows),
+# windows of one image scale (early rejection, OpenMP over rows of windows),
 # per-window classification, and the weighted decision-stump search over
 # pre-sorted feature values. Integral tables (cvcore._ext._integral; uint32 that
 # wrap modulo 2**32, whose four-corner differences are exact rectangle sums) come from
@@ -21,9 +21,9 @@
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, uint32_t, uint8_t, uint16_t, int8_t
 from libc.stdlib cimport malloc, free
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 
-from cvcore._ext._parallel cimport chunks, chunk_start
+from cvcore._ext._parallel cimport chunks
 from cvcore._ext._cascade_scan cimport pack_bands
 
 
@@ -351,7 +351,7 @@ cdef class Engine:
         ``tables`` holds the image's sum, squared-sum (and, for tilted features,
         tilted) tables, ``(k, H + 1, W + 1)`` with ``H >= nrow + win_h - 1``.
         With ``skip_rejected`` the next column is skipped after a window rejected
-        by the first stage (OpenCV's detectMultiScale). Bands of rows go to
+        by the first stage (OpenCV's detectMultiScale). Rows of windows go to
         ``n_threads`` OpenMP threads, each writing its own part of the outputs,
         which are then packed in row order: the result does not depend on the
         thread count. Writes accepted top-left corners and the last stage's sum
@@ -360,7 +360,7 @@ cdef class Engine:
         """
         cdef Model* m = &self.m
         cdef Py_ssize_t st = tables.shape[2], size = tables.shape[1] * tables.shape[2]
-        cdef Py_ssize_t ncol = st - m.win_w, rows, per_row, nc, t, r0, r1, n
+        cdef Py_ssize_t ncol = st - m.win_w, rows, per_row, nc, t, r, n
         cdef int32_t* ofs
         cdef PStump* ps = NULL
         cdef Py_ssize_t* counts
@@ -381,7 +381,7 @@ cdef class Engine:
         nm.area = (m.win_w - 2) * (m.win_h - 2)
         nc = chunks(rows, n_threads)
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
-        counts = <Py_ssize_t*>malloc(nc * sizeof(Py_ssize_t))
+        counts = <Py_ssize_t*>malloc(rows * sizeof(Py_ssize_t))
         xs = <int32_t*>malloc(nc * per_row * sizeof(int32_t))
         vnf = <float*>malloc(nc * per_row * sizeof(float))
         sums = <double*>malloc(nc * per_row * sizeof(double))
@@ -400,13 +400,13 @@ cdef class Engine:
             _offsets(m, st, 2 * size, ofs)   # the tilted table sits 2*size after the sums
             if ps != NULL:
                 _pack_stumps(m, ofs, ps)
-            for t in prange(nc, num_threads=nc, schedule='static'):
-                r0 = chunk_start(rows, nc, t)
-                r1 = chunk_start(rows, nc, t + 1)
-                counts[t] = _scan_rows(m, ps, ofs, &nm, &tables[0, 0, 0], st, r0 * step, r1 * step, step,
+            # one row per task, dynamically: faces make some rows far costlier than others
+            for r in prange(rows, num_threads=nc, schedule='dynamic'):
+                t = threadid()
+                counts[r] = _scan_rows(m, ps, ofs, &nm, &tables[0, 0, 0], st, r * step, r * step + 1, step,
                                        ncol, skip_rejected, xs + t * per_row, vnf + t * per_row,
-                                       sums + t * per_row, &out_xy[r0 * per_row, 0], &out_sum[r0 * per_row])
-            n = pack_bands(counts, nc, rows, per_row, &out_xy[0, 0], &out_sum[0])
+                                       sums + t * per_row, &out_xy[r * per_row, 0], &out_sum[r * per_row])
+            n = pack_bands(counts, rows, rows, per_row, &out_xy[0, 0], &out_sum[0])
         free(ofs)
         free(ps)
         free(counts)

@@ -1,8 +1,9 @@
-# Shared by the Haar and LBP cascade scans (_cascade.pyx, _lbp.pyx): each OpenMP
-# band of window rows writes its accepted windows from its own offset of the
-# output arrays (``chunk_start(rows, nc, t) * per_row``: room for every window of
-# the band); ``pack_bands`` then moves them together in band order, so the output
-# is the serial scan's whatever the number of bands.
+# Shared by the Haar and LBP cascade scans (_cascade.pyx, _lbp.pyx): each band
+# of window rows (here: each row, scheduled dynamically among the OpenMP threads)
+# writes its accepted windows from its own offset of the output arrays
+# (``chunk_start(rows, nc, t) * per_row``: room for every window of the band);
+# ``pack_bands`` then moves them together in band order, so the output is the
+# serial scan's whatever the number of threads and whichever thread ran a band.
 from libc.stdint cimport int32_t
 from libc.string cimport memmove
 

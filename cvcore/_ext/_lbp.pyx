@@ -15,12 +15,12 @@
 #   stage_ntrees (ns,) int32, stage_thr (ns,) f32 (OpenCV's eps already applied)
 #   stage_rej/stage_acc (ns,) f64   the threshold minus / plus a margin far above
 #                          double rounding (acc = +inf for the last stage)
-# Scans share bands of window rows among OpenMP threads (see _cascade_scan.pxd).
+# Scans share the rows of windows among OpenMP threads (see _cascade_scan.pxd).
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint8_t
 from libc.stdlib cimport malloc, free
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 
-from cvcore._ext._parallel cimport chunks, chunk_start
+from cvcore._ext._parallel cimport chunks
 from cvcore._ext._cascade_scan cimport pack_bands
 
 
@@ -214,12 +214,12 @@ cdef class LBPEngine:
         """Run the cascade on the windows whose top-left corners are rows ``0, step, ... < nrow``
         and columns ``0, step, ...`` of one (already resized) image's sum table ``(H + 1, W + 1)``
         (``H >= nrow + win_h - 1``). With ``skip_rejected`` the next column is skipped after a
-        window rejected by the first stage (OpenCV's detectMultiScale). Bands of rows go to
+        window rejected by the first stage (OpenCV's detectMultiScale). Rows of windows go to
         ``n_threads`` OpenMP threads (the result does not depend on their number). Writes
         accepted corners and their last stage's sum; returns their count. The outputs need one
         entry per scanned window position."""
         cdef Py_ssize_t st = table.shape[1], ncol = table.shape[1] - self.win_w
-        cdef Py_ssize_t rows, per_row, nc, t, r0, r1, n
+        cdef Py_ssize_t rows, per_row, nc, t, r, n
         cdef Py_ssize_t* counts
         cdef int32_t* xs
         cdef double* sums
@@ -232,7 +232,7 @@ cdef class LBPEngine:
                 or out_sum.shape[0] < rows * per_row):
             raise ValueError("table or outputs do not match the windows")
         nc = chunks(rows, n_threads)
-        counts = <Py_ssize_t*>malloc(nc * sizeof(Py_ssize_t))
+        counts = <Py_ssize_t*>malloc(rows * sizeof(Py_ssize_t))
         xs = <int32_t*>malloc(nc * per_row * sizeof(int32_t))
         sums = <double*>malloc(nc * per_row * sizeof(double))
         if counts == NULL or xs == NULL or sums == NULL:
@@ -248,13 +248,13 @@ cdef class LBPEngine:
             free(sums)
             raise
         with nogil:
-            for t in prange(nc, num_threads=nc, schedule='static'):
-                r0 = chunk_start(rows, nc, t)
-                r1 = chunk_start(rows, nc, t + 1)
-                counts[t] = _scan_rows(s, &self.sg, &table[0, 0], st, r0 * step, r1 * step, step, ncol,
+            # one row per task, dynamically: faces make some rows far costlier than others
+            for r in prange(rows, num_threads=nc, schedule='dynamic'):
+                t = threadid()
+                counts[r] = _scan_rows(s, &self.sg, &table[0, 0], st, r * step, r * step + 1, step, ncol,
                                        skip_rejected, xs + t * per_row, sums + t * per_row,
-                                       &out_xy[r0 * per_row, 0], &out_sum[r0 * per_row])
-            n = pack_bands(counts, nc, rows, per_row, &out_xy[0, 0], &out_sum[0])
+                                       &out_xy[r * per_row, 0], &out_sum[r * per_row])
+            n = pack_bands(counts, rows, rows, per_row, &out_xy[0, 0], &out_sum[0])
         free(s)
         free(counts)
         free(xs)
