@@ -79,7 +79,7 @@ def _haar_case(quick, preallocated=True):
     how = "into out=" if preallocated else "fresh output"
     return Case(name=f"haar 162336 features x {n} windows, {how}", ours=ours, peer=peer, peer_scale=scale,
                 peer_name=f"skimage haar_like_feature (x{scale:g} from {peer_n} win)",
-                min_speedup=200.0, check=check, scaling=1.6 if preallocated else None)
+                min_speedup=200.0 if preallocated else None, check=check, scaling=1.6 if preallocated else None)
 
 
 def _photo(data, size, quick):

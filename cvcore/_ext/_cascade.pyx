@@ -24,7 +24,7 @@ from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange, threadid
 
 from cvcore._ext._parallel cimport chunks
-from cvcore._ext._cascade_scan cimport pack_bands
+from cvcore._ext._cascade_scan cimport pack_bands, write_row
 
 
 cdef struct Model:
@@ -293,11 +293,7 @@ cdef Py_ssize_t _scan_rows(const Model* m, const PStump* ps, const int32_t* ofs,
                     break
                 na = _stage_on_windows(m, s, si, row, na, xs, vnf, sums)
                 s += m.stage_ntrees[si]
-        for i in range(na):
-            out_xy[2 * n] = xs[i]
-            out_xy[2 * n + 1] = <int32_t>y
-            out_sum[n] = sums[i]
-            n += 1
+        n += write_row(xs, sums, na, y, out_xy + 2 * n, out_sum + n)
         y += step
     return n
 

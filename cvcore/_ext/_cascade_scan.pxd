@@ -20,3 +20,15 @@ cdef inline Py_ssize_t pack_bands(const Py_ssize_t* counts, Py_ssize_t nc, Py_ss
             memmove(sums + n, sums + start, counts[t] * sizeof(double))
         n += counts[t]
     return n
+
+
+cdef inline Py_ssize_t write_row(const int32_t* xs, const double* sums, Py_ssize_t na, Py_ssize_t y,
+                                 int32_t* out_xy, double* out_sum) noexcept nogil:
+    """Append a row's accepted windows (columns ``xs``, last-stage sums ``sums``) to the outputs as
+    ``(x, y)`` pairs and sums; returns ``na``."""
+    cdef Py_ssize_t i
+    for i in range(na):
+        out_xy[2 * i] = xs[i]
+        out_xy[2 * i + 1] = <int32_t>y
+        out_sum[i] = sums[i]
+    return na

@@ -21,7 +21,7 @@ from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange, threadid
 
 from cvcore._ext._parallel cimport chunks
-from cvcore._ext._cascade_scan cimport pack_bands
+from cvcore._ext._cascade_scan cimport pack_bands, write_row
 
 
 cdef struct Stump:
@@ -147,11 +147,7 @@ cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const uint32_t* bas
                     sums[j] = sums[i]
                     j += 1
             na = j
-        for i in range(na):
-            out_xy[2 * n] = xs[i]
-            out_xy[2 * n + 1] = <int32_t>y
-            out_sum[n] = sums[i]
-            n += 1
+        n += write_row(xs, sums, na, y, out_xy + 2 * n, out_sum + n)
         y += step
     return n
 
