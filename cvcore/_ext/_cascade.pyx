@@ -302,7 +302,7 @@ cdef class Engine:
     """A cascade's arrays held for the kernels (built by cvcore._cascade_model only)."""
     cdef Model m
     cdef object keep
-    cdef bint stumps_only
+    cdef bint stumps_only, any_tilted
     cdef Py_ssize_t ntrees
 
     def __init__(self, const int32_t[:, ::1] rects, const float[:, ::1] rweights,
@@ -312,6 +312,7 @@ cdef class Engine:
                  const float[::1] leaves, const double[::1] rest_hi, const double[::1] rest_lo,
                  const int32_t[::1] stage_tree0, const int32_t[::1] stage_ntrees, const float[::1] stage_thr,
                  const double[::1] stage_rej, const double[::1] stage_acc, int win_w, int win_h):
+        cdef Py_ssize_t t
         self.keep = (rects, rweights, tilted, node_feat, node_thr, node_left, node_right,
                      tree_node0, tree_leaf0, leaves, rest_hi, rest_lo, stage_tree0, stage_ntrees, stage_thr,
                      stage_rej, stage_acc)
@@ -338,6 +339,9 @@ cdef class Engine:
         self.m.win_h = win_h
         self.ntrees = tree_node0.shape[0]
         self.stumps_only = node_feat.shape[0] == tree_node0.shape[0]
+        self.any_tilted = False
+        for t in range(tilted.shape[0]):
+            self.any_tilted = self.any_tilted or tilted[t] != 0
 
     def scan(self, const uint32_t[:, :, ::1] tables, Py_ssize_t nrow, int step, bint skip_rejected,
              int n_threads, int32_t[:, ::1] out_xy, double[::1] out_sum):
@@ -368,7 +372,7 @@ cdef class Engine:
             return 0
         rows = (nrow - 1) // step + 1
         per_row = (ncol - 1) // step + 1
-        if (tables.shape[0] < 2 or tables.shape[1] < nrow + m.win_h or out_xy.shape[0] < rows * per_row
+        if (tables.shape[0] < (3 if self.any_tilted else 2) or tables.shape[1] < nrow + m.win_h or out_xy.shape[0] < rows * per_row
                 or out_xy.shape[1] != 2 or out_sum.shape[0] < rows * per_row):
             raise ValueError("tables or outputs do not match the windows")
         nm.a, nm.b = st + 1, st + m.win_w - 1
