@@ -46,7 +46,8 @@ MAX_FILE_BYTES = 64 << 20
 MAX_DETECT_PIXELS = 1 << 28
 #: Windows per kernel call: bounded memory, and Ctrl-C is seen between calls.
 _CLASSIFY_CHUNK = 2048
-_SCAN_CHUNK = 1 << 18       # window positions per scan call (~0.1 s for a face cascade)
+_SCAN_CHUNK = 1 << 17       # window positions per scan call: a band stays well under a second even for
+                            # windows that pass most stages
 _WINDOW_WORK = 64           # rough cost of a window (early rejection) for threads_for
 
 
@@ -435,7 +436,7 @@ class Cascade:
         of window rows of each scale); boxes and scores are the same for any
         number. Several Python threads may call it on one cascade at once.
         A long call stops soon after Ctrl-C (the scan is cut into bands of
-        at most ~260,000 window positions).
+        at most ~130,000 window positions).
 
         Examples
         --------
