@@ -46,7 +46,8 @@ MAX_FILE_BYTES = 64 << 20
 MAX_DETECT_PIXELS = 1 << 28
 #: Windows per kernel call: bounded memory, and Ctrl-C is seen between calls.
 _CLASSIFY_CHUNK = 2048
-_SCAN_CHUNK = 1 << 18       # window positions per scan call (~0.1 s for a face cascade)
+_SCAN_CHUNK = 1 << 17       # window positions per scan call: a band stays well under a second even for
+                            # windows that pass most stages
 _WINDOW_WORK = 64           # rough cost of a window (early rejection) for threads_for
 
 
@@ -258,9 +259,10 @@ class Cascade:
         for start in range(0, windows.shape[0], _CLASSIFY_CHUNK):
             chunk = windows[start:start + _CLASSIFY_CHUNK]
             if self._kind == "lbp":   # no normalisation: the sum table alone
-                self._engine.classify(stack_tables(chunk, squared=False)[0][0], out[start:start + chunk.shape[0]])
+                self._engine.classify(stack_tables(chunk, squared=False, wrap=True)[0][0],
+                                      out[start:start + chunk.shape[0]])
                 continue
-            tables, row_step = stack_tables(chunk, tilted=tilt)   # uint8: one tall table, row_step = H
+            tables, row_step = stack_tables(chunk, tilted=tilt, wrap=True)   # one tall table, row_step = H
             factors = engine_factors(stack_factors(chunk, tables, row_step), self._window)
             self._engine.classify(tables, factors, out[start:start + chunk.shape[0]])
         return out
@@ -312,7 +314,7 @@ class Cascade:
         xys, sums = [np.zeros((0, 2), np.int32)], [np.zeros(0, np.float64)]
         for y0 in range(0, nrow_total, rows):
             nrow = min(rows, nrow_total - y0)
-            tables, _ = stack_tables(image[None, y0:y0 + nrow + wh - 1], squared=not lbp, tilted=tilt)
+            tables, _ = stack_tables(image[None, y0:y0 + nrow + wh - 1], squared=not lbp, tilted=tilt, wrap=True)
             n_rows = (nrow - 1) // step + 1
             cap = n_rows * ((ncol - 1) // step + 1)
             xy = np.empty((cap, 2), np.int32)
@@ -429,6 +431,12 @@ class Cascade:
         OpenCV's Haar cascade (0.72 against 0.71), the neighbour count for
         OpenCV's LBP cascade (0.53 against 0.49). Measure on your own data
         with :func:`cvcore.evaluation.evaluate_detector`.
+
+        Detection runs on :func:`cvcore.get_num_threads` OpenMP threads (bands
+        of window rows of each scale); boxes and scores are the same for any
+        number. Several Python threads may call it on one cascade at once.
+        A long call stops soon after Ctrl-C (the scan is cut into bands of
+        at most ~130,000 window positions).
 
         Examples
         --------

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _validate
 from ._ext import _haar, _integral
+from ._filtering import threads_for
 
 #: Threshold on ``area * factor`` above which OpenCV calls a window flat and rejects it.
 FLAT_LIMIT = 0.1
@@ -82,8 +83,13 @@ def feature_rects(rects, weights, tilted, window, *, names=("rects", "weights", 
 _INT_TABLE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
 
 
-def stack_tables(windows, *, squared=True, tilted=False):
+def stack_tables(windows, *, squared=True, tilted=False, wrap=False):
     """Summed-area tables of an ``(n, H, W)`` window stack: ``(tables, row_step)``.
+
+    With ``wrap`` (uint8 stacks only) the tables are uint32 and wrap modulo
+    2**32: what the cascade engines read. A rectangle's four-corner difference,
+    taken in uint32, is still its exact sum (at most ``255**2 * 65536 < 2**32``
+    for a squared sum over a 256x256 window), in half the memory of int64.
 
     ``tables`` is ``(k, rows, W + 1)``: the sum, (with ``squared``) squared-sum
     and (with ``tilted``) 45-degree tables of :mod:`cvcore.integral`'s kernels,
@@ -98,8 +104,13 @@ def stack_tables(windows, *, squared=True, tilted=False):
     names = ("sum",) + (("sqsum",) if squared else ()) + (("tilted",) if tilted else ())
     if windows.dtype in _INT_TABLE_DTYPES:
         img = np.ascontiguousarray(windows).reshape(n * h, w)
-        out = np.empty((len(names), n * h + 1, w + 1), np.int64)
-        for k, name in enumerate(names):
+        out = np.empty((len(names), n * h + 1, w + 1), np.uint32 if wrap else np.int64)
+        first = 0
+        if wrap and img.dtype == np.uint8:   # sum and squared sum on several threads
+            _integral.sums_u8_u32(img, out[0], out[1 if squared else 0], squared,
+                                  threads_for(n * h, 4 * img.size))
+            first = 2 if squared else 1
+        for k, name in enumerate(names[first:], first):
             getattr(_integral, f"{name}_table_int")(img, out[k], 1)
         return out, h
     img = np.ascontiguousarray(windows, dtype=np.float64)
@@ -160,7 +171,8 @@ def feature_values(arr, is_integral, rects, weights, window, normalize, out):
 
     ``arr`` is ``(n, H, W)`` (or ``(n, H+1, W+1)`` integral tables), ``rects``
     and ``weights`` a validated feature table's arrays. Windows are processed in
-    chunks (bounded memory; Ctrl-C is seen between chunks).
+    chunks (bounded memory; Ctrl-C is seen between chunks), each shared among
+    OpenMP threads by window. ``out`` needs contiguous rows only.
     """
     width, height = window
     if rects.shape[0] == 0:
@@ -168,17 +180,18 @@ def feature_values(arr, is_integral, rects, weights, window, normalize, out):
     offsets = corner_offsets(rects, width + 1)
     for start in range(0, arr.shape[0], CHUNK_WINDOWS):
         chunk = arr[start:start + CHUNK_WINDOWS]
+        threads = threads_for(chunk.shape[0], chunk.shape[0] * rects.shape[0] * 4)
         scale = np.ones(chunk.shape[0])
         if is_integral:   # a stack of integral images is a table whose windows start every H+1 rows
             table = np.ascontiguousarray(chunk, dtype=np.float64).reshape(-1, width + 1)
-            _haar.feature_values(table, height + 1, offsets, weights, scale, out, start)
+            _haar.feature_values(table, height + 1, offsets, weights, scale, out, start, threads)
             continue
         normalise = normalize and width >= 3 and height >= 3
         tables, row_step = stack_tables(chunk, squared=normalise)
         if normalise:
             factors = stack_factors(chunk, tables, row_step)
             scale = np.where(factors > 0, factors, 1.0).astype(np.float64)   # no variance: raw values
-        _haar.feature_values(tables[0], row_step, offsets, weights, scale, out, start)
+        _haar.feature_values(tables[0], row_step, offsets, weights, scale, out, start, threads)
     return out
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from . import _validate
 from ._haar_core import feature_rects, feature_values, read_only
 
-__all__ = ["FEATURE_TYPES", "FeatureTable", "haar_features", "haar_feature_values"]
+__all__ = ["FEATURE_TYPES", "FeatureTable", "haar_features", "haar_feature_values", "iter_haar_feature_values"]
 
 #: Feature type names and the scikit-image names they correspond to.
 FEATURE_TYPES = {
@@ -234,7 +234,9 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
         transfer to OpenCV-format cascades. Needs images, not integrals.
     out : (N, n_features) float32 ndarray, optional
         Preallocated output (without it, at most ``MAX_OUTPUT_VALUES``, 2**30
-        values, are allocated).
+        values, are allocated). Its rows must be contiguous, its row stride may
+        be larger: a block of columns of a bigger matrix (``big[:, a:b]``) or of
+        rows (``big[a:b]``) is fine, so a matrix can be filled a piece at a time.
 
     Returns
     -------
@@ -245,6 +247,18 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
         that window only. Windows are processed in chunks of 256, so memory
         beyond the output stays bounded (and Ctrl-C is seen between chunks).
 
+    See Also
+    --------
+    iter_haar_feature_values : the same values a block of features at a time,
+        without the whole ``(N, n_features)`` matrix.
+
+    Notes
+    -----
+    A fresh output of 1,000 windows x 162,336 features is 650 MB; the first
+    write of every page of a fresh block costs the kernel time comparable to
+    the computation (``cvcore bench --only haar`` shows both rows): reuse an
+    ``out`` across calls, or use :func:`iter_haar_feature_values`.
+
     Examples
     --------
     >>> import numpy as np
@@ -252,7 +266,79 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
     >>> window = np.tile(np.arange(4), (4, 1))
     >>> haar_feature_values(window, table)[0, 0]   # right column minus left column
     np.float32(1.0)
+    >>> big = np.zeros((1, 50), np.float32)   # the table has 40 features
+    >>> haar_feature_values(window, table, out=big[:, 2:2 + len(table)])[0, 0]
+    np.float32(1.0)
     """
+    arr, is_integral, normalize = _checked_windows(images_or_integrals, features, normalize)
+    n, n_feat = arr.shape[0], len(features)
+    if out is None and n * n_feat > MAX_OUTPUT_VALUES:
+        raise ValueError(f"{n} windows x {n_feat} features exceed {MAX_OUTPUT_VALUES} output values "
+                         "(4 GiB of float32); evaluate fewer windows or features at a time "
+                         "(iter_haar_feature_values)")
+    if out is None:
+        out = np.empty((n, n_feat), np.float32)
+    elif (not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != (n, n_feat)
+          or not out.flags.writeable or (n_feat > 1 and out.strides[1] != out.itemsize)
+          or (n > 1 and out.strides[0] < n_feat * out.itemsize)):
+        raise ValueError(f"out must be a writeable float32 array of shape {(n, n_feat)} with contiguous rows")
+    if n and n_feat:
+        feature_values(arr, is_integral, features.rects, features.weights, features.window, normalize, out)
+    return out
+
+
+def iter_haar_feature_values(images_or_integrals, features, *, chunk_size=4096, normalize=False):
+    """:func:`haar_feature_values` a block of features at a time: ``(start, values)`` pairs.
+
+    ``values`` is the ``(N, k)`` float32 matrix of features ``start .. start + k``
+    (``k <= chunk_size``), equal to those columns of :func:`haar_feature_values`;
+    memory stays at one block (``N * chunk_size * 4`` bytes) however many
+    features the table holds, e.g. to pick the best feature of 162,336 over many
+    windows. Arguments are checked when the function is called, before the
+    first block.
+
+    Parameters
+    ----------
+    images_or_integrals, features, normalize
+        As for :func:`haar_feature_values`.
+    chunk_size : int
+        Features per block, at least 1.
+
+    Yields
+    ------
+    start : int
+    values : (N, k) float32 ndarray
+        A fresh array per block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = haar_features((6, 6))
+    >>> windows = np.random.default_rng(0).integers(0, 256, (5, 6, 6)).astype(np.uint8)
+    >>> blocks = list(iter_haar_feature_values(windows, table, chunk_size=100))
+    >>> [(start, v.shape) for start, v in blocks[:2]]
+    [(0, (5, 100)), (100, (5, 100))]
+    >>> bool(np.array_equal(np.hstack([v for _, v in blocks]), haar_feature_values(windows, table)))
+    True
+    """
+    arr, is_integral, normalize = _checked_windows(images_or_integrals, features, normalize)
+    chunk_size = _validate.integer(chunk_size, "chunk_size", low=1)
+    if arr.shape[0] * min(chunk_size, len(features)) > MAX_OUTPUT_VALUES:
+        raise ValueError(f"{arr.shape[0]} windows x chunk_size {chunk_size} exceed {MAX_OUTPUT_VALUES} values "
+                         "per block; use a smaller chunk_size")
+    return _feature_blocks(arr, is_integral, features, chunk_size, normalize)
+
+
+def _feature_blocks(arr, is_integral, features, chunk_size, normalize):
+    for start in range(0, len(features), chunk_size):
+        block = features[start:start + chunk_size]
+        out = np.empty((arr.shape[0], len(block)), np.float32)
+        feature_values(arr, is_integral, block.rects, block.weights, features.window, normalize, out)
+        yield start, out
+
+
+def _checked_windows(images_or_integrals, features, normalize):
+    """``(windows as an array, whether they are integral images, normalize)``, validated."""
     if not isinstance(features, FeatureTable):
         raise TypeError(f"features must be a FeatureTable from haar_features, got {type(features).__name__}")
     normalize = _validate.boolean(normalize, "normalize")
@@ -271,14 +357,4 @@ def haar_feature_values(images_or_integrals, features, *, normalize=False, out=N
                          f"{height + 1}x{width + 1} integral images; got shape {arr.shape}")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise ValueError("images_or_integrals must contain only finite values")
-    n, n_feat = arr.shape[0], len(features)
-    if out is None and n * n_feat > MAX_OUTPUT_VALUES:
-        raise ValueError(f"{n} windows x {n_feat} features exceed {MAX_OUTPUT_VALUES} output values "
-                         "(4 GiB of float32); evaluate fewer windows or features at a time")
-    if out is None:
-        out = np.empty((n, n_feat), np.float32)
-    elif (not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != (n, n_feat)
-          or not out.flags.c_contiguous or not out.flags.writeable):
-        raise ValueError(f"out must be a writeable C-contiguous float32 array of shape {(n, n_feat)}")
-    feature_values(arr, is_integral, features.rects, features.weights, features.window, normalize, out)
-    return out
+    return arr, is_integral, normalize

@@ -192,3 +192,47 @@ def test_a_window_never_depends_on_its_neighbours(dtype):
     alone = haar_feature_values(windows[1:], table, normalize=True)
     windows[0] = np.iinfo(dtype).max if dtype != np.float64 else 1e300
     assert_array_equal(haar_feature_values(windows, table, normalize=True)[1:], alone)
+
+
+def test_feature_values_identical_for_any_thread_count():
+    import cvcore
+
+    table = haar_features((9, 7))
+    windows = np.random.default_rng(5).integers(0, 256, (301, 7, 9)).astype(np.uint8)
+    results = []
+    for n in (1, 2, 3):
+        with cvcore.num_threads(n):
+            results.append(haar_feature_values(windows, table, normalize=True))
+    assert_array_equal(results[0], results[1])
+    assert_array_equal(results[0], results[2])
+
+
+def test_out_may_be_a_block_of_a_bigger_matrix():
+    table = haar_features((6, 6))
+    windows = np.random.default_rng(6).random((11, 6, 6))
+    whole = haar_feature_values(windows, table)
+    big = np.full((11, len(table) + 5), -1, np.float32)
+    got = haar_feature_values(windows, table[100:300], out=big[:, 3:203])
+    assert got.base is big or got is big[:, 3:203] or np.shares_memory(got, big)
+    assert_array_equal(big[:, 3:203], whole[:, 100:300])
+    assert np.all(big[:, :3] == -1) and np.all(big[:, 203:] == -1)
+    with pytest.raises(ValueError, match="contiguous rows"):
+        haar_feature_values(windows, table[:10], out=np.empty((10, 11), np.float32).T)
+
+
+def test_iter_feature_values_blocks_equal_the_full_matrix():
+    from cvcore.haar import iter_haar_feature_values
+
+    table = haar_features((8, 8))
+    windows = np.random.default_rng(7).integers(0, 256, (13, 8, 8)).astype(np.uint8)
+    whole = haar_feature_values(windows, table, normalize=True)
+    starts = []
+    for start, values in iter_haar_feature_values(windows, table, chunk_size=333, normalize=True):
+        starts.append(start)
+        assert values.shape == (13, min(333, len(table) - start))
+        assert_array_equal(values, whole[:, start:start + 333])
+    assert starts == list(range(0, len(table), 333))
+    with pytest.raises(ValueError, match="chunk_size"):
+        iter_haar_feature_values(windows, table, chunk_size=0)
+    with pytest.raises(TypeError, match="features"):
+        iter_haar_feature_values(windows, "all")

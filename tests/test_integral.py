@@ -270,3 +270,30 @@ def test_int32_uint8_every_width_around_the_vector_length(rng):
     for w in range(1, 26):
         img = rng.integers(0, 256, (5, w), dtype=np.uint8)
         assert_array_equal(integral_image(img, dtype=np.int32), cv2.integral(img))
+
+
+def test_wrapping_uint32_tables_give_exact_rectangle_sums():
+    """The cascade scans' uint32 tables wrap modulo 2**32 (this image's squared sums reach 1.6e10):
+    four-corner differences taken in uint32 equal the exact int64 ones, tilted rectangles too."""
+    from cvcore._haar_core import stack_tables
+
+    rng = np.random.default_rng(0)
+    img = np.where(rng.random((1, 503, 487)) < 0.9, 255, rng.integers(0, 256, (1, 503, 487))).astype(np.uint8)
+    import cvcore
+
+    exact, _ = stack_tables(img, tilted=True)
+    for n in (1, 2, 3):   # sum and squared sum are built on several threads
+        with cvcore.num_threads(n):
+            wrapped, _ = stack_tables(img, tilted=True, wrap=True)
+        assert wrapped.dtype == np.uint32 and exact[1].max() > 1 << 33
+        assert np.array_equal(wrapped, (exact % (1 << 32)).astype(np.uint32))
+    y, x = rng.integers(0, 380, 50), rng.integers(60, 400, 50)
+    h, w = rng.integers(1, 60, 50), rng.integers(1, 60, 50)
+    upright = ((y, x), (y, x + w), (y + h, x), (y + h, x + w))
+    tilted = ((y, x), (y + h, x - h), (y + w, x + w), (y + w + h, x + w - h))   # OpenCV's 45-degree rectangle
+    for k, corners in ((0, upright), (1, upright), (2, tilted)):
+        a, b, c, d = corners
+        with np.errstate(over="ignore"):
+            got = (wrapped[k][a] - wrapped[k][b] - wrapped[k][c] + wrapped[k][d]).astype(np.int64)
+        want = exact[k][a] - exact[k][b] - exact[k][c] + exact[k][d]
+        assert np.all(want > 0) and np.array_equal(got, want)

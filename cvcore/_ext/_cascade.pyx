@@ -1,9 +1,9 @@
 # Attentional-cascade kernels: OpenCV-compatible Haar cascade evaluation over the
-# windows of one image scale (early rejection, OpenMP over bands of rows),
+# windows of one image scale (early rejection, OpenMP over rows of windows),
 # per-window classification, and the weighted decision-stump search over
-# pre-sorted feature values. Integral tables (cvcore._ext._integral) come from
-# the caller; the variance normalisation factor of each window is computed here,
-# only for the windows that are evaluated (as OpenCV's setWindow does).
+# pre-sorted feature values. Integral tables (cvcore._ext._integral; uint32 that
+# wrap modulo 2**32, whose four-corner differences are exact rectangle sums) come from
+# the caller; the variance normalisation factor of each window is computed here.
 #
 # Cascade layout (arrays built by cvcore._cascade_model, never validated here):
 #   rects (nf, 12) int32   three (x, y, w, h) rectangles per feature
@@ -19,12 +19,12 @@
 #   stage_rej/stage_acc (ns,) f64   the stage threshold minus / plus a margin
 #                           far above double rounding (acc = +inf for the last stage)
 from libc.math cimport sqrt
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, int8_t
+from libc.stdint cimport int32_t, uint32_t, uint8_t, uint16_t, int8_t
 from libc.stdlib cimport malloc, free
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 
-from cvcore._ext._parallel cimport chunks, chunk_start
-from cvcore._ext._cascade_scan cimport pack_bands
+from cvcore._ext._parallel cimport chunks
+from cvcore._ext._cascade_scan cimport pack_bands, write_row
 
 
 cdef struct Model:
@@ -75,8 +75,8 @@ cdef inline void _offsets(const Model* m, Py_ssize_t st, Py_ssize_t tofs, int32_
                 o[3] = <int32_t>(x + w + (y + h) * st)
 
 
-cdef inline float _feature(const int64_t* p, const int32_t* o, const float* w) noexcept nogil:
-    # rectangle sums are exact in int64 and fit int32 (as OpenCV's CV_32S sums)
+cdef inline float _feature(const uint32_t* p, const int32_t* o, const float* w) noexcept nogil:
+    # differences of the wrapping uint32 tables: the exact rectangle sums (OpenCV's CV_32S sums)
     cdef float v = w[0] * <float>(p[o[0]] - p[o[1]] - p[o[2]] + p[o[3]])
     v = v + w[1] * <float>(p[o[4]] - p[o[5]] - p[o[6]] + p[o[7]])
     if w[2] != 0:
@@ -91,10 +91,10 @@ cdef struct Norm:
     double area
 
 
-cdef inline float _norm_factor(const int64_t* p, const Norm* nm) noexcept nogil:
+cdef inline float _norm_factor(const uint32_t* p, const Norm* nm) noexcept nogil:
     """OpenCV's variance normalisation factor ``float32(1 / sqrt(A*sqsum - sum^2))`` of the window at
     ``p``, 0 for a window OpenCV calls flat (no variance, or ``A * factor >= 0.1``)."""
-    cdef const int64_t* q = p + nm.sq
+    cdef const uint32_t* q = p + nm.sq
     cdef double s = <double>(p[nm.a] - p[nm.b] - p[nm.c] + p[nm.d])
     cdef double v = nm.area * <double>(q[nm.a] - q[nm.b] - q[nm.c] + q[nm.d]) - s * s
     cdef float f
@@ -106,7 +106,7 @@ cdef inline float _norm_factor(const int64_t* p, const Norm* nm) noexcept nogil:
     return f
 
 
-cdef inline int _run(const Model* m, const int64_t* p, float vnf, const int32_t* ofs,
+cdef inline int _run(const Model* m, const uint32_t* p, float vnf, const int32_t* ofs,
                      double* last) noexcept nogil:
     """OpenCV's runAt: -1 flat window, -si rejected at stage si, 1 accepted (``last``: the
     sum of the last stage).
@@ -158,8 +158,6 @@ cdef struct PStump:
     float thr
     float left
     float right
-    double hi     # rest_hi, rest_lo of the tree
-    double lo
 
 
 cdef void _pack_stumps(const Model* m, const int32_t* ofs, PStump* ps) noexcept nogil:
@@ -176,46 +174,15 @@ cdef void _pack_stumps(const Model* m, const int32_t* ofs, PStump* ps) noexcept 
         ps[t].thr = m.node_thr[node]
         ps[t].left = m.leaves[leaf0 - m.node_left[node]] if m.node_left[node] <= 0 else 0
         ps[t].right = m.leaves[leaf0 - m.node_right[node]] if m.node_right[node] <= 0 else 0
-        ps[t].hi = m.rest_hi[t]
-        ps[t].lo = m.rest_lo[t]
 
 
-cdef inline int _run_stumps(const Model* m, const int64_t* p, float vnf, const PStump* ps, Py_ssize_t nstages,
-                            double* last) noexcept nogil:
-    """_run for cascades made only of stumps (OpenCV's predictOrderedStump), first ``nstages`` stages."""
-    cdef float val
-    cdef Py_ssize_t si, ti, n
-    cdef double ssum
-    cdef const PStump* st
-    cdef bint passed
-    if vnf == 0:
-        return -1
-    st = ps
-    for si in range(nstages):
-        ssum = 0
-        passed = False
-        n = m.stage_ntrees[si]
-        for ti in range(n):
-            val = _feature(p, st[ti].ofs, st[ti].w) * vnf
-            ssum += st[ti].left if val < st[ti].thr else st[ti].right
-            if ssum + st[ti].hi < m.stage_rej[si]:
-                return -<int>si
-            if ssum + st[ti].lo >= m.stage_acc[si]:
-                passed = True
-                break
-        st += n
-        if not passed and ssum < m.stage_thr[si]:
-            return -<int>si
-        last[0] = ssum
-    return 1
-
-
-cdef inline void _stump_on_windows(const PStump* s, const int64_t* row, Py_ssize_t na, const int32_t* xs,
+cdef inline void _stump_on_windows(const PStump* s, const uint32_t* row, Py_ssize_t na, const int32_t* xs,
                                    const float* vnf, double* sums) noexcept nogil:
     """Add one stump's leaf to the stage sum of each window ``row + xs[i]``: the arithmetic of
-    _run_stumps, with the stump's fields held in registers across the windows."""
+    OpenCV's predictOrderedStump (as _run for one node), with the stump's fields held in
+    registers across the windows."""
     cdef Py_ssize_t i
-    cdef const int64_t* p
+    cdef const uint32_t* p
     cdef int32_t o0 = s.ofs[0], o1 = s.ofs[1], o2 = s.ofs[2], o3 = s.ofs[3]
     cdef int32_t o4 = s.ofs[4], o5 = s.ofs[5], o6 = s.ofs[6], o7 = s.ofs[7]
     cdef int32_t o8 = s.ofs[8], o9 = s.ofs[9], o10 = s.ofs[10], o11 = s.ofs[11]
@@ -236,79 +203,97 @@ cdef inline void _stump_on_windows(const PStump* s, const int64_t* row, Py_ssize
             sums[i] += left if v * vnf[i] < thr else right
 
 
-cdef Py_ssize_t _later_stages(const Model* m, const PStump* ps, const int64_t* row, Py_ssize_t na,
-                              int32_t* xs, float* vnf, double* sums) noexcept nogil:
-    """Stages 1, 2, ... of a stump cascade on the ``na`` windows ``row + xs[i]`` of one row (all past
-    stage 0), a stage at a time over all of them: each stump's fields are loaded once per row
-    instead of once per window. Keeps the windows that pass every stage in ``xs``/``vnf``, in
-    order, with their last stage's sum in ``sums``; returns their count. Each window's sum adds
-    the same leaves in the same order as _run_stumps, so the decisions are the same."""
-    cdef Py_ssize_t si, k, i, j, n
-    cdef const PStump* s = ps + m.stage_ntrees[0]
-    cdef double thr
-    for si in range(1, m.nstages):
-        if na == 0:
-            break
-        n = m.stage_ntrees[si]
-        for i in range(na):
-            sums[i] = 0
-        for k in range(n):
-            _stump_on_windows(&s[k], row, na, xs, vnf, sums)
-        s += n
-        thr = m.stage_thr[si]
-        j = 0
-        for i in range(na):
-            if not sums[i] < thr:
-                xs[j] = xs[i]
-                vnf[j] = vnf[i]
-                sums[j] = sums[i]
-                j += 1
-        na = j
-    return na
+cdef Py_ssize_t _stage_on_windows(const Model* m, const PStump* s, Py_ssize_t si, const uint32_t* row,
+                                  Py_ssize_t na, int32_t* xs, float* vnf, double* sums) noexcept nogil:
+    """Stage ``si`` (its stumps from ``s``) of a stump cascade on the ``na`` windows ``row + xs[i]``
+    of one row, over all of them at once: each stump's fields are loaded once per row instead of
+    once per window. Keeps the windows that pass in ``xs``/``vnf``, in order, with their stage
+    sum in ``sums``; returns their count. Each window's sum adds the same leaves in the same order
+    as OpenCV's predictOrderedStump, so the decisions are the same."""
+    cdef Py_ssize_t k, i, j
+    cdef double thr = m.stage_thr[si]
+    for i in range(na):
+        sums[i] = 0
+    for k in range(m.stage_ntrees[si]):
+        _stump_on_windows(&s[k], row, na, xs, vnf, sums)
+    j = 0
+    for i in range(na):
+        if not sums[i] < thr:
+            xs[j] = xs[i]
+            vnf[j] = vnf[i]
+            sums[j] = sums[i]
+            j += 1
+    return j
 
 
 cdef Py_ssize_t _scan_rows(const Model* m, const PStump* ps, const int32_t* ofs, const Norm* nm,
-                           const int64_t* base, Py_ssize_t st, Py_ssize_t y, Py_ssize_t y_end, int step,
+                           const uint32_t* base, Py_ssize_t st, Py_ssize_t y, Py_ssize_t y_end, int step,
                            Py_ssize_t ncol, bint skip_rejected, int32_t* xs, float* vnf, double* sums,
                            int32_t* out_xy, double* out_sum) noexcept nogil:
     """Windows of rows ``y, y + step, ... < y_end``, columns ``0, step, ... < ncol``; returns the count
     of accepted ones written to ``out_xy`` (x, y pairs) and ``out_sum``. ``xs``, ``vnf``, ``sums``:
     scratch for the windows of one row.
 
-    Stump cascades: stage 0 window by window (deciding which windows OpenCV's skip rule
-    evaluates), then the later stages row-wise (_later_stages). Trees: window by window."""
-    cdef Py_ssize_t n = 0, x, na, i
-    cdef const int64_t* p
-    cdef const int64_t* row
+    Stump cascades go a stage at a time over a row (_stage_on_windows). Stage 0 runs on every
+    non-flat window of the row; OpenCV's skip rule (the window after one rejected by stage 0 is
+    not evaluated) then picks, from those results, the windows it would have evaluated: the
+    results of the others are computed and ignored. Trees: window by window."""
+    cdef Py_ssize_t n = 0, x, na, i, j, k, si
+    cdef const uint32_t* p
+    cdef const uint32_t* row
+    cdef const PStump* s
     cdef int res
     cdef float f
-    cdef double last = 0
+    cdef double last = 0, thr0 = m.stage_thr[0]
     while y < y_end:
         row = base + y * st
         na = 0
-        x = 0
-        while x < ncol:
-            p = row + x
-            f = _norm_factor(p, nm)
-            if ps != NULL:
-                res = _run_stumps(m, p, f, ps, 1, &last)
-            else:
-                res = _run(m, p, f, ofs, &last)
-            if res > 0:
-                xs[na] = <int32_t>x
-                vnf[na] = f
-                sums[na] = last
-                na += 1
-            if res == 0 and skip_rejected:
+        if ps == NULL:
+            x = 0
+            while x < ncol:
+                p = row + x
+                res = _run(m, p, _norm_factor(p, nm), ofs, &last)
+                if res > 0:
+                    xs[na] = <int32_t>x
+                    sums[na] = last
+                    na += 1
+                if res == 0 and skip_rejected:
+                    x += step
                 x += step
-            x += step
-        if ps != NULL:
-            na = _later_stages(m, ps, row, na, xs, vnf, sums)
-        for i in range(na):
-            out_xy[2 * n] = xs[i]
-            out_xy[2 * n + 1] = <int32_t>y
-            out_sum[n] = sums[i]
-            n += 1
+        else:
+            x = 0
+            while x < ncol:
+                f = _norm_factor(row + x, nm)
+                if f != 0:
+                    xs[na] = <int32_t>x
+                    vnf[na] = f
+                    na += 1
+                x += step
+            for i in range(na):
+                sums[i] = 0
+            for k in range(m.stage_ntrees[0]):
+                _stump_on_windows(&ps[k], row, na, xs, vnf, sums)
+            # OpenCV's walk: a window rejected by stage 0 hides the next position
+            j = 0
+            x = -1      # the position hidden by the last rejection
+            for i in range(na):
+                if skip_rejected and xs[i] == x:
+                    continue
+                if sums[i] < thr0:
+                    x = xs[i] + step
+                    continue
+                xs[j] = xs[i]
+                vnf[j] = vnf[i]
+                sums[j] = sums[i]
+                j += 1
+            na = j
+            s = ps + m.stage_ntrees[0]
+            for si in range(1, m.nstages):
+                if na == 0:
+                    break
+                na = _stage_on_windows(m, s, si, row, na, xs, vnf, sums)
+                s += m.stage_ntrees[si]
+        n += write_row(xs, sums, na, y, out_xy + 2 * n, out_sum + n)
         y += step
     return n
 
@@ -317,7 +302,7 @@ cdef class Engine:
     """A cascade's arrays held for the kernels (built by cvcore._cascade_model only)."""
     cdef Model m
     cdef object keep
-    cdef bint stumps_only
+    cdef bint stumps_only, any_tilted
     cdef Py_ssize_t ntrees
 
     def __init__(self, const int32_t[:, ::1] rects, const float[:, ::1] rweights,
@@ -327,6 +312,7 @@ cdef class Engine:
                  const float[::1] leaves, const double[::1] rest_hi, const double[::1] rest_lo,
                  const int32_t[::1] stage_tree0, const int32_t[::1] stage_ntrees, const float[::1] stage_thr,
                  const double[::1] stage_rej, const double[::1] stage_acc, int win_w, int win_h):
+        cdef Py_ssize_t t
         self.keep = (rects, rweights, tilted, node_feat, node_thr, node_left, node_right,
                      tree_node0, tree_leaf0, leaves, rest_hi, rest_lo, stage_tree0, stage_ntrees, stage_thr,
                      stage_rej, stage_acc)
@@ -353,8 +339,11 @@ cdef class Engine:
         self.m.win_h = win_h
         self.ntrees = tree_node0.shape[0]
         self.stumps_only = node_feat.shape[0] == tree_node0.shape[0]
+        self.any_tilted = False
+        for t in range(tilted.shape[0]):
+            self.any_tilted = self.any_tilted or tilted[t] != 0
 
-    def scan(self, const int64_t[:, :, ::1] tables, Py_ssize_t nrow, int step, bint skip_rejected,
+    def scan(self, const uint32_t[:, :, ::1] tables, Py_ssize_t nrow, int step, bint skip_rejected,
              int n_threads, int32_t[:, ::1] out_xy, double[::1] out_sum):
         """Run the cascade on the windows of one (already resized) image whose top-left corners are
         rows ``0, step, ... < nrow`` and columns ``0, step, ...``.
@@ -362,7 +351,7 @@ cdef class Engine:
         ``tables`` holds the image's sum, squared-sum (and, for tilted features,
         tilted) tables, ``(k, H + 1, W + 1)`` with ``H >= nrow + win_h - 1``.
         With ``skip_rejected`` the next column is skipped after a window rejected
-        by the first stage (OpenCV's detectMultiScale). Bands of rows go to
+        by the first stage (OpenCV's detectMultiScale). Rows of windows go to
         ``n_threads`` OpenMP threads, each writing its own part of the outputs,
         which are then packed in row order: the result does not depend on the
         thread count. Writes accepted top-left corners and the last stage's sum
@@ -371,7 +360,7 @@ cdef class Engine:
         """
         cdef Model* m = &self.m
         cdef Py_ssize_t st = tables.shape[2], size = tables.shape[1] * tables.shape[2]
-        cdef Py_ssize_t ncol = st - m.win_w, rows, per_row, nc, t, r0, r1, n
+        cdef Py_ssize_t ncol = st - m.win_w, rows, per_row, nc, t, r, n
         cdef int32_t* ofs
         cdef PStump* ps = NULL
         cdef Py_ssize_t* counts
@@ -383,7 +372,7 @@ cdef class Engine:
             return 0
         rows = (nrow - 1) // step + 1
         per_row = (ncol - 1) // step + 1
-        if (tables.shape[0] < 2 or tables.shape[1] < nrow + m.win_h or out_xy.shape[0] < rows * per_row
+        if (tables.shape[0] < (3 if self.any_tilted else 2) or tables.shape[1] < nrow + m.win_h or out_xy.shape[0] < rows * per_row
                 or out_xy.shape[1] != 2 or out_sum.shape[0] < rows * per_row):
             raise ValueError("tables or outputs do not match the windows")
         nm.a, nm.b = st + 1, st + m.win_w - 1
@@ -392,7 +381,7 @@ cdef class Engine:
         nm.area = (m.win_w - 2) * (m.win_h - 2)
         nc = chunks(rows, n_threads)
         ofs = <int32_t*>malloc((m.nfeat * 12 + 1) * sizeof(int32_t))
-        counts = <Py_ssize_t*>malloc(nc * sizeof(Py_ssize_t))
+        counts = <Py_ssize_t*>malloc(rows * sizeof(Py_ssize_t))
         xs = <int32_t*>malloc(nc * per_row * sizeof(int32_t))
         vnf = <float*>malloc(nc * per_row * sizeof(float))
         sums = <double*>malloc(nc * per_row * sizeof(double))
@@ -411,13 +400,13 @@ cdef class Engine:
             _offsets(m, st, 2 * size, ofs)   # the tilted table sits 2*size after the sums
             if ps != NULL:
                 _pack_stumps(m, ofs, ps)
-            for t in prange(nc, num_threads=nc, schedule='static'):
-                r0 = chunk_start(rows, nc, t)
-                r1 = chunk_start(rows, nc, t + 1)
-                counts[t] = _scan_rows(m, ps, ofs, &nm, &tables[0, 0, 0], st, r0 * step, r1 * step, step,
+            # one row per task, dynamically: faces make some rows far costlier than others
+            for r in prange(rows, num_threads=nc, schedule='dynamic'):
+                t = threadid()
+                counts[r] = _scan_rows(m, ps, ofs, &nm, &tables[0, 0, 0], st, r * step, r * step + 1, step,
                                        ncol, skip_rejected, xs + t * per_row, vnf + t * per_row,
-                                       sums + t * per_row, &out_xy[r0 * per_row, 0], &out_sum[r0 * per_row])
-            n = pack_bands(counts, nc, rows, per_row, &out_xy[0, 0], &out_sum[0])
+                                       sums + t * per_row, &out_xy[r * per_row, 0], &out_sum[r * per_row])
+            n = pack_bands(counts, rows, rows, per_row, &out_xy[0, 0], &out_sum[0])
         free(ofs)
         free(ps)
         free(counts)
@@ -426,7 +415,7 @@ cdef class Engine:
         free(sums)
         return n
 
-    def classify(self, const int64_t[:, :, ::1] tables, const float[::1] factors, int32_t[::1] out_result):
+    def classify(self, const uint32_t[:, :, ::1] tables, const float[::1] factors, int32_t[::1] out_result):
         """OpenCV's runAt result (1 accepted, -si rejected at stage si, -1 flat) per window.
 
         ``tables`` holds the sum (k = 0), squared-sum (1) and, for tilted

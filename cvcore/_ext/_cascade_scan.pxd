@@ -1,8 +1,9 @@
-# Shared by the Haar and LBP cascade scans (_cascade.pyx, _lbp.pyx): each OpenMP
-# band of window rows writes its accepted windows from its own offset of the
-# output arrays (``chunk_start(rows, nc, t) * per_row``: room for every window of
-# the band); ``pack_bands`` then moves them together in band order, so the output
-# is the serial scan's whatever the number of bands.
+# Shared by the Haar and LBP cascade scans (_cascade.pyx, _lbp.pyx): each band
+# of window rows (here: each row, scheduled dynamically among the OpenMP threads)
+# writes its accepted windows from its own offset of the output arrays
+# (``chunk_start(rows, nc, t) * per_row``: room for every window of the band);
+# ``pack_bands`` then moves them together in band order, so the output is the
+# serial scan's whatever the number of threads and whichever thread ran a band.
 from libc.stdint cimport int32_t
 from libc.string cimport memmove
 
@@ -19,3 +20,15 @@ cdef inline Py_ssize_t pack_bands(const Py_ssize_t* counts, Py_ssize_t nc, Py_ss
             memmove(sums + n, sums + start, counts[t] * sizeof(double))
         n += counts[t]
     return n
+
+
+cdef inline Py_ssize_t write_row(const int32_t* xs, const double* sums, Py_ssize_t na, Py_ssize_t y,
+                                 int32_t* out_xy, double* out_sum) noexcept nogil:
+    """Append a row's accepted windows (columns ``xs``, last-stage sums ``sums``) to the outputs as
+    ``(x, y)`` pairs and sums; returns ``na``."""
+    cdef Py_ssize_t i
+    for i in range(na):
+        out_xy[2 * i] = xs[i]
+        out_xy[2 * i + 1] = <int32_t>y
+        out_sum[i] = sums[i]
+    return na

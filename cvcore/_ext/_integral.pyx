@@ -5,9 +5,16 @@
 # an (H + 1, (W + 1) * C) table (which may be uninitialised) including its zero
 # first row and first C columns.
 # Integer images accumulate in int64 (the caller guarantees no overflow),
-# floating-point images in double. No validation happens here.
-from libc.stdint cimport uint8_t, uint16_t, int16_t, int32_t, int64_t
+# floating-point images in double. No validation happens here. The integer
+# kernels also fill uint32 tables, which wrap modulo 2**32 by design: the
+# difference of four corners is then still the exact sum of any rectangle (or
+# tilted rectangle) whose true sum is below 2**32, whatever the image size (the
+# cascade scans read uint8 images this way, in half the memory of int64).
+from libc.stdint cimport uint8_t, uint16_t, int16_t, int32_t, uint32_t, int64_t
+from cython.parallel cimport prange
+
 from cvcore._ext._types cimport real_t
+from cvcore._ext._parallel cimport chunks, chunk_start
 
 ctypedef fused int_in_t:
     uint8_t
@@ -19,6 +26,12 @@ ctypedef fused int_in_t:
 # proved they fit (cvcore.integral.integral_image(..., dtype=np.int32)).
 ctypedef fused int_acc_t:
     int32_t
+    uint32_t
+    int64_t
+
+# Squared and tilted sums: exact int64, or wrapping uint32 (see above).
+ctypedef fused wide_t:
+    uint32_t
     int64_t
 
 
@@ -168,9 +181,9 @@ cdef void _sumc_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t C
 
 # -------------------------------------------------------------- squared sums
 
-def sqsum_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+def sqsum_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t r, c, k, C = channels, W = img.shape[1] // channels
-    cdef int64_t run, v
+    cdef wide_t run, v
     with nogil:
         _zero_row0_i(out, channels)
         for r in range(img.shape[0]):
@@ -206,7 +219,7 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
 # value already in the table (T[Y, -1] = T[Y - 1, 0], T[Y, W + 1] = T[Y - 1, W]),
 # which gives the closed forms used for the first and last column below.
 
-def tilted_table_int(const int_in_t[:, ::1] img, int64_t[:, ::1] out, Py_ssize_t channels):
+def tilted_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
     with nogil:
         _zero_row0_i(out, channels)
@@ -306,3 +319,56 @@ def tables3_float(const real_t[:, ::1] img, double[:, ::1] s, double[:, ::1] q, 
                     t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
                                + (<double>img[Y - 1, X - 1] + <double>img[Y - 2, X - 1]))
                 t[Y, W] = t[Y - 1, W - 1] + (<double>img[Y - 1, W - 1] + <double>img[Y - 2, W - 1])
+
+
+# ------------------------------------ wrapping uint32 tables on several threads
+#
+# The cascade scans' sum and squared-sum tables of a uint8 image, modulo 2**32:
+# first every row's running sums (rows shared among threads), then each column's
+# running sum down the rows (columns shared among threads). Integer arithmetic
+# modulo 2**32 is exact and associative, so the tables equal sum_table_int's and
+# sqsum_table_int's uint32 results for any number of threads.
+
+def sums_u8_u32(const uint8_t[:, ::1] img, uint32_t[:, ::1] s, uint32_t[:, ::1] q, bint squared, int n_threads):
+    cdef Py_ssize_t H = img.shape[0], W = img.shape[1], nc, t
+    with nogil:
+        nc = chunks(H, n_threads)
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            _row_sums(img, s, q, squared, chunk_start(H, nc, t), chunk_start(H, nc, t + 1))
+        nc = chunks(W + 1, n_threads)
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            _column_sums(s, q, squared, chunk_start(W + 1, nc, t), chunk_start(W + 1, nc, t + 1))
+
+
+cdef void _row_sums(const uint8_t[:, ::1] img, uint32_t[:, ::1] s, uint32_t[:, ::1] q, bint squared,
+                    Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
+    cdef Py_ssize_t r, c
+    cdef uint32_t run, runq, v
+    for r in range(r0, r1):
+        s[r + 1, 0] = 0
+        run = 0
+        for c in range(img.shape[1]):
+            run += img[r, c]
+            s[r + 1, c + 1] = run
+        if squared:
+            q[r + 1, 0] = 0
+            runq = 0
+            for c in range(img.shape[1]):
+                v = img[r, c]
+                runq += v * v
+                q[r + 1, c + 1] = runq
+
+
+cdef void _column_sums(uint32_t[:, ::1] s, uint32_t[:, ::1] q, bint squared, Py_ssize_t c0,
+                       Py_ssize_t c1) noexcept nogil:
+    cdef Py_ssize_t r, c
+    for c in range(c0, c1):
+        s[0, c] = 0
+        if squared:
+            q[0, c] = 0
+    for r in range(1, s.shape[0]):   # row by row: each thread's columns stay contiguous
+        for c in range(c0, c1):
+            s[r, c] += s[r - 1, c]
+        if squared:
+            for c in range(c0, c1):
+                q[r, c] += q[r - 1, c]

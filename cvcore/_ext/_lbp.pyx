@@ -15,13 +15,13 @@
 #   stage_ntrees (ns,) int32, stage_thr (ns,) f32 (OpenCV's eps already applied)
 #   stage_rej/stage_acc (ns,) f64   the threshold minus / plus a margin far above
 #                          double rounding (acc = +inf for the last stage)
-# Scans share bands of window rows among OpenMP threads (see _cascade_scan.pxd).
+# Scans share the rows of windows among OpenMP threads (see _cascade_scan.pxd).
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint8_t
 from libc.stdlib cimport malloc, free
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 
-from cvcore._ext._parallel cimport chunks, chunk_start
-from cvcore._ext._cascade_scan cimport pack_bands
+from cvcore._ext._parallel cimport chunks
+from cvcore._ext._cascade_scan cimport pack_bands, write_row
 
 
 cdef struct Stump:
@@ -32,11 +32,18 @@ cdef struct Stump:
     double lo
 
 
-cdef inline int64_t _cell(const int64_t* p, const int32_t* o, int a, int b, int c, int d) noexcept nogil:
+# Sum tables: exact int64 (codes, for training), or uint32 wrapping modulo 2**32
+# (the scans): a cell's four-corner difference is its exact sum either way.
+ctypedef fused table_t:
+    uint32_t
+    int64_t
+
+
+cdef inline int64_t _cell(const table_t* p, const int32_t* o, int a, int b, int c, int d) noexcept nogil:
     return p[o[a]] - p[o[b]] - p[o[c]] + p[o[d]]
 
 
-cdef inline int _code(const int64_t* p, const int32_t* o) noexcept nogil:
+cdef inline int _code(const table_t* p, const int32_t* o) noexcept nogil:
     """The 8-bit LBP code: neighbour cells clockwise from the top-left (bit 7) against the centre."""
     cdef int64_t c = _cell(p, o, 5, 6, 9, 10)
     return ((128 if _cell(p, o, 0, 1, 4, 5) >= c else 0)
@@ -57,15 +64,16 @@ cdef struct Stages:
     Py_ssize_t n
 
 
-cdef inline int _run(const Stump* s, const Stages* sg, const int64_t* p, double* last) noexcept nogil:
-    """OpenCV's runAt for categorical stumps: -si rejected at stage si, 1 accepted; ``last`` gets
-    the sum of the last stage. A stage stops early once its running sum plus what its remaining
+cdef inline int _run(const Stump* s, const Stages* sg, Py_ssize_t nstages, const uint32_t* p,
+                     double* last) noexcept nogil:
+    """OpenCV's runAt for categorical stumps, first ``nstages`` stages: -si rejected at stage si, 1
+    accepted; ``last`` gets the sum of the last stage. A stage stops early once its running sum plus what its remaining
     stumps could add at most (least) is certain to fail (pass): the full sum's decision."""
     cdef Py_ssize_t si, ti
     cdef double ssum
     cdef int c
     cdef bint passed
-    for si in range(sg.n):
+    for si in range(nstages):
         ssum = 0
         passed = False
         for ti in range(sg.ntrees[si]):
@@ -83,26 +91,63 @@ cdef inline int _run(const Stump* s, const Stages* sg, const int64_t* p, double*
     return 1
 
 
-cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const int64_t* base, Py_ssize_t st,
+cdef inline void _stage_sums(const Stump* s, Py_ssize_t nt, const uint32_t* row, Py_ssize_t na, const int32_t* xs,
+                             double* sums) noexcept nogil:
+    """The stage sums (stumps ``s[0 .. nt)``) of the ``na`` windows ``row + xs[i]`` of one row, a stump at a
+    time over all of them (its record stays in cache); each window adds the same leaves in the same
+    order as _run, so its sum is the same."""
+    cdef Py_ssize_t k, i
+    cdef int c
+    for i in range(na):
+        sums[i] = 0
+    for k in range(nt):
+        for i in range(na):
+            c = _code(row + xs[i], s[k].ofs)
+            sums[i] += s[k].leaf[0 if (s[k].subset[c >> 5] >> (c & 31)) & 1 else 1]
+
+
+cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const uint32_t* base, Py_ssize_t st,
                            Py_ssize_t y, Py_ssize_t y_end, int step, Py_ssize_t ncol, bint skip_rejected,
-                           int32_t* out_xy, double* out_sum) noexcept nogil:
+                           int32_t* xs, double* sums, int32_t* out_xy, double* out_sum) noexcept nogil:
     """Windows of rows ``y, y + step, ... < y_end``, columns ``0, step, ... < ncol``; returns the count
-    of accepted ones written to ``out_xy`` (x, y pairs) and ``out_sum``."""
-    cdef Py_ssize_t n = 0, x
+    of accepted ones written to ``out_xy`` (x, y pairs) and ``out_sum``. ``xs``, ``sums``: scratch for
+    the windows of one row.
+
+    Stage 0 window by window (with early exits; deciding which windows OpenCV's skip rule
+    evaluates), then the later stages a stage at a time over the row's survivors (_stage_sums)."""
+    cdef Py_ssize_t n = 0, x, na, i, j, si
+    cdef const uint32_t* row
+    cdef const Stump* sk
+    cdef double thr, last = 0
     cdef int res
-    cdef double last = 0
     while y < y_end:
+        row = base + y * st
+        na = 0
         x = 0
         while x < ncol:
-            res = _run(s, sg, base + y * st + x, &last)
+            res = _run(s, sg, 1, row + x, &last)
             if res > 0:
-                out_xy[2 * n] = <int32_t>x
-                out_xy[2 * n + 1] = <int32_t>y
-                out_sum[n] = last
-                n += 1
-            if res == 0 and skip_rejected:
+                xs[na] = <int32_t>x
+                sums[na] = last
+                na += 1
+            elif skip_rejected:
                 x += step
             x += step
+        sk = s + sg.ntrees[0]
+        for si in range(1, sg.n):
+            if na == 0:
+                break
+            _stage_sums(sk, sg.ntrees[si], row, na, xs, sums)
+            sk += sg.ntrees[si]
+            thr = sg.thr[si]
+            j = 0
+            for i in range(na):
+                if not sums[i] < thr:
+                    xs[j] = xs[i]
+                    sums[j] = sums[i]
+                    j += 1
+            na = j
+        n += write_row(xs, sums, na, y, out_xy + 2 * n, out_sum + n)
         y += step
     return n
 
@@ -160,18 +205,20 @@ cdef class LBPEngine:
             s[t].lo = self.rest_lo[t]
         return s
 
-    def scan(self, const int64_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
+    def scan(self, const uint32_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
              int32_t[:, ::1] out_xy, double[::1] out_sum):
         """Run the cascade on the windows whose top-left corners are rows ``0, step, ... < nrow``
         and columns ``0, step, ...`` of one (already resized) image's sum table ``(H + 1, W + 1)``
         (``H >= nrow + win_h - 1``). With ``skip_rejected`` the next column is skipped after a
-        window rejected by the first stage (OpenCV's detectMultiScale). Bands of rows go to
+        window rejected by the first stage (OpenCV's detectMultiScale). Rows of windows go to
         ``n_threads`` OpenMP threads (the result does not depend on their number). Writes
         accepted corners and their last stage's sum; returns their count. The outputs need one
         entry per scanned window position."""
         cdef Py_ssize_t st = table.shape[1], ncol = table.shape[1] - self.win_w
-        cdef Py_ssize_t rows, per_row, nc, t, r0, r1, n
+        cdef Py_ssize_t rows, per_row, nc, t, r, n
         cdef Py_ssize_t* counts
+        cdef int32_t* xs
+        cdef double* sums
         cdef Stump* s
         if nrow <= 0 or ncol <= 0 or step < 1:
             return 0
@@ -181,26 +228,36 @@ cdef class LBPEngine:
                 or out_sum.shape[0] < rows * per_row):
             raise ValueError("table or outputs do not match the windows")
         nc = chunks(rows, n_threads)
-        counts = <Py_ssize_t*>malloc(nc * sizeof(Py_ssize_t))
-        if counts == NULL:
+        counts = <Py_ssize_t*>malloc(rows * sizeof(Py_ssize_t))
+        xs = <int32_t*>malloc(nc * per_row * sizeof(int32_t))
+        sums = <double*>malloc(nc * per_row * sizeof(double))
+        if counts == NULL or xs == NULL or sums == NULL:
+            free(counts)
+            free(xs)
+            free(sums)
             raise MemoryError()
         try:
             s = self._pack(st)
         except MemoryError:
             free(counts)
+            free(xs)
+            free(sums)
             raise
         with nogil:
-            for t in prange(nc, num_threads=nc, schedule='static'):
-                r0 = chunk_start(rows, nc, t)
-                r1 = chunk_start(rows, nc, t + 1)
-                counts[t] = _scan_rows(s, &self.sg, &table[0, 0], st, r0 * step, r1 * step, step, ncol,
-                                       skip_rejected, &out_xy[r0 * per_row, 0], &out_sum[r0 * per_row])
-            n = pack_bands(counts, nc, rows, per_row, &out_xy[0, 0], &out_sum[0])
+            # one row per task, dynamically: faces make some rows far costlier than others
+            for r in prange(rows, num_threads=nc, schedule='dynamic'):
+                t = threadid()
+                counts[r] = _scan_rows(s, &self.sg, &table[0, 0], st, r * step, r * step + 1, step, ncol,
+                                       skip_rejected, xs + t * per_row, sums + t * per_row,
+                                       &out_xy[r * per_row, 0], &out_sum[r * per_row])
+            n = pack_bands(counts, rows, rows, per_row, &out_xy[0, 0], &out_sum[0])
         free(s)
         free(counts)
+        free(xs)
+        free(sums)
         return n
 
-    def classify(self, const int64_t[:, ::1] table, int32_t[::1] out_result):
+    def classify(self, const uint32_t[:, ::1] table, int32_t[::1] out_result):
         """OpenCV's runAt result per window (1 accepted, -si rejected at stage si) of windows
         stacked into one tall image: window i's top-left table entry is row ``i * win_h``."""
         cdef Py_ssize_t nwin = out_result.shape[0], i
@@ -210,7 +267,7 @@ cdef class LBPEngine:
         cdef Stump* s = self._pack(table.shape[1])
         with nogil:
             for i in range(nwin):
-                out_result[i] = _run(s, &self.sg, &table[i * self.win_h, 0], &last)
+                out_result[i] = _run(s, &self.sg, self.sg.n, &table[i * self.win_h, 0], &last)
         free(s)
 
 
