@@ -3,14 +3,28 @@
 * The whole trainable-segmentation pipeline on a 640x480 photo: features, forest fit
   on the same labelled pixels, prediction of every pixel. Peer: scikit-image's
   ``multiscale_basic_features`` + ``future.fit_segmenter``/``predict_segmenter``
-  with scikit-learn's ``RandomForestClassifier`` (same number of trees, n_jobs=1).
+  with scikit-learn's ``RandomForestClassifier`` (same number of trees).
   Each side uses its own default feature set (cvcore: 144 features; scikit-image: 72).
 * KNN prediction of 100k query pixels from 20k training pixels (pixel features of the
   same photo), against scikit-learn's ``KNeighborsClassifier`` (algorithm "auto",
-  n_jobs=1): identical predictions are checked first.
+  same threads): identical predictions are checked first.
+* scikit-learn's ``n_jobs`` and scikit-image's ``workers`` follow each row's thread setting
+  (1 on the single-thread row, all cores on the default row).
 
-Inputs come from ``skimage.data`` (no external data needed).
+* Full-size Weizmann horse photos (``../shared/data`` or ``$CVCORE_SHARED_DATA``; the case
+  is left out when the data is absent): :class:`PixelSegmenter` (default features, forest
+  of 100 trees) trained on 300 random pixels per class of each training photo, then
+  predicting every pixel of the test photos, against ``multiscale_basic_features`` +
+  ``fit_segmenter``/``predict_segmenter`` with scikit-learn's forest (same trees, unlimited
+  depth like ours; ``n_jobs`` and ``workers`` follow the row's thread setting). The check
+  asks for a mean IoU at least the peer's.
+* Forest fit and predict, and KNN, each with a thread-scaling row (1 thread vs all).
+
+Other inputs come from ``skimage.data`` (no external data needed).
 """
+import os
+import pathlib
+
 import numpy as np
 
 from ._harness import Case
@@ -47,6 +61,69 @@ def _same(ours, peer):
         raise AssertionError(f"{diff} predictions differ")
 
 
+def _horses_root():
+    env = os.environ.get("CVCORE_SHARED_DATA")
+    here = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    for data in ([pathlib.Path(env)] if env else []) + [here, pathlib.Path.cwd().parent / "shared" / "data"]:
+        if (data / "segmentation" / "weizmann_horses_train" / "images").is_dir():
+            return data / "segmentation" / "weizmann_horses_train"
+    return None
+
+
+def _horse_case(quick, trees):
+    """PixelSegmenter on full-size horse photos vs scikit-image + scikit-learn, or None without the data."""
+    root = _horses_root()
+    if root is None:
+        return None
+    import cvcore
+    from cvcore.io import imread
+    from cvcore.segmentation import PixelSegmenter, RandomForestClassifier, metrics
+    from skimage.feature import multiscale_basic_features
+    from skimage.future import fit_segmenter, predict_segmenter
+    from sklearn.ensemble import RandomForestClassifier as SKForest
+
+    names = sorted(os.listdir(root / "images"))
+    order = np.random.default_rng(0).permutation(len(names))  # the split of the horse tests
+    n_train, n_test = (2, 2) if quick else (6, 6)
+    rng = np.random.default_rng(1)
+    train, labels, test, truth = [], [], [], []
+    for k, i in enumerate(order[:n_train + n_test]):
+        image, mask = imread(root / "images" / names[i]), imread(root / "masks" / names[i], grey=True)
+        if k < n_train:
+            lab = np.zeros(mask.shape, np.uint8)
+            for cls in (0, 1):  # 300 random pixels of each class: 1 = background, 2 = horse
+                idx = np.flatnonzero(mask.reshape(-1) == cls)
+                lab.reshape(-1)[rng.choice(idx, min(300, idx.size), replace=False)] = cls + 1
+            train.append(image)
+            labels.append(lab)
+        else:
+            test.append(image)
+            truth.append(mask)
+    pixels = sum(im.shape[0] * im.shape[1] for im in train + test) / 1e6
+
+    def ours():
+        seg = PixelSegmenter(RandomForestClassifier(trees, random_state=0)).fit(train, labels)
+        return [seg.predict(im) for im in test]
+
+    def peer():
+        n = cvcore.get_num_threads()  # the row's setting: 1, or all cores (as for ours)
+        X = np.concatenate([multiscale_basic_features(im, channel_axis=-1, workers=n)[lab > 0]
+                            for im, lab in zip(train, labels)])
+        y = np.concatenate([lab[lab > 0] for lab in labels])
+        clf = fit_segmenter(y, X, SKForest(trees, random_state=0, n_jobs=n))
+        return [predict_segmenter(multiscale_basic_features(im, channel_axis=-1, workers=n), clf) for im in test]
+
+    def check(ours_pred, peer_pred):
+        iou = [np.mean([metrics.mean_iou(p - 1, t, 2) for p, t in zip(pred, truth)])
+               for pred in (ours_pred, peer_pred)]
+        print(f"    horses mean IoU: cvcore {iou[0]:.4f}, skimage + sklearn {iou[1]:.4f}")
+        if iou[0] < iou[1]:
+            raise AssertionError(f"mean IoU {iou[0]:.4f} below the peer's {iou[1]:.4f}")
+
+    return Case(f"horses fit {n_train}+predict {n_test} rf {trees} {pixels:.1f} Mpx", ours, peer,
+                "skimage mbf+fit_segmenter, sklearn RF", min_speedup=2.0, check=check)
+
+
 def cases(quick):
     try:
         from skimage.feature import multiscale_basic_features
@@ -56,6 +133,9 @@ def cases(quick):
     except ImportError:  # bench extra not installed
         return []
     from cvcore.segmentation import KNNClassifier, PixelSegmenter, RandomForestClassifier, pixel_features
+    import cvcore
+
+    sk_jobs = cvcore.get_num_threads  # the peers' threads follow the row's setting
 
     rng = np.random.default_rng(0)
     img = _photo()
@@ -80,8 +160,8 @@ def cases(quick):
         return seg.fit(img, lab).predict(img)
 
     def peer_pipeline():
-        feats = multiscale_basic_features(img, channel_axis=-1, workers=1)
-        clf = fit_segmenter(lab, feats, SKForest(trees, random_state=0, n_jobs=1))
+        feats = multiscale_basic_features(img, channel_axis=-1, workers=sk_jobs())
+        clf = fit_segmenter(lab, feats, SKForest(trees, random_state=0, n_jobs=sk_jobs()))
         return predict_segmenter(feats, clf)
 
     # KNN: 20k training pixels, 100k queries, 12 features (RGB intensity and gradient at 2 scales)
@@ -93,17 +173,32 @@ def cases(quick):
     Xf, yf = X[perm[:n_fit]], y[perm[:n_fit]]
     Q = X[perm[n_fit:n_fit + n_query]]
     ours_knn = KNNClassifier(5).fit(Xf, yf)
-    peer_knn = KNeighborsClassifier(5, n_jobs=1).fit(Xf, yf)
+    peer_knn = KNeighborsClassifier(5).fit(Xf, yf)
     ours_knn_d = KNNClassifier(5, weights="distance").fit(Xf, yf)
-    peer_knn_d = KNeighborsClassifier(5, weights="distance", n_jobs=1).fit(Xf, yf)
+    peer_knn_d = KNeighborsClassifier(5, weights="distance").fit(Xf, yf)
 
-    return [
-        Case(f"features+fit+predict rf {trees} trees {n_train} px {size} {trees} trees {n_train} px {size}", ours_pipeline, peer_pipeline,
+    # forest alone on pixel features of the photo: fit on the labelled pixels, predict every pixel
+    feats = pixel_features(img).reshape(-1, 144)
+    mask = lab.reshape(-1) > 0
+    Xfit, yfit = feats[mask], lab.reshape(-1)[mask]
+    fitted = RandomForestClassifier(trees, random_state=0).fit(Xfit, yfit)
+    sk_fitted = SKForest(trees, random_state=0).fit(Xfit, yfit)
+
+    horses = _horse_case(quick, 20 if quick else 100)
+    return ([horses] if horses is not None else []) + [
+        Case(f"forest fit {trees} trees {n_train} px 144 f", lambda: RandomForestClassifier(trees, random_state=0).fit(
+            Xfit, yfit), lambda: SKForest(trees, random_state=0, n_jobs=sk_jobs()).fit(Xfit, yfit),
+            "sklearn RandomForestClassifier", scaling=1.6),
+        Case(f"forest predict {trees} trees {feats.shape[0] // 1000}k px", lambda: fitted.predict_proba(feats),
+             lambda: sk_fitted.set_params(n_jobs=sk_jobs()).predict_proba(feats), "sklearn RandomForestClassifier",
+             scaling=1.6),
+        Case(f"features+fit+predict rf {trees} trees {n_train} px {size}", ours_pipeline, peer_pipeline,
              "skimage fit_segmenter + sklearn RF", min_speedup=1.0, check=_agree(0.8)),
         Case(f"PixelSegmenter fit+predict {trees} trees {size}", ours_segmenter, peer_pipeline,
              "skimage fit_segmenter + sklearn RF", check=_agree(0.8)),
         Case(f"knn predict {n_query // 1000}k q / {n_fit // 1000}k train 12 f", lambda: ours_knn.predict(Q),
-             lambda: peer_knn.predict(Q), "sklearn KNeighborsClassifier", min_speedup=1.0, check=_same),
+             lambda: peer_knn.set_params(n_jobs=sk_jobs()).predict(Q), "sklearn KNeighborsClassifier",
+             min_speedup=1.0, check=_same, scaling=1.6),
         Case(f"knn distance {n_query // 1000}k q / {n_fit // 1000}k 12 f", lambda: ours_knn_d.predict(Q),
-             lambda: peer_knn_d.predict(Q), "sklearn KNeighborsClassifier", min_speedup=1.0, check=_same),
+             lambda: peer_knn_d.set_params(n_jobs=sk_jobs()).predict(Q), "sklearn KNeighborsClassifier", min_speedup=1.0, check=_same),
     ]

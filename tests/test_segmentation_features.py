@@ -4,6 +4,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cvcore.segmentation import feature_names, pixel_features
+from cvcore.segmentation.features import FEATURES
 
 ndi = pytest.importorskip("scipy.ndimage")
 
@@ -154,3 +155,23 @@ def test_feature_margin_gives_exact_tiles():
     full = pixel_features(img, **cfg)
     tile = pixel_features(img[30 - m:60 + m], **cfg)[m:m + 30]
     assert_array_equal(tile, full[30:60])
+
+
+def test_pixel_features_bit_identical_for_1_2_3_threads():
+    import cvcore
+
+    rng = np.random.default_rng(41)
+    img = rng.random((67, 53, 3)).astype(np.float32)
+    # 1.6 is DOG_RATIO * 1.0: the wider Gaussian of scale 1.0 is reused, as with the default scales
+    cfg = dict(sigmas=(1.0, 1.6, 2.5), features=tuple(FEATURES))
+    with cvcore.num_threads(1):
+        ref = pixel_features(img, **cfg)
+    for n in (2, 3):
+        with cvcore.num_threads(n):
+            assert_array_equal(pixel_features(img, **cfg), ref)
+    # every column equals the same kind computed alone (no state shared between scales or kinds)
+    names = feature_names(3, **cfg)
+    for kind in FEATURES:
+        alone = pixel_features(img, sigmas=cfg["sigmas"], features=(kind,))
+        cols = [i for i, name in enumerate(names) if name.split("[")[0].startswith(kind)]
+        assert_array_equal(ref[:, :, cols], alone)

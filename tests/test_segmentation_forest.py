@@ -282,3 +282,45 @@ def test_forest_blocked_and_threaded_prediction_is_bit_identical():
     two = RandomForestClassifier.from_arrays(one.to_arrays(), n_jobs=2)
     assert_array_equal(two.predict_proba(Q), out)
     assert_array_equal(two.apply(Q), one.apply(Q))
+
+
+def _sequential_proba(clf, Q):
+    """Reference soft vote: leaves from apply() (float64 thresholds), summed tree by tree in order."""
+    leaves = clf.apply(Q)
+    value = clf.to_arrays()["value"]
+    acc = np.zeros((Q.shape[0], value.shape[1]))
+    for t in range(leaves.shape[1]):
+        acc += value[leaves[:, t]]
+    return acc * (1.0 / leaves.shape[1])
+
+
+def test_forest_fit_and_predict_bit_identical_for_1_2_3_threads():
+    import cvcore
+
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(1501, 7)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * rng.normal(size=1501) > 0).astype(int) + (X[:, 3] > 1)
+    Q = rng.normal(size=(4099, 7)).astype(np.float32)
+    ref = _sequential_proba(RandomForestClassifier(9, random_state=5, n_jobs=1).fit(X, y), Q)
+    for n in (1, 2, 3):
+        by_jobs = RandomForestClassifier(9, random_state=5, n_jobs=n).fit(X, y)
+        with cvcore.num_threads(n):  # n_jobs unset follows cvcore's setting
+            by_setting = RandomForestClassifier(9, random_state=5).fit(X, y)
+            assert_array_equal(by_setting.predict_proba(Q), ref)
+        for key, val in by_jobs.to_arrays().items():
+            assert_array_equal(val, by_setting.to_arrays()[key])
+        assert_array_equal(by_jobs.predict_proba(Q), ref)
+
+
+def test_forest_float32_thresholds_decide_like_float64():
+    # samples exactly at, just below and just above each stored float64 threshold
+    rng = np.random.default_rng(22)
+    X = rng.random((300, 2)).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(int)
+    clf = RandomForestClassifier(5, random_state=0).fit(X, y)
+    arrays = clf.to_arrays()
+    thr = arrays["threshold"][arrays["left"] >= 0]
+    vals = np.concatenate([thr.astype(np.float32), np.nextafter(thr.astype(np.float32), np.float32(-1)),
+                           np.nextafter(thr.astype(np.float32), np.float32(2))])
+    Q = np.stack([vals, vals[::-1]], axis=1).astype(np.float32)
+    assert_array_equal(clf.predict_proba(Q), _sequential_proba(clf, Q))

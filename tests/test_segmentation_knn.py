@@ -178,3 +178,23 @@ def test_knn_fit_is_interruptible(interrupt_check):
         "y = rng.integers(0, 2, 4_000_000)\n"
         "print('READY', flush=True)\n"
         "KNNClassifier(5).fit(X, y)\n")
+
+
+@pytest.mark.parametrize("algorithm", ["kd_tree", "brute"])
+def test_knn_bit_identical_for_1_2_3_threads(algorithm):
+    import cvcore
+
+    rng = np.random.default_rng(31)
+    X = rng.normal(size=(1203, 5))
+    X[::7] = X[1::7]  # exact distance ties: the lower training index must win on every thread
+    y = rng.integers(0, 3, 1203)
+    Q = np.concatenate([rng.normal(size=(2001, 5)), X[:50]])
+    clf = KNNClassifier(6, weights="distance", algorithm=algorithm).fit(X, y)
+    with cvcore.num_threads(1):
+        ref = clf.kneighbors(Q), clf.predict_proba(Q)
+    for n in (2, 3):
+        with cvcore.num_threads(n):
+            (d, i), p = clf.kneighbors(Q), clf.predict_proba(Q)
+        assert_array_equal(d, ref[0][0])
+        assert_array_equal(i, ref[0][1])
+        assert_array_equal(p, ref[1])

@@ -11,6 +11,7 @@
 # candidates equal to the current k-th distance.
 from libc.math cimport sqrt, INFINITY
 from libc.stdlib cimport malloc, free
+from cython.parallel cimport prange
 
 ctypedef Py_ssize_t intp
 
@@ -70,8 +71,9 @@ cdef inline void _heap_sort(double* dist, intp* idx, intp k) noexcept nogil:
 
 def select_from_gram(const double[:, ::1] gram, const double[::1] sq_train,
                      const double[::1] sq_query, intp row_offset,
-                     double[:, ::1] out_dist, intp[:, ::1] out_idx):
-    """k nearest per row of ``gram`` (= Q_block @ X.T).
+                     double[:, ::1] out_dist, intp[:, ::1] out_idx, int n_threads=1):
+    """k nearest per row of ``gram`` (= Q_block @ X.T), rows spread over ``n_threads``
+    OpenMP threads (each row is searched alone: results do not depend on them).
 
     Ranks training points by ``||x||^2 - 2 q.x`` (the query norm does not change
     the order), then writes squared distances ``max(0, that + ||q||^2)`` sorted
@@ -83,7 +85,7 @@ def select_from_gram(const double[:, ::1] gram, const double[::1] sq_train,
     cdef double* hd
     cdef intp* hi
     with nogil:
-        for r in range(nq):
+        for r in prange(nq, num_threads=n_threads if n_threads > 0 else 1, schedule='static'):
             hd = &out_dist[row_offset + r, 0]
             hi = &out_idx[row_offset + r, 0]
             for t in range(k):
@@ -251,8 +253,10 @@ cdef void _query_node(const _Tree* t, intp node, double lb, const double* q,
 def kdtree_query(const double[:, ::1] X_tree, const intp[::1] orig,
                  const intp[::1] node_start, const intp[::1] node_end,
                  const double[:, ::1] node_lo, const double[:, ::1] node_hi,
-                 const double[:, ::1] Q, double[:, ::1] out_dist, intp[:, ::1] out_idx):
-    """k nearest training points (original indices, squared distances, sorted)."""
+                 const double[:, ::1] Q, double[:, ::1] out_dist, intp[:, ::1] out_idx, int n_threads=1):
+    """k nearest training points (original indices, squared distances, sorted) of
+    every row of Q; queries spread over ``n_threads`` OpenMP threads in small
+    dynamic chunks (their costs vary), each searched alone."""
     cdef _Tree t
     cdef intp nq = Q.shape[0], k = out_dist.shape[1], r, j
     cdef double* hd
@@ -267,7 +271,7 @@ def kdtree_query(const double[:, ::1] X_tree, const intp[::1] orig,
     t.d = X_tree.shape[1]
     t.k = k
     with nogil:
-        for r in range(nq):
+        for r in prange(nq, num_threads=n_threads if n_threads > 0 else 1, schedule='dynamic', chunksize=32):
             hd = &out_dist[r, 0]
             hi = &out_idx[r, 0]
             for j in range(k):

@@ -8,11 +8,10 @@ scikit-learn only then).
 from __future__ import annotations
 
 import inspect
-import os
 
 import numpy as np
 
-from .. import _validate
+from .. import _threads, _validate
 
 #: most threads ``n_jobs`` may ask for (a model file with more is refused)
 MAX_JOBS = 256
@@ -31,11 +30,12 @@ def check_n_jobs(n_jobs, name="n_jobs"):
 
 
 def n_threads(n_jobs):
-    """Threads for a validated ``n_jobs`` (None: 1; negative: counted back from the cores)."""
+    """Threads for a validated ``n_jobs``: None follows :func:`cvcore.get_num_threads`;
+    negative counts back from the available cores (-1: all)."""
     if n_jobs is None:
-        return 1
+        return _threads.get_num_threads()
     if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+        return max(1, _threads.available_cores() + 1 + n_jobs)
     return n_jobs
 
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .. import _validate, filters
+from .._filtering import threads_for
 from .._ext import _segfeatures
 from . import _blocks
 
@@ -140,31 +141,45 @@ def _check_shape(shape, channel_axis, name, per_channel):
 
 
 def compute(img, sigmas, features):
-    """Feature array ``(H, W, F)`` float32 of a float32 ``(H, W, C)`` image (all validated)."""
+    """Feature array ``(H, W, F)`` float32 of a float32 ``(H, W, C)`` image (all validated).
+
+    Per scale: the Gaussian (and, for ``dog``, the wider one; a Gaussian whose
+    sigma was already computed, e.g. ``1.6 * 1.0`` among the default scales,
+    is reused), then one threaded pass that writes every feature of the scale
+    straight into its columns (and the structure products), then, for
+    ``structure``, the smoothed tensor's eigenvalues.
+    """
     H, W, C = img.shape
     out = np.empty((H, W, n_features(C, sigmas, features)), np.float32)
-    empty_prod = np.empty((0, 0), np.float32)
+    empty = np.empty((0, 0), np.float32)
+    threads = threads_for(H, H * W * C * 40)
+    smoothed = {}  # sigma -> Gaussian (H, W*C), kept while a later scale may need it
+
+    def gaussian(s):
+        if s not in smoothed:
+            smoothed[s] = filters.gaussian(img, s).reshape(H, W * C)
+        return smoothed[s]
+
     col = 0
-    for s in sigmas:
-        g = filters.gaussian(img, s)
-        g2d = g.reshape(H, W * C)
+    for i, s in enumerate(sigmas):
         cols = {}
         for f in features:
             cols[f] = col
             col += FEATURES[f] * C
-        if "intensity" in cols:
-            out[:, :, cols["intensity"]:cols["intensity"] + C] = g
-        if "dog" in cols:
-            wider = filters.gaussian(img, DOG_RATIO * s)
-            np.subtract(g, wider, out=out[:, :, cols["dog"]:cols["dog"] + C])
+        g = gaussian(s)
+        wider = gaussian(DOG_RATIO * s) if "dog" in cols else empty
+        needed = set(sigmas[i + 1:]) | {DOG_RATIO * t for t in sigmas[i + 1:]} if "dog" in cols else set()
+        for key in [k for k in smoothed if k not in needed]:
+            del smoothed[key]  # g and wider stay referenced locally for this scale
         want_struct = "structure" in cols
-        prod = np.empty((H, W * 3 * C), np.float32) if want_struct else empty_prod
+        prod = np.empty((H, W * 3 * C), np.float32) if want_struct else empty
         # row blocks from Python: Ctrl-C is served between them (first touches of `out` alone take long)
         _blocks.for_blocks(H, lambda a, b: _segfeatures.derived(
-            g2d, C, s, s * s, out, cols.get("gradient", -1), cols.get("log", -1), cols.get("hessian", -1),
-            prod, a, b), first=16)
+            g, wider, C, s, s * s, out, cols.get("intensity", -1), cols.get("dog", -1), cols.get("gradient", -1),
+            cols.get("log", -1), cols.get("hessian", -1), prod, a, b, threads), first=16 * threads)
         if want_struct:
             tensor = filters.gaussian(prod.reshape(H, W, 3 * C), s).reshape(H, W * 3 * C)
+            del prod
             _blocks.for_blocks(H, lambda a, b: _segfeatures.tensor_eigenvalues(
-                tensor, C, out, cols["structure"], a, b), first=16)
+                tensor, C, out, cols["structure"], a, b, threads), first=16 * threads)
     return out

@@ -8,6 +8,7 @@ import numpy as np
 from .. import _validate
 from .._ext import _forest
 from .._progress import progress_reporter
+from .._threads import kernel_threads
 from . import _blocks
 from ._base import ClassifierBase, check_n_jobs, n_threads, stored_classes
 
@@ -17,7 +18,7 @@ _INT32_MAX = 2**31 - 1
 #: largest ``n_estimators`` accepted (from a user or a model file)
 MAX_ESTIMATORS = 100_000
 #: packed node record of the prediction kernel (threshold, feature, left child)
-_NODE_DTYPE = np.dtype([("threshold", np.float64), ("feature", np.int32), ("left", np.int32)])
+_NODE_DTYPE = np.dtype([("threshold", np.float32), ("feature", np.int32), ("left", np.int32)])
 #: work units (sample values gathered and sorted) per call of the tree-growing kernel:
 #: about 0.05 s, so that Ctrl-C is served between calls even on a tree of millions of pixels
 _GROW_STEP = 1 << 21
@@ -50,8 +51,10 @@ class RandomForestClassifier(ClassifierBase):
     random_state : None, int or numpy.random.Generator
         Seed; the same seed gives the same forest (whatever ``n_jobs``).
     n_jobs : int or None
-        Threads used to grow trees and predict: None (1), 1 to 256, or -1 for
-        all cores (-2 all but one, ...).
+        Threads used to grow trees (one tree per thread) and to predict (blocks
+        of rows per thread): None follows :func:`cvcore.get_num_threads`, 1 to
+        256, or -1 for all cores (-2 all but one, ...). Results do not depend
+        on it.
 
     Attributes
     ----------
@@ -173,17 +176,28 @@ class RandomForestClassifier(ClassifierBase):
                     samples = np.arange(n, dtype=np.intp)
                 yield weight, samples, int(rng.integers(0, 2**63 - 1))
 
-        def grow(job, cancelled):
-            weight, samples, seed = job
-            grower = _forest.TreeGrower(XT, codes, weight, samples, K, max_depth, msl, max_features, seed)
-            while not grower.step(_GROW_STEP):
-                if cancelled.is_set():
-                    return None
-            return grower.result()
-
+        # a few trees grow at once, one OpenMP thread each, in budgeted steps (Ctrl-C is
+        # served between steps); a finished tree makes room for the next one
+        trees = [None] * n_trees
+        pending = enumerate(draws())
+        active = []
         with progress_reporter(n_trees, "growing trees", progress) as bar:
-            trees = _blocks.cancellable_map(grow, draws(), threads=min(threads, n_trees),
-                                            on_done=lambda i: bar.update(1))
+            while True:
+                while len(active) < threads:
+                    job = next(pending, None)
+                    if job is None:
+                        break
+                    i, (weight, samples, seed) = job
+                    active.append((i, _forest.TreeGrower(XT, codes, weight, samples, K, max_depth, msl,
+                                                         max_features, seed)))
+                if not active:
+                    break
+                _forest.grow_steps([g for _, g in active], _GROW_STEP, kernel_threads(min(threads, len(active))))
+                for i, g in active:
+                    if g.done:
+                        trees[i] = g.result()
+                        bar.update(1)
+                active = [(i, g) for i, g in active if not g.done]
 
         importances = np.zeros(d, np.float64)
         n_used = 0
@@ -351,9 +365,9 @@ class RandomForestClassifier(ClassifierBase):
         roots, nodes, value = self._roots, self._packed(), self._value
 
         def work(a, b):
-            _forest.forest_predict_proba(X[a:b], roots, nodes, value, out[a:b])
+            _forest.forest_predict_proba(X[a:b], roots, nodes, value, out[a:b], kernel_threads(threads))
 
-        _blocks.for_blocks(X.shape[0], work, threads=threads)
+        _blocks.for_blocks(X.shape[0], work, first=256 * threads)
         return out
 
     def apply(self, X):

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .. import _validate
+from .._threads import get_num_threads, kernel_threads
 from .._ext import _knn
 from . import _blocks
 from ._base import ClassifierBase, stored_classes
@@ -32,6 +33,8 @@ class KNNClassifier(ClassifierBase):
     Cython) above that, following scikit-learn's ``algorithm="auto"`` rule; both
     return identical neighbours. On exact distance ties the lower training index
     is preferred; ties in the vote go to the first class in ``classes_``.
+    Queries are searched on :func:`cvcore.get_num_threads` OpenMP threads;
+    results do not depend on the number.
 
     Parameters
     ----------
@@ -187,6 +190,7 @@ class KNNClassifier(ClassifierBase):
         if k > n_train:
             raise ValueError(f"n_neighbors must be <= the number of training samples ({n_train}), got {k}")
         nq = Q.shape[0]
+        threads = kernel_threads(get_num_threads())
         if self._method == "brute":
             # Gram blocks on a fixed grid: each row's BLAS product (and so its result) is the same
             sq_q = np.einsum("ij,ij->i", Q, Q)
@@ -195,13 +199,13 @@ class KNNClassifier(ClassifierBase):
 
             def search(a, b, dist, ind):
                 gram = np.ascontiguousarray(Q[a:b] @ self._X.T)
-                _knn.select_from_gram(gram, self._sq, sq_q[a:b], 0, dist, ind)
+                _knn.select_from_gram(gram, self._sq, sq_q[a:b], 0, dist, ind, threads)
         else:
-            blocks = _blocks.timed_blocks(nq)
+            blocks = _blocks.timed_blocks(nq, first=256 * threads)
             Xt, perm, start, end, lo, hi = self._tree
 
             def search(a, b, dist, ind):
-                _knn.kdtree_query(Xt, perm, start, end, lo, hi, Q[a:b], dist, ind)
+                _knn.kdtree_query(Xt, perm, start, end, lo, hi, Q[a:b], dist, ind, threads)
         return nq, k, blocks, search
 
     def kneighbors(self, X):

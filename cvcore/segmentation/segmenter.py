@@ -114,7 +114,8 @@ class PixelSegmenter:
     tile_bytes : int
         Memory budget of the feature array of one strip (64 KiB to 16 GiB).
     n_jobs : int or None
-        Threads for the built-in forest: None (1), 1 to 256, or -1 for all cores.
+        Threads for the built-in forest: None follows :func:`cvcore.get_num_threads`, 1 to 256,
+        or -1 for all cores (results do not depend on it).
 
     Attributes
     ----------
