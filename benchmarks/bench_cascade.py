@@ -136,7 +136,9 @@ def _lbp_vs_haar_case(quick):
 
 
 #: The detectors of the accuracy table: (label, cascade file in shared/data/cascades or None for ours).
-DETECTORS = (("cvcore shipped Haar", None),
+#: (label, ``default_face_cascade`` kind or an OpenCV file in ``cascades/``)
+DETECTORS = (("cvcore shipped Haar", "haar"),
+             ("cvcore shipped LBP", "lbp"),
              ("OpenCV haarcascade_frontalface_default", "haarcascade_frontalface_default.xml"),
              ("OpenCV lbpcascade_frontalface_improved", "lbpcascade_frontalface_improved.xml"),
              ("OpenCV lbpcascade_frontalface", "lbpcascade_frontalface.xml"))
@@ -157,7 +159,8 @@ def accuracy(data=None, *, scale_factor=1.1, min_neighbors=3):
     options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "score": "confidence"}
     out = []
     for label, name in DETECTORS:
-        cascade = default_face_cascade() if name is None else Cascade.from_opencv_xml(data / "cascades" / name)
+        cascade = (default_face_cascade(name) if name in ("haar", "lbp")
+                   else Cascade.from_opencv_xml(data / "cascades" / name))
         out.append((label, evaluate_detector(cascade, annotations, images, options=options, progress=False)))
     return out
 
