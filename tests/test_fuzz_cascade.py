@@ -309,11 +309,11 @@ def test_fuzz_load_truncated_and_mutated_files(tmp_path, data):
         raw = (b" " if kind == "xml" else b",").join(tokens)
     path = _write(tmp_path, f"m.{kind}", raw)
     loader = data.draw(st.sampled_from(["load", "from_opencv_xml"]))
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other load on a shared machine must not fail a prompt refusal
     try:
         loaded = getattr(Cascade, loader)(path)
     except OK as exc:
-        assert time.perf_counter() - t0 < 5
+        assert time.process_time() - t0 < 5
         event(f"refused: {type(exc).__name__}")
         return
     event(f"accepted ({how})")
@@ -376,10 +376,10 @@ def test_hostile_files_are_refused_fast(tmp_path, name):
     traced = name != "many_trees.json"
     if traced:
         tracemalloc.start()
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time, not wall time: robust to a loaded machine
     with pytest.raises(ValueError) as info:
         Cascade.load(path)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     if traced:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
