@@ -29,6 +29,7 @@ from libc.string cimport memcpy
 from cython.parallel cimport prange
 
 from cvcore._ext._parallel cimport chunks, chunk_start
+from cvcore._ext._padded_lines cimport fill_border
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
 
@@ -187,25 +188,6 @@ cdef inline void _wsum(real_t* out, Py_ssize_t n, Py_ssize_t nt, const real_t* k
 
 
 
-cdef inline void _fill_border(real_t* line, const Py_ssize_t* xmap, Py_ssize_t left,
-                              Py_ssize_t width, Py_ssize_t npad, Py_ssize_t nch,
-                              real_t cval) noexcept nogil:
-    """Fill the padded positions of ``line`` (interior already at ``left``)."""
-    cdef Py_ssize_t p = 0, c, s
-    while p < npad:
-        if p == left:
-            p = left + width
-            continue
-        s = xmap[p]
-        if s < 0:
-            for c in range(nch):
-                line[p * nch + c] = cval
-        else:
-            for c in range(nch):
-                line[p * nch + c] = line[(left + s) * nch + c]
-        p += 1
-
-
 cdef Py_ssize_t _plan(const real_t* k, Py_ssize_t klen, int sym, real_t* kc,
                       Py_ssize_t* ia, Py_ssize_t* ib) noexcept nogil:
     """Fold a kernel into wsum terms: coefficients ``kc`` and tap indices
@@ -272,7 +254,7 @@ cdef void _sep_row(const real_t** rowp, real_t* outrow, SepPlan* P, const real_t
     else:
         _wsum(line + P.xleft * P.nch, P.n, P.nty, kcy, ya, yb if P.ysym != 0 else NULL, P.ysym, 1)
     if P.kw > 1:
-        _fill_border(line, xmap, P.xleft, P.width, P.npad, P.nch, lcv)
+        fill_border(line, xmap, P.xleft, P.width, P.npad, P.nch, lcv)
     _wsum(outrow, P.n, P.ntx, kcx, xa, xb if P.xsym != 0 else NULL, P.xsym, 1)
 
 
@@ -573,7 +555,7 @@ cdef int _corr_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t y1
                     line[i] = cv
             else:
                 memcpy(line + xleft * nch, img + s * n, n * sizeof(real_t))
-                _fill_border(line, xmap, xleft, width, npad, nch, cv)
+                fill_border(line, xmap, xleft, width, npad, nch, cv)
         nt = 0
         for a in range(kh):
             line = ring + ((y + a) % kh) * stride

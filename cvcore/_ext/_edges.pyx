@@ -12,6 +12,7 @@ from libc.stdint cimport uint8_t, uint16_t, int16_t
 from cython.parallel cimport prange
 
 from cvcore._ext._parallel cimport chunks, chunk_start
+from cvcore._ext._padded_lines cimport fill_border
 
 from cvcore._ext._types cimport real_t, pixel_t
 from cvcore._ext._convolve cimport wsum_f, wsum_d
@@ -405,7 +406,6 @@ cdef int _corner_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t 
     cdef real_t* sm
     cdef real_t* df
     cdef real_t* slot
-    cdef real_t* lp
     cdef const real_t* r0
     cdef const real_t* r1
     cdef const real_t* r2
@@ -446,15 +446,7 @@ cdef int _corner_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t 
         _wsum(line + xleft, n3, kh, ky, va, NULL, 1)
         # horizontal border of each plane
         for c in range(3):
-            lp = line + c * ls
-            t = 0
-            while t < npad:
-                if t == xleft:   # the interior is in place
-                    t = xleft + w
-                    continue
-                x = xmapw[t]
-                lp[t] = lp[xleft + x] if x >= 0 else 0
-                t += 1
+            fill_border(line + c * ls, xmapw, xleft, w, npad, 1, <real_t>0)
         for t in range(kw):
             ha[t] = line + t
         _wsum(trow, n3, kw, kx, ha, NULL, 1)

@@ -14,6 +14,7 @@ from libc.stdint cimport (uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t,
                           uint64_t, int64_t)
 
 from cvcore._ext._parallel cimport chunks, chunk_start
+from cvcore._ext._padded_lines cimport fill_border
 
 ctypedef fused rank_t:
     uint8_t
@@ -542,21 +543,13 @@ cdef inline void _pad_line(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_s
                            Py_ssize_t left, Py_ssize_t npad, const Py_ssize_t* xmap, rank_t cval,
                            rank_t* line) noexcept nogil:
     """Padded row (``npad`` pixels, image row ``src_row`` at ``left``; -1: all ``cval``)."""
-    cdef Py_ssize_t width = n // nch, t, c, b
+    cdef Py_ssize_t width = n // nch, t
     if src_row < 0:
         for t in range(npad * nch):
             line[t] = cval
         return
     memcpy(line + left * nch, img + src_row * n, n * sizeof(rank_t))
-    t = 0
-    while t < npad:
-        if t == left:  # the interior is in place
-            t = left + width
-            continue
-        b = xmap[t]
-        for c in range(nch):
-            line[t * nch + c] = line[(left + b) * nch + c] if b >= 0 else cval
-        t += 1
+    fill_border(line, xmap, left, width, npad, nch, cval)
 
 
 cdef inline Py_ssize_t _pair_start(Py_ssize_t h, Py_ssize_t nc, Py_ssize_t t, Py_ssize_t row0) noexcept nogil:
