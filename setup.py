@@ -126,7 +126,9 @@ class build_ext(_build_ext):
             cflags, lflags = ["/Od", "/Zi"] if DEBUG else ["/O2"], []
         else:
             # -g0: Python's own CFLAGS carry -g, which would triple the wheel's size.
-            cflags, lflags = ["-O0", "-g"] if DEBUG else ["-O3", "-g0"], []
+            # -fno-math-errno: no kernel reads errno, and gcc vectorises sqrt loops only without it
+            # (shi_tomasi's response: 1.6x); results are unchanged.
+            cflags, lflags = ["-O0", "-g"] if DEBUG else ["-O3", "-g0", "-fno-math-errno"], []
         openmp = probe_openmp(self.compiler)
         if openmp is None:
             print("cvcore: the C compiler has no usable OpenMP; building the kernels serially "
