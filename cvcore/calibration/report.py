@@ -41,7 +41,7 @@ def residuals(calibration, object_points, image_points):
     """
     out = []
     for o, i, r, t in zip(object_points, image_points, calibration.rvecs, calibration.tvecs):
-        out.append(project_points(o, r, t, calibration.camera_matrix, calibration.dist_coeffs) - np.asarray(i))
+        out.append(project_points(o, r, t, calibration) - np.asarray(i))      # with the calibration's lens model
     return out
 
 
@@ -210,9 +210,7 @@ def _cross_validate(cal, objs, imgs, pixels, distance, covered):
     nan = np.full(len(pixels), np.nan)
     if cal.n_views < 6:
         return nan
-    flags = cal.flags or {}
-    opts = {k: bool(flags.get(k, False))
-            for k in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3", "estimate_skew")}
+    opts = _uncertainty.calibration_options(cal)
     try:
         halves = [calibrate_camera([objs[i] for i in idx], [imgs[i] for i in idx], cal.image_size, **opts)
                   for idx in (range(0, cal.n_views, 2), range(1, cal.n_views, 2))]
@@ -539,14 +537,14 @@ def _uncertainty_panel(img, box, cal, image_points, a, unit):
 def _distortion_field(cal, gx, gy):
     """Pixel centres of a ``gx`` x ``gy`` grid, how far the lens moves each from its pinhole position, and validity."""
     iw, ih = cal.image_size
-    K, d = cal.camera_matrix, np.asarray(cal.dist_coeffs, np.float64)
+    K, d, model = cal.camera_matrix, np.asarray(cal.dist_coeffs, np.float64), cal.model
     xs, ys = np.meshgrid((np.arange(gx) + 0.5) * iw / gx - 0.5, (np.arange(gy) + 0.5) * ih / gy - 0.5)
     pix = np.stack([xs.ravel(), ys.ravel()], axis=1)
-    yn = (pix[:, 1] - K[1, 2]) / K[1, 1]
-    xn = (pix[:, 0] - K[0, 2] - K[0, 1] * yn) / K[0, 0]
-    und = _geometry.undistort(np.ascontiguousarray(np.stack([xn, yn], axis=1)), d)
-    ok = np.hypot(*(_geometry.distort(und, d) - np.stack([xn, yn], axis=1)).T) < 1e-6
-    ideal = np.stack([K[0, 0] * und[:, 0] + K[0, 1] * und[:, 1] + K[0, 2], K[1, 1] * und[:, 1] + K[1, 2]], axis=1)
+    seen = _geometry.pixels_to_normalized(pix, K)
+    und = _geometry.undistort(seen, d, model)
+    with np.errstate(invalid="ignore"):       # NaN beyond the model's valid range
+        ok = np.hypot(*(_geometry.distort(und, d, model) - seen).T) < 1e-6
+    ideal = _geometry.normalized_to_pixels(und, K)
     return pix, pix - ideal, ok
 
 
