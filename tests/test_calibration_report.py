@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from cvcore.calibration import _geometry, _uncertainty, calibrate_camera, chessboard_points, project_points
-from cvcore.calibration.report import GOOD_UNCERTAINTY, _distortion_field, assess_calibration, draw_report, residuals
+from cvcore.calibration.report import (GOOD_UNCERTAINTY, _distortion_field, assess_calibration, draw_report,
+                                       projection_gap, residuals)
 from cvcore.io import imread
 
 K = np.array([[600.0, 0, 320], [0, 600, 240], [0, 0, 1]])
@@ -111,6 +112,21 @@ def test_distortion_field_leads_from_the_pinhole_position_to_the_lens(model):
     ray = np.linalg.solve(cal.camera_matrix, np.column_stack([pix - disp, np.ones(48)]).T).T
     np.testing.assert_allclose(project_points(ray, np.zeros(3), np.zeros(3), cal), pix, atol=1e-6)
     assert np.hypot(*disp.T).max() > 10       # these lenses move the image's corners by many pixels
+
+
+def test_projection_gap_compares_whole_lenses():
+    cal = _calibrate(SPREAD, model="fisheye")[0]
+    # the same camera: no gap; the principal point moved by 0.5 px: every ray moves by 0.5 px
+    assert projection_gap(cal, cal.camera_matrix, cal.dist_coeffs, model="fisheye") == pytest.approx((0, 0), abs=1e-9)
+    shifted = cal.camera_matrix + [[0, 0, 0.5], [0, 0, 0], [0, 0, 0]]
+    assert projection_gap(cal, shifted, cal.dist_coeffs, model="fisheye") == pytest.approx((0.5, 0.5), abs=1e-9)
+    # against the true lens (fx is 2 sd off on these views): far closer than against the undistorted camera
+    true_gap = projection_gap(cal, K, LENSES["fisheye"], model="fisheye")
+    assert true_gap[1] < 5 and projection_gap(cal, K)[1] > 5 * true_gap[1]
+    with pytest.raises(TypeError, match="calibration must be a CameraCalibration"):
+        projection_gap("cam.json", K)
+    with pytest.raises(ValueError, match="step"):
+        projection_gap(cal, K, step=0)
 
 
 def test_uncertainty_grows_away_from_the_covered_area():
