@@ -3,11 +3,16 @@ import numpy as np
 import pytest
 
 from cvcore.calibration import _geometry, _uncertainty, calibrate_camera, chessboard_points, project_points
-from cvcore.calibration.report import GOOD_UNCERTAINTY, assess_calibration, draw_report
+from cvcore.calibration.report import (GOOD_UNCERTAINTY, _distortion_field, assess_calibration, draw_report,
+                                       projection_gap, residuals)
 from cvcore.io import imread
 
 K = np.array([[600.0, 0, 320], [0, 600, 240], [0, 0, 1]])
 DIST = np.array([-0.2, 0.05, 0.0, 0.0, 0.0])
+#: Each lens model's coefficients for the synthetic views (the pinhole's k3 is fixed at 0 when calibrating;
+#: the rational lens is one whose fit on SPREAD keeps its denominator clear of zero over the whole image).
+LENSES = {"pinhole": DIST, "rational": np.array([0.1, -0.05, 0.001, -0.001, 0.01, 0.4, 0.05, 0.01]),
+          "fisheye": np.array([0.05, -0.02, 0.005, -0.001])}
 BOARD = chessboard_points((7, 5), 30.0)
 
 
@@ -20,14 +25,16 @@ def _view(target, turn, distance=700.0, roll=0.0):
     return _geometry.rotation_to_rvec(R), t
 
 
-def _calibrate(targets_turns, noise=0.1, seed=0, distance=700.0, dist=DIST):
+def _calibrate(targets_turns, noise=0.1, seed=0, distance=700.0, dist=None, model="pinhole"):
     rng = np.random.default_rng(seed)
+    dist = LENSES[model] if dist is None else dist
     views = []
     for target, turn in targets_turns:
         r, t = _view(target, turn, distance)
-        views.append(project_points(BOARD, r, t, K, dist) + rng.normal(0, noise, (len(BOARD), 2)))
+        views.append(project_points(BOARD, r, t, K, dist, model=model) + rng.normal(0, noise, (len(BOARD), 2)))
     objs = [BOARD] * len(views)
-    return calibrate_camera(objs, views, (640, 480), fix_k3=True), objs, views
+    options = {"fix_k3": True} if model == "pinhole" else {}
+    return calibrate_camera(objs, views, (640, 480), model=model, **options), objs, views
 
 
 TURNS = [(25, 0), (-25, 0), (0, 25), (0, -25), (20, 20), (-20, -20), (20, -20), (-20, 20)]
@@ -37,8 +44,10 @@ SPREAD = [((x, y), TURNS[(i + j) % 8]) for i, x in enumerate((110, 320, 530)) fo
 SPREAD += [((200, 160), (25, 10)), ((440, 320), (-10, 25)), ((440, 160), (-25, -10))]
 
 
-def test_uncertainty_equals_dense_covariance_propagation():
-    cal, objs, imgs = _calibrate(CENTRE[:5], noise=0.2)
+@pytest.mark.parametrize("model", ["pinhole", "rational", "fisheye"])
+def test_uncertainty_equals_dense_covariance_propagation(model):
+    cal, objs, imgs = _calibrate(CENTRE[:5] if model == "pinhole" else SPREAD[:6], noise=0.2, model=model)
+    assert cal.model == model
     d = _uncertainty.working_distance(cal)
     pix = np.array([[320.0, 240.0], [180.0, 350.0]])
     got = _uncertainty.projection_uncertainty(cal, objs, imgs, pix, d)
@@ -50,11 +59,12 @@ def test_uncertainty_equals_dense_covariance_propagation():
     for i in range(n):
         b = slice(m + 6 * i, m + 6 * i + 6)
         N[:m, b], N[b, :m], N[b, b] = Wt[i], Wt[i].T, V[i]
-    cov = s2 * np.linalg.inv(N)
+    sd = np.sqrt(np.diag(N))           # scaled to a unit diagonal: the rational model's terms differ by 1e6
+    cov = s2 * np.linalg.inv(N / np.outer(sd, sd)) / np.outer(sd, sd)
     q0 = _geometry.intrinsics_vector(cal.camera_matrix, cal.dist_coeffs)
     poses0 = np.concatenate([cal.rvecs, cal.tvecs], axis=1)
     for u, expected in zip(pix, got):
-        xy = _geometry.undistort(np.array([[(u[0] - cal.cx) / cal.fx, (u[1] - cal.cy) / cal.fy]]), q0[5:])[0]
+        xy = _geometry.undistort(np.array([[(u[0] - cal.cx) / cal.fx, (u[1] - cal.cy) / cal.fy]]), q0[5:], model)[0]
         ray = np.array([*xy, 1.0])
         pc = d * ray / np.linalg.norm(ray)
         pb = [_geometry.rotation(poses0[i, :3]).T @ (pc - poses0[i, 3:]) for i in range(n)]
@@ -62,7 +72,7 @@ def test_uncertainty_equals_dense_covariance_propagation():
         def mapped(theta):
             P = poses0 + theta[m:].reshape(n, 6)
             p = np.mean([_geometry.rotation(P[i, :3]) @ pb[i] + P[i, 3:] for i in range(n)], axis=0)
-            return _geometry.project(p[None], np.zeros(3), np.zeros(3), q0 + T @ theta[:m])[0]
+            return _geometry.project(p[None], np.zeros(3), np.zeros(3), q0 + T @ theta[:m], model)[0]
 
         J = np.empty((2, m + 6 * n))
         for j in range(m + 6 * n):
@@ -70,6 +80,53 @@ def test_uncertainty_equals_dense_covariance_propagation():
             e[j] = 1e-6 * (max(1.0, abs((T.T @ q0)[j])) if j < m else 1.0)
             J[:, j] = (mapped(e) - mapped(-e)) / (2 * e[j])
         assert expected == pytest.approx(np.sqrt(np.linalg.eigvalsh(J @ cov @ J.T)[-1]), rel=1e-4)
+
+
+@pytest.mark.parametrize("model", ["rational", "fisheye"])
+def test_assessment_and_report_use_the_lens_model(model, tmp_path):
+    cal, objs, imgs = _calibrate(SPREAD, model=model)
+    # residuals through the calibration's model: their rms is the one it reports (a fisheye's four
+    # coefficients read as the pinhole's k1, k2, p1, p2 would give pixels off by far more)
+    res = residuals(cal, objs, imgs)
+    assert np.sqrt(np.mean(np.concatenate(res) ** 2) * 2) == pytest.approx(cal.rms, rel=1e-9)
+    np.testing.assert_allclose([np.sqrt(np.mean(r ** 2) * 2) for r in res], cal.per_view_rms, rtol=1e-9)
+    a = assess_calibration(cal, objs, imgs)
+    assert a.good and a.missing == () and a.verdict.startswith("good: rms 0.1")
+    assert np.isfinite(a.uncertainty_map).all() and a.uncertainty < GOOD_UNCERTAINTY
+    # the halves agree about as well as the uncertainty predicts: the model fits
+    assert 0.5 * a.uncertainty < a.cross_validation < 3 * a.uncertainty
+    img = draw_report(cal, objs, imgs, tmp_path / "report.png")
+    np.testing.assert_array_equal(imread(tmp_path / "report.png"), img)
+    assert len(np.unique(img[560:800, 700:1080].reshape(-1, 3), axis=0)) > 50
+    # the verdict line is green
+    top = img[40:75, :1200].astype(int)
+    assert ((top[..., 1] > 110) & (top[..., 0] < 90)).sum() > 200
+
+
+@pytest.mark.parametrize("model", ["pinhole", "rational", "fisheye"])
+def test_distortion_field_leads_from_the_pinhole_position_to_the_lens(model):
+    cal = _calibrate(SPREAD[:6], model=model)[0]
+    pix, disp, ok = _distortion_field(cal, 8, 6)
+    assert ok.all() and pix.shape == disp.shape == (48, 2)
+    # the undistorted pixel, seen as a ray through a pinhole camera with K, projects through the lens to pix
+    ray = np.linalg.solve(cal.camera_matrix, np.column_stack([pix - disp, np.ones(48)]).T).T
+    np.testing.assert_allclose(project_points(ray, np.zeros(3), np.zeros(3), cal), pix, atol=1e-6)
+    assert np.hypot(*disp.T).max() > 10       # these lenses move the image's corners by many pixels
+
+
+def test_projection_gap_compares_whole_lenses():
+    cal = _calibrate(SPREAD, model="fisheye")[0]
+    # the same camera: no gap; the principal point moved by 0.5 px: every ray moves by 0.5 px
+    assert projection_gap(cal, cal.camera_matrix, cal.dist_coeffs, model="fisheye") == pytest.approx((0, 0), abs=1e-9)
+    shifted = cal.camera_matrix + [[0, 0, 0.5], [0, 0, 0], [0, 0, 0]]
+    assert projection_gap(cal, shifted, cal.dist_coeffs, model="fisheye") == pytest.approx((0.5, 0.5), abs=1e-9)
+    # against the true lens (fx is 2 sd off on these views): far closer than against the undistorted camera
+    true_gap = projection_gap(cal, K, LENSES["fisheye"], model="fisheye")
+    assert true_gap[1] < 5 and projection_gap(cal, K)[1] > 5 * true_gap[1]
+    with pytest.raises(TypeError, match="calibration must be a CameraCalibration"):
+        projection_gap("cam.json", K)
+    with pytest.raises(ValueError, match="step"):
+        projection_gap(cal, K, step=0)
 
 
 def test_uncertainty_grows_away_from_the_covered_area():

@@ -180,6 +180,62 @@ def test_fixed_intrinsics_equal_opencv(pairs):
     assert st.std_rig.shape == (6,) and np.all(st.std_rig > 0)
 
 
+D_RATIONAL = (np.array([0.1, -0.05, 0.001, -0.001, 0.01, 0.4, 0.05, 0.01]),
+              np.array([0.12, -0.04, -0.0008, 0.0005, 0.008, 0.42, 0.04, 0.012]))
+
+
+def test_rational_fixed_intrinsics_equal_opencv(tmp_path):
+    views = _rig_views(12, RIG_R, RIG_T, (K_LEFT, K_RIGHT), D_RATIONAL, random_state=3, noise=0.1)[:2]
+    left, right = ([p.astype(np.float32).astype(np.float64) for p in ps] for ps in views)   # OpenCV's float32
+    objs = [BOARD] * 12
+    cl = calibrate_camera(objs, left, SIZE, model="rational")
+    cr = calibrate_camera(objs, right, SIZE, model="rational")
+    st = stereo_calibrate(objs, left, right, SIZE, left=cl, right=cr, model="rational")
+    cv = _opencv(left, right, cl.camera_matrix, cl.dist_coeffs, cr.camera_matrix, cr.dist_coeffs,
+                 cv2.CALIB_FIX_INTRINSIC | cv2.CALIB_RATIONAL_MODEL)
+    assert st.left.model == st.right.model == "rational"
+    assert_allclose(st.rms, cv["rms"], rtol=1e-6)
+    assert_allclose(st.R, cv["R"], rtol=0, atol=1e-6)
+    assert _relative(st.T, cv["T"].ravel()) < 1e-6
+    assert _relative(st.E, cv["E"]) < 1e-6 and _relative(st.F, cv["F"]) < 1e-6
+    assert_allclose(st.per_view_rms, cv["per_view"], rtol=1e-6)
+    assert_allclose(st.right.dist_coeffs, cr.dist_coeffs, rtol=0)          # fixed means fixed
+    # the rig read as a pinhole one (k4..k6 dropped) is another rig: the model is used
+    pin = _opencv(left, right, cl.camera_matrix, cl.dist_coeffs[:5], cr.camera_matrix, cr.dist_coeffs[:5],
+                  cv2.CALIB_FIX_INTRINSIC)
+    assert pin["rms"] > 10 * st.rms
+    # refined jointly from the views alone, and kept through a file
+    joint = stereo_calibrate(objs, left, right, SIZE, fix_intrinsics=False, model="rational")
+    assert joint.rms <= st.rms * (1 + 1e-9) and np.all(np.abs(joint.T - RIG_T) < 4 * joint.std_rig[3:])
+    joint.save(tmp_path / "rig.json")
+    back = StereoCalibration.load(tmp_path / "rig.json")
+    assert back.left.model == "rational" and np.array_equal(back.right.dist_coeffs, joint.right.dist_coeffs)
+    # rectification through the true rational lenses (the fits' six radial terms, free on a lens this mild,
+    # fold before the image's corners) against OpenCV's, and the rectified corners are row-aligned
+    true = [CameraCalibration(K, d, [], [], None, None, None, None, SIZE, model="rational")
+            for K, d in ((K_LEFT, D_RATIONAL[0]), (K_RIGHT, D_RATIONAL[1]))]
+    rig = stereo_calibrate(objs, left, right, SIZE, left=true[0], right=true[1], model="rational")
+    R1, R2, P1, P2, _ = stereo_rectify(rig)
+    cv_rect = _cv_rectify(rig, None)
+    assert_allclose(R1, cv_rect[0], atol=1e-12)
+    assert_allclose(R2, cv_rect[1], atol=1e-12)
+    assert P1[0, 0] == pytest.approx(cv_rect[2][0, 0], rel=1e-12)
+    # the principal points centre the undistorted image corners: OpenCV inverts their distortion with 5
+    # fixed-point steps, which on these lenses leaves them 10-30 px short (we invert it exactly), so
+    # the principal points differ by less than OpenCV's own error there
+    corners = np.array([[[0.0, 0.0]], [[639, 0]], [[0, 479]], [[639, 479]]])
+    exact = [cv2.undistortPoints(corners, K, d, criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 200, 1e-15))
+             for K, d in ((K_LEFT, D_RATIONAL[0]), (K_RIGHT, D_RATIONAL[1]))]
+    assert_allclose(_stereo.normalised(corners[:, 0], _geometry.intrinsics_vector(K_LEFT, D_RATIONAL[0])),
+                    exact[0][:, 0], atol=1e-12)
+    short = [np.abs(cv2.undistortPoints(corners, K, d) - e).max() * P1[0, 0]
+             for (K, d), e in zip(((K_LEFT, D_RATIONAL[0]), (K_RIGHT, D_RATIONAL[1])), exact)]
+    assert min(short) > 10 and np.abs(P1[:2, 2] - cv_rect[2][:2, 2]).max() < min(short) / 2
+    rl = np.concatenate([rectify_points(p, rig.left, R1, P1) for p in left])
+    rr = np.concatenate([rectify_points(p, rig.right, R2, P2) for p in right])
+    assert np.abs(rl[:, 1] - rr[:, 1]).max() < 0.5
+
+
 @pytest.mark.parametrize("guess", [False, True], ids=["flags0", "use_intrinsic_guess"])
 def test_joint_refinement_equals_opencv(pairs, guess):
     left, right = pairs
@@ -424,6 +480,9 @@ def test_bad_arguments_are_refused_with_clear_messages():
     objs = [BOARD] * 4
     with pytest.raises(ValueError, match="model 'fisheye' is not supported"):
         stereo_calibrate(objs, left, right, SIZE, model="fisheye")
+    pinhole = calibrate_camera(objs, left, SIZE)
+    with pytest.raises(ValueError, match="left uses the 'pinhole' lens model but model is 'rational'"):
+        stereo_calibrate(objs, left, right, SIZE, left=pinhole, model="rational")
     with pytest.raises(ValueError, match="model must be one of"):
         stereo_calibrate(objs, left, right, SIZE, model="tele")
     with pytest.raises(ValueError, match="same number of views"):

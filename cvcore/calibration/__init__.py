@@ -15,7 +15,9 @@ arguments; the private modules they share (``_detector``, ``_geometry``,
 ``_homography``, ``_zhang``, ``_lm``, ``_solver``, ``_assemble``,
 ``_filestorage``, ``_render``, ``_stereo``) trust theirs. Stereo rigs:
 :func:`stereo_calibrate` (both cameras, ``R``, ``T``, ``E``, ``F``) and
-:func:`stereo_rectify` with its maps.
+:func:`stereo_rectify` with its maps. Is a calibration good enough, and what to
+capture next: :func:`assess_calibration` (projection uncertainty, coverage,
+cross-validation, a verdict; for every lens model).
 
 Examples
 --------
@@ -33,10 +35,12 @@ from .camera import (optimal_camera_matrix, project_points, rodrigues, undistort
 from .homography import find_homography
 from .images import CalibrationError, calibrate_images
 from .model import CameraCalibration
+from .report import CalibrationAssessment, assess_calibration
 from .stereo import (StereoCalibration, draw_rectified_pair, rectify_points, stereo_calibrate, stereo_rectify,
                      stereo_rectify_maps)
 
 __all__ = [
+    "CalibrationAssessment",
     "CalibrationError",
     "CameraCalibration",
     "NotFound",
@@ -46,6 +50,7 @@ __all__ = [
     "stereo_calibrate",
     "stereo_rectify",
     "stereo_rectify_maps",
+    "assess_calibration",
     "calibrate_images",
     "calibrate_camera",
     "chessboard_points",

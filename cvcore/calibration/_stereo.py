@@ -4,7 +4,8 @@ A private module: the public function checks its arguments and calls these
 with trusted values.
 
 Unknowns: the free intrinsics of the left and right cameras (``z_L``,
-``z_R``, each a linear reparametrisation of the kernels' 10 intrinsics, see
+``z_R``, each a linear reparametrisation of the kernels' intrinsics vector of the
+lens model (10 for the pinhole model, 13 for the rational one), see
 :func:`cvcore.calibration._lm.parametrisation`), the rig ``s = (r_s, T_s)``
 taking left-camera coordinates to right-camera coordinates, and the board
 pose ``p_v = (r_v, t_v)`` in the left camera for every view. The right
@@ -34,6 +35,14 @@ from . import _geometry
 from . import _lm as lm
 from ._homography import homographies
 from ._zhang import poses_from_homographies
+
+#: The lens model of an intrinsics vector, from its length (5 + the model's coefficients).
+_MODEL_OF_SIZE = {5 + len(names): model for model, names in _geometry.COEFFS.items()}
+
+
+def model_of(q):
+    """The lens model of the intrinsics vector ``q`` (its length names it: 10 pinhole, 13 rational, 9 fisheye)."""
+    return _MODEL_OF_SIZE[len(q)]
 
 
 # --------------------------------------------------------------------------- SO(3)
@@ -161,9 +170,9 @@ def board_poses(objs, imgs, q):
 class StereoProblem:
     """Both cameras' point data and the normal equations of the joint problem."""
 
-    def __init__(self, objs, imgs_left, imgs_right):
-        self.left = lm.Problem(objs, imgs_left)
-        self.right = lm.Problem(objs, imgs_right)
+    def __init__(self, objs, imgs_left, imgs_right, model="pinhole"):
+        self.left = lm.Problem(objs, imgs_left, model)
+        self.right = lm.Problem(objs, imgs_right, model)
         self.n_views = self.left.n_views
         self.n_points = self.left.n_points          # per camera
 
@@ -176,7 +185,7 @@ class StereoProblem:
     def blocks(self, TL, TR):
         """Normal equations ``(A, Wt, V, gx, gp)`` over ``x = (z_L, z_R, s)`` and the poses.
 
-        ``TL``/``TR`` are the cameras' parametrisations (10 x m, m = 0 when
+        ``TL``/``TR`` are the cameras' parametrisations (n x m, m = 0 when
         the intrinsics are fixed). ``A`` is m x m, ``Wt`` (n, m, 6), ``V``
         (n, 6, 6), ``gx`` (m,), ``gp`` (n, 6).
         """
@@ -307,7 +316,7 @@ def covariance(problem, TL, TR):
 
     ``sigma^2 (J'J)^-1`` with ``sigma^2 = SSE / (4 N - p)`` (``N`` points per
     camera, ``p`` free parameters), the poses eliminated by the Schur
-    complement. Returns ``(std_qL (10,), std_qR (10,), std_rig (6,),
+    complement. Returns ``(std_qL (n,), std_qR (n,), std_rig (6,),
     std_left_poses (n, 6), std_right_poses (n, 6))``, or None when ``J'J``
     is singular.
     """
@@ -352,7 +361,7 @@ def normalised(points, q):
     """Undistorted normalised coordinates ``(N, 2)`` of pixels seen by the camera ``q`` (NaN where none)."""
     yd = (points[:, 1] - q[3]) / q[1]
     xd = (points[:, 0] - q[2] - q[4] * yd) / q[0]
-    return _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), q[5:])
+    return _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), q[5:], model_of(q))
 
 
 def rectified_points(points, q, R, P):
@@ -479,7 +488,8 @@ def rectify_maps(q, R, P, size):
         ray = np.stack([x, y, np.ones_like(x)], axis=1) @ R      # R' [x, y, 1] per row
         ahead = ray[:, 2] > 0
         z = np.where(ahead, ray[:, 2], 1.0)
-        xd = _geometry.distort(np.ascontiguousarray(np.stack([ray[:, 0] / z, ray[:, 1] / z], axis=1)), q[5:])
+        xd = _geometry.distort(np.ascontiguousarray(np.stack([ray[:, 0] / z, ray[:, 1] / z], axis=1)), q[5:],
+                               model_of(q))
         mx = np.where(ahead, q[0] * xd[:, 0] + q[4] * xd[:, 1] + q[2], -1.0)
         my = np.where(ahead, q[1] * xd[:, 1] + q[3], -1.0)
         map_x[r0:r0 + len(v)] = mx.reshape(len(v), w)

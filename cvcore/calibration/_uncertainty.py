@@ -2,6 +2,9 @@
 
 A private module of :mod:`cvcore.calibration.report` (mrcal's method, our code):
 
+Every step uses the calibration's lens model (``"pinhole"``, ``"rational"`` or
+``"fisheye"``) and its options, as :func:`calibrate_camera` did.
+
 1. The Jacobian at the solution, as the normal-equation blocks ``U`` (intrinsics),
    ``V_i`` (pose of view ``i``) and ``W_i`` (their coupling) of the ``_calib``
    kernel, restricted to the free intrinsics (``T``, as the solver does). The
@@ -27,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._ext import _calib
-from . import _geometry
+from . import _geometry, _solver
 from . import _lm as lm
 
 #: Relative step of the central differences of the projection (it is smooth; the truncation error is ~1e-10).
@@ -49,20 +52,30 @@ def _points_used(calibration, object_points, image_points):
     return objs, imgs
 
 
+def calibration_options(calibration):
+    """The :func:`calibrate_camera` options a calibration was computed with (its model and flags)."""
+    flags = calibration.flags or {}
+    options = {k: bool(flags.get(k, False))
+               for k in ("fix_principal_point", "fix_aspect_ratio", "estimate_skew")}
+    if calibration.model != "fisheye":       # options of the pinhole and rational models only
+        options.update({k: bool(flags.get(k, False)) for k in ("zero_tangent_dist", "fix_k3")})
+    return {"model": calibration.model, **options}
+
+
+def _intrinsics(calibration):
+    return _geometry.intrinsics_vector(calibration.camera_matrix, calibration.dist_coeffs)
+
+
 def information(calibration, object_points, image_points):
     """``(T, A, Wt, V, sigma2)``: the free-intrinsics Jacobian blocks at the solution and the residual variance."""
     objs, imgs = _points_used(calibration, object_points, image_points)
-    problem = lm.Problem(objs, imgs)
-    q = _geometry.intrinsics_vector(calibration.camera_matrix, calibration.dist_coeffs)
+    problem = lm.Problem(objs, imgs, calibration.model)
+    q = _intrinsics(calibration)
     poses = np.ascontiguousarray(np.concatenate([calibration.rvecs, calibration.tvecs], axis=1))
     cost = problem.evaluate(q, poses, True)
-    flags = calibration.flags or {}
-    free = np.ones(10, bool)
-    free[4] = bool(flags.get("estimate_skew", False))
-    free[2] = free[3] = not flags.get("fix_principal_point", False)
-    free[7] = free[8] = not flags.get("zero_tangent_dist", False)
-    free[9] = not flags.get("fix_k3", False)
-    aspect = q[0] / q[1] if flags.get("fix_aspect_ratio", False) else None
+    options = calibration_options(calibration)
+    free = _solver.options(**options)["free"]
+    aspect = q[0] / q[1] if options["fix_aspect_ratio"] else None
     T = lm.parametrisation(free, q, aspect)[0]
     n_free = T.shape[1] + 6 * problem.n_views
     dof = 2 * problem.n_points - n_free
@@ -82,6 +95,18 @@ def _jac(fun, x, steps):
     return np.stack(cols, axis=-1)                                 # (G, 2, k)
 
 
+def _inverse(M):
+    """Pseudo-inverse of symmetric ``(..., k, k)`` matrices, scaled to a unit diagonal first.
+
+    Focal lengths, poses and the rational model's six radial terms differ by
+    orders of magnitude: unscaled, ``pinv`` would cut the smallest directions.
+    """
+    d = np.sqrt(np.abs(np.einsum("...ii->...i", M)))
+    d = np.where(d > 0, d, 1.0)
+    outer = d[..., :, None] * d[..., None, :]
+    return np.linalg.pinv(M / outer, hermitian=True) / outer
+
+
 def working_distance(calibration):
     """Median distance from the camera to the boards' origins (the calibration's unit)."""
     return float(np.median(np.linalg.norm(np.asarray(calibration.tvecs), axis=1)))
@@ -95,12 +120,12 @@ def projection_uncertainty(calibration, object_points, image_points, pixels, dis
     """
     pixels = np.asarray(pixels, np.float64).reshape(-1, 2)
     T, A, Wt, V, sigma2 = information(calibration, object_points, image_points)
-    q = _geometry.intrinsics_vector(calibration.camera_matrix, calibration.dist_coeffs)
+    q = _intrinsics(calibration)
     p = unproject(calibration, pixels, distance)                                  # (G, 3) in the camera frame
     zero = np.zeros(3)
 
     def proj(pts, qq):
-        return _geometry.project(np.ascontiguousarray(pts), zero, zero, qq)
+        return _geometry.project(np.ascontiguousarray(pts), zero, zero, qq, calibration.model)
 
     ok = np.all(np.isfinite(p), axis=1)
     out = np.full(len(pixels), np.nan)
@@ -123,11 +148,11 @@ def projection_uncertainty(calibration, object_points, image_points, pixels, dis
         B[:, v, :, :3] = np.einsum("gai,gik->gak", J_p, dRp) / n
         B[:, v, :, 3:] = J_p / n
     with np.errstate(all="ignore"):
-        Vinv = np.linalg.pinv(V, hermitian=True)
+        Vinv = _inverse(V)
         BVW = np.einsum("gnaj,njk,nmk->gam", B, Vinv, Wt)
         S = A - np.einsum("vij,vjk,vmk->im", Wt, Vinv, Wt)
         C = dq - BVW
-        cov = np.einsum("gam,mk,gbk->gab", C, np.linalg.pinv(S, hermitian=True), C)
+        cov = np.einsum("gam,mk,gbk->gab", C, _inverse(S), C)
         cov += np.einsum("gnaj,njk,gnbk->gab", B, Vinv, B)
         cov *= sigma2
         worst = np.linalg.eigvalsh(cov)[:, -1]
@@ -137,16 +162,14 @@ def projection_uncertainty(calibration, object_points, image_points, pixels, dis
 
 def unproject(calibration, pixels, distance):
     """Camera-frame points ``(G, 3)`` at ``distance`` seen at ``pixels``; rows of NaN where the lens model fails."""
-    K = calibration.camera_matrix
-    q = _geometry.intrinsics_vector(K, calibration.dist_coeffs)
-    yd = (pixels[:, 1] - K[1, 2]) / K[1, 1]
-    xd = (pixels[:, 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
-    xy = _geometry.undistort(np.ascontiguousarray(np.stack([xd, yd], axis=1)), np.asarray(q[5:]))
+    model = calibration.model
+    q = _intrinsics(calibration)
+    xy = _geometry.undistort(_geometry.pixels_to_normalized(pixels, calibration.camera_matrix), q[5:], model)
     ray = np.column_stack([xy, np.ones(len(xy))])
     p = distance * ray / np.linalg.norm(ray, axis=1, keepdims=True)
     ok = np.all(np.isfinite(p), axis=1)
     zero = np.zeros(3)
-    ok[ok] &= np.hypot(*(_geometry.project(np.ascontiguousarray(p[ok]), zero, zero, q) - pixels[ok]).T) < 1e-3
+    ok[ok] &= np.hypot(*(_geometry.project(p[ok], zero, zero, q, model) - pixels[ok]).T) < 1e-3
     p[~ok] = np.nan
     return p
 
@@ -162,11 +185,11 @@ def projection_difference(first, second, pixels, distance, fit):
     transformation" of cross-validation).
     """
     p = unproject(first, pixels, distance)
-    q2 = _geometry.intrinsics_vector(second.camera_matrix, second.dist_coeffs)
+    q2 = _intrinsics(second)
     use = fit & np.all(np.isfinite(p), axis=1)
 
     def moved(x, pts):
-        return _geometry.project(np.ascontiguousarray(pts), x[:3], x[3:], q2)
+        return _geometry.project(np.ascontiguousarray(pts), x[:3], x[3:], q2, second.model)
 
     x = np.zeros(6)
     steps = np.concatenate([np.full(3, 1e-7), np.full(3, 1e-7 * distance)])

@@ -19,10 +19,10 @@ from ..draw import draw_boxes, draw_text, spread_colours
 from ..io import check_image_path, imwrite
 from . import _geometry, _uncertainty
 from .calibrate import calibrate_camera
-from .camera import project_points, rodrigues
+from .camera import project_points, rodrigues, undistort_points
 
 __all__ = ["calibration_warnings", "coverage", "view_spread_degrees", "draw_report", "residuals",
-           "assess_calibration", "CalibrationAssessment"]
+           "assess_calibration", "CalibrationAssessment", "projection_gap"]
 
 RECOMMENDED_VIEWS = 10
 
@@ -41,8 +41,58 @@ def residuals(calibration, object_points, image_points):
     """
     out = []
     for o, i, r, t in zip(object_points, image_points, calibration.rvecs, calibration.tvecs):
-        out.append(project_points(o, r, t, calibration.camera_matrix, calibration.dist_coeffs) - np.asarray(i))
+        out.append(project_points(o, r, t, calibration) - np.asarray(i))      # with the calibration's lens model
     return out
+
+
+def projection_gap(calibration, camera_matrix, dist_coeffs=None, *, model=None, step=8):
+    """How far apart a calibration and a known camera put the same rays: ``(median, 95th percentile)`` px.
+
+    Every ``step``-th pixel of the calibration's image is unprojected by the
+    known camera and projected by the calibration, in the camera frame (the
+    two are not aligned: a principal point a fraction of a pixel off shifts
+    every ray). It compares whole lenses, even of different models, where
+    coefficients cannot be compared (the rational model's radial terms are
+    not unique for a mild lens). Pixels the known camera cannot unproject
+    are left out.
+
+    Parameters
+    ----------
+    calibration : CameraCalibration
+    camera_matrix, dist_coeffs, model
+        The known camera (as :func:`~cvcore.calibration.undistort_points`).
+    step : int
+        Pixels between the samples (1-1000).
+
+    Returns
+    -------
+    (float, float)
+
+    Examples
+    --------
+    >>> from cvcore.calibration import CameraCalibration
+    >>> K = [[500.0, 0, 320], [0, 500, 240], [0, 0, 1]]
+    >>> cal = CameraCalibration(K, [-0.2, 0.05, 0, 0, 0], [], [], None, None, None, None, (640, 480))
+    >>> projection_gap(cal, K, [-0.2, 0.05, 0, 0, 0]) == (0.0, 0.0)
+    True
+    >>> [round(g, 2) for g in projection_gap(cal, K, [-0.2, 0.05, 0, 0, 0.01])]
+    [0.02, 0.71]
+    """
+    from .model import CameraCalibration
+
+    if not isinstance(calibration, CameraCalibration):
+        raise TypeError(f"calibration must be a CameraCalibration, got {type(calibration).__name__}")
+    step = _validate.integer(step, "step", low=1, high=1000)
+    w, h = calibration.image_size
+    xs, ys = np.meshgrid(np.arange(0, w, step, dtype=np.float64), np.arange(0, h, step, dtype=np.float64))
+    pix = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    rays = undistort_points(pix, camera_matrix, dist_coeffs, model=model)
+    ok = np.all(np.isfinite(rays), axis=1)
+    if not ok.any():
+        raise ValueError("the known camera unprojects none of the calibration's pixels")
+    seen = project_points(np.column_stack([rays[ok], np.ones(ok.sum())]), np.zeros(3), np.zeros(3), calibration)
+    gap = np.hypot(*(seen - pix[ok]).T)
+    return float(np.median(gap)), float(np.percentile(gap, 95))
 
 
 def _cell_counts(image_points, image_size, grid):
@@ -210,9 +260,7 @@ def _cross_validate(cal, objs, imgs, pixels, distance, covered):
     nan = np.full(len(pixels), np.nan)
     if cal.n_views < 6:
         return nan
-    flags = cal.flags or {}
-    opts = {k: bool(flags.get(k, False))
-            for k in ("fix_principal_point", "fix_aspect_ratio", "zero_tangent_dist", "fix_k3", "estimate_skew")}
+    opts = _uncertainty.calibration_options(cal)
     try:
         halves = [calibrate_camera([objs[i] for i in idx], [imgs[i] for i in idx], cal.image_size, **opts)
                   for idx in (range(0, cal.n_views, 2), range(1, cal.n_views, 2))]
@@ -539,14 +587,14 @@ def _uncertainty_panel(img, box, cal, image_points, a, unit):
 def _distortion_field(cal, gx, gy):
     """Pixel centres of a ``gx`` x ``gy`` grid, how far the lens moves each from its pinhole position, and validity."""
     iw, ih = cal.image_size
-    K, d = cal.camera_matrix, np.asarray(cal.dist_coeffs, np.float64)
+    K, d, model = cal.camera_matrix, np.asarray(cal.dist_coeffs, np.float64), cal.model
     xs, ys = np.meshgrid((np.arange(gx) + 0.5) * iw / gx - 0.5, (np.arange(gy) + 0.5) * ih / gy - 0.5)
     pix = np.stack([xs.ravel(), ys.ravel()], axis=1)
-    yn = (pix[:, 1] - K[1, 2]) / K[1, 1]
-    xn = (pix[:, 0] - K[0, 2] - K[0, 1] * yn) / K[0, 0]
-    und = _geometry.undistort(np.ascontiguousarray(np.stack([xn, yn], axis=1)), d)
-    ok = np.hypot(*(_geometry.distort(und, d) - np.stack([xn, yn], axis=1)).T) < 1e-6
-    ideal = np.stack([K[0, 0] * und[:, 0] + K[0, 1] * und[:, 1] + K[0, 2], K[1, 1] * und[:, 1] + K[1, 2]], axis=1)
+    seen = _geometry.pixels_to_normalized(pix, K)
+    und = _geometry.undistort(seen, d, model)
+    with np.errstate(invalid="ignore"):       # NaN beyond the model's valid range
+        ok = np.hypot(*(_geometry.distort(und, d, model) - seen).T) < 1e-6
+    ideal = _geometry.normalized_to_pixels(und, K)
     return pix, pix - ideal, ok
 
 

@@ -364,13 +364,13 @@ def _camera_vector(cam):
     return _geometry.intrinsics_vector(cam.camera_matrix, cam.dist_coeffs)
 
 
-def _check_camera(cam, name, size):
+def _check_camera(cam, name, size, model):
     if cam is None:
         return None
     if not isinstance(cam, CameraCalibration):
         raise TypeError(f"{name} must be a CameraCalibration or None, got {type(cam).__name__}")
-    if getattr(cam, "model", "pinhole") != "pinhole":
-        raise ValueError(f"{name} uses the {cam.model!r} lens model; stereo_calibrate supports 'pinhole' only")
+    if cam.model != model:
+        raise ValueError(f"{name} uses the {cam.model!r} lens model but model is {model!r}")
     if cam.image_size != size:
         raise ValueError(f"{name}.image_size {cam.image_size} differs from image_size {size}")
     return cam
@@ -414,9 +414,10 @@ def stereo_calibrate(object_points, image_points_left, image_points_right, image
     fix_intrinsics : bool
         Keep both cameras' intrinsics and distortion as they are (default,
         OpenCV's default too) or refine them jointly with the rig.
-    model : {"pinhole"}
-        Lens model; only OpenCV's pinhole with ``(k1, k2, p1, p2, k3)`` is
-        supported by the stereo solver for now.
+    model : {"pinhole", "rational"}
+        Lens model of both cameras: OpenCV's ``(k1, k2, p1, p2, k3)`` or
+        ``CALIB_RATIONAL_MODEL`` (``k4, k5, k6`` added); the fisheye model
+        is not supported by the stereo solver yet.
     fix_principal_point, zero_tangent_dist, fix_k3, estimate_skew : bool
         Options of each camera's own calibration, and of the joint refinement
         when the intrinsics are refined (as OpenCV applies its flags to both).
@@ -464,9 +465,9 @@ def stereo_calibrate(object_points, image_points_left, image_points_right, image
     size = _validate.image_size(image_size)
     fix_intrinsics = _validate.boolean(fix_intrinsics, "fix_intrinsics")
     model = _validate.choice(model, "model", ("pinhole", "rational", "fisheye"))
-    if model != "pinhole":
-        raise ValueError(f"model {model!r} is not supported by stereo_calibrate yet; use model='pinhole'")
-    left, right = _check_camera(left, "left", size), _check_camera(right, "right", size)
+    if model == "fisheye":
+        raise ValueError("model 'fisheye' is not supported by stereo_calibrate yet; use 'pinhole' or 'rational'")
+    left, right = _check_camera(left, "left", size, model), _check_camera(right, "right", size, model)
     for k, (a, b) in enumerate(zip(imgs_l, imgs_r)):
         if len(a) != len(b):
             raise ValueError(f"image_points_left[{k}] and image_points_right[{k}] must hold the same number of "
@@ -474,10 +475,9 @@ def stereo_calibrate(object_points, image_points_left, image_points_right, image
     for k, o in enumerate(objs):
         if np.abs(o[:, 2]).max() > 1e-9 * max(np.abs(o[:, :2]).max(), 1e-300):
             raise ValueError(f"object_points[{k}] must be planar with Z = 0 (a flat calibration board)")
-    opts = _solver.options(fix_principal_point=fix_principal_point, zero_tangent_dist=zero_tangent_dist,
-                           fix_k3=fix_k3, estimate_skew=estimate_skew, max_iterations=max_iterations)
-    options = dict(fix_principal_point=fix_principal_point, zero_tangent_dist=zero_tangent_dist, fix_k3=fix_k3,
-                   estimate_skew=estimate_skew)
+    options = dict(model=model, fix_principal_point=fix_principal_point, zero_tangent_dist=zero_tangent_dist,
+                   fix_k3=fix_k3, estimate_skew=estimate_skew)
+    opts = _solver.options(max_iterations=max_iterations, **options)
     n_free = 6 + 6 * len(objs) + (0 if fix_intrinsics else 2 * int(opts["free"].sum()))
     if n_free >= 4 * sum(len(o) for o in objs):
         raise ValueError(f"too few points: {sum(len(o) for o in objs)} points per camera give "
@@ -511,7 +511,7 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, view_name
     pL, pR = poses0
     rig0 = np.median(_stereo.relative_poses(pL, pR), axis=0)
     free = np.zeros_like(opts["free"]) if fix_intrinsics else opts["free"]
-    problem = _stereo.StereoProblem(objs, imgs_l, imgs_r)
+    problem = _stereo.StereoProblem(objs, imgs_l, imgs_r, opts["model"])
     qL, qR, rig, poses, info = _stereo.levenberg_marquardt(problem, qL, qR, rig0, pL, free, free,
                                                            max_iterations=opts["max_iterations"])
     cost = info["cost"]
@@ -534,7 +534,7 @@ def _calibrate(objs, imgs_l, imgs_r, size, cams, fix_intrinsics, opts, view_name
             None if std is None else std[3 + k], size, view_names=out[0].view_names if out else view_names,
             flags={**cam.flags, "stereo_fix_intrinsics": fix_intrinsics}, iterations=cam.iterations,
             pattern_size=cam.pattern_size, square_size=cam.square_size, unit=cam.unit, skipped=cam.skipped,
-            cvcore_version=version, date=date))
+            cvcore_version=version, date=date, model=cam.model))
     return StereoCalibration(out[0], out[1], _geometry.rotation(rig[:3]), rig[3:],
                              float(np.sqrt(cost / (2 * problem.n_points))), per_view,
                              None if std is None else std[2], fix_intrinsics=fix_intrinsics,
