@@ -472,9 +472,10 @@ def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None
     per_task : int, optional
         Images per Dask task. A task costs the client, the scheduler and the
         worker several milliseconds of CPU, which the images of a task share;
-        the default gives each worker about 8 tasks, of at most 16 images
-        (1 image per task for small batches). Use 1 for images that take
-        seconds each.
+        the default gives each worker about 8 tasks, of at most 16 images,
+        shrinking to one image at the end of the batch so that the workers
+        finish together (1 image per task for small batches). Use 1 for
+        images that take seconds each.
     start_timeout : float
         Seconds the cluster has to load ``func`` on a worker (default 120)
         before :class:`ClusterError` is raised: a cluster without workers
@@ -557,6 +558,25 @@ def _load_on_a_worker(client, runner, timeout):
     return shipped
 
 
+def _groups(todo, per_task, slots):
+    """``todo`` cut into tasks: ``per_task`` images each when given; by default shrinking ones.
+
+    A task costs the client, scheduler and worker a few milliseconds, so tasks hold several images (about 8
+    tasks per worker thread, at most 16 images); but equal tasks leave all but one worker idle while the last
+    one finishes. As OpenMP's guided schedule does, each default task takes at most a ``2 * slots``-th of
+    what remains, so the last tasks hold one image each and the workers finish together.
+    """
+    if per_task is not None:
+        return [todo[i:i + per_task] for i in range(0, len(todo), per_task)]
+    largest = max(1, min(16, len(todo) // (8 * slots)))
+    groups, i = [], 0
+    while i < len(todo):
+        size = min(largest, max(1, -(-(len(todo) - i) // (2 * slots))))
+        groups.append(todo[i:i + size])
+        i += size
+    return groups
+
+
 def _run(runner, todo, per_task, table, summary, client, scheduler, n_workers, progress, threads, max_pixels,
          start_timeout):
     from dask.utils import apply
@@ -568,9 +588,7 @@ def _run(runner, todo, per_task, table, summary, client, scheduler, n_workers, p
         client.register_plugin(_thread_plugin(threads))
         shipped = _load_on_a_worker(client, runner, start_timeout)
         slots = max(1, sum(client.nthreads().values()))
-        if per_task is None:  # about 8 tasks per worker thread: few task costs, a short tail at the end
-            per_task = max(1, min(16, len(todo) // (8 * slots)))
-        groups = [todo[i:i + per_task] for i in range(0, len(todo), per_task)]
+        groups = _groups(todo, per_task, slots)
         # a bounded window of tasks in flight: millions of inputs never sit in the scheduler at once
         window = max(4, 3 * slots)
         pending = iter(groups)

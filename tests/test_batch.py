@@ -414,3 +414,15 @@ with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_addre
     table = _table(out)  # whole records only, each path once
     assert 2 <= len(table) < 8
     assert all(r["status"] == "ok" for p, r in table.items() if not p.endswith("corrupt.png"))
+
+
+def test_default_tasks_shrink_towards_the_end_and_keep_every_image_once_in_order():
+    from cvcore.batch import _groups
+
+    todo = [f"img{i}.png" for i in range(200)]
+    groups = _groups(todo, None, 2)
+    assert [p for g in groups for p in g] == todo
+    sizes = [len(g) for g in groups]
+    assert max(sizes) == 12 and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+    assert [len(g) for g in _groups(todo[:10], 3, 2)] == [3, 3, 3, 1]  # an explicit per_task is kept
+    assert [len(g) for g in _groups(todo[:7], None, 2)] == [1] * 7
