@@ -72,7 +72,8 @@ def _client():
         import dask
         from distributed import Client, LocalCluster
 
-        with dask.config.set({"distributed.worker.profile.enabled": False}):  # as map_images' own cluster
+        with dask.config.set({"distributed.worker.profile.enabled": False,  # as map_images' own cluster
+                              "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
             cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
         client.wait_for_workers(2)
