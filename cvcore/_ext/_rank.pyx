@@ -14,19 +14,8 @@ from libc.stdint cimport (uint8_t, int8_t, uint16_t, int16_t, uint32_t, int32_t,
                           uint64_t, int64_t)
 
 from cvcore._ext._parallel cimport chunks, chunk_start
-from cvcore._ext._padded_lines cimport fill_border
-
-ctypedef fused rank_t:
-    uint8_t
-    int8_t
-    uint16_t
-    int16_t
-    uint32_t
-    int32_t
-    uint64_t
-    int64_t
-    float
-    double
+# every dtype a rank filter selects in: the padded lines' own fused type
+from cvcore._ext._padded_lines cimport fill_border, line_t as rank_t
 
 
 # Selection-network ops in C so that gcc turns each min/max loop into SIMD
