@@ -588,6 +588,28 @@ class CameraCalibration:
         # flags are written 0/1 (FileStorage has no booleans)
         doc["flags"] = {k[5:]: (v == 1 if v in (0, 1) and not isinstance(v, float) else v)
                         for k, v in nodes.items() if k.startswith("flag_")}
+        return cls.from_dict(doc, where)
+
+    @classmethod
+    def from_dict(cls, doc, where="calibration"):
+        """A calibration from :meth:`to_dict`'s layout, checked as strictly as a file.
+
+        For documents that embed a calibration (a stereo rig's cameras); errors
+        name ``where``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cal = CameraCalibration(np.diag([500.0, 400.0, 1.0]), None, [], [], None, None, None, None, (64, 48))
+        >>> CameraCalibration.from_dict(cal.to_dict()) == cal
+        True
+        >>> CameraCalibration.from_dict({"model": "pinhole"}, "left")
+        Traceback (most recent call last):
+        ...
+        ValueError: left: missing field 'camera_matrix'
+        """
+        if not isinstance(doc, dict):
+            raise TypeError(f"{where}: a calibration must be a mapping, got {type(doc).__name__}")
         return cls._from_fields(modelfile.Fields(doc, where), legacy=False)
 
     @classmethod

@@ -299,7 +299,7 @@ class StereoCalibration:
         for side in ("left", "right"):
             sub = fields.sub(side)
             modelfile.check_header(sub, kind=CAMERA_FORMAT, versions=(CAMERA_VERSION,))
-            cams[side] = CameraCalibration._from_fields(sub, legacy=False)
+            cams[side] = CameraCalibration.from_dict(fields.raw(side), sub.where)
 
         def optional(key, shape):
             return None if fields.raw(key, None) is None else fields.array(key, dtype=np.float64, shape=shape,
