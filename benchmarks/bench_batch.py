@@ -69,12 +69,11 @@ def _images(n, shape=(120, 160)):
 
 def _client():
     if "client" not in _STATE:
-        import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
-        with dask.config.set({"distributed.worker.profile.enabled": False,  # as map_images' own cluster
-                              "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        from cvcore import batch
+
+        cluster = batch.local_cluster(2)  # as map_images' own
         client = Client(cluster)
         client.wait_for_workers(2)
         _STATE["client"] = client

@@ -66,7 +66,7 @@ import numpy as np
 from . import _progress, _threads, _validate
 from ._validate import modelfile
 
-__all__ = ["map_images", "find_images", "read_records", "Detect", "Propose", "Corners", "Segment",
+__all__ = ["map_images", "local_cluster", "find_images", "read_records", "Detect", "Propose", "Corners", "Segment",
            "FelzenszwalbCount", "OPERATIONS", "DEFAULT_MAX_PIXELS", "ClusterError"]
 
 #: Image extensions collected from folders (globs and explicit paths take any file).
@@ -419,27 +419,55 @@ def _check_cluster(client, scheduler, n_workers):
 
 def _connect(client, scheduler, n_workers):
     """(client, things to close afterwards) for arguments checked by :func:`_check_cluster`."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if client is not None:
         return client, []
     if scheduler is not None:
         c = Client(scheduler, timeout="20s")
         return c, [c]
-    import dask
-
-    n = _threads.available_cores() if n_workers is None else n_workers
-    # Nobody watches this cluster's dashboard: no web server, and no statistical profiler sampling every
-    # worker's stack 100 times a second (a few per cent of a core each, for the whole batch). Dask also
-    # starts workers with MALLOC_TRIM_THRESHOLD_ set, which turns off glibc's adaptive mmap threshold: every
-    # image-sized array is then mapped and unmapped afresh, and its pages faulted in again (measured: 20-25 %
-    # more CPU per detected image than the same loop in one process). Image tasks free what they allocate,
-    # so the workers keep glibc's defaults.
-    with dask.config.set({"distributed.worker.profile.enabled": False,
-                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = local_cluster(n_workers)
     c = Client(cluster)
     return c, [c, cluster]
+
+
+def local_cluster(n_workers=None):
+    """A ``distributed.LocalCluster`` set up for image batches, as :func:`map_images` starts its own.
+
+    Start one to run many batches without starting workers each time, and pass
+    ``Client(cluster)`` as ``client=``. Worker processes with one thread each;
+    no dashboard and no worker profiler (nobody watches them, and the profiler
+    samples every worker's stack 100 times a second); and the workers keep
+    glibc's default allocator settings: Dask sets ``MALLOC_TRIM_THRESHOLD_``,
+    which turns off glibc's adaptive mmap threshold, so every image-sized
+    array is mapped and unmapped afresh and its pages faulted in again
+    (measured: 20-25 % more CPU per detected image than the same loop in one
+    process). Image tasks free what they allocate.
+
+    Parameters
+    ----------
+    n_workers : int, optional
+        Worker processes (default: the cores available to this process).
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> from cvcore import batch
+    >>> with batch.local_cluster(2) as cluster, Client(cluster) as client:  # doctest: +SKIP
+    ...     batch.map_images(batch.Detect(), "photos/", out="faces.jsonl", client=client)
+    >>> batch.local_cluster(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_workers must be >= 1, got 0
+    """
+    import dask
+    from distributed import LocalCluster
+
+    n = _threads.available_cores() if n_workers is None else _validate.integer(n_workers, "n_workers", low=1,
+                                                                                 high=1024)
+    with dask.config.set({"distributed.worker.profile.enabled": False,
+                          "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
 def map_images(func, inputs, *, out, client=None, scheduler=None, n_workers=None, resume=True, progress=None,

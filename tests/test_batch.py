@@ -426,3 +426,18 @@ def test_default_tasks_shrink_towards_the_end_and_keep_every_image_once_in_order
     assert max(sizes) == 12 and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
     assert [len(g) for g in _groups(todo[:10], 3, 2)] == [3, 3, 3, 1]  # an explicit per_task is kept
     assert [len(g) for g in _groups(todo[:7], None, 2)] == [1] * 7
+
+
+def test_local_cluster_workers_keep_the_default_allocator_and_run_batches(tmp_path):
+    from distributed import Client
+
+    def trim_setting():
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+    with batch.local_cluster(1) as cluster, Client(cluster) as client:
+        assert list(client.run(trim_setting).values()) == [os.environ.get("MALLOC_TRIM_THRESHOLD_")]
+        path = tmp_path / "a.png"
+        io.imwrite(path, np.zeros((40, 40), np.uint8))
+        summary = batch.map_images(batch.FelzenszwalbCount(), [str(path)], out=tmp_path / "r.jsonl",
+                                   client=client, progress=False)
+        assert summary["done"] == 1
