@@ -14,8 +14,8 @@ Per stage:
    over all images;
 3. a random subset of ``features_per_stage`` Haar features (seeded, fresh per
    stage) is evaluated once on all samples in OpenCV's variance-normalised
-   units and sorted once (:func:`cvcore.boosting.presort`); discrete AdaBoost
-   adds stumps until the false-alarm rate on the stage's negatives, at the
+   units and sorted once (:func:`cvcore.boosting.presort`); Gentle (or
+   discrete) AdaBoost adds stumps until the false-alarm rate on the stage's negatives, at the
    threshold that keeps ``min_hit_rate`` of the validation faces, is at most
    ``max_false_alarm``.
 
@@ -47,12 +47,12 @@ from ._ext import _lbp
 from ._haar_core import feature_values, scale_pyramid, stack_tables
 from ._progress import progress_reporter
 from ._validate import modelfile
-from .boosting import CategoryBooster, StumpBooster, presort
+from .boosting import CategoryBooster, GentleCategoryBooster, GentleStumpBooster, StumpBooster, presort
 from .haar import FEATURE_TYPES, FeatureTable, haar_features
 
 CHECKPOINT_NAME = "cascade_checkpoint.json"
 CHECKPOINT_FORMAT = "cvcore-cascade-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2      # 2: stumps keep both leaf values (Gentle AdaBoost); 1: discrete alphas
 _MINING_SCALE = 1.1
 _EVAL_BLOCK = 1024          # windows per progress step of the feature evaluation
 _MIN_POSITIVES = 10         # faces a stage needs to train on, and to set its threshold on
@@ -104,13 +104,26 @@ def _stages_to_cascade(window, table, stage_list, log):
     sub = table[np.array(used, dtype=np.int64)]
     stages = []
     for st in stage_list:
-        trees = []
-        for f, thr, pol, alpha in zip(st["features"], st["thresholds"], st["polarities"], st["alphas"]):
-            a = float(np.float32(alpha))
-            leaves = [a, 0.0] if pol > 0 else [0.0, a]
-            trees.append({"nodes": [[remap[f], thr, 0, -1]], "leaves": leaves})
+        trees = [{"nodes": [[remap[f], thr, 0, -1]], "leaves": [float(np.float32(v)) for v in leaves]}
+                 for f, thr, leaves in zip(st["features"], st["thresholds"], st["leaves"])]
         stages.append({"threshold": st["threshold"], "trees": trees})
     return Cascade(window, sub.rects, sub.weights, np.zeros(len(used), bool), stages, training_log=log)
+
+
+def _haar_step(booster):
+    """One boosting round of a Haar stage: ``(feature, threshold, left leaf, right leaf)``."""
+    if isinstance(booster, GentleStumpBooster):
+        return booster.step()
+    f, t, pol, alpha = booster.step()
+    return (f, t, alpha, 0.0) if pol > 0 else (f, t, 0.0, alpha)
+
+
+def _lbp_step(booster):
+    """One boosting round of an LBP stage: ``(feature, subset, leaf in, leaf out)``."""
+    if isinstance(booster, GentleCategoryBooster):
+        return booster.step()
+    f, subset, alpha = booster.step()
+    return f, subset, alpha, 0.0
 
 
 def lbp_feature_blocks(window):
@@ -145,8 +158,8 @@ def _lbp_stages_to_cascade(window, blocks, stage_list, log):
     used = sorted({f for st in stage_list for f in st["features"]})
     remap = {f: i for i, f in enumerate(used)}
     stages = [{"threshold": st["threshold"],
-               "trees": [{"feature": remap[f], "subset": words, "leaves": [float(np.float32(a)), 0.0]}
-                         for f, words, a in zip(st["features"], st["subsets"], st["alphas"])]}
+               "trees": [{"feature": remap[f], "subset": words, "leaves": [float(np.float32(v)) for v in leaves]}
+                         for f, words, leaves in zip(st["features"], st["subsets"], st["leaves"])]}
               for st in stage_list]
     return Cascade.lbp(window, blocks[np.array(used, dtype=np.int64)], stages, training_log=log)
 
@@ -265,30 +278,43 @@ def _checkpoint_dir(value):
 
 
 def _read_checkpoint(path, settings, n_table, lbp):
-    """Stages, log, generator states and mining passes of a checkpoint made with ``settings``."""
-    fields, _ = modelfile.read_json(path, kind=CHECKPOINT_FORMAT, versions=(CHECKPOINT_VERSION,),
-                                    name="checkpoint")
-    modelfile.check_settings(fields.sub("settings").data, settings, where=path)
+    """Stages, log, generator states and mining passes of a checkpoint made with ``settings``.
+
+    Version 1 checkpoints (discrete AdaBoost only) keep one ``alpha`` per stump and, for Haar, its
+    polarity; they resume as ``boosting="discrete"`` with the leaves those imply."""
+    fields, version = modelfile.read_json(path, kind=CHECKPOINT_FORMAT, versions=(1, CHECKPOINT_VERSION),
+                                          name="checkpoint")
+    saved = fields.sub("settings").data
+    if version == 1 and isinstance(saved, dict):
+        saved = {**saved, "boosting": "discrete"}
+    modelfile.check_settings(saved, settings, where=path)
     stages = []
     for st in fields.items("stages", max_len=1000):
         feats = st.array("features", dtype=np.int64, shape=(None,), max_size=100_000)
         n = feats.shape[0]
-        alpha = st.array("alphas", dtype=np.float64, shape=(n,))
         if n == 0 or feats.min() < 0 or feats.max() >= n_table:
             raise ValueError(f"{st.where}: needs at least one stump and features in [0, {n_table})")
-        stage = {"threshold": st.float("threshold"), "features": feats.tolist()}
+        if version == 1:
+            alpha = st.array("alphas", dtype=np.float64, shape=(n,))
+            left_in = np.ones(n, bool)
+            if not lbp:
+                pol = st.array("polarities", dtype=np.int64, shape=(n,))
+                if not np.all(np.abs(pol) == 1):
+                    raise ValueError(f"{st.where}: polarities must be +1 or -1")
+                left_in = pol > 0
+            leaves = np.where(left_in[:, None], np.column_stack([alpha, np.zeros(n)]),
+                              np.column_stack([np.zeros(n), alpha]))
+        else:
+            leaves = st.array("leaves", dtype=np.float64, shape=(n, 2))
+        stage = {"threshold": st.float("threshold"), "features": feats.tolist(), "leaves": leaves.tolist()}
         if lbp:
             words = st.array("subsets", dtype=np.int64, shape=(n, 8))
             if words.min() < -2**31 or words.max() >= 2**31:
                 raise ValueError(f"{st.where}: subsets must be 8 int32 words per stump")
             stage["subsets"] = words.tolist()
         else:
-            pol = st.array("polarities", dtype=np.int64, shape=(n,))
-            if not np.all(np.abs(pol) == 1):
-                raise ValueError(f"{st.where}: polarities must be +1 or -1")
-            stage.update(thresholds=st.array("thresholds", dtype=np.float64, shape=(n,)).tolist(),
-                         polarities=pol.tolist())
-        stages.append({**stage, "alphas": alpha.tolist()})
+            stage["thresholds"] = st.array("thresholds", dtype=np.float64, shape=(n,)).tolist()
+        stages.append(stage)
     log = []
     for rec in fields.items("log", max_len=1000):
         log.append({**{k: rec.int(k, low=0) for k in _LOG_INTS}, **{k: rec.float(k, low=0) for k in _LOG_FLOATS}})
@@ -315,7 +341,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                   positives_per_stage=2000, validation_fraction=0.15, features_per_stage=10000,
                   max_weak_per_stage=150, feature_types=tuple(FEATURE_TYPES), extra_negatives=None,
                   positive_groups=None, mirror_positives=False, checkpoint_dir=None, time_budget=None,
-                  random_state=None, progress=None, seed=None, feature_type="haar"):
+                  random_state=None, progress=None, seed=None, feature_type="haar", boosting="gentle"):
     """Train an attentional cascade of boosted Haar stumps (or LBP stumps, ``feature_type="lbp"``).
 
     Parameters
@@ -382,6 +408,14 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
         subset each, discrete AdaBoost, :class:`cvcore.boosting.CategoryBooster`);
         windows are not variance-normalised, so flat faces are kept.
         ``feature_types`` applies to Haar training only.
+    boosting : {"gentle", "discrete"}
+        How each stage's stumps are boosted. ``"gentle"`` (the default, as in
+        OpenCV's ``traincascade``): Gentle AdaBoost of regression stumps with
+        two real-valued leaves (:class:`cvcore.boosting.GentleStumpBooster`,
+        :class:`cvcore.boosting.GentleCategoryBooster`); stages need fewer
+        stumps for the same hit and false-alarm rates, so both training and
+        detection are faster. ``"discrete"``: Viola and Jones's discrete
+        AdaBoost (one ``alpha`` per stump).
 
     Returns
     -------
@@ -426,6 +460,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     """
     rs = _validate.random_state_alias(random_state, seed, where="train_cascade")
     lbp = _validate.choice(feature_type, "feature_type", ("haar", "lbp")) == "lbp"
+    gentle = _validate.choice(boosting, "boosting", ("gentle", "discrete")) == "gentle"
     if lbp and tuple(feature_types) != tuple(FEATURE_TYPES):
         raise ValueError("feature_types selects Haar features; leave it out with feature_type='lbp'")
     table = haar_features(window, feature_types)          # validates window and feature_types
@@ -489,7 +524,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                                                   for c in dict.fromkeys(table.types.tolist())],
             "mirror_positives": mirror_positives, "min_hit_rate": min_hit_rate, "max_false_alarm": max_false_alarm,
             "negatives_per_stage": n_neg, "positives_per_stage": n_pos, "validation_fraction": validation_fraction,
-            "features_per_stage": n_feat, "max_weak_per_stage": max_weak,
+            "features_per_stage": n_feat, "max_weak_per_stage": max_weak, "boosting": "gentle" if gentle else "discrete",
             "random_state": int(rs) if rs is not None and not isinstance(rs, np.random.Generator) else None,
             "positives": _digest(np.ascontiguousarray(pos)), "positive_groups": _digest(groups),
             "negative_images": _digest(*images), "extra_negatives": None if extra is None else _digest(extra),
@@ -574,7 +609,8 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             labels = np.concatenate([np.ones(tp.shape[0], np.int8), np.zeros(negs.shape[0], np.int8)])
             with _phase(progress, bar, samples.shape[0] * n_feat, f"stage {si}: feature values evaluated") as report:
                 if lbp:
-                    booster = CategoryBooster(_lbp_codes(samples, blocks[feat_idx], report), labels)
+                    booster = (GentleCategoryBooster if gentle else CategoryBooster)(
+                        _lbp_codes(samples, blocks[feat_idx], report), labels)
                 else:
                     sub = table[feat_idx]
                     values = np.empty((samples.shape[0], n_feat), np.float32)
@@ -583,31 +619,32 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                         feature_values(block, False, sub.rects, sub.weights, window, True,
                                        values[start:start + block.shape[0]])
                         report.update(block.shape[0] * n_feat)
-                    booster = StumpBooster(*presort(values), labels)
+                    booster = (GentleStumpBooster if gentle else StumpBooster)(*presort(values), labels)
                     del values
             score = np.zeros(samples.shape[0])
             val_score = np.zeros(vp.shape[0])
             vvals = np.empty((vp.shape[0], 1), np.float32)
-            stumps = ({"features": [], "subsets": [], "alphas": []} if lbp else
-                      {"features": [], "thresholds": [], "polarities": [], "alphas": []})
+            stumps = ({"features": [], "subsets": [], "leaves": []} if lbp else
+                      {"features": [], "thresholds": [], "leaves": []})
             fa, thr, hit = 1.0, 0.0, 1.0
             with _phase(progress, bar, max_weak, f"stage {si}: weak classifiers") as report:
                 while len(stumps["features"]) < max_weak:
+                    # a stump sends a sample to leaf 0 ("in": LBP code in the subset, Haar value below the
+                    # threshold) or leaf 1; scores add the float32 leaves, as detection does
                     if lbp:
-                        f, subset, alpha = booster.step()
-                        passed = booster.predict(f, subset)
+                        f, subset, *leaves = _lbp_step(booster)
+                        passed = subset[booster.codes[f]]
                         val_passed = subset[_lbp_codes(vp, blocks[feat_idx[f:f + 1]])[0]]
-                        record = (int(feat_idx[f]), _subset_words(subset), alpha)
+                        record = (int(feat_idx[f]), _subset_words(subset), leaves)
                     else:
-                        f, t, pol, alpha = booster.step()
-                        passed = booster.predict_stump(f, t, pol)
+                        f, t, *leaves = _haar_step(booster)
+                        passed = booster._below(f, t)
                         feature_values(vp, False, sub.rects[f:f + 1], sub.weights[f:f + 1], window, True, vvals)
-                        below = vvals[:, 0] < np.float32(t)
-                        val_passed = below if pol > 0 else ~below
-                        record = (int(feat_idx[f]), t, pol, alpha)
-                    a32 = float(np.float32(alpha))
-                    score += a32 * passed
-                    val_score += a32 * val_passed
+                        val_passed = vvals[:, 0] < np.float32(t)
+                        record = (int(feat_idx[f]), t, leaves)
+                    l0, l1 = (float(np.float32(v)) for v in leaves)
+                    score += np.where(passed, l0, l1)
+                    val_score += np.where(val_passed, l0, l1)
                     for key, v in zip(stumps, record):
                         stumps[key].append(v)
                     thr = np.inf

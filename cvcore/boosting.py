@@ -1,6 +1,6 @@
-"""Discrete AdaBoost with decision stumps (Viola & Jones 2001, Table 1).
+"""Boosting of decision stumps: discrete AdaBoost (Viola & Jones 2001, Table 1) and Gentle AdaBoost.
 
-Each round picks the single feature, threshold and polarity with the smallest
+Discrete AdaBoost: each round picks the single feature, threshold and polarity with the smallest
 weighted error, found exactly from the feature values sorted once up front
 (:func:`presort`; the sort is reused by every round). Sample weights start at
 ``1 / (2 m)`` for each of the ``m`` negatives and ``1 / (2 l)`` for each of the
@@ -9,21 +9,27 @@ multiplied by ``beta = err / (1 - err)`` when a sample is classified correctly.
 The strong classifier is ``sum_t alpha_t h_t(x) >= threshold`` with
 ``alpha_t = log(1 / beta_t)``; the paper's default threshold is half the sum
 of the alphas.
+
+Gentle AdaBoost (:class:`GentleStumpBooster`, :class:`GentleCategoryBooster`;
+Friedman, Hastie & Tibshirani 2000) fits regression stumps with real-valued
+leaves instead. Stumps over threshold features search the sorted values; over
+categorical features (LBP codes) the 256 categories are split into two
+subsets. The searches run on cvcore's threads and do not depend on their
+number.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import _validate
-from ._ext import _cascade
+from ._ext import _boost
+from ._threads import get_num_threads, kernel_threads
 
-__all__ = ["presort", "StumpBooster", "CategoryBooster", "AdaBoost"]
+__all__ = ["presort", "StumpBooster", "GentleStumpBooster", "CategoryBooster", "GentleCategoryBooster", "AdaBoost"]
 
 _MAX_SAMPLES = 65535   # sample indices are stored as uint16 to halve memory traffic
 #: Values handled per sort or stump-search call: bounded memory, and Ctrl-C is seen between calls.
 _CHUNK_VALUES = 1 << 22
-#: Histogram bin indices kept across CategoryBooster rounds (8 bytes each: 256 MB at most).
-_BIN_CACHE_VALUES = 1 << 25
 
 
 def _feature_chunks(n_features, n_samples):
@@ -85,7 +91,77 @@ def presort(values):
     return sorted_values, order
 
 
-class StumpBooster:
+class _Weights:
+    """Sample weights shared by the boosters: labels, Viola-Jones's initial weights (half per class),
+    normalised to sum one before every round."""
+
+    def _init_weights(self, labels, n):
+        self.labels, self.weights = _initial_weights(labels, n)
+        self._sign = np.where(self.labels == 1, 1.0, -1.0)
+
+    def _normalise(self):
+        self.weights /= self.weights.sum()
+
+    def _discrete_update(self, predicted, err):
+        """Discrete AdaBoost: correctly classified samples' weights times ``beta``; returns ``alpha``."""
+        err = float(np.clip(err, 1e-10, 1 - 1e-10))
+        beta = err / (1.0 - err)
+        self.weights[predicted == self.labels] *= beta
+        return float(np.log(1.0 / beta))
+
+    def _gentle_update(self, values):
+        """Gentle AdaBoost: ``w *= exp(-y f(x))`` with labels ``y = +-1``."""
+        self.weights *= np.exp(-self._sign * values)
+
+
+class _SortedStumps(_Weights):
+    """Stump search over pre-sorted values (validated once), in feature blocks so that Ctrl-C is seen
+    between kernel calls; a later block wins only with a strictly smaller error, as inside a call."""
+
+    _gentle = False
+
+    def __init__(self, sorted_values, order, labels):
+        sv = _validate.array(sorted_values, "sorted_values", ndim=2)
+        order = _validate.array(order, "order", ndim=2, kinds="ui")
+        if sv.shape != order.shape:
+            raise ValueError("sorted_values and order must be 2-D arrays of the same shape (from presort)")
+        if sv.shape[1] > _MAX_SAMPLES:
+            raise ValueError(f"sorted_values must have at most {_MAX_SAMPLES} columns (samples), got {sv.shape[1]}")
+        # the kernel indexes samples by `order`: every value must be a sample index
+        if order.min() < 0 or order.max() >= order.shape[1]:
+            raise ValueError(f"order must hold sample indices in [0, {order.shape[1] - 1}] (from presort)")
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.sorted_values = np.ascontiguousarray(sv, dtype=np.float32)
+        if not np.all(np.isfinite(self.sorted_values)):
+            raise ValueError("sorted_values must contain only finite values (in float32)")
+        self.order = np.ascontiguousarray(order, dtype=np.uint16)
+        self._init_weights(labels, self.sorted_values.shape[1])
+        self.stumps = []
+        self._result = np.zeros(5)
+
+    def _below(self, feature, threshold):
+        """Boolean ``value < threshold`` of feature ``feature`` on the training samples."""
+        below = np.zeros(self.labels.size, bool)
+        k = np.searchsorted(self.sorted_values[feature], np.float32(threshold), side="left")
+        below[self.order[feature][:k]] = True
+        return below
+
+    def _search(self):
+        """``(feature, threshold, a, b, error)`` of the best stump (see ``_boost.best_stump``)."""
+        self._normalise()
+        threads = kernel_threads(get_num_threads())
+        best = None
+        for start, stop in _feature_chunks(*self.sorted_values.shape):
+            _boost.best_stump(self.sorted_values[start:stop], self.order[start:stop], self.weights,
+                              self.labels, self._gentle, threads, self._result)
+            if best is None or self._result[4] < best[4]:
+                best = (start + int(self._result[0]), *self._result[1:])
+        if not np.isfinite(best[4]):
+            raise ValueError("no feature takes two different values on the samples: nothing to split on")
+        return best[0], float(np.float32(best[1])), best[2], best[3], best[4]
+
+
+class StumpBooster(_SortedStumps):
     """Round-by-round discrete AdaBoost over pre-sorted feature values.
 
     Parameters
@@ -103,6 +179,11 @@ class StumpBooster:
         ``(feature, threshold, polarity, alpha)`` per round; polarity +1 means
         "positive when value < threshold", -1 "positive when value >= threshold".
 
+    Notes
+    -----
+    The search runs on cvcore's threads (:func:`cvcore.set_num_threads`); the
+    stump found does not depend on their number.
+
     Examples
     --------
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
@@ -111,25 +192,6 @@ class StumpBooster:
     >>> feature, threshold, polarity
     (0, 1.5, 1)
     """
-
-    def __init__(self, sorted_values, order, labels):
-        sv = _validate.array(sorted_values, "sorted_values", ndim=2)
-        order = _validate.array(order, "order", ndim=2, kinds="ui")
-        if sv.shape != order.shape:
-            raise ValueError("sorted_values and order must be 2-D arrays of the same shape (from presort)")
-        if sv.shape[1] > _MAX_SAMPLES:
-            raise ValueError(f"sorted_values must have at most {_MAX_SAMPLES} columns (samples), got {sv.shape[1]}")
-        # the kernel indexes samples by `order`: every value must be a sample index
-        if order.min() < 0 or order.max() >= order.shape[1]:
-            raise ValueError(f"order must hold sample indices in [0, {order.shape[1] - 1}] (from presort)")
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.sorted_values = np.ascontiguousarray(sv, dtype=np.float32)
-        if not np.all(np.isfinite(self.sorted_values)):
-            raise ValueError("sorted_values must contain only finite values (in float32)")
-        self.order = np.ascontiguousarray(order, dtype=np.uint16)
-        self.labels, self.weights = _initial_weights(labels, self.sorted_values.shape[1])
-        self.stumps = []
-        self._result = np.zeros(4)
 
     def predict_stump(self, feature, threshold, polarity):
         """0/1 output of a stump on the training samples.
@@ -143,39 +205,99 @@ class StumpBooster:
         return self._predict(feature, threshold, polarity)
 
     def _predict(self, feature, threshold, polarity):
-        pos = self.order[feature]
-        below = np.zeros(self.labels.size, bool)
-        k = np.searchsorted(self.sorted_values[feature], np.float32(threshold), side="left")
-        below[pos[:k]] = True
+        below = self._below(feature, threshold)
         return (below if polarity > 0 else ~below).astype(np.int8)
 
     def step(self):
         """Run one boosting round; returns ``(feature, threshold, polarity, alpha)``."""
-        self.weights /= self.weights.sum()
-        # Feature blocks searched one kernel call at a time; a later block wins only
-        # with a strictly smaller error, exactly as the kernel's own loop decides.
-        best = None
-        for start, stop in _feature_chunks(*self.sorted_values.shape):
-            _cascade.best_stump(self.sorted_values[start:stop], self.order[start:stop], self.weights,
-                                self.labels, self._result)
-            if self._result[3] < 0:
-                raise MemoryError("StumpBooster.step: out of memory in the stump search")
-            if best is None or self._result[3] < best[3]:
-                best = (start + int(self._result[0]), self._result[1], self._result[2], self._result[3])
-        feature = best[0]
-        threshold = float(np.float32(best[1]))
-        polarity = int(best[2])
-        err = float(np.clip(best[3], 1e-10, 1 - 1e-10))
-        beta = err / (1.0 - err)
-        correct = self._predict(feature, threshold, polarity) == self.labels
-        self.weights[correct] *= beta
-        alpha = float(np.log(1.0 / beta))
+        feature, threshold, polarity, _, err = self._search()
+        polarity = int(polarity)
+        alpha = self._discrete_update(self._predict(feature, threshold, polarity), err)
         stump = (feature, threshold, polarity, alpha)
         self.stumps.append(stump)
         return stump
 
 
-class CategoryBooster:
+class GentleStumpBooster(_SortedStumps):
+    """Round-by-round Gentle AdaBoost (Friedman, Hastie & Tibshirani 2000) of regression stumps.
+
+    Each round fits the stump ``f(x) = left if value < threshold else right``
+    that minimises the weighted squared error to the labels ``y = +-1``
+    (each leaf is the weighted mean label of its samples), then multiplies
+    every weight by ``exp(-y f(x))``. The strong classifier is
+    ``sum_t f_t(x) >= threshold``. Real-valued leaves let a cascade stage reach
+    its hit and false-alarm rates with fewer stumps than discrete AdaBoost
+    (OpenCV's ``traincascade`` default, ``-bt GAB``).
+
+    Parameters
+    ----------
+    sorted_values, order : ndarray
+        From :func:`presort`.
+    labels : (n_samples,) array_like of {0, 1}
+        1 for positives (faces).
+
+    Attributes
+    ----------
+    weights : (n_samples,) float64 ndarray
+        Current sample weights (normalised before each round).
+    stumps : list of tuple
+        ``(feature, threshold, left, right)`` per round.
+
+    Raises
+    ------
+    ValueError
+        From :meth:`step`, when no feature takes two values on the samples.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> booster = GentleStumpBooster(*presort(X), labels=[1, 1, 0, 1])
+    >>> feature, threshold, left, right = booster.step()
+    >>> feature, threshold, round(left, 3), round(right, 3)
+    (0, 1.5, 1.0, -0.5)
+    """
+
+    _gentle = True
+
+    def values(self, feature, threshold, left, right):
+        """The stump's output ``f(x)`` on the training samples."""
+        feature = _validate.integer(feature, "feature", low=0, high=self.order.shape[0] - 1)
+        threshold = _validate.real(threshold, "threshold")
+        return np.where(self._below(feature, threshold), _validate.real(left, "left"), _validate.real(right, "right"))
+
+    def step(self):
+        """Run one boosting round; returns ``(feature, threshold, left, right)``."""
+        feature, threshold, left, right, _ = self._search()
+        self._gentle_update(np.where(self._below(feature, threshold), left, right))
+        stump = (feature, threshold, float(left), float(right))
+        self.stumps.append(stump)
+        return stump
+
+
+class _CategoryStumps(_Weights):
+    def __init__(self, codes, labels):
+        c = _validate.array(codes, "codes", ndim=2, kinds="u")
+        if c.dtype != np.uint8:
+            raise TypeError(f"codes must have dtype uint8, got {c.dtype}")
+        self.codes = np.ascontiguousarray(c)
+        self._init_weights(labels, self.codes.shape[1])
+        self.rounds = []
+
+    def _histograms(self, start, stop, both):
+        """Signed and (with ``both``) absolute weight per category of features ``start .. stop``."""
+        k = stop - start
+        hs = np.empty((k, 256))
+        hw = np.empty((k if both else 0, 256))
+        _boost.category_histograms(self.codes[start:stop], self._sign * self.weights, self.weights, hs, hw,
+                                   kernel_threads(get_num_threads()))
+        return hs, hw
+
+    def predict(self, feature, subset):
+        """0/1 output of ``subset`` (256 booleans) on feature ``feature`` of the training samples."""
+        return np.asarray(subset, bool)[self.codes[feature]].astype(np.int8)
+
+
+class CategoryBooster(_CategoryStumps):
     """Round-by-round discrete AdaBoost over categorical features (LBP codes, 256 categories).
 
     The same weighting as :class:`StumpBooster`; a weak classifier says
@@ -200,53 +322,80 @@ class CategoryBooster:
     (0, [3], True)
     """
 
-    def __init__(self, codes, labels):
-        c = _validate.array(codes, "codes", ndim=2, kinds="u")
-        if c.dtype != np.uint8:
-            raise TypeError(f"codes must have dtype uint8, got {c.dtype}")
-        self.codes = np.ascontiguousarray(c)
-        self.labels, self.weights = _initial_weights(labels, self.codes.shape[1])
-        self.rounds = []
-        # Each block's histogram bins (category + 256 * feature), made once while they fit the cache:
-        # the rounds then only sum weights into them.
-        self._bins = []
-        cached = 0
-        for start, stop in _feature_chunks(*self.codes.shape):
-            bins = None
-            if cached + (stop - start) * self.codes.shape[1] <= _BIN_CACHE_VALUES:
-                bins = self._block_bins(start, stop)
-                cached += bins.size
-            self._bins.append((start, stop, bins))
-
-    def _block_bins(self, start, stop):
-        offsets = np.arange(stop - start, dtype=np.intp) * 256
-        return (self.codes[start:stop].astype(np.intp) + offsets[:, None]).ravel()
-
-    def predict(self, feature, subset):
-        """0/1 output of ``subset`` (256 booleans) on feature ``feature`` of the training samples."""
-        return np.asarray(subset, bool)[self.codes[feature]].astype(np.int8)
-
     def step(self):
         """Run one boosting round; returns ``(feature, subset (256,) bool, alpha)``."""
-        self.weights /= self.weights.sum()
-        signed = np.where(self.labels == 1, self.weights, -self.weights)
+        self._normalise()
         best_f, best_err, best_hist = 0, np.inf, None
-        for start, stop, bins in self._bins:
-            k = stop - start
-            if bins is None:
-                bins = self._block_bins(start, stop)
-            hist = np.bincount(bins, weights=np.tile(signed, k), minlength=256 * k).reshape(k, 256)
+        for start, stop in _feature_chunks(*self.codes.shape):
+            hist, _ = self._histograms(start, stop, False)
             err = 0.5 * (1.0 - np.abs(hist).sum(axis=1))
             f = int(np.argmin(err))
             if err[f] < best_err:     # a later block wins only with a strictly smaller error
                 best_f, best_err, best_hist = start + f, float(err[f]), hist[f]
         subset = best_hist > 0
-        err = float(np.clip(best_err, 1e-10, 1 - 1e-10))
-        beta = err / (1.0 - err)
-        self.weights[self.predict(best_f, subset) == self.labels] *= beta
-        alpha = float(np.log(1.0 / beta))
+        alpha = self._discrete_update(self.predict(best_f, subset), best_err)
         self.rounds.append((best_f, subset, alpha))
         return best_f, subset, alpha
+
+
+class GentleCategoryBooster(_CategoryStumps):
+    """Round-by-round Gentle AdaBoost of two-leaf regression stumps over categorical features.
+
+    The weighting of :class:`GentleStumpBooster`; a stump gives ``value_in``
+    to the categories of a subset and ``value_out`` to the others. The best
+    two-way split of a feature's categories under weighted squared error is
+    one of the splits of the categories ordered by their weighted mean label
+    (Fisher 1958; Breiman et al. 1984, Theorem 4.5), so each feature costs a
+    histogram and a sort of 256 means. Categories no training sample has go
+    to the lower-valued leaf.
+
+    Parameters
+    ----------
+    codes : (n_features, n_samples) uint8 array_like
+        Category of every sample for every feature (feature-major).
+    labels : (n_samples,) array_like of {0, 1}
+        1 for positives.
+
+    Examples
+    --------
+    >>> codes = np.array([[3, 3, 7, 9], [1, 2, 1, 2]], np.uint8)
+    >>> booster = GentleCategoryBooster(codes, labels=[1, 1, 0, 0])
+    >>> feature, subset, value_in, value_out = booster.step()
+    >>> feature, np.flatnonzero(subset).tolist(), value_in, value_out
+    (0, [3], 1.0, -1.0)
+    """
+
+    def step(self):
+        """Run one boosting round; returns ``(feature, subset (256,) bool, value_in, value_out)``."""
+        self._normalise()
+        stot = float(np.dot(self._sign, self.weights))
+        wtot = float(self.weights.sum())
+        best = None
+        for start, stop in _feature_chunks(*self.codes.shape):
+            hs, hw = self._histograms(start, stop, True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean = np.where(hw > 0, hs / hw, -np.inf)     # empty categories first: the lower leaf
+            order = np.argsort(mean, axis=1, kind="stable")
+            sl = np.cumsum(np.take_along_axis(hs, order, axis=1), axis=1)[:, :-1]
+            wl = np.cumsum(np.take_along_axis(hw, order, axis=1), axis=1)[:, :-1]
+            sr, wr = stot - sl, wtot - wl
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gain = np.where((wl > 0) & (wr > 0), sl * sl / wl + sr * sr / wr, -np.inf)
+            flat = int(np.argmax(gain))            # the first largest gain: the smallest squared error
+            f, cut = divmod(flat, gain.shape[1])
+            if not np.isfinite(gain[f, cut]):
+                continue
+            err = wtot - float(gain[f, cut])
+            if best is None or err < best[0]:     # a later block wins only with a strictly smaller error
+                subset = np.zeros(256, bool)
+                subset[order[f, cut + 1:]] = True
+                best = (err, start + f, subset, float(sr[f, cut] / wr[f, cut]), float(sl[f, cut] / wl[f, cut]))
+        if best is None:
+            raise ValueError("no feature takes two different categories on the samples: nothing to split on")
+        _, f, subset, value_in, value_out = best
+        self._gentle_update(np.where(subset[self.codes[f]], value_in, value_out))
+        self.rounds.append((f, subset, value_in, value_out))
+        return f, subset, value_in, value_out
 
 
 class AdaBoost:

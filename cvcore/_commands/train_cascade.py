@@ -32,6 +32,8 @@ def add_arguments(p):
     p.add_argument("--max-weak-per-stage", type=_common.integer(1, 10_000), default=150)
     p.add_argument("--features", choices=("haar", "lbp"), default="haar",
                    help="feature type: Haar rectangles (default) or multi-block LBP (faster detection)")
+    p.add_argument("--boosting", choices=("gentle", "discrete"), default="gentle",
+                   help="Gentle AdaBoost with real-valued leaves (default: fewer stumps per stage) or discrete AdaBoost")
     p.add_argument("--mirror", action="store_true", help="also train on the horizontal mirror of every face")
     p.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint per stage here and resume from it")
     p.add_argument("--time-budget", type=_common.real(0.0, low_inclusive=False), default=None, metavar="SECONDS")
@@ -90,7 +92,7 @@ def run(args):
         positives_per_stage=args.positives_per_stage, features_per_stage=args.features_per_stage,
         max_weak_per_stage=args.max_weak_per_stage, mirror_positives=args.mirror, checkpoint_dir=args.checkpoint,
         time_budget=args.time_budget, random_state=args.seed, progress=False if args.quiet else None,
-        feature_type=args.features)
+        feature_type=args.features, boosting=args.boosting)
     if args.out.lower().endswith(".xml"):
         cascade.to_opencv_xml(args.out)
     else:

@@ -1,7 +1,6 @@
 # Attentional-cascade kernels: OpenCV-compatible Haar cascade evaluation over the
 # windows of one image scale (early rejection, OpenMP over rows of windows),
-# per-window classification, and the weighted decision-stump search over
-# pre-sorted feature values. Integral tables (cvcore._ext._integral; uint32 that
+# per-window classification. Integral tables (cvcore._ext._integral; uint32 that
 # wrap modulo 2**32, whose four-corner differences are exact rectangle sums) come from
 # the caller; the variance normalisation factor of each window is computed here.
 #
@@ -19,7 +18,7 @@
 #   stage_rej/stage_acc (ns,) f64   the stage threshold minus / plus a margin
 #                           far above double rounding (acc = +inf for the last stage)
 from libc.math cimport sqrt
-from libc.stdint cimport int32_t, uint32_t, uint8_t, uint16_t, int8_t
+from libc.stdint cimport int32_t, uint32_t, uint8_t
 from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange, threadid
 
@@ -435,82 +434,3 @@ cdef class Engine:
             for i in range(nwin):
                 out_result[i] = _run(m, &tables[0, i * m.win_h, 0], factors[i], ofs, &last)
         free(ofs)
-
-
-# --------------------------------------------------------------------------
-# decision stumps over pre-sorted feature values
-# --------------------------------------------------------------------------
-
-def best_stump(const float[:, ::1] sorted_values, const uint16_t[:, ::1] order,
-               const double[::1] weights, const int8_t[::1] labels, double[::1] result):
-    """Weighted-error-optimal stump over all features (rows of ``sorted_values``).
-
-    ``order[f]`` sorts sample indices by feature f; ``sorted_values[f]`` are the
-    values in that order. A stump predicts face when ``value < threshold``
-    (polarity +1) or when ``value >= threshold`` (polarity -1). Writes
-    ``result = (feature, threshold, polarity, error)``.
-    """
-    with nogil:
-        _best_stump(sorted_values, order, weights, labels, result)
-
-
-cdef void _best_stump(const float[:, ::1] sv, const uint16_t[:, ::1] order,
-                      const double[::1] w, const int8_t[::1] y, double[::1] result) noexcept nogil:
-    # With d = (positive weight left) - (negative weight left) of a threshold,
-    # the error of "left = face" is tpos - d and of "right = face" is tneg + d,
-    # so one signed running sum per feature suffices.
-    cdef Py_ssize_t nf = sv.shape[0], n = sv.shape[1], f, k
-    cdef double tpos = 0, tneg = 0, d, e1, e2
-    cdef double best = 1e300, best_pol = 1
-    cdef Py_ssize_t best_f = 0, best_k = 0
-    cdef float thr, lo, hi, prev
-    cdef const float* vals
-    cdef const uint16_t* idx
-    cdef double* sw = <double*>malloc(n * sizeof(double))
-    if sw == NULL:
-        result[3] = -1
-        return
-    for k in range(n):
-        if y[k] > 0:
-            tpos += w[k]
-            sw[k] = w[k]
-        else:
-            tneg += w[k]
-            sw[k] = -w[k]
-    for f in range(nf):
-        vals = &sv[f, 0]
-        idx = &order[f, 0]
-        d = 0
-        prev = vals[0]
-        for k in range(n + 1):
-            # threshold between sorted k-1 and k: the first k samples go left
-            if k == 0 or k == n or vals[k] != prev:
-                e1 = tpos - d   # left = face
-                e2 = tneg + d   # right = face
-                if e1 < best or e2 < best:
-                    best_f = f
-                    best_k = k
-                    if e1 <= e2:
-                        best = e1
-                        best_pol = 1
-                    else:
-                        best = e2
-                        best_pol = -1
-            if k < n:
-                prev = vals[k]
-                d += sw[idx[k]]
-    free(sw)
-    if best_k == 0:
-        thr = sv[best_f, 0] - (1.0 + 0.5 * (sv[best_f, 0] if sv[best_f, 0] > 0 else -sv[best_f, 0]))
-    elif best_k == n:
-        thr = sv[best_f, n - 1] + (1.0 + 0.5 * (sv[best_f, n - 1] if sv[best_f, n - 1] > 0 else -sv[best_f, n - 1]))
-    else:
-        lo = sv[best_f, best_k - 1]
-        hi = sv[best_f, best_k]
-        thr = <float>(0.5 * (<double>lo + <double>hi))
-        if not (thr > lo):
-            thr = hi
-    result[0] = best_f
-    result[1] = thr
-    result[2] = best_pol
-    result[3] = best
