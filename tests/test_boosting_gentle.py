@@ -187,3 +187,19 @@ def test_a_version_1_checkpoint_resumes_as_discrete_boosting(tmp_path, feature_t
     path.write_text(json.dumps(doc))
     resumed = train_cascade(pos, bgs, max_stages=3, checkpoint_dir=tmp_path, **kw)
     assert resumed.to_dict() == full.to_dict()
+
+
+def test_presort_equals_numpys_stable_argsort_for_any_thread_count():
+    rng = np.random.default_rng(11)
+    cases = [rng.normal(size=(301, 17)), np.round(rng.normal(size=(257, 9)) * 2),    # many ties
+             rng.normal(size=(40, 3)) * 1e35, rng.integers(-2, 3, (65535, 2))]
+    for X in cases:
+        X = X.astype(np.float32)
+        X[::7, 0] = -0.0                          # equal to +0.0: ties keep the sample order
+        X[1::7, 0] = 0.0
+        ref = np.argsort(X.T, axis=1, kind="stable")
+        for threads in (1, 2, 3):
+            with cvcore.num_threads(threads):
+                sv, order = presort(X)
+            np.testing.assert_array_equal(order, ref)
+            np.testing.assert_array_equal(sv.view(np.uint32), np.take_along_axis(X.T, ref, axis=1).view(np.uint32))

@@ -5,9 +5,11 @@
 # stumps). Features are shared among OpenMP threads in contiguous blocks; each
 # block keeps the first best stump of a serial scan, and the blocks are
 # compared in order with a strict "<", so the answer is the serial one for any
-# thread count.
-from libc.stdint cimport int8_t, uint8_t, uint16_t
+# thread count. The stump search's pre-sort (a stable radix sort of each
+# feature's values) runs here too, a feature per thread at a time.
+from libc.stdint cimport int8_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from cython.parallel cimport prange
 
 from cvcore._ext._parallel cimport chunks, chunk_start
@@ -179,3 +181,87 @@ def category_histograms(const uint8_t[:, ::1] codes, const double[::1] signed_we
                         hw[c] = 0
                     for i in range(n):
                         hw[row[i]] += weights[i]
+
+
+cdef inline uint32_t _sort_key(float v) noexcept nogil:
+    """An unsigned key that orders like the float (finite values; -0.0 made +0.0 first, as it
+    compares equal to it)."""
+    cdef uint32_t b
+    v = v + <float>0.0
+    memcpy(&b, &v, 4)
+    return ~b if b >> 31 else b | 0x80000000u
+
+
+cdef void _radix_sorted_row(const float* x, Py_ssize_t n, uint32_t* keys, uint16_t* idx, Py_ssize_t* count,
+                            float* out_values, uint16_t* out_order) noexcept nogil:
+    """Stable LSD radix sort of ``x[0 .. n)`` on 11 + 11 + 10 bit digits; ``keys`` and ``idx`` hold
+    ``2 n`` entries (two buffers each), ``count`` 2048."""
+    cdef Py_ssize_t i, d, shift, pos, c
+    cdef uint32_t* k0 = keys
+    cdef uint32_t* k1 = keys + n
+    cdef uint16_t* i0 = idx
+    cdef uint16_t* i1 = idx + n
+    cdef uint32_t* tk
+    cdef uint16_t* ti
+    for i in range(n):
+        k0[i] = _sort_key(x[i])
+        i0[i] = <uint16_t>i
+    for d in range(3):
+        shift = 11 * d
+        for c in range(2048):
+            count[c] = 0
+        for i in range(n):
+            count[(k0[i] >> shift) & 2047] += 1
+        if count[(k0[0] >> shift) & 2047] == n:
+            continue                    # one bucket: this digit leaves the order as it is
+        pos = 0
+        for c in range(2048):
+            i = count[c]
+            count[c] = pos
+            pos += i
+        for i in range(n):
+            c = (k0[i] >> shift) & 2047
+            k1[count[c]] = k0[i]
+            i1[count[c]] = i0[i]
+            count[c] += 1
+        tk = k0
+        k0 = k1
+        k1 = tk
+        ti = i0
+        i0 = i1
+        i1 = ti
+    for i in range(n):
+        out_order[i] = i0[i]
+        out_values[i] = x[i0[i]]
+
+
+def presort_rows(const float[:, ::1] values, float[:, ::1] sorted_values, uint16_t[:, ::1] order, int n_threads):
+    """Each row of ``values`` (features x samples, at most 65536 samples) sorted increasingly:
+    ``order[f]`` the sample indices (ties in index order, as a stable sort), ``sorted_values[f]``
+    the values in that order (the same floats, -0.0 included). Rows go to ``n_threads`` threads."""
+    cdef Py_ssize_t nf = values.shape[0], n = values.shape[1], nc, t, f
+    cdef uint32_t* keys
+    cdef uint16_t* idx
+    cdef Py_ssize_t* count
+    if (sorted_values.shape[0] != nf or sorted_values.shape[1] != n or order.shape[0] != nf
+            or order.shape[1] != n or n > 65536):
+        raise ValueError("values, sorted_values and order do not match")
+    if nf == 0 or n == 0:
+        return
+    nc = chunks(nf, n_threads)
+    keys = <uint32_t*>malloc(nc * 2 * n * sizeof(uint32_t))
+    idx = <uint16_t*>malloc(nc * 2 * n * sizeof(uint16_t))
+    count = <Py_ssize_t*>malloc(nc * 2048 * sizeof(Py_ssize_t))
+    if keys == NULL or idx == NULL or count == NULL:
+        free(keys)
+        free(idx)
+        free(count)
+        raise MemoryError()
+    with nogil:
+        for t in prange(nc, num_threads=nc, schedule='static'):
+            for f in range(chunk_start(nf, nc, t), chunk_start(nf, nc, t + 1)):
+                _radix_sorted_row(&values[f, 0], n, keys + 2 * n * t, idx + 2 * n * t, count + 2048 * t,
+                                  &sorted_values[f, 0], &order[f, 0])
+    free(keys)
+    free(idx)
+    free(count)
