@@ -24,11 +24,16 @@ import numpy as np
 
 from cvcore import _validate
 from cvcore._ext import _integral
+from cvcore._filtering import threads_for
 
 __all__ = ["integral_image", "integral_images", "rect_sum"]
 
 
 _INT32_MAX = 2**31 - 1
+#: A plain table costs ~1/64 of a filter operation per pixel (it is bound by the
+#: memory it writes): one thread per ~4M pixels, below which starting threads
+#: costs more than it saves (measured on 2 cores).
+_PIXEL_WORK_SHIFT = 6
 
 
 def _sum_dtype(dtype, arr, kind):
@@ -71,7 +76,10 @@ def _tables(image, which, dtype=None):
         return tables if ndim == 2 else [tb[:, :, None] for tb in tables]
     if len(which) == 1 and ndim == 2:  # integral_image of a grey image: no channel axis
         table = np.empty(shape3[:2], dtype=acc)  # the kernel writes every element
-        getattr(_integral, f"{which[0]}_table_{kind}")(arr, table, 1)
+        if kind == "int":  # uint8 runs on several threads for large images
+            _integral.sum_table_int(arr, table, 1, threads_for(arr.shape[0], arr.size >> _PIXEL_WORK_SHIFT))
+        else:
+            _integral.sum_table_float(arr, table, 1)
         return [table]
     out = []
     for name in which:
