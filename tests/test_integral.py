@@ -80,6 +80,18 @@ def test_sum_matches_cumsum_for_other_integer_types(rng):
         assert_array_equal(integral_images(img)[1][1:, 1:], (img.astype(np.int64) ** 2).cumsum(0).cumsum(1))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_sums_bit_for_bit_row_then_column_order(dtype, rng):
+    """Float tables add each row's running sum (left to right) to the row above: NumPy's
+    sequential cumsums in that order give the same bits, for row counts around the kernel's
+    four-row steps and for interleaved channels."""
+    for shape in [(1, 5), (2, 3), (3, 7), (4, 1), (5, 6), (7, 9), (8, 4), (11, 13), (6, 5, 3), (9, 4, 2)]:
+        img = (rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 8, shape)).astype(dtype)
+        ref = np.zeros((shape[0] + 1, shape[1] + 1) + shape[2:])
+        ref[1:, 1:] = np.cumsum(np.cumsum(img.astype(np.float64), axis=1), axis=0)
+        assert_array_equal(integral_image(img), ref, err_msg=str(shape))
+
+
 def test_float16_is_widened(rng):
     img = (rng.integers(0, 20, (5, 6)) / 4).astype(np.float16)
     ii = integral_image(img)
