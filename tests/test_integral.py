@@ -309,6 +309,25 @@ def test_uint8_kernel_variants_equal_cumsum(dtype, rng):
                     assert_array_equal(_u8_sum_kernel(img, dtype, n, isa), ref, err_msg=f"isa {isa} {h}x{w} {n} threads")
 
 
+def test_uint8_three_tables_every_variant(rng):
+    """integral_images of a uint8 image runs the vector kernels (sums, squared sums) and a
+    vectorised tilted recurrence: equal to the generic kernels (via uint16) and the definitions."""
+    for isa in range(_integral_ext.vector_isa() + 1):
+        for h, w in [(1, 1), (2, 1), (1, 9), (3, 2), (4, 15), (5, 16), (6, 17), (3, 33), (7, 40)]:
+            for img in (rng.integers(0, 256, (h, w), dtype=np.uint8), np.full((h, w), 255, np.uint8)):
+                tables = [np.full((h + 1, w + 1), -7, np.int64) for _ in range(3)]
+                _integral_ext.tables3_int(img, *tables, isa)
+                generic = integral_images(img.astype(np.uint16))
+                for got, want in zip(tables, generic):
+                    assert_array_equal(got, want, err_msg=f"isa {isa} {h}x{w}")
+                assert_array_equal(tables[1][1:, 1:], (img.astype(np.int64) ** 2).cumsum(0).cumsum(1))
+                if h * w < 64:
+                    assert_array_equal(tables[2], _brute_tilted(img))
+                tilted = np.full((h + 1, w + 1), -7, np.int64)
+                _integral_ext.tilted_table_int(img, tilted, 1)
+                assert_array_equal(tilted, tables[2])
+
+
 @pytest.mark.parametrize("h", [514, 515, 517, 772, 1028, 1031])
 def test_uint8_threads_column_sum_bands(h, rng):
     """Threads other than the first start from the column sums of the blocks above, kept in uint16

@@ -67,10 +67,11 @@ cdef extern from *:
 
     /* Rows 0..rows-1 of `img` (width w) into the table rows starting at `out`
        (row stride w + 1, column 0 included); `above` is column 1 of the table
-       row above the first one. BLOCK handles STEP pixels from column c of the
-       row `s` (table row `p` above, output `o + 1`) and updates `carry`;
-       RUN(carry) is the row's running sum after the blocks, for the tail. */
-    #define CVI_SUM_ROWS(NAME, ATTR, T, CARRY_T, CARRY0, STEP, BLOCK, RUN)            \\
+       row above the first one; SQ: sums of squared pixels. BLOCK handles STEP
+       pixels from column c of the row `s` (table row `p` above, output `o`)
+       and updates `carry`; RUN(carry) is the row's running sum after the
+       blocks, for the tail. */
+    #define CVI_SUM_ROWS(NAME, ATTR, T, CARRY_T, CARRY0, STEP, SQ, BLOCK, RUN)        \\
     static ATTR void NAME(const uint8_t *img, ptrdiff_t w, const T *above, T *out,    \\
                           ptrdiff_t rows)                                             \\
     {                                                                                 \\
@@ -84,35 +85,39 @@ cdef extern from *:
             for (; c + STEP <= w; c += STEP) { BLOCK }                                \\
             T run = RUN(carry);                                                       \\
             for (; c < w; c++) {                                                      \\
-                run += s[c];                                                          \\
+                run += SQ ? s[c] * s[c] : s[c];                                       \\
                 o[c] = p[c] + run;                                                    \\
             }                                                                         \\
         }                                                                             \\
     }
 
-    /* one pixel a step: the whole row in the loop, no tail */
+    /* one pixel a step: the whole row in the loop, no tail; SQ: squared pixels */
     #define CVI_SCALAR_RUN(carry) (carry)
-    #define CVI_SCALAR_BLOCK carry += s[c]; o[c] = p[c] + carry;
-    CVI_SUM_ROWS(cvi_rows_i32_scalar, , int32_t, int32_t, 0, 1, CVI_SCALAR_BLOCK, CVI_SCALAR_RUN)
-    CVI_SUM_ROWS(cvi_rows_i64_scalar, , int64_t, int64_t, 0, 1, CVI_SCALAR_BLOCK, CVI_SCALAR_RUN)
+    #define CVI_SCALAR_BLOCK(SQ) carry += SQ ? s[c] * s[c] : s[c]; o[c] = p[c] + carry;
+    CVI_SUM_ROWS(cvi_rows_i32_scalar, , int32_t, int32_t, 0, 1, 0, CVI_SCALAR_BLOCK(0), CVI_SCALAR_RUN)
+    CVI_SUM_ROWS(cvi_rows_i64_scalar, , int64_t, int64_t, 0, 1, 0, CVI_SCALAR_BLOCK(0), CVI_SCALAR_RUN)
+    CVI_SUM_ROWS(cvi_rows_sq64_scalar, , int64_t, int64_t, 0, 1, 1, CVI_SCALAR_BLOCK(1), CVI_SCALAR_RUN)
 
     #if CVI_X86
-    /* prefix sums of the 16 pixels at s + c, as int32 lanes (shifts by 1, 2, 4, 8 lanes) */
-    static CVI_AVX512 inline __m512i cvi_pre16(const uint8_t *s)
+    /* prefix sums of the 16 pixels (or squared pixels, at most 16 * 255**2)
+       at s, as int32 lanes: shifts by 1, 2, 4, 8 lanes */
+    static CVI_AVX512 inline __m512i cvi_pre16(const uint8_t *s, int sq)
     {
         const __m512i z = _mm512_setzero_si512();
         __m512i x = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)s));
+        if (sq) x = _mm512_mullo_epi32(x, x);
         x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 15));
         x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 14));
         x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 12));
         return _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 8));
     }
 
-    /* prefix sums of the 8 pixels at s + c: within each 128-bit half, then the
-       lower half's total (lane 3) into the upper half */
-    static CVI_AVX2 inline __m256i cvi_pre8(const uint8_t *s)
+    /* prefix sums of the 8 pixels (or squared pixels) at s: within each 128-bit
+       half, then the lower half's total (lane 3) into the upper half */
+    static CVI_AVX2 inline __m256i cvi_pre8(const uint8_t *s, int sq)
     {
         __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)s));
+        if (sq) x = _mm256_mullo_epi32(x, x);
         x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
         x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
         return _mm256_add_epi32(x, _mm256_shuffle_epi32(_mm256_permute2x128_si256(x, x, 0x08), 0xFF));
@@ -121,38 +126,44 @@ cdef extern from *:
     #define CVI_RUN512(carry) _mm_cvtsi128_si64(_mm512_castsi512_si128(carry))
     #define CVI_RUN256(carry) _mm_cvtsi128_si64(_mm256_castsi256_si128(carry))
 
-    CVI_SUM_ROWS(cvi_rows_i32_avx512, CVI_AVX512, int32_t, __m512i, _mm512_setzero_si512(), 16,
-        __m512i x = cvi_pre16(s + c);
+    CVI_SUM_ROWS(cvi_rows_i32_avx512, CVI_AVX512, int32_t, __m512i, _mm512_setzero_si512(), 16, 0,
+        __m512i x = cvi_pre16(s + c, 0);
         _mm512_storeu_si512(o + c, _mm512_add_epi32(_mm512_add_epi32(x, carry), _mm512_loadu_si512(p + c)));
         carry = _mm512_add_epi32(carry, _mm512_permutexvar_epi32(_mm512_set1_epi32(15), x));,
         (int32_t)CVI_RUN512)
 
-    CVI_SUM_ROWS(cvi_rows_i64_avx512, CVI_AVX512, int64_t, __m512i, _mm512_setzero_si512(), 16,
-        __m512i x = cvi_pre16(s + c);
-        __m512i lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x));
-        __m512i hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(x, 1));
-        _mm512_storeu_si512(o + c, _mm512_add_epi64(_mm512_add_epi64(lo, carry), _mm512_loadu_si512(p + c)));
-        _mm512_storeu_si512(o + c + 8, _mm512_add_epi64(_mm512_add_epi64(hi, carry), _mm512_loadu_si512(p + c + 8)));
-        carry = _mm512_add_epi64(carry, _mm512_permutexvar_epi64(_mm512_set1_epi64(7), hi));,
-        CVI_RUN512)
+    #define CVI_BLOCK512_I64(SQ)                                                                               \\
+        __m512i x = cvi_pre16(s + c, SQ);                                                                       \\
+        __m512i lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x));                                          \\
+        __m512i hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(x, 1));                                    \\
+        _mm512_storeu_si512(o + c, _mm512_add_epi64(_mm512_add_epi64(lo, carry), _mm512_loadu_si512(p + c)));   \\
+        _mm512_storeu_si512(o + c + 8, _mm512_add_epi64(_mm512_add_epi64(hi, carry), _mm512_loadu_si512(p + c + 8))); \\
+        carry = _mm512_add_epi64(carry, _mm512_permutexvar_epi64(_mm512_set1_epi64(7), hi));
+    CVI_SUM_ROWS(cvi_rows_i64_avx512, CVI_AVX512, int64_t, __m512i, _mm512_setzero_si512(), 16, 0,
+        CVI_BLOCK512_I64(0), CVI_RUN512)
+    CVI_SUM_ROWS(cvi_rows_sq64_avx512, CVI_AVX512, int64_t, __m512i, _mm512_setzero_si512(), 16, 1,
+        CVI_BLOCK512_I64(1), CVI_RUN512)
 
-    CVI_SUM_ROWS(cvi_rows_i32_avx2, CVI_AVX2, int32_t, __m256i, _mm256_setzero_si256(), 8,
-        __m256i x = cvi_pre8(s + c);
+    CVI_SUM_ROWS(cvi_rows_i32_avx2, CVI_AVX2, int32_t, __m256i, _mm256_setzero_si256(), 8, 0,
+        __m256i x = cvi_pre8(s + c, 0);
         __m256i a = _mm256_loadu_si256((const __m256i *)(p + c));
         _mm256_storeu_si256((__m256i *)(o + c), _mm256_add_epi32(_mm256_add_epi32(x, carry), a));
         carry = _mm256_add_epi32(carry, _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(7)));,
         (int32_t)CVI_RUN256)
 
-    CVI_SUM_ROWS(cvi_rows_i64_avx2, CVI_AVX2, int64_t, __m256i, _mm256_setzero_si256(), 8,
-        __m256i x = cvi_pre8(s + c);
-        __m256i lo = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(x));
-        __m256i hi = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(x, 1));
-        __m256i a0 = _mm256_loadu_si256((const __m256i *)(p + c));
-        __m256i a1 = _mm256_loadu_si256((const __m256i *)(p + c + 4));
-        _mm256_storeu_si256((__m256i *)(o + c), _mm256_add_epi64(_mm256_add_epi64(lo, carry), a0));
-        _mm256_storeu_si256((__m256i *)(o + c + 4), _mm256_add_epi64(_mm256_add_epi64(hi, carry), a1));
-        carry = _mm256_add_epi64(carry, _mm256_permute4x64_epi64(hi, 0xFF));,
-        CVI_RUN256)
+    #define CVI_BLOCK256_I64(SQ)                                                                 \\
+        __m256i x = cvi_pre8(s + c, SQ);                                                          \\
+        __m256i lo = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(x));                            \\
+        __m256i hi = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(x, 1));                       \\
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(p + c));                                \\
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(p + c + 4));                            \\
+        _mm256_storeu_si256((__m256i *)(o + c), _mm256_add_epi64(_mm256_add_epi64(lo, carry), a0));      \\
+        _mm256_storeu_si256((__m256i *)(o + c + 4), _mm256_add_epi64(_mm256_add_epi64(hi, carry), a1));  \\
+        carry = _mm256_add_epi64(carry, _mm256_permute4x64_epi64(hi, 0xFF));
+    CVI_SUM_ROWS(cvi_rows_i64_avx2, CVI_AVX2, int64_t, __m256i, _mm256_setzero_si256(), 8, 0,
+        CVI_BLOCK256_I64(0), CVI_RUN256)
+    CVI_SUM_ROWS(cvi_rows_sq64_avx2, CVI_AVX2, int64_t, __m256i, _mm256_setzero_si256(), 8, 1,
+        CVI_BLOCK256_I64(1), CVI_RUN256)
     #endif
 
     /* Best variant this CPU runs: 2 AVX-512, 1 AVX2, 0 scalar. */
@@ -186,6 +197,20 @@ cdef extern from *:
     }
     CVI_DISPATCH(i32, int32_t)
     CVI_DISPATCH(i64, int64_t)
+    CVI_DISPATCH(sq64, int64_t)
+
+    /* Row Y >= 2 of a tilted table from rows Y - 1 (t1) and Y - 2 (t2) and image
+       rows Y - 1 (a) and Y - 2 (b): the recurrence of tilted_table_int below,
+       vectorised along the row (every input is an earlier row). */
+    static CVI_CLONES void cvi_tilted_row(const uint8_t *restrict a, const uint8_t *restrict b,
+                                          const int64_t *restrict t1, const int64_t *restrict t2,
+                                          int64_t *restrict t, ptrdiff_t w)
+    {
+        t[0] = t1[1];
+        for (ptrdiff_t x = 1; x < w; x++)
+            t[x] = t1[x - 1] + t1[x + 1] - t2[x] + ((int64_t)a[x - 1] + b[x - 1]);
+        t[w] = t1[w - 1] + ((int64_t)a[w - 1] + b[w - 1]);
+    }
 
     /* tot[c] += column sums of rows 0..rows-1 of img (width w), in uint16 over
        bands of 257 rows (257 * 255 = 65535 fits); acc holds w uint16. */
@@ -208,7 +233,11 @@ cdef extern from *:
                       int isa) noexcept nogil
     void cvi_rows_i64(const uint8_t* img, Py_ssize_t w, const int64_t* above, int64_t* out, Py_ssize_t rows,
                       int isa) noexcept nogil
+    void cvi_rows_sq64(const uint8_t* img, Py_ssize_t w, const int64_t* above, int64_t* out, Py_ssize_t rows,
+                       int isa) noexcept nogil
     void cvi_column_sums(const uint8_t* img, Py_ssize_t w, Py_ssize_t rows, uint16_t* acc, int64_t* tot) noexcept nogil
+    void cvi_tilted_row(const uint8_t* a, const uint8_t* b, const int64_t* t1, const int64_t* t2, int64_t* t,
+                        Py_ssize_t w) noexcept nogil
 
 
 cdef void _zero_row0_i(int_acc_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
@@ -402,6 +431,11 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
 
 def tilted_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
+    if int_in_t is uint8_t and wide_t is int64_t:
+        if channels == 1:
+            with nogil:
+                _tilted_u8(img, out)
+            return
     with nogil:
         _zero_row0_i(out, channels)
         for k in range(C):
@@ -415,6 +449,16 @@ def tilted_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t 
                                          + img[Y - 1, (X - 1) * C + k] + img[Y - 2, (X - 1) * C + k])
                 out[Y, W * C + k] = (out[Y - 1, (W - 1) * C + k]
                                      + img[Y - 1, (W - 1) * C + k] + img[Y - 2, (W - 1) * C + k])
+
+
+cdef void _tilted_u8(const uint8_t[:, ::1] img, int64_t[:, ::1] out) noexcept nogil:
+    """tilted_table_int of a single-channel uint8 image into int64, rows 2.. vectorised."""
+    cdef Py_ssize_t Y, X, W = img.shape[1]
+    _zero_row0_i(out, 1)
+    for X in range(1, W + 1):
+        out[1, X] = img[0, X - 1]
+    for Y in range(2, img.shape[0] + 1):
+        cvi_tilted_row(&img[Y - 1, 0], &img[Y - 2, 0], &out[Y - 1, 0], &out[Y - 2, 0], &out[Y, 0], W)
 
 
 def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
@@ -440,36 +484,49 @@ def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t 
 #
 # Single-channel fast path of integral_images: the image is read once, row by
 # row, and each output row is written right after the previous one. Same
-# arithmetic (and summation order) as the separate kernels above.
+# arithmetic (and summation order) as the separate kernels above. A uint8 image
+# instead runs the vector kernels table by table (three passes over an image
+# that stays in cache, each of them faster than a third of the fused loop).
 
-def tables3_int(const int_in_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t):
+def tables3_int(const int_in_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t,
+                int isa=-1):
+    """A uint8 image takes the vector kernels instead (variant ``isa``, the
+    best when negative), one table after the other."""
     cdef Py_ssize_t r, c, X, Y, H = img.shape[0], W = img.shape[1]
     cdef int64_t run, runq, v
-    with nogil:
-        _zero_row0_i(s, 1)
-        _zero_row0_i(q, 1)
-        _zero_row0_i(t, 1)
-        for r in range(H):
-            s[r + 1, 0] = 0
-            q[r + 1, 0] = 0
-            run = 0
-            runq = 0
-            for c in range(W):
-                v = img[r, c]
-                run += v
-                runq += v * v
-                s[r + 1, c + 1] = s[r, c + 1] + run
-                q[r + 1, c + 1] = q[r, c + 1] + runq
-            Y = r + 1
-            if Y == 1:
-                for X in range(1, W + 1):
-                    t[1, X] = img[0, X - 1]
-            else:
-                t[Y, 0] = t[Y - 1, 1]
-                for X in range(1, W):
-                    t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
-                               + img[Y - 1, X - 1] + img[Y - 2, X - 1])
-                t[Y, W] = t[Y - 1, W - 1] + img[Y - 1, W - 1] + img[Y - 2, W - 1]
+    if int_in_t is uint8_t:
+        with nogil:
+            _zero_row0_i(s, 0)
+            _zero_row0_i(q, 0)
+            cvi_rows_i64(&img[0, 0], W, &s[0, 1], &s[1, 0], H, isa)
+            cvi_rows_sq64(&img[0, 0], W, &q[0, 1], &q[1, 0], H, isa)
+            _tilted_u8(img, t)
+    else:
+        with nogil:
+            _zero_row0_i(s, 1)
+            _zero_row0_i(q, 1)
+            _zero_row0_i(t, 1)
+            for r in range(H):
+                s[r + 1, 0] = 0
+                q[r + 1, 0] = 0
+                run = 0
+                runq = 0
+                for c in range(W):
+                    v = img[r, c]
+                    run += v
+                    runq += v * v
+                    s[r + 1, c + 1] = s[r, c + 1] + run
+                    q[r + 1, c + 1] = q[r, c + 1] + runq
+                Y = r + 1
+                if Y == 1:
+                    for X in range(1, W + 1):
+                        t[1, X] = img[0, X - 1]
+                else:
+                    t[Y, 0] = t[Y - 1, 1]
+                    for X in range(1, W):
+                        t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
+                                   + img[Y - 1, X - 1] + img[Y - 2, X - 1])
+                    t[Y, W] = t[Y - 1, W - 1] + img[Y - 1, W - 1] + img[Y - 2, W - 1]
 
 
 def tables3_float(const real_t[:, ::1] img, double[:, ::1] s, double[:, ::1] q, double[:, ::1] t):
