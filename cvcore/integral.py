@@ -72,7 +72,8 @@ def _tables(image, which, dtype=None):
             _validate.integral_int_guard(arr, "image", squared=True)
     if len(which) == 3 and channels == 1:  # one pass for all three tables
         tables = [np.empty(shape3[:2], dtype=acc) for _ in which]
-        getattr(_integral, f"tables3_{kind}")(arr, *tables)
+        kernel = _integral.tables3_u8 if arr.dtype == np.uint8 else getattr(_integral, f"tables3_{kind}")
+        kernel(arr, *tables)
         return tables if ndim == 2 else [tb[:, :, None] for tb in tables]
     if len(which) == 1 and ndim == 2:  # integral_image of a grey image: no channel axis
         table = np.empty(shape3[:2], dtype=acc)  # the kernel writes every element

@@ -316,7 +316,7 @@ def test_uint8_three_tables_every_variant(rng):
         for h, w in [(1, 1), (2, 1), (1, 9), (3, 2), (4, 15), (5, 16), (6, 17), (3, 33), (7, 40)]:
             for img in (rng.integers(0, 256, (h, w), dtype=np.uint8), np.full((h, w), 255, np.uint8)):
                 tables = [np.full((h + 1, w + 1), -7, np.int64) for _ in range(3)]
-                _integral_ext.tables3_int(img, *tables, isa)
+                _integral_ext.tables3_u8(img, *tables, isa)
                 generic = integral_images(img.astype(np.uint16))
                 for got, want in zip(tables, generic):
                     assert_array_equal(got, want, err_msg=f"isa {isa} {h}x{w}")

@@ -484,49 +484,50 @@ def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t 
 #
 # Single-channel fast path of integral_images: the image is read once, row by
 # row, and each output row is written right after the previous one. Same
-# arithmetic (and summation order) as the separate kernels above. A uint8 image
-# instead runs the vector kernels table by table (three passes over an image
-# that stays in cache, each of them faster than a third of the fused loop).
+# arithmetic (and summation order) as the separate kernels above. (uint8
+# images take tables3_u8 instead.)
 
-def tables3_int(const int_in_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t,
-                int isa=-1):
-    """A uint8 image takes the vector kernels instead (variant ``isa``, the
-    best when negative), one table after the other."""
+def tables3_int(const int_in_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t):
     cdef Py_ssize_t r, c, X, Y, H = img.shape[0], W = img.shape[1]
     cdef int64_t run, runq, v
-    if int_in_t is uint8_t:
-        with nogil:
-            _zero_row0_i(s, 0)
-            _zero_row0_i(q, 0)
-            cvi_rows_i64(&img[0, 0], W, &s[0, 1], &s[1, 0], H, isa)
-            cvi_rows_sq64(&img[0, 0], W, &q[0, 1], &q[1, 0], H, isa)
-            _tilted_u8(img, t)
-    else:
-        with nogil:
-            _zero_row0_i(s, 1)
-            _zero_row0_i(q, 1)
-            _zero_row0_i(t, 1)
-            for r in range(H):
-                s[r + 1, 0] = 0
-                q[r + 1, 0] = 0
-                run = 0
-                runq = 0
-                for c in range(W):
-                    v = img[r, c]
-                    run += v
-                    runq += v * v
-                    s[r + 1, c + 1] = s[r, c + 1] + run
-                    q[r + 1, c + 1] = q[r, c + 1] + runq
-                Y = r + 1
-                if Y == 1:
-                    for X in range(1, W + 1):
-                        t[1, X] = img[0, X - 1]
-                else:
-                    t[Y, 0] = t[Y - 1, 1]
-                    for X in range(1, W):
-                        t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
-                                   + img[Y - 1, X - 1] + img[Y - 2, X - 1])
-                    t[Y, W] = t[Y - 1, W - 1] + img[Y - 1, W - 1] + img[Y - 2, W - 1]
+    with nogil:
+        _zero_row0_i(s, 1)
+        _zero_row0_i(q, 1)
+        _zero_row0_i(t, 1)
+        for r in range(H):
+            s[r + 1, 0] = 0
+            q[r + 1, 0] = 0
+            run = 0
+            runq = 0
+            for c in range(W):
+                v = img[r, c]
+                run += v
+                runq += v * v
+                s[r + 1, c + 1] = s[r, c + 1] + run
+                q[r + 1, c + 1] = q[r, c + 1] + runq
+            Y = r + 1
+            if Y == 1:
+                for X in range(1, W + 1):
+                    t[1, X] = img[0, X - 1]
+            else:
+                t[Y, 0] = t[Y - 1, 1]
+                for X in range(1, W):
+                    t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
+                               + img[Y - 1, X - 1] + img[Y - 2, X - 1])
+                t[Y, W] = t[Y - 1, W - 1] + img[Y - 1, W - 1] + img[Y - 2, W - 1]
+
+
+def tables3_u8(const uint8_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t, int isa=-1):
+    """The three tables of a uint8 image by the vector kernels (variant ``isa``,
+    the best when negative), one table after the other: three passes over an
+    image that stays in cache, each faster than a third of the fused loop."""
+    cdef Py_ssize_t H = img.shape[0], W = img.shape[1]
+    with nogil:
+        _zero_row0_i(s, 0)
+        _zero_row0_i(q, 0)
+        cvi_rows_i64(&img[0, 0], W, &s[0, 1], &s[1, 0], H, isa)
+        cvi_rows_sq64(&img[0, 0], W, &q[0, 1], &q[1, 0], H, isa)
+        _tilted_u8(img, t)
 
 
 def tables3_float(const real_t[:, ::1] img, double[:, ::1] s, double[:, ::1] q, double[:, ::1] t):
