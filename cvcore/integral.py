@@ -23,10 +23,9 @@ Speed
 Single-channel uint8 tables use SIMD prefix sums (AVX-512 or AVX2 on x86-64,
 chosen at run time; a scalar loop elsewhere). :func:`integral_image` splits a
 grey uint8 image of more than about 8 million pixels among
-:func:`cvcore.get_num_threads` threads
-(one per ~4 million pixels): smaller tables are bound by the memory they
-write and gain nothing from a second thread. Every thread count gives the
-same table.
+:func:`cvcore.get_num_threads` threads (one per ~4 million pixels): smaller
+tables are bound by the memory they write and gain nothing from a second
+thread. Every thread count gives the same table.
 """
 from __future__ import annotations
 
