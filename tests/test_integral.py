@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal, assert_allclose
 
+from cvcore._ext import _integral as _integral_ext
 from cvcore.integral import integral_image, integral_images, rect_sum
 
 SHAPES = [(1, 1), (1, 7), (7, 1), (2, 2), (5, 3), (33, 64), (64, 33), (6, 5, 3), (9, 4, 2), (3, 3, 4), (5, 4, 1), (1, 1, 1)]
@@ -77,6 +78,18 @@ def test_sum_matches_cumsum_for_other_integer_types(rng):
         assert ii.dtype == np.int64
         assert_array_equal(ii, ref)
         assert_array_equal(integral_images(img)[1][1:, 1:], (img.astype(np.int64) ** 2).cumsum(0).cumsum(1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_sums_bit_for_bit_row_then_column_order(dtype, rng):
+    """Float tables add each row's running sum (left to right) to the row above: NumPy's
+    sequential cumsums in that order give the same bits, for row counts around the kernel's
+    four-row steps and for interleaved channels."""
+    for shape in [(1, 5), (2, 3), (3, 7), (4, 1), (5, 6), (7, 9), (8, 4), (11, 13), (6, 5, 3), (9, 4, 2)]:
+        img = (rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 8, shape)).astype(dtype)
+        ref = np.zeros((shape[0] + 1, shape[1] + 1) + shape[2:])
+        ref[1:, 1:] = np.cumsum(np.cumsum(img.astype(np.float64), axis=1), axis=0)
+        assert_array_equal(integral_image(img), ref, err_msg=str(shape))
 
 
 def test_float16_is_widened(rng):
@@ -266,10 +279,101 @@ def test_bad_integral_dtype(image, dtype, exc, match):
 
 
 def test_int32_uint8_every_width_around_the_vector_length(rng):
-    """The uint8 -> int32 kernel sums 8 pixels per step and the rest one by one."""
-    for w in range(1, 26):
+    """The uint8 kernels sum 16 (AVX-512) or 8 (AVX2) pixels per step and the rest one by one."""
+    for w in range(1, 40):
         img = rng.integers(0, 256, (5, w), dtype=np.uint8)
         assert_array_equal(integral_image(img, dtype=np.int32), cv2.integral(img))
+
+
+def _cumsum_table(img):
+    ref = np.zeros((img.shape[0] + 1, img.shape[1] + 1), np.int64)
+    ref[1:, 1:] = img.astype(np.int64).cumsum(0).cumsum(1)
+    return ref
+
+
+def _u8_sum_kernel(img, dtype, n_threads, isa):
+    out = np.full((img.shape[0] + 1, img.shape[1] + 1), -7, dtype)   # the kernel writes every element
+    _integral_ext.sum_table_int(img, out, 1, n_threads, isa)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_uint8_kernel_variants_equal_cumsum(dtype, rng):
+    """Every variant this CPU runs (scalar, AVX2, AVX-512): widths around the vector lengths,
+    random and saturated pixels, on 1 to 3 threads."""
+    for isa in range(_integral_ext.vector_isa() + 1):
+        for h, w in [(1, 1), (3, 7), (2, 8), (4, 15), (3, 16), (5, 17), (2, 31), (3, 33), (6, 48), (2, 100), (9, 1)]:
+            for img in (rng.integers(0, 256, (h, w), dtype=np.uint8), np.full((h, w), 255, np.uint8)):
+                ref = _cumsum_table(img)
+                for n in (1, 2, 3):
+                    assert_array_equal(_u8_sum_kernel(img, dtype, n, isa), ref, err_msg=f"isa {isa} {h}x{w} {n} threads")
+
+
+def test_uint8_three_tables_every_variant(rng):
+    """integral_images of a uint8 image runs the vector kernels (sums, squared sums) and a
+    vectorised tilted recurrence: equal to the generic kernels (via uint16) and the definitions."""
+    for isa in range(_integral_ext.vector_isa() + 1):
+        for h, w in [(1, 1), (2, 1), (1, 9), (3, 2), (4, 15), (5, 16), (6, 17), (3, 33), (7, 40)]:
+            for img in (rng.integers(0, 256, (h, w), dtype=np.uint8), np.full((h, w), 255, np.uint8)):
+                tables = [np.full((h + 1, w + 1), -7, np.int64) for _ in range(3)]
+                _integral_ext.tables3_u8(img, *tables, isa)
+                generic = integral_images(img.astype(np.uint16))
+                for got, want in zip(tables, generic):
+                    assert_array_equal(got, want, err_msg=f"isa {isa} {h}x{w}")
+                assert_array_equal(tables[1][1:, 1:], (img.astype(np.int64) ** 2).cumsum(0).cumsum(1))
+                if h * w < 64:
+                    assert_array_equal(tables[2], _brute_tilted(img))
+                tilted = np.full((h + 1, w + 1), -7, np.int64)
+                _integral_ext.tilted_table_int(img, tilted, 1)
+                assert_array_equal(tilted, tables[2])
+
+
+@pytest.mark.parametrize("h", [514, 515, 517, 772, 1028, 1031])
+def test_uint8_threads_column_sum_bands(h, rng):
+    """Threads other than the first start from the column sums of the blocks above, kept in uint16
+    over bands of 257 rows (257 * 255 = 65535): saturated blocks of 257, 258 and 514 rows; odd widths."""
+    for img in (np.full((h, 19), 255, np.uint8), rng.integers(0, 256, (h, 37), dtype=np.uint8)):
+        ref = _cumsum_table(img)
+        for n in (1, 2, 3, 4):
+            for dtype in (np.int32, np.int64):
+                assert_array_equal(_u8_sum_kernel(img, dtype, n, -1), ref, err_msg=f"{n} threads")
+
+
+def test_uint8_int64_row_sums_beyond_int32():
+    """A row whose sum exceeds 2**31 (255 * 8.5M pixels): the running sum is carried in int64, in
+    every variant (the int32 lanes only ever hold a block of 8 or 16 pixels)."""
+    w = 8_500_000
+    img = np.full((1, w), 255, np.uint8)
+    img[0, ::1000] = 3
+    ref = img[0].astype(np.int64).cumsum()
+    assert ref[-1] > 2**31
+    for isa in range(_integral_ext.vector_isa() + 1):
+        out = _u8_sum_kernel(img, np.int64, 1, isa)
+        assert_array_equal(out[0], 0)
+        assert out[1, 0] == 0 and np.array_equal(out[1, 1:], ref), f"isa {isa}"
+
+
+@pytest.mark.slow
+def test_uint8_threads_above_rows_beyond_int32():
+    """The first row of the second thread's block already exceeds 2**31 (8.6M saturated pixels above it)."""
+    img = np.full((8400, 2100), 255, np.uint8)
+    img[::5, ::7] = 1
+    ref = _cumsum_table(img)
+    assert ref[4200, -1] > 2**31
+    for n in (1, 2, 3):
+        assert_array_equal(_u8_sum_kernel(img, np.int64, n, -1), ref)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (263, 37), (1031, 1027), (7, 4500)])
+def test_integral_image_same_for_1_2_3_threads(shape, rng):
+    import cvcore
+
+    img = rng.integers(0, 256, shape, dtype=np.uint8)
+    ref = _cumsum_table(img)
+    for n in (1, 2, 3):
+        with cvcore.num_threads(n):
+            assert_array_equal(integral_image(img), ref)
+            assert_array_equal(integral_image(img, dtype=np.int32), ref)
 
 
 def test_wrapping_uint32_tables_give_exact_rectangle_sums():

@@ -12,6 +12,7 @@
 # cascade scans read uint8 images this way, in half the memory of int64).
 from libc.stdint cimport uint8_t, uint16_t, int16_t, int32_t, uint32_t, int64_t
 from cython.parallel cimport prange
+from libc.stdlib cimport malloc, calloc, free
 
 from cvcore._ext._types cimport real_t
 from cvcore._ext._parallel cimport chunks, chunk_start
@@ -35,77 +36,208 @@ ctypedef fused wide_t:
     int64_t
 
 
-# uint8 -> int32 plain sums (OpenCV's default depth) with an in-register
-# prefix sum over 8 pixels at a time (3 shift-adds, then the row's carry),
-# fused with the add of the row above; exact integer arithmetic, so equal to
-# the scalar loop. Compiled for x86-64-v3 as well and picked at run time
-# (see _convolve.pyx); plain scalar code without GCC vector extensions.
+# uint8 -> int32 or int64 plain sums of a single-channel image, one row at a
+# time: the in-register prefix sums of 16 (AVX-512) or 8 (AVX2) pixels in int32
+# (at most 16 * 255, exact), plus the row's running sum so far (a vector whose
+# lanes all hold it: one add per block on the dependency chain, the next
+# block's carry being this block's broadcast total), plus the row above
+# (widened to int64 for int64 tables). Integer arithmetic is exact and the
+# carry is as wide as the table, so every variant equals the scalar loop for
+# any image width. The x86-64 variants are compiled with target attributes
+# and picked at run time from the CPU (libgcc checks that the OS saves the
+# AVX-512/AVX registers too); elsewhere, or on older CPUs, the scalar loop runs.
 cdef extern from *:
     """
     #include <stddef.h>
     #include <stdint.h>
-    #include <string.h>
     #include <stdlib.h>  /* defines __GLIBC__ on glibc systems */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
-    #if __GNUC__ >= 12
-    #define CVI_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    #define CVI_X86 1
+    #include <immintrin.h>
+    #define CVI_AVX512 __attribute__((target("avx512f")))
+    #define CVI_AVX2 __attribute__((target("avx2")))
     #else
-    #define CVI_CLONES __attribute__((target_clones("avx2", "default")))
+    #define CVI_X86 0
     #endif
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && __GNUC__ >= 12
+    #define CVI_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
     #else
     #define CVI_CLONES
     #endif
-    #if defined(__GNUC__) && !defined(__clang__)
-    #define CVI_VEC 1
-    typedef int32_t cvi_v8si __attribute__((vector_size(32)));
-    #else
-    #define CVI_VEC 0
+
+    /* Rows 0..rows-1 of `img` (width w) into the table rows starting at `out`
+       (row stride w + 1, column 0 included); `above` is column 1 of the table
+       row above the first one; SQ: sums of squared pixels. BLOCK handles STEP
+       pixels from column c of the row `s` (table row `p` above, output `o`)
+       and updates `carry`; RUN(carry) is the row's running sum after the
+       blocks, for the tail. */
+    #define CVI_SUM_ROWS(NAME, ATTR, T, CARRY_T, CARRY0, STEP, SQ, BLOCK, RUN)        \\
+    static ATTR void NAME(const uint8_t *img, ptrdiff_t w, const T *above, T *out,    \\
+                          ptrdiff_t rows)                                             \\
+    {                                                                                 \\
+        for (ptrdiff_t r = 0; r < rows; r++) {                                        \\
+            const uint8_t *s = img + r * w;                                           \\
+            const T *p = r ? out + (r - 1) * (w + 1) + 1 : above;                     \\
+            T *o = out + r * (w + 1) + 1;                                             \\
+            CARRY_T carry = CARRY0;                                                   \\
+            ptrdiff_t c = 0;                                                          \\
+            o[-1] = 0;                                                                \\
+            for (; c + STEP <= w; c += STEP) { BLOCK }                                \\
+            T run = RUN(carry);                                                       \\
+            for (; c < w; c++) {                                                      \\
+                run += SQ ? s[c] * s[c] : s[c];                                       \\
+                o[c] = p[c] + run;                                                    \\
+            }                                                                         \\
+        }                                                                             \\
+    }
+
+    /* one pixel a step: the whole row in the loop, no tail; SQ: squared pixels */
+    #define CVI_SCALAR_RUN(carry) (carry)
+    #define CVI_SCALAR_BLOCK(SQ) carry += SQ ? s[c] * s[c] : s[c]; o[c] = p[c] + carry;
+    CVI_SUM_ROWS(cvi_rows_i32_scalar, , int32_t, int32_t, 0, 1, 0, CVI_SCALAR_BLOCK(0), CVI_SCALAR_RUN)
+    CVI_SUM_ROWS(cvi_rows_i64_scalar, , int64_t, int64_t, 0, 1, 0, CVI_SCALAR_BLOCK(0), CVI_SCALAR_RUN)
+    CVI_SUM_ROWS(cvi_rows_sq64_scalar, , int64_t, int64_t, 0, 1, 1, CVI_SCALAR_BLOCK(1), CVI_SCALAR_RUN)
+
+    #if CVI_X86
+    /* prefix sums of the 16 pixels (or squared pixels, at most 16 * 255**2)
+       at s, as int32 lanes: shifts by 1, 2, 4, 8 lanes */
+    static CVI_AVX512 inline __m512i cvi_pre16(const uint8_t *s, int sq)
+    {
+        const __m512i z = _mm512_setzero_si512();
+        __m512i x = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)s));
+        if (sq) x = _mm512_mullo_epi32(x, x);
+        x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 15));
+        x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 14));
+        x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 12));
+        return _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 8));
+    }
+
+    /* prefix sums of the 8 pixels (or squared pixels) at s: within each 128-bit
+       half, then the lower half's total (lane 3) into the upper half */
+    static CVI_AVX2 inline __m256i cvi_pre8(const uint8_t *s, int sq)
+    {
+        __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)s));
+        if (sq) x = _mm256_mullo_epi32(x, x);
+        x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
+        x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
+        return _mm256_add_epi32(x, _mm256_shuffle_epi32(_mm256_permute2x128_si256(x, x, 0x08), 0xFF));
+    }
+
+    #define CVI_RUN512(carry) _mm_cvtsi128_si64(_mm512_castsi512_si128(carry))
+    #define CVI_RUN256(carry) _mm_cvtsi128_si64(_mm256_castsi256_si128(carry))
+
+    CVI_SUM_ROWS(cvi_rows_i32_avx512, CVI_AVX512, int32_t, __m512i, _mm512_setzero_si512(), 16, 0,
+        __m512i x = cvi_pre16(s + c, 0);
+        _mm512_storeu_si512(o + c, _mm512_add_epi32(_mm512_add_epi32(x, carry), _mm512_loadu_si512(p + c)));
+        carry = _mm512_add_epi32(carry, _mm512_permutexvar_epi32(_mm512_set1_epi32(15), x));,
+        (int32_t)CVI_RUN512)
+
+    #define CVI_BLOCK512_I64(SQ)                                                                               \\
+        __m512i x = cvi_pre16(s + c, SQ);                                                                       \\
+        __m512i lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x));                                          \\
+        __m512i hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(x, 1));                                    \\
+        _mm512_storeu_si512(o + c, _mm512_add_epi64(_mm512_add_epi64(lo, carry), _mm512_loadu_si512(p + c)));   \\
+        _mm512_storeu_si512(o + c + 8, _mm512_add_epi64(_mm512_add_epi64(hi, carry), _mm512_loadu_si512(p + c + 8))); \\
+        carry = _mm512_add_epi64(carry, _mm512_permutexvar_epi64(_mm512_set1_epi64(7), hi));
+    CVI_SUM_ROWS(cvi_rows_i64_avx512, CVI_AVX512, int64_t, __m512i, _mm512_setzero_si512(), 16, 0,
+        CVI_BLOCK512_I64(0), CVI_RUN512)
+    CVI_SUM_ROWS(cvi_rows_sq64_avx512, CVI_AVX512, int64_t, __m512i, _mm512_setzero_si512(), 16, 1,
+        CVI_BLOCK512_I64(1), CVI_RUN512)
+
+    CVI_SUM_ROWS(cvi_rows_i32_avx2, CVI_AVX2, int32_t, __m256i, _mm256_setzero_si256(), 8, 0,
+        __m256i x = cvi_pre8(s + c, 0);
+        __m256i a = _mm256_loadu_si256((const __m256i *)(p + c));
+        _mm256_storeu_si256((__m256i *)(o + c), _mm256_add_epi32(_mm256_add_epi32(x, carry), a));
+        carry = _mm256_add_epi32(carry, _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(7)));,
+        (int32_t)CVI_RUN256)
+
+    #define CVI_BLOCK256_I64(SQ)                                                                 \\
+        __m256i x = cvi_pre8(s + c, SQ);                                                          \\
+        __m256i lo = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(x));                            \\
+        __m256i hi = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(x, 1));                       \\
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(p + c));                                \\
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(p + c + 4));                            \\
+        _mm256_storeu_si256((__m256i *)(o + c), _mm256_add_epi64(_mm256_add_epi64(lo, carry), a0));      \\
+        _mm256_storeu_si256((__m256i *)(o + c + 4), _mm256_add_epi64(_mm256_add_epi64(hi, carry), a1));  \\
+        carry = _mm256_add_epi64(carry, _mm256_permute4x64_epi64(hi, 0xFF));
+    CVI_SUM_ROWS(cvi_rows_i64_avx2, CVI_AVX2, int64_t, __m256i, _mm256_setzero_si256(), 8, 0,
+        CVI_BLOCK256_I64(0), CVI_RUN256)
+    CVI_SUM_ROWS(cvi_rows_sq64_avx2, CVI_AVX2, int64_t, __m256i, _mm256_setzero_si256(), 8, 1,
+        CVI_BLOCK256_I64(1), CVI_RUN256)
     #endif
 
-    static CVI_CLONES void cvi_sum_u8_i32(const uint8_t *img, ptrdiff_t h, ptrdiff_t w, int32_t *out)
+    /* Best variant this CPU runs: 2 AVX-512, 1 AVX2, 0 scalar. */
+    static int cvi_isa(void)
     {
-        ptrdiff_t W1 = w + 1, r, c;
-        for (c = 0; c < W1; c++) out[c] = 0;
-        for (r = 0; r < h; r++) {
-            const uint8_t *s = img + r * w;
-            const int32_t *p = out + r * W1 + 1;
-            int32_t *o = out + (r + 1) * W1 + 1;
-            int32_t run = 0;
-            o[-1] = 0;
-            c = 0;
-    #if CVI_VEC
-            {
-                /* prefix sums within each 128-bit half (byte shifts), then the
-                   lower half's total into the upper half; indices < 8 pick zeros */
-                const cvi_v8si z = {0, 0, 0, 0, 0, 0, 0, 0};
-                const cvi_v8si m1 = {0, 8, 9, 10, 0, 12, 13, 14};
-                const cvi_v8si m2 = {0, 0, 8, 9, 0, 0, 12, 13};
-                const cvi_v8si mh = {0, 0, 0, 0, 11, 11, 11, 11};
-                const cvi_v8si last = {7, 7, 7, 7, 7, 7, 7, 7};
-                cvi_v8si carry = z;  /* the row's running sum in every lane: no scalar round trip */
-                for (; c + 8 <= w; c += 8) {
-                    cvi_v8si x, above;
-                    for (int k = 0; k < 8; k++) x[k] = s[c + k];
-                    x += __builtin_shuffle(z, x, m1);
-                    x += __builtin_shuffle(z, x, m2);
-                    x += __builtin_shuffle(z, x, mh);
-                    x += carry;
-                    carry = __builtin_shuffle(x, last);
-                    memcpy(&above, p + c, sizeof above);
-                    x += above;
-                    memcpy(o + c, &x, sizeof x);
-                }
-                run = carry[0];
-            }
+    #if CVI_X86
+        if (__builtin_cpu_supports("avx512f")) return 2;
+        if (__builtin_cpu_supports("avx2")) return 1;
     #endif
-            for (; c < w; c++) {
-                run += s[c];
-                o[c] = p[c] + run;
+        return 0;
+    }
+
+    #if CVI_X86
+    #define CVI_VECTOR_CASES(SUF)                                                         \\
+        case 2: cvi_rows_##SUF##_avx512(img, w, above, out, rows); return;                \\
+        case 1: cvi_rows_##SUF##_avx2(img, w, above, out, rows); return;
+    #else
+    #define CVI_VECTOR_CASES(SUF)
+    #endif
+
+    /* The variant `isa` (the best one when negative or beyond this CPU). */
+    #define CVI_DISPATCH(SUF, T)                                                          \\
+    static void cvi_rows_##SUF(const uint8_t *img, ptrdiff_t w, const T *above, T *out,  \\
+                               ptrdiff_t rows, int isa)                                  \\
+    {                                                                                     \\
+        int best = cvi_isa();                                                             \\
+        switch (isa < 0 || isa > best ? best : isa) {                                     \\
+            CVI_VECTOR_CASES(SUF)                                                         \\
+            default: cvi_rows_##SUF##_scalar(img, w, above, out, rows);                   \\
+        }                                                                                 \\
+    }
+    CVI_DISPATCH(i32, int32_t)
+    CVI_DISPATCH(i64, int64_t)
+    CVI_DISPATCH(sq64, int64_t)
+
+    /* Row Y >= 2 of a tilted table from rows Y - 1 (t1) and Y - 2 (t2) and image
+       rows Y - 1 (a) and Y - 2 (b): the recurrence of tilted_table_int below,
+       vectorised along the row (every input is an earlier row). */
+    static CVI_CLONES void cvi_tilted_row(const uint8_t *restrict a, const uint8_t *restrict b,
+                                          const int64_t *restrict t1, const int64_t *restrict t2,
+                                          int64_t *restrict t, ptrdiff_t w)
+    {
+        t[0] = t1[1];
+        for (ptrdiff_t x = 1; x < w; x++)
+            t[x] = t1[x - 1] + t1[x + 1] - t2[x] + ((int64_t)a[x - 1] + b[x - 1]);
+        t[w] = t1[w - 1] + ((int64_t)a[w - 1] + b[w - 1]);
+    }
+
+    /* tot[c] += column sums of rows 0..rows-1 of img (width w), in uint16 over
+       bands of 257 rows (257 * 255 = 65535 fits); acc holds w uint16. */
+    static CVI_CLONES void cvi_column_sums(const uint8_t *img, ptrdiff_t w, ptrdiff_t rows,
+                                           uint16_t *acc, int64_t *tot)
+    {
+        for (ptrdiff_t r0 = 0; r0 < rows; r0 += 257) {
+            ptrdiff_t r1 = r0 + 257 < rows ? r0 + 257 : rows;
+            for (ptrdiff_t c = 0; c < w; c++) acc[c] = 0;
+            for (ptrdiff_t r = r0; r < r1; r++) {
+                const uint8_t *s = img + r * w;
+                for (ptrdiff_t c = 0; c < w; c++) acc[c] += s[c];
             }
+            for (ptrdiff_t c = 0; c < w; c++) tot[c] += acc[c];
         }
     }
     """
-    void cvi_sum_u8_i32(const uint8_t* img, Py_ssize_t h, Py_ssize_t w, int32_t* out) noexcept nogil
+    int cvi_isa() noexcept nogil
+    void cvi_rows_i32(const uint8_t* img, Py_ssize_t w, const int32_t* above, int32_t* out, Py_ssize_t rows,
+                      int isa) noexcept nogil
+    void cvi_rows_i64(const uint8_t* img, Py_ssize_t w, const int64_t* above, int64_t* out, Py_ssize_t rows,
+                      int isa) noexcept nogil
+    void cvi_rows_sq64(const uint8_t* img, Py_ssize_t w, const int64_t* above, int64_t* out, Py_ssize_t rows,
+                       int isa) noexcept nogil
+    void cvi_column_sums(const uint8_t* img, Py_ssize_t w, Py_ssize_t rows, uint16_t* acc, int64_t* tot) noexcept nogil
+    void cvi_tilted_row(const uint8_t* a, const uint8_t* b, const int64_t* t1, const int64_t* t2, int64_t* t,
+                        Py_ssize_t w) noexcept nogil
 
 
 cdef void _zero_row0_i(int_acc_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
@@ -128,13 +260,20 @@ cdef void _zero_row0_f(double[:, ::1] out, Py_ssize_t C) noexcept nogil:
 
 # ---------------------------------------------------------------- plain sums
 
-def sum_table_int(const int_in_t[:, ::1] img, int_acc_t[:, ::1] out, Py_ssize_t channels):
+def vector_isa():
+    """The uint8 plain-sum variant this CPU runs: 2 AVX-512, 1 AVX2, 0 scalar."""
+    return cvi_isa()
+
+
+def sum_table_int(const int_in_t[:, ::1] img, int_acc_t[:, ::1] out, Py_ssize_t channels,
+                  int n_threads=1, int isa=-1):
+    """Plain sums; a single-channel uint8 image into int32 or int64 runs the
+    vector kernels (variant ``isa``, the best when negative) on ``n_threads``."""
     cdef Py_ssize_t r, c
     cdef int_acc_t run
-    if int_in_t is uint8_t and int_acc_t is int32_t:
-        if channels == 1:
-            with nogil:
-                cvi_sum_u8_i32(&img[0, 0], img.shape[0], img.shape[1], &out[0, 0])
+    if int_in_t is uint8_t:
+        if channels == 1 and int_acc_t is not uint32_t:
+            _sum_u8(img, out, n_threads, isa)
             return
     with nogil:
         _zero_row0_i(out, channels)
@@ -147,6 +286,58 @@ def sum_table_int(const int_in_t[:, ::1] img, int_acc_t[:, ::1] out, Py_ssize_t 
                 for c in range(img.shape[1]):
                     run += img[r, c]
                     out[r + 1, c + 1] = out[r, c + 1] + run
+
+
+# Several threads: each takes a block of rows and needs the table row above
+# its first one, i.e. the running sums along that row of the column sums of
+# every earlier block. The column sums of every block but the last come first
+# (in parallel), then each thread adds up those of the blocks before its
+# own, takes their running sums and fills its block. Exact integers: the same
+# table for every thread count.
+cdef void _sum_u8(const uint8_t[:, ::1] img, int_acc_t[:, ::1] out, int n_threads, int isa) noexcept:
+    cdef Py_ssize_t H = img.shape[0], W = img.shape[1], nc, t, r0, u, c
+    cdef int64_t *cols
+    cdef uint16_t *acc
+    cdef int_acc_t *above
+    cdef int64_t run
+    with nogil:
+        _zero_row0_i(out, 0)
+        nc = chunks(H, n_threads)
+        if nc <= 1:
+            _rows_u8(img, out, 0, H, &out[0, 1], isa)
+            return
+        cols = <int64_t *>calloc(nc * W, sizeof(int64_t))
+        acc = <uint16_t *>malloc(nc * W * sizeof(uint16_t))
+        above = <int_acc_t *>malloc(nc * W * sizeof(int_acc_t))
+        if cols == NULL or acc == NULL or above == NULL:   # no memory for the blocks: one thread
+            _rows_u8(img, out, 0, H, &out[0, 1], isa)
+        else:
+            for t in prange(nc - 1, num_threads=nc - 1, schedule='static'):
+                r0 = chunk_start(H, nc, t)
+                cvi_column_sums(&img[r0, 0], W, chunk_start(H, nc, t + 1) - r0, acc + t * W, cols + t * W)
+            for t in prange(nc, num_threads=nc, schedule='static'):
+                r0 = chunk_start(H, nc, t)
+                if t == 0:
+                    _rows_u8(img, out, 0, chunk_start(H, nc, 1), &out[0, 1], isa)
+                else:
+                    run = 0
+                    for c in range(W):
+                        for u in range(t):
+                            run = run + cols[u * W + c]
+                        above[t * W + c] = <int_acc_t>run
+                    _rows_u8(img, out, r0, chunk_start(H, nc, t + 1), above + t * W, isa)
+        free(cols)
+        free(acc)
+        free(above)
+
+
+cdef inline void _rows_u8(const uint8_t[:, ::1] img, int_acc_t[:, ::1] out, Py_ssize_t r0, Py_ssize_t r1,
+                          const int_acc_t *above, int isa) noexcept nogil:
+    """Image rows r0..r1-1 into table rows r0+1..r1; ``above`` is table row r0 from column 1."""
+    if int_acc_t is int32_t:
+        cvi_rows_i32(&img[r0, 0], img.shape[1], above, &out[r0 + 1, 0], r1 - r0, isa)
+    elif int_acc_t is int64_t:
+        cvi_rows_i64(&img[r0, 0], img.shape[1], above, &out[r0 + 1, 0], r1 - r0, isa)
 
 
 cdef void _sumc_int(const int_in_t[:, ::1] img, int_acc_t[:, ::1] out, Py_ssize_t C) noexcept nogil:
@@ -168,15 +359,34 @@ def sum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t cha
 
 
 cdef void _sumc_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t C) noexcept nogil:
-    cdef Py_ssize_t r, c, k, W = img.shape[1] // C
-    cdef double run
-    for r in range(img.shape[0]):
+    """Four rows at a time: their running sums are independent chains (each is
+    bound by the latency of a floating-point add per pixel), and every entry is
+    still the row above plus the running sum, added in the same order as one
+    row at a time: the same table, bit for bit."""
+    cdef Py_ssize_t r = 0, c, k, j, W = img.shape[1] // C, H = img.shape[0]
+    cdef double run0, run1, run2, run3
+    while r + 4 <= H:
+        for k in range(C):
+            out[r + 1, k] = out[r + 2, k] = out[r + 3, k] = out[r + 4, k] = 0
+            run0 = run1 = run2 = run3 = 0
+            for c in range(W):
+                j = (c + 1) * C + k
+                run0 += <double>img[r, c * C + k]
+                run1 += <double>img[r + 1, c * C + k]
+                run2 += <double>img[r + 2, c * C + k]
+                run3 += <double>img[r + 3, c * C + k]
+                out[r + 1, j] = out[r, j] + run0
+                out[r + 2, j] = out[r + 1, j] + run1
+                out[r + 3, j] = out[r + 2, j] + run2
+                out[r + 4, j] = out[r + 3, j] + run3
+        r += 4
+    for r in range(r, H):
         for k in range(C):
             out[r + 1, k] = 0
-            run = 0
+            run0 = 0
             for c in range(W):
-                run += <double>img[r, c * C + k]
-                out[r + 1, (c + 1) * C + k] = out[r, (c + 1) * C + k] + run
+                run0 += <double>img[r, c * C + k]
+                out[r + 1, (c + 1) * C + k] = out[r, (c + 1) * C + k] + run0
 
 
 # -------------------------------------------------------------- squared sums
@@ -221,6 +431,11 @@ def sqsum_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t c
 
 def tilted_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t channels):
     cdef Py_ssize_t Y, X, k, C = channels, H = img.shape[0], W = img.shape[1] // channels
+    if int_in_t is uint8_t and wide_t is int64_t:
+        if channels == 1:
+            with nogil:
+                _tilted_u8(img, out)
+            return
     with nogil:
         _zero_row0_i(out, channels)
         for k in range(C):
@@ -234,6 +449,16 @@ def tilted_table_int(const int_in_t[:, ::1] img, wide_t[:, ::1] out, Py_ssize_t 
                                          + img[Y - 1, (X - 1) * C + k] + img[Y - 2, (X - 1) * C + k])
                 out[Y, W * C + k] = (out[Y - 1, (W - 1) * C + k]
                                      + img[Y - 1, (W - 1) * C + k] + img[Y - 2, (W - 1) * C + k])
+
+
+cdef void _tilted_u8(const uint8_t[:, ::1] img, int64_t[:, ::1] out) noexcept nogil:
+    """tilted_table_int of a single-channel uint8 image into int64, rows 2.. vectorised."""
+    cdef Py_ssize_t Y, X, W = img.shape[1]
+    _zero_row0_i(out, 1)
+    for X in range(1, W + 1):
+        out[1, X] = img[0, X - 1]
+    for Y in range(2, img.shape[0] + 1):
+        cvi_tilted_row(&img[Y - 1, 0], &img[Y - 2, 0], &out[Y - 1, 0], &out[Y - 2, 0], &out[Y, 0], W)
 
 
 def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t channels):
@@ -259,7 +484,8 @@ def tilted_table_float(const real_t[:, ::1] img, double[:, ::1] out, Py_ssize_t 
 #
 # Single-channel fast path of integral_images: the image is read once, row by
 # row, and each output row is written right after the previous one. Same
-# arithmetic (and summation order) as the separate kernels above.
+# arithmetic (and summation order) as the separate kernels above. (uint8
+# images take tables3_u8 instead.)
 
 def tables3_int(const int_in_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t):
     cdef Py_ssize_t r, c, X, Y, H = img.shape[0], W = img.shape[1]
@@ -289,6 +515,19 @@ def tables3_int(const int_in_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q
                     t[Y, X] = (t[Y - 1, X - 1] + t[Y - 1, X + 1] - t[Y - 2, X]
                                + img[Y - 1, X - 1] + img[Y - 2, X - 1])
                 t[Y, W] = t[Y - 1, W - 1] + img[Y - 1, W - 1] + img[Y - 2, W - 1]
+
+
+def tables3_u8(const uint8_t[:, ::1] img, int64_t[:, ::1] s, int64_t[:, ::1] q, int64_t[:, ::1] t, int isa=-1):
+    """The three tables of a uint8 image by the vector kernels (variant ``isa``,
+    the best when negative), one table after the other: three passes over an
+    image that stays in cache, each faster than a third of the fused loop."""
+    cdef Py_ssize_t H = img.shape[0], W = img.shape[1]
+    with nogil:
+        _zero_row0_i(s, 0)
+        _zero_row0_i(q, 0)
+        cvi_rows_i64(&img[0, 0], W, &s[0, 1], &s[1, 0], H, isa)
+        cvi_rows_sq64(&img[0, 0], W, &q[0, 1], &q[1, 0], H, isa)
+        _tilted_u8(img, t)
 
 
 def tables3_float(const real_t[:, ::1] img, double[:, ::1] s, double[:, ::1] q, double[:, ::1] t):
