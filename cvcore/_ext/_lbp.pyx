@@ -15,21 +15,210 @@
 #   stage_ntrees (ns,) int32, stage_thr (ns,) f32 (OpenCV's eps already applied)
 #   stage_rej/stage_acc (ns,) f64   the threshold minus / plus a margin far above
 #                          double rounding (acc = +inf for the last stage)
-# Scans share the rows of windows among OpenMP threads (see _cascade_scan.pxd).
+# Scans share the rows of windows among OpenMP threads (see _cascade_scan.pxd)
+# and take a vector path where the CPU allows (below).
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint8_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport calloc, malloc, free
 from cython.parallel cimport prange, threadid
 
 from cvcore._ext._parallel cimport chunks
 from cvcore._ext._cascade_scan cimport pack_bands, write_row
 
 
-cdef struct Stump:
-    int32_t ofs[16]     # the 4x4 grid corners of the feature's cells in the table
-    uint32_t subset[8]
-    float leaf[2]
-    double hi           # rest_hi, rest_lo of the stump
-    double lo
+# ---------------------------------------------------------------------------
+# The scans' vector path (GCC on x86-64, taken when the CPU has AVX2; the
+# scalar Cython code further down is the path everywhere else and the
+# reference the vector path is tested against).
+#
+# The windows of one row at consecutive columns read consecutive table entries,
+# so a stump is evaluated for 8 neighbouring windows at once with plain vector
+# loads: 16 corners, 9 cell sums, 8 comparisons, the category bit through a
+# permute and a variable shift, the leaf added in double. The first stage runs
+# on every column of the row; OpenCV's skip rule (the column after a
+# first-stage rejection is not scanned) then only selects which of those
+# results count. Each later stage runs on the blocks of 8 columns that still
+# hold a window, block by block. (Loading scattered survivors one by one
+# instead costs about three times as much per window on the CPUs measured,
+# more than the dead lanes of a block.) With a scanning step s > 1 the table
+# is first rearranged so that the columns of each residue mod s are
+# consecutive (``lbp_phase_major``): the windows of a row are consecutive
+# entries again.
+#
+# Bit-identical to the scalar path: cell sums are exact uint32 differences
+# (compared as int32: the engine checks that no cell's sum can reach 2**31),
+# and each window's stage sum adds the same float32 leaves in the same order
+# in double. Decisions come from full stage sums; the scalar path's early
+# exits never change one (see Cascade._stage_bounds).
+# ---------------------------------------------------------------------------
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include <stdint.h>
+    #include <string.h>
+
+    typedef struct {
+        int32_t ofs[16];     /* the 4x4 grid corners of the feature's cells, from the window's table entry */
+        uint32_t subset[8];  /* category set: code c goes to leaf 0 when bit c is set */
+        uint32_t rsub[8];    /* the same words in reverse order (for the vector lookup) */
+        float leaf[2];
+        double hi, lo;       /* rest_hi, rest_lo of the stump */
+    } lbp_stump;
+
+    typedef struct {
+        const int32_t *ntrees;
+        const float *thr;
+        const double *rej;
+        const double *acc;
+        ptrdiff_t n;
+    } lbp_stages;
+
+    /* One row of a table rearranged so that the columns of each residue mod s come together, in
+       order: column c moves to (the number of columns of residues below c % s) + c / s. */
+    static void lbp_phase_major(const uint32_t *in, uint32_t *out, ptrdiff_t st, int s)
+    {
+        for (int k = 0; k < s; k++)
+            for (ptrdiff_t c = k; c < st; c += s)
+                *out++ = in[c];
+    }
+
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    #include <immintrin.h>
+    #define LBP_T __attribute__((target("avx2")))
+
+    typedef int32_t lbp_i8 __attribute__((vector_size(32)));
+    typedef uint32_t lbp_u8 __attribute__((vector_size(32)));
+    typedef uint32_t lbp_u8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+    static int lbp_simd_available(void)
+    {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    }
+
+    /* The leaves (float32 bits) of stump s for 8 windows from their 16 corner values. The cell sums
+       come from row differences of the corners. nc = 255 - code has bit i set where the centre is
+       greater than neighbour i, so code >> 5 = 7 - (nc >> 5) and code & 31 = 31 - (nc & 31):
+       rsub[nc >> 5] shifted left by nc & 31 has bit `code` of the set as its sign bit. */
+    static inline LBP_T lbp_i8 lbp_leaf(const lbp_u8 *v, const lbp_stump *s)
+    {
+        lbp_i8 d[12], nc, word;
+        int32_t l0, l1;
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 3; j++)
+                d[i * 3 + j] = (lbp_i8)(v[i * 4 + j] - v[i * 4 + j + 1]);
+        #define LBP_CELL(i, j) (d[(i) * 3 + (j)] - d[(i) * 3 + (j) + 3])
+        lbp_i8 c = LBP_CELL(1, 1);
+        nc = ((c > LBP_CELL(0, 0)) & 128) | ((c > LBP_CELL(0, 1)) & 64) | ((c > LBP_CELL(0, 2)) & 32)
+             | ((c > LBP_CELL(1, 2)) & 16) | ((c > LBP_CELL(2, 2)) & 8) | ((c > LBP_CELL(2, 1)) & 4)
+             | ((c > LBP_CELL(2, 0)) & 2) | ((c > LBP_CELL(1, 0)) & 1);
+        #undef LBP_CELL
+        word = __builtin_shuffle((lbp_i8)*(const lbp_u8u *)s->rsub, nc >> 5);
+        word = (lbp_i8)((lbp_u8)word << (lbp_u8)(nc & 31)) >> 31;   /* all ones where the bit is set */
+        memcpy(&l0, &s->leaf[0], 4);
+        memcpy(&l1, &s->leaf[1], 4);
+        return l1 ^ (word & (l0 ^ l1));
+    }
+
+    /* Stage si of the 8 windows whose table entries are p[0 .. 8): their sums go to sum[0 .. 8),
+       bit l of the result is set where window l passes. Each window adds its leaves in double in
+       stump order, as the scalar path does. */
+    static inline LBP_T int lbp_stage(const lbp_stump *s, const lbp_stages *sg, ptrdiff_t si,
+                                      const uint32_t *p, double *sum)
+    {
+        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd(), thr = _mm256_set1_pd(sg->thr[si]);
+        lbp_u8 v[16];
+        for (ptrdiff_t k = 0; k < sg->ntrees[si]; k++) {
+            for (int j = 0; j < 16; j++)
+                v[j] = *(const lbp_u8u *)(p + s[k].ofs[j]);
+            __m256 leaf = (__m256)lbp_leaf(v, s + k);
+            a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
+            a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
+        }
+        _mm256_storeu_pd(sum, a0);
+        _mm256_storeu_pd(sum + 4, a1);
+        return _mm256_movemask_pd(_mm256_cmp_pd(a0, thr, _CMP_NLT_UQ))
+               | _mm256_movemask_pd(_mm256_cmp_pd(a1, thr, _CMP_NLT_UQ)) << 4;
+    }
+
+    /* The windows at entries row + m, m = 0 .. nm - 1, of one row of windows (entries up to
+       row + max(nm, 8) + 7 + the largest offset must be readable); skip: OpenCV's skip rule.
+       Returns the number accepted, with their m in xs and last-stage sums in sum. Scratch: sum
+       holds max(nm, 8) entries, xs nm, blk and bits (nm + 7) / 8.
+       Block b is the 8 windows from o = min(8 b, nm - 8) (0 if nm < 8); its windows below 8 b
+       belong to block b - 1. bits[b]: its windows still running (bit l: window o + l). A block
+       that overlaps the one before may overwrite those windows' sums, with the same values. */
+    static LBP_T ptrdiff_t lbp_scan_row(const lbp_stump *s, const lbp_stages *sg, const uint32_t *row,
+                                        ptrdiff_t nm, int skip, double *sum, int32_t *xs, int32_t *blk,
+                                        unsigned char *bits)
+    {
+        ptrdiff_t nb = (nm + 7) / 8, b, o, k, nact = 0, si, na = 0;
+        int scanned = 1, l, pass, last;
+        for (b = 0; b < nb; b++) {
+            o = 8 * b + 8 <= nm || nm < 8 ? 8 * b : nm - 8;
+            pass = lbp_stage(s, sg, 0, row + o, sum + o);
+            last = nm - o < 8 ? (int)(nm - o) : 8;
+            bits[b] = 0;
+            for (l = (int)(8 * b - o); l < last; l++) {   /* OpenCV's skip rule, column by column */
+                int ok = (pass >> l) & 1;
+                bits[b] |= (unsigned char)((scanned & ok) << l);
+                scanned = !(skip && scanned && !ok);
+            }
+            if (bits[b])
+                blk[nact++] = (int32_t)b;
+        }
+        for (si = 1; si < sg->n && nact > 0; si++) {
+            s += sg->ntrees[si - 1];
+            for (k = b = 0; k < nact; k++) {
+                o = 8 * blk[k] + 8 <= nm || nm < 8 ? 8 * blk[k] : nm - 8;
+                bits[blk[k]] &= (unsigned char)lbp_stage(s, sg, si, row + o, sum + o);
+                if (bits[blk[k]])
+                    blk[b++] = blk[k];
+            }
+            nact = b;
+        }
+        for (k = 0; k < nact; k++) {
+            o = 8 * blk[k] + 8 <= nm || nm < 8 ? 8 * blk[k] : nm - 8;
+            for (l = 0; l < 8; l++) {
+                if ((bits[blk[k]] >> l) & 1) {
+                    xs[na] = (int32_t)(o + l);
+                    sum[na++] = sum[o + l];
+                }
+            }
+        }
+        return na;
+    }
+    #else
+    static int lbp_simd_available(void)
+    {
+        return 0;
+    }
+
+    static ptrdiff_t lbp_scan_row(const lbp_stump *s, const lbp_stages *sg, const uint32_t *row, ptrdiff_t nm,
+                                  int skip, double *sum, int32_t *xs, int32_t *blk, unsigned char *bits)
+    {
+        return 0;   /* never called: lbp_simd_available() is 0 */
+    }
+    #endif
+    """
+    ctypedef struct Stump "lbp_stump":
+        int32_t ofs[16]
+        uint32_t subset[8]
+        uint32_t rsub[8]
+        float leaf[2]
+        double hi
+        double lo
+
+    ctypedef struct Stages "lbp_stages":
+        const int32_t* ntrees
+        const float* thr
+        const double* rej
+        const double* acc
+        Py_ssize_t n
+
+    void lbp_phase_major(const uint32_t* inp, uint32_t* out, Py_ssize_t st, int s) noexcept nogil
+    int lbp_simd_available() noexcept nogil
+    Py_ssize_t lbp_scan_row(const Stump* s, const Stages* sg, const uint32_t* row, Py_ssize_t nm, int skip,
+                            double* sum, int32_t* xs, int32_t* blk, uint8_t* bits) noexcept nogil
 
 
 # Sum tables: exact int64 (codes, for training), or uint32 wrapping modulo 2**32
@@ -54,14 +243,6 @@ cdef inline int _code(const table_t* p, const int32_t* o) noexcept nogil:
             | (4 if _cell(p, o, 9, 10, 13, 14) >= c else 0)
             | (2 if _cell(p, o, 8, 9, 12, 13) >= c else 0)
             | (1 if _cell(p, o, 4, 5, 8, 9) >= c else 0))
-
-
-cdef struct Stages:
-    const int32_t* ntrees
-    const float* thr
-    const double* rej
-    const double* acc
-    Py_ssize_t n
 
 
 cdef inline int _run(const Stump* s, const Stages* sg, Py_ssize_t nstages, const uint32_t* p,
@@ -152,6 +333,29 @@ cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const uint32_t* bas
     return n
 
 
+cdef inline Py_ssize_t _phase_start(Py_ssize_t stride, int step, Py_ssize_t k) noexcept nogil:
+    """Where the columns ``c % step == k`` start in a row rearranged by lbp_phase_major."""
+    cdef Py_ssize_t i, start = 0
+    for i in range(k):
+        start += (stride - i + step - 1) // step
+    return start
+
+
+cdef inline Py_ssize_t _vector_row(const Stump* s, const Stages* sg, const uint32_t* row, Py_ssize_t nm, int step,
+                                   bint skip_rejected, double* sums, int32_t* xs, int32_t* blk, uint8_t* bits,
+                                   Py_ssize_t y, int32_t* out_xy, double* out_sum) noexcept nogil:
+    """One row of windows on the vector path (``row``: its first entry in the table rearranged for ``step``)."""
+    cdef Py_ssize_t na = lbp_scan_row(s, sg, row, nm, skip_rejected, sums, xs, blk, bits), i
+    for i in range(na):
+        xs[i] *= step
+    return write_row(xs, sums, na, y, out_xy, out_sum)
+
+
+def vector_path():
+    """Whether the scans can take the vector path on this build and CPU (GCC, x86-64 with AVX2)."""
+    return bool(lbp_simd_available())
+
+
 cdef class LBPEngine:
     """An LBP cascade's arrays held for the kernels (built by cvcore._cascade_model only)."""
     cdef object keep
@@ -164,11 +368,13 @@ cdef class LBPEngine:
     cdef Stages sg
     cdef Py_ssize_t nt
     cdef int win_w, win_h
+    cdef bint small_cells   # every cell's sum fits an int32 (what the vector path compares)
 
     def __init__(self, const int32_t[:, ::1] blocks, const int32_t[::1] feat, const int32_t[:, ::1] subsets,
                  const float[:, ::1] leaves, const double[::1] rest_hi, const double[::1] rest_lo,
                  const int32_t[::1] stage_ntrees, const float[::1] stage_thr, const double[::1] stage_rej,
                  const double[::1] stage_acc, int win_w, int win_h):
+        cdef Py_ssize_t f
         self.keep = (blocks, feat, subsets, leaves, rest_hi, rest_lo, stage_ntrees, stage_thr, stage_rej, stage_acc)
         self.blocks = &blocks[0, 0]
         self.feat = &feat[0]
@@ -184,11 +390,16 @@ cdef class LBPEngine:
         self.nt = feat.shape[0]
         self.win_w = win_w
         self.win_h = win_h
+        self.small_cells = True
+        for f in range(blocks.shape[0]):
+            if <int64_t>blocks[f, 2] * blocks[f, 3] * 255 >= (<int64_t>1 << 31):
+                self.small_cells = False
 
-    cdef Stump* _pack(self, Py_ssize_t stride) except NULL:
-        """One record per stump in evaluation order, offsets for table row ``stride``."""
+    cdef Stump* _pack(self, Py_ssize_t stride, int step=1) except NULL:
+        """One record per stump in evaluation order, offsets for table row ``stride``; ``step > 1``:
+        offsets into the table rearranged by lbp_phase_major for that step."""
         cdef Stump* s = <Stump*>malloc(self.nt * sizeof(Stump))
-        cdef Py_ssize_t t, i, j
+        cdef Py_ssize_t t, i, j, c
         cdef const int32_t* b
         if s == NULL:
             raise MemoryError()
@@ -196,9 +407,12 @@ cdef class LBPEngine:
             b = &self.blocks[self.feat[t] * 4]
             for i in range(4):
                 for j in range(4):
-                    s[t].ofs[i * 4 + j] = <int32_t>((b[1] + i * b[3]) * stride + b[0] + j * b[2])
+                    c = b[0] + j * b[2]     # column c of a window at column m * step: entry m + ofs
+                    s[t].ofs[i * 4 + j] = <int32_t>((b[1] + i * b[3]) * stride + c // step
+                                                    + _phase_start(stride, step, c % step))
             for i in range(8):
                 s[t].subset[i] = <uint32_t>self.subsets[t * 8 + i]
+                s[t].rsub[7 - i] = s[t].subset[i]
             s[t].leaf[0] = self.leaves[t * 2]
             s[t].leaf[1] = self.leaves[t * 2 + 1]
             s[t].hi = self.rest_hi[t]
@@ -206,55 +420,76 @@ cdef class LBPEngine:
         return s
 
     def scan(self, const uint32_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
-             int32_t[:, ::1] out_xy, double[::1] out_sum):
+             int32_t[:, ::1] out_xy, double[::1] out_sum, bint vector=True):
         """Run the cascade on the windows whose top-left corners are rows ``0, step, ... < nrow``
         and columns ``0, step, ...`` of one (already resized) image's sum table ``(H + 1, W + 1)``
         (``H >= nrow + win_h - 1``). With ``skip_rejected`` the next column is skipped after a
         window rejected by the first stage (OpenCV's detectMultiScale). Rows of windows go to
         ``n_threads`` OpenMP threads (the result does not depend on their number). Writes
         accepted corners and their last stage's sum; returns their count. The outputs need one
-        entry per scanned window position."""
-        cdef Py_ssize_t st = table.shape[1], ncol = table.shape[1] - self.win_w
-        cdef Py_ssize_t rows, per_row, nc, t, r, n
+        entry per scanned window position. ``vector=False`` takes the scalar path even where
+        the vector path runs (:func:`vector_path`); both give the same result."""
+        cdef Py_ssize_t st = table.shape[1], ncol = table.shape[1] - self.win_w, nt_rows = table.shape[0]
+        cdef Py_ssize_t rows, per_row, nc, t, r, n, w, nbk
         cdef Py_ssize_t* counts
         cdef int32_t* xs
         cdef double* sums
-        cdef Stump* s
+        cdef int32_t* blk = NULL
+        cdef uint8_t* bits = NULL
+        cdef uint32_t* moved = NULL
+        cdef const uint32_t* tab = &table[0, 0]
+        cdef Stump* s = NULL
+        cdef bint vec = vector and self.small_cells and lbp_simd_available()
         if nrow <= 0 or ncol <= 0 or step < 1:
             return 0
         rows = (nrow - 1) // step + 1
         per_row = (ncol - 1) // step + 1
-        if (table.shape[0] < nrow + self.win_h or out_xy.shape[0] < rows * per_row or out_xy.shape[1] != 2
+        if (nt_rows < nrow + self.win_h or out_xy.shape[0] < rows * per_row or out_xy.shape[1] != 2
                 or out_sum.shape[0] < rows * per_row):
             raise ValueError("table or outputs do not match the windows")
         nc = chunks(rows, n_threads)
+        w = per_row + 8             # per-thread scratch (the vector path reads blocks of 8)
+        nbk = (per_row + 7) // 8
         counts = <Py_ssize_t*>malloc(rows * sizeof(Py_ssize_t))
-        xs = <int32_t*>malloc(nc * per_row * sizeof(int32_t))
-        sums = <double*>malloc(nc * per_row * sizeof(double))
-        if counts == NULL or xs == NULL or sums == NULL:
-            free(counts)
-            free(xs)
-            free(sums)
-            raise MemoryError()
+        xs = <int32_t*>malloc(nc * w * sizeof(int32_t))
+        sums = <double*>malloc(nc * w * sizeof(double))
+        if vec:
+            blk = <int32_t*>malloc(nc * nbk * sizeof(int32_t))
+            bits = <uint8_t*>malloc(nc * nbk)
+            if step > 1 or per_row < 8:   # rearranged, with 8 readable entries past the end
+                moved = <uint32_t*>calloc(nt_rows * st + 8, sizeof(uint32_t))
         try:
-            s = self._pack(st)
-        except MemoryError:
+            if (counts == NULL or xs == NULL or sums == NULL
+                    or (vec and (blk == NULL or bits == NULL or (moved == NULL and (step > 1 or per_row < 8))))):
+                raise MemoryError()
+            s = self._pack(st, step if vec else 1)
+            with nogil:
+                if vec:
+                    if moved != NULL:
+                        for r in prange(nt_rows, num_threads=nc, schedule='static'):
+                            lbp_phase_major(tab + r * st, moved + r * st, st, step)
+                        tab = moved
+                    # one row per task, dynamically: faces make some rows far costlier than others
+                    for r in prange(rows, num_threads=nc, schedule='dynamic'):
+                        t = threadid()
+                        counts[r] = _vector_row(s, &self.sg, tab + r * step * st, per_row, step, skip_rejected,
+                                                sums + t * w, xs + t * w, blk + t * nbk, bits + t * nbk,
+                                                r * step, &out_xy[r * per_row, 0], &out_sum[r * per_row])
+                else:
+                    for r in prange(rows, num_threads=nc, schedule='dynamic'):
+                        t = threadid()
+                        counts[r] = _scan_rows(s, &self.sg, tab, st, r * step, r * step + 1, step, ncol,
+                                               skip_rejected, xs + t * w, sums + t * w,
+                                               &out_xy[r * per_row, 0], &out_sum[r * per_row])
+                n = pack_bands(counts, rows, rows, per_row, &out_xy[0, 0], &out_sum[0])
+        finally:
+            free(s)
             free(counts)
             free(xs)
             free(sums)
-            raise
-        with nogil:
-            # one row per task, dynamically: faces make some rows far costlier than others
-            for r in prange(rows, num_threads=nc, schedule='dynamic'):
-                t = threadid()
-                counts[r] = _scan_rows(s, &self.sg, &table[0, 0], st, r * step, r * step + 1, step, ncol,
-                                       skip_rejected, xs + t * per_row, sums + t * per_row,
-                                       &out_xy[r * per_row, 0], &out_sum[r * per_row])
-            n = pack_bands(counts, rows, rows, per_row, &out_xy[0, 0], &out_sum[0])
-        free(s)
-        free(counts)
-        free(xs)
-        free(sums)
+            free(blk)
+            free(bits)
+            free(moved)
         return n
 
     def classify(self, const uint32_t[:, ::1] table, int32_t[::1] out_result):
