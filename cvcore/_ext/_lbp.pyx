@@ -58,6 +58,8 @@ cdef extern from *:
 
     typedef struct {
         int32_t ofs[16];     /* the 4x4 grid corners of the feature's cells, from the window's table entry */
+        ptrdiff_t col[4];    /* 4 * ofs[j]: byte offsets */
+        ptrdiff_t drow;      /* 4 * (ofs[4 * (i + 1) + j] - ofs[4 * i + j]) */
         uint32_t subset[8];  /* category set: code c goes to leaf 0 when bit c is set */
         uint32_t rsub[8];    /* the same words in reverse order (for the vector lookup) */
         float leaf[2];
@@ -84,10 +86,7 @@ cdef extern from *:
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
     #include <immintrin.h>
     #define LBP_T __attribute__((target("avx2")))
-
-    typedef int32_t lbp_i8 __attribute__((vector_size(32)));
-    typedef uint32_t lbp_u8 __attribute__((vector_size(32)));
-    typedef uint32_t lbp_u8u __attribute__((vector_size(32), aligned(4), may_alias));
+    #define LBP_INLINE static inline __attribute__((always_inline, target("avx2")))
 
     static int lbp_simd_available(void)
     {
@@ -95,42 +94,54 @@ cdef extern from *:
         return __builtin_cpu_supports("avx2");
     }
 
-    /* The leaves (float32 bits) of stump s for 8 windows from their 16 corner values. The cell sums
-       come from row differences of the corners. nc = 255 - code has bit i set where the centre is
-       greater than neighbour i, so code >> 5 = 7 - (nc >> 5) and code & 31 = 31 - (nc & 31):
-       rsub[nc >> 5] shifted left by nc & 31 has bit `code` of the set as its sign bit. */
-    static inline LBP_T lbp_i8 lbp_leaf(const lbp_u8 *v, const lbp_stump *s)
+    /* The leaves of stump s for the 8 windows whose table entries are p[0 .. 8). The corners of
+       row i of the cell grid are q_i + col[j], q_i = p + i * drow; the cell sums come from their
+       row differences. Bit i of nc is set where the centre cell is greater than neighbour i
+       (bit 7: top-left, clockwise), so nc = 255 - code, code >> 5 = 7 - (nc >> 5) and
+       code & 31 = 31 - (nc & 31): rsub[nc >> 5] (the set's words reversed) shifted left by
+       nc & 31 has bit `code` of the set as its sign bit. The vector holds nc's bits rotated,
+       idx = (nc >> 5) | (nc & 31) << 3, built two comparisons at a time by a multiply-add of
+       16-bit halves: the permute reads idx's low 3 bits, the shift idx >> 3. */
+    LBP_INLINE __m256 lbp_leaf(const lbp_stump *s, const uint32_t *p)
     {
-        lbp_i8 d[12], nc, word;
-        int32_t l0, l1;
-        for (int i = 0; i < 4; i++)
+        #define LBP_PAIR(a, b, wa, wb) \\
+            _mm256_madd_epi16(_mm256_blend_epi16(a, b, 0xAA), _mm256_set1_epi32((int)(((uint32_t)(uint16_t)-(wb) << 16) | (uint16_t)-(wa))))
+        __m256i v[4][4], d[4][3], cell[3][3];
+        const char *q = (const char *)p;
+        const ptrdiff_t c0 = s->col[0], c1 = s->col[1], c2 = s->col[2], c3 = s->col[3];
+        for (int i = 0; i < 4; i++, q += s->drow) {
+            v[i][0] = _mm256_loadu_si256((const __m256i *)(q + c0));
+            v[i][1] = _mm256_loadu_si256((const __m256i *)(q + c1));
+            v[i][2] = _mm256_loadu_si256((const __m256i *)(q + c2));
+            v[i][3] = _mm256_loadu_si256((const __m256i *)(q + c3));
             for (int j = 0; j < 3; j++)
-                d[i * 3 + j] = (lbp_i8)(v[i * 4 + j] - v[i * 4 + j + 1]);
-        #define LBP_CELL(i, j) (d[(i) * 3 + (j)] - d[(i) * 3 + (j) + 3])
-        lbp_i8 c = LBP_CELL(1, 1);
-        nc = ((c > LBP_CELL(0, 0)) & 128) | ((c > LBP_CELL(0, 1)) & 64) | ((c > LBP_CELL(0, 2)) & 32)
-             | ((c > LBP_CELL(1, 2)) & 16) | ((c > LBP_CELL(2, 2)) & 8) | ((c > LBP_CELL(2, 1)) & 4)
-             | ((c > LBP_CELL(2, 0)) & 2) | ((c > LBP_CELL(1, 0)) & 1);
-        #undef LBP_CELL
-        word = __builtin_shuffle((lbp_i8)*(const lbp_u8u *)s->rsub, nc >> 5);
-        word = (lbp_i8)((lbp_u8)word << (lbp_u8)(nc & 31)) >> 31;   /* all ones where the bit is set */
-        memcpy(&l0, &s->leaf[0], 4);
-        memcpy(&l1, &s->leaf[1], 4);
-        return l1 ^ (word & (l0 ^ l1));
+                d[i][j] = _mm256_sub_epi32(v[i][j], v[i][j + 1]);
+        }
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                cell[i][j] = _mm256_sub_epi32(d[i][j], d[i + 1][j]);
+        __m256i c = cell[1][1];
+        __m256i idx = _mm256_add_epi32(
+            _mm256_add_epi32(LBP_PAIR(_mm256_cmpgt_epi32(c, cell[0][0]), _mm256_cmpgt_epi32(c, cell[0][1]), 4, 2),
+                             LBP_PAIR(_mm256_cmpgt_epi32(c, cell[0][2]), _mm256_cmpgt_epi32(c, cell[1][2]), 1, 128)),
+            _mm256_add_epi32(LBP_PAIR(_mm256_cmpgt_epi32(c, cell[2][2]), _mm256_cmpgt_epi32(c, cell[2][1]), 64, 32),
+                             LBP_PAIR(_mm256_cmpgt_epi32(c, cell[2][0]), _mm256_cmpgt_epi32(c, cell[1][0]), 16, 8)));
+        #undef LBP_PAIR
+        __m256i word = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)s->rsub), idx);
+        word = _mm256_sllv_epi32(word, _mm256_srli_epi32(idx, 3));
+        return _mm256_blendv_ps(_mm256_broadcast_ss(&s->leaf[1]), _mm256_broadcast_ss(&s->leaf[0]),
+                                _mm256_castsi256_ps(word));
     }
 
     /* Stage si of the 8 windows whose table entries are p[0 .. 8): their sums go to sum[0 .. 8),
        bit l of the result is set where window l passes. Each window adds its leaves in double in
        stump order, as the scalar path does. */
-    static inline LBP_T int lbp_stage(const lbp_stump *s, const lbp_stages *sg, ptrdiff_t si,
+    LBP_INLINE int lbp_stage(const lbp_stump *s, const lbp_stages *sg, ptrdiff_t si,
                                       const uint32_t *p, double *sum)
     {
         __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd(), thr = _mm256_set1_pd(sg->thr[si]);
-        lbp_u8 v[16];
         for (ptrdiff_t k = 0; k < sg->ntrees[si]; k++) {
-            for (int j = 0; j < 16; j++)
-                v[j] = *(const lbp_u8u *)(p + s[k].ofs[j]);
-            __m256 leaf = (__m256)lbp_leaf(v, s + k);
+            __m256 leaf = lbp_leaf(s + k, p);
             a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
             a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
         }
@@ -143,46 +154,52 @@ cdef extern from *:
     /* The windows at entries row + m, m = 0 .. nm - 1, of one row of windows (entries up to
        row + max(nm, 8) + 7 + the largest offset must be readable); skip: OpenCV's skip rule.
        Returns the number accepted, with their m in xs and last-stage sums in sum. Scratch: sum
-       holds max(nm, 8) entries, xs nm, blk and bits (nm + 7) / 8.
-       Block b is the 8 windows from o = min(8 b, nm - 8) (0 if nm < 8); its windows below 8 b
-       belong to block b - 1. bits[b]: its windows still running (bit l: window o + l). A block
-       that overlaps the one before may overwrite those windows' sums, with the same values. */
+       and alive hold max(nm, 8) + 8 entries, xs nm.
+       The first stage runs on blocks of 8 windows from 8 b, the last block ending at the last
+       window (0 if nm < 8); a later stage on blocks starting at the first window still running
+       after the previous block (or ending at the last window), so that as few blocks as possible
+       cover the running windows. A block may overlap the previous one: it rewrites those
+       windows' sums with the same values. */
     static LBP_T ptrdiff_t lbp_scan_row(const lbp_stump *s, const lbp_stages *sg, const uint32_t *row,
-                                        ptrdiff_t nm, int skip, double *sum, int32_t *xs, int32_t *blk,
-                                        unsigned char *bits)
+                                        ptrdiff_t nm, int skip, double *sum, unsigned char *alive, int32_t *xs)
     {
-        ptrdiff_t nb = (nm + 7) / 8, b, o, k, nact = 0, si, na = 0;
-        int scanned = 1, l, pass, last;
-        for (b = 0; b < nb; b++) {
-            o = 8 * b + 8 <= nm || nm < 8 ? 8 * b : nm - 8;
+        ptrdiff_t m, o, si, na = 0;
+        int scanned = 1, l, pass, running = 0;
+        uint64_t eight;
+        memset(alive + nm, 0, 8);
+        for (m = 0; m < nm; m += 8) {
+            o = m + 8 <= nm || nm < 8 ? m : nm - 8;
             pass = lbp_stage(s, sg, 0, row + o, sum + o);
-            last = nm - o < 8 ? (int)(nm - o) : 8;
-            bits[b] = 0;
-            for (l = (int)(8 * b - o); l < last; l++) {   /* OpenCV's skip rule, column by column */
+            for (l = (int)(m - o); l < 8 && o + l < nm; l++) {   /* OpenCV's skip rule, column by column */
                 int ok = (pass >> l) & 1;
-                bits[b] |= (unsigned char)((scanned & ok) << l);
+                alive[o + l] = (unsigned char)(scanned & ok);
+                running |= scanned & ok;
                 scanned = !(skip && scanned && !ok);
             }
-            if (bits[b])
-                blk[nact++] = (int32_t)b;
         }
-        for (si = 1; si < sg->n && nact > 0; si++) {
+        for (si = 1; si < sg->n && running; si++) {
             s += sg->ntrees[si - 1];
-            for (k = b = 0; k < nact; k++) {
-                o = 8 * blk[k] + 8 <= nm || nm < 8 ? 8 * blk[k] : nm - 8;
-                bits[blk[k]] &= (unsigned char)lbp_stage(s, sg, si, row + o, sum + o);
-                if (bits[blk[k]])
-                    blk[b++] = blk[k];
-            }
-            nact = b;
-        }
-        for (k = 0; k < nact; k++) {
-            o = 8 * blk[k] + 8 <= nm || nm < 8 ? 8 * blk[k] : nm - 8;
-            for (l = 0; l < 8; l++) {
-                if ((bits[blk[k]] >> l) & 1) {
-                    xs[na] = (int32_t)(o + l);
-                    sum[na++] = sum[o + l];
+            running = 0;
+            for (m = 0; m < nm; ) {
+                memcpy(&eight, alive + m, 8);
+                if (!eight) {
+                    m += 8;
+                    continue;
                 }
+                m += __builtin_ctzll(eight) >> 3;                 /* the first window still running */
+                o = m + 8 <= nm || nm < 8 ? m : nm - 8;
+                pass = lbp_stage(s, sg, si, row + o, sum + o);
+                for (l = (int)(m - o); l < 8 && o + l < nm; l++) {
+                    alive[o + l] &= (unsigned char)((pass >> l) & 1);
+                    running |= alive[o + l];
+                }
+                m = o + 8;
+            }
+        }
+        for (m = 0; m < nm; m++) {
+            if (alive[m]) {
+                xs[na] = (int32_t)m;
+                sum[na++] = sum[m];
             }
         }
         return na;
@@ -194,7 +211,7 @@ cdef extern from *:
     }
 
     static ptrdiff_t lbp_scan_row(const lbp_stump *s, const lbp_stages *sg, const uint32_t *row, ptrdiff_t nm,
-                                  int skip, double *sum, int32_t *xs, int32_t *blk, unsigned char *bits)
+                                  int skip, double *sum, unsigned char *alive, int32_t *xs)
     {
         return 0;   /* never called: lbp_simd_available() is 0 */
     }
@@ -202,6 +219,8 @@ cdef extern from *:
     """
     ctypedef struct Stump "lbp_stump":
         int32_t ofs[16]
+        Py_ssize_t col[4]
+        Py_ssize_t drow
         uint32_t subset[8]
         uint32_t rsub[8]
         float leaf[2]
@@ -218,7 +237,7 @@ cdef extern from *:
     void lbp_phase_major(const uint32_t* inp, uint32_t* out, Py_ssize_t st, int s) noexcept nogil
     int lbp_simd_available() noexcept nogil
     Py_ssize_t lbp_scan_row(const Stump* s, const Stages* sg, const uint32_t* row, Py_ssize_t nm, int skip,
-                            double* sum, int32_t* xs, int32_t* blk, uint8_t* bits) noexcept nogil
+                            double* sum, uint8_t* alive, int32_t* xs) noexcept nogil
 
 
 # Sum tables: exact int64 (codes, for training), or uint32 wrapping modulo 2**32
@@ -342,10 +361,10 @@ cdef inline Py_ssize_t _phase_start(Py_ssize_t stride, int step, Py_ssize_t k) n
 
 
 cdef inline Py_ssize_t _vector_row(const Stump* s, const Stages* sg, const uint32_t* row, Py_ssize_t nm, int step,
-                                   bint skip_rejected, double* sums, int32_t* xs, int32_t* blk, uint8_t* bits,
-                                   Py_ssize_t y, int32_t* out_xy, double* out_sum) noexcept nogil:
+                                   bint skip_rejected, double* sums, uint8_t* alive, int32_t* xs, Py_ssize_t y,
+                                   int32_t* out_xy, double* out_sum) noexcept nogil:
     """One row of windows on the vector path (``row``: its first entry in the table rearranged for ``step``)."""
-    cdef Py_ssize_t na = lbp_scan_row(s, sg, row, nm, skip_rejected, sums, xs, blk, bits), i
+    cdef Py_ssize_t na = lbp_scan_row(s, sg, row, nm, skip_rejected, sums, alive, xs), i
     for i in range(na):
         xs[i] *= step
     return write_row(xs, sums, na, y, out_xy, out_sum)
@@ -410,6 +429,9 @@ cdef class LBPEngine:
                     c = b[0] + j * b[2]     # column c of a window at column m * step: entry m + ofs
                     s[t].ofs[i * 4 + j] = <int32_t>((b[1] + i * b[3]) * stride + c // step
                                                     + _phase_start(stride, step, c % step))
+            for j in range(4):
+                s[t].col[j] = 4 * <Py_ssize_t>s[t].ofs[j]
+            s[t].drow = 4 * <Py_ssize_t>(s[t].ofs[4] - s[t].ofs[0])
             for i in range(8):
                 s[t].subset[i] = <uint32_t>self.subsets[t * 8 + i]
                 s[t].rsub[7 - i] = s[t].subset[i]
@@ -430,12 +452,11 @@ cdef class LBPEngine:
         entry per scanned window position. ``vector=False`` takes the scalar path even where
         the vector path runs (:func:`vector_path`); both give the same result."""
         cdef Py_ssize_t st = table.shape[1], ncol = table.shape[1] - self.win_w, nt_rows = table.shape[0]
-        cdef Py_ssize_t rows, per_row, nc, t, r, n, w, nbk
+        cdef Py_ssize_t rows, per_row, nc, t, r, n, w
         cdef Py_ssize_t* counts
         cdef int32_t* xs
         cdef double* sums
-        cdef int32_t* blk = NULL
-        cdef uint8_t* bits = NULL
+        cdef uint8_t* alive = NULL
         cdef uint32_t* moved = NULL
         cdef const uint32_t* tab = &table[0, 0]
         cdef Stump* s = NULL
@@ -448,19 +469,17 @@ cdef class LBPEngine:
                 or out_sum.shape[0] < rows * per_row):
             raise ValueError("table or outputs do not match the windows")
         nc = chunks(rows, n_threads)
-        w = per_row + 8             # per-thread scratch (the vector path reads blocks of 8)
-        nbk = (per_row + 7) // 8
+        w = per_row + 16            # per-thread scratch (the vector path works on blocks of 8)
         counts = <Py_ssize_t*>malloc(rows * sizeof(Py_ssize_t))
         xs = <int32_t*>malloc(nc * w * sizeof(int32_t))
         sums = <double*>malloc(nc * w * sizeof(double))
         if vec:
-            blk = <int32_t*>malloc(nc * nbk * sizeof(int32_t))
-            bits = <uint8_t*>malloc(nc * nbk)
+            alive = <uint8_t*>malloc(nc * w)
             if step > 1 or per_row < 8:   # rearranged, with 8 readable entries past the end
                 moved = <uint32_t*>calloc(nt_rows * st + 8, sizeof(uint32_t))
         try:
             if (counts == NULL or xs == NULL or sums == NULL
-                    or (vec and (blk == NULL or bits == NULL or (moved == NULL and (step > 1 or per_row < 8))))):
+                    or (vec and (alive == NULL or (moved == NULL and (step > 1 or per_row < 8))))):
                 raise MemoryError()
             s = self._pack(st, step if vec else 1)
             with nogil:
@@ -473,8 +492,8 @@ cdef class LBPEngine:
                     for r in prange(rows, num_threads=nc, schedule='dynamic'):
                         t = threadid()
                         counts[r] = _vector_row(s, &self.sg, tab + r * step * st, per_row, step, skip_rejected,
-                                                sums + t * w, xs + t * w, blk + t * nbk, bits + t * nbk,
-                                                r * step, &out_xy[r * per_row, 0], &out_sum[r * per_row])
+                                                sums + t * w, alive + t * w, xs + t * w, r * step,
+                                                &out_xy[r * per_row, 0], &out_sum[r * per_row])
                 else:
                     for r in prange(rows, num_threads=nc, schedule='dynamic'):
                         t = threadid()
@@ -487,8 +506,7 @@ cdef class LBPEngine:
             free(counts)
             free(xs)
             free(sums)
-            free(blk)
-            free(bits)
+            free(alive)
             free(moved)
         return n
 
