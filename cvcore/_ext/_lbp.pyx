@@ -352,14 +352,6 @@ cdef Py_ssize_t _scan_rows(const Stump* s, const Stages* sg, const uint32_t* bas
     return n
 
 
-cdef inline Py_ssize_t _phase_start(Py_ssize_t stride, int step, Py_ssize_t k) noexcept nogil:
-    """Where the columns ``c % step == k`` start in a row rearranged by lbp_phase_major."""
-    cdef Py_ssize_t i, start = 0
-    for i in range(k):
-        start += (stride - i + step - 1) // step
-    return start
-
-
 cdef inline Py_ssize_t _vector_row(const Stump* s, const Stages* sg, const uint32_t* row, Py_ssize_t nm, int step,
                                    bint skip_rejected, double* sums, uint8_t* alive, int32_t* xs, Py_ssize_t y,
                                    int32_t* out_xy, double* out_sum) noexcept nogil:
@@ -418,17 +410,24 @@ cdef class LBPEngine:
         """One record per stump in evaluation order, offsets for table row ``stride``; ``step > 1``:
         offsets into the table rearranged by lbp_phase_major for that step."""
         cdef Stump* s = <Stump*>malloc(self.nt * sizeof(Stump))
-        cdef Py_ssize_t t, i, j, c
+        cdef Py_ssize_t* colmap = <Py_ssize_t*>malloc((self.win_w + 1) * sizeof(Py_ssize_t))
+        cdef Py_ssize_t t, i, j, c, start = 0
         cdef const int32_t* b
-        if s == NULL:
+        if s == NULL or colmap == NULL:
+            free(s)
+            free(colmap)
             raise MemoryError()
+        # where column c of a window at column m * step is, relative to entry m: the columns of
+        # residue k start after those of residues k' < k, (stride - k' + step - 1) // step each
+        for i in range(step):
+            for c in range(i, self.win_w + 1, step):
+                colmap[c] = start + c // step
+            start += (stride - i + step - 1) // step
         for t in range(self.nt):
             b = &self.blocks[self.feat[t] * 4]
             for i in range(4):
                 for j in range(4):
-                    c = b[0] + j * b[2]     # column c of a window at column m * step: entry m + ofs
-                    s[t].ofs[i * 4 + j] = <int32_t>((b[1] + i * b[3]) * stride + c // step
-                                                    + _phase_start(stride, step, c % step))
+                    s[t].ofs[i * 4 + j] = <int32_t>((b[1] + i * b[3]) * stride + colmap[b[0] + j * b[2]])
             for j in range(4):
                 s[t].col[j] = 4 * <Py_ssize_t>s[t].ofs[j]
             s[t].drow = 4 * <Py_ssize_t>(s[t].ofs[4] - s[t].ofs[0])
@@ -439,6 +438,7 @@ cdef class LBPEngine:
             s[t].leaf[1] = self.leaves[t * 2 + 1]
             s[t].hi = self.rest_hi[t]
             s[t].lo = self.rest_lo[t]
+        free(colmap)
         return s
 
     def scan(self, const uint32_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
