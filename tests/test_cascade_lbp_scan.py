@@ -16,26 +16,33 @@ LBP_FILES = ("lbpcascade_frontalface.xml", "lbpcascade_frontalface_improved.xml"
 needs_vector = pytest.mark.skipif(not _lbp.vector_path(), reason="no vector path on this build or CPU")
 
 
-def _scan(cascade, image, step, skip, vector, threads=1):
+def _scalar(cascade):
+    """A copy of ``cascade`` whose scans take the scalar path."""
+    copy = Cascade.from_dict(cascade.to_dict())
+    copy._engine.vector = False
+    return copy
+
+
+def _scan(cascade, image, step, skip, threads=1):
     """Accepted (x, y) corners and last-stage sums of one scan of ``image``, as ``Cascade._scan`` runs it."""
     ww, wh = cascade.window
     nrow, ncol = image.shape[0] - wh + 1, image.shape[1] - ww + 1
     table = stack_tables(np.ascontiguousarray(image)[None], squared=False, wrap=True)[0][0]
     cap = ((nrow - 1) // step + 1) * ((ncol - 1) // step + 1)
     xy, sums = np.empty((cap, 2), np.int32), np.empty(cap, np.float64)
-    n = cascade._engine.scan(table, nrow, step, skip, threads, xy, sums, vector)
+    n = cascade._engine.scan(table, nrow, step, skip, threads, xy, sums)
     return xy[:n], sums[:n]
 
 
 def _assert_same_scans(cascade, image, steps=(1, 2, 3), threads=(1, 2, 3)):
     """Vector path on 1-3 threads == scalar path, every step, with and without the skip rule;
     returns the number of accepted windows over all scans (so callers can check the test bites)."""
-    accepted = 0
+    accepted, scalar = 0, _scalar(cascade)
     for step in steps:
         for skip in (False, True):
-            ref_xy, ref_sums = _scan(cascade, image, step, skip, vector=False)
+            ref_xy, ref_sums = _scan(scalar, image, step, skip)
             for n in threads:
-                xy, sums = _scan(cascade, image, step, skip, vector=True, threads=n)
+                xy, sums = _scan(cascade, image, step, skip, threads=n)
                 np.testing.assert_array_equal(xy, ref_xy, err_msg=f"step {step} skip {skip} threads {n}")
                 assert sums.tobytes() == ref_sums.tobytes(), f"sums differ: step {step} skip {skip} threads {n}"
             accepted += len(ref_xy)
@@ -102,7 +109,7 @@ def test_every_window_up_to_the_right_edge(width):
     cascade = Cascade.lbp((24, 24), [[0, 0, 8, 8], [3, 1, 2, 5], [15, 15, 3, 3]], stages)
     image = np.random.default_rng(width).integers(0, 256, (29, width), dtype=np.uint8)
     for step in (1, 2, 3):
-        xy, _ = _scan(cascade, image, step, True, vector=True)
+        xy, _ = _scan(cascade, image, step, True)
         xs, ys = np.arange(0, width - 23, step), np.arange(0, 29 - 23, step)
         expected = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
         np.testing.assert_array_equal(xy, expected)
@@ -122,7 +129,7 @@ def test_only_the_right_edge_window_is_accepted():
     stages = [{"threshold": 0.0, "trees": [{"feature": 0, "subset": [1] + [0] * 7, "leaves": [1.0, -1.0]}]}]
     cascade = Cascade.lbp((24, 24), [[0, 0, 8, 8]], stages)
     for step in (1, 3):
-        xy, sums = _scan(cascade, image, step, False, vector=True)
+        xy, sums = _scan(cascade, image, step, False)
         assert xy.tolist() == [[21, 0]] and sums.tolist() == [1.0]
     assert _assert_same_scans(cascade, image, steps=(1, 3)) == 2
 
@@ -134,22 +141,10 @@ def test_one_stage_cascade_returns_full_first_stage_sums():
     assert _assert_same_scans(cascade, _astronaut((70, 50))) > 50
 
 
-class _ScalarEngine:
-    """A cascade's engine forced onto the scalar path."""
-
-    def __init__(self, engine):
-        self.engine = engine
-
-    def scan(self, *args):
-        return self.engine.scan(*args, False)
-
-
 def _assert_same_detections(cascade, image):
     """detect_raw (every scale: OpenCV's step and skip rule, then step 1) on both paths; returns
     the number of raw windows."""
-    scalar = Cascade.from_dict(cascade.to_dict())
-    scalar._engine = _ScalarEngine(scalar._engine)
-    found = 0
+    scalar, found = _scalar(cascade), 0
     for kwargs in ({"scale_factor": 1.1}, {"scale_factor": 1.25, "step": 1}):
         boxes, margins = cascade.detect_raw(image, **kwargs)
         ref_boxes, ref_margins = scalar.detect_raw(image, **kwargs)

@@ -380,6 +380,9 @@ cdef class LBPEngine:
     cdef Py_ssize_t nt
     cdef int win_w, win_h
     cdef bint small_cells   # every cell's sum fits an int32 (what the vector path compares)
+    cdef public bint vector
+    """Whether scans take the vector path where it runs (:func:`vector_path`); False forces the
+    scalar path (the reference the vector path is tested and benchmarked against)."""
 
     def __init__(self, const int32_t[:, ::1] blocks, const int32_t[::1] feat, const int32_t[:, ::1] subsets,
                  const float[:, ::1] leaves, const double[::1] rest_hi, const double[::1] rest_lo,
@@ -401,6 +404,7 @@ cdef class LBPEngine:
         self.nt = feat.shape[0]
         self.win_w = win_w
         self.win_h = win_h
+        self.vector = True
         self.small_cells = True
         for f in range(blocks.shape[0]):
             if <int64_t>blocks[f, 2] * blocks[f, 3] * 255 >= (<int64_t>1 << 31):
@@ -442,15 +446,14 @@ cdef class LBPEngine:
         return s
 
     def scan(self, const uint32_t[:, ::1] table, Py_ssize_t nrow, int step, bint skip_rejected, int n_threads,
-             int32_t[:, ::1] out_xy, double[::1] out_sum, bint vector=True):
+             int32_t[:, ::1] out_xy, double[::1] out_sum):
         """Run the cascade on the windows whose top-left corners are rows ``0, step, ... < nrow``
         and columns ``0, step, ...`` of one (already resized) image's sum table ``(H + 1, W + 1)``
         (``H >= nrow + win_h - 1``). With ``skip_rejected`` the next column is skipped after a
         window rejected by the first stage (OpenCV's detectMultiScale). Rows of windows go to
         ``n_threads`` OpenMP threads (the result does not depend on their number). Writes
         accepted corners and their last stage's sum; returns their count. The outputs need one
-        entry per scanned window position. ``vector=False`` takes the scalar path even where
-        the vector path runs (:func:`vector_path`); both give the same result."""
+        entry per scanned window position. The vector and scalar paths give the same result."""
         cdef Py_ssize_t st = table.shape[1], ncol = table.shape[1] - self.win_w, nt_rows = table.shape[0]
         cdef Py_ssize_t rows, per_row, nc, t, r, n, w
         cdef Py_ssize_t* counts
@@ -460,7 +463,7 @@ cdef class LBPEngine:
         cdef uint32_t* moved = NULL
         cdef const uint32_t* tab = &table[0, 0]
         cdef Stump* s = NULL
-        cdef bint vec = vector and self.small_cells and lbp_simd_available()
+        cdef bint vec = self.vector and self.small_cells and lbp_simd_available()
         if nrow <= 0 or ncol <= 0 or step < 1:
             return 0
         rows = (nrow - 1) // step + 1
