@@ -36,11 +36,11 @@ from cvcore._ext._cascade_scan cimport pack_bands, write_row
 # permute and a variable shift, the leaf added in double. The first stage runs
 # on every column of the row; OpenCV's skip rule (the column after a
 # first-stage rejection is not scanned) then only selects which of those
-# results count. Each later stage runs on the blocks of 8 columns that still
-# hold a window, block by block. (Loading scattered survivors one by one
-# instead costs about three times as much per window on the CPUs measured,
-# more than the dead lanes of a block.) With a scanning step s > 1 the table
-# is first rearranged so that the columns of each residue mod s are
+# results count. Each later stage runs on blocks of 8 columns placed over the
+# windows still running. (Loading scattered survivors one by one, 8 at a time,
+# costs more per window than a whole block on the CPU measured, AMD Zen 4,
+# even for blocks with a single running window.) With a scanning step s > 1
+# the table is first rearranged so that the columns of each residue mod s are
 # consecutive (``lbp_phase_major``): the windows of a row are consecutive
 # entries again.
 #
@@ -139,12 +139,14 @@ cdef extern from *:
     LBP_INLINE int lbp_stage(const lbp_stump *s, const lbp_stages *sg, ptrdiff_t si,
                                       const uint32_t *p, double *sum)
     {
-        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd(), thr = _mm256_set1_pd(sg->thr[si]);
-        for (ptrdiff_t k = 0; k < sg->ntrees[si]; k++) {
-            __m256 leaf = lbp_leaf(s + k, p);
+        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd(), thr;
+        const lbp_stump *end = s + sg->ntrees[si];
+        for (; s < end; s++) {
+            __m256 leaf = lbp_leaf(s, p);
             a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
             a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
         }
+        thr = _mm256_set1_pd(sg->thr[si]);
         _mm256_storeu_pd(sum, a0);
         _mm256_storeu_pd(sum + 4, a1);
         return _mm256_movemask_pd(_mm256_cmp_pd(a0, thr, _CMP_NLT_UQ))
