@@ -15,7 +15,10 @@
   0.6x OpenCV's time on one thread, and 1->2 threads scaling >= 1.6x at
   1280x960. The same for OpenCV's lbpcascade_frontalface_improved
   (``detect LBP``), and (issue 13) LBP detection against cvcore's own Haar
-  detection on the same 640x480 photo: at most half its time.
+  detection on the same 640x480 photo: at most half its time, for OpenCV's
+  cascades and for the shipped ones. ``vector path``: the shipped LBP cascade's
+  detection with the LBP scan's AVX2 path against its scalar path (same
+  detections), where the CPU has AVX2.
 * ``haar features ... fresh output``: the same without ``out``: the 650 MB
   fresh allocation (page faults) is then part of what is measured.
 * ``dlib photos``: :func:`cvcore.evaluation.evaluate_detector` over the annotated
@@ -135,6 +138,43 @@ def _lbp_vs_haar_case(quick):
                 peer_name="cvcore Haar frontalface_default", min_speedup=2.0)
 
 
+def _shipped_lbp_vs_haar_case(quick):
+    """Issue 13: the shipped LBP cascade against the shipped Haar cascade, both run by cvcore, on
+    the same 640x480 photo: at most half its time."""
+    from cvcore.cascade import default_face_cascade
+
+    data = _shared_data()
+    if data is None:
+        return None
+    grey = _photo(data, (640, 480), quick)
+    lbp, haar = default_face_cascade("lbp"), default_face_cascade("haar")
+    return Case(name=f"detect shipped LBP vs shipped Haar {grey.shape[1]}x{grey.shape[0]}",
+                ours=lambda: lbp.detect(grey, 1.1, 3)[0], peer=lambda: haar.detect(grey, 1.1, 3)[0],
+                peer_name="cvcore shipped Haar", min_speedup=2.0)
+
+
+def _lbp_vector_case(quick):
+    """The LBP scan's vector path against its scalar path (the same detections), shipped LBP
+    cascade on the 640x480 photo; skipped where the vector path does not run."""
+    from cvcore._ext import _lbp
+    from cvcore.cascade import Cascade, default_face_cascade
+
+    data = _shared_data()
+    if data is None or not _lbp.vector_path():
+        return None
+    grey = _photo(data, (640, 480), quick)
+    vector = default_face_cascade("lbp")
+    scalar = Cascade.from_dict(vector.to_dict())
+    scalar._engine.vector = False
+
+    def check(a, b):
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), "the two paths differ"
+
+    return Case(name=f"detect shipped LBP {grey.shape[1]}x{grey.shape[0]}, vector path",
+                ours=lambda: vector.detect(grey, 1.1, 3), peer=lambda: scalar.detect(grey, 1.1, 3),
+                peer_name="the scalar path", min_speedup=2.5, check=check)
+
+
 #: The detectors of the accuracy table: (label, cascade file in shared/data/cascades or None for ours).
 #: (label, ``default_face_cascade`` kind or an OpenCV file in ``cascades/``)
 DETECTORS = (("cvcore shipped Haar", "haar"),
@@ -200,7 +240,8 @@ def cases(quick=False):
     out = [_haar_case(quick), _haar_case(quick, preallocated=False),
            _detect_case(quick), _detect_case(quick, size=(1280, 960), scaling=1.6),
            _detect_case(quick, *lbp, goal=1.0), _detect_case(quick, *lbp, size=(1280, 960), goal=1.0, scaling=1.6),
-           _lbp_vs_haar_case(quick), _accuracy_case(quick)]
+           _lbp_vs_haar_case(quick), _shipped_lbp_vs_haar_case(quick), _lbp_vector_case(quick),
+           _accuracy_case(quick)]
     return [c for c in out if c is not None]
 
 
