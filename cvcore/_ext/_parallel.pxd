@@ -9,6 +9,44 @@
 # has its own scratch buffers and computes every row exactly as a serial run
 # would, so results never depend on the thread count. Built without OpenMP,
 # prange is a plain loop over the blocks.
+#
+# Shared blocks: a kernel whose threads may run at uneven speed (another
+# process on a core, a thread woken late) can instead cut its rows into
+# ``blocks(rows, nc, min_rows)`` smaller blocks that its ``nc`` threads take
+# in turn from a shared counter (``next_block``), each thread keeping its
+# scratch buffers from block to block: a thread that starts late or runs
+# slowly simply takes fewer blocks, instead of the whole team waiting for
+# its fixed share. Rows are still computed exactly as in one serial pass.
+
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #include <intrin.h>
+    #endif
+    /* Returns *counter, then adds one: atomically when threads are in use. */
+    static CYTHON_INLINE Py_ssize_t cvc_next_block(Py_ssize_t *counter)
+    {
+    #if defined(__GNUC__) || defined(__clang__)
+        return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    #elif defined(_MSC_VER) && defined(_WIN64)
+        return (Py_ssize_t)_InterlockedExchangeAdd64((volatile __int64 *)counter, 1);
+    #else
+        Py_ssize_t v;
+        #if defined(_OPENMP)
+        #pragma omp critical(cvc_next_block)
+        #endif
+        v = (*counter)++;
+        return v;
+    #endif
+    }
+    """
+    Py_ssize_t cvc_next_block(Py_ssize_t* counter) noexcept nogil
+
+
+cdef enum:
+    # shared blocks per thread: enough for a late thread's share to be taken over
+    BLOCKS_PER_THREAD = 8
+
 
 cdef inline Py_ssize_t chunks(Py_ssize_t rows, int n_threads) noexcept nogil:
     if rows < 1:
@@ -20,3 +58,23 @@ cdef inline Py_ssize_t chunks(Py_ssize_t rows, int n_threads) noexcept nogil:
 
 cdef inline Py_ssize_t chunk_start(Py_ssize_t rows, Py_ssize_t nc, Py_ssize_t t) noexcept nogil:
     return rows * t // nc
+
+
+cdef inline Py_ssize_t blocks(Py_ssize_t rows, Py_ssize_t nc, Py_ssize_t min_rows) noexcept nogil:
+    """Shared blocks for ``nc`` threads over ``rows`` rows: one for a single
+    thread, else about BLOCKS_PER_THREAD per thread of at least ``min_rows``
+    rows (block ``b`` is rows ``chunk_start(rows, nb, b) .. chunk_start(rows, nb, b + 1)``)."""
+    cdef Py_ssize_t nb
+    if rows < 1:
+        return 0
+    if nc <= 1:
+        return 1
+    nb = rows // (min_rows if min_rows > 1 else 1)
+    if nb > nc * BLOCKS_PER_THREAD:
+        nb = nc * BLOCKS_PER_THREAD
+    return nb if nb > 1 else 1
+
+
+cdef inline Py_ssize_t next_block(Py_ssize_t* counter) noexcept nogil:
+    """The next block to compute (>= the number of blocks: none left)."""
+    return cvc_next_block(counter)
