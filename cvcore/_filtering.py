@@ -40,9 +40,10 @@ BAND_WORK = 1 << 24
 #: Least work (operations) worth giving to one more thread.
 THREAD_WORK = 1 << 16
 #: Multiply-adds of the linear kernels per counted operation: they run across
-#: pixels in SIMD vectors, about 25-45 multiply-adds per nanosecond measured on
-#: one AVX-512 core (2048^2 Gaussian, 1024^2 Laplacian, 3x3 integer Sobel).
-VECTOR_OPS = 16
+#: pixels in SIMD vectors, about 25-45 multiply-adds per nanosecond on one
+#: AVX-512 core (2048^2 Gaussian, 1024^2 Laplacian and Sobel), so that one
+#: counted operation takes about a nanosecond, as elsewhere.
+VECTOR_OPS = 32
 
 
 def threads_for(rows, work):
@@ -161,7 +162,8 @@ def _sep3_int(work, shape, nch, ky, kx, mode, cval):
     h, w = shape[0], shape[1]
     ymap, xmap = index_map(h, 3, 1, mode), index_map(w, 3, 1, mode)
     out = np.empty(work.shape, np.float32)
-    run_in_bands(out, ymap, 3, work.shape[1] * 4 // VECTOR_OPS,
+    # 6 multiply-adds per value, in 16-bit lanes for uint8 (twice as many per vector)
+    run_in_bands(out, ymap, 3, work.shape[1] * 3 // VECTOR_OPS,
                  lambda o, m, t: _convolve.sep3_int(work, o, nch, iky, m, ikx, xmap, int(cv), t))
     return out.reshape(shape)
 
