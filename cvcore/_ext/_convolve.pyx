@@ -330,6 +330,16 @@ cdef void* _sep_setup(SepPlan* P, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t kh, P
                   + 5 * kmax * sizeof(void*) + 16 * 64)
 
 
+cdef inline void* _line_at(void* mem, Py_ssize_t offset, size_t target) noexcept nogil:
+    """A pointer ``p`` among the first 64 bytes of ``mem`` with ``p + offset``
+    at ``target`` modulo 64: the image part of a line buffer (``offset`` bytes
+    in) then has the alignment of the rows wsum reads when it writes the line,
+    so that its aligned blocks are aligned for both (see CVC_WSUM_BODY)."""
+    cdef size_t base = <size_t>mem
+    cdef size_t want = (target - <size_t>offset) & 63
+    return <void*>(base + ((want - base) & 63))
+
+
 def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
               const real_t[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
               const real_t[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
@@ -410,7 +420,7 @@ cdef int _sep_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb, 
     cdef void* mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(real_t), 0)
     if mem == NULL:
         return -1
-    cdef real_t* line = <real_t*>mem
+    cdef real_t* line = <real_t*>_line_at(mem, xleft * nch * sizeof(real_t), <size_t>img)
     cdef real_t* crow = line + P.npad * nch + 16
     cdef real_t* kcy = crow + n + 16
     cdef real_t* kcx = kcy + kmax
@@ -449,12 +459,15 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssiz
     cdef float* dst
     cdef const int_pixel_t* src
     cdef void* mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(float), 0)
-    cdef float* ring = <float*>malloc(kh * (n + 16) * sizeof(float) + 64)
-    if mem == NULL or ring == NULL:
+    # ring rows 64-byte aligned, like the image part of the line buffer
+    cdef Py_ssize_t rstride = (n + 16 + 15) // 16 * 16
+    cdef float* ring_mem = <float*>malloc(kh * rstride * sizeof(float) + 64)
+    cdef float* ring = <float*>_line_at(ring_mem, 0, 0)
+    if mem == NULL or ring_mem == NULL:
         free(mem)
-        free(ring)
+        free(ring_mem)
         return -1
-    cdef float* line = <float*>mem
+    cdef float* line = <float*>_line_at(mem, xleft * nch * sizeof(float), 0)
     cdef float* crow = line + P.npad * nch + 16
     cdef float* kcy = crow + n + 16
     cdef float* kcx = kcy + kmax
@@ -480,7 +493,7 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssiz
                 if y > y0 and j < kh - 1:
                     continue
                 s = ymap[p]
-                dst = ring + (p % kh) * (n + 16)
+                dst = ring + (p % kh) * rstride
                 if s < 0:
                     for i in range(n):
                         dst[i] = cv
@@ -489,11 +502,11 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssiz
                     for i in range(n):
                         dst[i] = <float>src[i]
             for j in range(kh):
-                rowp[j] = ring + ((y + j) % kh) * (n + 16)
+                rowp[j] = ring + ((y + j) % kh) * rstride
             _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
         b = next_block(counter)
     free(mem)
-    free(ring)
+    free(ring_mem)
     return 0
 
 
