@@ -20,6 +20,9 @@
 # of the buffer is filled from the map, and the horizontal (axis 1) taps run
 # over the buffer into the output row. No full-size temporary is written.
 # Symmetric and antisymmetric kernels use half the multiplications.
+# wsum runs on 512-bit vectors where the CPU has AVX-512, and aligns its
+# blocks on its first source; line buffers and rings are placed so that the
+# rows a pass reads and the line it writes share that alignment.
 #
 # Threads: a call's rows are cut into shared blocks that the threads take in
 # turn (see _parallel.pxd), so a thread that starts late costs only its delay;
