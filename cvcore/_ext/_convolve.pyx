@@ -333,6 +333,13 @@ cdef void* _sep_setup(SepPlan* P, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t kh, P
                   + 5 * kmax * sizeof(void*) + 16 * 64)
 
 
+cdef inline Py_ssize_t _entering(Py_ssize_t y, Py_ssize_t y0, Py_ssize_t kh) noexcept nogil:
+    """First tap row whose padded row is new in a ring of ``kh`` rows at output
+    row ``y`` of a block starting at ``y0``: all of them at the block's first row,
+    then only the last (padded row ``p`` lives in slot ``p % kh``)."""
+    return 0 if y == y0 else kh - 1
+
+
 cdef inline void* _line_at(void* mem, Py_ssize_t offset, size_t target) noexcept nogil:
     """A pointer ``p`` among the first 64 bytes of ``mem`` with ``p + offset``
     at ``target`` modulo 64: the image part of a line buffer (``offset`` bytes
@@ -490,11 +497,9 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssiz
     while b < nb:
         y0 = chunk_start(h, nb, b)
         for y in range(y0, chunk_start(h, nb, b + 1)):
-            # convert the rows entering the window (padded row p lives in slot p % kh)
-            for j in range(kh):
+            # convert the rows entering the window
+            for j in range(_entering(y, y0, kh), kh):
                 p = y + j
-                if y > y0 and j < kh - 1:
-                    continue
                 s = ymap[p]
                 dst = ring + (p % kh) * rstride
                 if s < 0:
@@ -639,10 +644,8 @@ cdef int _corr_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb,
     while blk < nb:
         y0 = chunk_start(h, nb, blk)
         for y in range(y0, chunk_start(h, nb, blk + 1)):
-            for a in range(kh):
+            for a in range(_entering(y, y0, kh), kh):
                 p = y + a
-                if y > y0 and a < kh - 1:
-                    continue
                 line = ring + (p % kh) * stride
                 s = ymap[p]
                 if s < 0:
