@@ -34,7 +34,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython.parallel cimport prange
 
-from cvcore._ext._parallel cimport chunks, chunk_start, blocks, next_block
+from cvcore._ext._parallel cimport chunks, chunk_start, blocks, next_block, leave_blocks
 from cvcore._ext._padded_lines cimport fill_border
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
@@ -363,11 +363,14 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     line buffer (after the vertical pass) are ``line_cval``. ``n_threads``
     OpenMP threads share the rows.
     """
-    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t, counter = 0
-    cdef Py_ssize_t* shared = &counter
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t
+    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    sync[0] = 0
+    sync[1] = 0
     cdef const real_t* ip = &img[0, 0]
     cdef real_t* op = &out[0, 0]
     with nogil:
@@ -375,6 +378,7 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
             err |= _sep_rows(ip, op, h, nb, shared, img.shape[1], nch,
                              &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft, xsym,
                              <real_t>cval, <real_t>line_cval)
+            leave_blocks(shared + 1, nc, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -388,12 +392,15 @@ def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t n
     Input rows are converted to float32 as they enter the vertical window
     (kept in a ring of ``len(ky)`` rows), so no float copy of the image is made.
     """
-    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t, counter = 0
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS * ky.shape[0])
-    cdef Py_ssize_t* shared = &counter
+    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    sync[0] = 0
+    sync[1] = 0
     cdef const int_pixel_t* ip = &img[0, 0]
     cdef float* op = &out[0, 0]
     with nogil:
@@ -401,6 +408,7 @@ def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t n
             err |= _sep_rows_int(ip, op, h, nb, shared, img.shape[1], nch,
                                  &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft,
                                  xsym, <float>cval, <float>line_cval)
+            leave_blocks(shared + 1, nc, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -532,16 +540,20 @@ def sep3_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch, c
     is an integer below 2**24 in magnitude, so the float32 result is exact
     and equal to :func:`sepfilter_int`'s.
     """
-    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t, counter = 0
-    cdef Py_ssize_t* shared = &counter
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t
+    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    sync[0] = 0
+    sync[1] = 0
     cdef const int_pixel_t* ip = &img[0, 0]
     cdef float* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
             err |= _sep3_rows(ip, op, h, nb, shared, img.shape[1], nch, &ky[0], &ymap[0], &kx[0], &xmap[0], cval)
+            leave_blocks(shared + 1, nc, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -601,18 +613,22 @@ def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     row is built once; zero taps are skipped; the remaining taps are summed
     by wsum. ``n_threads`` OpenMP threads share the rows.
     """
-    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t, counter = 0
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS * k.shape[0])
-    cdef Py_ssize_t* shared = &counter
+    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    sync[0] = 0
+    sync[1] = 0
     cdef const real_t* ip = &img[0, 0]
     cdef real_t* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
             err |= _corr_rows(ip, op, h, nb, shared, img.shape[1], nch,
                               &k[0, 0], k.shape[0], k.shape[1], &ymap[0], &xmap[0], xleft, <real_t>cval)
+            leave_blocks(shared + 1, nc, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 

@@ -39,13 +39,31 @@ cdef extern from *:
         return v;
     #endif
     }
+    static CYTHON_INLINE Py_ssize_t cvc_load(Py_ssize_t *p)
+    {
+    #if defined(__GNUC__) || defined(__clang__)
+        return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+    #else
+        return *(volatile Py_ssize_t *)p;
+    #endif
+    }
+    static CYTHON_INLINE void cvc_pause(void)
+    {
+    #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+        __builtin_ia32_pause();
+    #endif
+    }
     """
     Py_ssize_t cvc_next_block(Py_ssize_t* counter) noexcept nogil
+    Py_ssize_t cvc_load(Py_ssize_t* p) noexcept nogil
+    void cvc_pause() noexcept nogil
 
 
 cdef enum:
     # shared blocks per thread: enough for a late thread's share to be taken over
     BLOCKS_PER_THREAD = 8
+    # pause instructions the first thread spins at most in leave_blocks (~50-150 us)
+    LEAVE_SPINS = 4000
 
 
 cdef inline Py_ssize_t chunks(Py_ssize_t rows, int n_threads) noexcept nogil:
@@ -78,3 +96,21 @@ cdef inline Py_ssize_t blocks(Py_ssize_t rows, Py_ssize_t nc, Py_ssize_t min_row
 cdef inline Py_ssize_t next_block(Py_ssize_t* counter) noexcept nogil:
     """The next block to compute (>= the number of blocks: none left)."""
     return cvc_next_block(counter)
+
+
+cdef inline void leave_blocks(Py_ssize_t* leaving, Py_ssize_t nc, Py_ssize_t t) noexcept nogil:
+    """Called by thread ``t`` of ``nc`` when no block is left. The first thread
+    (``t == 0``, the one that continues after the parallel region) waits a
+    little for the others to leave too, so that it reaches the region's end
+    barrier after them instead of sleeping there until they wake it (tens of
+    microseconds on a virtual machine, the whole gain of a second thread on a
+    filter of 0.1 ms); it waits at most LEAVE_SPINS pauses, then sleeps at the
+    barrier as before."""
+    cdef int i
+    if t != 0:
+        cvc_next_block(leaving)
+        return
+    for i in range(LEAVE_SPINS):
+        if cvc_load(leaving) >= nc - 1:
+            return
+        cvc_pause()
