@@ -34,7 +34,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython.parallel cimport prange
 
-from cvcore._ext._parallel cimport chunks, chunk_start, blocks, next_block, leave_blocks
+from cvcore._ext._parallel cimport chunks, blocks, block_start, next_block, leave_blocks
 from cvcore._ext._padded_lines cimport fill_border
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
@@ -456,7 +456,7 @@ cdef int _sep_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb, 
     _plan_lines(&P, ky, kx, kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
     b = next_block(counter)
     while b < nb:
-        for y in range(chunk_start(h, nb, b), chunk_start(h, nb, b + 1)):
+        for y in range(block_start(h, nb, b), block_start(h, nb, b + 1)):
             for j in range(kh):
                 s = ymap[y + j]
                 rowp[j] = img + s * n if s >= 0 else crow
@@ -503,8 +503,8 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssiz
     _plan_lines(&P, ky, kx, kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
     b = next_block(counter)
     while b < nb:
-        y0 = chunk_start(h, nb, b)
-        for y in range(y0, chunk_start(h, nb, b + 1)):
+        y0 = block_start(h, nb, b)
+        for y in range(y0, block_start(h, nb, b + 1)):
             # convert the rows entering the window
             for j in range(_entering(y, y0, kh), kh):
                 p = y + j
@@ -576,7 +576,7 @@ cdef int _sep3_rows(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssize_t
         crow[i] = <int_pixel_t>cval
     b = next_block(counter)
     while b < nb:
-        for y in range(chunk_start(h, nb, b), chunk_start(h, nb, b + 1)):
+        for y in range(block_start(h, nb, b), block_start(h, nb, b + 1)):
             for j in range(3):
                 s = ymap[y + j]
                 r[j] = img + s * n if s >= 0 else crow
@@ -658,8 +658,8 @@ cdef int _corr_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb,
         return -1
     blk = next_block(counter)
     while blk < nb:
-        y0 = chunk_start(h, nb, blk)
-        for y in range(y0, chunk_start(h, nb, blk + 1)):
+        y0 = block_start(h, nb, blk)
+        for y in range(y0, block_start(h, nb, blk + 1)):
             for a in range(_entering(y, y0, kh), kh):
                 p = y + a
                 line = ring + (p % kh) * stride

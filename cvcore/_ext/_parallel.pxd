@@ -80,8 +80,8 @@ cdef inline Py_ssize_t chunk_start(Py_ssize_t rows, Py_ssize_t nc, Py_ssize_t t)
 
 cdef inline Py_ssize_t blocks(Py_ssize_t rows, Py_ssize_t nc, Py_ssize_t min_rows) noexcept nogil:
     """Shared blocks for ``nc`` threads over ``rows`` rows: one for a single
-    thread, else about BLOCKS_PER_THREAD per thread of at least ``min_rows``
-    rows (block ``b`` is rows ``chunk_start(rows, nb, b) .. chunk_start(rows, nb, b + 1)``)."""
+    thread, else about BLOCKS_PER_THREAD per thread, ``min_rows`` rows each on
+    average (block ``b`` is rows ``block_start(rows, nb, b) .. block_start(rows, nb, b + 1)``)."""
     cdef Py_ssize_t nb
     if rows < 1:
         return 0
@@ -91,6 +91,14 @@ cdef inline Py_ssize_t blocks(Py_ssize_t rows, Py_ssize_t nc, Py_ssize_t min_row
     if nb > nc * BLOCKS_PER_THREAD:
         nb = nc * BLOCKS_PER_THREAD
     return nb if nb > 1 else 1
+
+
+cdef inline Py_ssize_t block_start(Py_ssize_t rows, Py_ssize_t nb, Py_ssize_t b) noexcept nogil:
+    """First row of shared block ``b`` of ``nb`` (``b == nb``: ``rows``). Blocks
+    shrink from about twice the mean size to a small fraction of it (weights
+    nb, nb - 1, ..., 1), like OpenMP's guided schedule: the threads take the
+    large ones first and finish within a small block of each other."""
+    return rows * (b * nb - b * (b - 1) // 2) // (nb * (nb + 1) // 2)
 
 
 cdef inline Py_ssize_t next_block(Py_ssize_t* counter) noexcept nogil:
