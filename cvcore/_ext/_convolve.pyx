@@ -28,8 +28,10 @@
 # turn (see _parallel.pxd), so a thread that starts late costs only its delay;
 # each thread keeps its line buffers, and its row ring starts afresh at each
 # block's first row; rows are computed exactly as in one serial pass
-# (bit-identical). Kernels with a row ring use blocks of at least
-# RING_BLOCK_ROWS rings, so that refilling the ring costs little.
+# (bit-identical). Kernels with a row ring use blocks of RING_BLOCK_ROWS rows
+# or more on average: refilling the ring (kh - 1 rows copied or converted at a
+# block's first row) then costs a few per cent of the block's work at most,
+# whatever kh (the work of a row grows with kh too).
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython.parallel cimport prange
@@ -42,7 +44,7 @@ from libc.stdint cimport uint8_t, uint16_t, int16_t
 from cvcore._ext._types cimport real_t, int_pixel_t
 
 cdef enum:
-    RING_BLOCK_ROWS = 4
+    RING_BLOCK_ROWS = 8
 
 # ---------------------------------------------------------------------------
 # Inner loop in C. It is compiled with -O3 for the baseline target and, on
@@ -369,6 +371,7 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
     sync[0] = 0
     sync[1] = 0
     cdef const real_t* ip = &img[0, 0]
@@ -393,12 +396,13 @@ def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t n
     (kept in a ring of ``len(ky)`` rows), so no float copy of the image is made.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
-    cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS * ky.shape[0])
+    cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS)
     cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
     cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
     sync[0] = 0
     sync[1] = 0
     cdef const int_pixel_t* ip = &img[0, 0]
@@ -546,6 +550,7 @@ def sep3_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch, c
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
     sync[0] = 0
     sync[1] = 0
     cdef const int_pixel_t* ip = &img[0, 0]
@@ -614,12 +619,13 @@ def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     by wsum. ``n_threads`` OpenMP threads share the rows.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
-    cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS * k.shape[0])
+    cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS)
     cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
     cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
     sync[0] = 0
     sync[1] = 0
     cdef const real_t* ip = &img[0, 0]
