@@ -36,7 +36,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython.parallel cimport prange
 
-from cvcore._ext._parallel cimport chunks, blocks, block_start, next_block, leave_blocks
+from cvcore._ext._parallel cimport chunks, blocks, block_start, next_block, finish_block, leave_blocks
 from cvcore._ext._padded_lines cimport fill_border
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
@@ -366,7 +366,7 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     OpenMP threads share the rows.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t
-    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
     cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
@@ -381,7 +381,7 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
             err |= _sep_rows(ip, op, h, nb, shared, img.shape[1], nch,
                              &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft, xsym,
                              <real_t>cval, <real_t>line_cval)
-            leave_blocks(shared + 1, nc, t)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -397,7 +397,7 @@ def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t n
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS)
-    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
     cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
@@ -412,7 +412,7 @@ def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t n
             err |= _sep_rows_int(ip, op, h, nb, shared, img.shape[1], nch,
                                  &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft,
                                  xsym, <float>cval, <float>line_cval)
-            leave_blocks(shared + 1, nc, t)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -465,7 +465,7 @@ cdef int _sep_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb, 
                 s = ymap[y + j]
                 rowp[j] = img + s * n if s >= 0 else crow
             _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
-        b = next_block(counter)
+        b = finish_block(counter)
     free(mem)
     return 0
 
@@ -524,7 +524,7 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssiz
             for j in range(kh):
                 rowp[j] = ring + ((y + j) % kh) * rstride
             _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
-        b = next_block(counter)
+        b = finish_block(counter)
     free(mem)
     free(ring_mem)
     return 0
@@ -545,7 +545,7 @@ def sep3_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch, c
     and equal to :func:`sepfilter_int`'s.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t
-    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
     cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
@@ -558,7 +558,7 @@ def sep3_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch, c
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
             err |= _sep3_rows(ip, op, h, nb, shared, img.shape[1], nch, &ky[0], &ymap[0], &kx[0], &xmap[0], cval)
-            leave_blocks(shared + 1, nc, t)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -603,7 +603,7 @@ cdef int _sep3_rows(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssize_t
                 cvc_horiz3_s(line16, out + y * n, n, nch, kx[0], kx[1], kx[2])
             else:
                 cvc_horiz3_i(line, out + y * n, n, nch, kx[0], kx[1], kx[2])
-        b = next_block(counter)
+        b = finish_block(counter)
     free(crow)
     free(line)
     return 0
@@ -620,7 +620,7 @@ def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS)
-    cdef Py_ssize_t sync[2]   # the next block; the threads that have left (see _parallel.pxd)
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
     cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
@@ -634,7 +634,7 @@ def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
         for t in prange(nc, num_threads=nc, schedule='static'):
             err |= _corr_rows(ip, op, h, nb, shared, img.shape[1], nch,
                               &k[0, 0], k.shape[0], k.shape[1], &ymap[0], &xmap[0], xleft, <real_t>cval)
-            leave_blocks(shared + 1, nc, t)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -685,7 +685,7 @@ cdef int _corr_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb,
                         src[nt] = line + b * nch
                         nt += 1
             _wsum(out + y * n, n, nt, kc, src, NULL, 1, 1)
-        blk = next_block(counter)
+        blk = finish_block(counter)
     free(ring_mem)
     free(kc)
     free(src)

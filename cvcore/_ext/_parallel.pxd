@@ -13,10 +13,11 @@
 # Shared blocks: a kernel whose threads may run at uneven speed (another
 # process on a core, a thread woken late) can instead cut its rows into
 # ``blocks(rows, nc, min_rows)`` smaller blocks that its ``nc`` threads take
-# in turn from a shared counter (``next_block``), each thread keeping its
-# scratch buffers from block to block: a thread that starts late or runs
-# slowly simply takes fewer blocks, instead of the whole team waiting for
-# its fixed share. Rows are still computed exactly as in one serial pass.
+# in turn from a shared counter (``next_block``, then ``finish_block`` after
+# each), each thread keeping its scratch buffers from block to block: a
+# thread that starts late or runs slowly simply takes fewer blocks, instead
+# of the whole team waiting for its fixed share; each thread then calls
+# ``leave_blocks``. Rows are still computed exactly as in one serial pass.
 
 cdef extern from *:
     """
@@ -101,24 +102,32 @@ cdef inline Py_ssize_t block_start(Py_ssize_t rows, Py_ssize_t nb, Py_ssize_t b)
     return rows * (b * nb - b * (b - 1) // 2) // (nb * (nb + 1) // 2)
 
 
-cdef inline Py_ssize_t next_block(Py_ssize_t* counter) noexcept nogil:
-    """The next block to compute (>= the number of blocks: none left)."""
-    return cvc_next_block(counter)
+cdef inline Py_ssize_t next_block(Py_ssize_t* sync) noexcept nogil:
+    """A thread's first block to compute (>= the number of blocks: none left).
+    ``sync`` points to two counters shared by the team, zero at the start:
+    the next block and the blocks done."""
+    return cvc_next_block(sync)
 
 
-cdef inline void leave_blocks(Py_ssize_t* leaving, Py_ssize_t nc, Py_ssize_t t) noexcept nogil:
-    """Called by thread ``t`` of ``nc`` when no block is left. The first thread
-    (``t == 0``, the one that continues after the parallel region) waits a
-    little for the others to leave too, so that it reaches the region's end
-    barrier after them instead of sleeping there until they wake it (tens of
-    microseconds on a virtual machine, the whole gain of a second thread on a
-    filter of 0.1 ms); it waits at most LEAVE_SPINS pauses, then sleeps at the
-    barrier as before."""
+cdef inline Py_ssize_t finish_block(Py_ssize_t* sync) noexcept nogil:
+    """Counts the thread's block done and returns its next one."""
+    cvc_next_block(sync + 1)
+    return cvc_next_block(sync)
+
+
+cdef inline void leave_blocks(Py_ssize_t* sync, Py_ssize_t nb, Py_ssize_t t) noexcept nogil:
+    """Called by thread ``t`` when it has no more block. The first thread (the
+    one that continues after the parallel region) waits a little for the
+    blocks still being computed by others, so that it reaches the region's end
+    barrier as they do instead of sleeping there until they wake it (tens of
+    microseconds on a virtual machine: the whole gain of a second thread on a
+    filter of 0.1 ms). It waits at most LEAVE_SPINS pauses, then sleeps at
+    the barrier as before; it does not wait when every block is done (one
+    thread, or a build without OpenMP)."""
     cdef int i
     if t != 0:
-        cvc_next_block(leaving)
         return
     for i in range(LEAVE_SPINS):
-        if cvc_load(leaving) >= nc - 1:
+        if cvc_load(sync + 1) >= nb:
             return
         cvc_pause()
