@@ -708,6 +708,16 @@ for _fn in (sobel, scharr, prewitt):
     _fn.__doc__ = _fn.__doc__.replace("{deriv}", _DERIV_DOC.replace("{mode}", _MODE_DOC))
 
 
+def _laplace_kernel(dtype):
+    k = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=dtype)
+    k.setflags(write=False)
+    return k
+
+
+#: The Laplacian's kernel in each work dtype, built once (a 1024^2 call takes ~0.1 ms on two threads).
+_LAPLACE = {np.dtype(t).char: _laplace_kernel(t) for t in (np.float32, np.float64)}
+
+
 @_doc
 def laplacian(image, mode="reflect", cval=0.0):
     """Discrete Laplacian ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]``.
@@ -737,5 +747,4 @@ def laplacian(image, mode="reflect", cval=0.0):
     """
     mode, cval = _mode_cval(mode, cval)
     work, shape, nch = _f.prepare(_image(image))
-    k = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
-    return _f.correlate2d(work, shape, nch, k, 1, 1, mode, cval)
+    return _f.correlate2d(work, shape, nch, _LAPLACE[work.dtype.char], 1, 1, mode, cval)

@@ -60,6 +60,50 @@ def test_small_work_runs_on_one_thread():
         assert _filtering.threads_for(5000, 10**9) == 8
 
 
+def _recorded_kernel_calls(monkeypatch, name):
+    """Calls of ``_convolve.<name>`` as (rows, n_threads), still computing them."""
+    from cvcore._ext import _convolve
+
+    calls, kernel = [], getattr(_convolve, name)
+
+    def record(*args):
+        calls.append((args[1].shape[0], args[-1]))
+        return kernel(*args)
+    monkeypatch.setattr(_convolve, name, record)
+    return calls
+
+
+def test_linear_filters_take_a_second_thread_only_for_enough_work(monkeypatch, rng):
+    # a team costs tens of microseconds to start and join: a 128^2 Gaussian (~20 us) stays on one
+    # thread, a 1024^2 one (~1 ms) gets every thread; a 1024^2 uint8 Sobel (~0.1 ms) does not gain
+    calls = _recorded_kernel_calls(monkeypatch, "sepfilter")
+    int_calls = _recorded_kernel_calls(monkeypatch, "sep3_int")
+    with cvcore.num_threads(2):
+        filters.gaussian(rng.random((128, 128)).astype(np.float32), 2.0)
+        filters.gaussian(rng.random((1024, 1024)).astype(np.float32), 2.0)
+        filters.sobel(rng.integers(0, 256, (1024, 1024), dtype=np.uint8), 1)
+    assert calls == [(128, 1), (1024, 2)]
+    assert int_calls == [(1024, 1)]
+
+
+def test_a_filter_of_milliseconds_starts_one_team(monkeypatch):
+    # each kernel call starts a team of threads and waits for its slowest one: a call of a few
+    # milliseconds per thread (2048^2 Gaussian, sigma 2) is one band; a long one is cut into bands
+    # that stay interruptible
+    seen = []
+    out = np.empty((2048, 1))
+    ymap = np.arange(2048 + 16)
+    with cvcore.num_threads(2):
+        row_cost = 2048 * 34 // _filtering.VECTOR_OPS
+        _filtering.run_in_bands(out, ymap, 17, row_cost, lambda o, m, t: seen.append((o.shape[0], t)))
+        assert seen == [(2048, 2)]
+        seen.clear()
+        row_cost = 4000 * 2402 // _filtering.VECTOR_OPS   # 4000^2, sigma 150
+        _filtering.run_in_bands(out, ymap, 17, row_cost, lambda o, m, t: seen.append((o.shape[0], t)))
+    assert len(seen) > 10 and sum(r for r, _ in seen) == 2048
+    assert all(r * row_cost <= 2 * _filtering.BAND_WORK for r, _ in seen)
+
+
 SEP_DTYPES = [np.float32, np.float64, np.uint8, np.uint16, np.int16, np.bool_]
 
 

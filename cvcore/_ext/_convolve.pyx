@@ -20,20 +20,31 @@
 # of the buffer is filled from the map, and the horizontal (axis 1) taps run
 # over the buffer into the output row. No full-size temporary is written.
 # Symmetric and antisymmetric kernels use half the multiplications.
+# wsum runs on 512-bit vectors where the CPU has AVX-512, and aligns its
+# blocks on its first source; line buffers and rings are placed so that the
+# rows a pass reads and the line it writes share that alignment.
 #
-# Threads: a call's rows are cut into one block per thread (see _parallel.pxd),
-# each with its own line buffers and row ring, started afresh at its first
-# row; rows are computed exactly as in one serial pass (bit-identical).
+# Threads: a call's rows are cut into shared blocks that the threads take in
+# turn (see _parallel.pxd), so a thread that starts late costs only its delay;
+# each thread keeps its line buffers, and its row ring starts afresh at each
+# block's first row; rows are computed exactly as in one serial pass
+# (bit-identical). Kernels with a row ring use blocks of RING_BLOCK_ROWS rows
+# or more on average: refilling the ring (kh - 1 rows copied or converted at a
+# block's first row) then costs a few per cent of the block's work at most,
+# whatever kh (the work of a row grows with kh too).
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython.parallel cimport prange
 
-from cvcore._ext._parallel cimport chunks, chunk_start
+from cvcore._ext._parallel cimport chunks, blocks, block_start, next_block, finish_block, leave_blocks
 from cvcore._ext._padded_lines cimport fill_border
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
 
 from cvcore._ext._types cimport real_t, int_pixel_t
+
+cdef enum:
+    RING_BLOCK_ROWS = 8
 
 # ---------------------------------------------------------------------------
 # Inner loop in C. It is compiled with -O3 for the baseline target and, on
@@ -87,13 +98,48 @@ cdef extern from *:
     #define CVC_A_PLUS_B(j) (s[j] + u[j])
     #define CVC_A_MINUS_B(j) (s[j] - u[j])
 
-    #define CVC_WSUM(T, V, NAME)                                                           \\
-    static CVC_CLONES void NAME(T *restrict out, ptrdiff_t n, ptrdiff_t nt, const T *k,   \\
-                                const T *const *A, const T *const *B, int sign)            \\
+    #define CVC_WSUM_ARGS(T) (T *restrict out, ptrdiff_t n, ptrdiff_t nt, const T *k,              \\
+                                   const T *const *A, const T *const *B, int sign)
+    /* outputs lo .. hi one at a time */
+    #define CVC_SCALAR(T, lo, hi)                                                              \\
+        for (i = lo; i < hi; i++) out[i] = 0;                                                  \\
+        for (t = 0; t < nt; t++) {                                                             \\
+            const T kt = k[t];                                                                 \\
+            const T *restrict s = A[t];                                                        \\
+            if (!B) for (i = lo; i < hi; i++) out[i] += kt * s[i];                             \\
+            else {                                                                             \\
+                const T *restrict u = B[t];                                                    \\
+                if (sign > 0) for (i = lo; i < hi; i++) out[i] += kt * (s[i] + u[i]);          \\
+                else for (i = lo; i < hi; i++) out[i] += kt * (s[i] - u[i]);                   \\
+            }                                                                                  \\
+        }
+    /* one vector of outputs at p */
+    #define CVC_ONE(T, V, p)                                                                   \\
+        {                                                                                      \\
+            V a0 = {0};                                                                        \\
+            for (t = 0; t < nt; t++) {                                                         \\
+                const V *s = (const V *)(A[t] + (p));                                          \\
+                if (!B) a0 += k[t] * s[0];                                                     \\
+                else if (sign > 0) a0 += k[t] * (s[0] + *(const V *)(B[t] + (p)));            \\
+                else a0 += k[t] * (s[0] - *(const V *)(B[t] + (p)));                           \\
+            }                                                                                  \\
+            *(V *)(out + (p)) = a0;                                                            \\
+        }
+    /* Blocks of 8 vectors start where the first term's source is aligned to a
+       vector, so that the loads of the vertical pass (whose rows share one
+       alignment when a row is a multiple of 64 bytes) never straddle two cache
+       lines (20 % of a 3x3 filter's time with AVX-512). The outputs before that
+       and after the last block are single vectors, the first and the last one
+       overlapping their neighbours: those outputs are computed twice, the same
+       way (out never overlaps the sources). Rows shorter than a vector run
+       one output at a time. */
+    #define CVC_WSUM_BODY(T, V)                                                                \\
     {                                                                                      \\
         const ptrdiff_t L = (ptrdiff_t)(sizeof(V) / sizeof(T));                            \\
         ptrdiff_t i0 = 0, t, i;                                                            \\
-        if (CVC_HAVE_VEC) {                                                                \\
+        if (CVC_HAVE_VEC && n >= L) {                                                      \\
+            i0 = (ptrdiff_t)(((size_t)0 - (size_t)A[0]) % sizeof(V)) / (ptrdiff_t)sizeof(T); \\
+            if (i0 > 0) CVC_ONE(T, V, 0)                                                   \\
             for (; i0 + 8 * L <= n; i0 += 8 * L) {                                         \\
                 V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0}; \\
                 if (!B) { CVC_TERMS(T, V, CVC_ONLY_A) }                                          \\
@@ -103,22 +149,35 @@ cdef extern from *:
                 o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3;                                \\
                 o[4] = a4; o[5] = a5; o[6] = a6; o[7] = a7;                                \\
             }                                                                              \\
+            for (; i0 + L <= n; i0 += L) CVC_ONE(T, V, i0)                                 \\
+            if (i0 < n) CVC_ONE(T, V, n - L)                                               \\
+            i0 = n;                                                                        \\
         }                                                                                  \\
-        for (i = i0; i < n; i++) out[i] = 0;                                               \\
-        for (t = 0; t < nt; t++) {                                                         \\
-            const T kt = k[t];                                                             \\
-            const T *restrict s = A[t];                                                    \\
-            if (!B) for (i = i0; i < n; i++) out[i] += kt * s[i];                          \\
-            else {                                                                         \\
-                const T *restrict u = B[t];                                                \\
-                if (sign > 0) for (i = i0; i < n; i++) out[i] += kt * (s[i] + u[i]);       \\
-                else for (i = i0; i < n; i++) out[i] += kt * (s[i] - u[i]);                \\
-            }                                                                              \\
-        }                                                                                  \\
+        CVC_SCALAR(T, i0, n)                                                               \\
     }
 
-    CVC_WSUM(float, cvc_vf, cvc_wsum_f)
-    CVC_WSUM(double, cvc_vd, cvc_wsum_d)
+    /* The same loops on 512-bit vectors for CPUs with AVX-512 (x86-64-v4), chosen
+       at run time. Every output is the same sum of the same products in the same
+       order (fused multiply-adds in both versions), so results are identical. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
+    #define CVC_HAVE_512 1
+    typedef float cvc_zf __attribute__((vector_size(64), aligned(4)));
+    typedef double cvc_zd __attribute__((vector_size(64), aligned(8)));
+    #define CVC_WSUM(T, V, Z, NAME)                                                        \\
+    static CVC_CLONES void NAME##_256 CVC_WSUM_ARGS(T) CVC_WSUM_BODY(T, V)                 \\
+    static __attribute__((target("arch=x86-64-v4"))) void NAME##_512 CVC_WSUM_ARGS(T)     \\
+        CVC_WSUM_BODY(T, Z)                                                                \\
+    static void NAME CVC_WSUM_ARGS(T)                                                      \\
+    {                                                                                      \\
+        if (__builtin_cpu_supports("x86-64-v4")) NAME##_512(out, n, nt, k, A, B, sign);   \\
+        else NAME##_256(out, n, nt, k, A, B, sign);                                        \\
+    }
+    #else
+    #define CVC_WSUM(T, V, Z, NAME) static CVC_CLONES void NAME CVC_WSUM_ARGS(T) CVC_WSUM_BODY(T, V)
+    #endif
+
+    CVC_WSUM(float, cvc_vf, cvc_zf, cvc_wsum_f)
+    CVC_WSUM(double, cvc_vd, cvc_zd, cvc_wsum_d)
 
     /* 3x3 separable filters with integer taps on integer images (Sobel, Scharr,
        Prewitt), exact: the vertical pass of a row into an integer line (int16
@@ -276,6 +335,23 @@ cdef void* _sep_setup(SepPlan* P, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t kh, P
                   + 5 * kmax * sizeof(void*) + 16 * 64)
 
 
+cdef inline Py_ssize_t _entering(Py_ssize_t y, Py_ssize_t y0, Py_ssize_t kh) noexcept nogil:
+    """First tap row whose padded row is new in a ring of ``kh`` rows at output
+    row ``y`` of a block starting at ``y0``: all of them at the block's first row,
+    then only the last (padded row ``p`` lives in slot ``p % kh``)."""
+    return 0 if y == y0 else kh - 1
+
+
+cdef inline void* _line_at(void* mem, Py_ssize_t offset, size_t target) noexcept nogil:
+    """A pointer ``p`` among the first 64 bytes of ``mem`` with ``p + offset``
+    at ``target`` modulo 64: the image part of a line buffer (``offset`` bytes
+    in) then has the alignment of the rows wsum reads when it writes the line,
+    so that its aligned blocks are aligned for both (see CVC_WSUM_BODY)."""
+    cdef size_t base = <size_t>mem
+    cdef size_t want = (target - <size_t>offset) & 63
+    return <void*>(base + ((want - base) & 63))
+
+
 def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
               const real_t[::1] ky, const Py_ssize_t[::1] ymap, int ysym,
               const real_t[::1] kx, const Py_ssize_t[::1] xmap, Py_ssize_t xleft, int xsym,
@@ -289,17 +365,23 @@ def sepfilter(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     line buffer (after the vertical pass) are ``line_cval``. ``n_threads``
     OpenMP threads share the rows.
     """
-    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
+    sync[0] = 0
+    sync[1] = 0
     cdef const real_t* ip = &img[0, 0]
     cdef real_t* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _sep_rows(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
+            err |= _sep_rows(ip, op, h, nb, shared, img.shape[1], nch,
                              &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft, xsym,
                              <real_t>cval, <real_t>line_cval)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -314,16 +396,23 @@ def sepfilter_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t n
     (kept in a ring of ``len(ky)`` rows), so no float copy of the image is made.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS)
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
+    sync[0] = 0
+    sync[1] = 0
     cdef const int_pixel_t* ip = &img[0, 0]
     cdef float* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _sep_rows_int(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
+            err |= _sep_rows_int(ip, op, h, nb, shared, img.shape[1], nch,
                                  &ky[0], ky.shape[0], &ymap[0], ysym, &kx[0], kx.shape[0], &xmap[0], xleft,
                                  xsym, <float>cval, <float>line_cval)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
@@ -341,18 +430,19 @@ cdef void _plan_lines(SepPlan* P, const real_t* ky, const real_t* kx, real_t* kc
     P.no_horizontal = P.kw == 1 and kx[0] == 1
 
 
-cdef int _sep_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
+cdef int _sep_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb, Py_ssize_t* counter, Py_ssize_t n,
                    Py_ssize_t nch, const real_t* ky, Py_ssize_t kh, const Py_ssize_t* ymap, int ysym,
                    const real_t* kx, Py_ssize_t kw, const Py_ssize_t* xmap, Py_ssize_t xleft, int xsym,
                    real_t cv, real_t lcv) noexcept nogil:
-    """Output rows ``y0 .. y1`` of :func:`sepfilter` with buffers of its own; -1 if out of memory."""
+    """The output rows of :func:`sepfilter` in the ``nb`` shared blocks this
+    thread takes from ``counter``, with buffers of its own; -1 if out of memory."""
     cdef SepPlan P
     cdef Py_ssize_t kmax = kh if kh > kw else kw
-    cdef Py_ssize_t y, j, i, s
+    cdef Py_ssize_t y, j, i, s, b
     cdef void* mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(real_t), 0)
     if mem == NULL:
         return -1
-    cdef real_t* line = <real_t*>mem
+    cdef real_t* line = <real_t*>_line_at(mem, xleft * nch * sizeof(real_t), <size_t>img)
     cdef real_t* crow = line + P.npad * nch + 16
     cdef real_t* kcy = crow + n + 16
     cdef real_t* kcx = kcy + kmax
@@ -368,32 +458,38 @@ cdef int _sep_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t y1,
     for i in range(n):
         crow[i] = cv
     _plan_lines(&P, ky, kx, kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
-    for y in range(y0, y1):
-        for j in range(kh):
-            s = ymap[y + j]
-            rowp[j] = img + s * n if s >= 0 else crow
-        _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
+    b = next_block(counter)
+    while b < nb:
+        for y in range(block_start(h, nb, b), block_start(h, nb, b + 1)):
+            for j in range(kh):
+                s = ymap[y + j]
+                rowp[j] = img + s * n if s >= 0 else crow
+            _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
+        b = finish_block(counter)
     free(mem)
     return 0
 
 
-cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
-                       Py_ssize_t nch, const float* ky, Py_ssize_t kh, const Py_ssize_t* ymap, int ysym,
-                       const float* kx, Py_ssize_t kw, const Py_ssize_t* xmap, Py_ssize_t xleft, int xsym,
-                       float cv, float lcv) noexcept nogil:
-    """Output rows ``y0 .. y1`` of :func:`sepfilter_int`; -1 if out of memory."""
+cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssize_t nb, Py_ssize_t* counter,
+                       Py_ssize_t n, Py_ssize_t nch, const float* ky, Py_ssize_t kh, const Py_ssize_t* ymap,
+                       int ysym, const float* kx, Py_ssize_t kw, const Py_ssize_t* xmap, Py_ssize_t xleft,
+                       int xsym, float cv, float lcv) noexcept nogil:
+    """The output rows of :func:`sepfilter_int` in the shared blocks this thread takes; -1 if out of memory."""
     cdef SepPlan P
     cdef Py_ssize_t kmax = kh if kh > kw else kw
-    cdef Py_ssize_t y, j, i, s, p
+    cdef Py_ssize_t y, y0, j, i, s, p, b
     cdef float* dst
     cdef const int_pixel_t* src
     cdef void* mem = _sep_setup(&P, n, nch, kh, kw, xleft, ysym, xsym, sizeof(float), 0)
-    cdef float* ring = <float*>malloc(kh * (n + 16) * sizeof(float) + 64)
-    if mem == NULL or ring == NULL:
+    # ring rows 64-byte aligned, like the image part of the line buffer
+    cdef Py_ssize_t rstride = (n + 16 + 15) // 16 * 16
+    cdef float* ring_mem = <float*>malloc(kh * rstride * sizeof(float) + 64)
+    cdef float* ring = <float*>_line_at(ring_mem, 0, 0)
+    if mem == NULL or ring_mem == NULL:
         free(mem)
-        free(ring)
+        free(ring_mem)
         return -1
-    cdef float* line = <float*>mem
+    cdef float* line = <float*>_line_at(mem, xleft * nch * sizeof(float), 0)
     cdef float* crow = line + P.npad * nch + 16
     cdef float* kcy = crow + n + 16
     cdef float* kcx = kcy + kmax
@@ -409,26 +505,28 @@ cdef int _sep_rows_int(const int_pixel_t* img, float* out, Py_ssize_t y0, Py_ssi
     for i in range(n):
         crow[i] = cv
     _plan_lines(&P, ky, kx, kcy, kcx, ia, ib, jy, jyb, xa, xb, line)
-    for y in range(y0, y1):
-        # convert the rows entering the window (padded row p lives in slot p % kh)
-        for j in range(kh):
-            p = y + j
-            if y > y0 and j < kh - 1:
-                continue
-            s = ymap[p]
-            dst = ring + (p % kh) * (n + 16)
-            if s < 0:
-                for i in range(n):
-                    dst[i] = cv
-            else:
-                src = img + s * n
-                for i in range(n):
-                    dst[i] = <float>src[i]
-        for j in range(kh):
-            rowp[j] = ring + ((y + j) % kh) * (n + 16)
-        _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
+    b = next_block(counter)
+    while b < nb:
+        y0 = block_start(h, nb, b)
+        for y in range(y0, block_start(h, nb, b + 1)):
+            # convert the rows entering the window
+            for j in range(_entering(y, y0, kh), kh):
+                p = y + j
+                s = ymap[p]
+                dst = ring + (p % kh) * rstride
+                if s < 0:
+                    for i in range(n):
+                        dst[i] = cv
+                else:
+                    src = img + s * n
+                    for i in range(n):
+                        dst[i] = <float>src[i]
+            for j in range(kh):
+                rowp[j] = ring + ((y + j) % kh) * rstride
+            _sep_row(rowp, out + y * n, &P, kcy, jy, jyb, ya, yb, kcx, xa, xb, line, xmap, lcv)
+        b = finish_block(counter)
     free(mem)
-    free(ring)
+    free(ring_mem)
     return 0
 
 
@@ -446,25 +544,30 @@ def sep3_int(const int_pixel_t[:, ::1] img, float[:, ::1] out, Py_ssize_t nch, c
     is an integer below 2**24 in magnitude, so the float32 result is exact
     and equal to :func:`sepfilter_int`'s.
     """
-    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), nb = blocks(h, nc, 1), t
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
+    sync[0] = 0
+    sync[1] = 0
     cdef const int_pixel_t* ip = &img[0, 0]
     cdef float* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _sep3_rows(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
-                              &ky[0], &ymap[0], &kx[0], &xmap[0], cval)
+            err |= _sep3_rows(ip, op, h, nb, shared, img.shape[1], nch, &ky[0], &ymap[0], &kx[0], &xmap[0], cval)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
 
-cdef int _sep3_rows(const int_pixel_t* img, float* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
-                    Py_ssize_t nch, const int* ky, const Py_ssize_t* ymap, const int* kx,
+cdef int _sep3_rows(const int_pixel_t* img, float* out, Py_ssize_t h, Py_ssize_t nb, Py_ssize_t* counter,
+                    Py_ssize_t n, Py_ssize_t nch, const int* ky, const Py_ssize_t* ymap, const int* kx,
                     const Py_ssize_t* xmap, int cval) noexcept nogil:
-    """Output rows ``y0 .. y1`` of :func:`sep3_int`; -1 if out of memory."""
-    cdef Py_ssize_t width = n // nch, y, j, i, c, s, p
+    """The output rows of :func:`sep3_int` in the shared blocks this thread takes; -1 if out of memory."""
+    cdef Py_ssize_t width = n // nch, y, j, i, c, s, p, b
     cdef const int_pixel_t* r[3]
     cdef int_pixel_t* crow = <int_pixel_t*>malloc((n + 16) * sizeof(int_pixel_t))
     cdef int* line = <int*>malloc(((width + 2) * nch + 16) * sizeof(int))
@@ -476,28 +579,31 @@ cdef int _sep3_rows(const int_pixel_t* img, float* out, Py_ssize_t y0, Py_ssize_
         return -1
     for i in range(n):
         crow[i] = <int_pixel_t>cval
-    for y in range(y0, y1):
-        for j in range(3):
-            s = ymap[y + j]
-            r[j] = img + s * n if s >= 0 else crow
-        if int_pixel_t is uint8_t:
-            cvc_vert3_u8(r[0], r[1], r[2], line16 + nch, n, ky[0], ky[1], ky[2])
-        elif int_pixel_t is uint16_t:
-            cvc_vert3_u16(r[0], r[1], r[2], line + nch, n, ky[0], ky[1], ky[2])
-        else:
-            cvc_vert3_s16(r[0], r[1], r[2], line + nch, n, ky[0], ky[1], ky[2])
-        for j in range(2):
-            p = j * (width + 1)   # the padded columns left and right of the image
-            s = xmap[p]
-            for c in range(nch):
-                if int_pixel_t is uint8_t:
-                    line16[p * nch + c] = line16[(1 + s) * nch + c] if s >= 0 else <int16_t>line_cval
-                else:
-                    line[p * nch + c] = line[(1 + s) * nch + c] if s >= 0 else line_cval
-        if int_pixel_t is uint8_t:
-            cvc_horiz3_s(line16, out + y * n, n, nch, kx[0], kx[1], kx[2])
-        else:
-            cvc_horiz3_i(line, out + y * n, n, nch, kx[0], kx[1], kx[2])
+    b = next_block(counter)
+    while b < nb:
+        for y in range(block_start(h, nb, b), block_start(h, nb, b + 1)):
+            for j in range(3):
+                s = ymap[y + j]
+                r[j] = img + s * n if s >= 0 else crow
+            if int_pixel_t is uint8_t:
+                cvc_vert3_u8(r[0], r[1], r[2], line16 + nch, n, ky[0], ky[1], ky[2])
+            elif int_pixel_t is uint16_t:
+                cvc_vert3_u16(r[0], r[1], r[2], line + nch, n, ky[0], ky[1], ky[2])
+            else:
+                cvc_vert3_s16(r[0], r[1], r[2], line + nch, n, ky[0], ky[1], ky[2])
+            for j in range(2):
+                p = j * (width + 1)   # the padded columns left and right of the image
+                s = xmap[p]
+                for c in range(nch):
+                    if int_pixel_t is uint8_t:
+                        line16[p * nch + c] = line16[(1 + s) * nch + c] if s >= 0 else <int16_t>line_cval
+                    else:
+                        line[p * nch + c] = line[(1 + s) * nch + c] if s >= 0 else line_cval
+            if int_pixel_t is uint8_t:
+                cvc_horiz3_s(line16, out + y * n, n, nch, kx[0], kx[1], kx[2])
+            else:
+                cvc_horiz3_i(line, out + y * n, n, nch, kx[0], kx[1], kx[2])
+        b = finish_block(counter)
     free(crow)
     free(line)
     return 0
@@ -513,59 +619,74 @@ def correlate2d(const real_t[:, ::1] img, real_t[:, ::1] out, Py_ssize_t nch,
     by wsum. ``n_threads`` OpenMP threads share the rows.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef Py_ssize_t nb = blocks(h, nc, RING_BLOCK_ROWS)
+    cdef Py_ssize_t sync[2]   # the next block; the blocks done (see _parallel.pxd)
+    cdef Py_ssize_t* shared = sync
     cdef int err = 0
     if nc == 0:
         return
+    nc = nb if nb < nc else nc   # no thread without a block
+    sync[0] = 0
+    sync[1] = 0
     cdef const real_t* ip = &img[0, 0]
     cdef real_t* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _corr_rows(ip, op, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), img.shape[1], nch,
+            err |= _corr_rows(ip, op, h, nb, shared, img.shape[1], nch,
                               &k[0, 0], k.shape[0], k.shape[1], &ymap[0], &xmap[0], xleft, <real_t>cval)
+            leave_blocks(shared, nb, t)
     if err:
         raise MemoryError("cannot allocate filter line buffers")
 
 
-cdef int _corr_rows(const real_t* img, real_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
-                    Py_ssize_t nch, const real_t* k, Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t* ymap,
-                    const Py_ssize_t* xmap, Py_ssize_t xleft, real_t cv) noexcept nogil:
-    """Output rows ``y0 .. y1`` of :func:`correlate2d`; -1 if out of memory."""
+cdef int _corr_rows(const real_t* img, real_t* out, Py_ssize_t h, Py_ssize_t nb, Py_ssize_t* counter,
+                    Py_ssize_t n, Py_ssize_t nch, const real_t* k, Py_ssize_t kh, Py_ssize_t kw,
+                    const Py_ssize_t* ymap, const Py_ssize_t* xmap, Py_ssize_t xleft, real_t cv) noexcept nogil:
+    """The output rows of :func:`correlate2d` in the shared blocks this thread takes; -1 if out of memory."""
     cdef Py_ssize_t width = n // nch
     cdef Py_ssize_t npad = width + kw - 1
-    cdef Py_ssize_t stride = npad * nch
-    cdef Py_ssize_t y, a, b, i, s, p, nt
+    # each ring line starts ``lead`` values into a 64-byte aligned slot, so that
+    # the image part of every line is aligned: the taps of the anchor column
+    # then load whole cache lines (wsum aligns its blocks on the first term)
+    cdef Py_ssize_t per64 = 64 // sizeof(real_t)
+    cdef Py_ssize_t lead = (per64 - (xleft * nch) % per64) % per64
+    cdef Py_ssize_t stride = (lead + npad * nch + per64 - 1) // per64 * per64
+    cdef Py_ssize_t y, y0, a, b, i, s, p, nt, blk
     cdef real_t* line
-    cdef real_t* ring = <real_t*>malloc(kh * stride * sizeof(real_t) + 64)
+    cdef void* ring_mem = malloc((kh * stride + per64) * sizeof(real_t) + 64)
+    cdef real_t* ring = <real_t*>((<size_t>ring_mem + 63) & ~(<size_t>63)) + lead
     cdef real_t* kc = <real_t*>malloc(kh * kw * sizeof(real_t) + 64)
     cdef const real_t** src = <const real_t**>malloc(kh * kw * sizeof(real_t*) + 64)
-    if ring == NULL or kc == NULL or src == NULL:
-        free(ring)
+    if ring_mem == NULL or kc == NULL or src == NULL:
+        free(ring_mem)
         free(kc)
         free(src)
         return -1
-    for y in range(y0, y1):
-        for a in range(kh):
-            p = y + a
-            if y > y0 and a < kh - 1:
-                continue
-            line = ring + (p % kh) * stride
-            s = ymap[p]
-            if s < 0:
-                for i in range(stride):
-                    line[i] = cv
-            else:
-                memcpy(line + xleft * nch, img + s * n, n * sizeof(real_t))
-                fill_border(line, xmap, xleft, width, npad, nch, cv)
-        nt = 0
-        for a in range(kh):
-            line = ring + ((y + a) % kh) * stride
-            for b in range(kw):
-                if k[a * kw + b] != 0:
-                    kc[nt] = k[a * kw + b]
-                    src[nt] = line + b * nch
-                    nt += 1
-        _wsum(out + y * n, n, nt, kc, src, NULL, 1, 1)
-    free(ring)
+    blk = next_block(counter)
+    while blk < nb:
+        y0 = block_start(h, nb, blk)
+        for y in range(y0, block_start(h, nb, blk + 1)):
+            for a in range(_entering(y, y0, kh), kh):
+                p = y + a
+                line = ring + (p % kh) * stride
+                s = ymap[p]
+                if s < 0:
+                    for i in range(npad * nch):
+                        line[i] = cv
+                else:
+                    memcpy(line + xleft * nch, img + s * n, n * sizeof(real_t))
+                    fill_border(line, xmap, xleft, width, npad, nch, cv)
+            nt = 0
+            for a in range(kh):
+                line = ring + ((y + a) % kh) * stride
+                for b in range(kw):
+                    if k[a * kw + b] != 0:
+                        kc[nt] = k[a * kw + b]
+                        src[nt] = line + b * nch
+                        nt += 1
+            _wsum(out + y * n, n, nt, kc, src, NULL, 1, 1)
+        blk = finish_block(counter)
+    free(ring_mem)
     free(kc)
     free(src)
     return 0
