@@ -556,9 +556,11 @@ def median(image, size, mode="reflect", cval=0.0):
 
     Notes
     -----
-    Methods, by window: 3x3 and 5x5 use separable selection networks (every
-    run of pixels along a row sorted once, two output rows sharing their
-    common rows; Adams 2021); other windows of up to 31x31 (9x9 for uint8) a
+    Methods, by window: 3x3 a selection network on the raw pixels of four
+    output rows at a time (their rows of three sorted once, in registers);
+    5x5 separable selection networks (every run of pixels along a row sorted
+    once, two output rows sharing their common rows; Adams 2021); other
+    windows of up to 31x31 (9x9 for uint8) a
     pruned Batcher network; both run as SIMD min/max across pixels. Larger
     uint8 windows use sliding histograms, in constant time per pixel from 9
     rows on (Perreault and Hebert 2007); other dtypes quickselect. All give

@@ -99,47 +99,95 @@ cdef extern from *:
     #define CVR_MN(a, b) ((b) < (a) ? (b) : (a))
     #define CVR_MX(a, b) ((a) < (b) ? (b) : (a))
     /* BEGIN GENERATED NETWORKS (scripts/median_networks.py) */
-    /* CVR_SORT3: 3 inputs, 3 outputs, 6 min/max operations */
-    #define CVR_SORT3_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
-        const CVR_T *restrict cvr_in2 = cvr_src[2];
-    #define CVR_SORT3_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1]; \\
-        CVR_T *restrict cvr_out2 = cvr_dst[2];
-    #define CVR_SORT3 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = CVR_MN(v0, v1); \\
-        CVR_T v4 = CVR_MX(v0, v1); CVR_T v5 = CVR_MN(v3, v2); CVR_T v6 = CVR_MX(v3, v2); \\
-        CVR_T v7 = CVR_MN(v4, v6); CVR_T v8 = CVR_MX(v4, v6); cvr_out0[x] = v5; cvr_out1[x] = v7; \\
-        cvr_out2[x] = v8; }
-    /* CVR_MED3: 9 inputs, 1 outputs, 12 min/max operations */
-    #define CVR_MED3_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+    /* CVR_MED3_RAW1: 9 inputs, 1 outputs, 30 min/max operations */
+    #define CVR_MED3_RAW1_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
         const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
         const CVR_T *restrict cvr_in6 = cvr_src[6]; const CVR_T *restrict cvr_in7 = cvr_src[7]; \\
         const CVR_T *restrict cvr_in8 = cvr_src[8];
-    #define CVR_MED3_OUT CVR_T *restrict cvr_out0 = cvr_dst[0];
-    #define CVR_MED3 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+    #define CVR_MED3_RAW1_OUT CVR_T *restrict cvr_out0 = cvr_dst[0];
+    #define CVR_MED3_RAW1 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
         CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
-        CVR_T v8 = cvr_in8[x]; CVR_T v10 = CVR_MX(v3, v6); CVR_T v11 = CVR_MN(v5, v8); \\
-        CVR_T v13 = CVR_MN(v4, v7); CVR_T v14 = CVR_MX(v4, v7); CVR_T v15 = CVR_MN(v14, v1); \\
-        CVR_T v18 = CVR_MX(v13, v15); CVR_T v20 = CVR_MX(v10, v0); CVR_T v21 = CVR_MN(v11, v2); \\
-        CVR_T v23 = CVR_MN(v20, v18); CVR_T v24 = CVR_MX(v20, v18); CVR_T v25 = CVR_MN(v24, v21); \\
-        CVR_T v28 = CVR_MX(v23, v25); cvr_out0[x] = v28; }
-    /* CVR_MED3_PAIR: 12 inputs, 2 outputs, 20 min/max operations */
-    #define CVR_MED3_PAIR_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        CVR_T v8 = cvr_in8[x]; CVR_T v9 = CVR_MN(v0, v1); CVR_T v10 = CVR_MX(v0, v1); \\
+        CVR_T v11 = CVR_MN(v9, v2); CVR_T v12 = CVR_MX(v9, v2); CVR_T v13 = CVR_MN(v10, v12); \\
+        CVR_T v14 = CVR_MX(v10, v12); CVR_T v15 = CVR_MN(v3, v4); CVR_T v16 = CVR_MX(v3, v4); \\
+        CVR_T v17 = CVR_MN(v15, v5); CVR_T v18 = CVR_MX(v15, v5); CVR_T v19 = CVR_MN(v16, v18); \\
+        CVR_T v20 = CVR_MX(v16, v18); CVR_T v21 = CVR_MN(v6, v7); CVR_T v22 = CVR_MX(v6, v7); \\
+        CVR_T v23 = CVR_MN(v21, v8); CVR_T v24 = CVR_MX(v21, v8); CVR_T v25 = CVR_MN(v22, v24); \\
+        CVR_T v26 = CVR_MX(v22, v24); CVR_T v28 = CVR_MX(v17, v23); CVR_T v29 = CVR_MN(v20, v26); \\
+        CVR_T v31 = CVR_MN(v19, v25); CVR_T v32 = CVR_MX(v19, v25); CVR_T v33 = CVR_MN(v32, v13); \\
+        CVR_T v36 = CVR_MX(v31, v33); CVR_T v38 = CVR_MX(v28, v11); CVR_T v39 = CVR_MN(v29, v14); \\
+        CVR_T v41 = CVR_MN(v38, v36); CVR_T v42 = CVR_MX(v38, v36); CVR_T v43 = CVR_MN(v42, v39); \\
+        CVR_T v46 = CVR_MX(v41, v43); cvr_out0[x] = v46; }
+    /* CVR_MED3_RAW2: 12 inputs, 2 outputs, 44 min/max operations */
+    #define CVR_MED3_RAW2_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
         const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
         const CVR_T *restrict cvr_in6 = cvr_src[6]; const CVR_T *restrict cvr_in7 = cvr_src[7]; \\
         const CVR_T *restrict cvr_in8 = cvr_src[8]; const CVR_T *restrict cvr_in9 = cvr_src[9]; \\
         const CVR_T *restrict cvr_in10 = cvr_src[10]; const CVR_T *restrict cvr_in11 = cvr_src[11];
-    #define CVR_MED3_PAIR_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1];
-    #define CVR_MED3_PAIR { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+    #define CVR_MED3_RAW2_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1];
+    #define CVR_MED3_RAW2 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
         CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
         CVR_T v8 = cvr_in8[x]; CVR_T v9 = cvr_in9[x]; CVR_T v10 = cvr_in10[x]; CVR_T v11 = cvr_in11[x]; \\
-        CVR_T v13 = CVR_MX(v3, v6); CVR_T v14 = CVR_MN(v5, v8); CVR_T v16 = CVR_MN(v4, v7); \\
-        CVR_T v17 = CVR_MX(v4, v7); CVR_T v18 = CVR_MN(v17, v1); CVR_T v21 = CVR_MX(v16, v18); \\
-        CVR_T v23 = CVR_MX(v13, v0); CVR_T v24 = CVR_MN(v14, v2); CVR_T v26 = CVR_MN(v23, v21); \\
-        CVR_T v27 = CVR_MX(v23, v21); CVR_T v28 = CVR_MN(v27, v24); CVR_T v31 = CVR_MX(v26, v28); \\
-        CVR_T v32 = CVR_MN(v17, v10); CVR_T v35 = CVR_MX(v16, v32); CVR_T v37 = CVR_MX(v13, v9); \\
-        CVR_T v38 = CVR_MN(v14, v11); CVR_T v40 = CVR_MN(v37, v35); CVR_T v41 = CVR_MX(v37, v35); \\
-        CVR_T v42 = CVR_MN(v41, v38); CVR_T v45 = CVR_MX(v40, v42); cvr_out0[x] = v31; cvr_out1[x] = v45; }
+        CVR_T v12 = CVR_MN(v0, v1); CVR_T v13 = CVR_MX(v0, v1); CVR_T v14 = CVR_MN(v12, v2); \\
+        CVR_T v15 = CVR_MX(v12, v2); CVR_T v16 = CVR_MN(v13, v15); CVR_T v17 = CVR_MX(v13, v15); \\
+        CVR_T v18 = CVR_MN(v3, v4); CVR_T v19 = CVR_MX(v3, v4); CVR_T v20 = CVR_MN(v18, v5); \\
+        CVR_T v21 = CVR_MX(v18, v5); CVR_T v22 = CVR_MN(v19, v21); CVR_T v23 = CVR_MX(v19, v21); \\
+        CVR_T v24 = CVR_MN(v6, v7); CVR_T v25 = CVR_MX(v6, v7); CVR_T v26 = CVR_MN(v24, v8); \\
+        CVR_T v27 = CVR_MX(v24, v8); CVR_T v28 = CVR_MN(v25, v27); CVR_T v29 = CVR_MX(v25, v27); \\
+        CVR_T v30 = CVR_MN(v9, v10); CVR_T v31 = CVR_MX(v9, v10); CVR_T v32 = CVR_MN(v30, v11); \\
+        CVR_T v33 = CVR_MX(v30, v11); CVR_T v34 = CVR_MN(v31, v33); CVR_T v35 = CVR_MX(v31, v33); \\
+        CVR_T v37 = CVR_MX(v20, v26); CVR_T v38 = CVR_MN(v23, v29); CVR_T v40 = CVR_MN(v22, v28); \\
+        CVR_T v41 = CVR_MX(v22, v28); CVR_T v42 = CVR_MN(v41, v16); CVR_T v45 = CVR_MX(v40, v42); \\
+        CVR_T v47 = CVR_MX(v37, v14); CVR_T v48 = CVR_MN(v38, v17); CVR_T v50 = CVR_MN(v47, v45); \\
+        CVR_T v51 = CVR_MX(v47, v45); CVR_T v52 = CVR_MN(v51, v48); CVR_T v55 = CVR_MX(v50, v52); \\
+        CVR_T v56 = CVR_MN(v41, v34); CVR_T v59 = CVR_MX(v40, v56); CVR_T v61 = CVR_MX(v37, v32); \\
+        CVR_T v62 = CVR_MN(v38, v35); CVR_T v64 = CVR_MN(v61, v59); CVR_T v65 = CVR_MX(v61, v59); \\
+        CVR_T v66 = CVR_MN(v65, v62); CVR_T v69 = CVR_MX(v64, v66); cvr_out0[x] = v55; cvr_out1[x] = v69; }
+    /* CVR_MED3_RAW4: 18 inputs, 4 outputs, 76 min/max operations */
+    #define CVR_MED3_RAW4_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
+        const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
+        const CVR_T *restrict cvr_in4 = cvr_src[4]; const CVR_T *restrict cvr_in5 = cvr_src[5]; \\
+        const CVR_T *restrict cvr_in6 = cvr_src[6]; const CVR_T *restrict cvr_in7 = cvr_src[7]; \\
+        const CVR_T *restrict cvr_in8 = cvr_src[8]; const CVR_T *restrict cvr_in9 = cvr_src[9]; \\
+        const CVR_T *restrict cvr_in10 = cvr_src[10]; const CVR_T *restrict cvr_in11 = cvr_src[11]; \\
+        const CVR_T *restrict cvr_in12 = cvr_src[12]; const CVR_T *restrict cvr_in13 = cvr_src[13]; \\
+        const CVR_T *restrict cvr_in14 = cvr_src[14]; const CVR_T *restrict cvr_in15 = cvr_src[15]; \\
+        const CVR_T *restrict cvr_in16 = cvr_src[16]; const CVR_T *restrict cvr_in17 = cvr_src[17];
+    #define CVR_MED3_RAW4_OUT CVR_T *restrict cvr_out0 = cvr_dst[0]; CVR_T *restrict cvr_out1 = cvr_dst[1]; \\
+        CVR_T *restrict cvr_out2 = cvr_dst[2]; CVR_T *restrict cvr_out3 = cvr_dst[3];
+    #define CVR_MED3_RAW4 { CVR_T v0 = cvr_in0[x]; CVR_T v1 = cvr_in1[x]; CVR_T v2 = cvr_in2[x]; CVR_T v3 = cvr_in3[x]; \\
+        CVR_T v4 = cvr_in4[x]; CVR_T v5 = cvr_in5[x]; CVR_T v6 = cvr_in6[x]; CVR_T v7 = cvr_in7[x]; \\
+        CVR_T v8 = cvr_in8[x]; CVR_T v9 = cvr_in9[x]; CVR_T v10 = cvr_in10[x]; CVR_T v11 = cvr_in11[x]; \\
+        CVR_T v12 = cvr_in12[x]; CVR_T v13 = cvr_in13[x]; CVR_T v14 = cvr_in14[x]; CVR_T v15 = cvr_in15[x]; \\
+        CVR_T v16 = cvr_in16[x]; CVR_T v17 = cvr_in17[x]; CVR_T v18 = CVR_MN(v0, v1); \\
+        CVR_T v19 = CVR_MX(v0, v1); CVR_T v20 = CVR_MN(v18, v2); CVR_T v21 = CVR_MX(v18, v2); \\
+        CVR_T v22 = CVR_MN(v19, v21); CVR_T v23 = CVR_MX(v19, v21); CVR_T v24 = CVR_MN(v3, v4); \\
+        CVR_T v25 = CVR_MX(v3, v4); CVR_T v26 = CVR_MN(v24, v5); CVR_T v27 = CVR_MX(v24, v5); \\
+        CVR_T v28 = CVR_MN(v25, v27); CVR_T v29 = CVR_MX(v25, v27); CVR_T v30 = CVR_MN(v6, v7); \\
+        CVR_T v31 = CVR_MX(v6, v7); CVR_T v32 = CVR_MN(v30, v8); CVR_T v33 = CVR_MX(v30, v8); \\
+        CVR_T v34 = CVR_MN(v31, v33); CVR_T v35 = CVR_MX(v31, v33); CVR_T v36 = CVR_MN(v9, v10); \\
+        CVR_T v37 = CVR_MX(v9, v10); CVR_T v38 = CVR_MN(v36, v11); CVR_T v39 = CVR_MX(v36, v11); \\
+        CVR_T v40 = CVR_MN(v37, v39); CVR_T v41 = CVR_MX(v37, v39); CVR_T v42 = CVR_MN(v12, v13); \\
+        CVR_T v43 = CVR_MX(v12, v13); CVR_T v44 = CVR_MN(v42, v14); CVR_T v45 = CVR_MX(v42, v14); \\
+        CVR_T v46 = CVR_MN(v43, v45); CVR_T v47 = CVR_MX(v43, v45); CVR_T v48 = CVR_MN(v15, v16); \\
+        CVR_T v49 = CVR_MX(v15, v16); CVR_T v50 = CVR_MN(v48, v17); CVR_T v51 = CVR_MX(v48, v17); \\
+        CVR_T v52 = CVR_MN(v49, v51); CVR_T v53 = CVR_MX(v49, v51); CVR_T v55 = CVR_MX(v26, v32); \\
+        CVR_T v56 = CVR_MN(v29, v35); CVR_T v58 = CVR_MN(v28, v34); CVR_T v59 = CVR_MX(v28, v34); \\
+        CVR_T v60 = CVR_MN(v59, v22); CVR_T v63 = CVR_MX(v58, v60); CVR_T v65 = CVR_MX(v55, v20); \\
+        CVR_T v66 = CVR_MN(v56, v23); CVR_T v68 = CVR_MN(v65, v63); CVR_T v69 = CVR_MX(v65, v63); \\
+        CVR_T v70 = CVR_MN(v69, v66); CVR_T v73 = CVR_MX(v68, v70); CVR_T v74 = CVR_MN(v59, v40); \\
+        CVR_T v77 = CVR_MX(v58, v74); CVR_T v79 = CVR_MX(v55, v38); CVR_T v80 = CVR_MN(v56, v41); \\
+        CVR_T v82 = CVR_MN(v79, v77); CVR_T v83 = CVR_MX(v79, v77); CVR_T v84 = CVR_MN(v83, v80); \\
+        CVR_T v87 = CVR_MX(v82, v84); CVR_T v89 = CVR_MX(v38, v44); CVR_T v90 = CVR_MN(v41, v47); \\
+        CVR_T v92 = CVR_MN(v40, v46); CVR_T v93 = CVR_MX(v40, v46); CVR_T v94 = CVR_MN(v93, v34); \\
+        CVR_T v97 = CVR_MX(v92, v94); CVR_T v99 = CVR_MX(v89, v32); CVR_T v100 = CVR_MN(v90, v35); \\
+        CVR_T v102 = CVR_MN(v99, v97); CVR_T v103 = CVR_MX(v99, v97); CVR_T v104 = CVR_MN(v103, v100); \\
+        CVR_T v107 = CVR_MX(v102, v104); CVR_T v108 = CVR_MN(v93, v52); CVR_T v111 = CVR_MX(v92, v108); \\
+        CVR_T v113 = CVR_MX(v89, v50); CVR_T v114 = CVR_MN(v90, v53); CVR_T v116 = CVR_MN(v113, v111); \\
+        CVR_T v117 = CVR_MX(v113, v111); CVR_T v118 = CVR_MN(v117, v114); CVR_T v121 = CVR_MX(v116, v118); \\
+        cvr_out0[x] = v73; cvr_out1[x] = v87; cvr_out2[x] = v107; cvr_out3[x] = v121; }
     /* CVR_SORT5: 5 inputs, 5 outputs, 18 min/max operations */
     #define CVR_SORT5_IN const CVR_T *restrict cvr_in0 = cvr_src[0]; const CVR_T *restrict cvr_in1 = cvr_src[1]; \\
         const CVR_T *restrict cvr_in2 = cvr_src[2]; const CVR_T *restrict cvr_in3 = cvr_src[3]; \\
@@ -305,25 +353,44 @@ cdef extern from *:
         CVR_T v296 = CVR_MN(v144, v294); CVR_T v299 = CVR_MX(v140, v296); CVR_T v306 = CVR_MN(v299, v290); \\
         CVR_T v323 = CVR_MX(v306, v275); cvr_out0[x] = v231; cvr_out1[x] = v323; }
     /* END GENERATED NETWORKS */
-    /* cvr_dst[j][x] = output j of network NET on inputs cvr_src[i][x], for x < n */
+    /* cvr_dst[j][x] = output j of network NET on inputs cvr_src[i][x], for x < n, in
+       blocks of one cache line (one AVX-512 vector); the last block overlaps the one
+       before (outputs never alias inputs), so no row ends in a scalar tail loop. Rows
+       shorter than a block go to a separate function: a scalar loop in the same
+       function made gcc spill vector registers in the vector loop (1.4x slower). */
     #define CVR_NETFN(NAME, NET)                                                           \\
-    static CVR_CLONES4 void NAME(const CVR_T *const *cvr_src, CVR_T *const *cvr_dst, ptrdiff_t n) \\
+    static __attribute__((noinline)) void NAME##_short(const CVR_T *const *cvr_src,       \\
+                                                       CVR_T *const *cvr_dst, ptrdiff_t n) \\
     {                                                                                      \\
         NET##_IN NET##_OUT                                                                 \\
-        _Pragma("GCC ivdep") /* outputs never alias inputs: no run-time overlap checks */   \\
         for (ptrdiff_t x = 0; x < n; x++) NET                                              \\
+    }                                                                                      \\
+    static CVR_CLONES4 void NAME(const CVR_T *const *cvr_src, CVR_T *const *cvr_dst, ptrdiff_t n) \\
+    {                                                                                      \\
+        enum { B = 64 / sizeof(CVR_T) };                                                   \\
+        if (n < B) {                                                                       \\
+            NAME##_short(cvr_src, cvr_dst, n);                                             \\
+            return;                                                                        \\
+        }                                                                                  \\
+        NET##_IN NET##_OUT                                                                 \\
+        for (ptrdiff_t x0 = 0; x0 < n; x0 += B) {                                          \\
+            if (x0 > n - B) x0 = n - B;                                                    \\
+            _Pragma("GCC ivdep") /* no run-time overlap checks */                          \\
+            for (ptrdiff_t x = x0; x < x0 + B; x++) NET                                    \\
+        }                                                                                  \\
     }
-    /* which: 0 sort 3, 1 median 3x3, 2 two stacked 3x3 medians, 3..5 the same for 5 */
+    /* which: 0..2 the 3x3 medians of 1, 2 or 4 rows from raw pixels; 3 sort 5,
+       4 median 5x5 from sorted rows, 5 two stacked 5x5 medians */
     #define CVR_SMALL(S)                                                                   \\
-    CVR_NETFN(cvr_sort3_##S, CVR_SORT3) CVR_NETFN(cvr_med3_##S, CVR_MED3)                  \\
-    CVR_NETFN(cvr_med3p_##S, CVR_MED3_PAIR) CVR_NETFN(cvr_sort5_##S, CVR_SORT5)            \\
+    CVR_NETFN(cvr_med3r1_##S, CVR_MED3_RAW1) CVR_NETFN(cvr_med3r2_##S, CVR_MED3_RAW2)      \\
+    CVR_NETFN(cvr_med3r4_##S, CVR_MED3_RAW4) CVR_NETFN(cvr_sort5_##S, CVR_SORT5)           \\
     CVR_NETFN(cvr_med5_##S, CVR_MED5) CVR_NETFN(cvr_med5p_##S, CVR_MED5_PAIR)              \\
     static void cvr_small_##S(int which, const CVR_T *const *src, CVR_T *const *dst, ptrdiff_t n) \\
     {                                                                                      \\
         switch (which) {                                                                   \\
-        case 0: cvr_sort3_##S(src, dst, n); break;                                         \\
-        case 1: cvr_med3_##S(src, dst, n); break;                                          \\
-        case 2: cvr_med3p_##S(src, dst, n); break;                                         \\
+        case 0: cvr_med3r1_##S(src, dst, n); break;                                        \\
+        case 1: cvr_med3r2_##S(src, dst, n); break;                                        \\
+        case 2: cvr_med3r4_##S(src, dst, n); break;                                        \\
         case 3: cvr_sort5_##S(src, dst, n); break;                                         \\
         case 4: cvr_med5_##S(src, dst, n); break;                                          \\
         default: cvr_med5p_##S(src, dst, n); break;                                        \\
@@ -553,16 +620,19 @@ cdef inline Py_ssize_t _pair_start(Py_ssize_t h, Py_ssize_t nc, Py_ssize_t t, Py
 def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, Py_ssize_t k,
                  const Py_ssize_t[::1] ymap, const Py_ssize_t[::1] xmap, rank_t cval,
                  Py_ssize_t row0, int n_threads=1):
-    """Median of k x k windows, k = 3 or 5, with separable selection networks.
+    """Median of k x k windows, k = 3 or 5, with selection networks (scripts/median_networks.py).
 
-    Every run of k pixels of a padded row is sorted once (``k`` sorted rows
-    kept in a ring of ``k + 1`` padded rows); a window is then k sorted rows
-    and a generated network merges them (scripts/median_networks.py). Two
-    vertically adjacent outputs share ``k - 1`` rows, so rows are done in
-    pairs starting at even image rows (``row0`` is the image row of
-    ``out[0]``; thread blocks start at even image rows, and so must bands
-    that do not end the image): pairs do not depend on bands or threads, so
-    neither does the result, even where values tie (-0.0 and 0.0) or are NaN.
+    3x3: each output row group (four rows from image rows divisible by 4, else
+    two from even rows) is one network over the raw pixels, read from the
+    image rows themselves (only the first and last columns gather a padded
+    patch). 5x5: every run of 5 pixels of a padded row is sorted once (5
+    sorted rows kept in a ring of 6 padded rows); a window is then 5 sorted
+    rows that a network merges, two vertically adjacent outputs sharing 4.
+    Rows are done in pairs starting at even image rows (``row0`` is the image
+    row of ``out[0]``; thread blocks start at even image rows, and so must
+    bands that do not end the image): the expression computing a row does not
+    depend on bands or threads, so neither does the result, even where values
+    tie (-0.0 and 0.0) or are NaN.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef int err = 0
@@ -572,10 +642,123 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
     cdef rank_t* op = &out[0, 0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _median_small(ip, op, _pair_start(h, nc, t, row0), _pair_start(h, nc, t + 1, row0), row0,
-                                 img.shape[1], nch, k, &ymap[0], &xmap[0], cval)
+            if k == 3:
+                err |= _median3(ip, op, _pair_start(h, nc, t, row0), _pair_start(h, nc, t + 1, row0), row0,
+                                img.shape[1], nch, &ymap[0], &xmap[0], cval)
+            else:
+                err |= _median_small(ip, op, _pair_start(h, nc, t, row0), _pair_start(h, nc, t + 1, row0), row0,
+                                     img.shape[1], nch, k, &ymap[0], &xmap[0], cval)
     if err:
         raise MemoryError("cannot allocate the median buffers")
+
+
+cdef enum:
+    _EDGE_QUADS = 32    # four-row groups whose first and last columns are done in one network call
+
+
+cdef int _median3(const rank_t* img, rank_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t row0,
+                  Py_ssize_t n, Py_ssize_t nch, const Py_ssize_t* ymap, const Py_ssize_t* xmap,
+                  rank_t cval) noexcept nogil:
+    """Rows ``y0 .. y1`` of the 3x3 :func:`median_small`, with no padded copy of the image.
+
+    The network runs along image rows for columns 1 .. W - 2. The first and
+    last columns gather their padded 3 x 3 neighbourhoods (``xmap``; -1: cval):
+    for four-row groups into batches run as one vector call across groups
+    (one call per group and column cost a third of the whole filter on 1024^2
+    uint8), for the odd pair or row at a block's ends one by one.
+    """
+    cdef Py_ssize_t width = n // nch, ne = 2 if width > 1 else 1
+    cdef Py_ssize_t kb = _EDGE_QUADS * ne * nch, nq = 0
+    cdef Py_ssize_t y, g, r, i, j, e, c, k, p
+    cdef Py_ssize_t xcol[2]
+    cdef Py_ssize_t ecol[6]         # source column of each edge's three padded columns (-1: cval)
+    cdef Py_ssize_t qrow[_EDGE_QUADS]
+    cdef const rank_t* rows[6]
+    cdef const rank_t* src[18]
+    cdef rank_t* dst[4]
+    cdef rank_t* fill = NULL      # a row of cval, for rows outside the image (constant mode)
+    cdef rank_t* batch = <rank_t*>malloc(22 * kb * sizeof(rank_t) + 64)   # 18 inputs, 4 outputs
+    cdef rank_t* v
+    if batch == NULL:
+        return -1
+    for y in range(y0, y1 + 2):
+        if ymap[y] < 0 and fill == NULL:
+            fill = <rank_t*>malloc(n * sizeof(rank_t) + 64)
+            if fill == NULL:
+                free(batch)
+                return -1
+            for i in range(n):
+                fill[i] = cval
+    xcol[0] = 0
+    xcol[1] = width - 1
+    for e in range(ne):
+        for i in range(3):
+            ecol[3 * e + i] = xmap[xcol[e] + i]
+    y = y0
+    while y < y1:
+        g = 4 if (row0 + y) % 4 == 0 and y + 4 <= y1 else (2 if (row0 + y) % 2 == 0 and y + 2 <= y1 else 1)
+        for r in range(g + 2):
+            rows[r] = img + ymap[y + r] * n if ymap[y + r] >= 0 else fill
+        for j in range(g):
+            dst[j] = out + (y + j) * n + nch      # from column 1 on
+        if width > 2:
+            for r in range(g + 2):
+                for i in range(3):
+                    src[3 * r + i] = rows[r] + i * nch
+            _small(g // 2, src, dst, n - 2 * nch)
+        # edge inputs: a batch column per (group, edge, channel); a lone pair or row is its own batch
+        if g < 4 and nq > 0:
+            _median3_edges(batch, kb, nq, ne, nch, n, qrow, xcol, 2, out)
+            nq = 0
+        for e in range(ne):
+            k = (nq * ne + e) * nch
+            for i in range(3):
+                p = ecol[3 * e + i] * nch
+                v = batch + i * kb + k
+                if nch == 1:
+                    for r in range(g + 2):
+                        v[3 * r * kb] = rows[r][p] if p >= 0 else cval
+                else:
+                    for r in range(g + 2):
+                        for c in range(nch):
+                            v[3 * r * kb + c] = rows[r][p + c] if p >= 0 else cval
+        qrow[nq] = y
+        nq += 1
+        if g < 4 or nq == _EDGE_QUADS:
+            _median3_edges(batch, kb, nq, ne, nch, n, qrow, xcol, g // 2, out)
+            nq = 0
+        y += g
+    if nq > 0:
+        _median3_edges(batch, kb, nq, ne, nch, n, qrow, xcol, 2, out)
+    free(batch)
+    free(fill)
+    return 0
+
+
+cdef inline void _median3_edges(rank_t* batch, Py_ssize_t kb, Py_ssize_t nq, Py_ssize_t ne, Py_ssize_t nch,
+                                Py_ssize_t n, const Py_ssize_t* qrow, const Py_ssize_t* xcol, int which,
+                                rank_t* out) noexcept nogil:
+    """Run the network ``which`` over a batch of ``nq`` groups' edge inputs, then
+    store each output at its row (group's first row ``qrow[q]`` + output) and column."""
+    cdef const rank_t* src[18]
+    cdef rank_t* dst[4]
+    cdef Py_ssize_t i, j, q, e, c, k, g = 1 if which == 0 else 2 * which
+    cdef rank_t* o
+    for i in range(3 * (g + 2)):
+        src[i] = batch + i * kb
+    for j in range(g):
+        dst[j] = batch + (18 + j) * kb
+    _small(which, src, dst, nq * ne * nch)
+    for j in range(g):
+        for q in range(nq):
+            for e in range(ne):
+                k = (q * ne + e) * nch
+                o = out + (qrow[q] + j) * n + xcol[e] * nch
+                if nch == 1:
+                    o[0] = dst[j][k]
+                else:
+                    for c in range(nch):
+                        o[c] = dst[j][k + c]
 
 
 cdef inline void _pad_segment(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t src_row,
@@ -617,7 +800,7 @@ cdef int _median_small(const rank_t* img, rank_t* out, Py_ssize_t y0, Py_ssize_t
     cdef Py_ssize_t strip = _STRIP_BYTES // (<Py_ssize_t>sizeof(rank_t) * nch)
     cdef Py_ssize_t sstride, slots = k + 1, xs, ns, m
     cdef Py_ssize_t y, have, last, r, i, nrows
-    cdef int sort_op = 0 if k == 3 else 3
+    cdef int sort_op = 3
     cdef bint pair
     cdef const rank_t* src[36]
     cdef rank_t* dst[36]
