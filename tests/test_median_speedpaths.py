@@ -72,3 +72,44 @@ def test_median3_ties_and_nan_do_not_depend_on_the_split(dtype, monkeypatch, rng
     img[rng.random(img.shape) < 0.3] = -0.0
     img[rng.random(img.shape) < 0.02] = np.nan
     _same_bits_for_every_split(lambda: F.median(img, 3, mode="mirror"), monkeypatch)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_median_uint8_histograms_on_smooth_and_extreme_images(mode, rng):
+    # the constant-time histogram (9+ rows): smooth gradients keep the median's coarse bin
+    # for long runs (fine counts caught up column by column), noise and 0/255 extremes
+    # switch it at every pixel (counts summed afresh); wide windows, channels
+    y, x = np.mgrid[0:61, 0:83]
+    smooth = ((x * 3 + y) % 256).astype(np.uint8)
+    extremes = np.where(rng.random((61, 83)) < 0.5, 0, 255).astype(np.uint8)
+    noise = rng.integers(0, 256, (61, 83), dtype=np.uint8)
+    for img in (smooth, extremes, noise):
+        for size in [(9, 9), (11, 41), (15, 15), (31, 7)]:
+            assert_array_equal(F.median(img, size, mode=mode, cval=255),
+                               ndi.median_filter(img, size, mode=mode, cval=255), err_msg=str(size))
+    colour = np.stack([smooth, extremes, noise], axis=-1)
+    assert_array_equal(F.median(colour, 13, mode=mode, cval=1), ndi.median_filter(colour, (13, 13, 1), mode=mode, cval=1))
+
+
+def test_median_uint8_histogram_counts_near_their_limit(rng):
+    # 255 x 255 = 65025 values per window: every uint16 count stays below 65536
+    # (SciPy cannot allocate this window: a direct sort at sampled pixels instead)
+    img = rng.integers(0, 256, (260, 270), dtype=np.uint8)
+    img[:, :140] = 3
+    got = F.median(img, 255, mode="nearest")
+    padded = np.pad(img, 127, mode="edge")
+    for y, x in rng.integers(0, 260, (40, 2)):
+        window = padded[y:y + 255, x:x + 255].ravel()
+        assert got[y, x] == np.partition(window, window.size // 2)[window.size // 2], (y, x)
+
+
+@pytest.mark.parametrize("ksize", [11, 15, 31])
+def test_median_uint8_histograms_match_opencv(ksize, rng):
+    img = rng.integers(0, 256, (150, 211), dtype=np.uint8)
+    img[40:90, 50:150] = rng.integers(100, 110, (50, 100))
+    assert_array_equal(F.median(img, ksize, mode="nearest"), cv2.medianBlur(img, ksize))
+
+
+def test_median_uint8_histograms_do_not_depend_on_the_split(monkeypatch, rng):
+    img = rng.integers(0, 256, (77, 45, 2), dtype=np.uint8)
+    _same_bits_for_every_split(lambda: F.median(img, (13, 11), mode="reflect"), monkeypatch)

@@ -396,32 +396,96 @@ cdef extern from *:
         default: cvr_med5p_##S(src, dst, n); break;                                        \\
         }                                                                                  \\
     }
-    /* One output row of the constant-time uint8 median (Perreault and Hebert).
-       col: the histogram of padded column 0 (256 fine bins, then 16 coarse
-       bins of 16 values), the next columns every cstep bins. The window
-       histogram moves right by adding the entering column and subtracting
-       the leaving one (272 vectorised uint16 additions: updating only the
-       fine bins in use, as Perreault and Hebert do, measured slower here on
-       noisy images, where the median's coarse bin keeps changing). The median
-       is found without branches: the number of coarse prefix sums <= rank is
-       its coarse bin, and likewise within that bin. */
+    /* The constant-time uint8 median (Perreault and Hebert, 2007), with
+       cumulative histograms. Every padded column keeps 272 uint16 counts: for
+       each of the 16 coarse bins (16 values each) the number of its values <=
+       each of the bin's 16 values (256 counts), then the number of values in
+       coarse bins <= each coarse bin (16 counts). Such counts add and subtract
+       like plain histograms, so the window's are sums of its columns', and the
+       median's coarse bin is the number of cumulative coarse counts <= rank,
+       its fine value likewise within that bin: one vector compare each, no
+       prefix sums and no scalar search. A pixel enters or leaves a column by
+       adding or subtracting a step vector (1 from a bin on) to two 16-count
+       vectors. */
+    #include <string.h>
+    /* these helpers are inlined: the note that 32-byte vector returns change the ABI without AVX does not apply */
+    #pragma GCC diagnostic ignored "-Wpsabi"
+    typedef uint16_t cvr_v16 __attribute__((vector_size(32)));
+    static const cvr_v16 cvr_iota16 = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    static inline __attribute__((always_inline)) cvr_v16 cvr_ld16(const uint16_t *p) { cvr_v16 v; memcpy(&v, p, 32); return v; }
+    static inline __attribute__((always_inline)) void cvr_st16(uint16_t *p, cvr_v16 v) { memcpy(p, &v, 32); }
+    /* number of lanes of a compare result (0xFFFF or 0 each) that are set */
+    static inline __attribute__((always_inline)) int cvr_count16(cvr_v16 m)
+    {
+        m += __builtin_shuffle(m, (cvr_v16){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
+        m += __builtin_shuffle(m, (cvr_v16){4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3});
+        m += __builtin_shuffle(m, (cvr_v16){2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1});
+        m += __builtin_shuffle(m, (cvr_v16){1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0});
+        return (uint16_t)(-m[0]);
+    }
+    /* the pixels of `leave` (may be NULL) leave and those of `enter` enter the
+       histograms of m consecutive columns (the column i histogram at hist + i * 272) */
+    static CVR_CLONES4 void cvr_hist_cols(uint16_t *restrict hist, const uint8_t *leave,
+                                          const uint8_t *enter, ptrdiff_t m)
+    {
+        for (ptrdiff_t i = 0; i < m; i++) {
+            uint16_t *h = hist + i * 272;
+            unsigned e = enter[i];
+            cvr_v16 fine = cvr_ld16(h + (e & 0xF0)), coarse = cvr_ld16(h + 256);
+            if (leave) {
+                unsigned l = leave[i];
+                if ((l & 0xF0) == (e & 0xF0)) {
+                    fine += (cvr_v16)(cvr_iota16 >= (uint16_t)(l & 15)) - (cvr_v16)(cvr_iota16 >= (uint16_t)(e & 15));
+                } else {
+                    cvr_st16(h + (l & 0xF0), cvr_ld16(h + (l & 0xF0)) + (cvr_v16)(cvr_iota16 >= (uint16_t)(l & 15)));
+                    fine -= (cvr_v16)(cvr_iota16 >= (uint16_t)(e & 15));
+                }
+                coarse += (cvr_v16)(cvr_iota16 >= (uint16_t)(l >> 4)) - (cvr_v16)(cvr_iota16 >= (uint16_t)(e >> 4));
+            } else {
+                fine -= (cvr_v16)(cvr_iota16 >= (uint16_t)(e & 15));
+                coarse -= (cvr_v16)(cvr_iota16 >= (uint16_t)(e >> 4));
+            }
+            cvr_st16(h + (e & 0xF0), fine);
+            cvr_st16(h + 256, coarse);
+        }
+    }
+    /* One output row: col is padded column 0's histogram, the next columns every
+       cstep counts. The window's coarse counts move right by one addition and one
+       subtraction per pixel; a coarse bin's 16 fine counts are only brought up to
+       date when the median falls in it (Perreault and Hebert's lazy update: the
+       median's bin rarely changes between neighbours), from the columns that
+       entered and left since, or summed afresh when that is shorter. */
     static CVR_CLONES4 void cvr_hist_row(const uint16_t *restrict col, ptrdiff_t cstep, ptrdiff_t kw,
                                          ptrdiff_t width, int rank, uint8_t *restrict out, ptrdiff_t ostep)
     {
-        uint16_t win[272] = {0};
-        for (ptrdiff_t j = 0; j < kw; j++)
-            for (int i = 0; i < 272; i++) win[i] = (uint16_t)(win[i] + col[j * cstep + i]);
+        cvr_v16 seg[16], coarse = {0};
+        ptrdiff_t last[16];
+        const cvr_v16 r = (cvr_v16){0} + (uint16_t)rank;
+        for (int b = 0; b < 16; b++) { seg[b] = (cvr_v16){0}; last[b] = 0; }
+        for (ptrdiff_t j = 0; j < kw; j++) {
+            coarse += cvr_ld16(col + j * cstep + 256);
+            for (int b = 0; b < 16; b++) seg[b] += cvr_ld16(col + j * cstep + 16 * b);
+        }
         for (ptrdiff_t x = 0; x < width; x++) {
-            if (x > 0) {
-                const uint16_t *restrict add = col + (x + kw - 1) * cstep;
-                const uint16_t *restrict sub = col + (x - 1) * cstep;
-                for (int i = 0; i < 272; i++) win[i] = (uint16_t)(win[i] + add[i] - sub[i]);
+            if (x > 0)
+                coarse += cvr_ld16(col + (x + kw - 1) * cstep + 256) - cvr_ld16(col + (x - 1) * cstep + 256);
+            int b = cvr_count16((cvr_v16)(coarse <= r));
+            int below = b > 0 ? coarse[b - 1] : 0;
+            cvr_v16 f = seg[b];
+            ptrdiff_t g = x - last[b];
+            if (g > 0) {
+                const uint16_t *p = col + 16 * b;
+                if (2 * g < kw) {
+                    for (ptrdiff_t t = last[b] + 1; t <= x; t++)
+                        f += cvr_ld16(p + (t + kw - 1) * cstep) - cvr_ld16(p + (t - 1) * cstep);
+                } else {
+                    f = (cvr_v16){0};
+                    for (ptrdiff_t t = x; t < x + kw; t++) f += cvr_ld16(p + t * cstep);
+                }
+                seg[b] = f;
+                last[b] = x;
             }
-            int pre = 0, b = 0, below = 0, v = 0;
-            for (int i = 0; i < 16; i++) { pre += win[256 + i]; b += pre <= rank; }
-            for (int i = 0; i < 16; i++) below += i < b ? win[256 + i] : 0;
-            pre = below;
-            for (int i = 0; i < 16; i++) { pre += win[16 * b + i]; v += pre <= rank; }
+            int v = cvr_count16((cvr_v16)(f + (uint16_t)below <= r));
             out[x * ostep] = (uint8_t)(16 * b + v);
         }
     }
@@ -459,6 +523,7 @@ cdef extern from *:
     void cvr_small_u8(int which, const uint8_t** src, uint8_t** dst, Py_ssize_t n) noexcept nogil
     void cvr_hist_row(const uint16_t* col, Py_ssize_t cstep, Py_ssize_t kw, Py_ssize_t width,
                       int rank, uint8_t* out, Py_ssize_t ostep) noexcept nogil
+    void cvr_hist_cols(uint16_t* hist, const uint8_t* leave, const uint8_t* enter, Py_ssize_t m) noexcept nogil
     void cvr_small_i8(int which, const int8_t** src, int8_t** dst, Py_ssize_t n) noexcept nogil
     void cvr_small_u16(int which, const uint16_t** src, uint16_t** dst, Py_ssize_t n) noexcept nogil
     void cvr_small_i16(int which, const int16_t** src, int16_t** dst, Py_ssize_t n) noexcept nogil
@@ -985,7 +1050,7 @@ cdef int _median_u8(const uint8_t* img, uint8_t* out, Py_ssize_t y0, Py_ssize_t 
 
 
 cdef enum:
-    _HB = 272   # histogram bins: 256 values, then 16 coarse bins of 16 values
+    _HB = 272   # counts per column: 16 x 16 fine, then 16 coarse (see cvr_hist_cols)
 
 
 def median_u8_ctmf(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nch,
@@ -993,13 +1058,12 @@ def median_u8_ctmf(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nc
                    const Py_ssize_t[::1] xmap, uint8_t cval, int n_threads=1):
     """Median of uint8 images in constant time per pixel (Perreault and Hebert, 2007).
 
-    Every padded column keeps the histogram of its ``kh`` window rows (moved
-    down a row with one decrement and one increment); the window histogram
-    moves right by adding the entering column's histogram and subtracting the
-    leaving one's (272 vectorised uint16 additions, whatever the window
-    size), and the median is found through 16 coarse bins, then 16 fine ones
-    (see cvr_hist_row).
-    Needs ``kh * kw < 65536``.
+    Every padded column keeps cumulative coarse and fine counts of its ``kh``
+    window rows (moved down a row by subtracting and adding two step vectors,
+    see cvr_hist_cols); the window's coarse counts move right by adding the
+    entering column's and subtracting the leaving one's, a coarse bin's fine
+    counts only when the median falls in it, and each level is searched by
+    one vector compare (see cvr_hist_row). Needs ``kh * kw < 65536``.
     """
     cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
     cdef int err = 0
@@ -1015,25 +1079,15 @@ def median_u8_ctmf(const uint8_t[:, ::1] img, uint8_t[:, ::1] out, Py_ssize_t nc
         raise MemoryError("cannot allocate the median buffers")
 
 
-cdef inline void _column_hists(uint16_t* hist, const uint8_t* line, Py_ssize_t m, int delta) noexcept nogil:
-    """Add ``delta`` (+1 / -1) for each of the ``m`` values of a padded line to its column's histogram."""
-    cdef Py_ssize_t i
-    cdef uint16_t* hc
-    cdef uint8_t v
-    for i in range(m):
-        v = line[i]
-        hc = hist + i * _HB
-        hc[v] += delta
-        hc[256 + (v >> 4)] += delta
-
-
 cdef int _median_u8_ctmf(const uint8_t* img, uint8_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t n,
                          Py_ssize_t nch, Py_ssize_t kh, Py_ssize_t kw, const Py_ssize_t* ymap,
                          const Py_ssize_t* xmap, uint8_t cval) noexcept nogil:
+    """Rows ``y0 .. y1``: padded row ``p`` is built in slot ``p % (kh + 1)`` of a ring,
+    so that the row leaving the column histograms and the one entering are both at hand."""
     cdef Py_ssize_t width = n // nch, npad = width + kw - 1, m = npad * nch
-    cdef Py_ssize_t rank = (kh * kw) // 2, left = kw // 2
+    cdef Py_ssize_t rank = (kh * kw) // 2, left = kw // 2, slots = kh + 1
     cdef Py_ssize_t y, a, c
-    cdef uint8_t* ring = <uint8_t*>malloc(kh * (m + 64) + 64)
+    cdef uint8_t* ring = <uint8_t*>malloc(slots * (m + 64) + 64)
     cdef uint16_t* hist = <uint16_t*>malloc(m * _HB * sizeof(uint16_t) + 64)
     cdef uint8_t* line
     if ring == NULL or hist == NULL:
@@ -1042,15 +1096,14 @@ cdef int _median_u8_ctmf(const uint8_t* img, uint8_t* out, Py_ssize_t y0, Py_ssi
         return -1
     memset(hist, 0, m * _HB * sizeof(uint16_t))
     for a in range(kh):
-        line = ring + ((y0 + a) % kh) * (m + 64)
+        line = ring + ((y0 + a) % slots) * (m + 64)
         _pad_line(img, n, nch, ymap[y0 + a], left, npad, xmap, cval, line)
-        _column_hists(hist, line, m, 1)
+        cvr_hist_cols(hist, NULL, line, m)
     for y in range(y0, y1):
-        if y > y0:  # padded row y - 1 leaves the columns, y + kh - 1 enters (same ring slot)
-            line = ring + ((y - 1) % kh) * (m + 64)
-            _column_hists(hist, line, m, -1)
+        if y > y0:  # padded row y - 1 leaves the columns, y + kh - 1 enters
+            line = ring + ((y + kh - 1) % slots) * (m + 64)
             _pad_line(img, n, nch, ymap[y + kh - 1], left, npad, xmap, cval, line)
-            _column_hists(hist, line, m, 1)
+            cvr_hist_cols(hist, ring + ((y - 1) % slots) * (m + 64), line, m)
         for c in range(nch):
             cvr_hist_row(hist + c * _HB, nch * _HB, kw, width, <int>rank, out + y * n + c, nch)
     free(ring)
