@@ -560,11 +560,12 @@ def median(image, size, mode="reflect", cval=0.0):
     output rows at a time (their rows of three sorted once, in registers);
     5x5 separable selection networks (every run of pixels along a row sorted
     once, two output rows sharing their common rows; Adams 2021); other
-    windows of up to 31x31 (9x9 for uint8) a
-    pruned Batcher network; both run as SIMD min/max across pixels. Larger
-    uint8 windows use sliding histograms, in constant time per pixel from 9
-    rows on (Perreault and Hebert 2007); other dtypes quickselect. All give
-    the exact order statistic, the same for every thread count.
+    windows of up to 31x31 a pruned Batcher network (uint8: up to 8x8, or 81
+    elements in fewer than 9 rows); all run as SIMD min/max across pixels.
+    Larger uint8 windows use sliding histograms, in constant time per pixel
+    from 9 rows on (Perreault and Hebert 2007, with cumulative counts searched
+    by vector compares); other dtypes quickselect. All give the exact order
+    statistic, the same for every thread count.
 
     Examples
     --------
@@ -582,9 +583,9 @@ def median(image, size, mode="reflect", cval=0.0):
         work_dtype = np.dtype(np.float32) if arr.dtype.itemsize <= 4 else np.dtype(np.float64)
     else:
         work_dtype = arr.dtype
-    if work_dtype.kind in "ui":
+    if work_dtype.kind in "ui" and mode == "constant":
         info = np.iinfo(work_dtype)
-        if mode == "constant" and (cval != int(cval) or not info.min <= cval <= info.max):
+        if cval != int(cval) or not info.min <= cval <= info.max:
             raise ValueError(f"cval must be an integer in [{info.min}, {info.max}] for a {work_dtype} image, "
                              f"got {cval}")
     # 3x3 / 5x5: compiled networks (~20 / ~100 ops per pixel, SIMD);
@@ -593,7 +594,8 @@ def median(image, size, mode="reflect", cval=0.0):
     # pixel plus a full window per row, or constant);
     # others: gather and quickselect the whole window (~8 * rows * cols).
     u8_cost = 4 * sy + 256 + sy * (sx + arr.shape[1]) // arr.shape[1]
-    if _f.compiled_median(sy, sx):
+    compiled = _f.compiled_median(sy, sx)
+    if compiled:
         pixel_cost = 24 if sy == 3 else 110
     else:
         pixel_cost = u8_cost if work_dtype == np.uint8 else 8 * sy * sx
@@ -602,13 +604,23 @@ def median(image, size, mode="reflect", cval=0.0):
     h, w = arr.shape[:2]
     nch = 1 if arr.ndim == 2 else arr.shape[2]
     work = work.reshape(h, w * nch)
-    cv = np.array(cval if mode == "constant" else 0).astype(work_dtype)[()]
-    limit = _NETWORK_MAX_U8 if work_dtype == np.uint8 else _NETWORK_MAX
-    network = _median_network(sy * sx) if sy * sx <= limit and not _f.compiled_median(sy, sx) else None
-    # The compiled networks run at a few ns per pixel, far below their operation count: bands sized by
-    # that count held ~40 rows per thread, and re-sorting each block's first rows cost more than a second
-    # thread saved (2048^2 uint8 5x5: 0.73x on 2 threads; 1.7x with this cost).
-    band_cost = 10 if _f.compiled_median(sy, sx) else pixel_cost
+    cv = work_dtype.type(cval if mode == "constant" else 0)
+    limit = _NETWORK_MAX
+    if work_dtype == np.uint8:
+        # from 9 rows on, the constant-time histogram (13-16 ms per 1024^2 whatever the window)
+        # beats networks of more than 64 elements (7x7: 9.6 ms, 9x9: 18.7 ms)
+        limit = _NETWORK_MAX_U8 if sy < _f.CTMF_MIN_ROWS else 64
+    network = _median_network(sy * sx) if sy * sx <= limit and not compiled else None
+    # Bands and threads go by time (BAND_WORK's operations are a few ns each), not by the
+    # operation counts above: the compiled networks take 0.05 to 2 ns per pixel and the
+    # histograms about 15, and bands sized by the counts cut a 1 ms filter into several
+    # parallel regions whose start-ups cost more than a second thread saves.
+    if compiled:
+        band_cost = 1 if sy == 3 else max(1, work_dtype.itemsize // 2)
+    elif work_dtype == np.uint8 and network is None and sy >= _f.CTMF_MIN_ROWS:
+        band_cost = 16
+    else:
+        band_cost = pixel_cost
     out = _f.median_rows(work, nch, sy, sx, mode, cv, band_cost * w * nch, network)
     out = out.reshape(arr.shape)
     if was_bool:
