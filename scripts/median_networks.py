@@ -227,13 +227,14 @@ def c_macro(name, net, outputs):
     """The network as C macros: ``name`` is the loop body over ``x``, ``name_IN`` and
     ``name_OUT`` declare its input and output pointers (``cvr_in<i>[x]`` is input i,
     ``cvr_out<j>[x]`` output j, taken from the arrays ``cvr_src``/``cvr_dst``);
-    ``CVR_T`` is the value type, ``CVR_MN``/``CVR_MX`` min and max."""
+    ``CVR_T`` is the value type, ``CVR_MN``/``CVR_MX`` min and max, ``CVR_LD`` wraps
+    every input read (see _rank.pyx)."""
     live = net.live(outputs)
     inputs = [v for v in live if net.nodes[v][0] == "in"]
     lines = []
     for v in live:
         op, a, b = net.nodes[v]
-        lines.append(f"CVR_T v{v} = cvr_in{a}[x];" if op == "in" else f"CVR_T v{v} = CVR_{op}(v{a}, v{b});")
+        lines.append(f"CVR_T v{v} = CVR_LD(cvr_in{a}[x]);" if op == "in" else f"CVR_T v{v} = CVR_{op}(v{a}, v{b});")
     lines += [f"cvr_out{j}[x] = v{o};" for j, o in enumerate(outputs)]
 
     def wrap(items):
