@@ -614,17 +614,18 @@ def median(image, size, mode="reflect", cval=0.0):
         # beats networks of more than 64 elements (7x7: 9.6 ms, 9x9: 18.7 ms)
         limit = _NETWORK_MAX_U8 if sy < _f.CTMF_MIN_ROWS else 64
     network = _median_network(sy * sx) if sy * sx <= limit and not compiled else None
-    # Bands and threads go by time (BAND_WORK's operations are a few ns each), not by the
-    # operation counts above: the compiled networks take 0.05 to 2 ns per pixel and the
-    # histograms about 15, and bands sized by the counts cut a 1 ms filter into several
-    # parallel regions whose start-ups cost more than a second thread saves.
+    # Bands and threads go by time (BAND_WORK and THREAD_WORK count operations of about a
+    # nanosecond), not by the operation counts above: per pixel and byte of dtype the compiled
+    # networks take some 0.05 (3x3) and 0.25 ns (5x5), the histograms about 15 ns. Counted as
+    # operations they made a 1024^2 uint8 3x3 (55 us) run on two threads, slower than on one, and
+    # cut a 2048^2 5x5 into two parallel regions.
     if compiled:
-        band_cost = 1 if sy == 3 else max(1, work_dtype.itemsize // 2)
+        ns_per_pixel = (0.05 if sy == 3 else 0.25) * work_dtype.itemsize
     elif is_u8 and network is None and sy >= _f.CTMF_MIN_ROWS:
-        band_cost = 16
+        ns_per_pixel = 16
     else:
-        band_cost = pixel_cost
-    out = _f.median_rows(work, nch, sy, sx, mode, cv, band_cost * w * nch, network)
+        ns_per_pixel = pixel_cost
+    out = _f.median_rows(work, nch, sy, sx, mode, cv, max(1, int(ns_per_pixel * w * nch)), network)
     out = out.reshape(arr.shape)
     if was_bool:
         return out.astype(bool)
