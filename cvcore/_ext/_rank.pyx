@@ -756,7 +756,7 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
 
 
 cdef enum:
-    _EDGE_QUADS = 32    # four-row groups whose first and last columns are done in one network call
+    _EDGE_ROWS = 64     # rows whose first and last columns are done together (their rows still cached)
 
 
 cdef int _median3(const rank_t* img, rank_t* out, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t row0,
@@ -764,104 +764,81 @@ cdef int _median3(const rank_t* img, rank_t* out, Py_ssize_t y0, Py_ssize_t y1, 
                   rank_t cval) noexcept nogil:
     """Rows ``y0 .. y1`` of the 3x3 :func:`median_small`, with no padded copy of the image.
 
-    The network runs along image rows for columns 1 .. W - 2. The first and
-    last columns gather their padded 3 x 3 neighbourhoods (``xmap``; -1: cval):
-    for four-row groups into batches run as one vector call across groups
-    (one call per group and column cost a third of the whole filter on 1024^2
-    uint8), for the odd pair or row at a block's ends one by one.
+    The network runs along image rows for columns 1 .. W - 2, then (every
+    ``_EDGE_ROWS`` rows, see :func:`_median3_edges`) down the first and last
+    columns.
     """
-    cdef Py_ssize_t width = n // nch, ne = 2 if width > 1 else 1
-    cdef Py_ssize_t kb = _EDGE_QUADS * ne * nch, nq = 0
-    cdef Py_ssize_t y, g, r, i, j, e, c, k, p
-    cdef Py_ssize_t xcol[2]
-    cdef Py_ssize_t ecol[6]         # source column of each edge's three padded columns (-1: cval)
-    cdef Py_ssize_t qrow[_EDGE_QUADS]
-    cdef const rank_t* rows[6]
+    cdef Py_ssize_t width = n // nch, y, ya, g, r, i, j
     cdef const rank_t* src[18]
     cdef rank_t* dst[4]
+    cdef const rank_t* rp
     cdef rank_t* fill = NULL      # a row of cval, for rows outside the image (constant mode)
-    cdef rank_t* batch = <rank_t*>malloc(22 * kb * sizeof(rank_t) + 64)   # 18 inputs, 4 outputs
-    cdef rank_t* v
-    if batch == NULL:
+    cdef rank_t* cols = <rank_t*>malloc((4 * (_EDGE_ROWS + 6)) * sizeof(rank_t) + 64)   # 3 columns, 1 output
+    if cols == NULL:
         return -1
     for y in range(y0, y1 + 2):
         if ymap[y] < 0 and fill == NULL:
             fill = <rank_t*>malloc(n * sizeof(rank_t) + 64)
             if fill == NULL:
-                free(batch)
+                free(cols)
                 return -1
             for i in range(n):
                 fill[i] = cval
-    xcol[0] = 0
-    xcol[1] = width - 1
-    for e in range(ne):
-        for i in range(3):
-            ecol[3 * e + i] = xmap[xcol[e] + i]
-    y = y0
+    y = ya = y0
     while y < y1:
         g = 4 if (row0 + y) % 4 == 0 and y + 4 <= y1 else (2 if (row0 + y) % 2 == 0 and y + 2 <= y1 else 1)
-        for r in range(g + 2):
-            rows[r] = img + ymap[y + r] * n if ymap[y + r] >= 0 else fill
-        for j in range(g):
-            dst[j] = out + (y + j) * n + nch      # from column 1 on
         if width > 2:
             for r in range(g + 2):
+                rp = img + ymap[y + r] * n if ymap[y + r] >= 0 else fill
                 for i in range(3):
-                    src[3 * r + i] = rows[r] + i * nch
+                    src[3 * r + i] = rp + i * nch
+            for j in range(g):
+                dst[j] = out + (y + j) * n + nch      # from column 1 on
             _small(g // 2, src, dst, n - 2 * nch)
-        # edge inputs: a batch column per (group, edge, channel); a lone pair or row is its own batch
-        if g < 4 and nq > 0:
-            _median3_edges(batch, kb, nq, ne, nch, n, qrow, xcol, 2, out)
-            nq = 0
-        for e in range(ne):
-            k = (nq * ne + e) * nch
-            for i in range(3):
-                p = ecol[3 * e + i] * nch
-                v = batch + i * kb + k
-                if nch == 1:
-                    for r in range(g + 2):
-                        v[3 * r * kb] = rows[r][p] if p >= 0 else cval
-                else:
-                    for r in range(g + 2):
-                        for c in range(nch):
-                            v[3 * r * kb + c] = rows[r][p + c] if p >= 0 else cval
-        qrow[nq] = y
-        nq += 1
-        if g < 4 or nq == _EDGE_QUADS:
-            _median3_edges(batch, kb, nq, ne, nch, n, qrow, xcol, g // 2, out)
-            nq = 0
         y += g
-    if nq > 0:
-        _median3_edges(batch, kb, nq, ne, nch, n, qrow, xcol, 2, out)
-    free(batch)
+        if y - ya >= _EDGE_ROWS or y == y1:
+            _median3_edges(img, out, ya, y, n, nch, ymap, xmap, cval, fill, cols)
+            ya = y
+    free(cols)
     free(fill)
     return 0
 
 
-cdef inline void _median3_edges(rank_t* batch, Py_ssize_t kb, Py_ssize_t nq, Py_ssize_t ne, Py_ssize_t nch,
-                                Py_ssize_t n, const Py_ssize_t* qrow, const Py_ssize_t* xcol, int which,
-                                rank_t* out) noexcept nogil:
-    """Run the network ``which`` over a batch of ``nq`` groups' edge inputs, then
-    store each output at its row (group's first row ``qrow[q]`` + output) and column."""
-    cdef const rank_t* src[18]
-    cdef rank_t* dst[4]
-    cdef Py_ssize_t i, j, q, e, c, k, g = 1 if which == 0 else 2 * which
-    cdef rank_t* o
-    for i in range(3 * (g + 2)):
-        src[i] = batch + i * kb
-    for j in range(g):
-        dst[j] = batch + (18 + j) * kb
-    _small(which, src, dst, nq * ne * nch)
-    for j in range(g):
-        for q in range(nq):
-            for e in range(ne):
-                k = (q * ne + e) * nch
-                o = out + (qrow[q] + j) * n + xcol[e] * nch
-                if nch == 1:
-                    o[0] = dst[j][k]
-                else:
-                    for c in range(nch):
-                        o[c] = dst[j][k + c]
+cdef void _median3_edges(const rank_t* img, rank_t* out, Py_ssize_t ya, Py_ssize_t yb, Py_ssize_t n,
+                         Py_ssize_t nch, const Py_ssize_t* ymap, const Py_ssize_t* xmap, rank_t cval,
+                         const rank_t* fill, rank_t* cols) noexcept nogil:
+    """First and last columns of rows ``ya .. yb`` (at most ``_EDGE_ROWS + 4``).
+
+    Their three padded columns (``xmap``; -1: cval) are copied into contiguous
+    arrays and the network runs down them (transposed: columns of three sorted
+    first). One network call per row group and edge cost a third of the whole
+    filter on 1024^2 uint8. Every edge pixel is computed this one way, so the
+    result does not depend on the blocks either.
+    """
+    cdef Py_ssize_t width = n // nch, ne = 2 if width > 1 else 1, stride = _EDGE_ROWS + 6
+    cdef Py_ssize_t e, c, i, p, t, col, x
+    cdef const rank_t* src[9]
+    cdef rank_t* dst[1]
+    cdef const rank_t* rp
+    for i in range(3):
+        src[3 * i] = cols + i * stride
+        src[3 * i + 1] = src[3 * i] + 1
+        src[3 * i + 2] = src[3 * i] + 2
+    dst[0] = cols + 3 * stride
+    for e in range(ne):
+        x = 0 if e == 0 else width - 1
+        for c in range(nch):
+            for i in range(3):
+                col = xmap[x + i]
+                for p in range(ya, yb + 2):
+                    if col < 0:
+                        cols[i * stride + p - ya] = cval
+                    else:
+                        rp = img + ymap[p] * n if ymap[p] >= 0 else fill
+                        cols[i * stride + p - ya] = rp[col * nch + c]
+            _small(0, src, dst, yb - ya)
+            for t in range(yb - ya):
+                out[(ya + t) * n + x * nch + c] = dst[0][t]
 
 
 cdef inline void _pad_segment(const rank_t* img, Py_ssize_t n, Py_ssize_t nch, Py_ssize_t src_row,
