@@ -752,8 +752,8 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
 
     3x3: each output row group (four rows from image rows divisible by 4, else
     two from even rows) is one network over the raw pixels, read from the
-    image rows themselves (only the first and last columns gather a padded
-    patch). 5x5: every run of 5 pixels of a padded row is sorted once (5
+    image rows themselves (the first and last columns from copies of their
+    padded columns, see _median3). 5x5: every run of 5 pixels of a padded row is sorted once (5
     sorted rows kept in a ring of 6 padded rows); a window is then 5 sorted
     rows that a network merges, two vertically adjacent outputs sharing 4.
     Rows are done in pairs starting at even image rows (``row0`` is the image
