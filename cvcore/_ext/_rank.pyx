@@ -753,28 +753,34 @@ def median_small(const rank_t[:, ::1] img, rank_t[:, ::1] out, Py_ssize_t nch, P
     3x3: each output row group (four rows from image rows divisible by 4, else
     two from even rows) is one network over the raw pixels, read from the
     image rows themselves (the first and last columns from copies of their
-    padded columns, see _median3). 5x5: every run of 5 pixels of a padded row is sorted once (5
-    sorted rows kept in a ring of 6 padded rows); a window is then 5 sorted
-    rows that a network merges, two vertically adjacent outputs sharing 4.
-    Rows are done in pairs starting at even image rows (``row0`` is the image
-    row of ``out[0]``; thread blocks start at even image rows, and so must
-    bands that do not end the image): the expression computing a row does not
-    depend on bands or threads, so neither does the result, even where values
-    tie (-0.0 and 0.0) or are NaN.
+    padded columns, see _median3). 5x5: every run of 5 pixels of a padded row
+    is sorted once (5 sorted rows kept in a ring of 6 padded rows); a window
+    is then 5 sorted rows that a network merges, two vertically adjacent
+    outputs sharing 4. Rows are done in pairs starting at even image rows
+    (``row0`` is the image row of ``out[0]``; blocks start at even image rows,
+    and so must bands that do not end the image): the expression computing a
+    row does not depend on bands or threads, so neither does the result, even
+    where values tie (-0.0 and 0.0) or are NaN.
+
+    With several threads the rows go in four blocks per thread, handed out
+    as threads come free: these calls last a millisecond or less, and a
+    thread that starts late (its core busy) then costs a block, not half the
+    image. A block only re-sorts the 5x5's first rows, about 1 % more work.
     """
-    cdef Py_ssize_t h = out.shape[0], nc = chunks(h, n_threads), t
+    cdef Py_ssize_t h = out.shape[0], nt = chunks(h, n_threads), t
+    cdef Py_ssize_t nb = chunks(h, 4 * n_threads) if nt > 1 else nt
     cdef int err = 0
-    if nc == 0:
+    if nb == 0:
         return
     cdef const rank_t* ip = &img[0, 0]
     cdef rank_t* op = &out[0, 0]
     with nogil:
-        for t in prange(nc, num_threads=nc, schedule='static'):
+        for t in prange(nb, num_threads=nt, schedule='dynamic'):
             if k == 3:
-                err |= _median3(ip, op, _pair_start(h, nc, t, row0), _pair_start(h, nc, t + 1, row0), row0,
+                err |= _median3(ip, op, _pair_start(h, nb, t, row0), _pair_start(h, nb, t + 1, row0), row0,
                                 img.shape[1], nch, &ymap[0], &xmap[0], cval)
             else:
-                err |= _median_small(ip, op, _pair_start(h, nc, t, row0), _pair_start(h, nc, t + 1, row0), row0,
+                err |= _median_small(ip, op, _pair_start(h, nb, t, row0), _pair_start(h, nb, t + 1, row0), row0,
                                      img.shape[1], nch, k, &ymap[0], &xmap[0], cval)
     if err:
         raise MemoryError("cannot allocate the median buffers")
