@@ -476,6 +476,7 @@ def box(image, size, normalize=True, mode="reflect", cval=0.0):
 #: uint8 histograms from 11x11 on (9x9: network 5.0 ms, histogram 6.9 ms on 512^2).
 _NETWORK_MAX = 961
 _NETWORK_MAX_U8 = 81
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _batcher_pairs(n_wires):
@@ -556,13 +557,16 @@ def median(image, size, mode="reflect", cval=0.0):
 
     Notes
     -----
-    Methods, by window: 3x3 and 5x5 use separable selection networks (every
-    run of pixels along a row sorted once, two output rows sharing their
-    common rows; Adams 2021); other windows of up to 31x31 (9x9 for uint8) a
-    pruned Batcher network; both run as SIMD min/max across pixels. Larger
-    uint8 windows use sliding histograms, in constant time per pixel from 9
-    rows on (Perreault and Hebert 2007); other dtypes quickselect. All give
-    the exact order statistic, the same for every thread count.
+    Methods, by window: 3x3 a selection network on the raw pixels of four
+    output rows at a time (their rows of three sorted once, in registers);
+    5x5 separable selection networks (every run of pixels along a row sorted
+    once, two output rows sharing their common rows; Adams 2021); other
+    windows of up to 31x31 a pruned Batcher network (uint8: up to 8x8, or 81
+    elements in fewer than 9 rows); all run as SIMD min/max across pixels.
+    Larger uint8 windows use sliding histograms, in constant time per pixel
+    from 9 rows on (Perreault and Hebert 2007, with cumulative counts searched
+    by vector compares); other dtypes quickselect. All give the exact order
+    statistic, the same for every thread count.
 
     Examples
     --------
@@ -575,14 +579,16 @@ def median(image, size, mode="reflect", cval=0.0):
     mode, cval = _mode_cval(mode, cval)
     sy, sx = _validate.size_pair(size, "size")
     arr, unit = _validate.scaled_image(image, "image")
-    was_bool = arr.dtype == np.uint8 and unit == 1.0  # bool arrives as uint8 with unit scale 1
-    if arr.dtype.kind == "f" and arr.dtype not in (np.float32, np.float64):
-        work_dtype = np.dtype(np.float32) if arr.dtype.itemsize <= 4 else np.dtype(np.float64)
-    else:
-        work_dtype = arr.dtype
-    if work_dtype.kind in "ui":
+    # (dtypes compared by kind and size: a comparison with a scalar type costs a dtype conversion,
+    # and a 3x3 median of a 1024^2 uint8 image takes only some 60 microseconds)
+    work_dtype = arr.dtype
+    is_u8 = work_dtype.kind == "u" and work_dtype.itemsize == 1
+    was_bool = is_u8 and unit == 1.0  # bool arrives as uint8 with unit scale 1
+    if work_dtype.kind == "f" and work_dtype.itemsize not in (4, 8):
+        work_dtype = _F32 if work_dtype.itemsize < 4 else _F64
+    if work_dtype.kind in "ui" and mode == "constant":
         info = np.iinfo(work_dtype)
-        if mode == "constant" and (cval != int(cval) or not info.min <= cval <= info.max):
+        if cval != int(cval) or not info.min <= cval <= info.max:
             raise ValueError(f"cval must be an integer in [{info.min}, {info.max}] for a {work_dtype} image, "
                              f"got {cval}")
     # 3x3 / 5x5: compiled networks (~20 / ~100 ops per pixel, SIMD);
@@ -591,27 +597,39 @@ def median(image, size, mode="reflect", cval=0.0):
     # pixel plus a full window per row, or constant);
     # others: gather and quickselect the whole window (~8 * rows * cols).
     u8_cost = 4 * sy + 256 + sy * (sx + arr.shape[1]) // arr.shape[1]
-    if _f.compiled_median(sy, sx):
+    compiled = _f.compiled_median(sy, sx)
+    if compiled:
         pixel_cost = 24 if sy == 3 else 110
     else:
-        pixel_cost = u8_cost if work_dtype == np.uint8 else 8 * sy * sx
+        pixel_cost = u8_cost if is_u8 else 8 * sy * sx
     _check_cost(arr.shape, pixel_cost, "size")
     work = np.ascontiguousarray(arr, dtype=work_dtype)
     h, w = arr.shape[:2]
     nch = 1 if arr.ndim == 2 else arr.shape[2]
     work = work.reshape(h, w * nch)
-    cv = np.array(cval if mode == "constant" else 0).astype(work_dtype)[()]
-    limit = _NETWORK_MAX_U8 if work_dtype == np.uint8 else _NETWORK_MAX
-    network = _median_network(sy * sx) if sy * sx <= limit and not _f.compiled_median(sy, sx) else None
-    # The compiled networks run at a few ns per pixel, far below their operation count: bands sized by
-    # that count held ~40 rows per thread, and re-sorting each block's first rows cost more than a second
-    # thread saved (2048^2 uint8 5x5: 0.73x on 2 threads; 1.7x with this cost).
-    band_cost = 10 if _f.compiled_median(sy, sx) else pixel_cost
-    out = _f.median_rows(work, nch, sy, sx, mode, cv, band_cost * w * nch, network)
+    cv = work_dtype.type(cval if mode == "constant" else 0)
+    limit = _NETWORK_MAX
+    if is_u8:
+        # from 9 rows on, the constant-time histogram (13-16 ms per 1024^2 whatever the window)
+        # beats networks of more than 64 elements (7x7: 9.6 ms, 9x9: 18.7 ms)
+        limit = _NETWORK_MAX_U8 if sy < _f.CTMF_MIN_ROWS else 64
+    network = _median_network(sy * sx) if sy * sx <= limit and not compiled else None
+    # Bands and threads go by time (BAND_WORK and THREAD_WORK count operations of about a
+    # nanosecond), not by the operation counts above: per pixel and byte of dtype the compiled
+    # networks take some 0.05 (3x3) and 0.25 ns (5x5), the histograms about 15 ns. Counted as
+    # operations they made a 1024^2 uint8 3x3 (55 us) run on two threads, slower than on one, and
+    # cut a 2048^2 5x5 into two parallel regions.
+    if compiled:
+        ns_per_pixel = (0.05 if sy == 3 else 0.25) * work_dtype.itemsize
+    elif is_u8 and network is None and sy >= _f.CTMF_MIN_ROWS:
+        ns_per_pixel = 16
+    else:
+        ns_per_pixel = pixel_cost
+    out = _f.median_rows(work, nch, sy, sx, mode, cv, max(1, int(ns_per_pixel * w * nch)), network)
     out = out.reshape(arr.shape)
     if was_bool:
         return out.astype(bool)
-    if out.dtype != arr.dtype:
+    if work_dtype is not arr.dtype:
         out = out.astype(arr.dtype)
     return out
 

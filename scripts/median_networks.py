@@ -18,8 +18,19 @@ a comparison whose order is already known costs nothing, equal expressions
 are computed once, and only the expressions the outputs depend on are kept.
 Each output is checked against the true median on every 0/1 input, which (by
 the same principle) proves the network for all inputs.
+
+3x3 windows take their inputs unsorted instead (``CVR_MED3_RAW<n>``: n output
+rows from the 3 x (n + 2) pixels around them, row ``r``, column offset ``s``
+is input ``3 * r + s``): sorting a row of three costs only six operations, so
+the kernel sorts in registers and reads the image directly, with no sorted
+rows stored between passes. Rows go two at a time, sharing their two middle
+rows; four rows are two such pairs sharing the sorts of their common rows.
+Every output of a four-row network is the very same min/max expression as in
+the two-row one (checked here), so results do not depend on how rows are
+grouped, even where a comparison is not a total order (NaN, -0.0 and 0.0).
 """
 import itertools
+import re
 import sys
 
 import numpy as np
@@ -168,17 +179,62 @@ def sort_network(k):
     return net, outs
 
 
+def raw_median3_network(nout):
+    """(Network, outputs) for ``nout`` vertically adjacent 3x3 medians from raw pixels:
+    every row of three sorted in the network, then pairs of outputs by the
+    median-of-three rule (:func:`_med3x3`), an odd last output alone."""
+    nrows = nout + 2
+    tables = np.array(list(itertools.product((0, 1), repeat=3 * nrows)), np.uint8).T
+    net = Network(tables)
+    rows = [net.merge_all([[3 * r], [3 * r + 1], [3 * r + 2]]) for r in range(nrows)]
+    outputs, j = [], 0
+    while j < nout:
+        step = 2 if j + 1 < nout else 1
+        outputs += _med3x3(net, rows[j:j + step + 2])
+        j += step
+    for j, out in enumerate(outputs):
+        truth = np.sort(tables[3 * j:3 * j + 9], axis=0)[4]
+        assert (net.tables[out] == truth).all(), "median network is wrong"
+    return net, outputs
+
+
+def expression(net, v, memo=None):
+    """The min/max expression of node ``v`` as text (structure, not value)."""
+    memo = {} if memo is None else memo
+    if v not in memo:
+        op, a, b = net.nodes[v]
+        memo[v] = f"in{a}" if op == "in" else f"{op}({expression(net, a, memo)},{expression(net, b, memo)})"
+    return memo[v]
+
+
+def raw_median3_networks():
+    """Networks for 1, 2 and 4 output rows; the outputs of the 4-row one, shifted
+    to rows 0 and 1, must be the expressions of the 2-row one."""
+    nets = {n: raw_median3_network(n) for n in (1, 2, 4)}
+    pair, pair_out = nets[2]
+    quad, quad_out = nets[4]
+    want = [expression(pair, o) for o in pair_out]
+    for first in (0, 2):
+        shift = {f"in{i}": f"in{i - 3 * first}" for i in range(3 * first, 3 * (first + 4))}
+        got = [re.sub(r"in\d+", lambda m: shift[m.group(0)], expression(quad, o)) for o in quad_out[first:first + 2]]
+        assert got == want, "the 4-row network computes a row differently from the 2-row one"
+    single, single_out = nets[1]
+    assert expression(single, single_out[0]) == want[0], "a lone row differs from a pair's first"
+    return nets
+
+
 def c_macro(name, net, outputs):
     """The network as C macros: ``name`` is the loop body over ``x``, ``name_IN`` and
     ``name_OUT`` declare its input and output pointers (``cvr_in<i>[x]`` is input i,
     ``cvr_out<j>[x]`` output j, taken from the arrays ``cvr_src``/``cvr_dst``);
-    ``CVR_T`` is the value type, ``CVR_MN``/``CVR_MX`` min and max."""
+    ``CVR_T`` is the value type, ``CVR_MN``/``CVR_MX`` min and max, ``CVR_LD`` wraps
+    every input read (see _rank.pyx)."""
     live = net.live(outputs)
     inputs = [v for v in live if net.nodes[v][0] == "in"]
     lines = []
     for v in live:
         op, a, b = net.nodes[v]
-        lines.append(f"CVR_T v{v} = cvr_in{a}[x];" if op == "in" else f"CVR_T v{v} = CVR_{op}(v{a}, v{b});")
+        lines.append(f"CVR_T v{v} = CVR_LD(cvr_in{a}[x]);" if op == "in" else f"CVR_T v{v} = CVR_{op}(v{a}, v{b});")
     lines += [f"cvr_out{j}[x] = v{o};" for j, o in enumerate(outputs)]
 
     def wrap(items):
@@ -200,11 +256,10 @@ def c_macro(name, net, outputs):
 
 
 def generate():
-    parts = []
-    for k in (3, 5):
-        parts.append(c_macro(f"CVR_SORT{k}", *sort_network(k)))
-        parts.append(c_macro(f"CVR_MED{k}", *median_network(k, False)))
-        parts.append(c_macro(f"CVR_MED{k}_PAIR", *median_network(k, True)))
+    parts = [c_macro(f"CVR_MED3_RAW{n}", *net) for n, net in raw_median3_networks().items()]
+    parts.append(c_macro("CVR_SORT5", *sort_network(5)))
+    parts.append(c_macro("CVR_MED5", *median_network(5, False)))
+    parts.append(c_macro("CVR_MED5_PAIR", *median_network(5, True)))
     return "\n".join(parts) + "\n"
 
 
