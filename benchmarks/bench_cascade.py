@@ -27,9 +27,12 @@
   by its level weights): time for the whole set; the check asserts both were
   scored on the same 18 faces.
 
-``python -m benchmarks.bench_cascade`` prints the precision-recall table
-(:func:`accuracy`): every detector of :data:`DETECTORS` on the dlib photos,
-scale 1.1, 3 neighbours, ranked by confidence, one matching rule.
+``python -m benchmarks.bench_cascade`` prints the precision-recall tables
+(:func:`accuracy`): every detector of :data:`DETECTORS` on the dlib photos
+(the half that chose the shipped cascades' stage counts, the half that did
+not, all four), scale 1.1, 3 neighbours, ranked by confidence, one matching
+rule; and the detections of each on face-free images
+(:func:`face_free_detections`).
 """
 from __future__ import annotations
 
@@ -189,20 +192,56 @@ def _photos(data):
     return root / "training.xml", root
 
 
-def accuracy(data=None, *, scale_factor=1.1, min_neighbors=3):
-    """``[(label, DetectionEvaluation)]`` of every detector of :data:`DETECTORS` on the dlib photos."""
+#: The halves of the dlib photos: the shipped cascades' stage counts were chosen on "choose" only.
+PHOTO_HALVES = {"choose": ("2007_007763.jpg", "2008_001009.jpg"), "measure": ("2008_002079.jpg", "2008_001322.jpg")}
+#: Face-free images of ``skimage.data`` (every detection on them is a false positive).
+FACE_FREE = ("coins", "moon", "page", "text", "brick", "grass", "gravel", "coffee", "chelsea", "rocket",
+             "hubble_deep_field", "immunohistochemistry", "retina", "cell", "lily", "colorwheel", "logo",
+             "microaneurysms", "clock", "cat", "horse", "kidney", "eagle", "binary_blobs", "shepp_logan_phantom",
+             "checkerboard")
+
+
+def _detector(data, name):
     from cvcore.cascade import Cascade, default_face_cascade
-    from cvcore.evaluation import evaluate_detector
+
+    return default_face_cascade(name) if name in ("haar", "lbp") else Cascade.from_opencv_xml(data / "cascades" / name)
+
+
+def accuracy(data=None, *, half="all", scale_factor=1.1, min_neighbors=3):
+    """``[(label, DetectionEvaluation)]`` of every detector of :data:`DETECTORS` on the dlib photos
+    (``half``: "all", or one of :data:`PHOTO_HALVES`)."""
+    from cvcore.evaluation import evaluate_detector, read_annotations
 
     data = data or _shared_data()
     annotations, images = _photos(data)
+    truth = read_annotations(annotations)
+    if half != "all":
+        truth = {k: v for k, v in truth.items() if os.path.basename(k) in PHOTO_HALVES[half]}
     options = {"scale_factor": scale_factor, "min_neighbors": min_neighbors, "score": "confidence"}
-    out = []
-    for label, name in DETECTORS:
-        cascade = (default_face_cascade(name) if name in ("haar", "lbp")
-                   else Cascade.from_opencv_xml(data / "cascades" / name))
-        out.append((label, evaluate_detector(cascade, annotations, images, options=options, progress=False)))
-    return out
+    return [(label, evaluate_detector(_detector(data, name), truth, images, options=options, progress=False))
+            for label, name in DETECTORS]
+
+
+def face_free_detections(data=None, *, scale_factor=1.1, min_neighbors=3):
+    """``[(label, detections)]``: every detector of :data:`DETECTORS` on the :data:`FACE_FREE` images
+    (grey, 8 bits; the ones this scikit-image version lacks are skipped). Returns also the image count."""
+    import skimage.data
+
+    from cvcore._validate import grey_uint8
+
+    data = data or _shared_data()
+    images = []
+    for name in FACE_FREE:
+        try:
+            img = np.asarray(getattr(skimage.data, name)())
+        except (AttributeError, ImportError, OSError):    # not in this version, or needs a download
+            continue
+        if img.dtype == bool:
+            img = img.astype(np.uint8) * 255
+        images.append(grey_uint8(img[..., :3] if img.ndim == 3 else img, name))
+    rows = [(label, sum(len(_detector(data, name).detect(img, scale_factor, min_neighbors)[0]) for img in images))
+            for label, name in DETECTORS]
+    return rows, len(images)
 
 
 def _accuracy_case(quick):
@@ -254,5 +293,9 @@ def _table(rows):
     return "\n".join(lines)
 
 
-if __name__ == "__main__":   # the precision-recall table of the issue-13 note
-    print(_table(accuracy()))
+if __name__ == "__main__":   # the precision-recall tables of the issue-13 note
+    for half in ("measure", "choose", "all"):
+        print(f"dlib photos, {half} half" if half != "all" else "dlib photos, all four")
+        print(_table(accuracy(half=half)))
+    counts, n = face_free_detections()
+    print(f"detections on {n} face-free skimage.data images: " + ", ".join(f"{label} {k}" for label, k in counts))

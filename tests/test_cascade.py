@@ -129,7 +129,7 @@ def test_detection_identical_for_any_thread_count(step):
     cascade of stumps with tilted features and for the shipped one."""
     import cvcore
 
-    grey = _odd_photo()
+    grey = _odd_photo((233, 311))     # large enough for the shipped cascade to accept windows at step 3
     for cascade in (_random_cascade(np.random.default_rng(3), tilted_share=0.5), default_face_cascade()):
         results = []
         for n in (1, 2, 3):
@@ -241,7 +241,7 @@ def test_detect_rejects_bad_input():
 
 def test_shipped_cascade_loads():
     c = default_face_cascade()
-    assert c.window == (24, 24) and c.n_stages == 26 and sum(c.stage_sizes()) == 3773
+    assert c.window == (24, 24) and c.n_stages == 21 and sum(c.stage_sizes()) == 2162
     assert c.classify_windows(np.zeros((2, 24, 24), np.uint8)).tolist() == [-1, -1]
     assert c is default_face_cascade()
 
@@ -261,12 +261,12 @@ def test_shipped_cascade_runs_exactly_as_opencv(tmp_path, shared_data):
 
 def test_shipped_cascade_on_held_out_faces():
     """scikit-image's LFW subset (100 faces, then 100 non-faces, never seen in training or selection):
-    at least half of the faces accepted and at most a tenth of the non-faces (measured: 61 % and 0 %)."""
+    at least 45 % of the faces accepted and at most a tenth of the non-faces (measured: 57 % and 0 %)."""
     lfw = skimage.data.lfw_subset()
     windows = np.stack([cv2.resize(np.round(im * 255).astype(np.uint8), (24, 24), interpolation=cv2.INTER_AREA)
                         for im in lfw])
     accepted = default_face_cascade().classify_windows(windows) == 1
-    assert accepted[:100].mean() >= 0.5
+    assert accepted[:100].mean() >= 0.45
     assert accepted[100:].mean() <= 0.1
 
 

@@ -109,3 +109,13 @@ def test_bench_threads_option_is_checked(value):
     out = subprocess.run([sys.executable, "-m", "cvcore", "bench", "--threads", value, "--list"],
                          capture_output=True, text=True)
     assert out.returncode != 0 and "--threads must be -1 (all cores) or 1..1024" in out.stderr
+
+
+def test_importing_cvcore_sets_a_short_spin_before_sleeping_unless_told_otherwise():
+    code = "import os, cvcore; print(os.environ['GOMP_SPINCOUNT'])"
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "2000"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "GOMP_SPINCOUNT": "0"}, check=True)
+    assert out.stdout.strip() == "0"
