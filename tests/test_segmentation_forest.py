@@ -324,3 +324,19 @@ def test_forest_float32_thresholds_decide_like_float64():
                            np.nextafter(thr.astype(np.float32), np.float32(2))])
     Q = np.stack([vals, vals[::-1]], axis=1).astype(np.float32)
     assert_array_equal(clf.predict_proba(Q), _sequential_proba(clf, Q))
+
+
+def test_forest_predict_any_row_count_matches_tree_walk():
+    # rows are descended in lane groups with a padded last group: every count must give the reference
+    import cvcore
+
+    rng = np.random.default_rng(23)
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    clf = RandomForestClassifier(7, random_state=2).fit(X, y)
+    Q = rng.normal(size=(70, 3)).astype(np.float32)
+    ref = _sequential_proba(clf, Q)
+    for n in (1, 2, 15, 16, 17, 33, 70):
+        for threads in (1, 3):
+            with cvcore.num_threads(threads):
+                assert_array_equal(clf.predict_proba(Q[:n]), ref[:n])

@@ -17,7 +17,7 @@ __all__ = ["RandomForestClassifier", "MAX_ESTIMATORS"]
 _INT32_MAX = 2**31 - 1
 #: largest ``n_estimators`` accepted (from a user or a model file)
 MAX_ESTIMATORS = 100_000
-#: packed node record of the prediction kernel (threshold, feature, left child)
+#: packed node record of the prediction kernel (threshold, feature offset, left child)
 _NODE_DTYPE = np.dtype([("threshold", np.float32), ("feature", np.int32), ("left", np.int32)])
 #: work units (sample values gathered and sorted) per call of the tree-growing kernel:
 #: about 0.05 s, so that Ctrl-C is served between calls even on a tree of millions of pixels
@@ -341,7 +341,9 @@ class RandomForestClassifier(ClassifierBase):
         packed = getattr(self, "_nodes", None)
         if packed is None or packed.shape[0] != self._feature.shape[0]:
             packed = np.empty(self._feature.shape[0], _NODE_DTYPE)
-            _forest.pack_nodes(self._feature, self._threshold, self._left, self._right, packed)
+            if not _forest.pack_nodes(self._feature, self._threshold, self._left, self._right, packed):
+                raise ValueError(f"the forest's nodes cannot be packed for prediction (children not adjacent, "
+                                 f"or a feature index of {_forest.MAX_PACKED_FEATURES} or more)")
             self._nodes = packed
         return packed
 
