@@ -1,20 +1,26 @@
-# Per-pixel derived features for cvcore.segmentation.pixel_features.
+# Per-pixel features for cvcore.segmentation.pixel_features.
 #
-# Input: a Gaussian-smoothed image G (H, W*C), channels interleaved, and, for
-# the difference of Gaussians, the wider smoothing. One pass over the rows
-# writes, straight into columns of the (H, W, F) feature array, the intensity,
-# the difference of Gaussians and, from central finite differences of G
-# (borders: nearest), the gradient magnitude, the Laplacian, the Hessian
-# eigenvalues and the products that make up the structure tensor; a second
-# kernel turns the smoothed tensor into its eigenvalues. Rows are split among
-# OpenMP threads (cvcore._ext._parallel); every pixel is computed from its
-# inputs alone, so results do not depend on the thread count.
+# The Python layer smooths the image once per scale (and, for the difference of
+# Gaussians, at the wider scale); for the structure tensor, `products` writes the
+# gradient products of every scale's smoothing, the Python layer smooths them and
+# `tensor_eigenvalues` turns each smoothed tensor into its two eigenvalues. Then
+# one pass over the rows (`fill`) writes every feature of every scale of a pixel
+# straight into its row of the (H, W, F) feature array: intensity, difference of
+# Gaussians, and, from central finite differences of G (borders: nearest), the
+# gradient magnitude, the Laplacian and the Hessian eigenvalues, plus the
+# structure-tensor eigenvalues. A pixel's F values are written together, so the
+# large feature array is streamed once instead of being revisited scale by scale.
+# Rows are split among OpenMP threads (cvcore._ext._parallel); every pixel is
+# computed from its inputs alone, so results do not depend on the thread count.
 from libc.math cimport sqrt
 from cython.parallel cimport prange
 
 from cvcore._ext._parallel cimport chunks, chunk_start
 
 ctypedef Py_ssize_t intp
+
+#: columns of the table `fill` takes, per scale: first column of each kind (< 0: not wanted)
+COL_INTENSITY, COL_DOG, COL_GRADIENT, COL_LOG, COL_HESSIAN, COL_STRUCTURE = range(6)
 
 
 cdef inline void _eig2(double a, double b, double c, double* hi, double* lo) noexcept nogil:
@@ -26,17 +32,96 @@ cdef inline void _eig2(double a, double b, double c, double* hi, double* lo) noe
     lo[0] = m - r
 
 
-cdef struct Columns:
-    intp intensity, dog, grad, log, hess   # first column of each feature (< 0: not wanted)
-    bint prod                              # write the structure-tensor products
+cdef void _fill_rows(const float[:, :, ::1] g, const float[:, :, ::1] wider, const float[:, :, ::1] eig,
+                     const intp[:, ::1] cols, const double[::1] s1, const double[::1] s2, intp nch,
+                     float[:, :, ::1] out, intp out_row0, intp row_start, intp row_stop) noexcept nogil:
+    cdef intp S = g.shape[0], H = g.shape[1], W = g.shape[2] // nch
+    cdef intp y, x, c, i, y0, y1, x0, x1, k0, k1, kx0, kx1, ci, cd, cg, cl, ch, cs
+    cdef double gx, gy, gxx, gyy, gxy, v, l1, l2, a1, a2
+    cdef float* o
+    cdef const float* gr
+    cdef const float* gu
+    cdef const float* gd
+    for y in range(row_start, row_stop):
+        y0 = y - 1 if y > 0 else 0
+        y1 = y + 1 if y + 1 < H else H - 1
+        for x in range(W):
+            x0 = x - 1 if x > 0 else 0
+            x1 = x + 1 if x + 1 < W else W - 1
+            o = &out[y - out_row0, x, 0]
+            for i in range(S):
+                ci = cols[i, 0]
+                cd = cols[i, 1]
+                cg = cols[i, 2]
+                cl = cols[i, 3]
+                ch = cols[i, 4]
+                cs = cols[i, 5]
+                a1 = s1[i]
+                a2 = s2[i]
+                gr = &g[i, y, 0]
+                gu = &g[i, y0, 0]
+                gd = &g[i, y1, 0]
+                for c in range(nch):
+                    k0 = x * nch + c
+                    kx0 = x0 * nch + c
+                    kx1 = x1 * nch + c
+                    v = gr[k0]
+                    if ci >= 0:
+                        o[ci + c] = gr[k0]
+                    if cd >= 0:
+                        o[cd + c] = gr[k0] - wider[i, y, k0]
+                    if cg >= 0:
+                        gx = 0.5 * (gr[kx1] - gr[kx0])
+                        gy = 0.5 * (gd[k0] - gu[k0])
+                        o[cg + c] = <float>(a1 * sqrt(gx * gx + gy * gy))
+                    if cl >= 0 or ch >= 0:
+                        gxx = gr[kx1] - 2.0 * v + gr[kx0]
+                        gyy = gd[k0] - 2.0 * v + gu[k0]
+                        if cl >= 0:
+                            o[cl + c] = <float>(a2 * (gxx + gyy))
+                        if ch >= 0:
+                            gxy = 0.25 * (gd[kx1] - gd[kx0] - gu[kx1] + gu[kx0])
+                            _eig2(gxx, gxy, gyy, &l1, &l2)
+                            o[ch + c] = <float>(a2 * l1)
+                            o[ch + nch + c] = <float>(a2 * l2)
+                    if cs >= 0:
+                        o[cs + c] = eig[i, y, x * 2 * nch + c]
+                        o[cs + nch + c] = eig[i, y, x * 2 * nch + nch + c]
 
 
-cdef void _derived_rows(const float[:, ::1] g, const float[:, ::1] wider, intp nch, double s1, double s2,
-                        float[:, :, ::1] out, Columns cols, float[:, ::1] prod,
+def fill(const float[:, :, ::1] g, const float[:, :, ::1] wider, const float[:, :, ::1] eig, const intp[:, ::1] cols,
+         const double[::1] grad_scale, const double[::1] second_scale, intp nch, float[:, :, ::1] out,
+         intp out_row0, intp row_start, intp row_stop, int n_threads=1):
+    """Every feature of rows ``row_start .. row_stop - 1`` into ``out[y - out_row0]``,
+    on ``n_threads`` OpenMP threads; the Python layer calls it on row blocks.
+
+    ``g[i]`` (S, H, W*nch) is the image smoothed at scale ``i`` (channels
+    interleaved), ``wider[i]`` the wider smoothing of the difference of Gaussians
+    (any shape when no scale asks for it), ``eig[i]`` (S, H, W*2*nch) the
+    structure-tensor eigenvalues of scale ``i`` (larger at ``c``, smaller at
+    ``nch + c``; any shape when unused). ``cols[i, k]`` is the first column of kind
+    ``k`` (COL_INTENSITY ... COL_STRUCTURE) of scale ``i``, < 0 when not wanted;
+    for each channel ``c``:
+      intensity + c    G
+      dog + c          G - wider (float32 subtraction)
+      gradient + c     grad_scale[i] * |grad G|
+      log + c          second_scale[i] * (Gxx + Gyy)
+      hessian + c      second_scale[i] * larger Hessian eigenvalue (smaller at hessian + nch + c)
+      structure + c    larger structure-tensor eigenvalue (smaller at structure + nch + c)
+    """
+    cdef intp rows = row_stop - row_start, nc, t
+    nc = chunks(rows, n_threads)
+    with nogil:
+        for t in prange(nc, num_threads=nc if nc > 0 else 1, schedule='static'):
+            _fill_rows(g, wider, eig, cols, grad_scale, second_scale, nch, out, out_row0,
+                       row_start + chunk_start(rows, nc, t), row_start + chunk_start(rows, nc, t + 1))
+
+
+cdef void _product_rows(const float[:, ::1] g, intp nch, double s1, float[:, ::1] prod,
                         intp row_start, intp row_stop) noexcept nogil:
     cdef intp H = g.shape[0], W = g.shape[1] // nch
     cdef intp y, x, c, y0, y1, x0, x1
-    cdef double gx, gy, gxx, gyy, gxy, v, l1, l2
+    cdef double gx, gy, q = s1 * s1
     for y in range(row_start, row_stop):
         y0 = y - 1 if y > 0 else 0
         y1 = y + 1 if y + 1 < H else H - 1
@@ -44,64 +129,24 @@ cdef void _derived_rows(const float[:, ::1] g, const float[:, ::1] wider, intp n
             x0 = x - 1 if x > 0 else 0
             x1 = x + 1 if x + 1 < W else W - 1
             for c in range(nch):
-                if cols.intensity >= 0:
-                    out[y, x, cols.intensity + c] = g[y, x * nch + c]
-                if cols.dog >= 0:
-                    out[y, x, cols.dog + c] = g[y, x * nch + c] - wider[y, x * nch + c]
-                v = g[y, x * nch + c]
                 gx = 0.5 * (g[y, x1 * nch + c] - g[y, x0 * nch + c])
                 gy = 0.5 * (g[y1, x * nch + c] - g[y0, x * nch + c])
-                if cols.grad >= 0:
-                    out[y, x, cols.grad + c] = <float>(s1 * sqrt(gx * gx + gy * gy))
-                if cols.prod:
-                    prod[y, (x * nch + c) * 3] = <float>(s1 * s1 * gx * gx)
-                    prod[y, (x * nch + c) * 3 + 1] = <float>(s1 * s1 * gx * gy)
-                    prod[y, (x * nch + c) * 3 + 2] = <float>(s1 * s1 * gy * gy)
-                if cols.log >= 0 or cols.hess >= 0:
-                    gxx = g[y, x1 * nch + c] - 2.0 * v + g[y, x0 * nch + c]
-                    gyy = g[y1, x * nch + c] - 2.0 * v + g[y0, x * nch + c]
-                    if cols.log >= 0:
-                        out[y, x, cols.log + c] = <float>(s2 * (gxx + gyy))
-                    if cols.hess >= 0:
-                        gxy = 0.25 * (g[y1, x1 * nch + c] - g[y1, x0 * nch + c]
-                                      - g[y0, x1 * nch + c] + g[y0, x0 * nch + c])
-                        _eig2(gxx, gxy, gyy, &l1, &l2)
-                        out[y, x, cols.hess + c] = <float>(s2 * l1)
-                        out[y, x, cols.hess + nch + c] = <float>(s2 * l2)
+                prod[y, (x * nch + c) * 3] = <float>(q * gx * gx)
+                prod[y, (x * nch + c) * 3 + 1] = <float>(q * gx * gy)
+                prod[y, (x * nch + c) * 3 + 2] = <float>(q * gy * gy)
 
 
-def derived(const float[:, ::1] g, const float[:, ::1] wider, intp nch, double grad_scale, double second_scale,
-            float[:, :, ::1] out, intp col_intensity, intp col_dog, intp col_grad, intp col_log, intp col_hess,
-            float[:, ::1] prod, intp row_start, intp row_stop, int n_threads=1):
-    """Features of rows ``row_start .. row_stop - 1`` of the smoothed image ``g``
-    (H, W*nch), on ``n_threads`` OpenMP threads; the Python layer calls it on
-    row blocks.
-
-    Writes, for each channel ``c`` (a column index < 0 skips that feature):
-      out[..., col_intensity + c]   G
-      out[..., col_dog + c]         G - wider (float32 subtraction; ``wider`` has g's shape)
-      out[..., col_grad + c]        grad_scale * |grad G|
-      out[..., col_log + c]         second_scale * (Gxx + Gyy)
-      out[..., col_hess + c]        second_scale * larger Hessian eigenvalue
-      out[..., col_hess + nch + c]  second_scale * smaller Hessian eigenvalue
-    and, when ``prod`` has ``3 * nch`` channels (shape (H, W*3*nch)), the
-    structure-tensor products ``grad_scale^2 * (Gx^2, Gx Gy, Gy^2)`` of channel
-    ``c`` at channels ``3c, 3c+1, 3c+2``.
-    """
-    cdef intp H = g.shape[0], W = g.shape[1] // nch
-    cdef Columns cols
+def products(const float[:, ::1] g, intp nch, double grad_scale, float[:, ::1] prod, intp row_start, intp row_stop,
+             int n_threads=1):
+    """Structure-tensor products ``grad_scale^2 * (Gx^2, Gx Gy, Gy^2)`` of channel
+    ``c`` of ``g`` (H, W*nch) at ``prod[y, 3 * (x * nch + c) + 0, 1, 2]`` (prod:
+    (H, W*3*nch)), rows ``row_start .. row_stop - 1``, on ``n_threads`` threads."""
     cdef intp rows = row_stop - row_start, nc, t
-    cols.intensity = col_intensity
-    cols.dog = col_dog if wider.shape[0] == H and wider.shape[1] == g.shape[1] else -1
-    cols.grad = col_grad
-    cols.log = col_log
-    cols.hess = col_hess
-    cols.prod = prod.shape[0] == H and prod.shape[1] == W * 3 * nch
     nc = chunks(rows, n_threads)
     with nogil:
         for t in prange(nc, num_threads=nc if nc > 0 else 1, schedule='static'):
-            _derived_rows(g, wider, nch, grad_scale, second_scale, out, cols, prod,
-                          row_start + chunk_start(rows, nc, t), row_start + chunk_start(rows, nc, t + 1))
+            _product_rows(g, nch, grad_scale, prod, row_start + chunk_start(rows, nc, t),
+                          row_start + chunk_start(rows, nc, t + 1))
 
 
 cdef void _eigen_rows(const float[:, ::1] t, intp nch, float[:, :, ::1] out, intp col,
