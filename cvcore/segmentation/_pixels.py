@@ -140,6 +140,14 @@ def _check_shape(shape, channel_axis, name, per_channel):
                              "PixelSegmenter, which computes features in strips")
 
 
+def plane_bytes(width, n_channels, sigmas, features):
+    """Bytes per image row of the :class:`Planes` of a validated configuration, with the
+    structure tensor's transient buffers (products and their smoothing)."""
+    per_scale = 1 + ("dog" in features) + 2 * ("structure" in features)
+    transient = 6 if "structure" in features else 0
+    return width * n_channels * (len(sigmas) * per_scale + transient) * 4
+
+
 class Planes:
     """The smoothed planes of one float32 ``(H, W, C)`` image (all validated), from
     which :meth:`fill` writes the features of any rows.
@@ -154,24 +162,18 @@ class Planes:
 
     def __init__(self, img, sigmas, features):
         H, W, C = img.shape
-        S = len(sigmas)
         self.shape, self.n_features = (H, W, C), n_features(C, sigmas, features)
-        self.threads = threads_for(H, H * W * C * 40)
-        empty = np.empty((0, 0, 0), np.float32)
-        self.g = np.empty((S, H, W * C), np.float32)
-        self.wider = np.empty((S, H, W * C), np.float32) if "dog" in features else empty
-        self.eig = np.empty((S, H, W * 2 * C), np.float32) if "structure" in features else empty
-        self.cols = np.full((S, 6), -1, np.intp)
+        self.threads = threads = threads_for(H, H * W * C * 40)
+        cols = np.full((len(sigmas), 6), -1, np.intp)
         kinds = ("intensity", "dog", "gradient", "log", "hessian", "structure")  # _segfeatures.COL_* order
         col = 0
-        for i in range(S):
+        for i in range(len(sigmas)):
             for f in features:
-                self.cols[i, kinds.index(f)] = col
+                cols[i, kinds.index(f)] = col
                 col += FEATURES[f] * C
-        self.s1 = np.array(sigmas, np.float64)
-        self.s2 = self.s1 * self.s1
-        smoothed = {}  # sigma -> Gaussian (H, W*C), kept while a later scale may need it
-        threads = self.threads
+        s1 = np.array(sigmas, np.float64)
+        g, wider, eig = [], [], []
+        smoothed = {}  # sigma -> Gaussian (H, W*C): G(1.6) among the default scales is also G(1.6 * 1.0)
 
         def gaussian(s):
             if s not in smoothed:
@@ -179,28 +181,31 @@ class Planes:
             return smoothed[s]
 
         for i, s in enumerate(sigmas):
-            self.g[i] = gaussian(s)
+            g.append(gaussian(s))
             if "dog" in features:
-                self.wider[i] = gaussian(DOG_RATIO * s)
-            needed = set(sigmas[i + 1:]) | {DOG_RATIO * t for t in sigmas[i + 1:]} if "dog" in features else set()
-            for key in [k for k in smoothed if k not in needed]:
-                del smoothed[key]
+                wider.append(gaussian(DOG_RATIO * s))
             if "structure" in features:
                 prod = np.empty((H, W * 3 * C), np.float32)
-                g = self.g[i]
+                gs = g[-1]
                 # row blocks from Python: Ctrl-C is served between them
-                _blocks.for_blocks(H, lambda a, b: _segfeatures.products(g, C, s, prod, a, b, threads),
+                _blocks.for_blocks(H, lambda a, b: _segfeatures.products(gs, C, s, prod, a, b, threads),
                                    first=16 * threads)
                 tensor = filters.gaussian(prod.reshape(H, W, 3 * C), s).reshape(H, W * 3 * C)
                 del prod
-                eig = self.eig[i].reshape(H, W, 2 * C)
-                _blocks.for_blocks(H, lambda a, b: _segfeatures.tensor_eigenvalues(tensor, C, eig, 0, a, b, threads),
+                eig.append(np.empty((H, W * 2 * C), np.float32))
+                e = eig[-1].reshape(H, W, 2 * C)
+                _blocks.for_blocks(H, lambda a, b: _segfeatures.tensor_eigenvalues(tensor, C, e, 0, a, b, threads),
                                    first=16 * threads)
+        self._planes = _segfeatures.Smoothed(g, wider, eig, cols, s1, s1 * s1, C)
+
+    def fill_pixels(self, ys, xs, out):
+        """Features of pixels ``(ys[k], xs[k])`` (intp, inside the planes) into ``out[k]`` (float32 ``(n, F)``)."""
+        _segfeatures.fill_pixels(self._planes, ys, xs, out,
+                                 threads_for(ys.shape[0], ys.shape[0] * self.n_features * 20))
 
     def fill(self, row_start, row_stop, out):
         """Features of rows ``row_start .. row_stop - 1`` into ``out[:row_stop - row_start]`` (float32 ``(n, W, F)``)."""
-        _segfeatures.fill(self.g, self.wider, self.eig, self.cols, self.s1, self.s2, self.shape[2], out, row_start,
-                          row_start, row_stop, self.threads)
+        _segfeatures.fill(self._planes, out, row_start, row_start, row_stop, self.threads)
 
 
 def compute(img, sigmas, features):
