@@ -277,7 +277,7 @@ def test_forest_blocked_and_threaded_prediction_is_bit_identical():
     packed = one._packed()
     from cvcore._ext import _forest
 
-    _forest.forest_predict_proba(Q, one._roots, packed, one._value, out)  # one kernel call, no blocks
+    _forest.forest_predict_proba(Q, one._roots, *packed, one._value, out)  # one kernel call, no blocks
     assert_array_equal(one.predict_proba(Q), out)
     two = RandomForestClassifier.from_arrays(one.to_arrays(), n_jobs=2)
     assert_array_equal(two.predict_proba(Q), out)

@@ -630,12 +630,6 @@ cdef int _grow(Grow* g, intp budget) noexcept nogil:
 # prediction over a flat forest
 # ---------------------------------------------------------------------------
 
-cdef packed struct Node:
-    float threshold       # go to left + 1 when x > threshold (see pack_nodes)
-    int32_t feature       # feature index times LANES (an offset into a lane-transposed block)
-    int32_t left          # right child is left + 1; a leaf points to itself (threshold +inf)
-
-
 # Descent of LANES rows through one tree at once, in C so that the lanes' node
 # indices live in registers: the lanes' independent loads overlap, which is what
 # bounds the speed (one lane at a time waits on two dependent loads per level).
@@ -649,16 +643,20 @@ cdef extern from *:
     #include <stdint.h>
     #include <stddef.h>
     #define CVF_LANES 16
-    typedef struct { float threshold; int32_t feature; int32_t left; } cvf_node;
+    /* nodes as three arrays (one scaled index addresses each): go to left[i] + 1 when
+       x[feature[i] / LANES] > threshold[i]; a leaf leads to itself (threshold +inf) */
+    typedef struct { const float *threshold; const int32_t *feature; const int32_t *left; } cvf_nodes;
     #define CVF_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) \\
                        M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
     #define CVF_DECL(k) int32_t c##k = root, n##k;
-    #define CVF_STEP(k) n##k = nd[c##k].left + (xt[nd[c##k].feature + k] > nd[c##k].threshold);
+    #define CVF_STEP(k) n##k = left[c##k] + (xt[feature[c##k] + k] > threshold[c##k]);
     #define CVF_ADVANCE(k) c##k = n##k;
     #define CVF_MOVED(k) | (n##k ^ c##k)
     #define CVF_STORE(k) leaf[k] = c##k;
 
-    static inline void cvf_descend(const cvf_node *nd, const float *xt, int32_t root, int32_t *leaf) {
+    static inline void cvf_descend(cvf_nodes nd, const float *xt, int32_t root, int32_t *leaf) {
+        const float *threshold = nd.threshold;
+        const int32_t *feature = nd.feature, *left = nd.left;
         CVF_ALL(CVF_DECL)
         for (;;) {
             CVF_ALL(CVF_STEP)
@@ -674,7 +672,7 @@ cdef extern from *:
        order, then scaled by 1 / n_trees, into out (K per row). xt holds
        ceil((r1 - r0) / LANES) * d * LANES floats. */
     static void cvf_predict_block(const float *X, ptrdiff_t d, ptrdiff_t r0, ptrdiff_t r1,
-                                  const int32_t *roots, ptrdiff_t n_trees, const cvf_node *nd,
+                                  const int32_t *roots, ptrdiff_t n_trees, cvf_nodes nd,
                                   const double *value, ptrdiff_t K, double *out, float *xt) {
         ptrdiff_t ng = (r1 - r0 + CVF_LANES - 1) / CVF_LANES, g, f, i, c, tr, r;
         int32_t leaf[CVF_LANES];
@@ -706,10 +704,12 @@ cdef extern from *:
     }
     """
     enum: LANES "CVF_LANES"
-    ctypedef struct cvf_node:
-        pass
+    ctypedef struct cvf_nodes:
+        const float* threshold
+        const int32_t* feature
+        const int32_t* left
     void cvf_predict_block(const float* X, intp d, intp r0, intp r1, const int32_t* roots, intp n_trees,
-                           const cvf_node* nd, const double* value, intp K, double* out, float* xt) noexcept nogil
+                           cvf_nodes nd, const double* value, intp K, double* out, float* xt) noexcept nogil
 
 
 #: largest feature index the packed nodes can hold (its offset times LANES must fit int32)
@@ -717,8 +717,9 @@ MAX_PACKED_FEATURES = (2**31 - 1) // LANES
 
 
 def pack_nodes(const int32_t[::1] feature, const double[::1] threshold, const int32_t[::1] left,
-               const int32_t[::1] right, Node[::1] out):
-    """Fill the packed node array used by :func:`forest_predict_proba`.
+               const int32_t[::1] right, float[::1] threshold32, int32_t[::1] feature_offset, int32_t[::1] left_out):
+    """Fill the node arrays used by :func:`forest_predict_proba` (``threshold32``,
+    ``feature_offset`` and ``left_out``, of the forest's length).
 
     The float64 threshold ``t`` becomes the largest float32 not above it: for
     a float32 ``x``, ``x <= t`` exactly when ``x <= float32 threshold``, so
@@ -727,34 +728,35 @@ def pack_nodes(const int32_t[::1] feature, const double[::1] threshold, const in
     needs no test for leaves. The feature index is stored times ``LANES`` (its
     offset in a lane-transposed block). Children must be adjacent (``right ==
     left + 1``), as the grower allocates them, and features below
-    ``MAX_PACKED_FEATURES``; returns False (and leaves ``out`` partly filled)
-    otherwise.
+    ``MAX_PACKED_FEATURES``; returns False (and leaves the arrays partly
+    filled) otherwise.
     """
     cdef intp i
     cdef float t32
     for i in range(feature.shape[0]):
         if left[i] < 0:
-            out[i].threshold = INFINITY
-            out[i].feature = 0
-            out[i].left = <int32_t>i
+            threshold32[i] = INFINITY
+            feature_offset[i] = 0
+            left_out[i] = <int32_t>i
             continue
         if right[i] != left[i] + 1 or feature[i] >= MAX_PACKED_FEATURES:
             return False
         t32 = <float>threshold[i]
         if t32 > threshold[i]:
             t32 = nextafterf(t32, -INFINITY)
-        out[i].threshold = t32
-        out[i].feature = feature[i] * LANES
-        out[i].left = left[i]
+        threshold32[i] = t32
+        feature_offset[i] = feature[i] * LANES
+        left_out[i] = left[i]
     return True
 
 
-def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots, const Node[::1] nodes,
-                         const double[:, ::1] value, double[:, ::1] out, int n_threads=1, intp block_bytes=1 << 15):
+def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots, const float[::1] threshold32,
+                         const int32_t[::1] feature_offset, const int32_t[::1] left, const double[:, ::1] value,
+                         double[:, ::1] out, int n_threads=1, intp block_bytes=1 << 15):
     """Average of the trees' leaf class distributions for every row of X.
 
     Node indices are global (all trees concatenated); ``roots[t]`` is tree
-    ``t``'s root; ``nodes`` come from :func:`pack_nodes`. Rows are processed
+    ``t``'s root; the node arrays come from :func:`pack_nodes`. Rows are processed
     in blocks small enough for their (transposed) features to stay in cache
     while every tree handles the block; the blocks are cut into ``n_threads``
     contiguous runs, one per OpenMP thread, each with its own transposition
@@ -765,6 +767,10 @@ def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots, const 
     cdef intp n = X.shape[0], d = X.shape[1], K = value.shape[1], n_trees = roots.shape[0]
     cdef intp block = block_bytes // (4 * d + 1)
     cdef intp nb, nc, t, b, b0, b1
+    cdef cvf_nodes nd
+    if feature_offset.shape[0] != threshold32.shape[0] or left.shape[0] != threshold32.shape[0] \
+            or value.shape[0] != threshold32.shape[0] or out.shape[0] != n or out.shape[1] != K:
+        raise ValueError("forest_predict_proba: node arrays, value and out must match")
     block = max(LANES, (block + LANES - 1) // LANES * LANES)
     nb = (n + block - 1) // block
     if nb == 0 or n_trees == 0:
@@ -772,12 +778,15 @@ def forest_predict_proba(const float[:, ::1] X, const int32_t[::1] roots, const 
     nc = chunks(nb, n_threads)
     scratch = np.empty((nc, block * d), np.float32)
     cdef float[:, ::1] xt = scratch
+    nd.threshold = &threshold32[0]
+    nd.feature = &feature_offset[0]
+    nd.left = &left[0]
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
             for b in range(chunk_start(nb, nc, t), chunk_start(nb, nc, t + 1)):
                 b0 = b * block
                 b1 = min(n, b0 + block)
-                cvf_predict_block(&X[0, 0], d, b0, b1, &roots[0], n_trees, <const cvf_node*>&nodes[0],
+                cvf_predict_block(&X[0, 0], d, b0, b1, &roots[0], n_trees, nd,
                                   &value[0, 0], K, &out[0, 0], &xt[t, 0])
 
 
