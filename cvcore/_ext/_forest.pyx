@@ -31,8 +31,9 @@ ctypedef Py_ssize_t intp
 
 cdef double FEATURE_EPS = 1e-7
 cdef double IMPURITY_EPS = 1e-7
-#: nodes with at least this many samples are sorted by radix sort, smaller ones by introsort
-cdef intp RADIX_MIN = 256
+#: nodes with at least this many samples are sorted by radix sort, smaller ones by introsort (96 to 128:
+#: forest fit on horse-photo pixels 1.2x faster than 256; the trees are the same whichever sort runs)
+cdef intp RADIX_MIN = 96
 
 
 # ---------------------------------------------------------------------------
