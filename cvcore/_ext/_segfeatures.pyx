@@ -199,10 +199,10 @@ def fill_pixels(Smoothed planes, const intp[::1] ys, const intp[::1] xs, float[:
                 _fill_pixel(st, ys[k], xs[k], &out[k, 0])
 
 
-cdef void _product_rows(const float[:, ::1] g, intp nch, double s1, float[:, ::1] prod,
+cdef void _product_rows(const float[:, ::1] g, intp nch, intp c, double s1, float[:, ::1] prod,
                         intp row_start, intp row_stop) noexcept nogil:
     cdef intp H = g.shape[0], W = g.shape[1] // nch
-    cdef intp y, x, c, y0, y1, x0, x1
+    cdef intp y, x, y0, y1, x0, x1
     cdef double gx, gy, q = s1 * s1
     for y in range(row_start, row_stop):
         y0 = y - 1 if y > 0 else 0
@@ -210,28 +210,31 @@ cdef void _product_rows(const float[:, ::1] g, intp nch, double s1, float[:, ::1
         for x in range(W):
             x0 = x - 1 if x > 0 else 0
             x1 = x + 1 if x + 1 < W else W - 1
-            for c in range(nch):
-                gx = 0.5 * (g[y, x1 * nch + c] - g[y, x0 * nch + c])
-                gy = 0.5 * (g[y1, x * nch + c] - g[y0, x * nch + c])
-                prod[y, (x * nch + c) * 3] = <float>(q * gx * gx)
-                prod[y, (x * nch + c) * 3 + 1] = <float>(q * gx * gy)
-                prod[y, (x * nch + c) * 3 + 2] = <float>(q * gy * gy)
+            gx = 0.5 * (g[y, x1 * nch + c] - g[y, x0 * nch + c])
+            gy = 0.5 * (g[y1, x * nch + c] - g[y0, x * nch + c])
+            prod[y, 3 * x] = <float>(q * gx * gx)
+            prod[y, 3 * x + 1] = <float>(q * gx * gy)
+            prod[y, 3 * x + 2] = <float>(q * gy * gy)
 
 
-def products(const float[:, ::1] g, intp nch, double grad_scale, float[:, ::1] prod, intp row_start, intp row_stop,
-             int n_threads=1):
+def products(const float[:, ::1] g, intp nch, intp c, double grad_scale, float[:, ::1] prod, intp row_start,
+             intp row_stop, int n_threads=1):
     """Structure-tensor products ``grad_scale^2 * (Gx^2, Gx Gy, Gy^2)`` of channel
-    ``c`` of ``g`` (H, W*nch) at ``prod[y, 3 * (x * nch + c) + 0, 1, 2]`` (prod:
-    (H, W*3*nch)), rows ``row_start .. row_stop - 1``, on ``n_threads`` threads."""
+    ``c`` of ``g`` (H, W*nch) at ``prod[y, 3 * x + 0, 1, 2]`` (prod: (H, W*3)), rows
+    ``row_start .. row_stop - 1``, on ``n_threads`` threads. One channel at a time:
+    three-channel images are the Gaussian's fastest per channel."""
     cdef intp rows = row_stop - row_start, nc, t
+    if not 0 <= c < nch or g.shape[1] % nch or prod.shape[0] != g.shape[0] or prod.shape[1] != 3 * (g.shape[1] // nch) \
+            or row_start < 0 or row_stop > g.shape[0]:
+        raise ValueError("products: inconsistent arguments")
     nc = chunks(rows, n_threads)
     with nogil:
         for t in prange(nc, num_threads=nc if nc > 0 else 1, schedule='static'):
-            _product_rows(g, nch, grad_scale, prod, row_start + chunk_start(rows, nc, t),
+            _product_rows(g, nch, c, grad_scale, prod, row_start + chunk_start(rows, nc, t),
                           row_start + chunk_start(rows, nc, t + 1))
 
 
-cdef void _eigen_rows(const float[:, ::1] t, intp nch, float[:, :, ::1] out, intp col,
+cdef void _eigen_rows(const float[:, ::1] t, intp nch, float[:, :, ::1] out, intp col, intp gap,
                       intp row_start, intp row_stop) noexcept nogil:
     cdef intp W = t.shape[1] // (3 * nch)
     cdef intp y, x, c, k
@@ -242,17 +245,20 @@ cdef void _eigen_rows(const float[:, ::1] t, intp nch, float[:, :, ::1] out, int
                 k = (x * nch + c) * 3
                 _eig2(t[y, k], t[y, k + 1], t[y, k + 2], &l1, &l2)
                 out[y, x, col + c] = <float>l1
-                out[y, x, col + nch + c] = <float>l2
+                out[y, x, col + gap + c] = <float>l2
 
 
-def tensor_eigenvalues(const float[:, ::1] t, intp nch, float[:, :, ::1] out, intp col,
+def tensor_eigenvalues(const float[:, ::1] t, intp nch, float[:, :, ::1] out, intp col, intp gap,
                        intp row_start, intp row_stop, int n_threads=1):
     """Eigenvalues of smoothed structure tensors ``t`` (H, W*3*nch), rows
     ``row_start .. row_stop - 1``, into ``out[..., col + c]`` (larger) and
-    ``out[..., col + nch + c]`` (smaller), on ``n_threads`` OpenMP threads."""
+    ``out[..., col + gap + c]`` (smaller), on ``n_threads`` OpenMP threads."""
     cdef intp rows = row_stop - row_start, nc, i
+    if (t.shape[1] % (3 * nch) or out.shape[0] != t.shape[0] or out.shape[1] != t.shape[1] // (3 * nch)
+            or col < 0 or gap < 0 or col + gap + nch > out.shape[2] or row_start < 0 or row_stop > t.shape[0]):
+        raise ValueError("tensor_eigenvalues: inconsistent arguments")
     nc = chunks(rows, n_threads)
     with nogil:
         for i in prange(nc, num_threads=nc if nc > 0 else 1, schedule='static'):
-            _eigen_rows(t, nch, out, col, row_start + chunk_start(rows, nc, i),
+            _eigen_rows(t, nch, out, col, gap, row_start + chunk_start(rows, nc, i),
                         row_start + chunk_start(rows, nc, i + 1))
