@@ -340,3 +340,21 @@ def test_forest_predict_any_row_count_matches_tree_walk():
         for threads in (1, 3):
             with cvcore.num_threads(threads):
                 assert_array_equal(clf.predict_proba(Q[:n]), ref[:n])
+
+
+@pytest.mark.parametrize("n", [60, 700, 6000])  # introsort, 8-bit and 11-bit radix digits
+def test_forest_stump_finds_the_best_gini_split(n):
+    rng = np.random.default_rng(24)
+    x = np.round(rng.normal(size=n) * 50) / 7  # negatives and ties
+    y = (x + rng.normal(size=n) * 3 > 1).astype(int)
+    clf = RandomForestClassifier(1, max_depth=1, max_features=None, bootstrap=False, random_state=0)
+    clf.fit(x[:, None].astype(np.float32), y)
+    xs = np.unique(x.astype(np.float32))
+    best, thr = -1.0, None
+    for lo, hi in zip(xs[:-1], xs[1:]):  # brute force over the gaps between distinct values
+        left = x.astype(np.float32) <= lo
+        proxy = sum(np.bincount(y[m], minlength=2).astype(float) @ np.bincount(y[m], minlength=2) / m.sum()
+                    for m in (left, ~left))
+        if proxy > best + 1e-12:
+            best, thr = proxy, (float(lo) + float(hi)) / 2
+    assert clf.to_arrays()["threshold"][0] == pytest.approx(thr, abs=1e-6)
