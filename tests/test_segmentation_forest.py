@@ -277,7 +277,7 @@ def test_forest_blocked_and_threaded_prediction_is_bit_identical():
     packed = one._packed()
     from cvcore._ext import _forest
 
-    _forest.forest_predict_proba(Q, one._roots, packed, one._value, out)  # one kernel call, no blocks
+    _forest.forest_predict_proba(Q, one._roots, *packed, one._value, out)  # one kernel call, no blocks
     assert_array_equal(one.predict_proba(Q), out)
     two = RandomForestClassifier.from_arrays(one.to_arrays(), n_jobs=2)
     assert_array_equal(two.predict_proba(Q), out)
@@ -324,3 +324,37 @@ def test_forest_float32_thresholds_decide_like_float64():
                            np.nextafter(thr.astype(np.float32), np.float32(2))])
     Q = np.stack([vals, vals[::-1]], axis=1).astype(np.float32)
     assert_array_equal(clf.predict_proba(Q), _sequential_proba(clf, Q))
+
+
+def test_forest_predict_any_row_count_matches_tree_walk():
+    # rows are descended in lane groups with a padded last group: every count must give the reference
+    import cvcore
+
+    rng = np.random.default_rng(23)
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    clf = RandomForestClassifier(7, random_state=2).fit(X, y)
+    Q = rng.normal(size=(70, 3)).astype(np.float32)
+    ref = _sequential_proba(clf, Q)
+    for n in (1, 2, 15, 16, 17, 33, 70):
+        for threads in (1, 3):
+            with cvcore.num_threads(threads):
+                assert_array_equal(clf.predict_proba(Q[:n]), ref[:n])
+
+
+@pytest.mark.parametrize("n", [60, 700, 6000])  # introsort, 8-bit and 11-bit radix digits
+def test_forest_stump_finds_the_best_gini_split(n):
+    rng = np.random.default_rng(24)
+    x = np.round(rng.normal(size=n) * 50) / 7  # negatives and ties
+    y = (x + rng.normal(size=n) * 3 > 1).astype(int)
+    clf = RandomForestClassifier(1, max_depth=1, max_features=None, bootstrap=False, random_state=0)
+    clf.fit(x[:, None].astype(np.float32), y)
+    xs = np.unique(x.astype(np.float32))
+    best, thr = -1.0, None
+    for lo, hi in zip(xs[:-1], xs[1:]):  # brute force over the gaps between distinct values
+        left = x.astype(np.float32) <= lo
+        proxy = sum(np.bincount(y[m], minlength=2).astype(float) @ np.bincount(y[m], minlength=2) / m.sum()
+                    for m in (left, ~left))
+        if proxy > best + 1e-12:
+            best, thr = proxy, (float(lo) + float(hi)) / 2
+    assert clf.to_arrays()["threshold"][0] == pytest.approx(thr, abs=1e-6)

@@ -71,6 +71,16 @@ def test_tiled_prediction_equals_whole_image():
     assert_array_equal(whole.predict_proba(img), tiled.predict_proba(img))
 
 
+def test_prediction_in_small_feature_bands_equals_one_band(monkeypatch):
+    from cvcore.segmentation import segmenter
+
+    img, mask = _scene(2, size=(150, 90))
+    seg = PixelSegmenter("rf", sigmas=SIGMAS, random_state=0).fit(img, _strokes(mask, 300, 3))
+    one = seg.predict_proba(img)
+    monkeypatch.setattr(segmenter, "_BAND_BYTES", 1 << 14)  # a few rows per band
+    assert_array_equal(seg.predict_proba(img), one)
+
+
 def test_same_seed_same_segmenter():
     img, mask = _scene(0)
     lab = np.where(mask, 1, 2).astype(np.uint8)
@@ -439,10 +449,18 @@ def test_strips_reproduce_whole_image_features_at_default_scales():
     img = rng.random((300, 40)).astype(np.float32)
     seg = PixelSegmenter("rf", tile_bytes=1 << 16)  # default sigmas up to 10 (margin > 80 rows)
     full = pixel_features(img)
-    strips = list(seg._iter_features(img[:, :, None], seg._checked()))
+    strips = list(seg._iter_planes(img[:, :, None], seg._checked()))
     assert len(strips) > 2
-    for y0, y1, feats in strips:
-        assert_array_equal(feats, full[y0:y1])
+    rows = []
+    for y0, y1, a0, planes in strips:
+        for b0, b1, feats in seg._bands(y0, y1, a0, planes):
+            assert_array_equal(feats, full[b0:b1])
+            rows.extend(range(b0, b1))
+        ys, xs = np.arange(y0, y1) - a0, (np.arange(y0, y1) * 7) % 40  # a pixel per row, as training takes them
+        at = np.empty((y1 - y0, full.shape[2]), np.float32)
+        planes.fill_pixels(ys, xs, at)
+        assert_array_equal(at, full[np.arange(y0, y1), xs])
+    assert rows == list(range(300))
 
 
 def test_segmenter_fit_is_interruptible(interrupt_check):

@@ -140,46 +140,82 @@ def _check_shape(shape, channel_axis, name, per_channel):
                              "PixelSegmenter, which computes features in strips")
 
 
+def plane_bytes(width, n_channels, sigmas, features):
+    """Bytes per image row of the :class:`Planes` of a validated configuration, with the
+    structure tensor's transient buffers (products and their smoothing)."""
+    per_scale = 1 + ("dog" in features) + 2 * ("structure" in features)
+    transient = 6 if "structure" in features else 0
+    return width * n_channels * (len(sigmas) * per_scale + transient) * 4
+
+
+class Planes:
+    """The smoothed planes of one float32 ``(H, W, C)`` image (all validated), from
+    which :meth:`fill` writes the features of any rows.
+
+    Per scale: the Gaussian ``G``, for ``dog`` the wider one (a Gaussian whose
+    sigma was already computed, e.g. ``1.6 * 1.0`` among the default scales, is
+    reused), and for ``structure`` the eigenvalues of the smoothed tensor. They
+    take ``C * (1 + dog + 2 * structure)`` floats per pixel and scale (12 for
+    RGB and every kind, against 24 feature columns): a caller can then fill the
+    feature rows in small blocks that stay in cache, or all at once.
+    """
+
+    def __init__(self, img, sigmas, features):
+        H, W, C = img.shape
+        self.shape, self.n_features = (H, W, C), n_features(C, sigmas, features)
+        self.threads = threads = threads_for(H, H * W * C * 40)
+        cols = np.full((len(sigmas), 6), -1, np.intp)
+        kinds = ("intensity", "dog", "gradient", "log", "hessian", "structure")  # _segfeatures.COL_* order
+        col = 0
+        for i in range(len(sigmas)):
+            for f in features:
+                cols[i, kinds.index(f)] = col
+                col += FEATURES[f] * C
+        s1 = np.array(sigmas, np.float64)
+        g, wider, eig = [], [], []
+        smoothed = {}  # sigma -> Gaussian (H, W*C): G(1.6) among the default scales is also G(1.6 * 1.0)
+
+        def gaussian(s):
+            if s not in smoothed:
+                smoothed[s] = filters.gaussian(img, s).reshape(H, W * C)
+            return smoothed[s]
+
+        for i, s in enumerate(sigmas):
+            g.append(gaussian(s))
+            if "dog" in features:
+                wider.append(gaussian(DOG_RATIO * s))
+            if "structure" in features:
+                eig.append(np.empty((H, W * 2 * C), np.float32))
+                e = eig[-1].reshape(H, W, 2 * C)
+                prod = np.empty((H, W * 3), np.float32)
+                for c in range(C):  # channel by channel: a 3-channel Gaussian is the fastest per channel
+                    # row blocks from Python: Ctrl-C is served between them
+                    _blocks.for_blocks(H, lambda a, b: _segfeatures.products(g[-1], C, c, s, prod, a, b, threads),
+                                       first=16 * threads)
+                    tensor = filters.gaussian(prod.reshape(H, W, 3), s).reshape(H, W * 3)
+                    _blocks.for_blocks(H, lambda a, b: _segfeatures.tensor_eigenvalues(
+                        tensor, 1, e, c, C, a, b, threads), first=16 * threads)
+        self._planes = _segfeatures.Smoothed(g, wider, eig, cols, s1, s1 * s1, C)
+
+    def fill_pixels(self, ys, xs, out):
+        """Features of pixels ``(ys[k], xs[k])`` (intp, inside the planes) into ``out[k]`` (float32 ``(n, F)``)."""
+        _segfeatures.fill_pixels(self._planes, ys, xs, out,
+                                 threads_for(ys.shape[0], ys.shape[0] * self.n_features * 20))
+
+    def fill(self, row_start, row_stop, out):
+        """Features of rows ``row_start .. row_stop - 1`` into ``out[:row_stop - row_start]`` (float32 ``(n, W, F)``)."""
+        _segfeatures.fill(self._planes, out, row_start, row_start, row_stop, self.threads)
+
+
 def compute(img, sigmas, features):
     """Feature array ``(H, W, F)`` float32 of a float32 ``(H, W, C)`` image (all validated).
 
-    Per scale: the Gaussian (and, for ``dog``, the wider one; a Gaussian whose
-    sigma was already computed, e.g. ``1.6 * 1.0`` among the default scales,
-    is reused), then one threaded pass that writes every feature of the scale
-    straight into its columns (and the structure products), then, for
-    ``structure``, the smoothed tensor's eigenvalues.
+    The smoothed planes first (:class:`Planes`), then one threaded pass that
+    writes every feature of a pixel at once (row blocks from Python: Ctrl-C is
+    served between them, and first touches of the large array alone take long).
     """
-    H, W, C = img.shape
-    out = np.empty((H, W, n_features(C, sigmas, features)), np.float32)
-    empty = np.empty((0, 0), np.float32)
-    threads = threads_for(H, H * W * C * 40)
-    smoothed = {}  # sigma -> Gaussian (H, W*C), kept while a later scale may need it
-
-    def gaussian(s):
-        if s not in smoothed:
-            smoothed[s] = filters.gaussian(img, s).reshape(H, W * C)
-        return smoothed[s]
-
-    col = 0
-    for i, s in enumerate(sigmas):
-        cols = {}
-        for f in features:
-            cols[f] = col
-            col += FEATURES[f] * C
-        g = gaussian(s)
-        wider = gaussian(DOG_RATIO * s) if "dog" in cols else empty
-        needed = set(sigmas[i + 1:]) | {DOG_RATIO * t for t in sigmas[i + 1:]} if "dog" in cols else set()
-        for key in [k for k in smoothed if k not in needed]:
-            del smoothed[key]  # g and wider stay referenced locally for this scale
-        want_struct = "structure" in cols
-        prod = np.empty((H, W * 3 * C), np.float32) if want_struct else empty
-        # row blocks from Python: Ctrl-C is served between them (first touches of `out` alone take long)
-        _blocks.for_blocks(H, lambda a, b: _segfeatures.derived(
-            g, wider, C, s, s * s, out, cols.get("intensity", -1), cols.get("dog", -1), cols.get("gradient", -1),
-            cols.get("log", -1), cols.get("hessian", -1), prod, a, b, threads), first=16 * threads)
-        if want_struct:
-            tensor = filters.gaussian(prod.reshape(H, W, 3 * C), s).reshape(H, W * 3 * C)
-            del prod
-            _blocks.for_blocks(H, lambda a, b: _segfeatures.tensor_eigenvalues(
-                tensor, C, out, cols["structure"], a, b, threads), first=16 * threads)
+    planes = Planes(img, sigmas, features)
+    H, W, _ = img.shape
+    out = np.empty((H, W, planes.n_features), np.float32)
+    _blocks.for_blocks(H, lambda a, b: planes.fill(a, b, out[a:]), first=16 * planes.threads)
     return out

@@ -17,8 +17,6 @@ __all__ = ["RandomForestClassifier", "MAX_ESTIMATORS"]
 _INT32_MAX = 2**31 - 1
 #: largest ``n_estimators`` accepted (from a user or a model file)
 MAX_ESTIMATORS = 100_000
-#: packed node record of the prediction kernel (threshold, feature, left child)
-_NODE_DTYPE = np.dtype([("threshold", np.float32), ("feature", np.int32), ("left", np.int32)])
 #: work units (sample values gathered and sorted) per call of the tree-growing kernel:
 #: about 0.05 s, so that Ctrl-C is served between calls even on a tree of millions of pixels
 _GROW_STEP = 1 << 21
@@ -338,10 +336,14 @@ class RandomForestClassifier(ClassifierBase):
     # ---- prediction -------------------------------------------------------------
 
     def _packed(self):
+        """The node arrays of the prediction kernel (float32 threshold, feature offset, left child), cached."""
         packed = getattr(self, "_nodes", None)
-        if packed is None or packed.shape[0] != self._feature.shape[0]:
-            packed = np.empty(self._feature.shape[0], _NODE_DTYPE)
-            _forest.pack_nodes(self._feature, self._threshold, self._left, self._right, packed)
+        n = self._feature.shape[0]
+        if packed is None or packed[0].shape[0] != n:
+            packed = (np.empty(n, np.float32), np.empty(n, np.int32), np.empty(n, np.int32))
+            if not _forest.pack_nodes(self._feature, self._threshold, self._left, self._right, *packed):
+                raise ValueError(f"the forest's nodes cannot be packed for prediction (children not adjacent, "
+                                 f"or a feature index of {_forest.MAX_PACKED_FEATURES} or more)")
             self._nodes = packed
         return packed
 
@@ -365,7 +367,7 @@ class RandomForestClassifier(ClassifierBase):
         roots, nodes, value = self._roots, self._packed(), self._value
 
         def work(a, b):
-            _forest.forest_predict_proba(X[a:b], roots, nodes, value, out[a:b], kernel_threads(threads))
+            _forest.forest_predict_proba(X[a:b], roots, *nodes, value, out[a:b], kernel_threads(threads))
 
         _blocks.for_blocks(X.shape[0], work, first=256 * threads)
         return out

@@ -21,8 +21,8 @@ from .. import _validate
 from .._progress import check_progress, progress_reporter
 from . import _blocks
 from ._base import MAX_CLASSES, check_n_jobs, stored_classes
-from ._pixels import DEFAULT_SIGMAS, FEATURES, MAX_CHANNELS, check_channel_axis, check_config, compute, margin, \
-    n_features, unit_channels
+from ._pixels import DEFAULT_SIGMAS, FEATURES, MAX_CHANNELS, Planes, check_channel_axis, check_config, margin, \
+    n_features, plane_bytes, unit_channels
 from .forest import RandomForestClassifier
 from .knn import KNNClassifier
 
@@ -36,6 +36,9 @@ _FOREST_KEYS = ("roots", "feature", "threshold", "left", "right", "value", "feat
 _KNN_KEYS = ("X", "y")
 #: largest strip budget ``tile_bytes`` may set
 MAX_TILE_BYTES = 1 << 34
+#: bytes of feature rows computed at once for prediction: small enough to stay in cache
+#: until the classifier reads them, large enough that per-call costs do not matter
+_BAND_BYTES = 4 << 20
 #: largest ``max_training_pixels`` (the forest indexes samples with int32)
 MAX_TRAINING_PIXELS = 1 << 30
 _SEGMENTER_PARAMS = ("sigmas", "features", "channel_axis", "max_training_pixels", "random_state", "tile_bytes",
@@ -112,7 +115,11 @@ class PixelSegmenter:
         Randomness of the pixel subset and of the built-in forest; an int
         gives the same segmenter every time.
     tile_bytes : int
-        Memory budget of the feature array of one strip (64 KiB to 16 GiB).
+        Memory budget of one strip's smoothed images, from which the features
+        are computed (64 KiB to 16 GiB): 12 floats per pixel and scale for RGB
+        and every feature kind, against 24 feature columns. Prediction then
+        computes the features of a few rows at a time, and training only at the
+        labelled pixels it uses.
     n_jobs : int or None
         Threads for the built-in forest: None follows :func:`cvcore.get_num_threads`, 1 to 256,
         or -1 for all cores (results do not depend on it).
@@ -201,7 +208,7 @@ class PixelSegmenter:
     def _strips(self, h, w, c, p=None):
         """(core_start, core_stop, read_start, read_stop) row ranges covering the image."""
         p = self._checked() if p is None else p
-        row_bytes = w * n_features(c, p["sigmas"], p["features"]) * 4
+        row_bytes = plane_bytes(w, c, p["sigmas"], p["features"])
         reach = margin(p["sigmas"], p["features"])
         rows = p["tile_bytes"] // max(row_bytes, 1)
         if rows >= h:
@@ -213,17 +220,27 @@ class PixelSegmenter:
             out.append((y0, y1, max(0, y0 - reach), min(h, y1 + reach)))
         return out
 
-    def _iter_features(self, img, p, rows_needed=None):
-        """Yield (row_start, row_stop, features of those rows) for a float32 image (H, W, C).
-
-        With ``rows_needed`` (a boolean per row), strips without a needed row are skipped.
-        """
+    def _iter_planes(self, img, p, rows_needed=None):
+        """Yield (row_start, row_stop, read_start, :class:`Planes` of the read rows) per strip of a
+        float32 image (H, W, C). With ``rows_needed`` (a boolean per row), strips without a needed
+        row are skipped."""
         h, w, c = img.shape
         for y0, y1, a0, a1 in self._strips(h, w, c, p):
             if rows_needed is not None and not rows_needed[y0:y1].any():
                 continue
-            f = compute(img[a0:a1], p["sigmas"], p["features"])
-            yield y0, y1, f[y0 - a0:y1 - a0]
+            yield y0, y1, a0, Planes(img[a0:a1], p["sigmas"], p["features"])
+
+    @staticmethod
+    def _bands(y0, y1, a0, planes):
+        """Yield (row_start, row_stop, features) of rows ``y0 .. y1 - 1`` in blocks of about
+        :data:`_BAND_BYTES`, one buffer reused: the classifier reads them from cache."""
+        w = planes.shape[1]
+        rows = max(1, min(y1 - y0, _BAND_BYTES // (w * planes.n_features * 4)))
+        band = np.empty((rows, w, planes.n_features), np.float32)
+        for b0 in range(y0, y1, rows):
+            b1 = min(y1, b0 + rows)
+            planes.fill(b0 - a0, b1 - a0, band)
+            yield b0, b1, band[:b1 - b0]
 
     # ---- training and prediction ---------------------------------------------
 
@@ -331,10 +348,11 @@ class PixelSegmenter:
                     rows = flat // w
                     needed = np.zeros(img.shape[0], bool)
                     needed[rows] = True
-                    for y0, y1, feats in self._iter_features(img, p, needed):
+                    for y0, y1, a0, planes in self._iter_planes(img, p, needed):
+                        # features at the chosen pixels only, straight into their rows of X
                         lo, hi = np.searchsorted(rows, [y0, y1])
-                        f2d, idx, dst = feats.reshape(-1, n_feats), flat[lo:hi] - y0 * w, X[pos:pos + hi - lo]
-                        _blocks.for_blocks(hi - lo, lambda a, b: np.take(f2d, idx[a:b], axis=0, out=dst[a:b]))
+                        ys, xs, dst = rows[lo:hi] - a0, flat[lo:hi] % w, X[pos:pos + hi - lo]
+                        _blocks.for_blocks(hi - lo, lambda a, b: planes.fill_pixels(ys[a:b], xs[a:b], dst[a:b]))
                         y[pos:pos + hi - lo] = lab.reshape(-1)[flat[lo:hi]]
                         pos += hi - lo
                 bar.update(1)
@@ -366,9 +384,10 @@ class PixelSegmenter:
         h, w, c = img.shape
         out = np.empty((h, w, len(self.classes_)), np.float32)
         with progress_reporter(len(self._strips(h, w, c, p)), "segmenting", progress) as bar:
-            for y0, y1, feats in self._iter_features(img, p):
-                proba = self.classifier_.predict_proba(feats.reshape(-1, feats.shape[2]))
-                out[y0:y1] = np.asarray(proba, dtype=np.float32).reshape(y1 - y0, w, -1)
+            for y0, y1, a0, planes in self._iter_planes(img, p):
+                for b0, b1, feats in self._bands(y0, y1, a0, planes):
+                    proba = self.classifier_.predict_proba(feats.reshape(-1, feats.shape[2]))
+                    out[b0:b1] = np.asarray(proba, dtype=np.float32).reshape(b1 - b0, w, -1)
                 bar.update(1)
         return out
 
