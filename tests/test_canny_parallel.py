@@ -136,3 +136,9 @@ def test_real_image_default_work_sizes(monkeypatch):
         ref = _same_for_counts(img, low / 255, high / 255, (1, 2, 3), sigma=0)
         cv = cv2.Canny(img, low, high, L2gradient=True) > 0
         assert (cv == ref).mean() > 0.999
+
+
+@pytest.mark.parametrize("shape", [(1, 9), (9, 1), (2, 2), (5, 2), (13, 3)])
+def test_tiny_images_one_row_per_band(rng, shape):
+    img = rng.random(shape)
+    _same_for_counts(img, 0.2, 0.6, (1, 2, 3, shape[0], 2 * shape[0]), sigma=0)
