@@ -23,6 +23,21 @@ def _close_scaled(factor, rtol=1e-3):
     return check
 
 
+def _spiral(n):
+    """One 3-pixel-wide grey-60 spiral (weak edges) over the whole n x n image,
+    brightening to 250 over its first 1 % at the centre (the only strong edges):
+    Canny's hysteresis must follow its chains across every thread band."""
+    img = np.zeros((n, n), np.uint8)
+    t = np.linspace(0, 2 * np.pi * (n // 70), 15 * n)  # rings 35 pixels apart
+    r = 4 + t * (n / 2 - 10) / t[-1]
+    pts = np.round(np.stack([n / 2 + r * np.cos(t), n / 2 + r * np.sin(t)], axis=1)).astype(np.int32)
+    k = len(pts) // 100
+    cv2.polylines(img, [pts[k:].reshape(-1, 1, 2)], False, 60, thickness=3)
+    for i in range(k):  # a smooth ramp: a sudden step would end the chains
+        cv2.line(img, tuple(map(int, pts[i])), tuple(map(int, pts[i + 1])), 250 - 190 * i / k, thickness=3)
+    return img
+
+
 def cases(quick):
     from skimage import data, feature
 
@@ -32,10 +47,14 @@ def cases(quick):
     tag = f"{n}^2"
     big = 512 if quick else 2048
     bimg = cv2.resize(data.camera(), (big, big), interpolation=cv2.INTER_LINEAR)
+    spiral = _spiral(big)
     return [
         Case(f"canny u8 {big}^2 sigma=0 L2", lambda: E.canny(bimg, 50 / 255, 150 / 255, sigma=0),
              lambda: cv2.Canny(bimg, 50, 150, L2gradient=True), "OpenCV Canny",
              check=_agree(0.95), scaling=1.7),
+        Case(f"canny u8 {big}^2 spiral across bands", lambda: E.canny(spiral, 0.2, 1.5, sigma=0),
+             lambda: cv2.Canny(spiral, 0.2 * 255, 1.5 * 255, L2gradient=True), "OpenCV Canny",
+             check=_agree(0.99)),
         Case(f"canny u8 {tag} sigma=0 L2", lambda: E.canny(img, 50 / 255, 150 / 255, sigma=0),
              lambda: cv2.Canny(img, 50, 150, L2gradient=True), "OpenCV Canny",
              min_speedup=0.5, check=_agree(0.95)),

@@ -128,7 +128,11 @@ def canny(image, low_threshold, high_threshold, sigma=1.0, l2_gradient=True, mas
     tan(22.5)), a pixel survives if its magnitude is > ``low_threshold`` and a
     maximum along that direction (magnitude outside the image counts as 0).
     Survivors above ``high_threshold`` are edges, and edges grow through
-    8-connected survivors.
+    8-connected survivors. Every step runs on cvcore's threads
+    (:func:`cvcore.set_num_threads`), one band of rows each, the hysteresis
+    too: each thread grows the edges inside its band, then the chains that
+    cross a band boundary are followed on. The edges are the same for any
+    number of threads.
 
     Parameters
     ----------

@@ -6,7 +6,7 @@
 # cvcore.edges); nothing here validates.
 from libc.math cimport sqrt, INFINITY
 from libc.stdlib cimport malloc, calloc, realloc, free
-from libc.string cimport memset, memcpy
+from libc.string cimport memset, memcpy, memchr
 
 from libc.stdint cimport uint8_t, uint16_t, int16_t
 from cython.parallel cimport prange
@@ -272,71 +272,172 @@ cdef int _canny_rows(const pixel_t* img, Py_ssize_t h, Py_ssize_t w, Py_ssize_t 
     return 0
 
 
+# Hysteresis states in the Canny state map: below STRONG the values written by
+# non-maximum suppression (0 none, 1 weak); STRONG a pixel above the high
+# threshold not yet grown from; EDGE an edge whose neighbours are (being)
+# explored. The final map is ``state >> 1``: 0, 0, 1, 1.
+cdef enum:
+    WEAK = 1
+    STRONG = 2
+    EDGE = 3
+
+
+cdef struct _Stack:
+    Py_ssize_t* data
+    Py_ssize_t top
+    Py_ssize_t cap
+
+
+cdef inline int _stack_init(_Stack* s) noexcept nogil:
+    s.top = 0
+    s.cap = 4096
+    s.data = <Py_ssize_t*>malloc(s.cap * sizeof(Py_ssize_t))
+    return -1 if s.data == NULL else 0
+
+
+cdef inline int _push(_Stack* s, Py_ssize_t q) noexcept nogil:
+    """Push pixel index ``q``, doubling the stack when full; -1 if out of memory."""
+    cdef Py_ssize_t* grown
+    if s.top == s.cap:
+        grown = <Py_ssize_t*>realloc(s.data, 2 * s.cap * sizeof(Py_ssize_t))
+        if grown == NULL:
+            return -1
+        s.data = grown
+        s.cap *= 2
+    s.data[s.top] = q
+    s.top += 1
+    return 0
+
+
+cdef int _grow(u8* state, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1, _Stack* s) noexcept nogil:
+    """Empty the stack of EDGE pixels: every WEAK 8-neighbour in rows
+    ``y0 .. y1`` becomes EDGE and is pushed in turn. -1 if out of memory."""
+    cdef Py_ssize_t p, y, x, yy, xx, q, x0, x1
+    while s.top > 0:
+        s.top -= 1
+        p = s.data[s.top]
+        y = p // w
+        x = p - y * w
+        x0 = x - 1 if x > 0 else 0
+        x1 = x + 2 if x + 1 < w else w
+        for yy in range(y - 1 if y > y0 else y0, y + 2 if y + 1 < y1 else y1):
+            for xx in range(x0, x1):
+                q = yy * w + xx
+                if state[q] == WEAK:
+                    state[q] = EDGE
+                    if _push(s, q) != 0:
+                        return -1
+    return 0
+
+
+cdef int _band_hysteresis(u8* state, Py_ssize_t w, Py_ssize_t y0, Py_ssize_t y1) noexcept nogil:
+    """Hysteresis inside rows ``y0 .. y1`` alone: every STRONG pixel there
+    becomes EDGE and grows through the band's WEAK pixels (never past its first
+    or last row). -1 if out of memory."""
+    cdef _Stack s
+    cdef u8* row
+    cdef u8* hit
+    cdef Py_ssize_t y, x
+    cdef int err = 0
+    if _stack_init(&s) != 0:
+        return -1
+    for y in range(y0, y1):
+        row = state + y * w
+        x = 0
+        while err == 0 and x < w:
+            # memchr skips the (mostly non-edge) bytes many at a time
+            hit = <u8*>memchr(row + x, STRONG, w - x)
+            if hit == NULL:
+                break
+            x = hit - row
+            row[x] = EDGE
+            s.data[0] = y * w + x
+            s.top = 1
+            err = _grow(state, w, y0, y1, &s)
+            x += 1
+        if err != 0:
+            break
+    free(s.data)
+    return err
+
+
+cdef int _join_bands(u8* state, Py_ssize_t h, Py_ssize_t w, Py_ssize_t nc) noexcept nogil:
+    """After every band ran its own hysteresis: continue the edges across the
+    bands' boundaries. Every EDGE pixel on a row next to a boundary is grown
+    again, now without row limits (the growth follows a chain through as many
+    bands as it crosses). Pixels away from the boundaries had all their
+    neighbours explored inside their band, so afterwards every EDGE pixel has,
+    and the result is the one set of WEAK pixels 8-connected to a STRONG one,
+    whatever the bands were. -1 if out of memory."""
+    cdef _Stack s
+    cdef Py_ssize_t t, yb, y, x
+    cdef int err = 0
+    if _stack_init(&s) != 0:
+        return -1
+    for t in range(1, nc):
+        yb = chunk_start(h, nc, t)
+        for y in range(yb - 1, yb + 1):
+            for x in range(w):
+                if state[y * w + x] == EDGE and _push(&s, y * w + x) != 0:
+                    err = -1
+                    break
+            if err == 0:
+                err = _grow(state, w, 0, h, &s)
+            if err != 0:
+                break
+        if err != 0:
+            break
+    free(s.data)
+    return err
+
+
+cdef void _edge_bits(u8* state, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t p
+    for p in range(n):
+        state[p] = state[p] >> 1
+
+
 def canny(const pixel_t[:, ::1] img, const u8[:, ::1] mask, bint use_mask, bint l2,
           double low, double high, u8[:, ::1] edges, int n_threads=1):
     """Canny from the image itself: Sobel (replicated border), magnitude,
     non-maximum suppression with OpenCV's sector rule, 8-connected hysteresis.
 
-    Computed in float32 (double for double input) row by row, the rows shared
-    by ``n_threads`` OpenMP threads; hysteresis is serial. With ``l2`` the
-    magnitude is ``gx**2 + gy**2`` and ``low``/``high`` must already be
-    squared. ``edges`` (H, W) receives 1 for edge pixels, 0 elsewhere;
-    The hysteresis stack grows on demand (it holds at most one connected
-    edge at a time), so memory stays proportional to the edges, not the image.
+    Computed in float32 (double for double input). The rows are cut into one
+    band per thread (``n_threads`` OpenMP threads); each thread computes its
+    band's gradient and non-maximum suppression row by row, then the
+    hysteresis inside its band. The edges are then continued across the band
+    boundaries (serially: only chains that cross a boundary are walked again),
+    and the threads write the 0/1 map. The set of weak pixels connected to a
+    strong one does not depend on the order of the walk, so the result is the
+    same for every thread count. With ``l2`` the magnitude is ``gx**2 + gy**2``
+    and ``low``/``high`` must already be squared. ``edges`` (H, W) receives 1
+    for edge pixels, 0 elsewhere. The hysteresis stacks grow on demand (each
+    holds at most one connected edge at a time), so memory stays proportional
+    to the edges, not the image.
     """
-    cdef Py_ssize_t h = img.shape[0], w = img.shape[1]
-    cdef Py_ssize_t top, p, y, x, yy, xx, q, x0, x1, t
+    cdef Py_ssize_t h = img.shape[0], w = img.shape[1], t, y0, y1
     cdef Py_ssize_t nc = chunks(h, n_threads)
     cdef u8* state = &edges[0, 0]
     cdef const u8* mk = &mask[0, 0] if use_mask else NULL
     cdef const pixel_t* ip = &img[0, 0]
-    cdef Py_ssize_t cap = 4096, seed
-    cdef Py_ssize_t* stack = <Py_ssize_t*>malloc(cap * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* grown
-    cdef bint failed = False
     cdef int err = 0
-    if stack == NULL:
-        raise MemoryError("cannot allocate Canny buffers")
     with nogil:
         for t in prange(nc, num_threads=nc, schedule='static'):
-            err |= _canny_rows(ip, h, w, chunk_start(h, nc, t), chunk_start(h, nc, t + 1), mk, l2,
-                               low, high, state)
-        failed = err != 0
-        # hysteresis: from each strong pixel, grow through 8-connected weak ones
-        for seed in range(h * w):
-            if state[seed] != 2 or failed:
-                continue
-            stack[0] = seed
-            top = 1
-            while top > 0:
-                top -= 1
-                p = stack[top]
-                y = p // w
-                x = p - y * w
-                x0 = x - 1 if x > 0 else 0
-                x1 = x + 2 if x + 1 < w else w
-                for yy in range(y - 1 if y > 0 else 0, y + 2 if y + 1 < h else h):
-                    for xx in range(x0, x1):
-                        q = yy * w + xx
-                        if state[q] == 1:
-                            state[q] = 2
-                            if top == cap:
-                                grown = <Py_ssize_t*>realloc(stack, 2 * cap * sizeof(Py_ssize_t))
-                                if grown == NULL:
-                                    failed = True
-                                    break
-                                stack = grown
-                                cap *= 2
-                            stack[top] = q
-                            top += 1
-                    if failed:
-                        break
-                if failed:
-                    break
-        for p in range(h * w):
-            state[p] = state[p] >> 1
-    free(stack)
-    if failed:
+            y0 = chunk_start(h, nc, t)
+            y1 = chunk_start(h, nc, t + 1)
+            if _canny_rows(ip, h, w, y0, y1, mk, l2, low, high, state) != 0:
+                err |= 1
+            elif _band_hysteresis(state, w, y0, y1) != 0:
+                err |= 1
+            elif nc == 1:
+                _edge_bits(state, h * w)
+        if nc > 1 and err == 0:
+            err = _join_bands(state, h, w, nc)
+            if err == 0:
+                for t in prange(nc, num_threads=nc, schedule='static'):
+                    y0 = chunk_start(h, nc, t)
+                    _edge_bits(state + y0 * w, (chunk_start(h, nc, t + 1) - y0) * w)
+    if err != 0:
         raise MemoryError("cannot allocate the Canny buffers or grow its hysteresis stack")
 
 
