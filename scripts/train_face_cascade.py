@@ -38,9 +38,10 @@ decided between candidates equal on the selection photos. The other
 half (2008_002079.jpg, 2008_001322.jpg) played no part in training or
 selection; the figures on it are in the docs of
 :func:`cvcore.cascade.default_face_cascade` (``python -m
-benchmarks.bench_cascade`` prints them). Training time on the shared 2-core
-machine, both threads, load average about 6 from other sessions: Haar 737 s
-(21 stages, 2,162 stumps), LBP 178 s (19 stages, 701 stumps).
+benchmarks.bench_cascade`` prints them). Training time on this 2-core machine
+with both threads and nothing else running: Haar 238 s (21 stages, 2,162
+stumps), LBP 40 s (19 stages, 701 stumps); with other sessions loading the
+machine (load average about 6) 737 s and 178 s. Reruns give the same files.
 
 Because dlib_photos_train chose the stage counts, the tests do not measure
 the shipped cascades on it: their quality is checked on scikit-image's LFW
