@@ -15,9 +15,9 @@ Per stage:
 3. a random subset of ``features_per_stage`` Haar features (seeded, fresh per
    stage) is evaluated once on all samples in OpenCV's variance-normalised
    units and sorted once (:func:`cvcore.boosting.presort`); Gentle (or
-   discrete) AdaBoost adds stumps until the false-alarm rate on the stage's negatives, at the
-   threshold that keeps ``min_hit_rate`` of the validation faces, is at most
-   ``max_false_alarm``.
+   discrete) AdaBoost adds stumps until the false-alarm rate on the stage's
+   negatives, at the threshold that keeps ``min_hit_rate`` of the validation
+   faces, is at most ``max_false_alarm``.
 
 Training stops at ``max_stages``, when the product of the stage false-alarm
 rates reaches ``target_false_alarm``, or when ``time_budget`` runs out; it
@@ -405,7 +405,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     feature_type : {"haar", "lbp"}
         ``"lbp"``: multi-block LBP features (every 3x3 grid of cells that fits
         the window, :meth:`Cascade.lbp`) with categorical stumps (a 256-bit
-        subset each, discrete AdaBoost, :class:`cvcore.boosting.CategoryBooster`);
+        subset each, boosted as ``boosting`` says);
         windows are not variance-normalised, so flat faces are kept.
         ``feature_types`` applies to Haar training only.
     boosting : {"gentle", "discrete"}
@@ -638,7 +638,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                         record = (int(feat_idx[f]), _subset_words(subset), leaves)
                     else:
                         f, t, *leaves = _haar_step(booster)
-                        passed = booster._below(f, t)
+                        passed = booster.below(f, t)
                         feature_values(vp, False, sub.rects[f:f + 1], sub.weights[f:f + 1], window, True, vvals)
                         val_passed = vvals[:, 0] < np.float32(t)
                         record = (int(feat_idx[f]), t, leaves)

@@ -139,8 +139,11 @@ class _SortedStumps(_Weights):
         self.stumps = []
         self._result = np.zeros(5)
 
-    def _below(self, feature, threshold):
-        """Boolean ``value < threshold`` of feature ``feature`` on the training samples."""
+    def below(self, feature, threshold):
+        """Boolean ``value < threshold`` of feature ``feature`` (a row of ``sorted_values``) on the
+        training samples: the samples a stump sends to its first leaf."""
+        feature = _validate.integer(feature, "feature", low=0, high=self.order.shape[0] - 1)
+        threshold = _validate.real(threshold, "threshold")
         below = np.zeros(self.labels.size, bool)
         k = np.searchsorted(self.sorted_values[feature], np.float32(threshold), side="left")
         below[self.order[feature][:k]] = True
@@ -199,13 +202,11 @@ class StumpBooster(_SortedStumps):
         ``feature`` indexes the rows of ``sorted_values``; ``polarity`` is +1
         (face below the threshold) or -1.
         """
-        feature = _validate.integer(feature, "feature", low=0, high=self.order.shape[0] - 1)
-        threshold = _validate.real(threshold, "threshold")
         polarity = _validate.choice(polarity, "polarity", (1, -1))
         return self._predict(feature, threshold, polarity)
 
     def _predict(self, feature, threshold, polarity):
-        below = self._below(feature, threshold)
+        below = self.below(feature, threshold)
         return (below if polarity > 0 else ~below).astype(np.int8)
 
     def step(self):
@@ -261,14 +262,12 @@ class GentleStumpBooster(_SortedStumps):
 
     def values(self, feature, threshold, left, right):
         """The stump's output ``f(x)`` on the training samples."""
-        feature = _validate.integer(feature, "feature", low=0, high=self.order.shape[0] - 1)
-        threshold = _validate.real(threshold, "threshold")
-        return np.where(self._below(feature, threshold), _validate.real(left, "left"), _validate.real(right, "right"))
+        return np.where(self.below(feature, threshold), _validate.real(left, "left"), _validate.real(right, "right"))
 
     def step(self):
         """Run one boosting round; returns ``(feature, threshold, left, right)``."""
         feature, threshold, left, right, _ = self._search()
-        self._gentle_update(np.where(self._below(feature, threshold), left, right))
+        self._gentle_update(np.where(self.below(feature, threshold), left, right))
         stump = (feature, threshold, float(left), float(right))
         self.stumps.append(stump)
         return stump

@@ -109,6 +109,11 @@ def test_gentle_boosters_refuse_samples_they_cannot_split():
         GentleStumpBooster(*presort(X), y).step()
     with pytest.raises(ValueError, match="nothing to split"):
         GentleCategoryBooster(np.full((2, 10), 7, np.uint8), y).step()
+    booster = GentleStumpBooster(*presort(np.arange(20.0).reshape(10, 2)), y)
+    with pytest.raises(ValueError, match="feature"):
+        booster.below(2, 0.5)
+    with pytest.raises(ValueError, match="threshold"):
+        booster.values(0, float("nan"), 1.0, -1.0)
 
 
 def _faces(rng, n=300):
