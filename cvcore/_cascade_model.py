@@ -6,9 +6,11 @@ imports the other. See :mod:`cvcore.cascade` for the behaviour.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -18,6 +20,7 @@ import numpy as np
 from . import _validate
 from ._ext import _cascade, _lbp
 from ._filtering import threads_for
+from ._threads import get_num_threads, kernel_threads
 from ._haar_core import engine_factors, feature_rects, flat_windows, read_only, scale_pyramid
 from ._haar_core import stack_factors, stack_tables
 from .boxes import group_rectangles
@@ -296,14 +299,15 @@ class Cascade:
             raise TypeError(f"windows must have dtype uint8, got {arr.dtype}")
         return self._classify(np.ascontiguousarray(arr))
 
-    def _scan(self, image, step, skip_rejected):
+    def _scan(self, image, step, skip_rejected, max_threads=None, stop=None):
         """Accepted top-left corners and last-stage sums of every window of one resized uint8 image.
 
         The image is scanned in bands of rows, each with its own integral tables
         (a window's sums only involve the pixels of its band), so memory stays
         bounded by the band and Ctrl-C is seen between bands. Inside a band the
-        kernel shares the rows among OpenMP threads; the result does not depend
-        on their number.
+        kernel shares the rows among OpenMP threads (at most ``max_threads``);
+        the result does not depend on their number. A set ``stop`` event ends
+        the scan at the next band (its result is then incomplete).
         """
         ww, wh = self._window
         H, W = image.shape
@@ -313,6 +317,8 @@ class Cascade:
         rows = max(step, max(4 * wh, _SCAN_CHUNK // ncol) // step * step)
         xys, sums = [np.zeros((0, 2), np.int32)], [np.zeros(0, np.float64)]
         for y0 in range(0, nrow_total, rows):
+            if stop is not None and stop.is_set():
+                break
             nrow = min(rows, nrow_total - y0)
             tables, _ = stack_tables(image[None, y0:y0 + nrow + wh - 1], squared=not lbp, tilted=tilt, wrap=True)
             n_rows = (nrow - 1) // step + 1
@@ -320,31 +326,63 @@ class Cascade:
             xy = np.empty((cap, 2), np.int32)
             sm = np.empty(cap, np.float64)
             threads = threads_for(n_rows, cap * _WINDOW_WORK)
+            if max_threads is not None:
+                threads = min(threads, max_threads)
             n = self._engine.scan(tables[0] if lbp else tables, nrow, step, skip_rejected, threads, xy, sm)
             xy[:n, 1] += y0
             xys.append(xy[:n])
             sums.append(sm[:n])
         return np.concatenate(xys), np.concatenate(sums)
 
-    def _detect_raw(self, grey, scale_factor, min_size, max_size, step):
-        """:meth:`detect_raw` on validated arguments."""
+    def _scan_level(self, grey, level, step, max_threads=None, stop=None):
+        """Boxes (in ``grey``'s coordinates) and last-stage sums of the accepted windows of one pyramid level."""
         H, W = grey.shape
         ww, wh = self._window
-        all_boxes, all_sums = [np.zeros((0, 4), np.int32)], [np.zeros(0, np.float64)]
-        for sc, (sw, sh) in scale_pyramid((W, H), self._window, scale_factor, min_size, max_size):
-            resized = grey if (sw, sh) == (W, H) else cv2.resize(grey, (sw, sh), interpolation=cv2.INTER_LINEAR_EXACT)
-            ystep = step if step is not None else (1 if sc >= 2 else 2)
-            xy, sums = self._scan(np.ascontiguousarray(resized), ystep, step is None)
-            if xy.shape[0]:
-                b = np.empty((xy.shape[0], 4), np.int32)
-                b[:, :2] = np.rint(xy.astype(np.float32) * sc)
-                b[:, 2], b[:, 3] = int(np.rint(np.float32(ww) * sc)), int(np.rint(np.float32(wh) * sc))
-                # rounding can push a large window 1-2 px past the image: clipped, as OpenCV 5 does
-                np.minimum(b[:, 2], W - b[:, 0], out=b[:, 2])
-                np.minimum(b[:, 3], H - b[:, 1], out=b[:, 3])
-                all_boxes.append(b)
-                all_sums.append(sums)
-        return np.concatenate(all_boxes), np.concatenate(all_sums)
+        sc, (sw, sh) = level
+        resized = grey if (sw, sh) == (W, H) else cv2.resize(grey, (sw, sh), interpolation=cv2.INTER_LINEAR_EXACT)
+        ystep = step if step is not None else (1 if sc >= 2 else 2)
+        xy, sums = self._scan(np.ascontiguousarray(resized), ystep, step is None, max_threads, stop)
+        b = np.empty((xy.shape[0], 4), np.int32)
+        b[:, :2] = np.rint(xy.astype(np.float32) * sc)
+        b[:, 2], b[:, 3] = int(np.rint(np.float32(ww) * sc)), int(np.rint(np.float32(wh) * sc))
+        # rounding can push a large window 1-2 px past the image: clipped, as OpenCV 5 does
+        np.minimum(b[:, 2], W - b[:, 0], out=b[:, 2])
+        np.minimum(b[:, 3], H - b[:, 1], out=b[:, 3])
+        return b, sums
+
+    def _detect_raw(self, grey, scale_factor, min_size, max_size, step):
+        """:meth:`detect_raw` on validated arguments.
+
+        Levels holding at least a thread's share of all window positions run one after
+        another, each on every thread; the smaller ones (their resizing, tables and
+        Python glue would otherwise run on one core between scans) run side by side on a
+        pool of threads, one kernel thread each, largest first. Every level's result is
+        the same either way, and they are concatenated in pyramid order. On an exception
+        in this thread (Ctrl-C while waiting) the pool's levels stop at their next band.
+        """
+        levels = scale_pyramid(grey.shape[::-1], self._window, scale_factor, min_size, max_size)
+        results = [None] * len(levels)
+        threads = kernel_threads(get_num_threads())
+        ww, wh = self._window
+        sizes = [(sw - ww + 1) * (sh - wh + 1) for _, (sw, sh) in levels]
+        shared = [i for i, n in enumerate(sizes) if threads == 1 or n * threads >= sum(sizes)]
+        for i in shared:
+            results[i] = self._scan_level(grey, levels[i], step)
+        rest = sorted(set(range(len(levels))) - set(shared), key=lambda i: -sizes[i])
+        if rest:
+            stop = threading.Event()
+            with concurrent.futures.ThreadPoolExecutor(min(threads, len(rest))) as pool:
+                futures = {i: pool.submit(self._scan_level, grey, levels[i], step, 1, stop) for i in rest}
+                try:
+                    for i, future in futures.items():
+                        results[i] = future.result()
+                except BaseException:
+                    stop.set()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+        boxes = [np.zeros((0, 4), np.int32)] + [r[0] for r in results]
+        sums = [np.zeros(0, np.float64)] + [r[1] for r in results]
+        return np.concatenate(boxes), np.concatenate(sums)
 
     @staticmethod
     def _size_arg(value, name):
@@ -432,9 +470,10 @@ class Cascade:
         OpenCV's LBP cascade (0.53 against 0.49). Measure on your own data
         with :func:`cvcore.evaluation.evaluate_detector`.
 
-        Detection runs on :func:`cvcore.get_num_threads` OpenMP threads (bands
-        of window rows of each scale); boxes and scores are the same for any
-        number. Several Python threads may call it on one cascade at once.
+        Detection runs on :func:`cvcore.get_num_threads` threads: the largest
+        scales share their rows of windows among OpenMP threads, the smaller
+        ones run side by side, one thread each; boxes and scores are the same
+        for any number. Several Python threads may call it on one cascade at once.
         A long call stops soon after Ctrl-C (the scan is cut into bands of
         at most ~130,000 window positions).
 
