@@ -223,8 +223,8 @@ def accuracy(data=None, *, half="all", scale_factor=1.1, min_neighbors=3):
 
 
 def face_free_detections(data=None, *, scale_factor=1.1, min_neighbors=3):
-    """``[(label, detections)]``: every detector of :data:`DETECTORS` on the :data:`FACE_FREE` images
-    (grey, 8 bits; the ones this scikit-image version lacks are skipped). Returns also the image count."""
+    """``([(label, detections)], n_images)``: the detections of every detector of :data:`DETECTORS`
+    on the :data:`FACE_FREE` images (grey, 8 bits; those this scikit-image cannot load are skipped)."""
     import skimage.data
 
     from cvcore._validate import grey_uint8
@@ -239,8 +239,10 @@ def face_free_detections(data=None, *, scale_factor=1.1, min_neighbors=3):
         if img.dtype == bool:
             img = img.astype(np.uint8) * 255
         images.append(grey_uint8(img[..., :3] if img.ndim == 3 else img, name))
-    rows = [(label, sum(len(_detector(data, name).detect(img, scale_factor, min_neighbors)[0]) for img in images))
-            for label, name in DETECTORS]
+    rows = []
+    for label, name in DETECTORS:
+        cascade = _detector(data, name)
+        rows.append((label, sum(len(cascade.detect(img, scale_factor, min_neighbors)[0]) for img in images)))
     return rows, len(images)
 
 
