@@ -87,8 +87,9 @@ def best_stump(const float[:, ::1] sorted_values, const uint16_t[:, ::1] order, 
     cdef Best* bests
     cdef Best best
     cdef float lo, hi, thr
-    if order.shape[0] != nf or order.shape[1] != n or weights.shape[0] != n or labels.shape[0] != n or n < 1:
-        raise ValueError("sorted_values, order, weights and labels do not match")
+    if (order.shape[0] != nf or order.shape[1] != n or weights.shape[0] != n or labels.shape[0] != n
+            or n < 1 or nf < 1):
+        raise ValueError("sorted_values, order, weights and labels do not match (or are empty)")
     if result.shape[0] != 5:
         raise ValueError("result must hold 5 values")
     nc = chunks(nf, n_threads)
