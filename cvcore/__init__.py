@@ -23,6 +23,9 @@ import importlib
 from ._threads import get_num_threads, num_threads, set_num_threads
 from ._version import __version__
 
+# the thread controls live in a private module; their examples belong to the package
+__test__ = {"get_num_threads": get_num_threads, "set_num_threads": set_num_threads, "num_threads": num_threads}
+
 _SUBMODULES = (
     "filters",
     "edges",

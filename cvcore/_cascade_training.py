@@ -5,8 +5,9 @@ Private module behind :func:`cvcore.cascade.train_cascade`.
 Per stage:
 
 1. positives: a random sample of the training faces that the cascade so far
-   still accepts; a held-out validation split of faces (also filtered by the
-   cascade so far) sets the stage threshold;
+   still accepts (optionally with their mirror images and mildly transformed
+   copies, :func:`jitter_windows`); a held-out validation split of real faces
+   (also filtered by the cascade so far) sets the stage threshold;
 2. negatives (bootstrapping): windows of the background images, at every
    scale (factor 1.1, random starting scale per pass) and position (step 1),
    horizontally flipped on alternate passes, that the cascade so far accepts;
@@ -249,6 +250,80 @@ class _Miner:
         return np.stack(found[:n_wanted]).astype(np.uint8), rate
 
 
+def jitter_windows(windows, copies=1, *, max_rotation=5.0, max_scale=0.05, max_shift=1.0, max_blur=0.6,
+                   random_state=None):
+    """Mildly transformed copies of training windows (data augmentation for :func:`train_cascade`).
+
+    Each copy is the window rotated about its centre by up to ``max_rotation``
+    degrees, scaled by a factor within ``1 +- max_scale``, shifted by up to
+    ``max_shift`` pixels in x and y (bilinear, border pixels reflected), and
+    blurred by a Gaussian of standard deviation up to ``max_blur`` pixels (the
+    softening a face gets when the detector's image pyramid resizes it); every
+    amount is drawn uniformly and independently per copy. Such copies stand
+    for the faces a detector meets between the positions and scales of its
+    scan, so a cascade trained with them keeps faces that are a little off
+    the window's grid.
+
+    Parameters
+    ----------
+    windows : (N, H, W) uint8 array_like
+        Training windows (grey, 8 bits).
+    copies : int
+        Transformed copies of each window, 1..100.
+    max_rotation : float
+        Degrees, in [0, 45].
+    max_scale : float
+        Relative scale change, in [0, 0.5].
+    max_shift : float
+        Pixels, in [0, min(H, W) / 4].
+    max_blur : float
+        Gaussian standard deviation in pixels, in [0, 5]; 0 leaves the copies unblurred.
+    random_state : int, numpy.random.Generator or None
+        The same int gives the same copies.
+
+    Returns
+    -------
+    (N * copies, H, W) uint8 ndarray
+        The copies of window ``i`` are rows ``i * copies`` to ``(i + 1) * copies - 1``.
+
+    Examples
+    --------
+    >>> faces = np.tile(np.arange(24, dtype=np.uint8) * 10, (5, 24, 1))
+    >>> jitter_windows(faces, 3, random_state=0).shape
+    (15, 24, 24)
+    >>> np.array_equal(jitter_windows(faces, random_state=1), jitter_windows(faces, random_state=1))
+    True
+    """
+    win = _validate.array(windows, "windows", ndim=3)
+    if win.dtype != np.uint8:
+        raise TypeError(f"windows must have dtype uint8, got {win.dtype}")
+    n, h, w = win.shape
+    if h < 2 or w < 2:
+        raise ValueError(f"windows must be at least 2x2 pixels, got shape {win.shape}")
+    copies = _validate.integer(copies, "copies", low=1, high=100)
+    max_rotation = _validate.real(max_rotation, "max_rotation", low=0.0, high=45.0)
+    max_scale = _validate.real(max_scale, "max_scale", low=0.0, high=0.5)
+    max_shift = _validate.real(max_shift, "max_shift", low=0.0, high=min(h, w) / 4)
+    max_blur = _validate.real(max_blur, "max_blur", low=0.0, high=5.0)
+    rng = _validate.random_state(random_state)
+    m = n * copies
+    angle = rng.uniform(-max_rotation, max_rotation, m)
+    scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, m)
+    shift = rng.uniform(-max_shift, max_shift, (m, 2))
+    sigma = rng.uniform(0.0, max_blur, m)
+    centre = ((w - 1) / 2.0, (h - 1) / 2.0)
+    out = np.empty((m, h, w), np.uint8)
+    src = np.ascontiguousarray(win)
+    for j in range(m):              # one OpenCV call per window: the pixel work is OpenCV's
+        M = cv2.getRotationMatrix2D(centre, float(angle[j]), float(scale[j]))
+        M[:, 2] += shift[j]
+        img = cv2.warpAffine(src[j // copies], M, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        if sigma[j] >= 0.05:        # below that the 3-tap kernel is the identity at 8 bits
+            img = cv2.GaussianBlur(img, (0, 0), float(sigma[j]), borderType=cv2.BORDER_REFLECT_101)
+        out[j] = img
+    return out
+
+
 def _digest(*arrays):
     """SHA-256 of arrays' shapes, dtypes and bytes (what a checkpoint's data must match)."""
     h = hashlib.sha256()
@@ -287,6 +362,8 @@ def _read_checkpoint(path, settings, n_table, lbp):
     saved = fields.sub("settings").data
     if version == 1 and isinstance(saved, dict):
         saved = {**saved, "boosting": "discrete"}
+    if isinstance(saved, dict) and "augment_positives" not in saved:     # written before augmentation existed
+        saved = {**saved, "augment_positives": 0}
     modelfile.check_settings(saved, settings, where=path)
     stages = []
     for st in fields.items("stages", max_len=1000):
@@ -340,7 +417,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
                   max_false_alarm=0.5, target_false_alarm=1e-6, negatives_per_stage=2000,
                   positives_per_stage=2000, validation_fraction=0.15, features_per_stage=10000,
                   max_weak_per_stage=150, feature_types=tuple(FEATURE_TYPES), extra_negatives=None,
-                  positive_groups=None, mirror_positives=False, checkpoint_dir=None, time_budget=None,
+                  positive_groups=None, mirror_positives=False, augment_positives=0, checkpoint_dir=None, time_budget=None,
                   random_state=None, progress=None, seed=None, feature_type="haar", boosting="gentle"):
     """Train an attentional cascade of boosted Haar stumps (or LBP stumps, ``feature_type="lbp"``).
 
@@ -379,11 +456,16 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     mirror_positives : bool
         Add the horizontal mirror image of every face (after the training /
         validation split, so a face and its mirror stay on the same side).
+    augment_positives : int
+        Add this many mildly transformed copies (:func:`jitter_windows` with its
+        default amounts) of every training face (and mirror); 0..20. The
+        validation faces that set the stage thresholds are not augmented: the
+        hit rates are measured on real faces only.
     checkpoint_dir : str or os.PathLike, optional
         Folder for the per-stage checkpoint (created if missing). A later call
         with the same folder resumes after the last finished stage. The
         checkpoint records every setting that changes the stages (window,
-        feature types, mirroring, hit and false-alarm rates per stage, sample
+        feature types, mirroring, augmentation, hit and false-alarm rates per stage, sample
         counts, feature and stump budgets, ``random_state``) and digests of
         the data; a resume with any of them different raises ``ValueError``
         naming the setting. ``max_stages``, ``target_false_alarm`` and
@@ -454,9 +536,9 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     >>> faces = np.clip(faces, 0, 255).astype(np.uint8)
     >>> backgrounds = [np.clip(rng.normal(140, 35, (80, 90)), 0, 255).astype(np.uint8) for _ in range(3)]
     >>> c = train_cascade(faces, backgrounds, max_stages=2, positives_per_stage=100,
-    ...                   negatives_per_stage=100, features_per_stage=300, random_state=0, progress=False)
-    >>> c.n_stages, len(c.training_log)
-    (2, 2)
+    ...                   negatives_per_stage=100, features_per_stage=2000, random_state=0, progress=False)
+    >>> c.n_stages, c.training_log[-1]["stopped"]      # one stump already rejects every negative
+    (1, 'target_false_alarm')
     """
     rs = _validate.random_state_alias(random_state, seed, where="train_cascade")
     lbp = _validate.choice(feature_type, "feature_type", ("haar", "lbp")) == "lbp"
@@ -502,6 +584,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
     if time_budget is not None:
         time_budget = _validate.positive(time_budget, "time_budget")
     mirror_positives = _validate.boolean(mirror_positives, "mirror_positives")
+    augment_positives = _validate.integer(augment_positives, "augment_positives", low=0, high=20)
     if n_feat * (n_neg + n_pos) > 200_000_000:
         raise ValueError("features_per_stage * (positives_per_stage + negatives_per_stage) must be "
                          "<= 2e8 (memory bound of about 2 GB)")
@@ -522,7 +605,7 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             "window": list(window),
             "feature_types": ["lbp"] if lbp else [FeatureTable.TYPE_NAMES[c]
                                                   for c in dict.fromkeys(table.types.tolist())],
-            "mirror_positives": mirror_positives, "min_hit_rate": min_hit_rate, "max_false_alarm": max_false_alarm,
+            "mirror_positives": mirror_positives, "augment_positives": augment_positives, "min_hit_rate": min_hit_rate, "max_false_alarm": max_false_alarm,
             "negatives_per_stage": n_neg, "positives_per_stage": n_pos, "validation_fraction": validation_fraction,
             "features_per_stage": n_feat, "max_weak_per_stage": max_weak, "boosting": "gentle" if gentle else "discrete",
             "random_state": int(rs) if rs is not None and not isinstance(rs, np.random.Generator) else None,
@@ -550,6 +633,11 @@ def train_cascade(positives, negative_images, *, window=(24, 24), max_stages=20,
             train_pos = np.concatenate([train_pos, train_pos[:, :, ::-1]])
             val_pos = np.concatenate([val_pos, val_pos[:, :, ::-1]])
             val_groups = np.concatenate([val_groups, val_groups])
+        if augment_positives:
+            extra_pos = jitter_windows(train_pos, augment_positives, random_state=rng)
+            if not lbp:     # as for the originals: a flat window has no variance to normalise by
+                extra_pos = extra_pos[~flat_mask(extra_pos)]
+            train_pos = np.concatenate([train_pos, extra_pos])
         train_pos, val_pos = np.ascontiguousarray(train_pos), np.ascontiguousarray(val_pos)
         if extra is not None:
             extra = np.ascontiguousarray(extra[~flat_mask(np.ascontiguousarray(extra))])

@@ -42,15 +42,16 @@ import numpy as np
 
 from . import _validate
 from ._cascade_model import Cascade
-from ._cascade_training import TrainingStopped, train_cascade
+from ._cascade_training import TrainingStopped, jitter_windows, train_cascade
 
-__all__ = ["Cascade", "train_cascade", "TrainingStopped", "default_face_cascade", "resize_windows"]
+__all__ = ["Cascade", "train_cascade", "TrainingStopped", "default_face_cascade", "resize_windows", "jitter_windows"]
 
-# Cascade lives in a private module shared with the trainer; its examples belong to this module.
+# Cascade and the trainer live in private modules; their examples belong to this module.
 __test__ = {f"Cascade.{name}": getattr(Cascade, name) for name in
             ("lbp", "classify_windows", "detect_raw", "detect", "to_dict", "from_dict", "save", "load",
              "from_opencv_xml", "to_opencv_xml")}
 __test__["Cascade"] = Cascade
+__test__.update(train_cascade=train_cascade, jitter_windows=jitter_windows)
 
 _DEFAULT = {}
 _DEFAULT_FILES = {"haar": "face_cascade.json", "lbp": "face_cascade_lbp.json"}

@@ -3,6 +3,8 @@
 ``synthetic_chessboard_views`` renders photo-like views of a chessboard under a
 known camera (perspective, lens distortion, defocus blur, sensor noise, uneven
 light), so calibration can be demonstrated and tested against the truth.
+``synthetic_clutter_images`` draws images that contain no faces (or any other
+object) by construction, a source of negatives for training detectors.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from . import _validate, filters
 from ._progress import check_progress, progress_reporter
 from .calibration import _geometry, _render
 
-__all__ = ["ChessboardViews", "StressViews", "corner_errors", "stress_chessboard_views", "synthetic_chessboard_views"]
+__all__ = ["ChessboardViews", "StressViews", "corner_errors", "stress_chessboard_views", "synthetic_chessboard_views",
+           "synthetic_clutter_images"]
 
 
 @dataclasses.dataclass
@@ -407,3 +410,129 @@ def corner_errors(corners, truth, pattern_size):
     if cols == rows:
         orders += [np.swapaxes(o, 0, 1) for o in orders]
     return min((np.hypot(*(F - o.reshape(-1, 2)).T) for o in orders), key=lambda e: e.mean())
+
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:-/()%&"
+_FONTS = ("FONT_HERSHEY_SIMPLEX", "FONT_HERSHEY_DUPLEX", "FONT_HERSHEY_COMPLEX", "FONT_HERSHEY_TRIPLEX",
+          "FONT_HERSHEY_PLAIN", "FONT_HERSHEY_SCRIPT_SIMPLEX")
+
+
+def _fractal_texture(rng, w, h):
+    """Noise summed over octaves with amplitude ~ 1/frequency (roughly natural-image statistics), in [0, 255]."""
+    import cv2
+
+    out = np.zeros((h, w), np.float32)
+    size, amp = 2, 1.0
+    while size < 2 * max(w, h):
+        coarse = rng.standard_normal((max(2, size * h // max(w, h)), size)).astype(np.float32)
+        out += amp * cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+        size, amp = size * 2, amp * rng.uniform(0.4, 0.7)
+    out -= out.min()
+    return out * (rng.uniform(60, 255) / max(float(out.max()), 1e-6)) + rng.uniform(0, 60)
+
+
+def _draw_shape(cv2, rng, img, w, h):
+    """One random primitive: rectangle, ellipse, polygon, line, stripes or text, in a random grey."""
+    grey = int(rng.integers(0, 256))
+    kind = rng.integers(0, 6)
+    x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+    size = int(max(2, rng.uniform(0.02, 0.4) * min(w, h)))
+    thick = -1 if rng.random() < 0.6 else int(rng.integers(1, 6))
+    if kind == 0:
+        cv2.rectangle(img, (x, y), (x + size, y + int(size * rng.uniform(0.3, 3))), grey, thick)
+    elif kind == 1:
+        axes = (size, max(1, int(size * rng.uniform(0.2, 1.0))))
+        cv2.ellipse(img, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, grey, thick, cv2.LINE_AA)
+    elif kind == 2:
+        pts = (np.array([x, y]) + rng.normal(0, size, (int(rng.integers(3, 8)), 2))).astype(np.int32)
+        if thick < 0:
+            cv2.fillPoly(img, [pts], grey, cv2.LINE_AA)
+        else:
+            cv2.polylines(img, [pts], True, grey, thick, cv2.LINE_AA)
+    elif kind == 3:
+        end = (int(x + rng.normal(0, 2 * size)), int(y + rng.normal(0, 2 * size)))
+        cv2.line(img, (x, y), end, grey, int(rng.integers(1, 8)), cv2.LINE_AA)
+    elif kind == 4:         # a patch of parallel stripes or a checker pattern
+        period = int(rng.integers(2, 16))
+        yy, xx = np.mgrid[0:size, 0:size]
+        angle = rng.uniform(0, np.pi)
+        phase = (xx * np.cos(angle) + yy * np.sin(angle)) // period
+        if rng.random() < 0.3:
+            phase = phase + (xx * -np.sin(angle) + yy * np.cos(angle)) // period
+        patch = np.where(phase % 2 == 0, grey, int(rng.integers(0, 256))).astype(np.uint8)
+        ys, xs = slice(y, min(h, y + size)), slice(x, min(w, x + size))
+        img[ys, xs] = patch[: ys.stop - y, : xs.stop - x]
+    else:
+        text = "".join(rng.choice(list(_LETTERS), int(rng.integers(1, 12))))
+        font = getattr(cv2, _FONTS[int(rng.integers(0, len(_FONTS)))])
+        cv2.putText(img, text, (x, y), font, float(rng.uniform(0.3, 3.0)), grey, int(rng.integers(1, 4)), cv2.LINE_AA)
+
+
+def synthetic_clutter_images(n_images=50, *, image_size=(320, 240), max_shapes=40, random_state=None):
+    """Generated images of texture and clutter, which contain no faces (nor any other object).
+
+    Each image starts from fractal noise (amplitude falling with frequency, as
+    in natural images), a linear gradient or a flat grey, gets up to
+    ``max_shapes`` random primitives (filled or outlined rectangles, ellipses
+    and polygons, lines, stripe and checker patches, text in OpenCV's Hershey
+    fonts) in random greys, and ends with a random blur (sigma up to 1.5
+    pixels) and Gaussian noise (up to 8 grey levels). Detectors trained on
+    photographs need negatives that look like anything but the object; these
+    add edges, blobs and textures that photographs of a few scenes may lack,
+    and every window of them is known to be a true negative.
+
+    Parameters
+    ----------
+    n_images : int
+        Number of images, 1..100,000.
+    image_size : (width, height)
+        Each at least 8 and at most 4096.
+    max_shapes : int
+        Most primitives drawn on one image (0..1000); each image draws a uniform number up to it.
+    random_state : int, numpy.random.Generator or None
+        The same int gives the same images.
+
+    Returns
+    -------
+    list of (height, width) uint8 ndarray
+
+    Examples
+    --------
+    >>> images = synthetic_clutter_images(3, image_size=(64, 48), random_state=0)
+    >>> len(images), images[0].shape, images[0].dtype
+    (3, (48, 64), dtype('uint8'))
+    >>> all(np.array_equal(a, b) for a, b in zip(images, synthetic_clutter_images(3, image_size=(64, 48),
+    ...                                                                         random_state=0)))
+    True
+    """
+    import cv2
+
+    n_images = _validate.integer(n_images, "n_images", low=1, high=100_000)
+    w, h = _validate.image_size(image_size)
+    if not (8 <= w <= 4096 and 8 <= h <= 4096):
+        raise ValueError(f"image_size must be between 8 and 4096 pixels per side, got {(w, h)}")
+    max_shapes = _validate.integer(max_shapes, "max_shapes", low=0, high=1000)
+    rng = _validate.random_state(random_state)
+    images = []
+    for _ in range(n_images):
+        base = rng.integers(0, 3)
+        if base == 0:
+            img = _fractal_texture(rng, w, h)
+        elif base == 1:
+            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+            angle = rng.uniform(0, 2 * np.pi)
+            ramp = xx * np.cos(angle) + yy * np.sin(angle)
+            ramp -= ramp.min()
+            img = rng.uniform(0, 128) + ramp * (rng.uniform(0, 127) / max(float(ramp.max()), 1.0))
+        else:
+            img = np.full((h, w), rng.uniform(0, 255), np.float32)
+        img = np.ascontiguousarray(np.clip(img, 0, 255), dtype=np.uint8)     # OpenCV draws text on 8 bits only
+        for _ in range(int(rng.integers(0, max_shapes + 1))):
+            _draw_shape(cv2, rng, img, w, h)
+        img = img.astype(np.float32)
+        sigma = rng.uniform(0, 1.5)
+        if sigma >= 0.1:
+            img = cv2.GaussianBlur(img, (0, 0), sigma)
+        img += rng.normal(0, rng.uniform(0, 8), img.shape).astype(np.float32)
+        images.append(np.clip(np.rint(img), 0, 255).astype(np.uint8))
+    return images

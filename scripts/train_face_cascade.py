@@ -63,6 +63,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from cvcore.cascade import train_cascade  # noqa: E402
+from cvcore.datasets import synthetic_clutter_images  # noqa: E402
 
 SETTINGS = {
     "haar": dict(window=(24, 24), max_stages=21, min_hit_rate=0.996, max_false_alarm=0.5,
@@ -75,6 +76,9 @@ SETTINGS = {
                 random_state=0, feature_type="lbp", boosting="gentle"),
 }
 OUT = {"haar": "face_cascade.json", "lbp": "face_cascade_lbp.json"}
+# the shipped recipe's augmentation: jittered copies per training face, generated face-free images
+RECIPE = {"haar": dict(augment=0, clutter=0), "lbp": dict(augment=0, clutter=0)}
+CLUTTER_SIZE = (320, 240)
 
 
 def load_data(root):
@@ -92,14 +96,29 @@ def main():
     ap.add_argument("--data", default=os.path.join(os.path.dirname(HERE), "..", "shared", "data"))
     ap.add_argument("--out", default=None, help="cascade file (default: the shipped one in cvcore/data)")
     ap.add_argument("--checkpoint", default=None, help="checkpoint directory (resume)")
+    ap.add_argument("--augment", type=int, default=None,
+                    help="jittered copies of each training face (default: the shipped recipe's)")
+    ap.add_argument("--clutter", type=int, default=None,
+                    help="generated face-free images added to the backgrounds (default: the shipped recipe's)")
+    ap.add_argument("--max-stages", type=int, default=None, help="stages (default: the shipped cascade's)")
     args = ap.parse_args()
     out = args.out or os.path.join(os.path.dirname(HERE), "cvcore", "data", OUT[args.features])
     positives, bgs, extra = load_data(args.data)
+    recipe = dict(RECIPE[args.features])
+    settings = dict(SETTINGS[args.features])
+    for key in ("augment", "clutter"):
+        if getattr(args, key) is not None:
+            recipe[key] = getattr(args, key)
+    if args.max_stages is not None:
+        settings["max_stages"] = args.max_stages
+    if recipe["clutter"]:
+        bgs = bgs + synthetic_clutter_images(recipe["clutter"], image_size=CLUTTER_SIZE, random_state=1)
+    print(f"recipe: {recipe}, {len(bgs)} background images")
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("always")     # a training that stops early says why, and the partial cascade is kept
-        cascade = train_cascade(positives, bgs, extra_negatives=extra,
-                                checkpoint_dir=args.checkpoint, progress=True, **SETTINGS[args.features])
+        cascade = train_cascade(positives, bgs, extra_negatives=extra, augment_positives=recipe["augment"],
+                                checkpoint_dir=args.checkpoint, progress=True, **settings)
     elapsed = time.perf_counter() - t0
     cascade.save(out)
     print(f"trained {cascade} in {elapsed:.0f} s -> {out}")

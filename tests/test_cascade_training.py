@@ -1,4 +1,4 @@
-"""Cascade training: why it stops (keeping the stages trained so far) and LBP checkpoints.
+"""Cascade training: why it stops (keeping the stages trained so far), LBP checkpoints, augmentation.
 
 Everything runs on tiny synthetic data ("faces" with dark bands on noise); each
 training takes well under a second.
@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cvcore.cascade import Cascade, TrainingStopped, train_cascade
+from cvcore.cascade import Cascade, TrainingStopped, jitter_windows, train_cascade
 from cvcore.cli import main
 
 _KW = dict(positives_per_stage=100, negatives_per_stage=1000, features_per_stage=200, max_weak_per_stage=5,
@@ -204,3 +204,80 @@ def test_cli_lbp_training_resumes_from_its_checkpoint(tmp_path, monkeypatch, cap
     two, three = Cascade.load(tmp_path / "two.json"), Cascade.load(tmp_path / "three.json")
     assert (two.n_stages, three.n_stages) == (2, 3) and three.feature_type == "lbp"
     assert [s["threshold"] for s in three.stages][:2] == [s["threshold"] for s in two.stages]
+    # --augment is a training setting: the checkpoint refuses it, a fresh one records it
+    assert main(args + ["--out", "aug.json", "--max-stages", "3", "--augment", "1"]) == 2
+    assert "augment_positives" in capsys.readouterr().err
+    assert main(args + ["--checkpoint", "ckpt2", "--out", "aug.json", "--max-stages", "1", "--augment", "1"]) == 0
+    assert json.loads((tmp_path / "ckpt2" / "cascade_checkpoint.json").read_text())["settings"]["augment_positives"] == 1
+
+
+# ---------------------------------------------------------------- augmentation
+
+def test_jitter_windows_without_jitter_is_the_identity():
+    pos = _faces(np.random.default_rng(2), 7)
+    out = jitter_windows(pos, 3, max_rotation=0, max_scale=0, max_shift=0, max_blur=0, random_state=0)
+    np.testing.assert_array_equal(out, np.repeat(pos, 3, axis=0))
+
+
+def test_jitter_windows_moves_a_blob_by_at_most_the_shift_and_is_reproducible():
+    yy, xx = np.mgrid[0:24, 0:24]
+    blob = (255 * np.exp(-((xx - 11.5) ** 2 + (yy - 11.5) ** 2) / 18.0)).astype(np.uint8)
+    out = jitter_windows(blob[None], 50, max_rotation=0, max_scale=0, max_shift=2.0, max_blur=0, random_state=3)
+    w = out.astype(float)
+    cx = (w * xx).sum((1, 2)) / w.sum((1, 2))
+    cy = (w * yy).sum((1, 2)) / w.sum((1, 2))
+    assert np.all(np.abs(cx - 11.5) <= 2.05) and np.all(np.abs(cy - 11.5) <= 2.05)
+    assert np.ptp(cx) > 1.5 and np.ptp(cy) > 1.5          # the shifts are spread over the range
+    np.testing.assert_array_equal(out, jitter_windows(blob[None], 50, max_rotation=0, max_scale=0, max_shift=2.0,
+                                                      max_blur=0, random_state=3))
+    blurred = jitter_windows(blob[None], 5, max_rotation=0, max_scale=0, max_shift=0, max_blur=2.0, random_state=0)
+    assert blurred.max((1, 2)).min() < blob.max() - 10      # the peak is spread out
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(windows=np.zeros((2, 24, 24), np.float32)), TypeError, "uint8"),
+    (dict(windows=np.zeros((24, 24), np.uint8)), ValueError, "windows"),
+    (dict(windows=np.zeros((0, 24, 24), np.uint8)), ValueError, "windows must not be empty"),
+    (dict(windows=np.zeros((3, 1, 24), np.uint8)), ValueError, "at least 2x2"),
+    (dict(copies=0), ValueError, "copies"),
+    (dict(max_rotation=46), ValueError, "max_rotation"),
+    (dict(max_scale=-0.1), ValueError, "max_scale"),
+    (dict(max_shift=7), ValueError, "max_shift"),
+    (dict(max_blur=float("nan")), ValueError, "max_blur"),
+])
+def test_jitter_windows_validates(kwargs, error, match):
+    args = {"windows": np.zeros((2, 24, 24), np.uint8), **kwargs}
+    with pytest.raises(error, match=match):
+        jitter_windows(**args)
+
+
+@pytest.mark.parametrize("feature_type", ["haar", "lbp"])
+def test_augmented_training_is_recorded_in_the_checkpoint(tmp_path, feature_type):
+    pos, bgs = _lbp_data()
+    kw = {**_LBP, "feature_type": feature_type, "features_per_stage": 300 if feature_type == "lbp" else 3000,
+          "max_weak_per_stage": 30}
+    plain = train_cascade(pos, bgs, max_stages=2, **kw)
+    ckpt = tmp_path / "ckpt"
+    first = train_cascade(pos, bgs, max_stages=1, augment_positives=2, checkpoint_dir=ckpt, **kw)
+    saved = json.loads((ckpt / "cascade_checkpoint.json").read_text())
+    assert saved["settings"]["augment_positives"] == 2
+    with pytest.raises(ValueError, match="augment_positives"):
+        train_cascade(pos, bgs, max_stages=2, checkpoint_dir=ckpt, **kw)
+    resumed = train_cascade(pos, bgs, max_stages=2, augment_positives=2, checkpoint_dir=ckpt, **kw)
+    full = train_cascade(pos, bgs, max_stages=2, augment_positives=2, **kw)
+    assert resumed.to_dict() == full.to_dict() and first.n_stages == 1
+    assert full.to_dict()["stages"] != plain.to_dict()["stages"]
+    with pytest.raises(ValueError, match="augment_positives"):
+        train_cascade(pos, bgs, augment_positives=21, **kw)
+
+
+def test_a_checkpoint_from_before_augmentation_resumes_without_it(tmp_path):
+    pos, bgs = _lbp_data()
+    ckpt = tmp_path / "ckpt"
+    train_cascade(pos, bgs, max_stages=1, checkpoint_dir=ckpt, **_LBP)
+    path = ckpt / "cascade_checkpoint.json"
+    doc = json.loads(path.read_text())
+    del doc["settings"]["augment_positives"]
+    path.write_text(json.dumps(doc))
+    resumed = train_cascade(pos, bgs, max_stages=2, checkpoint_dir=ckpt, **_LBP)
+    assert resumed.to_dict() == train_cascade(pos, bgs, max_stages=2, **_LBP).to_dict()

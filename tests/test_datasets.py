@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cvcore.datasets import synthetic_chessboard_views
+from cvcore.datasets import synthetic_chessboard_views, synthetic_clutter_images
 
 
 def test_deterministic_and_seed_dependent():
@@ -159,3 +159,29 @@ def test_corner_errors_forgive_symmetric_orderings_only():
         corner_errors(truth[:5], truth, (4, 3))
     with pytest.raises(ValueError, match="finite"):
         corner_errors(np.full((12, 2), np.nan), truth, (4, 3))
+
+
+def test_clutter_images_are_reproducible_varied_8bit_images():
+    a = synthetic_clutter_images(12, image_size=(96, 64), random_state=7)
+    b = synthetic_clutter_images(12, image_size=(96, 64), random_state=np.random.default_rng(7))
+    assert len(a) == 12 and all(im.shape == (64, 96) and im.dtype == np.uint8 for im in a)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], synthetic_clutter_images(1, image_size=(96, 64), random_state=8)[0])
+    assert min(float(im.std()) for im in a) > 1.0                      # noise at least: no blank images
+    assert len({round(float(im.mean())) for im in a}) > 6               # different scenes, not one template
+    edges = [cv2.Canny(im, 50, 150).mean() for im in a]
+    assert max(edges) > 5 * min(edges) + 1                              # from smooth textures to busy clutter
+    plain = synthetic_clutter_images(3, image_size=(32, 32), max_shapes=0, random_state=0)
+    assert all(im.shape == (32, 32) for im in plain)
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    (dict(n_images=0), ValueError, "n_images"),
+    (dict(image_size=(7, 100)), ValueError, "between 8 and 4096"),
+    (dict(image_size=100), TypeError, "image_size"),
+    (dict(max_shapes=-1), ValueError, "max_shapes"),
+    (dict(random_state="x"), TypeError, "random_state"),
+])
+def test_clutter_validation(kw, error, match):
+    with pytest.raises(error, match=match):
+        synthetic_clutter_images(**{"n_images": 1, "image_size": (16, 16), **kw})

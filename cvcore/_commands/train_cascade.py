@@ -35,6 +35,8 @@ def add_arguments(p):
     p.add_argument("--boosting", choices=("gentle", "discrete"), default="gentle",
                    help="Gentle AdaBoost with real-valued leaves (default: fewer stumps per stage) or discrete AdaBoost")
     p.add_argument("--mirror", action="store_true", help="also train on the horizontal mirror of every face")
+    p.add_argument("--augment", type=_common.integer(0, 20), default=0, metavar="K",
+                   help="also train on K mildly rotated, scaled, shifted and blurred copies of every face")
     p.add_argument("--checkpoint", metavar="DIR", help="write a checkpoint per stage here and resume from it")
     p.add_argument("--time-budget", type=_common.real(0.0, low_inclusive=False), default=None, metavar="SECONDS")
     p.add_argument("--seed", type=_common.integer(0, 2**32 - 1), default=0)
@@ -90,7 +92,8 @@ def run(args):
         min_hit_rate=args.min_hit_rate, max_false_alarm=args.max_false_alarm,
         target_false_alarm=args.target_false_alarm, negatives_per_stage=args.negatives_per_stage,
         positives_per_stage=args.positives_per_stage, features_per_stage=args.features_per_stage,
-        max_weak_per_stage=args.max_weak_per_stage, mirror_positives=args.mirror, checkpoint_dir=args.checkpoint,
+        max_weak_per_stage=args.max_weak_per_stage, mirror_positives=args.mirror,
+        augment_positives=args.augment, checkpoint_dir=args.checkpoint,
         time_budget=args.time_budget, random_state=args.seed, progress=False if args.quiet else None,
         feature_type=args.features, boosting=args.boosting)
     if args.out.lower().endswith(".xml"):
