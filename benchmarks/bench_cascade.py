@@ -222,14 +222,12 @@ def accuracy(data=None, *, half="all", scale_factor=1.1, min_neighbors=3):
             for label, name in DETECTORS]
 
 
-def face_free_detections(data=None, *, scale_factor=1.1, min_neighbors=3):
-    """``([(label, detections)], n_images)``: the detections of every detector of :data:`DETECTORS`
-    on the :data:`FACE_FREE` images (grey, 8 bits; those this scikit-image cannot load are skipped)."""
+def face_free_images():
+    """The :data:`FACE_FREE` images this scikit-image has (grey, 8 bits; those that need a download are skipped)."""
     import skimage.data
 
     from cvcore._validate import grey_uint8
 
-    data = data or _shared_data()
     images = []
     for name in FACE_FREE:
         try:
@@ -239,6 +237,14 @@ def face_free_detections(data=None, *, scale_factor=1.1, min_neighbors=3):
         if img.dtype == bool:
             img = img.astype(np.uint8) * 255
         images.append(grey_uint8(img[..., :3] if img.ndim == 3 else img, name))
+    return images
+
+
+def face_free_detections(data=None, *, scale_factor=1.1, min_neighbors=3):
+    """``([(label, detections)], n_images)``: the detections of every detector of :data:`DETECTORS`
+    on the :data:`FACE_FREE` images (grey, 8 bits; those this scikit-image cannot load are skipped)."""
+    data = data or _shared_data()
+    images = face_free_images()
     rows = []
     for label, name in DETECTORS:
         cascade = _detector(data, name)

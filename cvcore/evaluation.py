@@ -40,7 +40,7 @@ from ._validate import modelfile
 from .boxes import iou as box_iou
 
 __all__ = ["DetectionEvaluation", "evaluate_detector", "read_annotations", "read_dlib_xml", "read_box_csv",
-           "read_fddb", "plot_precision_recall"]
+           "read_fddb", "plot_precision_recall", "check_plot_path"]
 
 #: Caps on annotation files (they are small text files).
 MAX_ANNOTATION_BYTES = 64 << 20
@@ -525,11 +525,64 @@ def evaluate_detector(detector, annotations, images, *, iou=0.5, options=None, p
 
 # ------------------------------------------------------------------ plot
 
-_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75)]
+_PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path, name="path"):
+    """Check, before any work, that a plot can be written to ``path`` and that matplotlib is installed.
+
+    Returns
+    -------
+    str
+        ``os.fspath(path)``.
+
+    Raises
+    ------
+    ValueError
+        For a folder, a missing parent folder, an unwritable location, a
+        format other than PNG, SVG or PDF, and when matplotlib (the ``plot``
+        extra) is not installed.
+
+    Examples
+    --------
+    >>> check_plot_path("pr.svg")
+    'pr.svg'
+    >>> check_plot_path("pr.txt")
+    Traceback (most recent call last):
+    ...
+    ValueError: path: cannot write a plot as '.txt' (pr.txt); use .png, .svg or .pdf
+    """
+    path = modelfile.writable_file(path, name)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _PLOT_FORMATS:
+        raise ValueError(f"{name}: cannot write a plot as {ext or 'a file without extension'!r} ({path}); "
+                         "use .png, .svg or .pdf")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ValueError(f"{name}: plotting needs matplotlib, which is not installed "
+                         "(pip install \"cvcore[plot]\")") from None
+    return path
 
 
 def plot_precision_recall(evaluations, path, *, labels=None, size=(640, 480)):
-    """Draw precision-recall curves into an image file (PNG or JPEG), one colour per evaluation.
+    """Draw precision-recall curves with matplotlib into a PNG, SVG or PDF file, one curve per evaluation.
+
+    Each curve is the precision at every recall the ranked detections reach
+    (the points :func:`evaluate_detector` computed), labelled with its
+    average precision; the axes span [0, 1]. Needs matplotlib (the ``plot``
+    extra: ``pip install "cvcore[plot]"``); the figure is drawn without
+    pyplot, so it needs no display and touches no global plotting state.
+
+    Parameters
+    ----------
+    evaluations : DetectionEvaluation or sequence of them
+    path : str or os.PathLike
+        ``.png``, ``.svg`` or ``.pdf``.
+    labels : sequence of str, optional
+        One legend entry per evaluation (default "detector 1", ...).
+    size : (width, height)
+        Pixels at 100 dots per inch, 200..4000 each.
 
     Examples
     --------
@@ -540,10 +593,6 @@ def plot_precision_recall(evaluations, path, *, labels=None, size=(640, 480)):
     >>> os.path.getsize(path) > 0
     True
     """
-    import cv2
-
-    from . import io
-
     if isinstance(evaluations, DetectionEvaluation):
         evaluations = [evaluations]
     evaluations = list(evaluations)
@@ -553,32 +602,22 @@ def plot_precision_recall(evaluations, path, *, labels=None, size=(640, 480)):
     if len(labels) != len(evaluations):
         raise ValueError(f"labels must have one entry per evaluation ({len(evaluations)}), got {len(labels)}")
     width, height = _validate.window_size(size, "size", low=200, high=4000)
-    io.check_image_path(path, "path")
-    canvas = np.full((height, width, 3), 255, np.uint8)
-    left, right, top, bottom = 60, width - 20, 20, height - 50
+    path = check_plot_path(path, "path")
+    from matplotlib.figure import Figure
 
-    def to_px(r, p):
-        return (np.rint(left + r * (right - left)).astype(np.int32), np.rint(bottom - p * (bottom - top)).astype(np.int32))
-
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    for k in range(11):
-        x, y = to_px(k / 10, k / 10)
-        cv2.line(canvas, (int(x), top), (int(x), bottom), (225, 225, 225), 1)
-        cv2.line(canvas, (left, int(y)), (right, int(y)), (225, 225, 225), 1)
-        if k % 2 == 0:
-            cv2.putText(canvas, f"{k / 10:.1f}", (int(x) - 12, bottom + 18), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
-            cv2.putText(canvas, f"{k / 10:.1f}", (left - 35, int(y) + 4), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.rectangle(canvas, (left, top), (right, bottom), (0, 0, 0), 1)
-    cv2.putText(canvas, "recall", ((left + right) // 2 - 20, height - 12), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    cv2.putText(canvas, "precision", (5, top - 5), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-    for k, (e, label) in enumerate(zip(evaluations, labels)):
-        colour = _COLOURS[k % len(_COLOURS)]
-        if len(e.recall):
-            r = np.concatenate([[0.0], e.recall])
-            p = np.concatenate([[e.precision[0]], e.precision])
-            xs, ys = to_px(r, p)
-            cv2.polylines(canvas, [np.stack([xs, ys], axis=1)], False, colour, 2, cv2.LINE_AA)
+    fig = Figure(figsize=(width / 100, height / 100), dpi=100)
+    ax = fig.add_subplot()
+    for e, label in zip(evaluations, labels):
         ap = "nan" if math.isnan(e.average_precision) else f"{e.average_precision:.3f}"
-        cv2.putText(canvas, f"{label} (AP {ap})", (right - 260, bottom - 15 - 20 * (len(labels) - 1 - k)),
-                    font, 0.45, colour, 1, cv2.LINE_AA)
-    io.imwrite(path, canvas)
+        r = np.concatenate([[0.0], e.recall])
+        p = np.concatenate([[e.precision[0] if len(e.precision) else 0.0], e.precision])
+        # over (r[i-1], r[i]] the curve shows p[i], the step function whose area average precision sums
+        ax.plot(r, p, drawstyle="steps-pre", linewidth=2, label=f"{label} (AP@{e.iou:g} {ap})")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="recall", ylabel="precision", title="precision-recall")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+    fig.tight_layout()
+    try:
+        fig.savefig(path, format=os.path.splitext(path)[1][1:].lower())
+    except OSError as exc:
+        raise OSError(f"path: cannot write {path} ({exc.strerror or exc})") from None

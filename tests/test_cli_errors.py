@@ -223,7 +223,7 @@ CASES = [
     ("evaluate-iou", ["evaluate-detector", "--annotations", "a.xml", "--images", "somedir", "--iou", "0"],
      "--iou must be"),
     ("evaluate-plot-txt", ["evaluate-detector", "--annotations", "junk.json", "--images", "somedir",
-                           "--plot", "x.txt"], "cannot write an image as '.txt'"),
+                           "--plot", "x.txt"], "cannot write a plot as '.txt'"),
     # bench
     ("bench-only-unknown", ["bench", "--only", "unknown"], "groups are"),
     ("bench-json-ext", ["bench", "--json", "results.txt"], ".json"),

@@ -156,10 +156,45 @@ def test_plot_checks_its_arguments(tmp_path):
         plot_precision_recall(["x"], tmp_path / "a.png")
     with pytest.raises(ValueError, match="labels"):
         plot_precision_recall([e], tmp_path / "a.png", labels=["a", "b"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="use .png, .svg or .pdf"):
         plot_precision_recall([e], tmp_path / "a.txt")
+    with pytest.raises(ValueError, match="size"):
+        plot_precision_recall([e], tmp_path / "a.png", size=(10, 10))
     plot_precision_recall(e, tmp_path / "a.png")
     assert cv2.imread(str(tmp_path / "a.png")).shape == (480, 640, 3)
+
+
+def test_plot_draws_each_curve_where_its_points_are(tmp_path):
+    """Two detectors, one perfect and one whose first detection is false: the SVG holds both curves,
+    labelled with their average precision, and the PNG has the size asked for."""
+    truth = {"a": [[0, 0, 8, 8]], "b": [[8, 8, 8, 8]]}
+    images = {"a": np.zeros((32, 32)), "b": np.zeros((32, 32))}
+    perfect = evaluate_detector(lambda im: ([[0, 0, 8, 8], [8, 8, 8, 8]], [1.0, 0.9]), {"a": truth["a"]},
+                                {"a": images["a"]})
+    late = evaluate_detector(lambda im: ([[20, 20, 8, 8], [0, 0, 8, 8], [8, 8, 8, 8]], [0.9, 0.5, 0.4]), truth, images)
+    assert perfect.average_precision == 1.0 and 0 < late.average_precision < 1
+    plot_precision_recall([perfect, late], tmp_path / "pr.svg", labels=["perfect", "late"])
+    svg = (tmp_path / "pr.svg").read_text()
+    assert "perfect (AP@0.5 1.000)" in svg and f"late (AP@0.5 {late.average_precision:.3f})" in svg
+    plot_precision_recall([perfect, late], tmp_path / "pr.png", size=(800, 300))
+    assert cv2.imread(str(tmp_path / "pr.png")).shape == (300, 800, 3)
+
+
+def test_plot_without_matplotlib_says_what_to_install(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("no matplotlib here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    e = evaluate_detector(lambda im: np.zeros((0, 4)), {"a": []}, IMAGES)
+    with pytest.raises(ValueError, match=r"needs matplotlib.*cvcore\[plot\]"):
+        plot_precision_recall(e, tmp_path / "a.png")
+    assert not (tmp_path / "a.png").exists()
 
 
 # ---------------------------------------------------------------- real photos

@@ -19,17 +19,19 @@ def add_arguments(p):
                         "reported too)")
     p.add_argument("--score", choices=("confidence", "neighbors"), default="confidence",
                    help="how detections are ranked (default: the cascade's confidence)")
-    p.add_argument("--plot", metavar="PNG", help="draw the precision-recall curve into this image file")
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw the precision-recall curve into this .png, .svg or .pdf (needs matplotlib)")
     p.add_argument("--json", action="store_true", help="print the results (and the curve) as JSON")
     add_detection_arguments(p, scale_factor=1.1, min_size=None, video=False)
 
 
 def run(args):
-    from cvcore.evaluation import evaluate_detector, plot_precision_recall
+    from cvcore.evaluation import check_plot_path, evaluate_detector, plot_precision_recall
 
     annotations = _common.input_file(args.annotations, "--annotations")
     images = _common.input_dir(args.images, "--images")
-    _common.output_file(args.plot, "--plot", "image")
+    if args.plot is not None:
+        check_plot_path(args.plot, "--plot")
     cascade = load_cascade(args)
     options = {"scale_factor": args.scale_factor, "min_neighbors": args.min_neighbors,
                "min_size": args.min_size, "score": args.score}
