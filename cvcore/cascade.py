@@ -72,7 +72,8 @@ def default_face_cascade(kind="haar"):
     kind : {"haar", "lbp"}
         ``"haar"``: Haar features, the fewest false positives on face-free
         images; ``"lbp"``: multi-block LBP features (integer sums, no
-        variance normalisation), about twice as fast.
+        variance normalisation), 0.44x the Haar cascade's time (one
+        thread, 640x480).
 
     Notes
     -----

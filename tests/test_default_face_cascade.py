@@ -52,7 +52,7 @@ def test_shipped_lbp_cascade_is_small_and_reads_strictly():
 
 def test_shipped_lbp_cascade_on_held_out_faces():
     """scikit-image's LFW subset (100 faces, then 100 non-faces, loosely cropped unlike the training
-    faces): at least 45 % of the faces accepted and at most a tenth of the non-faces (measured: 50 % and 0 %)."""
+    faces): at least 45 % of the faces accepted and at most a tenth of the non-faces (measured: 54 % and 0 %)."""
     accepted = default_face_cascade("lbp").classify_windows(_lfw_windows()) == 1
     assert accepted[:100].mean() >= 0.45
     assert accepted[100:].mean() <= 0.1
