@@ -362,8 +362,8 @@ def _read_checkpoint(path, settings, n_table, lbp):
     saved = fields.sub("settings").data
     if version == 1 and isinstance(saved, dict):
         saved = {**saved, "boosting": "discrete"}
-    if isinstance(saved, dict) and "augment_positives" not in saved:     # written before augmentation existed
-        saved = {**saved, "augment_positives": 0}
+    if isinstance(saved, dict):     # written before augmentation existed: none
+        saved = {"augment_positives": 0, **saved}
     modelfile.check_settings(saved, settings, where=path)
     stages = []
     for st in fields.items("stages", max_len=1000):

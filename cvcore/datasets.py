@@ -431,8 +431,10 @@ def _fractal_texture(rng, w, h):
     return out * (rng.uniform(60, 255) / max(float(out.max()), 1e-6)) + rng.uniform(0, 60)
 
 
-def _draw_shape(cv2, rng, img, w, h):
+def _draw_shape(rng, img, w, h):
     """One random primitive: rectangle, ellipse, polygon, line, stripes or text, in a random grey."""
+    import cv2
+
     grey = int(rng.integers(0, 256))
     kind = rng.integers(0, 6)
     x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
@@ -528,7 +530,7 @@ def synthetic_clutter_images(n_images=50, *, image_size=(320, 240), max_shapes=4
             img = np.full((h, w), rng.uniform(0, 255), np.float32)
         img = np.ascontiguousarray(np.clip(img, 0, 255), dtype=np.uint8)     # OpenCV draws text on 8 bits only
         for _ in range(int(rng.integers(0, max_shapes + 1))):
-            _draw_shape(cv2, rng, img, w, h)
+            _draw_shape(rng, img, w, h)
         img = img.astype(np.float32)
         sigma = rng.uniform(0, 1.5)
         if sigma >= 0.1:

@@ -21,9 +21,8 @@ figures quoted for the shipped cascades are measured on it afterwards.
 """
 import argparse
 import os
+import pathlib
 import sys
-
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -44,9 +43,8 @@ def cut(cascade, k):
 
 def score(cascade, truth, images, free):
     e = evaluate_detector(cascade, truth, images, options=OPTIONS, progress=False)
-    n_fp = int(round(e.false_positives_per_image * e.n_images))
     n_free = sum(len(cascade.detect(img, 1.1, 3)[0]) for img in free)
-    return {"recall": e.max_recall, "ap": e.average_precision_at[0.5], "fp": n_fp, "free": n_free}
+    return {"recall": e.max_recall, "ap": e.average_precision_at[0.5], "fp": e.n_detections - e.true_positives, "free": n_free}
 
 
 def main():
@@ -55,7 +53,7 @@ def main():
     ap.add_argument("--min-stages", type=int, default=12)
     ap.add_argument("--data", default=None, help="shared data folder (default: beside the checkout)")
     args = ap.parse_args()
-    data = _shared_data() if args.data is None else __import__("pathlib").Path(args.data)
+    data = _shared_data() if args.data is None else pathlib.Path(args.data)
     annotations, images = _photos(data)
     truth = {k: v for k, v in read_annotations(annotations).items()
              if os.path.basename(k) in PHOTO_HALVES["choose"]}
